@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// Entry point of `npm start` and `npm test`: both must work as the very first command on a fresh
+// clone with only Node >= 20.19 and npm. It installs the pinned pnpm through npx (no global
+// install), installs the workspace from the lockfile when needed, then hands over to pnpm/turbo.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM_VERSION = '10.34.9';
+const binDir = join(root, 'node_modules', '.bin');
+const localPnpm = join(binDir, 'pnpm');
+// An absolute bin dir first on PATH: turbo resolves `pnpm` itself, and a relative entry (what
+// `pnpm exec` adds) makes it look in each package's own folder and fail.
+const env = {
+  ...process.env,
+  PATH: `${binDir}${delimiter}${process.env.PATH ?? ''}`,
+  TURBO_TELEMETRY_DISABLED: '1',
+  DO_NOT_TRACK: '1',
+};
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
+  if (result.error) {
+    console.error(`flock: could not run ${command}: ${result.error.message}`);
+    process.exit(1);
+  }
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+function installIsStale() {
+  const marker = join(root, 'node_modules', '.modules.yaml');
+  if (!existsSync(localPnpm) || !existsSync(marker)) return true;
+  return statSync(join(root, 'pnpm-lock.yaml')).mtimeMs > statSync(marker).mtimeMs;
+}
+
+function ensureInstalled() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    console.error(`flock: Node ${process.versions.node} is too old; Flock needs Node >= 20.19.`);
+    process.exit(1);
+  }
+  if (!installIsStale()) return;
+  console.log(`flock: installing dependencies with pnpm ${PNPM_VERSION} (first run only)…`);
+  run('npx', ['--yes', `pnpm@${PNPM_VERSION}`, 'install', '--frozen-lockfile']);
+}
+
+const commands = {
+  test() {
+    run(join(binDir, 'biome'), ['ci', '.']);
+    run(join(binDir, 'turbo'), ['run', 'typecheck', 'test', '--concurrency=1', '--output-logs=new-only']);
+  },
+  start() {
+    run(join(binDir, 'tsx'), ['scripts/fleet.ts', ...process.argv.slice(3)]);
+  },
+};
+
+const name = process.argv[2];
+if (!(name in commands)) {
+  console.error(`usage: node scripts/bootstrap.mjs ${Object.keys(commands).join('|')}`);
+  process.exit(2);
+}
+ensureInstalled();
+commands[name]();
