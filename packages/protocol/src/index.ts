@@ -1,1 +1,24 @@
-export {};
+// Farm protocol core (H1): errors, codes, XML helpers, request builders, server readers, answers.
+export * from './answers/config';
+export * from './answers/error';
+export * from './answers/job-request';
+export * from './answers/job-validate';
+export * from './answers/keep-alive';
+export type { StatusAnswer } from './answers/status-answers';
+export * from './codes';
+export * from './errors';
+export * from './readers/config';
+export * from './readers/error-report';
+export * from './readers/job-request';
+export * from './readers/keep-alive';
+export type { ParamSource } from './readers/params';
+export * from './readers/speedtest';
+export * from './readers/validation';
+export * from './requests';
+export {
+  CLIENT_XML_CONTENT_TYPE,
+  checkXmlContentType,
+  MAX_XML_BODY_CHARS,
+  XML_CONTENT_TYPE,
+  type XmlElement,
+} from './xml';

@@ -1,0 +1,218 @@
+import { z } from 'zod';
+import { ProtocolError } from '../errors';
+import {
+  cdata,
+  childElement,
+  childElements,
+  intAttribute,
+  parseXmlDocument,
+  readAttributes,
+  renderDocument,
+  renderElement,
+  requireChild,
+  toXmlCharacters,
+  type XmlElement,
+} from '../xml';
+
+export interface SessionStats {
+  creditsSession: number;
+  creditsTotal: number;
+  frameRemaining: number;
+  waitingProject: number;
+  connectedMachine: number;
+  renderableProject?: number;
+}
+
+/** `<file md5 action/>`: a cached archive the farm comments on; `action="delete"` asks to remove it. */
+export interface CachedFileAction {
+  md5: string;
+  action: string;
+}
+
+export interface RendererInfo {
+  md5: string;
+  /** Blender arguments with the `.e .c .o .f` placeholders (see buildBlenderArgv). */
+  commandline: string;
+  updateMethod: 'remainingtime' | 'by_tile' | (string & {});
+}
+
+/** A G3 project chunk (`<chunks><chunk id md5/></chunks>`), carried through for farms that send them. */
+export interface JobChunk {
+  id: string;
+  md5: string;
+}
+
+export interface Job {
+  id: string;
+  useGpu: boolean;
+  archiveMd5: string;
+  /** Path of the .blend inside the project archive, `/`-separated. */
+  path: string;
+  /** The frame exactly as sent (e.g. "0007"): output files are named `<id>_<frame>.<ext>`. */
+  frame: string;
+  /** true for test frames: upload at once instead of queueing. */
+  synchronousUpload: boolean;
+  /** Absolute URL, already percent-decoded; it contains `?` (see buildValidation). */
+  validationUrl: string;
+  name: string;
+  password: string;
+  extras?: string;
+  renderer: RendererInfo;
+  /** The Python script the farm wants run with the render (`-P`). */
+  script: string;
+  chunks?: JobChunk[];
+}
+
+/**
+ * The `<jobrequest>` answer. A status-only answer (`<jobrequest status="200"/>`) is valid. A status-0
+ * answer without `<job>` is returned as is (`job: undefined`): deciding what that means (J22 reports
+ * an error and pauses) is the caller's business, not the parser's.
+ */
+export interface JobRequestAnswer {
+  status: number;
+  stats?: SessionStats;
+  files: CachedFileAction[];
+  job?: Job;
+}
+
+const rootAttributes = z.object({ status: intAttribute });
+const statsAttributes = z.object({
+  credits_session: intAttribute,
+  credits_total: intAttribute,
+  frame_remaining: intAttribute,
+  waiting_project: intAttribute,
+  connected_machine: intAttribute,
+  renderable_project: intAttribute.optional(),
+});
+const fileAttributes = z.object({ md5: z.string(), action: z.string() });
+const jobAttributes = z.object({
+  id: z.string(),
+  use_gpu: intAttribute,
+  archive_md5: z.string(),
+  path: z.string(),
+  frame: z.string(),
+  synchronous_upload: z.string(),
+  validation_url: z.string(),
+  name: z.string(),
+  password: z.string(),
+  extras: z.string().optional(),
+});
+const rendererAttributes = z.object({ md5: z.string(), commandline: z.string(), update_method: z.string() });
+
+/** `contentType`: the answer's Content-Type (null when missing, rejected); leave it out to skip the check. */
+export function parseJobRequestAnswer(body: string, contentType?: string | null): JobRequestAnswer {
+  const root = parseXmlDocument(body, 'jobrequest', contentType);
+  const { status } = readAttributes(root, rootAttributes);
+  const statsElement = childElement(root, 'stats');
+  const jobElement = childElement(root, 'job');
+  const files = childElements(root, 'file').map((element) => readAttributes(element, fileAttributes));
+  return {
+    status,
+    ...(statsElement ? { stats: readStats(statsElement) } : {}),
+    files,
+    ...(jobElement ? { job: readJob(jobElement) } : {}),
+  };
+}
+
+function readStats(element: XmlElement): SessionStats {
+  const stats = readAttributes(element, statsAttributes);
+  return {
+    creditsSession: stats.credits_session,
+    creditsTotal: stats.credits_total,
+    frameRemaining: stats.frame_remaining,
+    waitingProject: stats.waiting_project,
+    connectedMachine: stats.connected_machine,
+    ...(stats.renderable_project === undefined ? {} : { renderableProject: stats.renderable_project }),
+  };
+}
+
+function readJob(element: XmlElement): Job {
+  const job = readAttributes(element, jobAttributes);
+  const renderer = readAttributes(requireChild(element, 'renderer'), rendererAttributes);
+  const chunks = childElement(element, 'chunks');
+  return {
+    id: job.id,
+    useGpu: job.use_gpu === 1,
+    archiveMd5: job.archive_md5,
+    path: job.path,
+    frame: job.frame,
+    synchronousUpload: job.synchronous_upload === '1',
+    validationUrl: decodeValidationUrl(job.validation_url),
+    name: job.name,
+    password: job.password,
+    ...(job.extras === undefined ? {} : { extras: job.extras }),
+    renderer: { md5: renderer.md5, commandline: renderer.commandline, updateMethod: renderer.update_method },
+    script: requireChild(element, 'script').text,
+    ...(chunks ? { chunks: readChunks(chunks) } : {}),
+  };
+}
+
+/** G3 extras are never fatal: a chunk without both attributes is skipped. */
+function readChunks(element: XmlElement): JobChunk[] {
+  return childElements(element, 'chunk').flatMap(({ attributes: { id, md5 } }) =>
+    id === undefined || md5 === undefined ? [] : [{ id, md5 }],
+  );
+}
+
+/** Decodes like Java's URLDecoder (J22): `+` is a space, `%XX` a UTF-8 byte. */
+function decodeValidationUrl(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded.replaceAll('+', ' '));
+  } catch {
+    throw new ProtocolError(
+      'invalid-value',
+      `validation_url="${encoded.slice(0, 100)}" on <job> is not percent-encoded`,
+    );
+  }
+}
+
+/** Renders a `<jobrequest>` answer (farm side): validation_url percent-encoded, script as CDATA, extras="" by default (J20). */
+export function renderJobRequestAnswer(answer: JobRequestAnswer): string {
+  const stats = answer.stats ? [renderStats(answer.stats)] : [];
+  const files = answer.files.map(({ md5, action }) => renderElement('file', { md5, action }));
+  const job = answer.job ? [renderJob(answer.job)] : [];
+  return renderDocument('jobrequest', { status: answer.status }, [...stats, ...files, ...job]);
+}
+
+function renderStats(stats: SessionStats): string {
+  return renderElement('stats', {
+    credits_session: stats.creditsSession,
+    credits_total: stats.creditsTotal,
+    frame_remaining: stats.frameRemaining,
+    waiting_project: stats.waitingProject,
+    connected_machine: stats.connectedMachine,
+    renderable_project: stats.renderableProject,
+  });
+}
+
+function renderJob(job: Job): string {
+  const renderer = renderElement('renderer', {
+    md5: job.renderer.md5,
+    commandline: job.renderer.commandline,
+    update_method: job.renderer.updateMethod,
+  });
+  const chunks = job.chunks
+    ? [renderElement('chunks', {}, job.chunks.map((chunk) => renderElement('chunk', { ...chunk })).join(''))]
+    : [];
+  const script = renderElement('script', {}, cdata(job.script));
+  const attributes = {
+    id: job.id,
+    use_gpu: job.useGpu ? 1 : 0,
+    archive_md5: job.archiveMd5,
+    path: job.path,
+    frame: job.frame,
+    synchronous_upload: job.synchronousUpload ? '1' : '0',
+    validation_url: encodeURIComponent(toXmlCharacters(job.validationUrl)),
+    name: job.name,
+    password: job.password,
+    extras: job.extras ?? '',
+  };
+  const children = [...chunks, renderer, script].map((child) => `\n    ${child}`).join('');
+  return renderElement('job', attributes, `${children}\n  `);
+}
+
+/** A frame number as the farm sends it: zero-padded to 4 digits (Flock decision 5), e.g. 7 → "0007". */
+export function padFrame(frame: number): string {
+  if (!Number.isSafeInteger(frame) || frame < 0) throw new ProtocolError('invalid-value', `frame ${frame}`);
+  return String(frame).padStart(4, '0');
+}
