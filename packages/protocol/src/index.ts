@@ -7,6 +7,7 @@ export * from './answers/keep-alive';
 export type { StatusAnswer } from './answers/status-answers';
 export * from './codes';
 export * from './errors';
+export * from './link';
 export * from './readers/config';
 export * from './readers/error-report';
 export * from './readers/job-request';

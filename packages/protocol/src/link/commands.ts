@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { LimitsSchema } from './state';
+
+// The control commands the console can send; the same set the agent's internal command API accepts.
+
+const WhenSchema = z.enum(['after-frame', 'now']);
+
+export const ControlCommandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('pause'), when: WhenSchema }),
+  z.object({ type: z.literal('resume') }),
+  z.object({ type: z.literal('stop'), when: WhenSchema }),
+  /** Kill the current job, report it as type 20 and never take that project again this session. */
+  z.object({ type: z.literal('block-project') }),
+  /** Change some limits; keys that are absent stay as they are. */
+  z.object({
+    type: z.literal('set-limits'),
+    limits: LimitsSchema.partial().refine((l) => Object.keys(l).length > 0, 'at least one limit'),
+  }),
+]);
+export type ControlCommand = z.infer<typeof ControlCommandSchema>;
+export type ControlCommandType = ControlCommand['type'];
+
+/** Why a command was not applied. */
+export const RejectionReasonSchema = z.enum([
+  'stale', // issued too long ago: the user's intent may no longer hold
+  'malformed', // did not pass the schema
+  'invalid', // well-formed but the agent cannot apply it (e.g. an unknown GPU id)
+  'unsupported', // the agent does not implement this command
+  'failed', // applying it threw
+]);
+export type RejectionReason = z.infer<typeof RejectionReasonSchema>;
+
+export const CommandResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), message: z.string().max(1000).optional() }),
+  z.object({ ok: z.literal(false), reason: RejectionReasonSchema, message: z.string().max(1000) }),
+]);
+export type CommandResult = z.infer<typeof CommandResultSchema>;

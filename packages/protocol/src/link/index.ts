@@ -1,0 +1,4 @@
+export * from './codec';
+export * from './commands';
+export * from './messages';
+export * from './state';

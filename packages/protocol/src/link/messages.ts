@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { CommandResultSchema, ControlCommandSchema } from './commands';
+import { AgentStatePatchSchema, AgentStateSchema, LogLineSchema, MachineInfoSchema } from './state';
+
+/** Bumped on any incompatible change; both sides refuse a peer with another major version. */
+export const LINK_PROTOCOL_VERSION = 1;
+
+/** The path the console accepts agent WebSockets on. */
+export const LINK_PATH = '/link';
+
+/** Largest frame either side accepts, in characters (thumbnails dominate). */
+export const LINK_MAX_MESSAGE_CHARS = 512 * 1024;
+
+const epochMs = z.number().int().nonnegative();
+const id = z.string().min(1).max(100);
+
+export const ThumbnailSchema = z.object({
+  mime: z.enum(['image/png', 'image/jpeg']),
+  base64: z
+    .string()
+    .max(256 * 1024)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'),
+});
+export type Thumbnail = z.infer<typeof ThumbnailSchema>;
+
+export const AgentEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('frame-done'),
+    jobId: id,
+    project: z.string().max(300),
+    frame: z.number().int(),
+    renderTimeMs: z.number().int().nonnegative(),
+    credits: z.number().nonnegative().nullable(),
+    thumbnail: ThumbnailSchema.nullable(),
+  }),
+  z.object({
+    kind: z.literal('error'),
+    jobId: id.nullable(),
+    /** A short stable label, e.g. the farm's error type name. */
+    code: z.string().max(100),
+    message: z.string().max(2000),
+    logExcerpt: z.string().max(64 * 1024),
+  }),
+]);
+export type AgentEvent = z.infer<typeof AgentEventSchema>;
+
+// ---- agent → console ----
+
+export const HelloSchema = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int().positive(),
+  machineId: id,
+  agentVersion: z.string().max(100),
+  /** Random per agent process: lets the console tell a restart from a reconnect. */
+  bootId: id,
+  machine: MachineInfoSchema,
+});
+
+export const AgentToConsoleSchema = z.discriminatedUnion('type', [
+  HelloSchema,
+  z.object({ type: z.literal('snapshot'), at: epochMs, state: AgentStateSchema }),
+  z.object({ type: z.literal('patch'), at: epochMs, changes: AgentStatePatchSchema }),
+  /** `seq` rises by one per event of a boot; the console acknowledges it with `events-ack`. */
+  z.object({
+    type: z.literal('event'),
+    seq: z.number().int().nonnegative(),
+    at: epochMs,
+    event: AgentEventSchema,
+  }),
+  z.object({ type: z.literal('ack'), commandId: id, result: CommandResultSchema }),
+  z.object({ type: z.literal('logs'), requestId: id, lines: z.array(LogLineSchema).max(5000) }),
+  z.object({ type: z.literal('heartbeat'), at: epochMs }),
+]);
+export type AgentToConsole = z.infer<typeof AgentToConsoleSchema>;
+export type Hello = z.infer<typeof HelloSchema>;
+
+// ---- console → agent ----
+
+export const CommandMessageSchema = z.object({
+  type: z.literal('command'),
+  id,
+  /** Console clock, epoch ms; the agent corrects for skew with `welcome.serverTime`. */
+  issuedAt: epochMs,
+  command: ControlCommandSchema,
+});
+export type CommandMessage = z.infer<typeof CommandMessageSchema>;
+
+export const ConsoleToAgentSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('welcome'),
+    protocol: z.number().int().positive(),
+    machineId: id,
+    serverTime: epochMs,
+    heartbeatMs: z.number().int().positive(),
+    commandMaxAgeMs: z.number().int().positive(),
+  }),
+  CommandMessageSchema,
+  z.object({
+    type: z.literal('request-logs'),
+    requestId: id,
+    limit: z.number().int().positive().max(5000),
+    search: z.string().max(200).optional(),
+  }),
+  /** Every event of `bootId` up to and including `seq` is stored; the agent may forget them. */
+  z.object({ type: z.literal('events-ack'), bootId: id, seq: z.number().int().nonnegative() }),
+  z.object({ type: z.literal('heartbeat'), at: epochMs }),
+]);
+export type ConsoleToAgent = z.infer<typeof ConsoleToAgentSchema>;

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+// The agent's observable state, shared by the agent (which produces it) and the console (which shows
+// it). Every field is plain JSON so a snapshot can be stored, diffed and sent as-is.
+
+const count = z.number().int().nonnegative();
+const bytes = z.number().int().nonnegative();
+const epochMs = z.number().int().nonnegative();
+
+export const ComputeMethodNameSchema = z.enum(['cpu', 'gpu', 'cpu_gpu']);
+export type ComputeMethodName = z.infer<typeof ComputeMethodNameSchema>;
+
+export const GpuSchema = z.object({
+  id: z.string().min(1).max(200),
+  model: z.string().max(200),
+  vramBytes: bytes.nullable(),
+});
+export type Gpu = z.infer<typeof GpuSchema>;
+
+/** Hardware and identity facts; sent in `hello` and repeated in every snapshot. */
+export const MachineInfoSchema = z.object({
+  hostname: z.string().min(1).max(253),
+  os: z.string().max(200),
+  arch: z.string().max(50),
+  cpu: z.object({ model: z.string().max(200), cores: z.number().int().positive() }),
+  ramBytes: bytes,
+  gpus: z.array(GpuSchema).max(16),
+  blender: z.string().max(200).nullable(),
+});
+export type MachineInfo = z.infer<typeof MachineInfoSchema>;
+
+/**
+ * Request-time windows like "mon-fri 18:00-08:00, sat-sun all day". The agent owns the grammar and
+ * rejects a spec it cannot parse in its ack; here only the size is bounded.
+ */
+export const RequestTimeSpecSchema = z.string().trim().min(1).max(300);
+
+/** User-facing limits, all changeable at runtime. `null` means "no limit / the agent's default". */
+export const LimitsSchema = z.object({
+  computeMethod: ComputeMethodNameSchema,
+  gpu: z.string().min(1).max(200).nullable(),
+  cores: z.number().int().positive().max(4096).nullable(),
+  memoryBytes: bytes.nullable(),
+  maxFrameTimeSeconds: z.number().int().positive().nullable(),
+  priority: z.number().int().min(-20).max(19),
+  requestTime: RequestTimeSpecSchema.nullable(),
+});
+export type Limits = z.infer<typeof LimitsSchema>;
+
+export const AgentStatusSchema = z.enum([
+  'starting',
+  'requesting',
+  'downloading',
+  'rendering',
+  'uploading',
+  'idle',
+  'paused',
+  'stopping',
+  'stopped',
+  'error',
+]);
+export type AgentStatus = z.infer<typeof AgentStatusSchema>;
+
+/** Why the agent is not rendering right now; `code` is stable for filtering, `message` is for people. */
+export const NotRenderingReasonSchema = z.object({
+  code: z.enum([
+    'paused-by-user',
+    'stopping',
+    'outside-request-time',
+    'server-busy',
+    'no-job',
+    'no-job-for-hardware',
+    'upload-queue-full',
+    'project-blocked',
+    'session-error',
+    'disk-full',
+    'max-frames-reached',
+    'backing-off',
+    'other',
+  ]),
+  message: z.string().max(500),
+  until: epochMs.nullable(),
+});
+export type NotRenderingReason = z.infer<typeof NotRenderingReasonSchema>;
+
+export const JobPhaseSchema = z.enum(['download', 'extract', 'prepare', 'render', 'upload']);
+export type JobPhase = z.infer<typeof JobPhaseSchema>;
+
+export const CurrentJobSchema = z.object({
+  id: z.string().min(1).max(100),
+  project: z.string().max(300),
+  frame: z.number().int(),
+  phase: JobPhaseSchema,
+  /** 0..1, or null while the phase reports no progress. */
+  progress: z.number().min(0).max(1).nullable(),
+  etaSeconds: z.number().nonnegative().nullable(),
+  device: z.string().max(200),
+  startedAt: epochMs,
+});
+export type CurrentJob = z.infer<typeof CurrentJobSchema>;
+
+export const LogLineSchema = z.object({
+  at: epochMs,
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: z.string().max(4000),
+});
+export type LogLine = z.infer<typeof LogLineSchema>;
+
+export const AgentStateSchema = z.object({
+  machine: MachineInfoSchema,
+  session: z
+    .object({
+      server: z.string().max(500),
+      login: z.string().max(200),
+      connected: z.boolean(),
+      startedAt: epochMs,
+    })
+    .nullable(),
+  status: AgentStatusSchema,
+  reason: NotRenderingReasonSchema.nullable(),
+  job: CurrentJobSchema.nullable(),
+  limits: LimitsSchema,
+  usage: z.object({ cpuPercent: z.number().min(0).max(100_000), memoryBytes: bytes }),
+  uploads: z.object({ queued: count, inFlight: count }),
+  stats: z.object({
+    framesRendered: count,
+    framesFailed: count,
+    creditsSession: z.number().nonnegative(),
+    renderTimeMsTotal: count,
+  }),
+  lastFramePath: z.string().max(4096).nullable(),
+  recentLog: z.array(LogLineSchema).max(200),
+});
+export type AgentState = z.infer<typeof AgentStateSchema>;
+
+/** A change: the top-level keys of the state that differ, each replaced whole. */
+export const AgentStatePatchSchema = AgentStateSchema.partial();
+export type AgentStatePatch = z.infer<typeof AgentStatePatchSchema>;

@@ -1,0 +1,236 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type AgentState,
+  AgentStateSchema,
+  type AgentToConsole,
+  applyPatch,
+  type ConsoleToAgent,
+  decodeAgentMessage,
+  decodeConsoleMessage,
+  diffState,
+  encodeMessage,
+  isEmptyPatch,
+  LINK_MAX_MESSAGE_CHARS,
+  LINK_PROTOCOL_VERSION,
+} from '../src/link';
+
+const state: AgentState = {
+  machine: {
+    hostname: 'render-01',
+    os: 'Debian 12',
+    arch: 'x64',
+    cpu: { model: 'EPYC', cores: 8 },
+    ramBytes: 16 * 2 ** 30,
+    gpus: [{ id: 'CUDA_0', model: 'RTX 3060', vramBytes: 12 * 2 ** 30 }],
+    blender: '3.4.1',
+  },
+  session: { server: 'http://127.0.0.1:8080', login: 'demo', connected: true, startedAt: 1_700_000_000_000 },
+  status: 'rendering',
+  reason: null,
+  job: {
+    id: '42',
+    project: 'Sheep',
+    frame: 7,
+    phase: 'render',
+    progress: 0.5,
+    etaSeconds: 30,
+    device: 'CPU',
+    startedAt: 1_700_000_100_000,
+  },
+  limits: {
+    computeMethod: 'cpu',
+    gpu: null,
+    cores: 4,
+    memoryBytes: null,
+    maxFrameTimeSeconds: null,
+    priority: 19,
+    requestTime: 'mon-fri 18:00-08:00',
+  },
+  usage: { cpuPercent: 390, memoryBytes: 2 ** 30 },
+  uploads: { queued: 1, inFlight: 1 },
+  stats: { framesRendered: 3, framesFailed: 0, creditsSession: 120, renderTimeMsTotal: 90_000 },
+  lastFramePath: '/tmp/frame.png',
+  recentLog: [{ at: 1_700_000_100_000, level: 'info', message: 'rendering frame 7' }],
+};
+
+const agentMessages: AgentToConsole[] = [
+  {
+    type: 'hello',
+    protocol: LINK_PROTOCOL_VERSION,
+    machineId: 'm1',
+    agentVersion: '0.1.0',
+    bootId: 'b1',
+    machine: state.machine,
+  },
+  { type: 'snapshot', at: 1, state },
+  { type: 'patch', at: 2, changes: { status: 'paused', job: null } },
+  {
+    type: 'event',
+    seq: 0,
+    at: 3,
+    event: {
+      kind: 'frame-done',
+      jobId: '42',
+      project: 'Sheep',
+      frame: 7,
+      renderTimeMs: 1234,
+      credits: 10,
+      thumbnail: { mime: 'image/png', base64: 'iVBORw0KGgo=' },
+    },
+  },
+  {
+    type: 'event',
+    seq: 1,
+    at: 4,
+    event: {
+      kind: 'error',
+      jobId: null,
+      code: 'RENDERER_CRASHED',
+      message: 'Blender died',
+      logExcerpt: 'Segfault',
+    },
+  },
+  { type: 'ack', commandId: 'c1', result: { ok: true } },
+  { type: 'ack', commandId: 'c2', result: { ok: false, reason: 'stale', message: 'issued 90 s ago' } },
+  { type: 'logs', requestId: 'r1', lines: state.recentLog },
+  { type: 'heartbeat', at: 5 },
+];
+
+const consoleMessages: ConsoleToAgent[] = [
+  {
+    type: 'welcome',
+    protocol: LINK_PROTOCOL_VERSION,
+    machineId: 'm1',
+    serverTime: 10,
+    heartbeatMs: 5000,
+    commandMaxAgeMs: 60_000,
+  },
+  { type: 'command', id: 'c1', issuedAt: 11, command: { type: 'pause', when: 'after-frame' } },
+  {
+    type: 'command',
+    id: 'c2',
+    issuedAt: 11,
+    command: { type: 'set-limits', limits: { cores: 2, gpu: null } },
+  },
+  { type: 'command', id: 'c3', issuedAt: 11, command: { type: 'block-project' } },
+  { type: 'request-logs', requestId: 'r1', limit: 100, search: 'error' },
+  { type: 'events-ack', bootId: 'b1', seq: 4 },
+  { type: 'heartbeat', at: 12 },
+];
+
+describe('link messages', () => {
+  it.each(agentMessages)('agent → console $type round-trips', (message) => {
+    expect(decodeAgentMessage(encodeMessage(message))).toEqual({ ok: true, message });
+  });
+
+  it.each(consoleMessages)('console → agent $type round-trips', (message) => {
+    expect(decodeConsoleMessage(encodeMessage(message))).toEqual({ ok: true, message });
+  });
+
+  it.each([
+    ['not JSON', '{', /not JSON/],
+    ['an unknown type', '{"type":"shout"}', /type/],
+    [
+      'a bad state field',
+      JSON.stringify({ type: 'snapshot', at: 1, state: { ...state, status: 'dancing' } }),
+      /state\.status/,
+    ],
+    ['a negative heartbeat time', '{"type":"heartbeat","at":-1}', /at/],
+    [
+      'a thumbnail that is not base64',
+      JSON.stringify({
+        ...agentMessages[3],
+        event: {
+          ...(agentMessages[3] as { event: object }).event,
+          thumbnail: { mime: 'image/png', base64: '<script>' },
+        },
+      }),
+      /base64/,
+    ],
+  ])('rejects %s with a reason', (_label, raw, reason) => {
+    const decoded = decodeAgentMessage(raw);
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.reason).toMatch(reason);
+  });
+
+  it.each([
+    ['a command without id', { type: 'command', issuedAt: 1, command: { type: 'resume' } }, /id/],
+    [
+      'an unknown command',
+      { type: 'command', id: 'x', issuedAt: 1, command: { type: 'format-disk' } },
+      /command/,
+    ],
+    [
+      'empty limits',
+      { type: 'command', id: 'x', issuedAt: 1, command: { type: 'set-limits', limits: {} } },
+      /limit/,
+    ],
+    [
+      'negative cores',
+      { type: 'command', id: 'x', issuedAt: 1, command: { type: 'set-limits', limits: { cores: -1 } } },
+      /cores/,
+    ],
+    ['a pause without when', { type: 'command', id: 'x', issuedAt: 1, command: { type: 'pause' } }, /when/],
+  ])('rejects %s from the console', (_label, value, reason) => {
+    const decoded = decodeConsoleMessage(JSON.stringify(value));
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.reason).toMatch(reason);
+  });
+
+  it('refuses oversized frames before parsing them', () => {
+    const decoded = decodeAgentMessage(' '.repeat(LINK_MAX_MESSAGE_CHARS + 1));
+    expect(decoded).toEqual({ ok: false, reason: expect.stringMatching(/over/) });
+  });
+
+  it('never throws on arbitrary text or JSON (fuzz)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify({ type: 'patch', at: 1, changes: v })),
+        ),
+        (raw) => {
+          const a = decodeAgentMessage(raw);
+          const c = decodeConsoleMessage(raw);
+          for (const decoded of [a, c]) if (!decoded.ok) expect(decoded.reason.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('round-trips any valid patch of a valid state (fuzz)', () => {
+    const statuses = AgentStateSchema.shape.status.options;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...statuses),
+        fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+        fc.nat(),
+        (status, progress, queued) => {
+          const next: AgentState = {
+            ...state,
+            status,
+            job: state.job && { ...state.job, progress },
+            uploads: { ...state.uploads, queued },
+          };
+          const changes = diffState(state, next);
+          const decoded = decodeAgentMessage(encodeMessage({ type: 'patch', at: 1, changes }));
+          expect(decoded.ok).toBe(true);
+          if (decoded.ok && decoded.message.type === 'patch') {
+            expect(applyPatch(state, decoded.message.changes)).toEqual(next);
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('state diff', () => {
+  it('is empty when nothing changed and names only the changed keys otherwise', () => {
+    expect(isEmptyPatch(diffState(state, structuredClone(state)))).toBe(true);
+    const changes = diffState(state, { ...state, uploads: { queued: 0, inFlight: 0 } });
+    expect(Object.keys(changes)).toEqual(['uploads']);
+  });
+});
