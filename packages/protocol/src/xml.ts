@@ -34,6 +34,11 @@ export function checkXmlContentType(contentType: string | null | undefined): voi
   }
 }
 
+// fast-xml-parser refuses these names outright; renaming them keeps an odd tag or attribute from
+// failing a whole answer (they are unknown to the protocol and so ignored anyway).
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const renameReserved = (name: string) => (RESERVED_NAMES.has(name) ? `reserved-${name}` : name);
+
 const parser = new XMLParser({
   preserveOrder: true,
   ignoreAttributes: false,
@@ -48,6 +53,8 @@ const parser = new XMLParser({
   // an empty named-entity map keeps the five XML entities and numeric character references only.
   processEntities: { enabled: true, maxEntityCount: 20, maxEntitySize: 1000, maxExpandedLength: 100_000 },
   htmlEntities: {} as unknown as boolean,
+  transformTagName: renameReserved,
+  transformAttributeName: renameReserved,
 });
 
 type OrderedNode = Record<string, unknown>;
