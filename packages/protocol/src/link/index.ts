@@ -1,4 +1,5 @@
 export * from './codec';
 export * from './commands';
 export * from './messages';
+export * from './pairing';
 export * from './state';

@@ -1,0 +1,359 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AgentState,
+  type AgentToConsole,
+  type CommandMessage,
+  type CommandResult,
+  CommandResultSchema,
+  type ConsoleToAgent,
+  decodeConsoleMessage,
+  diffState,
+  encodeMessage,
+  isEmptyPatch,
+  LINK_MAX_MESSAGE_CHARS,
+  LINK_PATH,
+  LINK_PROTOCOL_VERSION,
+  linkAuthorization,
+} from '@flock/protocol';
+import WebSocket from 'ws';
+import { type Clock, systemClock } from '../clock';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
+import type { LinkedAgent, LinkLogger } from './linked-agent';
+import { Outbox } from './outbox';
+import { RecentCommands } from './recent-commands';
+
+export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'unauthorized' | 'stopped';
+
+export interface LinkClientOptions {
+  /** The console's base URL, e.g. http://192.168.1.10:3000 (ws/wss is derived from it). */
+  consoleUrl: string;
+  machineId: string;
+  secret: string;
+  agent: LinkedAgent;
+  agentVersion: string;
+  clock?: Clock;
+  random?: () => number;
+  /** Coalescing window: at most one state patch per this many ms. */
+  minPatchIntervalMs?: number;
+  maxBufferedEvents?: number;
+  rememberedCommands?: number;
+  backoff?: BackoffPolicy;
+  welcomeTimeoutMs?: number;
+  log?: LinkLogger;
+}
+
+type Welcome = Extract<ConsoleToAgent, { type: 'welcome' }>;
+
+/** One WebSocket connection's worth of state; a reconnect starts a fresh one. */
+interface Connection {
+  socket: WebSocket;
+  abort: AbortController;
+  welcome?: Welcome;
+  /** console clock − agent clock, from the welcome. */
+  skewMs: number;
+  lastSent?: AgentState;
+  lastFlushAt: number;
+  flushPending: boolean;
+  lastReceivedAt: number;
+  stopWatchingChanges?: () => void;
+}
+
+export function linkUrl(consoleUrl: string): string {
+  const url = new URL(LINK_PATH, consoleUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+/**
+ * The agent's side of the console link: dials out (so it works through NAT), sends hello + snapshot,
+ * then coalesced patches and events; applies console commands once each; reconnects with jittered
+ * back-off and replays unacknowledged events. The agent keeps working whether or not this is connected.
+ */
+export class LinkClient {
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly log: LinkLogger;
+  private readonly outbox: Outbox;
+  private readonly recent: RecentCommands;
+  private readonly bootId = randomUUID();
+  private readonly stopping = new AbortController();
+  private readonly statusListeners = new Set<(status: LinkStatus) => void>();
+  private connection?: Connection;
+  private loop?: Promise<void>;
+  private currentStatus: LinkStatus = 'disconnected';
+
+  constructor(private readonly options: LinkClientOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.log = options.log ?? (() => {});
+    this.outbox = new Outbox(options.maxBufferedEvents ?? 500);
+    this.recent = new RecentCommands(options.rememberedCommands ?? 1000);
+  }
+
+  get status(): LinkStatus {
+    return this.currentStatus;
+  }
+
+  /** Events waiting for the console's acknowledgement (buffered while it is away). */
+  get pendingEvents(): number {
+    return this.outbox.pending().length;
+  }
+
+  get droppedEvents(): number {
+    return this.outbox.dropped;
+  }
+
+  onStatus(listener: (status: LinkStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.connection?.socket.close(1000, 'agent stopping');
+    await this.loop;
+  }
+
+  private setStatus(status: LinkStatus): void {
+    if (status === this.currentStatus) return;
+    this.currentStatus = status;
+    for (const listener of this.statusListeners) listener(status);
+  }
+
+  private async run(): Promise<void> {
+    const stopWatchingEvents = this.options.agent.onEvent((event) => this.queueEvent(event));
+    const policy = this.options.backoff ?? DEFAULT_BACKOFF;
+    let attempt = 0;
+    try {
+      while (!this.stopping.signal.aborted) {
+        const outcome = await this.connectOnce();
+        if (this.stopping.signal.aborted) break;
+        attempt = outcome === 'welcomed' ? 0 : attempt + 1;
+        this.setStatus(outcome === 'unauthorized' ? 'unauthorized' : 'disconnected');
+        const delay = backoffDelay(outcome === 'unauthorized' ? 30 : attempt, policy, this.random);
+        this.log('info', `console link: reconnecting in ${(delay / 1000).toFixed(1)} s`);
+        try {
+          await this.clock.sleep(delay, this.stopping.signal);
+        } catch {
+          break;
+        }
+      }
+    } finally {
+      stopWatchingEvents();
+      this.setStatus('stopped');
+    }
+  }
+
+  private connectOnce(): Promise<'welcomed' | 'failed' | 'unauthorized'> {
+    const { machineId, secret } = this.options;
+    this.setStatus('connecting');
+    return new Promise((resolve) => {
+      const socket = new WebSocket(linkUrl(this.options.consoleUrl), {
+        headers: { authorization: linkAuthorization(machineId, secret) },
+        maxPayload: LINK_MAX_MESSAGE_CHARS * 4,
+        handshakeTimeout: this.options.welcomeTimeoutMs ?? 10_000,
+      });
+      const connection: Connection = {
+        socket,
+        abort: new AbortController(),
+        skewMs: 0,
+        lastFlushAt: 0,
+        flushPending: false,
+        lastReceivedAt: this.clock.now(),
+      };
+      this.connection = connection;
+      let unauthorized = false;
+      socket.on('open', () => this.onOpen(connection));
+      socket.on('message', (data, isBinary) => {
+        connection.lastReceivedAt = this.clock.now();
+        if (!isBinary) this.handle(connection, data.toString());
+      });
+      socket.on('error', (error) => {
+        unauthorized ||= /Unexpected server response: 40[13]/.test(error.message);
+        this.log(unauthorized ? 'error' : 'warn', `console link: ${error.message}`);
+      });
+      socket.on('close', (code, reason) => {
+        connection.abort.abort();
+        connection.stopWatchingChanges?.();
+        if (this.connection === connection) this.connection = undefined;
+        unauthorized ||= code === 4401 || code === 4403;
+        if (connection.welcome) this.log('warn', `console link closed (${code} ${reason.toString()})`.trim());
+        resolve(unauthorized ? 'unauthorized' : connection.welcome ? 'welcomed' : 'failed');
+      });
+    });
+  }
+
+  private onOpen(connection: Connection): void {
+    const { agent, machineId, agentVersion } = this.options;
+    this.send(connection, {
+      type: 'hello',
+      protocol: LINK_PROTOCOL_VERSION,
+      machineId,
+      agentVersion,
+      bootId: this.bootId,
+      machine: agent.state().machine,
+    });
+    this.clock
+      .sleep(this.options.welcomeTimeoutMs ?? 10_000, connection.abort.signal)
+      .then(() => {
+        if (connection.welcome) return;
+        this.log('warn', 'console link: no welcome in time');
+        connection.socket.terminate();
+      })
+      .catch(() => {});
+  }
+
+  private handle(connection: Connection, raw: string): void {
+    const decoded = decodeConsoleMessage(raw);
+    if (!decoded.ok) {
+      const commandId = commandIdOf(raw);
+      this.log('warn', `console link: malformed message (${decoded.reason})`);
+      if (commandId)
+        this.ack(connection, commandId, { ok: false, reason: 'malformed', message: decoded.reason });
+      return;
+    }
+    const message = decoded.message;
+    switch (message.type) {
+      case 'welcome':
+        this.onWelcome(connection, message);
+        break;
+      case 'command':
+        void this.onCommand(message);
+        break;
+      case 'request-logs':
+        this.send(connection, {
+          type: 'logs',
+          requestId: message.requestId,
+          lines: this.options.agent.logs({ limit: message.limit, search: message.search }),
+        });
+        break;
+      case 'events-ack':
+        if (message.bootId === this.bootId) this.outbox.acknowledge(message.seq);
+        break;
+      case 'heartbeat':
+        break;
+    }
+  }
+
+  private onWelcome(connection: Connection, welcome: Welcome): void {
+    if (welcome.protocol !== LINK_PROTOCOL_VERSION) {
+      this.log(
+        'error',
+        `console speaks link protocol ${welcome.protocol}, this agent ${LINK_PROTOCOL_VERSION}`,
+      );
+      connection.socket.close(4400, 'protocol version mismatch');
+      return;
+    }
+    connection.welcome = welcome;
+    connection.skewMs = welcome.serverTime - this.clock.now();
+    this.setStatus('connected');
+    this.log('info', 'console link: connected');
+    const state = this.options.agent.state();
+    connection.lastSent = state;
+    this.send(connection, { type: 'snapshot', at: this.clock.now(), state });
+    for (const entry of this.outbox.pending()) this.send(connection, { type: 'event', ...entry });
+    connection.stopWatchingChanges = this.options.agent.onChange(() => this.scheduleFlush(connection));
+    void this.heartbeat(connection, welcome.heartbeatMs);
+  }
+
+  private scheduleFlush(connection: Connection): void {
+    if (connection.flushPending || connection.abort.signal.aborted) return;
+    connection.flushPending = true;
+    const wait = connection.lastFlushAt + (this.options.minPatchIntervalMs ?? 250) - this.clock.now();
+    const flush = () => {
+      connection.flushPending = false;
+      this.flush(connection);
+    };
+    // A burst of synchronous changes still becomes one patch when no wait is due.
+    if (wait <= 0) setImmediate(flush);
+    else this.clock.sleep(wait, connection.abort.signal).then(flush, () => {});
+  }
+
+  private flush(connection: Connection): void {
+    if (!connection.lastSent || connection.abort.signal.aborted) return;
+    const state = this.options.agent.state();
+    const changes = diffState(connection.lastSent, state);
+    connection.lastFlushAt = this.clock.now();
+    if (isEmptyPatch(changes)) return;
+    connection.lastSent = state;
+    this.send(connection, { type: 'patch', at: connection.lastFlushAt, changes });
+  }
+
+  private async heartbeat(connection: Connection, intervalMs: number): Promise<void> {
+    const signal = connection.abort.signal;
+    while (!signal.aborted) {
+      try {
+        await this.clock.sleep(intervalMs, signal);
+      } catch {
+        return;
+      }
+      if (this.clock.now() - connection.lastReceivedAt > 3 * intervalMs) {
+        this.log('warn', 'console link: console silent for 3 heartbeats, reconnecting');
+        connection.socket.terminate();
+        return;
+      }
+      this.send(connection, { type: 'heartbeat', at: this.clock.now() });
+    }
+  }
+
+  private async onCommand(message: CommandMessage): Promise<void> {
+    if (this.recent.has(message.id)) {
+      // Delivered twice: answer again with the first result (or let the running one answer).
+      const known = this.recent.result(message.id);
+      if (known && this.connection) this.ack(this.connection, message.id, known);
+      return;
+    }
+    this.recent.begin(message.id);
+    const result = await this.apply(message);
+    this.recent.finish(message.id, result);
+    if (!result.ok) this.log('warn', `console command ${message.command.type} rejected: ${result.message}`);
+    // The connection the command came on may be gone; the console re-sends unacknowledged commands.
+    if (this.connection) this.ack(this.connection, message.id, result);
+  }
+
+  private async apply(message: CommandMessage): Promise<CommandResult> {
+    const welcome = this.connection?.welcome;
+    const ageMs = this.clock.now() + (this.connection?.skewMs ?? 0) - message.issuedAt;
+    if (!welcome || ageMs > welcome.commandMaxAgeMs) {
+      return { ok: false, reason: 'stale', message: `issued ${Math.round(ageMs / 1000)} s ago` };
+    }
+    try {
+      return CommandResultSchema.parse(await this.options.agent.execute(message.command));
+    } catch (error) {
+      return { ok: false, reason: 'failed', message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private ack(connection: Connection, commandId: string, result: CommandResult): void {
+    this.send(connection, { type: 'ack', commandId, result });
+  }
+
+  private queueEvent(event: Parameters<Outbox['add']>[0]): void {
+    const droppedBefore = this.outbox.dropped;
+    const entry = this.outbox.add(event, this.clock.now());
+    if (this.outbox.dropped > droppedBefore)
+      this.log('warn', 'console link: event buffer full, oldest dropped');
+    const connection = this.connection;
+    if (connection?.welcome) this.send(connection, { type: 'event', ...entry });
+  }
+
+  private send(connection: Connection, message: AgentToConsole): void {
+    if (connection.socket.readyState === WebSocket.OPEN) connection.socket.send(encodeMessage(message));
+  }
+}
+
+/** The id of something that looks like a command, so even a malformed one gets a rejection ack. */
+function commandIdOf(raw: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== 'object' || value === null) return undefined;
+    const { type, id } = value as { type?: unknown; id?: unknown };
+    return type === 'command' && typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,85 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir, hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import {
+  type LinkCredentials,
+  LinkCredentialsSchema,
+  normalizePairingCode,
+  PAIR_PATH,
+  PairResponseSchema,
+} from '@flock/protocol';
+
+export const LINK_CREDENTIALS_FILE = 'console-link.json';
+
+/** The agent's config dir on Linux (XDG); the CLI may pass its own. */
+export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'flock');
+}
+
+export class PairingError extends Error {
+  override readonly name = 'PairingError';
+}
+
+export interface PairOptions {
+  configDir?: string;
+  hostname?: string;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Exchanges a one-time code shown by the console for this agent's own secret, and stores it 0600
+ * next to the agent config. Returns where it was written.
+ */
+export async function pair(consoleUrl: string, code: string, options: PairOptions = {}): Promise<string> {
+  const base = new URL(consoleUrl);
+  const response = await (options.fetch ?? fetch)(new URL(PAIR_PATH, base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: normalizePairingCode(code), hostname: options.hostname ?? osHostname() }),
+  }).catch((error: Error) => {
+    throw new PairingError(`cannot reach the console at ${base.origin}: ${error.message}`);
+  });
+  const body: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const reason = (body as { error?: unknown } | null)?.error;
+    throw new PairingError(
+      `pairing refused (${response.status}): ${typeof reason === 'string' ? reason : 'no reason given'}`,
+    );
+  }
+  const parsed = PairResponseSchema.safeParse(body);
+  if (!parsed.success) throw new PairingError('the console answered pairing with something unexpected');
+  return saveLinkCredentials(options.configDir ?? defaultConfigDir(), {
+    consoleUrl: base.origin,
+    ...parsed.data,
+  });
+}
+
+export async function saveLinkCredentials(configDir: string, credentials: LinkCredentials): Promise<string> {
+  await mkdir(configDir, { recursive: true, mode: 0o700 });
+  const file = join(configDir, LINK_CREDENTIALS_FILE);
+  await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // writeFile's mode only applies when it creates the file
+  return file;
+}
+
+/** The stored credentials, or null when this agent was never paired. */
+export async function loadLinkCredentials(configDir = defaultConfigDir()): Promise<LinkCredentials | null> {
+  const text = await readFile(join(configDir, LINK_CREDENTIALS_FILE), 'utf8').catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    },
+  );
+  if (text === null) return null;
+  const parsed = LinkCredentialsSchema.safeParse(parseJson(text));
+  if (!parsed.success) throw new PairingError(`${LINK_CREDENTIALS_FILE} is damaged: pair this agent again`);
+  return parsed.data;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,13 @@
+export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
+export { LinkClient, type LinkClientOptions, type LinkStatus, linkUrl } from './client';
+export {
+  defaultConfigDir,
+  LINK_CREDENTIALS_FILE,
+  loadLinkCredentials,
+  PairingError,
+  type PairOptions,
+  pair,
+  saveLinkCredentials,
+} from './credentials';
+export type { LinkedAgent, LinkLogger } from './linked-agent';
+export { SimulatedAgent } from './simulated-agent';

@@ -1,0 +1,20 @@
+import type { AgentEvent, AgentState, CommandResult, ControlCommand, LogLine } from '@flock/protocol';
+
+/**
+ * What the link needs from the agent. The agent loop satisfies it; tests and the console bench use a
+ * scripted one. Everything here is local and synchronous except `execute`.
+ */
+export interface LinkedAgent {
+  /** The full current state (a fresh object or an immutable one: the link keeps it to diff against). */
+  state(): AgentState;
+  /** Called after any state change; the link coalesces, so calling it often is fine. */
+  onChange(listener: () => void): () => void;
+  /** Frame done, errors: each is buffered while the console is away and replayed on return. */
+  onEvent(listener: (event: AgentEvent) => void): () => void;
+  /** Applies one control command through the agent's internal command API. */
+  execute(command: ControlCommand): Promise<CommandResult>;
+  /** Recent log lines, newest last, optionally only those containing `search`. */
+  logs(query: { limit: number; search?: string }): LogLine[];
+}
+
+export type LinkLogger = (level: 'info' | 'warn' | 'error', message: string) => void;

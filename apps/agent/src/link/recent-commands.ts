@@ -1,0 +1,38 @@
+import type { CommandResult } from '@flock/protocol';
+
+/**
+ * Remembers the last commands by id so a command delivered twice (a console retry after a reconnect)
+ * is applied once and answered with the same result. `undefined` result = still running.
+ */
+export class RecentCommands {
+  private readonly results = new Map<string, CommandResult | undefined>();
+
+  constructor(private readonly capacity: number) {}
+
+  has(id: string): boolean {
+    return this.results.has(id);
+  }
+
+  result(id: string): CommandResult | undefined {
+    return this.results.get(id);
+  }
+
+  begin(id: string): void {
+    this.set(id, undefined);
+  }
+
+  finish(id: string, result: CommandResult): void {
+    this.set(id, result);
+  }
+
+  private set(id: string, result: CommandResult | undefined): void {
+    this.results.delete(id);
+    this.results.set(id, result);
+    // A Map iterates in insertion order, so the first key is the oldest.
+    while (this.results.size > this.capacity) {
+      const oldest = this.results.keys().next().value;
+      if (oldest === undefined) break;
+      this.results.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import type {
+  AgentEvent,
+  AgentState,
+  AgentStatePatch,
+  CommandResult,
+  ControlCommand,
+  LogLine,
+  MachineInfo,
+} from '@flock/protocol';
+import type { LinkedAgent } from './linked-agent';
+
+/**
+ * A LinkedAgent without a renderer: state changes and events are driven by the caller. Used by the
+ * link tests, the console's end-to-end test and the console benchmark, never by the real agent.
+ * Commands take the effect a real agent would show on its state, and are recorded.
+ */
+export class SimulatedAgent implements LinkedAgent {
+  readonly executed: ControlCommand[] = [];
+  private current: AgentState;
+  private readonly changeListeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(event: AgentEvent) => void>();
+  private readonly log: LogLine[] = [];
+
+  constructor(machine: Partial<MachineInfo> = {}, now = Date.now()) {
+    this.current = initialState({ ...defaultMachine, ...machine }, now);
+  }
+
+  state(): AgentState {
+    return this.current;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  onEvent(listener: (event: AgentEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  update(patch: AgentStatePatch): void {
+    this.current = { ...this.current, ...patch };
+    for (const listener of this.changeListeners) listener();
+  }
+
+  emit(event: AgentEvent): void {
+    for (const listener of this.eventListeners) listener(event);
+  }
+
+  addLog(line: LogLine): void {
+    this.log.push(line);
+    this.update({ recentLog: this.log.slice(-50) });
+  }
+
+  logs({ limit, search }: { limit: number; search?: string }): LogLine[] {
+    const matching = search ? this.log.filter((line) => line.message.includes(search)) : this.log;
+    return matching.slice(-limit);
+  }
+
+  async execute(command: ControlCommand): Promise<CommandResult> {
+    this.executed.push(command);
+    switch (command.type) {
+      case 'pause':
+        this.update({
+          status: 'paused',
+          reason: { code: 'paused-by-user', message: 'Paused from the console', until: null },
+          ...(command.when === 'now' ? { job: null } : {}),
+        });
+        break;
+      case 'resume':
+        this.update({ status: 'idle', reason: null });
+        break;
+      case 'stop':
+        this.update({
+          status: 'stopped',
+          job: null,
+          reason: { code: 'stopping', message: 'Stopped', until: null },
+        });
+        break;
+      case 'block-project':
+        if (!this.current.job)
+          return { ok: false, reason: 'invalid', message: 'no current project to block' };
+        this.update({ job: null });
+        break;
+      case 'set-limits':
+        this.update({ limits: { ...this.current.limits, ...command.limits } });
+        break;
+    }
+    return { ok: true };
+  }
+}
+
+const defaultMachine: MachineInfo = {
+  hostname: 'sim-agent',
+  os: 'Linux (simulated)',
+  arch: 'x64',
+  cpu: { model: 'Simulated CPU', cores: 4 },
+  ramBytes: 8 * 2 ** 30,
+  gpus: [],
+  blender: null,
+};
+
+function initialState(machine: MachineInfo, now: number): AgentState {
+  return {
+    machine,
+    session: { server: 'http://127.0.0.1:8080', login: 'demo', connected: true, startedAt: now },
+    status: 'idle',
+    reason: { code: 'no-job', message: 'Waiting for a job', until: null },
+    job: null,
+    limits: {
+      computeMethod: 'cpu',
+      gpu: null,
+      cores: null,
+      memoryBytes: null,
+      maxFrameTimeSeconds: null,
+      priority: 19,
+      requestTime: null,
+    },
+    usage: { cpuPercent: 0, memoryBytes: 0 },
+    uploads: { queued: 0, inFlight: 0 },
+    stats: { framesRendered: 0, framesFailed: 0, creditsSession: 0, renderTimeMsTotal: 0 },
+    lastFramePath: null,
+    recentLog: [],
+  };
+}

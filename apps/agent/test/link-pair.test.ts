@@ -1,0 +1,81 @@
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backoffDelay, LINK_CREDENTIALS_FILE, loadLinkCredentials, PairingError, pair } from '../src/link';
+
+const SECRET = 'x'.repeat(43);
+let server: Server;
+let url: string;
+let configDir: string;
+let lastBody: unknown;
+
+beforeEach(async () => {
+  configDir = await mkdtemp(join(tmpdir(), 'flock-pair-'));
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      lastBody = JSON.parse(body);
+      const ok = req.url === '/api/pair' && (lastBody as { code: string }).code === 'K7Q9M2XD';
+      res.writeHead(ok ? 200 : 403, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(ok ? { machineId: 'm-1', secret: SECRET } : { error: 'code unknown or expired' }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('pair', () => {
+  it('exchanges a code (typed loosely) for a secret stored 0600', async () => {
+    const file = await pair(`${url}/some/page`, 'k7q9-m2xd', { configDir, hostname: 'render-01' });
+    expect(lastBody).toEqual({ code: 'K7Q9M2XD', hostname: 'render-01' });
+    expect(file).toBe(join(configDir, LINK_CREDENTIALS_FILE));
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await loadLinkCredentials(configDir)).toEqual({
+      consoleUrl: url,
+      machineId: 'm-1',
+      secret: SECRET,
+    });
+  });
+
+  it('fails with the console reason on a refused code, writing nothing', async () => {
+    await expect(pair(url, 'WRONG-CODE', { configDir })).rejects.toThrow(/403.*expired/);
+    expect(await loadLinkCredentials(configDir)).toBeNull();
+  });
+
+  it('fails clearly when the console is unreachable', async () => {
+    await expect(pair('http://127.0.0.1:9', 'K7Q9-M2XD', { configDir })).rejects.toBeInstanceOf(PairingError);
+  });
+
+  it('refuses a damaged credentials file with a clear error', async () => {
+    await writeFile(join(configDir, LINK_CREDENTIALS_FILE), '{"consoleUrl": 3');
+    await expect(loadLinkCredentials(configDir)).rejects.toThrow(/damaged/);
+    expect(await readFile(join(configDir, LINK_CREDENTIALS_FILE), 'utf8')).toContain('consoleUrl');
+  });
+});
+
+describe('backoffDelay', () => {
+  it('stays within [ceiling/2, ceiling] and never passes the maximum', () => {
+    const policy = { initialMs: 500, maxMs: 30_000 };
+    fc.assert(
+      fc.property(
+        fc.nat(100),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (attempt, r) => {
+          const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** attempt);
+          const delay = backoffDelay(attempt, policy, () => r);
+          expect(delay).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
+          expect(delay).toBeLessThanOrEqual(ceiling);
+        },
+      ),
+    );
+  });
+});
