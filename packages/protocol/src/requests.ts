@@ -123,10 +123,17 @@ export function joinUrl(base: string, path: string): string {
 export function appendQuery(url: string, params: Readonly<Record<string, QueryValue>>): string {
   const query = Object.entries(params)
     .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
-    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(formatValue(value))}`)
+    .map(([key, value]) => `${encodeQueryComponent(key)}=${encodeQueryComponent(formatValue(value))}`)
     .join('&');
   if (query === '') return url;
   return `${url}${url.includes('?') ? '&' : '?'}${query}`;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** encodeURIComponent throws on lone surrogates; they become U+FFFD as in any WHATWG URL encoder. */
+function encodeQueryComponent(value: string): string {
+  return encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD'));
 }
 
 function formatValue(value: string | number | boolean): string {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { isProtocolError, type ProtocolErrorKind } from '../src/index';
+import { type ConfigParams, isProtocolError, type ProtocolErrorKind } from '../src/index';
 
 export function fixture(name: string): string {
   return readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
@@ -49,3 +49,23 @@ export function expectProtocolError(
   expect(error.kind).toBe(kind);
   if (detail !== undefined) expect(error.detail).toMatch(detail);
 }
+
+/** A complete login as the agent sends it. */
+export const sampleConfigParams: ConfigParams = {
+  login: 'alice',
+  password: 'p@ss word&=',
+  version: '7.25001.0',
+  os: 'linux',
+  osVersion: 'linux debian 12',
+  bits: '64bit',
+  cpuFamily: '6',
+  cpuModel: '158',
+  cpuModelName: 'Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz',
+  cpuCores: 12,
+  ramKiB: 32_000_000,
+  ramMaxKiB: 16_000_000,
+  hostname: 'render-01',
+  ui: 'flock',
+  headless: true,
+  hwid: '1f2e3d',
+};

@@ -9,6 +9,11 @@ import {
   parseJobValidateAnswer,
   parseKeepAliveAnswer,
   parseSpeedtestAnswer,
+  readConfigParams,
+  readErrorReportParams,
+  readJobRequestParams,
+  readKeepAliveParams,
+  readValidationParams,
 } from '../src/index';
 import { fixture } from './helpers';
 
@@ -144,4 +149,46 @@ describe.each(parsers)('%s throws only ProtocolError', (_name, parse) => {
       expect(throwsOnlyProtocolError(parse, body as unknown as string)).toBe(true);
     }
   });
+});
+
+const readers = [
+  readConfigParams,
+  readJobRequestParams,
+  readKeepAliveParams,
+  readValidationParams,
+  readErrorReportParams,
+];
+const PARAMETER_NAMES = [
+  'version',
+  'login',
+  'cpu_cores',
+  'ram',
+  'headless',
+  'computemethod',
+  'rendertime_max',
+  'gpu_model',
+  'job',
+  'frame',
+  'paused',
+  'type',
+  'rendertime',
+];
+
+describe('server readers throw only ProtocolError', () => {
+  const value = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.constantFrom('0', '-1', '1e3', 'true', ''),
+  );
+  const name = fc.oneof(fc.constantFrom(...PARAMETER_NAMES), fc.string({ maxLength: 8 }));
+  const record = fc.dictionary(name, fc.oneof(value, fc.array(value, { maxLength: 2 })));
+
+  it.each(readers.map((reader) => [reader.name, reader] as const))(
+    '%s on arbitrary parameters',
+    (_name, read) => {
+      fc.assert(
+        fc.property(record, (params) => throwsOnlyProtocolError(() => read(params), '')),
+        { numRuns: 500 },
+      );
+    },
+  );
 });
