@@ -6,6 +6,7 @@ export * from './answers/job-validate';
 export * from './answers/keep-alive';
 export type { StatusAnswer } from './answers/status-answers';
 export * from './codes';
+export * from './error-log';
 export * from './errors';
 export * from './link';
 export * from './readers/config';

@@ -70,6 +70,7 @@ export interface JobRequestParams {
   ramMaxKiB: number;
   /** 0 means no limit (Flock decision 10). */
   rendertimeMaxSeconds: number;
+  /** Only when the session may render on a GPU (J22 leaves these out for CPU-only sessions). */
   gpu?: { type: string; model: string; ramBytes: number };
 }
 
@@ -121,9 +122,8 @@ export function joinUrl(base: string, path: string): string {
 
 /** Appends percent-encoded parameters with `?`, or `&` when the URL already has a query. */
 export function appendQuery(url: string, params: Readonly<Record<string, QueryValue>>): string {
-  const query = Object.entries(params)
-    .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
-    .map(([key, value]) => `${encodeQueryComponent(key)}=${encodeQueryComponent(formatValue(value))}`)
+  const query = Object.entries(definedStrings(params))
+    .map(([key, value]) => `${encodeQueryComponent(key)}=${encodeQueryComponent(value)}`)
     .join('&');
   if (query === '') return url;
   return `${url}${url.includes('?') ? '&' : '?'}${query}`;

@@ -49,9 +49,12 @@ const parser = new XMLParser({
   cdataPropName: '#cdata',
   ignoreDeclaration: true,
   ignorePiTags: true,
-  // DOCTYPE entities stay bounded (nested references are left unexpanded, external ones refused);
-  // an empty named-entity map keeps the five XML entities and numeric character references only.
+  // DOCTYPE entities stay bounded: nested references are left unexpanded, external ones refused,
+  // count and expanded length capped (an entity bomb becomes 'not-xml', never a memory blow-up).
   processEntities: { enabled: true, maxEntityCount: 20, maxEntitySize: 1000, maxExpandedLength: 100_000 },
+  // fast-xml-parser 5.12 takes an object here as the named-entity map and then also decodes numeric
+  // references (&#10;); its typings only say boolean. Tested in xml.test.ts, so an upgrade that
+  // changes this fails loudly.
   htmlEntities: {} as unknown as boolean,
   transformTagName: renameReserved,
   transformAttributeName: renameReserved,
@@ -70,7 +73,8 @@ export function parseXmlDocument(body: string, root: string, contentType?: strin
   if (body.length > MAX_XML_BODY_CHARS) {
     throw new ProtocolError('too-large', `${body.length} characters, the limit is ${MAX_XML_BODY_CHARS}`);
   }
-  const element = parseRootElement(body);
+  // A UTF-8 byte-order mark decoded as text is legal before the prolog; the validator would refuse it.
+  const element = parseRootElement(body.startsWith('\uFEFF') ? body.slice(1) : body);
   if (element.name !== root) {
     const html = element.name.toLowerCase() === 'html' ? ` (an HTML page${htmlTitle(body)})` : '';
     throw new ProtocolError('wrong-root', `expected <${root}>, got <${element.name}>${html}`);

@@ -47,6 +47,12 @@ describe('parseXmlDocument', () => {
     });
   });
 
+  it('accepts a leading byte-order mark', () => {
+    expect(parseXmlDocument('\uFEFF<?xml version="1.0"?><config status="0"/>', 'config').attributes).toEqual({
+      status: '0',
+    });
+  });
+
   it.each(['', '   \n\t'])('refuses an empty body %j', (body) => {
     expectProtocolError(() => parseXmlDocument(body, 'config'), 'empty-body');
   });
@@ -101,6 +107,17 @@ describe('parseXmlDocument', () => {
     expect(root.attributes.publickey?.length).toBeLessThan(1000);
     expect(() => parseXmlDocument(fixture('external-entity.xml'), 'config')).toThrow(/entities/);
     expectProtocolError(() => parseXmlDocument(fixture('external-entity.xml'), 'config'), 'not-xml');
+  });
+
+  it('bounds the expansion of a flat entity repeated many times, and the number of entities', () => {
+    const repeated = `<!DOCTYPE config [<!ENTITY a "${'x'.repeat(999)}">]><config publickey="${'&a;'.repeat(20_000)}"/>`;
+    expectProtocolError(() => parseXmlDocument(repeated, 'config'), 'not-xml', /limit exceeded/);
+    const many = Array.from({ length: 30 }, (_, index) => `<!ENTITY e${index} "v">`).join('');
+    expectProtocolError(
+      () => parseXmlDocument(`<!DOCTYPE config [${many}]><config/>`, 'config'),
+      'not-xml',
+      /Entity count/,
+    );
   });
 
   it('leaves HTML named entities alone and survives prototype-polluting names', () => {
