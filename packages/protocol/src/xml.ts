@@ -68,11 +68,11 @@ type OrderedNode = Record<string, unknown>;
  */
 export function parseXmlDocument(body: string, root: string, contentType?: string | null): XmlElement {
   checkXmlContentType(contentType);
-  if (typeof body !== 'string' || body.trim() === '')
-    throw new ProtocolError('empty-body', `no <${root}> answer`);
+  if (typeof body !== 'string') throw new ProtocolError('empty-body', `no <${root}> answer`);
   if (body.length > MAX_XML_BODY_CHARS) {
     throw new ProtocolError('too-large', `${body.length} characters, the limit is ${MAX_XML_BODY_CHARS}`);
   }
+  if (body.trim() === '') throw new ProtocolError('empty-body', `no <${root}> answer`);
   // A UTF-8 byte-order mark decoded as text is legal before the prolog; the validator would refuse it.
   const element = parseRootElement(body.startsWith('\uFEFF') ? body.slice(1) : body);
   if (element.name !== root) {
