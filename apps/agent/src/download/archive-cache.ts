@@ -1,0 +1,195 @@
+// The agent's archive cache: `<dir>/<md5>.zip`, with MD5s memoised by (size, mtime) so listing the
+// cache for a job request reads no archive, an optional shared download dir between agents, the
+// server-driven delete and the start-up cleanup of farm-protocol §3.4.
+import { copyFile, link, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Dispatcher } from 'undici';
+import { type Clock, systemClock } from '../clock.js';
+import { type DownloadFileOptions, downloadFile } from './download-file.js';
+import { DownloadError } from './errors.js';
+import { MD5_ZIP_NAME, md5File } from './md5.js';
+import { Md5Memo } from './md5-memo.js';
+import type { DownloadProgress } from './progress.js';
+import { fetchIntoSharedDir, type SharedDirOptions } from './shared-dir.js';
+
+export const MEMO_FILE_NAME = '.flock-md5-memo.json';
+
+export interface ArchiveCacheOptions {
+  /** Directory holding `<md5>.zip` (and the archives' extraction dirs `<md5>/`). */
+  dir: string;
+  /** Download dir shared between agents on this machine (`--shared-zip`). */
+  sharedDir?: string;
+  dispatcher?: Dispatcher;
+  clock?: Clock;
+  /** Forwarded to every download (retries, back-off, progress interval, disk-space probe). */
+  download?: Pick<
+    DownloadFileOptions,
+    'maxAttempts' | 'backoffMs' | 'progressIntervalMs' | 'reserveBytes' | 'freeBytes'
+  >;
+  /** Shared-dir polling and staleness (see SharedDirOptions). */
+  shared?: Pick<SharedDirOptions, 'pollMs' | 'staleAfterMs' | 'maxWaitMs'>;
+  /** Hashes a whole file; injectable so tests can count reads. Default: streaming MD5. */
+  hashFile?: (file: string) => Promise<string>;
+}
+
+export interface EnsureRequest {
+  md5: string;
+  url: string;
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+}
+
+export interface CleanupReport {
+  removed: string[];
+  /** Archives that had to be hashed (unknown or changed since last memoised). */
+  hashed: number;
+}
+
+export class ArchiveCache {
+  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly hashFile: (file: string) => Promise<string>;
+  private readonly clock: Clock;
+
+  private constructor(
+    private readonly options: ArchiveCacheOptions,
+    private readonly memo: Md5Memo,
+  ) {
+    this.hashFile = options.hashFile ?? md5File;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  static async open(options: ArchiveCacheOptions): Promise<ArchiveCache> {
+    await mkdir(options.dir, { recursive: true });
+    if (options.sharedDir) await mkdir(options.sharedDir, { recursive: true });
+    return new ArchiveCache(options, await Md5Memo.load(path.join(options.dir, MEMO_FILE_NAME)));
+  }
+
+  pathFor(md5: string): string {
+    return path.join(this.options.dir, `${md5}.zip`);
+  }
+
+  /**
+   * MD5s of the verified archives in the cache, for the job request's `<cache>` body. Costs one
+   * readdir and one stat per archive; never reads an archive. A file that changed since it was
+   * verified is left out (the next cleanup re-verifies it).
+   */
+  async cachedMd5s(): Promise<string[]> {
+    const names = (await readdir(this.options.dir)).filter((name) => MD5_ZIP_NAME.test(name));
+    const verified = await Promise.all(
+      names.map(async (name) => {
+        const info = await stat(path.join(this.options.dir, name)).catch(() => undefined);
+        const md5 = info && this.memo.lookup(name, info);
+        return md5 === name.slice(0, 32) ? md5 : undefined;
+      }),
+    );
+    return verified.filter((md5): md5 is string => md5 !== undefined);
+  }
+
+  /** Returns the local path of the archive, downloading it (or taking it from the shared dir) if needed. */
+  ensure(request: EnsureRequest): Promise<string> {
+    const md5 = request.md5.toLowerCase();
+    const running = this.inFlight.get(md5);
+    if (running) return running;
+    const work = this.obtain({ ...request, md5 }).finally(() => this.inFlight.delete(md5));
+    this.inFlight.set(md5, work);
+    return work;
+  }
+
+  private async obtain(request: EnsureRequest): Promise<string> {
+    const local = this.pathFor(request.md5);
+    if (await this.isVerified(local, request.md5)) return local;
+    await rm(local, { force: true });
+    const downloadOptions = {
+      ...this.options.download,
+      url: request.url,
+      clock: this.clock,
+      ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+    };
+    if (this.options.sharedDir) {
+      const shared = await fetchIntoSharedDir(request.md5, downloadOptions, {
+        ...this.options.shared,
+        sharedDir: this.options.sharedDir,
+        clock: this.clock,
+      });
+      await linkOrCopy(shared.path, local);
+    } else {
+      await downloadFile({ ...downloadOptions, destination: local, md5: request.md5 });
+    }
+    // Either verified while streaming, or (shared dir) verified by the agent that downloaded it.
+    await this.remember(local, request.md5);
+    return local;
+  }
+
+  /** True when `file` is known (memo) or found (one hash, then memoised) to have this MD5. */
+  private async isVerified(file: string, md5: string): Promise<boolean> {
+    const info = await stat(file).catch(() => undefined);
+    if (!info) return false;
+    const name = path.basename(file);
+    if (this.memo.lookup(name, info) === md5) return true;
+    if ((await this.hashFile(file)) !== md5) return false;
+    await this.remember(file, md5);
+    return true;
+  }
+
+  private async remember(file: string, md5: string): Promise<void> {
+    const info = await stat(file);
+    this.memo.record(path.basename(file), info, md5);
+    await this.memo.save();
+  }
+
+  /** Server-driven `<file md5="…" action="delete"/>`: the zip, its extraction dir, and the shared copy. */
+  async delete(md5: string): Promise<void> {
+    const name = `${md5.toLowerCase()}.zip`;
+    if (!MD5_ZIP_NAME.test(name)) throw new DownloadError('io', `not an archive MD5: ${JSON.stringify(md5)}`);
+    await rm(path.join(this.options.dir, name), { force: true });
+    await rm(path.join(this.options.dir, name.slice(0, 32)), { recursive: true, force: true });
+    if (this.options.sharedDir) await rm(path.join(this.options.sharedDir, name), { force: true });
+    this.memo.forget(name);
+    await this.memo.save();
+  }
+
+  /**
+   * Start-up cleanup (§3.4): removes sub-directories, files that are not `<md5>.zip` and archives
+   * whose MD5 is not their name. Only archives the memo does not vouch for are hashed.
+   */
+  async cleanup(): Promise<CleanupReport> {
+    const report: CleanupReport = { removed: [], hashed: 0 };
+    const present = new Set<string>();
+    for (const item of await readdir(this.options.dir, { withFileTypes: true })) {
+      if (item.name === MEMO_FILE_NAME) continue;
+      const file = path.join(this.options.dir, item.name);
+      if (item.isFile() && MD5_ZIP_NAME.test(item.name)) {
+        const info = await stat(file);
+        const expected = item.name.slice(0, 32);
+        let md5 = this.memo.lookup(item.name, info);
+        if (md5 === undefined) {
+          md5 = await this.hashFile(file);
+          report.hashed++;
+          this.memo.record(item.name, info, md5);
+        }
+        if (md5 === expected) {
+          present.add(item.name);
+          continue;
+        }
+      }
+      await rm(file, { recursive: true, force: true });
+      report.removed.push(item.name);
+    }
+    for (const name of this.memo.names()) if (!present.has(name)) this.memo.forget(name);
+    await this.memo.save();
+    return report;
+  }
+}
+
+/** Hard link (J22), falling back to a copy across file systems or where links are not allowed. */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    await copyFile(from, to);
+  }
+}

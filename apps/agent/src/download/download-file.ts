@@ -1,0 +1,252 @@
+// One file over HTTP with undici: streamed to `<destination>.partial` while its MD5 is computed in
+// the same pass, resumed with a Range request when the connection is cut (restarted when the
+// server ignores ranges), retried when the MD5 is wrong, renamed into place only when verified.
+import { createHash, type Hash } from 'node:crypto';
+import { type FileHandle, open, rename, rm, stat, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { type Dispatcher, request } from 'undici';
+import { type Clock, systemClock } from '../clock.js';
+import { DownloadError } from './errors.js';
+import { type DownloadProgress, ProgressMeter } from './progress.js';
+
+export interface DownloadFileOptions {
+  url: string;
+  /** Final path; bytes go to `<destination>.partial` until verified. */
+  destination: string;
+  /** Expected lower-case hex MD5 of the whole file. */
+  md5: string;
+  /** undici Agent or ProxyAgent; default: undici's global dispatcher. */
+  dispatcher?: Dispatcher;
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Minimum time between progress events. Default 500 ms. */
+  progressIntervalMs?: number;
+  /** Attempts that fail without progress (bad status, wrong MD5, dead connection). Default 5. */
+  maxAttempts?: number;
+  /** Wait before attempt `n + 1` after `n` failures. Default 1 s doubling, at most 15 s. */
+  backoffMs?: (failures: number) => number;
+  clock?: Clock;
+  /** Free space to keep beyond the file itself. Default 512 KiB (J22's threshold). */
+  reserveBytes?: number;
+  /** Free bytes in a directory; injectable for tests. Default: `fs.statfs`. */
+  freeBytes?: (dir: string) => Promise<number>;
+}
+
+export interface DownloadFileResult {
+  path: string;
+  md5: string;
+  bytes: number;
+  /** Requests made, including resumes. */
+  requests: number;
+}
+
+export const defaultBackoff = (failures: number) => Math.min(15_000, 1000 * 2 ** Math.max(0, failures - 1));
+
+async function statfsFreeBytes(dir: string): Promise<number> {
+  const info = await statfs(dir);
+  return info.bavail * info.bsize;
+}
+
+interface Transfer {
+  handle: FileHandle;
+  hash: Hash;
+  /** Bytes written to the partial file (and fed to the hash), always in lockstep. */
+  offset: number;
+  total: number | undefined;
+}
+
+/** A failure that may be retried: `counts` is false when the attempt still made progress. */
+class RetryableFailure extends Error {
+  constructor(
+    readonly kind: 'http' | 'md5-mismatch' | 'network',
+    message: string,
+    readonly counts: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export async function downloadFile(options: DownloadFileOptions): Promise<DownloadFileResult> {
+  const clock = options.clock ?? systemClock;
+  const maxAttempts = options.maxAttempts ?? 5;
+  const partialPath = `${options.destination}.partial`;
+  const meter = new ProgressMeter(clock, options.progressIntervalMs ?? 500, options.onProgress);
+  await assertFreeSpace(options, 0);
+  const handle = await open(partialPath, 'w').catch((error) => {
+    throw new DownloadError('io', `cannot create ${partialPath}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  });
+  const transfer: Transfer = { handle, hash: createHash('md5'), offset: 0, total: undefined };
+  let failures = 0;
+  let requests = 0;
+  let lastFailure: RetryableFailure | undefined;
+  let ownsPartial = true;
+  try {
+    while (failures < maxAttempts) {
+      options.signal?.throwIfAborted();
+      requests++;
+      try {
+        await fetchInto(options, transfer, meter);
+        const md5 = transfer.hash.copy().digest('hex');
+        if (md5 !== options.md5.toLowerCase()) {
+          restart(transfer);
+          await handle.truncate(0);
+          throw new RetryableFailure('md5-mismatch', `MD5 ${md5} instead of ${options.md5}`, true);
+        }
+        ownsPartial = await commit(handle, partialPath, options.destination);
+        if (!ownsPartial)
+          throw new DownloadError('io', `${partialPath} was taken over by another downloader`);
+        return { path: options.destination, md5, bytes: transfer.offset, requests };
+      } catch (error) {
+        if (!(error instanceof RetryableFailure)) throw error;
+        lastFailure = error;
+        if (error.counts) failures++;
+        if (failures < maxAttempts)
+          await clock.sleep((options.backoffMs ?? defaultBackoff)(failures), options.signal);
+      }
+    }
+    const kind = lastFailure?.kind ?? 'network';
+    throw new DownloadError(
+      kind,
+      `${options.url}: giving up after ${failures} failed attempts: ${lastFailure?.message}`,
+      {
+        cause: lastFailure,
+        attempts: failures,
+      },
+    );
+  } catch (error) {
+    await handle.close().catch(() => {});
+    if (ownsPartial) await rm(partialPath, { force: true }).catch(() => {});
+    if (options.signal?.aborted) {
+      throw new DownloadError('aborted', `${options.url}: download aborted`, {
+        cause: options.signal.reason,
+      });
+    }
+    throw error;
+  }
+}
+
+function restart(transfer: Transfer): void {
+  transfer.offset = 0;
+  transfer.hash = createHash('md5');
+  transfer.total = undefined;
+}
+
+/** One request: resumes at `transfer.offset` when possible, appends the body to the partial file. */
+async function fetchInto(
+  options: DownloadFileOptions,
+  transfer: Transfer,
+  meter: ProgressMeter,
+): Promise<void> {
+  const offsetBefore = transfer.offset;
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await request(options.url, {
+      method: 'GET',
+      headers: transfer.offset > 0 ? { range: `bytes=${transfer.offset}-` } : {},
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    throw networkFailure(options, error, false);
+  }
+  await prepareBody(options, transfer, response);
+  try {
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      await writeChunk(transfer, chunk);
+      meter.update(transfer.offset, transfer.total, chunk.length);
+    }
+  } catch (error) {
+    if (error instanceof DownloadError) throw error;
+    throw networkFailure(options, error, transfer.offset > offsetBefore);
+  }
+  meter.update(transfer.offset, transfer.total, 0, true);
+  if (transfer.total !== undefined && transfer.offset !== transfer.total) {
+    throw new RetryableFailure(
+      'network',
+      `body ended at ${transfer.offset} of ${transfer.total} bytes`,
+      false,
+    );
+  }
+}
+
+/** Checks the status, decides between resuming and restarting, checks free space. */
+async function prepareBody(
+  options: DownloadFileOptions,
+  transfer: Transfer,
+  response: Dispatcher.ResponseData,
+) {
+  const resumedAt =
+    response.statusCode === 206 ? contentRangeStart(response.headers['content-range']) : undefined;
+  if (transfer.offset > 0 && resumedAt === transfer.offset) {
+    transfer.total = contentRangeTotal(response.headers['content-range']);
+  } else if (response.statusCode === 200) {
+    if (transfer.offset > 0) {
+      restart(transfer); // the server ignored the Range header: start over
+      await transfer.handle.truncate(0);
+    }
+    const length = Number(response.headers['content-length']);
+    transfer.total = Number.isFinite(length) && length >= 0 ? length : undefined;
+  } else {
+    await response.body.dump().catch(() => {});
+    throw new RetryableFailure('http', `HTTP ${response.statusCode} from ${options.url}`, true);
+  }
+  await assertFreeSpace(options, (transfer.total ?? 0) - transfer.offset).catch(async (error) => {
+    await response.body.dump().catch(() => {});
+    throw error;
+  });
+}
+
+async function writeChunk(transfer: Transfer, chunk: Buffer): Promise<void> {
+  try {
+    await transfer.handle.write(chunk, 0, chunk.length, transfer.offset);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const kind = code === 'ENOSPC' || code === 'EDQUOT' ? 'no-space' : 'io';
+    throw new DownloadError(kind, `writing the download failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  transfer.hash.update(chunk);
+  transfer.offset += chunk.length;
+}
+
+function networkFailure(options: DownloadFileOptions, error: unknown, madeProgress: boolean): Error {
+  if (options.signal?.aborted) return error as Error;
+  return new RetryableFailure('network', `${options.url}: ${(error as Error).message}`, !madeProgress, {
+    cause: error,
+  });
+}
+
+async function assertFreeSpace(options: DownloadFileOptions, bytesNeeded: number): Promise<void> {
+  const dir = path.dirname(options.destination);
+  const free = await (options.freeBytes ?? statfsFreeBytes)(dir);
+  const needed = bytesNeeded + (options.reserveBytes ?? 512 * 1024);
+  if (free < needed) {
+    throw new DownloadError('no-space', `${dir} has ${free} bytes free, ${needed} needed for ${options.url}`);
+  }
+}
+
+/**
+ * Renames the verified partial file into place and returns true, unless another process took the
+ * `.partial` name over meanwhile (shared download dir): the name is then someone else's (false).
+ */
+async function commit(handle: FileHandle, partialPath: string, destination: string): Promise<boolean> {
+  const [ours, atPath] = await Promise.all([handle.stat(), stat(partialPath).catch(() => undefined)]);
+  await handle.close();
+  if (!atPath || atPath.ino !== ours.ino || atPath.dev !== ours.dev) return false;
+  await rename(partialPath, destination);
+  return true;
+}
+
+function contentRangeStart(header: string | string[] | undefined): number | undefined {
+  const match = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(String(header ?? ''));
+  return match ? Number(match[1]) : undefined;
+}
+
+function contentRangeTotal(header: string | string[] | undefined): number | undefined {
+  const match = /^bytes \d+-\d+\/(\d+)$/.exec(String(header ?? ''));
+  return match ? Number(match[1]) : undefined;
+}

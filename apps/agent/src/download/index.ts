@@ -1,0 +1,18 @@
+export {
+  ArchiveCache,
+  type ArchiveCacheOptions,
+  type CleanupReport,
+  type EnsureRequest,
+  MEMO_FILE_NAME,
+} from './archive-cache.js';
+export { createDispatcher, type DispatcherOptions } from './dispatcher.js';
+export {
+  type DownloadFileOptions,
+  type DownloadFileResult,
+  defaultBackoff,
+  downloadFile,
+} from './download-file.js';
+export { DownloadError, type DownloadErrorKind } from './errors.js';
+export { md5File } from './md5.js';
+export type { DownloadProgress } from './progress.js';
+export { fetchIntoSharedDir, type SharedDirOptions, type SharedFetchResult } from './shared-dir.js';

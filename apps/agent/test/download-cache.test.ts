@@ -1,0 +1,181 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Agent } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ArchiveCache, type ArchiveCacheOptions, MEMO_FILE_NAME, md5File } from '../src/download/index.js';
+import { startTestServer, type TestServer } from './download-server.js';
+
+function archive(size: number) {
+  const body = randomBytes(size);
+  return { body, md5: createHash('md5').update(body).digest('hex') };
+}
+
+let server: TestServer;
+let dispatcher: Agent;
+let root: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  dispatcher = new Agent();
+});
+afterAll(async () => {
+  await dispatcher.close();
+  await server.close();
+});
+beforeEach(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'flock-cache-'));
+  return () => rmSync(root, { recursive: true, force: true });
+});
+
+/** A hasher that counts how often a whole archive is read. */
+function countingHasher() {
+  const counter = {
+    calls: 0,
+    hashFile: (file: string) => {
+      counter.calls++;
+      return md5File(file);
+    },
+  };
+  return counter;
+}
+
+function openCache(dir: string, extra: Partial<ArchiveCacheOptions> = {}) {
+  return ArchiveCache.open({ dir, dispatcher, download: { backoffMs: () => 0 }, ...extra });
+}
+
+describe('ArchiveCache', () => {
+  it('lists downloaded archives without ever re-reading them, across restarts', async () => {
+    const a = archive(200_000);
+    const b = archive(300_000);
+    server.serve(`${a.md5}`, { body: a.body });
+    server.serve(`${b.md5}`, { body: b.body });
+    const hasher = countingHasher();
+    const dir = path.join(root, 'cache');
+    const cache = await openCache(dir, { hashFile: hasher.hashFile });
+    await cache.ensure({ md5: a.md5, url: server.url(a.md5) });
+    await cache.ensure({ md5: b.md5, url: server.url(b.md5) });
+    for (let i = 0; i < 5; i++) expect((await cache.cachedMd5s()).sort()).toEqual([a.md5, b.md5].sort());
+    // a second ensure is a cache hit: no request, no hash
+    await cache.ensure({ md5: a.md5, url: server.url(a.md5) });
+    expect(server.requests(a.md5)).toHaveLength(1);
+
+    const restarted = await openCache(dir, { hashFile: hasher.hashFile });
+    expect((await restarted.cachedMd5s()).sort()).toEqual([a.md5, b.md5].sort());
+    expect(await restarted.cleanup()).toEqual({ removed: [], hashed: 0 });
+    expect(hasher.calls).toBe(0);
+  });
+
+  it('start-up cleanup removes directories, stray files and archives whose MD5 is not their name', async () => {
+    const good = archive(50_000);
+    const dir = path.join(root, 'cache');
+    mkdirSync(path.join(dir, 'leftover-job', 'deep'), { recursive: true });
+    writeFileSync(path.join(dir, `${good.md5}.zip`), good.body);
+    writeFileSync(path.join(dir, `${'0'.repeat(32)}.zip`), 'not what the name says');
+    writeFileSync(path.join(dir, 'frame_0001.png'), 'x');
+    writeFileSync(path.join(dir, `${good.md5}.zip.partial`), 'half');
+    const hasher = countingHasher();
+    const cache = await openCache(dir, { hashFile: hasher.hashFile });
+    expect(await cache.cachedMd5s()).toEqual([]); // unknown files are not vouched for before cleanup
+    const report = await cache.cleanup();
+    expect(report.hashed).toBe(2);
+    expect(report.removed.sort()).toEqual(
+      [`${'0'.repeat(32)}.zip`, `${good.md5}.zip.partial`, 'frame_0001.png', 'leftover-job'].sort(),
+    );
+    expect(readdirSync(dir).sort()).toEqual([MEMO_FILE_NAME, `${good.md5}.zip`].sort());
+    expect(await cache.cachedMd5s()).toEqual([good.md5]);
+    await cache.cleanup();
+    expect(hasher.calls).toBe(2); // the second cleanup trusted the memo
+  });
+
+  it('leaves a changed archive out of the listing and re-verifies it at the next cleanup', async () => {
+    const a = archive(100_000);
+    server.serve('changed', { body: a.body });
+    const dir = path.join(root, 'cache');
+    const hasher = countingHasher();
+    const cache = await openCache(dir, { hashFile: hasher.hashFile });
+    const file = await cache.ensure({ md5: a.md5, url: server.url('changed') });
+    writeFileSync(file, Buffer.concat([a.body, Buffer.from('tampered')]));
+    expect(await cache.cachedMd5s()).toEqual([]);
+    expect(hasher.calls).toBe(0);
+    expect((await cache.cleanup()).removed).toEqual([`${a.md5}.zip`]);
+    expect(hasher.calls).toBe(1);
+  });
+
+  it('re-verifies (once) an archive whose mtime changed but content did not', async () => {
+    const a = archive(100_000);
+    server.serve('touched', { body: a.body });
+    const hasher = countingHasher();
+    const cache = await openCache(path.join(root, 'cache'), { hashFile: hasher.hashFile });
+    const file = await cache.ensure({ md5: a.md5, url: server.url('touched') });
+    utimesSync(file, new Date(2020, 0, 1), new Date(2020, 0, 1));
+    await cache.ensure({ md5: a.md5, url: server.url('touched') });
+    expect(hasher.calls).toBe(1);
+    expect(await cache.cachedMd5s()).toEqual([a.md5]);
+    expect(server.requests('touched')).toHaveLength(1);
+  });
+
+  it('delete(md5) removes the zip, its extraction dir and the shared copy', async () => {
+    const a = archive(10_000);
+    server.serve('del', { body: a.body });
+    const dir = path.join(root, 'cache');
+    const sharedDir = path.join(root, 'shared');
+    const cache = await openCache(dir, { sharedDir });
+    await cache.ensure({ md5: a.md5, url: server.url('del') });
+    mkdirSync(path.join(dir, a.md5, 'scene'), { recursive: true });
+    await cache.delete(a.md5);
+    expect(readdirSync(dir)).toEqual([MEMO_FILE_NAME]);
+    expect(readdirSync(sharedDir)).toEqual([]);
+    expect(await cache.cachedMd5s()).toEqual([]);
+    await expect(cache.delete('../../etc/passwd')).rejects.toMatchObject({ name: 'DownloadError' });
+  });
+});
+
+describe('shared download dir between agents', () => {
+  it('two agents racing for the same archive make exactly one download and both get it', async () => {
+    const a = archive(2 * 1024 * 1024);
+    server.serve('race', { body: a.body });
+    const sharedDir = path.join(root, 'shared');
+    const shared = { pollMs: 10 };
+    const [one, two] = await Promise.all([
+      openCache(path.join(root, 'agent1'), { sharedDir, shared }),
+      openCache(path.join(root, 'agent2'), { sharedDir, shared }),
+    ]);
+    const [p1, p2] = await Promise.all([
+      one.ensure({ md5: a.md5, url: server.url('race') }),
+      two.ensure({ md5: a.md5, url: server.url('race') }),
+    ]);
+    expect(server.requests('race')).toHaveLength(1);
+    expect(readFileSync(p1).equals(a.body)).toBe(true);
+    expect(readFileSync(p2).equals(a.body)).toBe(true);
+    expect(readdirSync(sharedDir)).toEqual([`${a.md5}.zip`]);
+    // hard-linked into each local cache, not copied
+    expect(statSync(p1).ino).toBe(statSync(path.join(sharedDir, `${a.md5}.zip`)).ino);
+    expect(await two.cachedMd5s()).toEqual([a.md5]);
+  });
+
+  it("takes over another agent's .partial once it stops changing", async () => {
+    const a = archive(100_000);
+    server.serve('stale', { body: a.body });
+    const sharedDir = path.join(root, 'shared');
+    mkdirSync(sharedDir);
+    writeFileSync(path.join(sharedDir, `${a.md5}.zip.partial`), 'a dead agent wrote this');
+    const cache = await openCache(path.join(root, 'agent'), {
+      sharedDir,
+      shared: { pollMs: 10, staleAfterMs: 50 },
+    });
+    const file = await cache.ensure({ md5: a.md5, url: server.url('stale') });
+    expect(readFileSync(file).equals(a.body)).toBe(true);
+    expect(readdirSync(sharedDir)).toEqual([`${a.md5}.zip`]);
+  });
+});
