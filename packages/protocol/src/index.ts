@@ -19,6 +19,7 @@ export * from './readers/validation';
 export * from './requests';
 export {
   CLIENT_XML_CONTENT_TYPE,
+  type ContentTypeArgument,
   checkXmlContentType,
   MAX_XML_BODY_CHARS,
   XML_CONTENT_TYPE,

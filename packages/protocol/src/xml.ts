@@ -20,14 +20,20 @@ export interface XmlElement {
 }
 
 /**
- * Content-Type check shared by every answer parser.
- * - `undefined` (argument left out): the caller chose not to check.
- * - `null` (e.g. `headers.get('content-type')` of an answer without the header): rejected.
+ * The optional last argument of every answer parser: the answer's Content-Type header.
+ * - left out entirely: the caller chose not to check (e.g. tests, or a transport that already did);
+ * - passed as `null` or `undefined` (a header lookup that found nothing): rejected, 'wrong-content-type';
  * - a string: accepted only when its media type is `text/xml` (J22 accepts nothing else).
+ * It is a rest tuple so "left out" and "passed but undefined" can be told apart: a missing header
+ * fails closed.
  */
+export type ContentTypeArgument = [contentType?: string | null];
+
+/** Throws 'wrong-content-type' unless the media type is text/xml; null and undefined mean "no header". */
 export function checkXmlContentType(contentType: string | null | undefined): void {
-  if (contentType === undefined) return;
-  if (contentType === null) throw new ProtocolError('wrong-content-type', 'the answer has no Content-Type');
+  if (contentType === undefined || contentType === null) {
+    throw new ProtocolError('wrong-content-type', 'the answer has no Content-Type');
+  }
   const mediaType = contentType.split(';', 1)[0]?.trim().toLowerCase();
   if (mediaType !== 'text/xml') {
     throw new ProtocolError('wrong-content-type', `expected text/xml, got "${contentType.slice(0, 100)}"`);
@@ -66,8 +72,12 @@ type OrderedNode = Record<string, unknown>;
  * Parses an XML answer after the checks every answer shares (content type, empty, size, well-formed,
  * root name). Throws only ProtocolError.
  */
-export function parseXmlDocument(body: string, root: string, contentType?: string | null): XmlElement {
-  checkXmlContentType(contentType);
+export function parseXmlDocument(
+  body: string,
+  root: string,
+  ...contentType: ContentTypeArgument
+): XmlElement {
+  if (contentType.length > 0) checkXmlContentType(contentType[0]);
   if (typeof body !== 'string') throw new ProtocolError('empty-body', `no <${root}> answer`);
   if (body.length > MAX_XML_BODY_CHARS) {
     throw new ProtocolError('too-large', `${body.length} characters, the limit is ${MAX_XML_BODY_CHARS}`);

@@ -30,9 +30,15 @@ describe('checkXmlContentType', () => {
     },
   );
 
-  it('rejects a missing header (null) and skips the check when the argument is left out', () => {
+  it('rejects a missing header, null or undefined', () => {
     expectProtocolError(() => checkXmlContentType(null), 'wrong-content-type', /no Content-Type/);
-    expect(() => checkXmlContentType(undefined)).not.toThrow();
+    expectProtocolError(() => checkXmlContentType(undefined), 'wrong-content-type', /no Content-Type/);
+  });
+
+  it('is skipped by parseXmlDocument only when the argument is left out', () => {
+    expect(parseXmlDocument('<a/>', 'a').name).toBe('a');
+    expectProtocolError(() => parseXmlDocument('<a/>', 'a', undefined), 'wrong-content-type');
+    expect(parseXmlDocument('<a/>', 'a', 'text/xml').name).toBe('a');
   });
 });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  type ContentTypeArgument,
   childElement,
   childElements,
   intAttribute,
@@ -34,12 +35,12 @@ const requestAttributes = z.object({
 const targetAttributes = z.object({ url: z.string() });
 
 /**
- * Parses a `<config>` answer. `contentType`: pass the answer's Content-Type header (null when it has
- * none, which is rejected); leave it out only to skip the check. Unknown request types (G3
- * `download-binary`, `download-chunk`, …) are kept; unknown elements and attributes are ignored.
+ * Parses a `<config>` answer; `contentType`: the answer's Content-Type header (see ContentTypeArgument).
+ * Unknown request types (G3 `download-binary`, `download-chunk`, …) are kept; unknown elements and
+ * attributes are ignored.
  */
-export function parseConfigAnswer(body: string, contentType?: string | null): ConfigAnswer {
-  const root = parseXmlDocument(body, 'config', contentType);
+export function parseConfigAnswer(body: string, ...contentType: ContentTypeArgument): ConfigAnswer {
+  const root = parseXmlDocument(body, 'config', ...contentType);
   const { status, publickey } = readAttributes(root, configAttributes);
   const requests = childElements(root, 'request').map((element) => {
     const { type, path, 'max-period': maxPeriod } = readAttributes(element, requestAttributes);

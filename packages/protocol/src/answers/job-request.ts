@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ProtocolError } from '../errors';
 import {
+  type ContentTypeArgument,
   cdata,
   childElement,
   childElements,
@@ -99,9 +100,9 @@ const jobAttributes = z.object({
 });
 const rendererAttributes = z.object({ md5: z.string(), commandline: z.string(), update_method: z.string() });
 
-/** `contentType`: the answer's Content-Type (null when missing, rejected); leave it out to skip the check. */
-export function parseJobRequestAnswer(body: string, contentType?: string | null): JobRequestAnswer {
-  const root = parseXmlDocument(body, 'jobrequest', contentType);
+/** `contentType`: the answer's Content-Type header; see ContentTypeArgument. */
+export function parseJobRequestAnswer(body: string, ...contentType: ContentTypeArgument): JobRequestAnswer {
+  const root = parseXmlDocument(body, 'jobrequest', ...contentType);
   const { status } = readAttributes(root, rootAttributes);
   const statsElement = childElement(root, 'stats');
   const jobElement = childElement(root, 'job');

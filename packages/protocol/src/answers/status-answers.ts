@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { intAttribute, parseXmlDocument, readAttributes, renderDocument } from '../xml';
+import {
+  type ContentTypeArgument,
+  intAttribute,
+  parseXmlDocument,
+  readAttributes,
+  renderDocument,
+} from '../xml';
 
 /** The answers that carry nothing but a status: `<keepmealive>`, `<jobvalidate>`, `<error>`. */
 export interface StatusAnswer {
@@ -8,8 +14,12 @@ export interface StatusAnswer {
 
 const statusAttributes = z.object({ status: intAttribute });
 
-export function parseStatusAnswer(root: string, body: string, contentType?: string | null): StatusAnswer {
-  const { status } = readAttributes(parseXmlDocument(body, root, contentType), statusAttributes);
+export function parseStatusAnswer(
+  root: string,
+  body: string,
+  ...contentType: ContentTypeArgument
+): StatusAnswer {
+  const { status } = readAttributes(parseXmlDocument(body, root, ...contentType), statusAttributes);
   return { status };
 }
 

@@ -32,8 +32,9 @@ describe.each(parsers)('<$root> parser on bad bodies', ({ root, parse, valid }) 
     },
   );
 
-  it('refuses an answer without a content type when one is expected (null)', () => {
+  it('refuses an answer without a content type when one is expected (null or undefined passed)', () => {
     expectProtocolError(() => parse(valid, null), 'wrong-content-type');
+    expectProtocolError(() => parse(valid, undefined), 'wrong-content-type');
   });
 
   it('checks the content type before the body', () => {
