@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type { FarmDb } from './db/client';
+import { type AccountRow, accounts } from './db/schema';
+
+export interface AccountCredentials {
+  login: string;
+  password: string;
+}
+
+/** With no account configured the farm has one: `demo` / `demo`. */
+export const DEFAULT_ACCOUNTS: readonly AccountCredentials[] = [{ login: 'demo', password: 'demo' }];
+
+export class Accounts {
+  constructor(private readonly db: FarmDb) {}
+
+  /** Creates the given accounts or updates their password; render keys and credits are kept. */
+  ensure(list: readonly AccountCredentials[]): void {
+    this.db.transaction((tx) => {
+      for (const { login, password } of list) {
+        tx.insert(accounts)
+          .values({ login, password, publicKey: randomBytes(16).toString('hex') })
+          .onConflictDoUpdate({ target: accounts.login, set: { password } })
+          .run();
+      }
+    });
+  }
+
+  /** The account when `secret` is its password or its render key (J22 logs in again with the key). */
+  authenticate(login: string, secret: string): AccountRow | undefined {
+    const account = this.get(login);
+    if (!account || secret === '') return undefined;
+    return secret === account.password || secret === account.publicKey ? account : undefined;
+  }
+
+  get(login: string): AccountRow | undefined {
+    return this.db.select().from(accounts).where(eq(accounts.login, login)).get();
+  }
+
+  credits(login: string): number {
+    return this.get(login)?.credits ?? 0;
+  }
+}

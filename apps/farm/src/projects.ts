@@ -1,0 +1,355 @@
+import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { FarmClock } from './clock';
+import type { FarmDb } from './db/client';
+import {
+  accounts,
+  type FrameRow,
+  frames,
+  type JobRow,
+  type JobState,
+  jobs,
+  type ProjectRow,
+  projects,
+  type RendererKind,
+  sessions,
+} from './db/schema';
+import type { FarmLogger } from './log';
+
+/**
+ * Projects and their frame queue. Every state change runs in one SQLite transaction, so a farm killed
+ * at any moment neither loses a frame (it stays `rendering` until its session dies, then goes back to
+ * `waiting`) nor credits one twice (a frame becomes `done` exactly once).
+ */
+export type NewProject = Omit<ProjectRow, 'id' | 'state' | 'createdAt'>;
+
+export interface AssignedJob {
+  job: JobRow;
+  project: ProjectRow;
+}
+
+export type CompletionOutcome =
+  | { kind: 'credited'; credits: number }
+  /** Accepted, but the frame was already done (a retried upload, or another session was faster). */
+  | { kind: 'already-done' }
+  /** No such job for this session. */
+  | { kind: 'unknown-job' };
+
+/** Credits granted for each validated frame. */
+export const CREDITS_PER_FRAME = 10;
+/** The first job id handed out: the client treats ids below 20 as its own test frames. */
+export const FIRST_JOB_ID = 100;
+/** A job whose uploads were refused this often (302/303) goes back to the queue. */
+export const MAX_FAILED_UPLOADS = 3;
+
+export class ProjectStore {
+  constructor(
+    private readonly db: FarmDb,
+    private readonly clock: FarmClock,
+    private readonly log: FarmLogger,
+  ) {}
+
+  add(project: NewProject): ProjectRow {
+    return this.db.transaction(() => {
+      const row = this.db
+        .insert(projects)
+        .values({ ...project, createdAt: this.clock.now() })
+        .returning()
+        .get();
+      const numbers = range(project.frameStart, project.frameEnd);
+      for (let start = 0; start < numbers.length; start += 500) {
+        const chunk = numbers.slice(start, start + 500).map((number) => ({ projectId: row.id, number }));
+        this.db.insert(frames).values(chunk).run();
+      }
+      return row;
+    });
+  }
+
+  get(id: number): ProjectRow | undefined {
+    return this.db.select().from(projects).where(eq(projects.id, id)).get();
+  }
+
+  list(): ProjectRow[] {
+    return this.db.select().from(projects).orderBy(asc(projects.id)).all();
+  }
+
+  frames(projectId: number): FrameRow[] {
+    return this.db
+      .select()
+      .from(frames)
+      .where(eq(frames.projectId, projectId))
+      .orderBy(asc(frames.number))
+      .all();
+  }
+
+  job(id: number): JobRow | undefined {
+    return this.db.select().from(jobs).where(eq(jobs.id, id)).get();
+  }
+
+  /** Stops handing out a project's frames; its running jobs get heartbeat 400. */
+  cancel(projectId: number): void {
+    this.db.transaction(() => {
+      this.db.update(projects).set({ state: 'cancelled' }).where(eq(projects.id, projectId)).run();
+      const running = this.db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.projectId, projectId), eq(jobs.state, 'assigned')))
+        .all();
+      for (const { id } of running) this.endJob(id, 'cancelled', 'project cancelled');
+    });
+  }
+
+  /** Unvalidated jobs of a session (the farm hands out at most 3). */
+  outstanding(sessionId: string): number {
+    const row = this.db
+      .select({ count: sql<number>`count(*)` })
+      .from(jobs)
+      .where(and(eq(jobs.sessionId, sessionId), eq(jobs.state, 'assigned')))
+      .get();
+    return row?.count ?? 0;
+  }
+
+  /**
+   * Hands the next waiting frame (oldest project first) to the session, or undefined when none waits.
+   * Only projects whose renderer this farm can serve are considered.
+   */
+  assignNext(sessionId: string, renderers: readonly RendererKind[]): AssignedJob | undefined {
+    return this.db.transaction(() => {
+      const next = this.db
+        .select({ frame: frames, project: projects })
+        .from(frames)
+        .innerJoin(projects, eq(frames.projectId, projects.id))
+        .where(
+          and(
+            eq(frames.state, 'waiting'),
+            eq(projects.state, 'active'),
+            inArray(projects.renderer, [...renderers]),
+          ),
+        )
+        .orderBy(asc(projects.id), asc(frames.number))
+        .limit(1)
+        .get();
+      if (!next) return undefined;
+      const maxId = this.db
+        .select({ max: sql<number | null>`max(${jobs.id})` })
+        .from(jobs)
+        .get()?.max;
+      const job = this.db
+        .insert(jobs)
+        .values({
+          id: Math.max(FIRST_JOB_ID, (maxId ?? 0) + 1),
+          projectId: next.project.id,
+          frame: next.frame.number,
+          sessionId,
+          createdAt: this.clock.now(),
+        })
+        .returning()
+        .get();
+      this.db
+        .update(frames)
+        .set({ state: 'rendering', jobId: job.id, failedUploads: 0 })
+        .where(and(eq(frames.projectId, next.project.id), eq(frames.number, next.frame.number)))
+        .run();
+      return { job, project: next.project };
+    });
+  }
+
+  /** True while the job may keep rendering: still assigned and its project active. */
+  isJobLive(jobId: number): boolean {
+    const row = this.db
+      .select({ state: jobs.state, projectState: projects.state })
+      .from(jobs)
+      .innerJoin(projects, eq(jobs.projectId, projects.id))
+      .where(eq(jobs.id, jobId))
+      .get();
+    return row?.state === 'assigned' && row.projectState === 'active';
+  }
+
+  /**
+   * Records a validated frame. `persistImage` stores the uploaded file and runs inside the transaction,
+   * so a frame is done only together with its image. A late upload of a re-queued frame is still
+   * accepted (the work is real) and the frame's newer job is cancelled; a frame is credited once.
+   */
+  complete(
+    jobId: number,
+    upload: { sessionId: string; renderTimeSeconds: number; persistImage: (project: ProjectRow) => string },
+  ): CompletionOutcome {
+    return this.db.transaction(() => {
+      const job = this.job(jobId);
+      if (!job || job.sessionId !== upload.sessionId) return { kind: 'unknown-job' };
+      const project = this.get(job.projectId);
+      const frame = this.frameOf(job);
+      if (!project || !frame) return { kind: 'unknown-job' };
+      if (frame.state === 'done' || project.state !== 'active') {
+        if (job.state === 'assigned') this.endJob(job.id, 'cancelled', 'frame already done');
+        return { kind: 'already-done' };
+      }
+      if (frame.jobId !== null && frame.jobId !== job.id && frame.state === 'rendering') {
+        this.endJob(frame.jobId, 'cancelled', `frame done by the late upload of job ${job.id}`);
+      }
+      const imageFile = upload.persistImage(project);
+      const session = this.db.select().from(sessions).where(eq(sessions.id, job.sessionId)).get();
+      this.db
+        .update(frames)
+        .set({
+          state: 'done',
+          jobId: job.id,
+          imageFile,
+          doneBy: session?.login ?? null,
+          doneAt: this.clock.now(),
+          renderTimeSeconds: upload.renderTimeSeconds,
+        })
+        .where(and(eq(frames.projectId, job.projectId), eq(frames.number, job.frame)))
+        .run();
+      this.db
+        .update(jobs)
+        .set({ state: 'validated', endedAt: this.clock.now(), endReason: 'validated' })
+        .where(eq(jobs.id, job.id))
+        .run();
+      if (session) this.credit(session.id, session.login, CREDITS_PER_FRAME);
+      return { kind: 'credited', credits: CREDITS_PER_FRAME };
+    });
+  }
+
+  /** Counts a refused upload; the third one sends the frame back to the queue. Returns true then. */
+  recordFailedUpload(jobId: number): boolean {
+    return this.db.transaction(() => {
+      const job = this.job(jobId);
+      if (job?.state !== 'assigned') return false;
+      const frame = this.db
+        .update(frames)
+        .set({ failedUploads: sql`${frames.failedUploads} + 1` })
+        .where(
+          and(eq(frames.projectId, job.projectId), eq(frames.number, job.frame), eq(frames.jobId, jobId)),
+        )
+        .returning()
+        .get();
+      if (!frame || frame.failedUploads < MAX_FAILED_UPLOADS) return false;
+      this.endJob(jobId, 'failed', `${frame.failedUploads} refused uploads`);
+      return true;
+    });
+  }
+
+  /** Ends a job that will bring no frame (render error, final refusal) and re-queues its frame. */
+  failJob(jobId: number, reason: string): void {
+    this.endJob(jobId, 'failed', reason);
+  }
+
+  /** Re-queues every unvalidated job of an ended session. */
+  releaseSession(sessionId: string, reason: string): void {
+    const assigned = this.db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(and(eq(jobs.sessionId, sessionId), eq(jobs.state, 'assigned')))
+      .all();
+    for (const { id } of assigned) this.endJob(id, 'requeued', reason);
+  }
+
+  /** Frames still to render and projects that have some, over active projects. */
+  counts(): { frameRemaining: number; waitingProjects: number } {
+    const rows = this.db
+      .select({ projectId: frames.projectId, remaining: sql<number>`count(*)` })
+      .from(frames)
+      .innerJoin(projects, eq(frames.projectId, projects.id))
+      .where(and(ne(frames.state, 'done'), eq(projects.state, 'active')))
+      .groupBy(frames.projectId)
+      .all();
+    return {
+      frameRemaining: rows.reduce((sum, row) => sum + row.remaining, 0),
+      waitingProjects: rows.length,
+    };
+  }
+
+  /** Archive MD5s of projects that need no more rendering: clients may delete them from their cache. */
+  retiredArchiveMd5s(candidates: readonly string[]): string[] {
+    if (candidates.length === 0) return [];
+    const known = this.db
+      .select({ id: projects.id, md5: projects.archiveMd5, state: projects.state })
+      .from(projects)
+      .where(inArray(projects.archiveMd5, [...candidates]))
+      .all();
+    const { frameRemainingByProject } = this.remainingByProject();
+    return known
+      .filter((project) => project.state !== 'active' || !frameRemainingByProject.has(project.id))
+      .map((project) => project.md5);
+  }
+
+  /** The most recently validated frames, newest first. */
+  recentFrames(limit: number): FrameRow[] {
+    return this.db
+      .select()
+      .from(frames)
+      .where(eq(frames.state, 'done'))
+      .orderBy(desc(frames.doneAt))
+      .limit(limit)
+      .all();
+  }
+
+  frame(projectId: number, number: number): FrameRow | undefined {
+    return this.db
+      .select()
+      .from(frames)
+      .where(and(eq(frames.projectId, projectId), eq(frames.number, number)))
+      .get();
+  }
+
+  private remainingByProject(): { frameRemainingByProject: Set<number> } {
+    const rows = this.db
+      .selectDistinct({ projectId: frames.projectId })
+      .from(frames)
+      .where(ne(frames.state, 'done'))
+      .all();
+    return { frameRemainingByProject: new Set(rows.map((row) => row.projectId)) };
+  }
+
+  private frameOf(job: JobRow): FrameRow | undefined {
+    return this.frame(job.projectId, job.frame);
+  }
+
+  /** Ends an assigned job; its frame goes back to `waiting` unless another job has taken it since. */
+  private endJob(jobId: number, state: Exclude<JobState, 'assigned' | 'validated'>, reason: string): void {
+    this.db.transaction(() => {
+      const job = this.db
+        .update(jobs)
+        .set({ state, endedAt: this.clock.now(), endReason: reason })
+        .where(and(eq(jobs.id, jobId), eq(jobs.state, 'assigned')))
+        .returning()
+        .get();
+      if (!job) return;
+      this.db
+        .update(frames)
+        .set({ state: 'waiting', jobId: null, failedUploads: 0 })
+        .where(
+          and(
+            eq(frames.projectId, job.projectId),
+            eq(frames.number, job.frame),
+            eq(frames.jobId, jobId),
+            eq(frames.state, 'rendering'),
+          ),
+        )
+        .run();
+      this.log.info(`job ${state}, frame back in the queue`, {
+        job: jobId,
+        project: job.projectId,
+        frame: job.frame,
+        reason,
+      });
+    });
+  }
+
+  private credit(sessionId: string, login: string, amount: number): void {
+    this.db
+      .update(accounts)
+      .set({ credits: sql`${accounts.credits} + ${amount}` })
+      .where(eq(accounts.login, login))
+      .run();
+    this.db
+      .update(sessions)
+      .set({ creditsSession: sql`${sessions.creditsSession} + ${amount}` })
+      .where(eq(sessions.id, sessionId))
+      .run();
+  }
+}
+
+function range(start: number, end: number): number[] {
+  return Array.from({ length: end - start + 1 }, (_, index) => start + index);
+}

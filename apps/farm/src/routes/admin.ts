@@ -1,0 +1,96 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { addProject, addProjectSchema, projectInfo } from '../add-project';
+import type { FarmContext } from '../context';
+import { parseFaultSpec } from '../faults';
+
+/**
+ * The admin API (JSON, HTTP Basic auth with any farm account): add and cancel projects, arm and
+ * remove faults, read the farm's state. The console and the agent's tests use it.
+ */
+export function registerAdminRoutes(app: FastifyInstance, context: FarmContext): void {
+  app.register(async (admin) => {
+    admin.addHook('onRequest', async (request, reply) => {
+      if (!isAuthorised(request, context)) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Basic realm="flock-farm admin"')
+          .send({ error: 'admin API: HTTP Basic auth with a farm account required' });
+      }
+    });
+
+    admin.get('/admin/state', async () => adminState(context));
+
+    admin.post('/admin/projects', async (request, reply) => {
+      const options = addProjectSchema.safeParse(request.body);
+      if (!options.success) return badRequest(reply, z.prettifyError(options.error));
+      try {
+        const project = await addProject(context, options.data);
+        return reply.code(201).send(project);
+      } catch (error) {
+        return badRequest(reply, (error as Error).message);
+      }
+    });
+
+    admin.post<{ Params: { id: string } }>('/admin/projects/:id/cancel', async (request, reply) => {
+      const project = /^\d{1,9}$/.test(request.params.id)
+        ? context.projects.get(Number(request.params.id))
+        : undefined;
+      if (!project) return reply.code(404).send({ error: 'no such project' });
+      context.projects.cancel(project.id);
+      context.log.info('project cancelled', { project: project.id });
+      return projectInfo({ ...project, state: 'cancelled' });
+    });
+
+    admin.get('/admin/faults', async () => context.faults.list());
+
+    admin.post('/admin/faults', async (request, reply) => {
+      try {
+        return reply.code(201).send({ id: context.faults.add(parseFaultSpec(request.body)) });
+      } catch (error) {
+        return badRequest(reply, (error as Error).message);
+      }
+    });
+
+    admin.delete('/admin/faults', async () => {
+      context.faults.clear();
+      return { cleared: true };
+    });
+
+    admin.delete<{ Params: { id: string } }>('/admin/faults/:id', async (request, reply) => {
+      const removed = context.faults.remove(Number(request.params.id));
+      return removed ? { removed: true } : reply.code(404).send({ error: 'no such fault' });
+    });
+  });
+}
+
+function badRequest(reply: FastifyReply, message: string) {
+  return reply.code(400).send({ error: message });
+}
+
+function isAuthorised(request: FastifyRequest, context: FarmContext): boolean {
+  const header = request.headers.authorization ?? '';
+  if (!header.startsWith('Basic ')) return false;
+  const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  if (separator < 0) return false;
+  return (
+    context.accounts.authenticate(decoded.slice(0, separator), decoded.slice(separator + 1)) !== undefined
+  );
+}
+
+/** Projects with their progress, sessions and armed faults: what a console shows. */
+export function adminState(context: FarmContext) {
+  const projects = context.projects.list().map((row) => {
+    const frames = context.projects.frames(row.id);
+    const count = (state: string) => frames.filter((frame) => frame.state === state).length;
+    return {
+      ...projectInfo(row),
+      framesDone: count('done'),
+      framesRendering: count('rendering'),
+      framesWaiting: count('waiting'),
+    };
+  });
+  const sessions = context.sessions.list().map(({ id, ...session }) => ({ ...session, id: id.slice(0, 8) }));
+  return { projects, sessions, faults: context.faults.list(), renderers: [...context.renderers.values()] };
+}

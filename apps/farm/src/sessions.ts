@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import type { ConfigParams, SpeedtestResult } from '@flock/protocol';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { FarmClock } from './clock';
+import type { FarmDb } from './db/client';
+import { type SessionRow, sessions } from './db/schema';
+import type { FarmLogger } from './log';
+
+/**
+ * Worker sessions, carried by a cookie like the PHP farm's. A session that sends no request for longer
+ * than max-period is dead: its next request gets 202 (job request) or 304 (validation) and its
+ * unvalidated jobs go back to the queue (the `onEnded` hook, run inside the same transaction).
+ */
+export const SESSION_COOKIE = 'PHPSESSID';
+
+export type SessionEndReason = 'expired' | 'logged-out';
+
+export interface SessionsOptions {
+  maxPeriodMs: number;
+  onEnded: (sessionId: string, reason: SessionEndReason) => void;
+}
+
+export class Sessions {
+  constructor(
+    private readonly db: FarmDb,
+    private readonly clock: FarmClock,
+    private readonly log: FarmLogger,
+    private readonly options: SessionsOptions,
+  ) {}
+
+  get maxPeriodMs(): number {
+    return this.options.maxPeriodMs;
+  }
+
+  create(login: string, params: ConfigParams): SessionRow {
+    const now = this.clock.now();
+    return this.db
+      .insert(sessions)
+      .values({
+        id: randomBytes(16).toString('hex'),
+        login,
+        createdAt: now,
+        lastSeenAt: now,
+        hostname: params.hostname ?? null,
+        os: params.osVersion || params.os,
+        clientVersion: params.version,
+        cpuModelName: params.cpuModelName,
+        cpuCores: params.cpuCores,
+        ramKiB: params.ramKiB,
+      })
+      .returning()
+      .get();
+  }
+
+  /** The live session with this id, its last-seen time refreshed; undefined when unknown or ended. */
+  touch(id: string | undefined): SessionRow | undefined {
+    if (id === undefined) return undefined;
+    this.reapExpired();
+    const now = this.clock.now();
+    return this.db
+      .update(sessions)
+      .set({ lastSeenAt: now })
+      .where(and(eq(sessions.id, id), eq(sessions.state, 'alive')))
+      .returning()
+      .get();
+  }
+
+  get(id: string | undefined): SessionRow | undefined {
+    if (id === undefined) return undefined;
+    return this.db.select().from(sessions).where(eq(sessions.id, id)).get();
+  }
+
+  /** Ends every session silent for longer than max-period; returns how many ended. */
+  reapExpired(): number {
+    const deadline = this.clock.now() - this.options.maxPeriodMs;
+    const expired = this.db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.state, 'alive'), lt(sessions.lastSeenAt, deadline)))
+      .all();
+    for (const { id } of expired) this.end(id, 'expired');
+    return expired.length;
+  }
+
+  end(id: string, reason: SessionEndReason): void {
+    this.db.transaction(() => {
+      const ended = this.db
+        .update(sessions)
+        .set({ state: reason === 'expired' ? 'dead' : 'logged-out', endedAt: this.clock.now() })
+        .where(and(eq(sessions.id, id), eq(sessions.state, 'alive')))
+        .returning({ login: sessions.login })
+        .get();
+      if (!ended) return;
+      this.log.info(
+        `session ${reason === 'expired' ? 'died (no request within max-period)' : 'logged out'}`,
+        {
+          session: shortId(id),
+          login: ended.login,
+        },
+      );
+      this.options.onEnded(id, reason);
+    });
+  }
+
+  setPaused(id: string, paused: boolean): void {
+    this.db.update(sessions).set({ paused }).where(eq(sessions.id, id)).run();
+  }
+
+  recordSpeedtest(id: string, results: readonly SpeedtestResult[]): void {
+    this.db
+      .update(sessions)
+      .set({ speedtest: JSON.stringify(results) })
+      .where(eq(sessions.id, id))
+      .run();
+  }
+
+  list(): SessionRow[] {
+    return this.db.select().from(sessions).orderBy(sessions.createdAt).all();
+  }
+
+  aliveCount(): number {
+    const row = this.db
+      .select({ count: sql<number>`count(*)` })
+      .from(sessions)
+      .where(eq(sessions.state, 'alive'))
+      .get();
+    return row?.count ?? 0;
+  }
+}
+
+/** Enough of a session id to follow it in the log without printing the secret. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
