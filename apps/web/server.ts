@@ -1,0 +1,86 @@
+// The console's entry point: `node --import tsx server.ts [--host H] [--port P] [--data DIR] [--dev]`.
+// One port serves the pages (Next), the browser API (tRPC) and the agents' WebSocket link.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import next from 'next';
+import type { UpgradeListener } from './src/server/http';
+import { log } from './src/server/log';
+import { startConsole } from './src/server/start';
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: process.env.FLOCK_HOST ?? '127.0.0.1' },
+    port: { type: 'string', default: process.env.FLOCK_PORT ?? process.env.PORT ?? '3000' },
+    data: {
+      type: 'string',
+      default: process.env.FLOCK_DATA_DIR ?? resolve(import.meta.dirname, '../../.data/console'),
+    },
+    'public-url': { type: 'string', multiple: true, default: [] },
+    dev: { type: 'boolean', default: process.env.NODE_ENV === 'development' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`Usage: node --import tsx server.ts [options]
+  --host H          address to listen on (default 127.0.0.1; use 0.0.0.0 for other machines)
+  --port P          port (default 3000)
+  --data DIR        where the SQLite database lives (default .data/console)
+  --public-url URL  an extra origin browsers use to reach the console (repeatable), e.g. https://flock.lan
+  --dev             Next.js development mode (hot reload)
+Environment: FLOCK_ADMIN_PASSWORD sets the admin password on first start (headless installs).`);
+  process.exit(0);
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`flock console: --port must be 0-65535, got "${values.port}"`);
+  process.exit(2);
+}
+
+// Next gets a stand-in httpServer so its upgrade listener is captured here instead of being attached
+// to the real server, where it would also receive (and close) the agents' /link sockets (stack-notes §6).
+let nextUpgrade: UpgradeListener | undefined;
+const upgradeCatcher = {
+  on(event: string, listener: UpgradeListener) {
+    if (event === 'upgrade') nextUpgrade = listener;
+    return upgradeCatcher;
+  },
+};
+const app = next({
+  dev: values.dev,
+  dir: import.meta.dirname,
+  hostname: values.host,
+  port,
+  httpServer: upgradeCatcher as never,
+});
+const handle = app.getRequestHandler();
+await app.prepare();
+
+const consoleServer = await startConsole({
+  host: values.host,
+  port,
+  dataDir: resolve(values.data),
+  publicOrigins: values['public-url'].map((url) => new URL(url).origin),
+  secureCookies: values['public-url'].some((url) => url.startsWith('https:')),
+  adminPassword: process.env.FLOCK_ADMIN_PASSWORD || undefined,
+  pages: (req, res) => void handle(req, res),
+  pagesUpgrade: () => nextUpgrade,
+});
+
+const needsSetup = await consoleServer.core.auth.needsSetup();
+log('info', `console: listening on ${consoleServer.url}`);
+console.log(`\nFlock console: ${consoleServer.url}`);
+console.log(needsSetup ? 'First start: open it and choose the admin password.\n' : 'Log in as admin.\n');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) process.exit(1);
+  stopping = true;
+  log('info', `console: ${signal}, stopping`);
+  await consoleServer.stop();
+  await app.close();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,41 @@
+import type { EventEmitter } from 'node:events';
+
+/**
+ * Yields the set of ids that changed on `event`, at most once per `intervalMs`, until `signal`
+ * aborts. Many updates to one machine inside the window cost one message to the browser.
+ */
+export async function* coalescedIds(
+  bus: EventEmitter,
+  events: readonly string[],
+  signal: AbortSignal | undefined,
+  intervalMs: number,
+  only?: string,
+): AsyncGenerator<Map<string, string>> {
+  let pending = new Map<string, string>();
+  let wake: (() => void) | undefined;
+  const listeners = events.map((event) => {
+    const listener = (id: string) => {
+      if (only !== undefined && id !== only) return;
+      pending.set(id, event);
+      wake?.();
+    };
+    bus.on(event, listener);
+    return () => bus.off(event, listener);
+  });
+  const aborted = new Promise<void>((resolve) =>
+    signal?.addEventListener('abort', () => resolve(), { once: true }),
+  );
+  try {
+    while (!signal?.aborted) {
+      if (pending.size === 0) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+      wake = undefined;
+      await Promise.race([new Promise((resolve) => setTimeout(resolve, intervalMs)), aborted]);
+      if (signal?.aborted) return;
+      const batch = pending;
+      pending = new Map();
+      yield batch;
+    }
+  } finally {
+    for (const off of listeners) off();
+  }
+}

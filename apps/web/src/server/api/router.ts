@@ -1,0 +1,8 @@
+import { authRouter } from './routers/auth';
+import { fleetRouter } from './routers/fleet';
+import { machinesRouter } from './routers/machines';
+import { router } from './trpc';
+
+export const appRouter = router({ auth: authRouter, fleet: fleetRouter, machines: machinesRouter });
+
+export type AppRouter = typeof appRouter;

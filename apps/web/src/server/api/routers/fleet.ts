@@ -1,0 +1,54 @@
+import { ControlCommandSchema } from '@flock/protocol';
+import { z } from 'zod';
+import type { FleetTotals, MachineSummary } from '../../views';
+import { coalescedIds } from '../changes';
+import { protectedProcedure, router } from '../trpc';
+
+export type FleetUpdate =
+  | { kind: 'full'; machines: MachineSummary[]; totals: FleetTotals }
+  | { kind: 'delta'; machines: MachineSummary[]; removed: string[]; totals: FleetTotals };
+
+const FLEET_PUSH_INTERVAL_MS = 200;
+
+export const fleetRouter = router({
+  list: protectedProcedure.query(async ({ ctx }) => ({
+    machines: ctx.core.fleet.summaries(),
+    totals: await ctx.core.fleet.totals(),
+  })),
+
+  /** The overview's live feed: everything once, then only the machines that changed. */
+  live: protectedProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<FleetUpdate> {
+    const { fleet } = ctx.core;
+    const changes = coalescedIds(
+      fleet.bus,
+      ['machine', 'removed', 'agentEvent'],
+      signal,
+      FLEET_PUSH_INTERVAL_MS,
+    );
+    yield { kind: 'full', machines: fleet.summaries(), totals: await fleet.totals() };
+    for await (const batch of changes) {
+      const machines: MachineSummary[] = [];
+      const removed: string[] = [];
+      for (const id of batch.keys()) {
+        const summary = fleet.summary(id);
+        if (summary) machines.push(summary);
+        else removed.push(id);
+      }
+      yield { kind: 'delta', machines, removed, totals: await fleet.totals() };
+    }
+  }),
+
+  /** Sends one command to many machines; answers per machine (acked, sent, or offline). */
+  command: protectedProcedure
+    .input(
+      z.object({
+        ids: z.array(z.string().min(1).max(100)).min(1).max(10_000),
+        command: ControlCommandSchema,
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      Promise.all(
+        input.ids.filter((id) => ctx.core.fleet.has(id)).map((id) => ctx.core.hub.command(id, input.command)),
+      ),
+    ),
+});

@@ -1,0 +1,132 @@
+import { type AgentEvent, type AgentState, PAIR_PATH } from '@flock/protocol';
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { CLOSE } from '../../link/hub';
+import { log } from '../../log';
+import type { MachineSummary } from '../../views';
+import { coalescedIds } from '../changes';
+import { type Context, protectedProcedure, router } from '../trpc';
+
+const machineId = z.object({ id: z.string().min(1).max(100) });
+
+export type MachineUpdate =
+  | { kind: 'state'; summary: MachineSummary; state: AgentState | null }
+  | { kind: 'event'; event: AgentEvent; at: number }
+  | { kind: 'removed' };
+
+function requireMachine(ctx: Context, id: string) {
+  const record = ctx.core.fleet.record(id);
+  if (!record) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such machine.' });
+  return record;
+}
+
+async function history(ctx: Context, id: string) {
+  const [frames, errors] = await Promise.all([
+    ctx.core.repo.recentFrames(id, 20),
+    ctx.core.repo.recentErrors(id, 10),
+  ]);
+  return {
+    frames: frames.map(({ id: frameId, project, frame, renderTimeMs, credits, thumbnail, finishedAt }) => ({
+      id: frameId,
+      project,
+      frame,
+      renderTimeMs,
+      credits,
+      thumbnail,
+      finishedAt,
+    })),
+    errors: errors.map((row) => ({ id: row.id, at: row.at, event: row.payload })),
+  };
+}
+
+export const machinesRouter = router({
+  get: protectedProcedure.input(machineId).query(async ({ ctx, input }) => {
+    const record = requireMachine(ctx, input.id);
+    return {
+      summary: ctx.core.fleet.summary(input.id) as MachineSummary,
+      state: record.state,
+      machine: record.state?.machine ?? record.hello?.machine ?? null,
+      ...(await history(ctx, input.id)),
+    };
+  }),
+
+  /** The machine page's live feed: its state (coalesced) and every event as it arrives. */
+  live: protectedProcedure.input(machineId).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }): AsyncGenerator<MachineUpdate> {
+    const { fleet } = ctx.core;
+    requireMachine(ctx, input.id);
+    const queued: MachineUpdate[] = [];
+    const onEvent = (id: string, event: AgentEvent, at: number) => {
+      if (id === input.id) queued.push({ kind: 'event', event, at });
+    };
+    fleet.bus.on('agentEvent', onEvent);
+    try {
+      const changes = coalescedIds(fleet.bus, ['machine', 'removed', 'agentEvent'], signal, 150, input.id);
+      for await (const _ of changes) {
+        yield* queued.splice(0);
+        const summary = fleet.summary(input.id);
+        if (!summary) return yield { kind: 'removed' };
+        yield { kind: 'state', summary, state: fleet.record(input.id)?.state ?? null };
+      }
+    } finally {
+      fleet.bus.off('agentEvent', onEvent);
+    }
+  }),
+
+  history: protectedProcedure.input(machineId).query(({ ctx, input }) => {
+    requireMachine(ctx, input.id);
+    return history(ctx, input.id);
+  }),
+
+  logs: protectedProcedure
+    .input(
+      machineId.extend({
+        limit: z.number().int().min(1).max(5000).default(500),
+        search: z.string().max(200).optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      requireMachine(ctx, input.id);
+      const lines = await ctx.core.hub.requestLogs(input.id, input.limit, input.search);
+      if (!lines)
+        throw new TRPCError({
+          code: 'PRECONDITION_FAILED',
+          message: 'The machine is offline or did not answer.',
+        });
+      return lines;
+    }),
+
+  rename: protectedProcedure
+    .input(machineId.extend({ name: z.string().trim().min(1).max(100) }))
+    .mutation(async ({ ctx, input }) => {
+      requireMachine(ctx, input.id);
+      await ctx.core.repo.renameMachine(input.id, input.name);
+      ctx.core.fleet.rename(input.id, input.name);
+      return { ok: true };
+    }),
+
+  /** Revokes the machine's secret and drops its live connection at once. */
+  remove: protectedProcedure.input(machineId).mutation(async ({ ctx, input }) => {
+    requireMachine(ctx, input.id);
+    await ctx.core.repo.revokeMachine(input.id, ctx.core.now());
+    ctx.core.fleet.remove(input.id);
+    ctx.core.hub.drop(input.id, CLOSE.revoked, 'removed from the console');
+    log('info', `console: machine ${input.id} removed by ${ctx.user.username}`);
+    return { ok: true };
+  }),
+
+  /** A one-time pairing code and the exact command to run on the new machine. */
+  addCode: protectedProcedure.input(z.object({ consoleUrl: z.url() })).mutation(async ({ ctx, input }) => {
+    const { code, expiresAt } = await ctx.core.pairing.createCode();
+    const origin = new URL(input.consoleUrl).origin;
+    return {
+      code,
+      expiresAt,
+      command: `pnpm agent pair ${origin} ${code}`,
+      endpoint: `${origin}${PAIR_PATH}`,
+    };
+  }),
+});

@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { isSameOrigin, readCookie, SESSION_COOKIE } from '../auth/cookies';
+import type { SessionUser } from '../auth/service';
+import type { ConsoleCore } from '../core';
+
+export interface Context {
+  core: ConsoleCore;
+  user: SessionUser | null;
+  sessionToken: string | undefined;
+  sameOrigin: boolean;
+  client: string;
+  /** Set-Cookie values to send with the response (login, setup, logout). */
+  setCookies: string[];
+}
+
+export async function createContext(
+  core: ConsoleCore,
+  req: IncomingMessage,
+  _res: ServerResponse,
+): Promise<Context> {
+  const sessionToken = readCookie(req, SESSION_COOKIE);
+  return {
+    core,
+    user: await core.auth.userFor(sessionToken),
+    sessionToken,
+    sameOrigin: isSameOrigin(req, core.allowedOrigins),
+    client: req.socket.remoteAddress ?? 'unknown',
+    setCookies: [],
+  };
+}
+
+const t = initTRPC.context<Context>().create();
+
+export const router = t.router;
+
+/** Every call checks the Origin (a cross-site page may not even read the console's answers). */
+const sameOrigin = t.middleware(({ ctx, next }) => {
+  if (!ctx.sameOrigin) throw new TRPCError({ code: 'FORBIDDEN', message: 'Cross-origin request refused.' });
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(sameOrigin);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Log in first.' });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});

@@ -1,0 +1,31 @@
+/**
+ * A sliding-window limiter per key (client address): at most `limit` attempts per `windowMs`.
+ * Time comes from `now` so tests need not wait.
+ */
+export class RateLimiter {
+  private readonly attempts = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records an attempt; false when the key is over its limit (the attempt is then refused). */
+  attempt(key: string): boolean {
+    const since = this.now() - this.windowMs;
+    const recent = (this.attempts.get(key) ?? []).filter((at) => at > since);
+    if (recent.length >= this.limit) {
+      this.attempts.set(key, recent);
+      return false;
+    }
+    recent.push(this.now());
+    this.attempts.set(key, recent);
+    if (this.attempts.size > 10_000) this.prune(since);
+    return true;
+  }
+
+  private prune(since: number): void {
+    for (const [key, times] of this.attempts) if (!times.some((at) => at > since)) this.attempts.delete(key);
+  }
+}

@@ -1,0 +1,87 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuthService } from './auth/service';
+import { openDatabase } from './db/client';
+import { ConsoleRepo } from './db/repo';
+import { Fleet } from './link/fleet';
+import { LinkHub } from './link/hub';
+import { log } from './log';
+import { PAIRING_CODE_TTL_MS, Pairing } from './pairing';
+
+export interface ConsoleOptions {
+  dataDir: string;
+  /** Origins browsers may use besides IP/localhost ones, e.g. https://flock.example.org. */
+  publicOrigins?: string[];
+  secureCookies?: boolean;
+  heartbeatMs?: number;
+  commandMaxAgeMs?: number;
+  ackWaitMs?: number;
+  pairingCodeTtlMs?: number;
+  /** Headless installs: sets the admin password on first start. */
+  adminPassword?: string;
+  now?: () => number;
+}
+
+/** Everything the console's server side is made of; one per process, kept on globalThis. */
+export interface ConsoleCore {
+  repo: ConsoleRepo;
+  fleet: Fleet;
+  hub: LinkHub;
+  auth: AuthService;
+  pairing: Pairing;
+  allowedOrigins: string[];
+  secureCookies: boolean;
+  now: () => number;
+  close(): Promise<void>;
+}
+
+export async function createConsoleCore(options: ConsoleOptions): Promise<ConsoleCore> {
+  const now = options.now ?? Date.now;
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const database = openDatabase(join(options.dataDir, 'console.sqlite'));
+  const repo = new ConsoleRepo(database.db);
+  const fleet = new Fleet(repo, now);
+  await fleet.load();
+  const hub = new LinkHub(fleet, repo, {
+    heartbeatMs: options.heartbeatMs ?? 5_000,
+    commandMaxAgeMs: options.commandMaxAgeMs ?? 60_000,
+    ackWaitMs: options.ackWaitMs ?? 5_000,
+    now,
+  });
+  const auth = new AuthService(repo, now);
+  if (options.adminPassword && (await auth.needsSetup())) await auth.setup(options.adminPassword);
+  const persister = setInterval(() => void fleet.persistDirty(), 30_000);
+  persister.unref();
+  log('info', `console: data in ${options.dataDir}`);
+  return {
+    repo,
+    fleet,
+    hub,
+    auth,
+    pairing: new Pairing(repo, fleet, now, options.pairingCodeTtlMs ?? PAIRING_CODE_TTL_MS),
+    allowedOrigins: options.publicOrigins ?? [],
+    secureCookies: options.secureCookies ?? false,
+    now,
+    async close() {
+      clearInterval(persister);
+      hub.close();
+      await fleet.persistDirty();
+      database.close();
+    },
+  };
+}
+
+// The custom server and Next's bundle load separate copies of every module (stack-notes §6.4), so the
+// one live core is reached through globalThis, never through a module-level variable.
+const KEY = '__flockConsoleCore';
+type WithCore = typeof globalThis & { [KEY]?: ConsoleCore };
+
+export function installCore(core: ConsoleCore): void {
+  (globalThis as WithCore)[KEY] = core;
+}
+
+export function currentCore(): ConsoleCore {
+  const core = (globalThis as WithCore)[KEY];
+  if (!core) throw new Error('the console core is not running (start the console with server.ts)');
+  return core;
+}

@@ -1,0 +1,224 @@
+import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
+import { and, desc, eq, gt, gte, isNull, sql } from 'drizzle-orm';
+import type { ConsoleDb } from './client';
+import { commands, desiredConfig, events, frames, machines, pairingCodes, sessions, users } from './schema';
+
+export type MachineRow = typeof machines.$inferSelect;
+export type FrameRow = typeof frames.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+
+/**
+ * Every query the console makes, behind async methods so a Postgres-backed repository with the same
+ * shape can replace this one without touching the app.
+ */
+export class ConsoleRepo {
+  constructor(private readonly db: ConsoleDb) {}
+
+  // ---- users and sessions ----
+
+  async countUsers(): Promise<number> {
+    const row = await this.db.select({ n: sql<number>`count(*)` }).from(users).get();
+    return row?.n ?? 0;
+  }
+
+  async createUser(username: string, passwordHash: string, now: number): Promise<number> {
+    const row = await this.db
+      .insert(users)
+      .values({ username, passwordHash, createdAt: now })
+      .returning()
+      .get();
+    return row.id;
+  }
+
+  async findUser(username: string) {
+    return this.db.select().from(users).where(eq(users.username, username)).get();
+  }
+
+  async createSession(tokenHash: string, userId: number, now: number, expiresAt: number): Promise<void> {
+    await this.db.insert(sessions).values({ tokenHash, userId, createdAt: now, expiresAt });
+  }
+
+  async findSessionUser(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ id: number; username: string } | undefined> {
+    return this.db
+      .select({ id: users.id, username: users.username })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))
+      .get();
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+  }
+
+  // ---- pairing ----
+
+  async createPairingCode(codeHash: string, now: number, expiresAt: number): Promise<void> {
+    await this.db.insert(pairingCodes).values({ codeHash, createdAt: now, expiresAt });
+  }
+
+  /** Marks the code used if it is unused and unexpired; true only for the one caller that won. */
+  async consumePairingCode(codeHash: string, machineId: string, now: number): Promise<boolean> {
+    const used = await this.db
+      .update(pairingCodes)
+      .set({ usedAt: now, machineId })
+      .where(
+        and(
+          eq(pairingCodes.codeHash, codeHash),
+          isNull(pairingCodes.usedAt),
+          gt(pairingCodes.expiresAt, now),
+        ),
+      )
+      .returning()
+      .all();
+    return used.length === 1;
+  }
+
+  // ---- machines ----
+
+  async createMachine(id: string, name: string, secretHash: string, now: number): Promise<void> {
+    await this.db.insert(machines).values({ id, name, secretHash, createdAt: now });
+  }
+
+  async getMachine(id: string): Promise<MachineRow | undefined> {
+    return this.db.select().from(machines).where(eq(machines.id, id)).get();
+  }
+
+  async listMachines(): Promise<MachineRow[]> {
+    return this.db.select().from(machines).where(isNull(machines.revokedAt)).orderBy(machines.name).all();
+  }
+
+  async revokeMachine(id: string, now: number): Promise<boolean> {
+    const revoked = await this.db
+      .update(machines)
+      .set({ revokedAt: now, secretHash: null })
+      .where(and(eq(machines.id, id), isNull(machines.revokedAt)))
+      .returning()
+      .all();
+    return revoked.length === 1;
+  }
+
+  async renameMachine(id: string, name: string): Promise<void> {
+    await this.db.update(machines).set({ name }).where(eq(machines.id, id));
+  }
+
+  async saveMachineSeen(
+    id: string,
+    seen: { lastSeenAt: number; hello?: Hello; lastState?: AgentState },
+  ): Promise<void> {
+    await this.db.update(machines).set(seen).where(eq(machines.id, id));
+  }
+
+  // ---- desired config ----
+
+  async getDesiredLimits(machineId: string): Promise<Partial<Limits> | undefined> {
+    const row = await this.db
+      .select()
+      .from(desiredConfig)
+      .where(eq(desiredConfig.machineId, machineId))
+      .get();
+    return row?.limits;
+  }
+
+  async mergeDesiredLimits(machineId: string, limits: Partial<Limits>, now: number): Promise<void> {
+    const merged = { ...(await this.getDesiredLimits(machineId)), ...limits };
+    await this.db
+      .insert(desiredConfig)
+      .values({ machineId, limits: merged, updatedAt: now })
+      .onConflictDoUpdate({ target: desiredConfig.machineId, set: { limits: merged, updatedAt: now } });
+  }
+
+  // ---- events and frames ----
+
+  /** Stores an event once; false when this (boot, seq) was already stored (a replay). */
+  async insertEvent(
+    machineId: string,
+    bootId: string,
+    seq: number,
+    at: number,
+    event: AgentEvent,
+  ): Promise<boolean> {
+    const inserted = await this.db
+      .insert(events)
+      .values({ machineId, bootId, seq, at, kind: event.kind, payload: event })
+      .onConflictDoNothing()
+      .returning({ id: events.id })
+      .all();
+    if (inserted.length === 0) return false;
+    if (event.kind === 'frame-done') {
+      await this.db.insert(frames).values({
+        machineId,
+        jobId: event.jobId,
+        project: event.project,
+        frame: event.frame,
+        renderTimeMs: event.renderTimeMs,
+        credits: event.credits,
+        thumbnail: event.thumbnail ? `data:${event.thumbnail.mime};base64,${event.thumbnail.base64}` : null,
+        finishedAt: at,
+      });
+    }
+    return true;
+  }
+
+  async recentFrames(machineId: string, limit: number): Promise<FrameRow[]> {
+    return this.db
+      .select()
+      .from(frames)
+      .where(eq(frames.machineId, machineId))
+      .orderBy(desc(frames.finishedAt), desc(frames.id))
+      .limit(limit)
+      .all();
+  }
+
+  async recentErrors(machineId: string, limit: number): Promise<EventRow[]> {
+    return this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.machineId, machineId), eq(events.kind, 'error')))
+      .orderBy(desc(events.at), desc(events.id))
+      .limit(limit)
+      .all();
+  }
+
+  async frameTotalsSince(since: number): Promise<{ frames: number; credits: number }> {
+    const row = await this.db
+      .select({ frames: sql<number>`count(*)`, credits: sql<number>`coalesce(sum(${frames.credits}), 0)` })
+      .from(frames)
+      .where(gte(frames.finishedAt, since))
+      .get();
+    return { frames: row?.frames ?? 0, credits: row?.credits ?? 0 };
+  }
+
+  // ---- commands ----
+
+  async insertCommand(
+    id: string,
+    machineId: string,
+    issuedAt: number,
+    command: ControlCommand,
+  ): Promise<void> {
+    await this.db.insert(commands).values({ id, machineId, issuedAt, command });
+  }
+
+  async ackCommand(id: string, machineId: string, result: CommandResult, now: number): Promise<void> {
+    await this.db
+      .update(commands)
+      .set({ ackedAt: now, result })
+      .where(and(eq(commands.id, id), eq(commands.machineId, machineId), isNull(commands.ackedAt)));
+  }
+
+  /** Commands a machine has not acknowledged that are still fresh enough to deliver again. */
+  async unackedCommands(machineId: string, issuedAfter: number) {
+    return this.db
+      .select()
+      .from(commands)
+      .where(
+        and(eq(commands.machineId, machineId), isNull(commands.ackedAt), gt(commands.issuedAt, issuedAfter)),
+      )
+      .orderBy(commands.issuedAt)
+      .all();
+  }
+}

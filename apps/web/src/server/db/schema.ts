@@ -1,0 +1,112 @@
+import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Portable on purpose: only text, integer and real columns, times as epoch milliseconds, JSON as
+// text, no SQLite-only SQL anywhere in the app. A Postgres schema is the same table list with
+// pg-core builders; the repository (repo.ts) is the only code that touches tables.
+
+export const users = sqliteTable('users', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  username: text('username').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    /** SHA-256 of the cookie token: a stolen database does not yield live sessions. */
+    tokenHash: text('token_hash').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_user').on(t.userId)],
+);
+
+export const pairingCodes = sqliteTable('pairing_codes', {
+  codeHash: text('code_hash').primaryKey(),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at'),
+  machineId: text('machine_id'),
+});
+
+export const machines = sqliteTable('machines', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** SHA-256 of the agent secret; null once revoked. */
+  secretHash: text('secret_hash'),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+  lastSeenAt: integer('last_seen_at'),
+  hello: text('hello', { mode: 'json' }).$type<Hello>(),
+  lastState: text('last_state', { mode: 'json' }).$type<AgentState>(),
+});
+
+/** Limits the console wants a machine to run with; re-applied when it reconnects. */
+export const desiredConfig = sqliteTable('desired_config', {
+  machineId: text('machine_id')
+    .primaryKey()
+    .references(() => machines.id, { onDelete: 'cascade' }),
+  limits: text('limits', { mode: 'json' }).$type<Partial<Limits>>().notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const events = sqliteTable(
+  'events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    /** (bootId, seq) identify an event across replays, so a replayed one is stored once. */
+    bootId: text('boot_id').notNull(),
+    seq: integer('seq').notNull(),
+    kind: text('kind').notNull(),
+    at: integer('at').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<AgentEvent>().notNull(),
+  },
+  (t) => [
+    uniqueIndex('events_origin').on(t.machineId, t.bootId, t.seq),
+    index('events_machine_at').on(t.machineId, t.at),
+  ],
+);
+
+export const frames = sqliteTable(
+  'frames',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    jobId: text('job_id').notNull(),
+    project: text('project').notNull(),
+    frame: integer('frame').notNull(),
+    renderTimeMs: integer('render_time_ms').notNull(),
+    credits: real('credits'),
+    thumbnail: text('thumbnail'),
+    finishedAt: integer('finished_at').notNull(),
+  },
+  (t) => [
+    index('frames_machine_finished').on(t.machineId, t.finishedAt),
+    index('frames_finished').on(t.finishedAt),
+  ],
+);
+
+export const commands = sqliteTable(
+  'commands',
+  {
+    id: text('id').primaryKey(),
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    issuedAt: integer('issued_at').notNull(),
+    command: text('command', { mode: 'json' }).$type<ControlCommand>().notNull(),
+    ackedAt: integer('acked_at'),
+    result: text('result', { mode: 'json' }).$type<CommandResult>(),
+  },
+  (t) => [index('commands_machine').on(t.machineId, t.issuedAt)],
+);

@@ -1,0 +1,129 @@
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
+import { LINK_PATH, PAIR_PATH, PairRequestSchema } from '@flock/protocol';
+import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
+import { appRouter } from './api/router';
+import { createContext } from './api/trpc';
+import { isSameOrigin, readCookie, SESSION_COOKIE } from './auth/cookies';
+import type { ConsoleCore } from './core';
+import { createLinkUpgrade } from './link/upgrade';
+import { log } from './log';
+import { PairingRefused } from './pairing';
+
+export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface ConsoleHttpOptions {
+  /** Next's request handler; without it (API-only tests) pages answer 404. */
+  pages?: RequestListener;
+  /** Next's own upgrade listener (dev HMR), captured with the httpServer stand-in. */
+  pagesUpgrade?: () => UpgradeListener | undefined;
+}
+
+const TRPC_PREFIX = '/api/trpc/';
+/** Pages anyone may load: the login and first-start screens and their static assets. */
+const PUBLIC_PAGES = /^\/(login|setup)(\/|$)|^\/_next\/|^\/favicon\.ico$|^\/icon\.(png|svg)$/;
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > limit) reject(new Error('body too large'));
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+async function handlePair(core: ConsoleCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!isSameOrigin(req, core.allowedOrigins))
+    return json(res, 403, { error: 'cross-origin request refused' });
+  let parsed: ReturnType<typeof PairRequestSchema.safeParse>;
+  try {
+    parsed = PairRequestSchema.safeParse(JSON.parse(await readBody(req, 4096)));
+  } catch {
+    return json(res, 400, { error: 'expected a JSON body' });
+  }
+  if (!parsed.success) return json(res, 400, { error: 'expected { code, hostname }' });
+  try {
+    json(res, 200, await core.pairing.redeem(parsed.data, req.socket.remoteAddress ?? 'unknown'));
+  } catch (error) {
+    if (error instanceof PairingRefused) return json(res, error.status, { error: error.message });
+    throw error;
+  }
+}
+
+/** Pages need a session; without one the browser goes to the login (or first-start) screen. */
+async function gatePage(
+  core: ConsoleCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<boolean> {
+  if (PUBLIC_PAGES.test(path)) return true;
+  if (await core.auth.userFor(readCookie(req, SESSION_COOKIE))) return true;
+  const target = (await core.auth.needsSetup()) ? '/setup' : `/login?next=${encodeURIComponent(path)}`;
+  res.writeHead(303, { location: target, 'cache-control': 'no-store' });
+  res.end();
+  return false;
+}
+
+/** The console's one HTTP server: tRPC, pairing, the agent link, and the pages behind a session. */
+export function createConsoleHttpServer(core: ConsoleCore, options: ConsoleHttpOptions = {}): Server {
+  const server = createServer(async (req, res) => {
+    res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'same-origin');
+    const path = new URL(req.url ?? '/', 'http://console').pathname;
+    try {
+      if (path.startsWith(TRPC_PREFIX)) {
+        return await nodeHTTPRequestHandler({
+          req,
+          res,
+          path: path.slice(TRPC_PREFIX.length),
+          router: appRouter,
+          createContext: ({ req: request, res: response }) => createContext(core, request, response),
+          responseMeta: ({ ctx }) => ({
+            headers: new Headers([
+              ['cache-control', 'no-store'],
+              ...(ctx?.setCookies ?? []).map((c): [string, string] => ['set-cookie', c]),
+            ]),
+          }),
+          onError: ({ error, path: procedure }) => {
+            if (error.code === 'INTERNAL_SERVER_ERROR') log('error', `trpc ${procedure}: ${error.message}`);
+          },
+        });
+      }
+      if (path === PAIR_PATH && req.method === 'POST') return await handlePair(core, req, res);
+      if (path === '/healthz') return json(res, 200, { ok: true });
+      if (!(await gatePage(core, req, res, path))) return;
+      if (options.pages) return options.pages(req, res);
+      json(res, 404, { error: 'not found' });
+    } catch (error) {
+      log('error', `http ${req.method} ${path}: ${(error as Error).message}`);
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.end();
+    }
+  });
+  const linkUpgrade = createLinkUpgrade(core.repo, core.hub, core.allowedOrigins);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? '/', 'http://console').pathname;
+    if (path === LINK_PATH) return void linkUpgrade(req, socket, head);
+    const pagesUpgrade = options.pagesUpgrade?.();
+    if (pagesUpgrade) return pagesUpgrade(req, socket, head);
+    socket.destroy();
+  });
+  return server;
+}

@@ -1,0 +1,134 @@
+import { EventEmitter } from 'node:events';
+import type { AgentEvent, AgentState, CommandResult, Hello, LogLine } from '@flock/protocol';
+import type { ConsoleRepo, MachineRow } from '../db/repo';
+import { type FleetTotals, type MachineRecord, type MachineSummary, summarize, totalsOf } from '../views';
+
+export interface FleetEvents {
+  /** A machine's state, presence or name changed. */
+  machine: [id: string];
+  removed: [id: string];
+  agentEvent: [id: string, event: AgentEvent, at: number];
+  logs: [id: string, requestId: string, lines: LogLine[]];
+  ack: [id: string, commandId: string, result: CommandResult];
+}
+
+/**
+ * Every paired machine's last known state, in memory, plus the bus that tRPC subscriptions listen
+ * on. The database is written behind it (on connect, disconnect and every persistEveryMs).
+ */
+export class Fleet {
+  readonly bus = new EventEmitter<FleetEvents>();
+  private readonly records = new Map<string, MachineRecord & { dirty: boolean }>();
+  private today?: { since: number; frames: number; credits: number };
+
+  constructor(
+    private readonly repo: ConsoleRepo,
+    private readonly now: () => number,
+  ) {
+    this.bus.setMaxListeners(0);
+  }
+
+  async load(): Promise<void> {
+    for (const row of await this.repo.listMachines()) this.add(row);
+  }
+
+  add(row: MachineRow): void {
+    this.records.set(row.id, {
+      id: row.id,
+      name: row.name,
+      online: false,
+      lastSeenAt: row.lastSeenAt,
+      hello: row.hello ?? null,
+      state: row.lastState ?? null,
+      stateAt: null,
+      dirty: false,
+    });
+    this.bus.emit('machine', row.id);
+  }
+
+  has(id: string): boolean {
+    return this.records.has(id);
+  }
+
+  record(id: string): Readonly<MachineRecord> | undefined {
+    return this.records.get(id);
+  }
+
+  remove(id: string): void {
+    if (this.records.delete(id)) this.bus.emit('removed', id);
+  }
+
+  rename(id: string, name: string): void {
+    const record = this.records.get(id);
+    if (!record) return;
+    record.name = name;
+    this.bus.emit('machine', id);
+  }
+
+  connected(id: string, hello: Hello): void {
+    this.update(id, { online: true, hello, lastSeenAt: this.now() });
+  }
+
+  disconnected(id: string): void {
+    this.update(id, { online: false });
+    void this.persist(id);
+  }
+
+  seen(id: string): void {
+    const record = this.records.get(id);
+    if (record) record.lastSeenAt = this.now();
+  }
+
+  stateChanged(id: string, state: AgentState, at: number): void {
+    this.update(id, { state, stateAt: at, lastSeenAt: this.now() });
+  }
+
+  summaries(): MachineSummary[] {
+    return [...this.records.values()].map(summarize);
+  }
+
+  summary(id: string): MachineSummary | undefined {
+    const record = this.records.get(id);
+    return record && summarize(record);
+  }
+
+  async totals(): Promise<FleetTotals> {
+    return totalsOf(this.summaries(), await this.todayFrames());
+  }
+
+  /** A stored frame changes today's totals; re-read them on the next request. */
+  frameStored(): void {
+    this.today = undefined;
+  }
+
+  /** Writes the state of machines that changed since their last write. */
+  async persistDirty(): Promise<void> {
+    for (const record of this.records.values()) if (record.dirty) await this.persist(record.id);
+  }
+
+  private async persist(id: string): Promise<void> {
+    const record = this.records.get(id);
+    if (!record) return;
+    record.dirty = false;
+    await this.repo.saveMachineSeen(id, {
+      lastSeenAt: record.lastSeenAt ?? this.now(),
+      ...(record.hello ? { hello: record.hello } : {}),
+      ...(record.state ? { lastState: record.state } : {}),
+    });
+  }
+
+  private update(id: string, changes: Partial<MachineRecord>): void {
+    const record = this.records.get(id);
+    if (!record) return;
+    Object.assign(record, changes, { dirty: true });
+    this.bus.emit('machine', id);
+  }
+
+  private async todayFrames(): Promise<{ frames: number; credits: number }> {
+    const midnight = new Date(this.now());
+    midnight.setHours(0, 0, 0, 0);
+    const since = midnight.getTime();
+    if (this.today?.since !== since) this.today = { since, ...(await this.repo.frameTotalsSince(since)) };
+    return this.today;
+  }
+}

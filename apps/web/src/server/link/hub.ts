@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AgentToConsole,
+  applyPatch,
+  type CommandResult,
+  type ConsoleToAgent,
+  type ControlCommand,
+  decodeAgentMessage,
+  encodeMessage,
+  LINK_PROTOCOL_VERSION,
+  type Limits,
+  type LogLine,
+} from '@flock/protocol';
+import { WebSocket } from 'ws';
+import type { ConsoleRepo } from '../db/repo';
+import { log } from '../log';
+import type { Fleet } from './fleet';
+
+export interface HubOptions {
+  heartbeatMs: number;
+  commandMaxAgeMs: number;
+  /** How long a mutation waits for an agent's ack before answering "sent". */
+  ackWaitMs: number;
+  now: () => number;
+}
+
+export type CommandOutcome =
+  | { machineId: string; commandId: string; status: 'acked'; result: CommandResult }
+  | { machineId: string; commandId: string; status: 'sent' | 'offline' };
+
+interface Connection {
+  machineId: string;
+  socket: WebSocket;
+  bootId?: string;
+  lastSeenAt: number;
+  /** Messages of one connection are handled strictly in order (events are acknowledged cumulatively). */
+  queue: Promise<void>;
+}
+
+/** Close codes the agent understands (4401/4403 make it stop retrying quickly). */
+export const CLOSE = { protocol: 4400, revoked: 4403, replaced: 4000, silent: 4408 } as const;
+
+/**
+ * The console's side of the agent link: one authenticated WebSocket per machine, state snapshots and
+ * patches into the Fleet, events into the database (once each), commands out with acks back.
+ */
+export class LinkHub {
+  private readonly connections = new Map<string, Connection>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly fleet: Fleet,
+    private readonly repo: ConsoleRepo,
+    private readonly options: HubOptions,
+  ) {
+    const every = Math.max(50, Math.min(1000, options.heartbeatMs / 2));
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref();
+  }
+
+  get onlineCount(): number {
+    return this.connections.size;
+  }
+
+  /** Takes over a socket whose upgrade was already authenticated as `machineId`. */
+  attach(socket: WebSocket, machineId: string): void {
+    if (this.closed) return void socket.terminate();
+    const connection: Connection = {
+      machineId,
+      socket,
+      lastSeenAt: this.options.now(),
+      queue: Promise.resolve(),
+    };
+    socket.on('message', (data, isBinary) => {
+      connection.lastSeenAt = this.options.now();
+      if (isBinary) return;
+      const raw = data.toString();
+      connection.queue = connection.queue
+        .then(() => this.handle(connection, raw))
+        .catch((error: Error) => log('error', `link ${machineId}: ${error.message}`));
+    });
+    socket.on('close', () => this.onClose(connection));
+    socket.on('error', (error) => log('warn', `link ${machineId}: ${error.message}`));
+    const helloTimer = setTimeout(() => {
+      if (!connection.bootId) socket.close(CLOSE.protocol, 'no hello');
+    }, 10_000);
+    helloTimer.unref();
+  }
+
+  /** Revocation: closes the machine's live socket now. */
+  drop(machineId: string, code: number, reason: string): void {
+    const connection = this.connections.get(machineId);
+    if (!connection) return;
+    connection.socket.close(code, reason);
+    // Do not wait for the agent to finish the closing handshake.
+    setTimeout(() => connection.socket.terminate(), 1000).unref();
+    this.onClose(connection);
+  }
+
+  async command(machineId: string, command: ControlCommand): Promise<CommandOutcome> {
+    const commandId = randomUUID();
+    const issuedAt = this.options.now();
+    await this.repo.insertCommand(commandId, machineId, issuedAt, command);
+    if (command.type === 'set-limits')
+      await this.repo.mergeDesiredLimits(machineId, command.limits, issuedAt);
+    const connection = this.connections.get(machineId);
+    if (!connection?.bootId) return { machineId, commandId, status: 'offline' };
+    const acked = this.waitFor('ack', machineId, (id, result) => (id === commandId ? result : undefined));
+    this.send(connection, { type: 'command', id: commandId, issuedAt, command });
+    const result = await acked;
+    return result
+      ? { machineId, commandId, status: 'acked', result }
+      : { machineId, commandId, status: 'sent' };
+  }
+
+  async requestLogs(machineId: string, limit: number, search?: string): Promise<LogLine[] | null> {
+    const connection = this.connections.get(machineId);
+    if (!connection?.bootId) return null;
+    const requestId = randomUUID();
+    const lines = this.waitFor('logs', machineId, (id, got) => (id === requestId ? got : undefined));
+    this.send(connection, { type: 'request-logs', requestId, limit, ...(search ? { search } : {}) });
+    return (await lines) ?? null;
+  }
+
+  /** Drops every agent at shutdown; their state stays as last persisted by the Fleet. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const connection of this.connections.values()) connection.socket.terminate();
+    this.connections.clear();
+  }
+
+  private waitFor<E extends 'ack' | 'logs', T>(
+    event: E,
+    machineId: string,
+    pick: (id: string, value: E extends 'ack' ? CommandResult : LogLine[]) => T | undefined,
+  ): Promise<T | undefined> {
+    return new Promise((resolve) => {
+      const listener = (id: string, key: string, value: never) => {
+        if (id !== machineId) return;
+        const picked = pick(key, value);
+        if (picked !== undefined) finish(picked);
+      };
+      const timer = setTimeout(() => finish(undefined), this.options.ackWaitMs);
+      const finish = (value: T | undefined) => {
+        clearTimeout(timer);
+        this.fleet.bus.off(event, listener as never);
+        resolve(value);
+      };
+      this.fleet.bus.on(event, listener as never);
+    });
+  }
+
+  private async handle(connection: Connection, raw: string): Promise<void> {
+    if (this.closed) return;
+    const decoded = decodeAgentMessage(raw);
+    if (!decoded.ok) {
+      log('warn', `link ${connection.machineId}: malformed message dropped (${decoded.reason})`);
+      return;
+    }
+    const message = decoded.message;
+    if (message.type === 'hello') return this.onHello(connection, message);
+    if (!connection.bootId) {
+      connection.socket.close(CLOSE.protocol, 'hello first');
+      return;
+    }
+    await this.onMessage(connection, message);
+  }
+
+  private async onMessage(connection: Connection, message: AgentToConsole): Promise<void> {
+    const { machineId } = connection;
+    switch (message.type) {
+      case 'snapshot':
+        this.fleet.stateChanged(machineId, message.state, message.at);
+        await this.applyDesiredLimits(machineId, message.state.limits);
+        break;
+      case 'patch': {
+        const state = this.fleet.record(machineId)?.state;
+        if (state) this.fleet.stateChanged(machineId, applyPatch(state, message.changes), message.at);
+        break;
+      }
+      case 'event':
+        if (
+          await this.repo.insertEvent(
+            machineId,
+            connection.bootId ?? '',
+            message.seq,
+            message.at,
+            message.event,
+          )
+        ) {
+          if (message.event.kind === 'frame-done') this.fleet.frameStored();
+          this.fleet.bus.emit('agentEvent', machineId, message.event, message.at);
+        }
+        this.send(connection, { type: 'events-ack', bootId: connection.bootId ?? '', seq: message.seq });
+        break;
+      case 'ack':
+        await this.repo.ackCommand(message.commandId, machineId, message.result, this.options.now());
+        this.fleet.bus.emit('ack', machineId, message.commandId, message.result);
+        break;
+      case 'logs':
+        this.fleet.bus.emit('logs', machineId, message.requestId, message.lines);
+        break;
+      case 'heartbeat':
+        this.fleet.seen(machineId);
+        this.send(connection, { type: 'heartbeat', at: this.options.now() });
+        break;
+    }
+  }
+
+  private async onHello(
+    connection: Connection,
+    hello: Extract<AgentToConsole, { type: 'hello' }>,
+  ): Promise<void> {
+    const { machineId, socket } = connection;
+    if (hello.protocol !== LINK_PROTOCOL_VERSION) {
+      socket.close(CLOSE.protocol, `link protocol ${LINK_PROTOCOL_VERSION} required`);
+      return;
+    }
+    if (hello.machineId !== machineId || !this.fleet.has(machineId)) {
+      socket.close(CLOSE.revoked, 'not this machine');
+      return;
+    }
+    const previous = this.connections.get(machineId);
+    if (previous && previous !== connection) {
+      this.connections.delete(machineId);
+      previous.socket.close(CLOSE.replaced, 'replaced by a newer connection');
+    }
+    connection.bootId = hello.bootId;
+    this.connections.set(machineId, connection);
+    const { heartbeatMs, commandMaxAgeMs, now } = this.options;
+    this.send(connection, {
+      type: 'welcome',
+      protocol: LINK_PROTOCOL_VERSION,
+      machineId,
+      serverTime: now(),
+      heartbeatMs,
+      commandMaxAgeMs,
+    });
+    this.fleet.connected(machineId, hello);
+    log('info', `link ${machineId}: connected (${hello.machine.hostname}, agent ${hello.agentVersion})`);
+    // Commands issued while the link was down (or whose ack was lost) go again; the agent dedupes by id.
+    for (const pending of await this.repo.unackedCommands(machineId, now() - commandMaxAgeMs)) {
+      this.send(connection, {
+        type: 'command',
+        id: pending.id,
+        issuedAt: pending.issuedAt,
+        command: pending.command,
+      });
+    }
+  }
+
+  /** Re-applies the limits set from the console when the agent reports different ones. */
+  private async applyDesiredLimits(machineId: string, actual: Limits): Promise<void> {
+    const desired = await this.repo.getDesiredLimits(machineId);
+    if (!desired) return;
+    const differing = Object.fromEntries(
+      Object.entries(desired).filter(([key, value]) => actual[key as keyof Limits] !== value),
+    ) as Partial<Limits>;
+    if (Object.keys(differing).length > 0)
+      void this.command(machineId, { type: 'set-limits', limits: differing });
+  }
+
+  private onClose(connection: Connection): void {
+    if (this.connections.get(connection.machineId) !== connection) return;
+    this.connections.delete(connection.machineId);
+    this.fleet.disconnected(connection.machineId);
+    log('info', `link ${connection.machineId}: disconnected`);
+  }
+
+  /** Offline detection: a machine silent for three heartbeats is dropped and shown offline. */
+  private sweep(): void {
+    const deadline = this.options.now() - 3 * this.options.heartbeatMs;
+    for (const connection of [...this.connections.values()]) {
+      if (connection.lastSeenAt >= deadline) continue;
+      log('warn', `link ${connection.machineId}: no heartbeat, marking offline`);
+      connection.socket.terminate();
+      this.onClose(connection);
+    }
+  }
+
+  private send(connection: Connection, message: ConsoleToAgent): void {
+    if (connection.socket.readyState === WebSocket.OPEN) connection.socket.send(encodeMessage(message));
+  }
+}
