@@ -1,0 +1,90 @@
+// Command-line flags with node:util parseArgs, merged over the config file and FLOCK_PASSWORD.
+import { parseArgs } from 'node:util';
+import { defaultConfigPath, readConfigFile } from './file.js';
+import { type AgentSettings, ConfigError, type RawSettings, SETTING_KEYS, toSettings } from './settings.js';
+
+const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', string> = {
+  server: 'farm URL (default https://client.sheepit-renderfarm.com)',
+  login: 'farm account name',
+  password: 'password or render key (or FLOCK_PASSWORD; never logged)',
+  'cache-dir': 'directory for archives, work files, the upload queue and the state file',
+  'shared-zip': 'download directory shared by the agents of this machine',
+  'compute-method': 'cpu | gpu | cpu_gpu (default cpu)',
+  gpu: 'GPU id to render on (e.g. CUDA_0)',
+  cores: 'CPU cores Blender may use (default: all)',
+  memory: 'memory limit for Blender, e.g. 4G or 512M (binary units)',
+  rendertime: 'max render time per frame in minutes (longer renders are stopped, error 23)',
+  priority: 'process priority (nice) of Blender, -20..19 (default 19)',
+  'request-time': 'when to ask for jobs, e.g. "mon-fri 18:00-08:00, sat-sun all day"',
+  hostname: 'machine name shown on the farm ([a-z0-9-_])',
+  proxy: 'HTTP(S) proxy URL, e.g. http://user:pass@host:3128',
+  'client-version': "client version sent at login (default Flock's own)",
+  'max-frames': 'exit after this many frames were delivered',
+  'log-format': 'text | json for log lines off a terminal (default text)',
+  config: 'config file (default $XDG_CONFIG_HOME/flock/agent.json)',
+  help: 'show this help',
+};
+
+export function helpText(): string {
+  const rows = Object.entries(FLAG_HELP).map(([flag, help]) => `  --${flag.padEnd(16)} ${help}`);
+  return [
+    'Usage: flock-agent <command> [flags]',
+    '',
+    'Commands:',
+    '  run          log in to the farm and render until stopped (Ctrl-C: finish the frame; twice: now)',
+    '  status       print the state of the agent running with this --cache-dir',
+    '  save-config  write the given flags to the config file (mode 0600)',
+    '',
+    'Flags (config file keys are the same names without "--"):',
+    ...rows,
+  ].join('\n');
+}
+
+export interface ParsedCommandLine {
+  command: 'run' | 'status' | 'save-config' | 'help';
+  /** Only the flags given on the command line. */
+  flags: RawSettings;
+  configFile: string;
+  configExplicit: boolean;
+}
+
+export function parseCommandLine(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ParsedCommandLine {
+  const options = Object.fromEntries(SETTING_KEYS.map((key) => [key, { type: 'string' as const }]));
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...options, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new ConfigError('arguments', (error as Error).message.split('\n')[0] ?? 'invalid arguments');
+  }
+  const [command = 'help', ...extra] = parsed.positionals;
+  if (extra.length > 0) throw new ConfigError('arguments', `unexpected argument "${extra[0]}"`);
+  const help = parsed.values.help === true;
+  if (!help && !['run', 'status', 'save-config', 'help'].includes(command)) {
+    throw new ConfigError('arguments', `unknown command "${command}" (run, status, save-config)`);
+  }
+  const { config, help: _help, ...flags } = parsed.values;
+  return {
+    command: help ? 'help' : (command as ParsedCommandLine['command']),
+    flags,
+    configFile: typeof config === 'string' ? config : defaultConfigPath(env),
+    configExplicit: typeof config === 'string',
+  };
+}
+
+/** Defaults < config file < FLOCK_PASSWORD < flags. */
+export async function resolveSettings(
+  commandLine: ParsedCommandLine,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AgentSettings> {
+  const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
+  const fromEnv: RawSettings = env.FLOCK_PASSWORD ? { password: env.FLOCK_PASSWORD } : {};
+  return toSettings({ ...file, ...fromEnv, ...commandLine.flags });
+}

@@ -1,0 +1,11 @@
+export { helpText, type ParsedCommandLine, parseCommandLine, resolveSettings } from './args.js';
+export { defaultConfigPath, readConfigFile, writeConfigFile } from './file.js';
+export {
+  type AgentSettings,
+  ConfigError,
+  DEFAULT_SERVER,
+  parseMemory,
+  type RawSettings,
+  SETTING_KEYS,
+  toSettings,
+} from './settings.js';

@@ -1,0 +1,142 @@
+// The farm session: login (config) with every seed parameter, the speed test, re-login, logout.
+// The render key the farm returns replaces the password for re-logins, as in J22.
+import {
+  buildConfigRequest,
+  buildLogout,
+  buildSpeedtestAnswer,
+  type ConfigParams,
+  configStatus,
+  type Endpoints,
+  endpointsFromConfig,
+  isProtocolError,
+  parseConfigAnswer,
+} from '@flock/protocol';
+import type { Logger } from '../log/index.js';
+import { type FarmHttp, FarmHttpError } from './http.js';
+import { runSpeedtest } from './speedtest.js';
+
+export type LoginErrorKind =
+  /** The farm answered with a config status other than 0 (100–104 or unknown). */
+  | 'refused'
+  /** Network failure, HTTP error or an answer that is not a config XML. */
+  | 'unreachable'
+  | 'bad-answer';
+
+export class LoginError extends Error {
+  override readonly name = 'LoginError';
+
+  constructor(
+    readonly kind: LoginErrorKind,
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface SessionOptions {
+  http: FarmHttp;
+  log: Logger;
+  serverUrl: string;
+  /** Every config parameter; `password` is replaced by the render key after the first login. */
+  params: ConfigParams;
+  /** Skip the speed test (tests of other parts; the farm then gets no speedtest-answer). */
+  skipSpeedtest?: boolean;
+}
+
+export class FarmSession {
+  private current: Endpoints | undefined;
+  private password: string;
+
+  constructor(private readonly options: SessionOptions) {
+    this.password = options.params.password;
+    options.log.addSecret(this.password);
+  }
+
+  get endpoints(): Endpoints | undefined {
+    return this.current;
+  }
+
+  /** Logs in; throws LoginError. On success the endpoints are known and the speed test is done. */
+  async login(): Promise<Endpoints> {
+    const { http, log, serverUrl, params } = this.options;
+    log.info('logging in', { server: serverUrl, login: params.login, version: params.version });
+    const spec = buildConfigRequest(serverUrl, { ...params, password: this.password });
+    const answer = await http
+      .sendXml(spec, (body, type) => parseConfigAnswer(body, type))
+      .catch((error) => {
+        throw loginFailure(error);
+      });
+    if (answer.status !== 0) {
+      const info = configStatus(answer.status);
+      throw new LoginError(
+        'refused',
+        `login refused: ${answer.status} ${info.name}: ${info.explanation}`,
+        answer.status,
+      );
+    }
+    let endpoints: Endpoints;
+    try {
+      endpoints = endpointsFromConfig(serverUrl, answer);
+    } catch (error) {
+      throw loginFailure(error);
+    }
+    if (answer.publicKey) {
+      log.addSecret(answer.publicKey);
+      this.password = answer.publicKey;
+    }
+    this.current = endpoints;
+    log.info('logged in', { maxPeriodSeconds: endpoints.maxPeriodSeconds });
+    if (!this.options.skipSpeedtest) await this.speedtest(answer.speedtestTargets, endpoints);
+    return endpoints;
+  }
+
+  /** §2.2: measure the mirrors and report the three fastest; a refused answer fails the login. */
+  private async speedtest(targets: readonly string[], endpoints: Endpoints): Promise<void> {
+    if (targets.length === 0 || endpoints.speedtestAnswer === undefined) return;
+    const { http, log } = this.options;
+    const results = await runSpeedtest(targets, { dispatcher: http.dispatcher });
+    log.info('speed test done', {
+      results: results
+        .map((r) => `${new URL(r.target).host} ${Math.round(r.speed / 1024)} KiB/s ${r.ping} ms`)
+        .join(', '),
+    });
+    const answer = await http.send(buildSpeedtestAnswer(endpoints, results)).catch((error) => {
+      throw loginFailure(error);
+    });
+    if (answer.status !== 200) {
+      throw new LoginError('bad-answer', `the farm refused the speed test answer (HTTP ${answer.status})`);
+    }
+  }
+
+  /** Logout (§2.8): the answer is ignored; failures are only logged. */
+  async logout(): Promise<void> {
+    const endpoints = this.current;
+    if (!endpoints) return;
+    this.current = undefined;
+    try {
+      await this.options.http.send(buildLogout(endpoints), { signal: AbortSignal.timeout(10_000) });
+      this.options.log.info('logged out');
+    } catch (error) {
+      this.options.log.warn('logout failed', { error: (error as Error).message });
+    }
+  }
+}
+
+function loginFailure(error: unknown): LoginError {
+  if (error instanceof LoginError) return error;
+  if (error instanceof FarmHttpError) {
+    return new LoginError('unreachable', `cannot reach the farm: ${error.message}`, undefined, {
+      cause: error,
+    });
+  }
+  if (isProtocolError(error)) {
+    return new LoginError('bad-answer', `bad login answer from the farm: ${error.message}`, undefined, {
+      cause: error,
+    });
+  }
+  return new LoginError('bad-answer', `login failed: ${(error as Error).message}`, undefined, {
+    cause: error,
+  });
+}

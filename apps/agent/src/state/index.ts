@@ -1,0 +1,9 @@
+export {
+  isAlive,
+  mirrorStateToFile,
+  readStateFile,
+  STATE_FILE_NAME,
+  type StateFileContent,
+  stateFilePath,
+} from './state-file.js';
+export { AgentStateStore, type LocalState, type StateSnapshot, type WorkerState } from './store.js';

@@ -1,0 +1,121 @@
+// The agent's one observable state. The shape the console sees is @flock/protocol's AgentState;
+// `local` holds what only this process shows (worker state, transfer totals, delivered frames).
+// Every change emits 'change'; frame results and errors are also emitted as link events.
+import { EventEmitter } from 'node:events';
+import type { AgentEvent, AgentState, LogLine, MachineInfo, NotRenderingReason } from '@flock/protocol';
+import type { LogEntry } from '../log/index.js';
+
+/** Explicit worker states of the farm loop (Flamenco style). */
+export type WorkerState =
+  | 'starting'
+  | 'logging-in'
+  | 'requesting'
+  | 'downloading'
+  | 'rendering'
+  | 'uploading-wait'
+  | 'idle'
+  | 'stopping'
+  | 'stopped';
+
+export interface LocalState {
+  worker: WorkerState;
+  framesDelivered: number;
+  creditsTotal: number | null;
+  downloadedBytes: number;
+  uploadedBytes: number;
+  /** Frames rendered and not yet accepted or refused by the farm (persisted queue). */
+  uploadsPending: number;
+  /** The last error report sent, for the status line. */
+  lastError: string | null;
+}
+
+export interface StateSnapshot {
+  state: AgentState;
+  local: LocalState;
+}
+
+const RECENT_LOG_LINES = 200;
+
+interface StateEvents {
+  change: [];
+  event: [AgentEvent];
+}
+
+export class AgentStateStore extends EventEmitter<StateEvents> {
+  private current: AgentState;
+  private localState: LocalState = {
+    worker: 'starting',
+    framesDelivered: 0,
+    creditsTotal: null,
+    downloadedBytes: 0,
+    uploadedBytes: 0,
+    uploadsPending: 0,
+    lastError: null,
+  };
+
+  constructor(initial: Pick<AgentState, 'machine' | 'limits'>) {
+    super();
+    this.current = {
+      machine: initial.machine,
+      session: null,
+      status: 'starting',
+      reason: null,
+      job: null,
+      limits: initial.limits,
+      usage: { cpuPercent: 0, memoryBytes: 0 },
+      uploads: { queued: 0, inFlight: 0 },
+      stats: { framesRendered: 0, framesFailed: 0, creditsSession: 0, renderTimeMsTotal: 0 },
+      lastFramePath: null,
+      recentLog: [],
+    };
+  }
+
+  /** The current state: an immutable value, replaced (never mutated) on every change. */
+  get state(): AgentState {
+    return this.current;
+  }
+
+  get local(): LocalState {
+    return this.localState;
+  }
+
+  snapshot(): StateSnapshot {
+    return { state: this.current, local: this.localState };
+  }
+
+  update(patch: Partial<AgentState>): void {
+    this.current = Object.freeze({ ...this.current, ...patch });
+    this.emit('change');
+  }
+
+  updateLocal(patch: Partial<LocalState>): void {
+    this.localState = Object.freeze({ ...this.localState, ...patch });
+    this.emit('change');
+  }
+
+  updateStats(patch: Partial<AgentState['stats']>): void {
+    this.update({ stats: { ...this.current.stats, ...patch } });
+  }
+
+  setReason(reason: NotRenderingReason | null): void {
+    const same =
+      reason?.code === this.current.reason?.code &&
+      reason?.message === this.current.reason?.message &&
+      reason?.until === this.current.reason?.until;
+    if (!same) this.update({ reason });
+  }
+
+  setMachine(machine: MachineInfo): void {
+    this.update({ machine });
+  }
+
+  publish(event: AgentEvent): void {
+    this.emit('event', event);
+  }
+
+  recordLog(entry: LogEntry): void {
+    if (entry.level === 'debug') return;
+    const line: LogLine = { at: entry.at, level: entry.level, message: entry.message.slice(0, 4000) };
+    this.update({ recentLog: [...this.current.recentLog.slice(-(RECENT_LOG_LINES - 1)), line] });
+  }
+}
