@@ -17,7 +17,7 @@ export interface RendererArchive {
   label: string;
 }
 
-const SYNTHETIC_RENDERER_SOURCE = new URL('./synthetic-renderer.mjs', import.meta.url);
+const SYNTHETIC_RENDERER_SOURCE = new URL('./synthetic-renderer.cjs', import.meta.url);
 
 /** `explicit` (the --blender flag), else $BLENDER_PATH, else `blender` on PATH; undefined when none runs. */
 export function findBlender(

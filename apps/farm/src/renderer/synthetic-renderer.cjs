@@ -5,11 +5,13 @@
 // `Read blend:`, `Fra:… | Remaining:… | Sample n/N`, `Saved: '…'`, `Blender quit`) and writes a real
 // PNG of the scene's resolution. The "scene" is a small JSON file written by the farm; its
 // `behaviour` can make the render fail in Blender's ways so agents can be tested against them.
-// Self-contained on purpose: it runs from the renderer archive with nothing but Node.
-import { readFileSync, writeFileSync as writeFile } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+// Self-contained on purpose: it runs from the renderer archive with nothing but Node. CommonJS,
+// because Node loads any file name (`rend.exe`) as CommonJS but refuses unknown extensions as ESM.
+'use strict';
+const { readFileSync, writeFileSync: writeFile } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { basename, join } = require('node:path');
+const { deflateSync } = require('node:zlib');
 
 const VERSION_LINE = 'Blender 3.4.1 (synthetic renderer of the Flock sandbox farm)';
 const OUTCOMES = ['ok', 'crash', 'python-error', 'out-of-memory', 'no-output', 'missing-denoiser'];
@@ -191,4 +193,7 @@ async function main() {
   say('Blender quit');
 }
 
-await main();
+main().catch((error) => {
+  say(`Error: synthetic renderer failed: ${error.message}`);
+  process.exit(1);
+});
