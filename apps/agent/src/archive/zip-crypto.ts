@@ -5,12 +5,14 @@ import { ArchiveError } from './errors.js';
 
 const HEADER_LENGTH = 12;
 
+// Int32Array and `| 0` keep every value a small integer in V8: a Uint32Array would hand out
+// heap numbers above 2^31 and make the per-byte loop several times slower.
 const crcTable = (() => {
-  const table = new Uint32Array(256);
+  const table = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
+    table[n] = c | 0;
   }
   return table;
 })();
@@ -21,23 +23,30 @@ class ZipCryptoKeys {
   private k2 = 0x34567890;
 
   constructor(password: Buffer) {
-    for (const byte of password) this.update(byte);
+    for (const byte of password) this.mix(byte);
   }
 
-  update(plainByte: number): void {
+  private mix(plainByte: number): void {
     this.k0 = (crcTable[(this.k0 ^ plainByte) & 0xff] as number) ^ (this.k0 >>> 8);
-    this.k1 = (Math.imul((this.k1 + (this.k0 & 0xff)) >>> 0, 134775813) + 1) >>> 0;
+    this.k1 = (Math.imul((this.k1 + (this.k0 & 0xff)) | 0, 134775813) + 1) | 0;
     this.k2 = (crcTable[(this.k2 ^ (this.k1 >>> 24)) & 0xff] as number) ^ (this.k2 >>> 8);
   }
 
-  /** Decrypts `data` in place. */
+  /** Decrypts `data` in place (the key update inlined: this loop is the hot path). */
   decrypt(data: Buffer): void {
-    for (let i = 0; i < data.length; i++) {
-      const temp = (this.k2 | 2) & 0xffff;
-      const plain = (data[i] as number) ^ ((Math.imul(temp, temp ^ 1) >>> 8) & 0xff);
+    let { k0, k1, k2 } = this;
+    const table = crcTable;
+    for (let i = 0, n = data.length; i < n; i++) {
+      const temp = (k2 | 2) & 0xffff;
+      const plain = ((data[i] as number) ^ (Math.imul(temp, temp ^ 1) >>> 8)) & 0xff;
       data[i] = plain;
-      this.update(plain);
+      k0 = (table[(k0 ^ plain) & 0xff] as number) ^ (k0 >>> 8);
+      k1 = (Math.imul((k1 + (k0 & 0xff)) | 0, 134775813) + 1) | 0;
+      k2 = (table[(k2 ^ (k1 >>> 24)) & 0xff] as number) ^ (k2 >>> 8);
     }
+    this.k0 = k0;
+    this.k1 = k1;
+    this.k2 = k2;
   }
 }
 

@@ -1,0 +1,67 @@
+// yauzl's own file reader streams entry data in 16 KiB reads (node 20's default highWaterMark),
+// which made extraction three times slower than unzip; this reader hands it 1 MiB reads instead,
+// through yauzl's RandomAccessReader API. Each entry range is its own read stream on the path
+// (node's ReadStream closes a shared fd when destroyed); the many small central-directory reads
+// share one fd, opened on demand and closed whenever yauzl drops its last reference.
+import { close, createReadStream, open, read } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import yauzl, { type Options, type ZipFile } from 'yauzl';
+
+const READ_CHUNK = 1024 * 1024;
+
+class LargeReadFileReader extends yauzl.RandomAccessReader {
+  constructor(private readonly filePath: string) {
+    super();
+  }
+
+  private fd: number | undefined;
+
+  override _readStreamForRange(start: number, end: number) {
+    return createReadStream(this.filePath, { start, end: end - 1, highWaterMark: READ_CHUNK });
+  }
+
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ) {
+    const readAll = (fd: number, done: number): void => {
+      if (done === length) {
+        callback(null);
+        return;
+      }
+      read(fd, buffer, offset + done, length - done, position + done, (err, bytesRead) => {
+        if (err) callback(err);
+        else if (bytesRead === 0) callback(new Error('unexpected end of file'));
+        else readAll(fd, done + bytesRead);
+      });
+    };
+    if (this.fd !== undefined) {
+      readAll(this.fd, 0);
+      return;
+    }
+    open(this.filePath, 'r', (err, fd) => {
+      if (err) {
+        callback(err);
+        return;
+      }
+      if (this.fd === undefined) this.fd = fd;
+      else close(fd, () => {}); // a concurrent read opened one first
+      readAll(this.fd, 0);
+    });
+  }
+
+  override close(callback: (err: Error | null) => void): void {
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd === undefined) setImmediate(() => callback(null));
+    else close(fd, callback);
+  }
+}
+
+export async function openZipFile(zipPath: string, options: Options): Promise<ZipFile> {
+  const { size } = await stat(zipPath);
+  return yauzl.fromRandomAccessReaderPromise(new LargeReadFileReader(zipPath), size, options);
+}
