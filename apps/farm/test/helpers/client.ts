@@ -65,7 +65,7 @@ export class TestClient {
   async send(spec: HttpRequestSpec, file?: Uint8Array): Promise<HttpAnswer> {
     const headers: Record<string, string> = {};
     if (this.cookie) headers.cookie = this.cookie;
-    let body: BodyInit | undefined;
+    let body: string | URLSearchParams | FormData | undefined;
     if (spec.form) body = new URLSearchParams(spec.form);
     if (spec.body) {
       headers['content-type'] = spec.body.contentType;
