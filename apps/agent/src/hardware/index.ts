@@ -1,0 +1,12 @@
+export { type GpuInfo, type GpuType, gpusFromControllers, pciAddress } from './gpu.js';
+export { computeHwid, type HwidSources, loadInstallSecret } from './hwid.js';
+export {
+  collectMachineFacts,
+  getHwid,
+  getMachineFacts,
+  type HwidOptions,
+  type MachineFacts,
+  type MachineOptions,
+  machineHwid,
+  type SystemInfoSource,
+} from './machine.js';
