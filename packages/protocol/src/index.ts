@@ -5,7 +5,14 @@ export * from './answers/job-request';
 export * from './answers/job-validate';
 export * from './answers/keep-alive';
 export type { StatusAnswer } from './answers/status-answers';
+// Blender command line, output parser, exit classification and device script (H2).
+export * from './blender/error-lines';
+export * from './blender/exit';
+export type { Fraction, MemoryReading } from './blender/line-values';
+export * from './blender/scripts';
+export * from './blender-output';
 export * from './codes';
+export * from './commandline';
 export * from './error-log';
 export * from './errors';
 export * from './link';
