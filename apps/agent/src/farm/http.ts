@@ -3,6 +3,7 @@
 // answer's content type is acceptable is decided by the protocol parsers (decision 3), not here.
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import type { HttpRequestSpec } from '@flock/protocol';
 import { MAX_XML_BODY_CHARS } from '@flock/protocol';
 import { type Dispatcher, FormData, request } from 'undici';
@@ -35,6 +36,8 @@ export interface SendOptions {
   /** For multipart specs: the file streamed into the `file` part. */
   file?: string;
   signal?: AbortSignal;
+  /** A Cookie header to send instead of the jar's (a frame rendered under an earlier session). */
+  cookie?: string;
 }
 
 export interface FarmHttpOptions {
@@ -54,6 +57,7 @@ export class FarmHttp {
   readonly cookies: CookieJar;
   private lastTraffic: number;
   private sentBytes = 0;
+  private sendSeconds = 0;
 
   constructor(private readonly options: FarmHttpOptions) {
     this.dispatcher =
@@ -76,6 +80,11 @@ export class FarmHttp {
     return this.sentBytes;
   }
 
+  /** Average speed of the files sent (bytes/s), the job request's `network_up`. */
+  get uploadSpeed(): number {
+    return this.sendSeconds > 0 ? Math.round(this.sentBytes / this.sendSeconds) : 0;
+  }
+
   /** Downloads go through their own module; they count as traffic too. */
   noteTraffic(): void {
     this.lastTraffic = this.options.clock.now();
@@ -86,8 +95,9 @@ export class FarmHttp {
     const { body, contentType, fileBytes } = await this.encodeBody(spec, options.file);
     const headers: Record<string, string> = { 'user-agent': this.options.userAgent };
     if (contentType) headers['content-type'] = contentType;
-    const cookie = this.cookies.header(spec.url);
+    const cookie = options.cookie ?? this.cookies.header(spec.url);
     if (cookie) headers.cookie = cookie;
+    const started = performance.now(); // a measurement of the network, not a schedule
     try {
       const answer = await request(spec.url, {
         method: spec.method,
@@ -99,7 +109,10 @@ export class FarmHttp {
       this.cookies.store(spec.url, answer.headers['set-cookie']);
       const text = await readCapped(answer.body);
       this.noteTraffic();
-      this.sentBytes += fileBytes;
+      if (fileBytes > 0) {
+        this.sentBytes += fileBytes;
+        this.sendSeconds += Math.max(0.001, (performance.now() - started) / 1000);
+      }
       const type = answer.headers['content-type'];
       return { status: answer.statusCode, contentType: typeof type === 'string' ? type : null, body: text };
     } catch (error) {

@@ -8,3 +8,10 @@ export {
   type LogLevel,
   type LogListener,
 } from './logger.js';
+export {
+  createTerminalOutput,
+  formatDuration,
+  formatStatusLine,
+  progressBar,
+  type TerminalOutput,
+} from './status-line.js';

@@ -1,0 +1,348 @@
+// The composition root: settings → HTTP client, session, cache, uploads, renderer, heartbeat and the
+// farm loop, all sharing one clock, one logger and one observable state. It is also what the
+// console link drives (LinkedAgent).
+import { readFileSync } from 'node:fs';
+import { freemem } from 'node:os';
+import path from 'node:path';
+import type {
+  AgentEvent,
+  AgentState,
+  CommandResult,
+  ComputeMethod,
+  ConfigParams,
+  JobRequestParams,
+  Limits,
+  LogLine,
+  MachineInfo,
+} from '@flock/protocol';
+import { type Clock, systemClock } from './clock.js';
+import type { AgentSettings } from './config/index.js';
+import { type AgentCommand, Controls } from './controls/index.js';
+import { ArchiveCache, type ArchiveCacheOptions } from './download/index.js';
+import { ErrorReporter, type ReportHeader } from './farm/error-report.js';
+import { Heartbeat } from './farm/heartbeat.js';
+import { FarmHttp } from './farm/http.js';
+import { JobRunner } from './farm/job-runner.js';
+import { FarmLoop } from './farm/loop.js';
+import type { RenderPort } from './farm/ports.js';
+import { FarmSession } from './farm/session.js';
+import { FarmUploads } from './farm/uploads.js';
+import { getHwid, getMachineFacts, type MachineFacts } from './hardware/index.js';
+import { Logger } from './log/index.js';
+import { AgentStateStore, mirrorStateToFile } from './state/index.js';
+import type { UploadBackoff } from './uploads/index.js';
+
+export const AGENT_VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version;
+
+export interface AgentOptions {
+  settings: AgentSettings;
+  /** Runs one frame; the CLI passes the Blender runner. */
+  render: RenderPort;
+  clock?: Clock;
+  log?: Logger;
+  /** Default: collected with systeminformation. */
+  machine?: MachineFacts;
+  hwid?: string;
+  random?: () => number;
+  /** Tests shorten the upload retry waits. */
+  uploadBackoff?: UploadBackoff;
+  /** Tests shorten download retries. */
+  download?: ArchiveCacheOptions['download'];
+  skipSpeedtest?: boolean;
+}
+
+const COMPUTE_METHODS: Record<Limits['computeMethod'], ComputeMethod> = { cpu_gpu: 0, cpu: 1, gpu: 2 };
+
+export class Agent {
+  private constructor(
+    readonly settings: AgentSettings,
+    readonly store: AgentStateStore,
+    readonly controls: Controls,
+    readonly log: Logger,
+    private readonly parts: {
+      http: FarmHttp;
+      loop: FarmLoop;
+      heartbeat: Heartbeat;
+      uploads: FarmUploads;
+      clock: Clock;
+    },
+  ) {}
+
+  static async create(options: AgentOptions): Promise<Agent> {
+    const { settings } = options;
+    const clock = options.clock ?? systemClock;
+    const log = options.log ?? new Logger(clock);
+    log.addSecret(settings.password);
+    const dirs = cacheLayout(settings.cacheDir);
+    const machine = options.machine ?? (await getMachineFacts());
+    const hwid = options.hwid ?? (await getHwid(settings.cacheDir));
+    const limits = limitsFrom(settings);
+    const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits });
+    log.onEntry((entry) => store.recordLog(entry));
+    const controls = new Controls({
+      limits,
+      ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
+      gpuIds: machine.gpus.flatMap((gpu) => (gpu.id ? [gpu.id] : [])),
+    });
+    controls.on('change', () => store.update({ limits: controls.limits }));
+    const http = new FarmHttp({
+      clock,
+      userAgent: `Flock/${AGENT_VERSION}`,
+      ...(settings.proxy ? { proxy: settings.proxy } : {}),
+    });
+    const version = settings.clientVersion ?? AGENT_VERSION;
+    const session = new FarmSession({
+      http,
+      log,
+      serverUrl: settings.server,
+      params: configParams(settings, machine, hwid, version),
+      ...(options.skipSpeedtest ? { skipSpeedtest: true } : {}),
+    });
+    const header: ReportHeader = reportHeader(settings, machine, version);
+    const reporter = new ErrorReporter({
+      http,
+      log,
+      dir: dirs.reports,
+      header: () => header,
+      endpoints: () => session.endpoints,
+    });
+    const cache = await ArchiveCache.open({
+      dir: dirs.archives,
+      dispatcher: http.dispatcher,
+      clock,
+      ...(settings.sharedZip ? { sharedDir: settings.sharedZip } : {}),
+      ...(options.download ? { download: options.download } : {}),
+    });
+    await cache.cleanup();
+    let logins = 0;
+    let loop: FarmLoop | undefined;
+    const uploads = await FarmUploads.open({
+      dir: dirs.uploads,
+      http,
+      store,
+      reporter,
+      log,
+      clock,
+      sessionKey: () => `login-${logins}`,
+      onSessionRefused: () => loop?.requestRelogin(),
+      ...(options.uploadBackoff ? { backoff: options.uploadBackoff } : {}),
+    });
+    const runner = new JobRunner({
+      cache,
+      renderersDir: dirs.renderers,
+      jobsDir: dirs.jobs,
+      render: options.render,
+      uploads,
+      store,
+      controls,
+      clock,
+      log,
+      onTraffic: () => http.noteTraffic(),
+    });
+    const heartbeat = new Heartbeat({
+      http,
+      clock,
+      log,
+      endpoints: () => session.endpoints,
+      params: () => keepAliveParams(controls, loop, store, clock),
+      onStopJob: (jobId) => loop?.cancelJob(jobId),
+    });
+    loop = new FarmLoop({
+      clock,
+      log,
+      store,
+      controls,
+      http,
+      session,
+      reporter,
+      runner,
+      uploads,
+      cache,
+      account: { server: settings.server, login: settings.login },
+      jobRequestParams: () =>
+        jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
+      configDump: () => configDump(settings, machine, hwid, version),
+      onLoggedIn: () => {
+        logins++;
+        heartbeat.start();
+        uploads.start();
+      },
+      ...(options.random ? { random: options.random } : {}),
+    });
+    return new Agent(settings, store, controls, log, { http, loop, heartbeat, uploads, clock });
+  }
+
+  /** Logs in and works until stopped; resolves with the process exit code. */
+  async run(): Promise<number> {
+    const { loop, heartbeat, uploads, http, clock } = this.parts;
+    const stopMirror = mirrorStateToFile(this.store, this.settings.cacheDir, clock);
+    try {
+      return await loop.run();
+    } finally {
+      await heartbeat.stop();
+      await uploads.stop();
+      await http.close();
+      await stopMirror();
+    }
+  }
+
+  execute(command: AgentCommand): Promise<CommandResult> {
+    return this.controls.execute(command);
+  }
+
+  state(): AgentState {
+    return this.store.state;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.store.on('change', listener);
+    return () => this.store.off('change', listener);
+  }
+
+  onEvent(listener: (event: AgentEvent) => void): () => void {
+    this.store.on('event', listener);
+    return () => this.store.off('event', listener);
+  }
+
+  logs(query: { limit: number; search?: string }): LogLine[] {
+    const lines = this.store.state.recentLog.filter(
+      (line) => !query.search || line.message.includes(query.search),
+    );
+    return lines.slice(-query.limit);
+  }
+}
+
+function cacheLayout(cacheDir: string) {
+  const at = (name: string) => path.join(cacheDir, name);
+  return {
+    archives: at('archives'),
+    renderers: at('renderers'),
+    jobs: at('jobs'),
+    uploads: at('uploads'),
+    reports: at('reports'),
+  };
+}
+
+export function limitsFrom(settings: AgentSettings): Limits {
+  return {
+    computeMethod: settings.computeMethod,
+    gpu: settings.gpu ?? null,
+    cores: settings.cores ?? null,
+    memoryBytes: settings.memoryBytes ?? null,
+    maxFrameTimeSeconds: settings.rendertimeMinutes === undefined ? null : settings.rendertimeMinutes * 60,
+    priority: settings.priority,
+    requestTime: settings.requestTime ?? null,
+  };
+}
+
+function machineInfo(machine: MachineFacts, settings: AgentSettings): MachineInfo {
+  return {
+    hostname: (settings.hostname ?? machine.hostname).slice(0, 253) || 'unknown',
+    os: machine.osVersion.slice(0, 200),
+    arch: machine.bits,
+    cpu: { model: machine.cpu.name.slice(0, 200), cores: Math.max(1, machine.cpu.cores) },
+    ramBytes: machine.ramKiB * 1024,
+    gpus: machine.gpus.slice(0, 16).map((gpu) => ({
+      id: (gpu.id ?? gpu.model).slice(0, 200) || 'gpu',
+      model: gpu.model.slice(0, 200),
+      vramBytes: gpu.vramBytes || null,
+    })),
+    blender: null,
+  };
+}
+
+function configParams(
+  settings: AgentSettings,
+  machine: MachineFacts,
+  hwid: string,
+  version: string,
+): ConfigParams {
+  return {
+    login: settings.login,
+    password: settings.password,
+    version,
+    os: machine.os,
+    osVersion: machine.osVersion,
+    bits: machine.bits,
+    cpuFamily: machine.cpu.family,
+    cpuModel: machine.cpu.model,
+    cpuModelName: machine.cpu.name,
+    cpuCores: settings.cores ?? machine.cpu.cores,
+    ramKiB: machine.ramKiB,
+    hostname: settings.hostname ?? machine.hostname,
+    ui: 'FlockAgent',
+    headless: true,
+    hwid,
+  };
+}
+
+function selectedGpu(limits: Limits, machine: MachineFacts) {
+  if (limits.computeMethod === 'cpu') return undefined;
+  return machine.gpus.find((gpu) => gpu.id !== undefined && (limits.gpu === null || gpu.id === limits.gpu));
+}
+
+function jobRequestParams(
+  limits: Limits,
+  machine: MachineFacts,
+  networkDl: number,
+  networkUp: number,
+): JobRequestParams {
+  const freeKiB = Math.floor(freemem() / 1024);
+  const limitKiB = limits.memoryBytes === null ? freeKiB : Math.floor(limits.memoryBytes / 1024);
+  const gpu = selectedGpu(limits, machine);
+  return {
+    computeMethod: COMPUTE_METHODS[limits.computeMethod],
+    networkDl,
+    networkUp,
+    cpuCores: limits.cores ?? machine.cpu.cores,
+    ramMaxKiB: Math.min(limitKiB, freeKiB),
+    rendertimeMaxSeconds: limits.maxFrameTimeSeconds ?? 0,
+    ...(gpu?.type ? { gpu: { type: gpu.type, model: gpu.model, ramBytes: gpu.vramBytes } } : {}),
+  };
+}
+
+function keepAliveParams(
+  controls: Controls,
+  loop: FarmLoop | undefined,
+  store: AgentStateStore,
+  clock: Clock,
+) {
+  const job = loop?.currentJob;
+  const current = store.state.job;
+  if (!job) return { paused: controls.paused };
+  const rendering = current?.phase === 'render' || current?.phase === 'prepare';
+  return {
+    paused: controls.paused,
+    job: {
+      id: job.id,
+      frame: job.frame,
+      rendertimeSeconds:
+        rendering && current ? Math.max(0, Math.round((clock.now() - current.startedAt) / 1000)) : 0,
+      ...(current?.etaSeconds == null ? {} : { remainingSeconds: Math.round(current.etaSeconds) }),
+    },
+  };
+}
+
+function reportHeader(settings: AgentSettings, machine: MachineFacts, version: string): ReportHeader {
+  return {
+    login: settings.login,
+    hostname: settings.hostname ?? machine.hostname,
+    osName: machine.osVersion,
+    clientVersion: version,
+    cpuName: machine.cpu.name,
+    cores: settings.cores ?? machine.cpu.cores,
+    ramKiB: machine.ramKiB,
+  };
+}
+
+function configDump(settings: AgentSettings, machine: MachineFacts, hwid: string, version: string): string[] {
+  const { password: _password, ...visible } = settings;
+  return [
+    `Flock agent ${AGENT_VERSION} (client version sent: ${version})`,
+    `hwid: ${hwid}`,
+    `machine: ${JSON.stringify(machine)}`,
+    `settings: ${JSON.stringify(visible)}`,
+  ];
+}

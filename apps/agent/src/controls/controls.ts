@@ -1,0 +1,136 @@
+// The one internal command API: the CLI (Ctrl-C), tests and the console link all change the agent
+// through `execute`. Controls only record the user's intent and announce it; the farm loop reads
+// it at its decision points and the 'interrupt' event stops a running job at once.
+import { EventEmitter } from 'node:events';
+import { type CommandResult, type ControlCommand, ControlCommandSchema, type Limits } from '@flock/protocol';
+import { parseSchedule, type Schedule, ScheduleParseError } from '../schedule/index.js';
+
+/** Why a running job is stopped by the user (each is reported to the farm as type 20). */
+export type InterruptReason = 'pause-now' | 'stop-now' | 'block-project';
+
+/** Commands beyond the console's set that only local callers use. */
+export type LocalCommand = { type: 'set-max-frames'; maxFrames: number | null };
+
+export type AgentCommand = ControlCommand | LocalCommand;
+
+interface ControlEvents {
+  change: [];
+  interrupt: [InterruptReason];
+}
+
+export interface ControlsInit {
+  limits: Limits;
+  maxFrames?: number;
+  /** GPU ids this machine has; `set-limits` refuses others. */
+  gpuIds?: readonly string[];
+}
+
+export class Controls extends EventEmitter<ControlEvents> {
+  private limitsValue: Limits;
+  private scheduleValue: Schedule | undefined;
+  private maxFramesValue: number | null;
+  private pausedValue = false;
+  private stopValue: 'after-frame' | 'now' | null = null;
+  private readonly gpuIds: readonly string[] | undefined;
+
+  constructor(init: ControlsInit) {
+    super();
+    this.limitsValue = init.limits;
+    this.scheduleValue = init.limits.requestTime ? parseSchedule(init.limits.requestTime) : undefined;
+    this.maxFramesValue = init.maxFrames ?? null;
+    this.gpuIds = init.gpuIds;
+  }
+
+  get limits(): Limits {
+    return this.limitsValue;
+  }
+
+  /** The request-time windows; undefined = always open. */
+  get schedule(): Schedule | undefined {
+    return this.scheduleValue;
+  }
+
+  get paused(): boolean {
+    return this.pausedValue;
+  }
+
+  get stopRequested(): 'after-frame' | 'now' | null {
+    return this.stopValue;
+  }
+
+  get maxFrames(): number | null {
+    return this.maxFramesValue;
+  }
+
+  async execute(input: AgentCommand): Promise<CommandResult> {
+    if (input.type === 'set-max-frames') return this.setMaxFrames(input.maxFrames);
+    const parsed = ControlCommandSchema.safeParse(input);
+    if (!parsed.success)
+      return { ok: false, reason: 'malformed', message: parsed.error.message.slice(0, 1000) };
+    const command = parsed.data;
+    switch (command.type) {
+      case 'pause':
+        this.pausedValue = true;
+        this.changed(command.when === 'now' ? 'pause-now' : undefined);
+        return {
+          ok: true,
+          message: command.when === 'now' ? 'paused now' : 'pausing after the current frame',
+        };
+      case 'resume':
+        this.pausedValue = false;
+        if (this.stopValue === 'after-frame') this.stopValue = null; // like J22's `cancel`
+        this.changed();
+        return { ok: true, message: 'resumed' };
+      case 'stop':
+        if (this.stopValue !== 'now') this.stopValue = command.when;
+        this.changed(command.when === 'now' ? 'stop-now' : undefined);
+        return {
+          ok: true,
+          message: command.when === 'now' ? 'stopping now' : 'stopping after the current frame',
+        };
+      case 'block-project':
+        this.changed('block-project');
+        return { ok: true, message: 'blocking the current project' };
+      case 'set-limits':
+        return this.setLimits(command.limits);
+    }
+  }
+
+  private setLimits(patch: Partial<Limits>): CommandResult {
+    let schedule = this.scheduleValue;
+    if (patch.requestTime !== undefined) {
+      try {
+        schedule = patch.requestTime === null ? undefined : parseSchedule(patch.requestTime);
+      } catch (error) {
+        if (error instanceof ScheduleParseError)
+          return { ok: false, reason: 'invalid', message: error.message };
+        throw error;
+      }
+    }
+    if (patch.gpu && this.gpuIds && !this.gpuIds.includes(patch.gpu)) {
+      return {
+        ok: false,
+        reason: 'invalid',
+        message: `unknown GPU "${patch.gpu}" (${this.gpuIds.join(', ') || 'none'})`,
+      };
+    }
+    this.limitsValue = { ...this.limitsValue, ...patch };
+    this.scheduleValue = schedule;
+    this.changed();
+    return { ok: true, message: `limits changed: ${Object.keys(patch).join(', ')}` };
+  }
+
+  private setMaxFrames(maxFrames: number | null): CommandResult {
+    if (maxFrames !== null && (!Number.isInteger(maxFrames) || maxFrames < 1)) {
+      return { ok: false, reason: 'invalid', message: 'maxFrames must be a positive whole number or null' };
+    }
+    this.maxFramesValue = maxFrames;
+    this.changed();
+    return { ok: true };
+  }
+
+  private changed(interrupt?: InterruptReason): void {
+    if (interrupt) this.emit('interrupt', interrupt);
+    this.emit('change');
+  }
+}

@@ -1,0 +1,197 @@
+// One job, start to finish: renderer and project archives (cache by md5), extraction, the render,
+// then the frame into the upload queue. Returns what happened; reporting is the loop's business.
+import { access, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { buildDownloadRequest, type Endpoints, ErrorType, type Job, type JobPhase } from '@flock/protocol';
+import { ArchiveError, extractArchive } from '../archive/index.js';
+import type { Clock } from '../clock.js';
+import type { Controls } from '../controls/index.js';
+import { type ArchiveCache, DownloadError, type DownloadProgress } from '../download/index.js';
+import type { Logger } from '../log/index.js';
+import type { AgentStateStore } from '../state/index.js';
+import type { FrameUploads, RenderFacts, RenderPort } from './ports.js';
+
+/** Why a running job was stopped from outside: by the user (type 20) or by the farm (type 22). */
+export type JobInterrupt = 'pause-now' | 'stop-now' | 'block-project' | 'server';
+
+export type JobOutcome =
+  | { kind: 'rendered' }
+  | ({ kind: 'failed'; errorType: number; message: string } & RenderFacts)
+  | ({ kind: 'interrupted'; by: JobInterrupt } & RenderFacts);
+
+export interface JobRunnerOptions {
+  cache: ArchiveCache;
+  /** Where the extracted renderers live (kept between jobs, one dir per renderer md5). */
+  renderersDir: string;
+  /** Per-job scratch dirs, removed after each frame. */
+  jobsDir: string;
+  render: RenderPort;
+  uploads: FrameUploads;
+  store: AgentStateStore;
+  controls: Controls;
+  clock: Clock;
+  log: Logger;
+  onTraffic: () => void;
+}
+
+export class JobRunner {
+  private downloadBytes = 0;
+  private downloadSeconds = 0;
+
+  constructor(private readonly options: JobRunnerOptions) {}
+
+  /** Average download speed of the session in bytes/s (the job request's `network_dl`). */
+  get downloadSpeed(): number {
+    return this.downloadSeconds > 0 ? Math.round(this.downloadBytes / this.downloadSeconds) : 0;
+  }
+
+  async run(job: Job, endpoints: Endpoints, signal: AbortSignal): Promise<JobOutcome> {
+    const jobDir = path.join(this.options.jobsDir, safeName(job.id));
+    try {
+      return await this.stages(job, endpoints, jobDir, signal);
+    } catch (error) {
+      if (signal.aborted) return { kind: 'interrupted', by: signal.reason as JobInterrupt };
+      return failure(error);
+    } finally {
+      await rm(jobDir, { recursive: true, force: true });
+      this.options.store.update({ job: null });
+    }
+  }
+
+  private async stages(
+    job: Job,
+    endpoints: Endpoints,
+    jobDir: string,
+    signal: AbortSignal,
+  ): Promise<JobOutcome> {
+    const { log, store, clock, controls } = this.options;
+    const frame = Number.parseInt(job.frame, 10);
+    store.update({
+      job: {
+        id: job.id,
+        project: job.name,
+        frame: Number.isFinite(frame) ? frame : 0,
+        phase: 'download',
+        progress: null,
+        etaSeconds: null,
+        device: job.useGpu ? (controls.limits.gpu ?? 'GPU') : 'CPU',
+        startedAt: clock.now(),
+      },
+    });
+    log.info('job received', { job: job.id, project: job.name, frame: job.frame });
+    const rendererZip = await this.download(
+      job.renderer.md5,
+      buildDownloadRequest(endpoints, 'binary', job.id).url,
+      signal,
+    );
+    const projectZip = await this.download(
+      job.archiveMd5,
+      buildDownloadRequest(endpoints, 'job', job.id).url,
+      signal,
+    );
+    this.phase('extract');
+    const rendererDir = path.join(this.options.renderersDir, job.renderer.md5.toLowerCase());
+    if (!(await exists(rendererDir))) await extractArchive(rendererZip, rendererDir, { signal });
+    const projectDir = path.join(jobDir, 'project');
+    await mkdir(jobDir, { recursive: true });
+    await extractArchive(projectZip, projectDir, { password: job.password, signal });
+    this.phase('prepare');
+    const workDir = path.join(jobDir, 'work');
+    await mkdir(workDir, { recursive: true });
+    const result = await this.options.render({
+      job,
+      rendererDir,
+      projectDir,
+      workDir,
+      limits: controls.limits,
+      signal,
+      onProgress: (progress) => this.progress(progress.phase, progress.progress, progress.etaSeconds),
+      onOutput: (line) => log.debug(line, { source: 'blender' }),
+    });
+    if (signal.aborted) return { kind: 'interrupted', by: signal.reason as JobInterrupt, ...facts(result) };
+    if (!result.ok)
+      return { kind: 'failed', errorType: result.errorType, message: result.message, ...facts(result) };
+    this.phase('upload');
+    await this.options.uploads.add({
+      job,
+      outputFile: result.outputFile,
+      renderTimeSeconds: result.renderTimeSeconds ?? 0,
+      ...(result.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: result.memoryUsedKiB }),
+      ...(controls.limits.cores === null ? {} : { cores: controls.limits.cores }),
+    });
+    const stats = store.state.stats;
+    store.updateStats({
+      framesRendered: stats.framesRendered + 1,
+      renderTimeMsTotal: stats.renderTimeMsTotal + Math.round((result.renderTimeSeconds ?? 0) * 1000),
+    });
+    log.info('frame rendered', { job: job.id, frame: job.frame, seconds: result.renderTimeSeconds });
+    return { kind: 'rendered' };
+  }
+
+  private async download(md5: string, url: string, signal: AbortSignal): Promise<string> {
+    const { cache, store } = this.options;
+    let counted = 0;
+    const file = await cache.ensure({
+      md5,
+      url,
+      signal,
+      onProgress: (progress: DownloadProgress) => {
+        store.updateLocal({ downloadedBytes: store.local.downloadedBytes + (progress.bytes - counted) });
+        if (progress.bytesPerSecond > 0 && progress.bytes === progress.total) {
+          this.downloadBytes += progress.bytes;
+          this.downloadSeconds += progress.bytes / progress.bytesPerSecond;
+        }
+        counted = progress.bytes;
+        const fraction = progress.total ? progress.bytes / progress.total : null;
+        this.progress('download', fraction, progress.etaSeconds ?? null);
+      },
+    });
+    if (counted > 0) this.options.onTraffic();
+    return file;
+  }
+
+  private phase(phase: JobPhase): void {
+    this.progress(phase, null, null);
+  }
+
+  private progress(phase: JobPhase, progress: number | null, etaSeconds: number | null): void {
+    const job = this.options.store.state.job;
+    if (!job) return;
+    const bounded = progress === null ? null : Math.min(1, Math.max(0, progress));
+    this.options.store.update({ job: { ...job, phase, progress: bounded, etaSeconds } });
+  }
+}
+
+function facts(result: RenderFacts): RenderFacts {
+  const { renderTimeSeconds, memoryUsedKiB, blenderVersion } = result;
+  return {
+    ...(renderTimeSeconds === undefined ? {} : { renderTimeSeconds }),
+    ...(memoryUsedKiB === undefined ? {} : { memoryUsedKiB }),
+    ...(blenderVersion === undefined ? {} : { blenderVersion }),
+  };
+}
+
+function failure(error: unknown): JobOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof DownloadError) {
+    const type = error.kind === 'no-space' ? ErrorType.NO_SPACE_LEFT_ON_DEVICE : ErrorType.DOWNLOAD_FILE;
+    return { kind: 'failed', errorType: type, message: `download failed (${error.kind}): ${message}` };
+  }
+  if (error instanceof ArchiveError) {
+    const type = error.kind === 'io' ? ErrorType.NO_WRITE_PERMISSION : ErrorType.UNKNOWN;
+    return { kind: 'failed', errorType: type, message: `archive refused (${error.kind}): ${message}` };
+  }
+  return { kind: 'failed', errorType: ErrorType.UNKNOWN, message };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Job ids come from the farm: never let one name a path outside the jobs dir. */
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'job';
+}

@@ -1,0 +1,56 @@
+// What the farm loop needs from the renderer and the upload queue, as narrow interfaces: the loop
+// is tested against the real implementations, and stays readable without their details.
+import type { Job, Limits } from '@flock/protocol';
+
+export interface RenderProgress {
+  phase: 'prepare' | 'render';
+  /** 0..1 or null while unknown. */
+  progress: number | null;
+  etaSeconds: number | null;
+}
+
+export interface RenderRequest {
+  job: Job;
+  /** The extracted renderer archive (holds `rend.exe`). */
+  rendererDir: string;
+  /** The extracted project archive (holds `job.path`). */
+  projectDir: string;
+  /** Scratch dir of this job: script, output, Blender's temp files. Removed after the frame. */
+  workDir: string;
+  limits: Limits;
+  signal: AbortSignal;
+  onProgress: (progress: RenderProgress) => void;
+  /** Every Blender output line, for the job's log. */
+  onOutput: (line: string) => void;
+}
+
+export interface RenderFacts {
+  renderTimeSeconds?: number;
+  memoryUsedKiB?: number;
+  blenderVersion?: string;
+}
+
+export type RenderResult =
+  | ({ ok: true; outputFile: string } & RenderFacts)
+  | ({ ok: false; errorType: number; message: string } & RenderFacts);
+
+export type RenderPort = (request: RenderRequest) => Promise<RenderResult>;
+
+export interface RenderedFrame {
+  job: Job;
+  outputFile: string;
+  renderTimeSeconds: number;
+  memoryUsedKiB?: number;
+  cores?: number;
+}
+
+export interface FrameUploads {
+  /** Moves a rendered frame into the persisted queue; it is sent in the background. */
+  add(frame: RenderedFrame): Promise<void>;
+  /** Frames not settled by the farm yet (queued or being sent). */
+  outstanding(): number;
+  /** Called whenever `outstanding()` may have changed. */
+  onChange(listener: () => void): () => void;
+  /** Resolves once nothing is outstanding, or when `signal` aborts. */
+  drained(signal?: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,199 @@
+// The frame uploads: H5's persisted queue with the validation sender (§2.6, §7), its events turned
+// into state, stats, link events and error reports. A frame rendered under an earlier session (a
+// re-login, or before a restart) is sent with that session's cookie: the farm ties a job to the
+// session that took it.
+import path from 'node:path';
+import { buildValidation, ErrorType, isProtocolError, parseJobValidateAnswer } from '@flock/protocol';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log/index.js';
+import type { AgentStateStore } from '../state/index.js';
+import {
+  type SendResult,
+  type UploadBackoff,
+  type UploadEvent,
+  type UploadItem,
+  UploadQueue,
+} from '../uploads/index.js';
+import type { ErrorReporter } from './error-report.js';
+import type { FarmHttp } from './http.js';
+import type { FrameUploads, RenderedFrame } from './ports.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.exr': 'image/x-exr',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.bmp': 'image/bmp',
+};
+
+export interface FarmUploadsOptions {
+  dir: string;
+  http: FarmHttp;
+  store: AgentStateStore;
+  reporter: ErrorReporter;
+  log: Logger;
+  clock: Clock;
+  /** Identifies the current farm session (changes on every login). */
+  sessionKey: () => string;
+  /** The farm refused a frame because the session is disabled or dead (301/304). */
+  onSessionRefused: () => void;
+  backoff?: UploadBackoff;
+}
+
+export class FarmUploads implements FrameUploads {
+  private readonly listeners = new Set<() => void>();
+
+  private constructor(
+    private readonly options: FarmUploadsOptions,
+    private queue: UploadQueue,
+  ) {}
+
+  static async open(options: FarmUploadsOptions): Promise<FarmUploads> {
+    let self: FarmUploads | undefined;
+    const queue = await UploadQueue.open({
+      dir: options.dir,
+      clock: options.clock,
+      send: (item) => sendFrame(options.http, item),
+      onEvent: (event) => self?.onEvent(event),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+    });
+    self = new FarmUploads(options, queue);
+    for (const item of queue.list())
+      options.log.info('frame from an earlier run waits for upload', { job: item.jobId, frame: item.frame });
+    self.refreshState();
+    return self;
+  }
+
+  start(): void {
+    this.queue.start();
+  }
+
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+
+  async add(frame: RenderedFrame): Promise<void> {
+    const { job } = frame;
+    const cookie = this.options.http.cookies.header(job.validationUrl);
+    await this.queue.enqueue({
+      sourceFile: frame.outputFile,
+      contentType: CONTENT_TYPES[path.extname(frame.outputFile).toLowerCase()] ?? 'application/octet-stream',
+      jobId: job.id,
+      frame: job.frame,
+      validationUrl: job.validationUrl,
+      rendertimeSeconds: Math.round(frame.renderTimeSeconds),
+      ...(frame.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: frame.memoryUsedKiB }),
+      ...(frame.cores === undefined ? {} : { cores: frame.cores }),
+      projectName: job.name,
+      sessionKey: this.options.sessionKey(),
+      meta: cookie ? { cookie } : {},
+    });
+  }
+
+  outstanding(): number {
+    return this.queue.size;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async drained(signal?: AbortSignal): Promise<void> {
+    await this.queue.drain(signal).catch(() => undefined);
+  }
+
+  private onEvent(event: UploadEvent): void {
+    const { log, store } = this.options;
+    switch (event.type) {
+      case 'delivered':
+        this.delivered(event.item);
+        break;
+      case 'rejected':
+        log.warn('the farm refused a frame', {
+          job: event.item.jobId,
+          frame: event.item.frame,
+          status: event.status,
+          why: event.explanation,
+        });
+        if (event.sessionDisabled) this.options.onSessionRefused();
+        if (event.possiblyDelivered)
+          log.info('the frame was most likely delivered before a restart', { job: event.item.jobId });
+        else
+          void this.options.reporter.report({
+            type: event.errorType,
+            lines: [`frame ${event.item.jobId}_${event.item.frame}: ${event.status} ${event.explanation}`],
+          });
+        break;
+      case 'retry':
+        log.warn('upload failed, will retry', {
+          job: event.item.jobId,
+          frame: event.item.frame,
+          reason: event.reason,
+          inSeconds: Math.round(event.delayMs / 1000),
+        });
+        break;
+      case 'lost':
+      case 'problem':
+        log.warn(`upload queue: ${event.reason}`);
+        break;
+      default:
+        break;
+    }
+    store.updateLocal({ uploadedBytes: this.options.http.uploadedBytes });
+    this.refreshState();
+    for (const listener of this.listeners) listener();
+  }
+
+  private delivered(item: UploadItem): void {
+    const { store, log } = this.options;
+    log.info('frame delivered', { job: item.jobId, frame: item.frame });
+    store.updateLocal({ framesDelivered: store.local.framesDelivered + 1 });
+    store.update({ lastFramePath: item.filename });
+    store.publish({
+      kind: 'frame-done',
+      jobId: item.jobId,
+      project: (item.projectName ?? '').slice(0, 300),
+      frame: Number.parseInt(item.frame, 10) || 0,
+      renderTimeMs: Math.max(0, Math.round(item.rendertimeSeconds * 1000)),
+      credits: null,
+      thumbnail: null,
+    });
+  }
+
+  private refreshState(): void {
+    const items = this.queue.list();
+    const inFlight = 0;
+    this.options.store.update({ uploads: { queued: items.length - inFlight, inFlight } });
+    this.options.store.updateLocal({ uploadsPending: items.length });
+  }
+}
+
+/** One validation POST; the queue decides from the status what happens next. */
+async function sendFrame(http: FarmHttp, item: UploadItem): Promise<SendResult> {
+  const spec = buildValidation(item.validationUrl, {
+    rendertimeSeconds: item.rendertimeSeconds,
+    ...(item.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: item.memoryUsedKiB }),
+    filename: item.filename,
+    contentType: item.contentType,
+  });
+  const answer = await http.send(spec, {
+    file: item.file,
+    ...(item.meta.cookie ? { cookie: item.meta.cookie } : {}),
+  });
+  if (answer.status === 413) return { status: 306 }; // J22: HTTP 413 is "image too large"
+  if (answer.status !== 200) {
+    return { error: `HTTP ${answer.status} from the farm`, errorType: ErrorType.ERROR_BAD_UPLOAD_RESPONSE };
+  }
+  try {
+    return { status: parseJobValidateAnswer(answer.body, answer.contentType).status };
+  } catch (error) {
+    if (!isProtocolError(error)) throw error;
+    return {
+      error: `bad validation answer: ${error.message}`,
+      errorType: ErrorType.ERROR_BAD_UPLOAD_RESPONSE,
+    };
+  }
+}

@@ -1,0 +1,81 @@
+// What the person at the terminal sees. On a TTY: log lines scroll above one live status line with
+// a progress bar; off a TTY: one log line per event (text or JSON), no status line.
+import type { StateSnapshot } from '../state/index.js';
+import { formatEntryLine, type LogEntry } from './logger.js';
+
+const BAR_WIDTH = 20;
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function progressBar(fraction: number | null, width = BAR_WIDTH): string {
+  if (fraction === null) return `[${'·'.repeat(width)}]`;
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
+/** One line: phase, project, frame, bar, %, ETA, upload queue, frames, why idle. */
+export function formatStatusLine({ state, local }: StateSnapshot, width = 120): string {
+  const parts: string[] = [];
+  const job = state.job;
+  if (job) {
+    const percent = job.progress === null ? '  ?%' : `${String(Math.round(job.progress * 100)).padStart(3)}%`;
+    parts.push(`${job.phase} ${job.project} #${job.frame}`, `${progressBar(job.progress)} ${percent}`);
+    if (job.etaSeconds !== null) parts.push(`ETA ${formatDuration(job.etaSeconds)}`);
+  } else {
+    parts.push(local.worker);
+    if (state.reason) parts.push(state.reason.message);
+  }
+  parts.push(
+    `uploads ${local.uploadsPending}`,
+    `frames ${local.framesDelivered}`,
+    `credits ${state.stats.creditsSession}`,
+  );
+  const line = parts.join(' | ');
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+export interface TerminalOutput {
+  log(entry: LogEntry): void;
+  update(snapshot: StateSnapshot): void;
+  close(): void;
+}
+
+export function createTerminalOutput(stream: NodeJS.WriteStream, format: 'text' | 'json'): TerminalOutput {
+  if (!stream.isTTY) {
+    return {
+      log: (entry) => {
+        if (entry.level !== 'debug') stream.write(`${formatEntryLine(entry, format)}\n`);
+      },
+      update: () => undefined,
+      close: () => undefined,
+    };
+  }
+  let status = '';
+  let pending: StateSnapshot | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const draw = () => stream.write(`\r\x1b[2K${status}`);
+  return {
+    log: (entry) => {
+      if (entry.level === 'debug') return;
+      stream.write(`\r\x1b[2K${formatEntryLine(entry, 'text')}\n`);
+      draw();
+    },
+    update: (snapshot) => {
+      pending = snapshot;
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        if (pending) status = formatStatusLine(pending, (stream.columns || 120) - 1);
+        draw();
+      }, 100);
+    },
+    close: () => {
+      if (timer) clearTimeout(timer);
+      stream.write('\r\x1b[2K');
+    },
+  };
+}
