@@ -202,9 +202,16 @@ async function prepareBody(
 /** Bytes are written (and hashed) in batches of this size: one syscall per 1 MiB, not per 64 KiB. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
+/**
+ * Collects chunks into 1 MiB writes. One write is in flight while the next batch arrives and the
+ * current one is hashed; `offset` moves only when a write has landed, and `flush` waits for it, so
+ * after `flush` the file, the offset and the hash agree (what a resume relies on).
+ */
 class WriteBatch {
   private chunks: Buffer[] = [];
   private size = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+  private inFlightBytes = 0;
 
   constructor(
     private readonly transfer: Transfer,
@@ -214,27 +221,37 @@ class WriteBatch {
   async add(chunk: Buffer): Promise<void> {
     this.chunks.push(chunk);
     this.size += chunk.length;
-    this.meter.update(this.transfer.offset + this.size, this.transfer.total, chunk.length);
-    if (this.size >= WRITE_BATCH_BYTES) await this.flush();
+    const received = this.transfer.offset + this.inFlightBytes + this.size;
+    this.meter.update(received, this.transfer.total, chunk.length);
+    if (this.size >= WRITE_BATCH_BYTES) await this.startWrite();
   }
 
-  /** Writes the batch at the current offset, then feeds it to the hash: disk and hash stay in lockstep. */
+  /** Writes what is batched and waits until everything is on disk. */
   async flush(): Promise<void> {
+    await this.startWrite();
+    await this.inFlight;
+  }
+
+  private async startWrite(): Promise<void> {
+    await this.inFlight;
     if (this.size === 0) return;
     const { chunks, size } = this;
+    const { transfer } = this;
     this.chunks = [];
     this.size = 0;
-    try {
-      await this.transfer.handle.writev(chunks, this.transfer.offset);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const kind = code === 'ENOSPC' || code === 'EDQUOT' ? 'no-space' : 'io';
-      throw new DownloadError(kind, `writing the download failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    for (const chunk of chunks) this.transfer.hash.update(chunk);
-    this.transfer.offset += size;
+    this.inFlightBytes = size;
+    this.inFlight = transfer.handle.writev(chunks, transfer.offset).then(
+      () => {
+        transfer.offset += size;
+        this.inFlightBytes = 0;
+      },
+      (error: NodeJS.ErrnoException) => {
+        const kind = error.code === 'ENOSPC' || error.code === 'EDQUOT' ? 'no-space' : 'io';
+        throw new DownloadError(kind, `writing the download failed: ${error.message}`, { cause: error });
+      },
+    );
+    this.inFlight.catch(() => {}); // surfaced by the next add/flush, never unhandled
+    for (const chunk of chunks) transfer.hash.update(chunk);
   }
 }
 
