@@ -55,7 +55,11 @@ const app = next({
   httpServer: upgradeCatcher as never,
 });
 const handle = app.getRequestHandler();
-await app.prepare();
+await app.prepare().catch((error: Error) => {
+  console.error(`flock console: the pages are not built (${error.message}).`);
+  console.error('Run `pnpm --filter @flock/web build` first, or start with --dev.');
+  process.exit(1);
+});
 
 const consoleServer = await startConsole({
   host: values.host,

@@ -72,12 +72,16 @@ async function gatePage(
   res: ServerResponse,
   path: string,
 ): Promise<boolean> {
+  const redirect = (location: string) => {
+    res.writeHead(303, { location, 'cache-control': 'no-store' });
+    res.end();
+    return false;
+  };
+  if (path === '/login' && (await core.auth.needsSetup())) return redirect('/setup');
+  if (path === '/setup' && !(await core.auth.needsSetup())) return redirect('/login');
   if (PUBLIC_PAGES.test(path)) return true;
   if (await core.auth.userFor(readCookie(req, SESSION_COOKIE))) return true;
-  const target = (await core.auth.needsSetup()) ? '/setup' : `/login?next=${encodeURIComponent(path)}`;
-  res.writeHead(303, { location: target, 'cache-control': 'no-store' });
-  res.end();
-  return false;
+  return redirect((await core.auth.needsSetup()) ? '/setup' : `/login?next=${encodeURIComponent(path)}`);
 }
 
 /** The console's one HTTP server: tRPC, pairing, the agent link, and the pages behind a session. */

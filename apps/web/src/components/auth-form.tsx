@@ -1,0 +1,74 @@
+'use client';
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { useTRPC } from '../lib/trpc';
+
+/** Where to go after logging in: only a path on this console (never an open redirect). */
+function nextPath(): string {
+  const next = new URLSearchParams(location.search).get('next');
+  return next?.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
+export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
+  const trpc = useTRPC();
+  const [password, setPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [mismatch, setMismatch] = useState(false);
+  const options = { onSuccess: () => location.assign(nextPath()) };
+  const login = useMutation(trpc.auth.login.mutationOptions(options));
+  const setup = useMutation(trpc.auth.setup.mutationOptions(options));
+  const pending = login.isPending || setup.isPending;
+  const error = (mode === 'login' ? login : setup).error;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (mode === 'setup') {
+      setMismatch(password !== confirm);
+      if (password === confirm) setup.mutate({ password });
+    } else login.mutate({ password });
+  };
+
+  return (
+    <main className="auth">
+      <h1>{mode === 'login' ? 'Flock console' : 'Welcome to Flock'}</h1>
+      {mode === 'setup' && (
+        <p className="muted">
+          First start: choose the admin password (at least 10 characters). You will log in as “admin”.
+        </p>
+      )}
+      <form className="form" onSubmit={submit}>
+        <label>
+          {mode === 'login' ? 'Admin password' : 'New admin password'}
+          <input
+            type="password"
+            autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        {mode === 'setup' && (
+          <label>
+            Repeat it
+            <input
+              type="password"
+              autoComplete="new-password"
+              required
+              value={confirm}
+              onChange={(e) => setConfirm(e.target.value)}
+            />
+          </label>
+        )}
+        {mismatch && <p className="error-text">The two passwords differ.</p>}
+        {error && (
+          <p className="error-text" role="alert">
+            {error.message}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={pending}>
+          {pending ? 'Checking…' : mode === 'login' ? 'Log in' : 'Set password and enter'}
+        </button>
+      </form>
+    </main>
+  );
+}

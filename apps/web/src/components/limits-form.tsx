@@ -1,0 +1,153 @@
+'use client';
+import type { Gpu, Limits } from '@flock/protocol';
+import { type FormEvent, useState } from 'react';
+
+type Draft = Record<
+  'computeMethod' | 'gpu' | 'cores' | 'memoryGiB' | 'maxFrameMinutes' | 'priority' | 'requestTime',
+  string
+>;
+
+function toDraft(limits: Limits | null): Draft {
+  return {
+    computeMethod: limits?.computeMethod ?? '',
+    gpu: limits?.gpu ?? '',
+    cores: limits?.cores?.toString() ?? '',
+    memoryGiB: limits?.memoryBytes ? String(Math.round((limits.memoryBytes / 2 ** 30) * 10) / 10) : '',
+    maxFrameMinutes: limits?.maxFrameTimeSeconds ? String(Math.round(limits.maxFrameTimeSeconds / 60)) : '',
+    priority: limits?.priority?.toString() ?? '',
+    requestTime: limits?.requestTime ?? '',
+  };
+}
+
+const optionalInt = (text: string, scale = 1): number | null =>
+  text.trim() === '' ? null : Math.round(Number(text) * scale);
+
+/** The limits that differ from `base` (all filled-in ones when there is no base, as for many machines). */
+function changedLimits(draft: Draft, base: Draft, hasBase: boolean): Partial<Limits> {
+  const changed = (key: keyof Draft) => (hasBase ? draft[key] !== base[key] : draft[key].trim() !== '');
+  const limits: Partial<Limits> = {};
+  if (changed('computeMethod') && draft.computeMethod)
+    limits.computeMethod = draft.computeMethod as Limits['computeMethod'];
+  if (changed('gpu')) limits.gpu = draft.gpu || null;
+  if (changed('cores')) limits.cores = optionalInt(draft.cores);
+  if (changed('memoryGiB')) limits.memoryBytes = optionalInt(draft.memoryGiB, 2 ** 30);
+  if (changed('maxFrameMinutes')) limits.maxFrameTimeSeconds = optionalInt(draft.maxFrameMinutes, 60);
+  if (changed('priority') && draft.priority.trim() !== '') limits.priority = Number(draft.priority);
+  if (changed('requestTime')) limits.requestTime = draft.requestTime.trim() || null;
+  return limits;
+}
+
+export function LimitsForm({
+  limits,
+  gpus,
+  busy,
+  onApply,
+  onCancel,
+}: {
+  /** Current limits of one machine, or null when editing many at once (only filled fields apply). */
+  limits: Limits | null;
+  gpus?: Gpu[];
+  busy: boolean;
+  onApply: (limits: Partial<Limits>) => void;
+  onCancel?: () => void;
+}) {
+  const base = toDraft(limits);
+  const [draft, setDraft] = useState(base);
+  const changes = changedLimits(draft, base, limits !== null);
+  const set = (key: keyof Draft) => (event: { target: { value: string } }) =>
+    setDraft((d) => ({ ...d, [key]: event.target.value }));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (Object.keys(changes).length > 0) onApply(changes);
+  };
+  const blank = limits === null ? 'unchanged' : 'no limit';
+  return (
+    <form className="form" onSubmit={submit} aria-label="Limits">
+      <div className="row">
+        <label>
+          Compute method
+          <select value={draft.computeMethod} onChange={set('computeMethod')}>
+            {limits === null && <option value="">unchanged</option>}
+            <option value="cpu">CPU</option>
+            <option value="gpu">GPU</option>
+            <option value="cpu_gpu">CPU + GPU</option>
+          </select>
+        </label>
+        {gpus && (
+          <label>
+            GPU
+            <select value={draft.gpu} onChange={set('gpu')}>
+              <option value="">automatic</option>
+              {gpus.map((gpu) => (
+                <option key={gpu.id} value={gpu.id}>
+                  {gpu.model || gpu.id}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          Cores
+          <input
+            type="number"
+            min={1}
+            max={4096}
+            placeholder={limits === null ? 'unchanged' : 'all'}
+            value={draft.cores}
+            onChange={set('cores')}
+          />
+        </label>
+        <label>
+          Memory (GiB)
+          <input
+            type="number"
+            min={0.5}
+            step={0.5}
+            placeholder={blank}
+            value={draft.memoryGiB}
+            onChange={set('memoryGiB')}
+          />
+        </label>
+        <label>
+          Max frame time (min)
+          <input
+            type="number"
+            min={1}
+            placeholder={blank}
+            value={draft.maxFrameMinutes}
+            onChange={set('maxFrameMinutes')}
+          />
+        </label>
+        <label>
+          Priority (−20…19)
+          <input
+            type="number"
+            min={-20}
+            max={19}
+            placeholder={limits === null ? 'unchanged' : ''}
+            value={draft.priority}
+            onChange={set('priority')}
+          />
+        </label>
+      </div>
+      <label>
+        Request-time windows
+        <input
+          placeholder={limits === null ? 'unchanged' : 'any time — e.g. mon-fri 18:00-08:00, sat-sun all day'}
+          value={draft.requestTime}
+          onChange={set('requestTime')}
+        />
+      </label>
+      <div className="actions">
+        {onCancel && (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+        <button type="submit" className="primary" disabled={busy || Object.keys(changes).length === 0}>
+          {busy ? 'Applying…' : 'Apply limits'}
+        </button>
+      </div>
+    </form>
+  );
+}

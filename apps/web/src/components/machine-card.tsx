@@ -1,0 +1,84 @@
+import Link from 'next/link';
+import { formatAgo, formatBytes, formatCredits, statusTone } from '../lib/format';
+import type { MachineSummary } from '../server/views';
+import { JobProgress, StatusBadge } from './status';
+
+function Activity({ machine }: { machine: MachineSummary }) {
+  if (!machine.online) {
+    return (
+      <div className="reason">
+        {machine.status === 'never-connected'
+          ? 'Waiting for the agent to connect'
+          : `Last seen ${formatAgo(machine.lastSeenAt)}`}
+      </div>
+    );
+  }
+  if (machine.job) {
+    return (
+      <div>
+        <div className="sub">
+          {machine.job.project} · frame {machine.job.frame}
+        </div>
+        <JobProgress job={machine.job} status={machine.status} />
+      </div>
+    );
+  }
+  return <div className="reason">{machine.reason?.message ?? 'No job right now'}</div>;
+}
+
+export function MachineCard({
+  machine,
+  selected,
+  onSelect,
+}: {
+  machine: MachineSummary;
+  selected: boolean;
+  onSelect: (selected: boolean) => void;
+}) {
+  const { hardware, usage, uploads, limits } = machine;
+  return (
+    <article
+      className={`machine tone-${statusTone(machine.status)}`}
+      data-selected={selected}
+      data-testid="machine"
+      data-machine-id={machine.id}
+    >
+      <input
+        type="checkbox"
+        checked={selected}
+        onChange={(event) => onSelect(event.target.checked)}
+        aria-label={`Select ${machine.name}`}
+      />
+      <div>
+        <div className="name">
+          <Link href={`/machines/${machine.id}`}>{machine.name}</Link>
+        </div>
+        <StatusBadge status={machine.status} />
+      </div>
+      <Activity machine={machine} />
+      <div className="facts">
+        <span title="Compute device">
+          {machine.job?.device ?? limits?.computeMethod.toUpperCase() ?? '—'}
+        </span>
+        {hardware && (
+          <span title="Cores used / available">
+            {limits?.cores ?? hardware.cores}/{hardware.cores} cores
+          </span>
+        )}
+        {hardware && (
+          <span title="Memory used / installed">
+            {usage ? `${formatBytes(usage.memoryBytes)} / ` : ''}
+            {formatBytes(hardware.ramBytes)}
+          </span>
+        )}
+        {uploads && uploads.queued + uploads.inFlight > 0 && (
+          <span title="Frames waiting to upload">↑ {uploads.queued + uploads.inFlight}</span>
+        )}
+      </div>
+      <div className="credits">
+        <div>{formatCredits(machine.creditsSession)}</div>
+        <div className="muted">credits</div>
+      </div>
+    </article>
+  );
+}

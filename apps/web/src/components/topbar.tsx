@@ -1,0 +1,42 @@
+'use client';
+import { useMutation } from '@tanstack/react-query';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { useTRPC } from '../lib/trpc';
+
+export type LiveState = 'live' | 'reconnecting' | 'offline';
+
+const LIVE_LABEL: Record<LiveState, string> = {
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Not connected',
+};
+
+export function Topbar({ live, children }: { live: LiveState; children?: ReactNode }) {
+  const trpc = useTRPC();
+  const logout = useMutation(
+    trpc.auth.logout.mutationOptions({ onSettled: () => location.assign('/login') }),
+  );
+  return (
+    <header className="topbar">
+      <Link href="/" className="brand">
+        Flock
+      </Link>
+      <span className="live" data-state={live} data-testid="live">
+        {LIVE_LABEL[live]}
+      </span>
+      <span className="spacer" />
+      {children}
+      <button type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
+        Log out
+      </button>
+    </header>
+  );
+}
+
+/** Maps a tRPC subscription status onto what the user should be told. */
+export function liveState(status: 'idle' | 'connecting' | 'pending' | 'error', hasData: boolean): LiveState {
+  if (status === 'pending') return 'live';
+  if (status === 'connecting' && hasData) return 'reconnecting';
+  return status === 'error' ? 'offline' : 'reconnecting';
+}

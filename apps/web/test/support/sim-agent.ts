@@ -1,0 +1,54 @@
+// A simulated agent for the end-to-end test and demos: pairs with a console using a one-time code,
+// then "renders" frames through the real link client and reports what it receives as JSON lines.
+//   node --import tsx test/support/sim-agent.ts --console URL --code CODE --name NAME --config-dir DIR
+import { parseArgs } from 'node:util';
+import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../../agent/src/link';
+import { step } from './simulation';
+
+const { values } = parseArgs({
+  options: {
+    console: { type: 'string' },
+    code: { type: 'string' },
+    name: { type: 'string', default: 'sim-agent' },
+    'config-dir': { type: 'string' },
+    'step-ms': { type: 'string', default: '400' },
+  },
+});
+if (!values.console || !values.code || !values['config-dir']) {
+  console.error('usage: sim-agent --console URL --code CODE --config-dir DIR [--name NAME]');
+  process.exit(2);
+}
+const report = (event: string, detail: object = {}) => console.log(JSON.stringify({ event, ...detail }));
+
+await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
+const credentials = await loadLinkCredentials(values['config-dir']);
+if (!credentials) throw new Error('no credentials after pairing');
+report('paired', { machineId: credentials.machineId });
+
+const agent = new SimulatedAgent({
+  hostname: values.name,
+  cpu: { model: 'Simulated EPYC', cores: 8 },
+  gpus: [{ id: 'CUDA_0', model: 'Simulated RTX', vramBytes: 8 * 2 ** 30 }],
+});
+const execute = agent.execute.bind(agent);
+agent.execute = async (command) => {
+  report('command', { command });
+  return execute(command);
+};
+const client = new LinkClient({
+  ...credentials,
+  agent,
+  agentVersion: '0.1.0-sim',
+  backoff: { initialMs: 200, maxMs: 2000 },
+});
+client.onStatus((status) => report('link', { status }));
+client.start();
+const timer = setInterval(() => step(agent), Number(values['step-ms']));
+
+const stop = async () => {
+  clearInterval(timer);
+  await client.stop();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
