@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AccountCredentials } from './accounts';
@@ -109,24 +110,19 @@ async function serve(values: Values): Promise<void> {
 async function addProjectCommand(values: Values, files: string[]): Promise<void> {
   if (values.frames === undefined) throw new UsageError('add-project needs --frames A-B');
   if (files.length > 1) throw new UsageError('add-project takes one .blend file');
-  if (files.length === 0 && !values.synthetic)
+  if (files.length === 0 && !values.synthetic) {
     throw new UsageError('add-project needs FILE.blend (or --synthetic)');
+  }
+  const project = projectOptions(values, files[0]);
   const dataDir = resolve(values.data ?? '.flock-farm');
   const log = createLogger({ level: logLevel(values['log-level']) });
+  await mkdir(dataDir, { recursive: true });
   const db = openFarmDb(resolve(dataDir, 'farm.sqlite'));
   try {
-    const project = await addProject(
-      {
-        dataDir,
-        projects: new ProjectStore(db, systemClock, log),
-        blender: findBlender(values.blender),
-        log,
-      },
-      projectOptions(values, files[0]),
-    );
-    process.stdout.write(
-      `project ${project.id} "${project.name}" added: frames ${project.frames.join('-')}\n`,
-    );
+    const projects = new ProjectStore(db, systemClock, log);
+    const blender = findBlender(values.blender);
+    const added = await addProject({ dataDir, projects, blender, log }, project);
+    process.stdout.write(`project ${added.id} "${added.name}" added: frames ${added.frames.join('-')}\n`);
   } finally {
     db.$client.close();
   }
