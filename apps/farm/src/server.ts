@@ -26,12 +26,16 @@ export async function buildServer(context: FarmContext): Promise<FastifyInstance
   // The `<cache>` and `<speedtest>` XML bodies (application/xml, or anything else a client sends).
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.addHook('onResponse', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? request.url;
-    context.log.info(`${request.method} ${path}`, {
-      http: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
-      ...notesOf(request),
+  // On the raw 'close' event, not onResponse: connections the fault injection cuts are logged too.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      const path = request.url.split('?')[0] ?? request.url;
+      context.log.info(`${request.method} ${path}`, {
+        http: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        ...(reply.raw.writableFinished ? {} : { cut: 'connection closed before the answer was complete' }),
+        ...notesOf(request),
+      });
     });
   });
 

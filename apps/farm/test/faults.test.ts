@@ -9,11 +9,11 @@ import {
   ValidationStatus,
 } from '@flock/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualFarmClock, parseFaultSpec, type RunningFarm } from '../src/index';
+import { ManualFarmClock, parseFaultSpec } from '../src/index';
 import { CONFIG_PARAMS, TestClient } from './helpers/client';
 import { png, testFarm } from './helpers/farm';
 
-let farm: RunningFarm;
+let farm: Awaited<ReturnType<typeof testFarm>>;
 let clock: ManualFarmClock;
 let client: TestClient;
 
@@ -102,6 +102,8 @@ describe('fault injection', () => {
     await expect(client.requestJob()).rejects.toThrow();
     const whole = await client.download('job', job.id);
     expect(md5(whole.bytes)).toBe(job.archiveMd5);
+    const cut = farm.logs.filter((line) => line.includes('cut="connection closed before the answer was complete"'));
+    expect(cut.map((line) => line.split(' ')[4])).toEqual(['/server/archive.php', '/server/request_job.php']);
   });
 
   it('serves an archive whose MD5 differs from the advertised one', async () => {
