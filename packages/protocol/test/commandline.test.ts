@@ -1,0 +1,140 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type BlenderArgvInput, buildBlenderArgv } from '../src/index';
+import { protocolErrorOf } from './helpers';
+
+const job: Omit<BlenderArgvInput, 'commandline'> = {
+  rendererPath: '/c/sheepit/0523/rend.exe',
+  blendPath: '/c/sheepit/db26/scenes/shot.blend',
+  scriptPath: '/c/sheepit/script_4711',
+  outputPrefix: '/c/sheepit/116372253_',
+  frame: '0007',
+};
+
+/** The commandline of the seed's sample job (farm-protocol.md §2.3). */
+const SAMPLE = '.e --factory-startup --disable-autoexec -noaudio -b .c --engine CYCLES -o .o -f .f -x 1';
+
+const SAMPLE_ARGV = [
+  '/c/sheepit/0523/rend.exe',
+  '--factory-startup',
+  '--disable-autoexec',
+  '-noaudio',
+  '-b',
+  '/c/sheepit/db26/scenes/shot.blend',
+  '-P',
+  '/c/sheepit/script_4711',
+  '--engine',
+  'CYCLES',
+  '-o',
+  '/c/sheepit/116372253_',
+  '-f',
+  '0007',
+  '-x',
+  '1',
+];
+
+describe('buildBlenderArgv', () => {
+  it('expands .e .c .o .f as the official client does (§4.1 example)', () => {
+    expect(buildBlenderArgv({ ...job, commandline: SAMPLE })).toEqual(SAMPLE_ARGV);
+  });
+
+  it('adds -t N right after the renderer only when cores are set', () => {
+    const argv = buildBlenderArgv({ ...job, commandline: SAMPLE, cores: 6 });
+    expect(argv.slice(0, 4)).toEqual(['/c/sheepit/0523/rend.exe', '-t', '6', '--factory-startup']);
+    expect(argv).toHaveLength(SAMPLE_ARGV.length + 2);
+  });
+
+  it.each([undefined, 0, -1])('leaves -t out for cores = %s (all cores)', (cores) => {
+    expect(buildBlenderArgv({ ...job, commandline: SAMPLE, cores })).toEqual(SAMPLE_ARGV);
+  });
+
+  it('rejects a fractional or non-finite core count', () => {
+    expect(protocolErrorOf(() => buildBlenderArgv({ ...job, commandline: SAMPLE, cores: 2.5 })).kind).toBe(
+      'invalid-value',
+    );
+    expect(
+      protocolErrorOf(() => buildBlenderArgv({ ...job, commandline: SAMPLE, cores: Number.NaN })).kind,
+    ).toBe('invalid-value');
+  });
+
+  it('skips empty tokens from repeated spaces, tabs and surrounding whitespace', () => {
+    const messy = `  \t${SAMPLE.replaceAll(' ', '  \t ')}\t \n`;
+    expect(buildBlenderArgv({ ...job, commandline: messy })).toEqual(SAMPLE_ARGV);
+  });
+
+  it('copies every other token verbatim: no quoting, globbing or variable expansion', () => {
+    const argv = buildBlenderArgv({ ...job, commandline: `.e -b .c --python-expr "$HOME;rm *" 'x' .f.e` });
+    expect(argv.slice(5)).toEqual(['--python-expr', '"$HOME;rm', '*"', "'x'", '.f.e']);
+  });
+
+  it('keeps paths with spaces as one argument each (they are substituted, not split)', () => {
+    const spaced = { ...job, blendPath: '/work/my project/shot 1.blend', outputPrefix: '/work/out dir/1_' };
+    const argv = buildBlenderArgv({ ...spaced, commandline: '.e -b .c -o .o -f .f' });
+    expect(argv).toEqual([
+      job.rendererPath,
+      '-b',
+      '/work/my project/shot 1.blend',
+      '-P',
+      job.scriptPath,
+      '-o',
+      '/work/out dir/1_',
+      '-f',
+      '0007',
+    ]);
+  });
+
+  it('refuses a commandline that does not start with .e (it would run another program)', () => {
+    const error = protocolErrorOf(() => buildBlenderArgv({ ...job, commandline: 'rm -rf / .e -b .c' }));
+    expect(error.kind).toBe('invalid-value');
+    expect(error.detail).toContain('"rm"');
+    expect(protocolErrorOf(() => buildBlenderArgv({ ...job, commandline: '   ' })).kind).toBe(
+      'invalid-value',
+    );
+  });
+
+  it('refuses an empty substitution value (it would become an empty argument)', () => {
+    const error = protocolErrorOf(() => buildBlenderArgv({ ...job, scriptPath: '', commandline: SAMPLE }));
+    expect(error.detail).toBe('scriptPath must not be empty');
+  });
+});
+
+describe('buildBlenderArgv properties', () => {
+  const token = fc.string({ minLength: 1, maxLength: 12 }).filter((text) => !/[ \t\r\n]/.test(text));
+  const separator = fc.constantFrom(' ', '  ', '\t', ' \t ', '\n');
+  const path = fc.string({ minLength: 1, maxLength: 30 });
+  const input = fc.record({
+    tokens: fc.array(fc.oneof(token, fc.constantFrom('.e', '.c', '.o', '.f')), { maxLength: 15 }),
+    separators: fc.array(separator, { minLength: 17, maxLength: 17 }),
+    rendererPath: path,
+    blendPath: path,
+    scriptPath: path,
+    outputPrefix: path,
+    frame: path,
+    cores: fc.option(fc.integer({ min: -2, max: 256 }), { nil: undefined }),
+  });
+
+  it('never produces an empty argument and substitutes placeholders only', () => {
+    fc.assert(
+      fc.property(input, ({ tokens, separators, ...values }) => {
+        const all = ['.e', ...tokens];
+        const commandline = all.map((part, index) => `${separators[index]}${part}`).join('') + separators[16];
+        const argv = buildBlenderArgv({ ...values, commandline });
+        expect(argv.every((argument) => argument !== '')).toBe(true);
+        expect(argv[0]).toBe(values.rendererPath);
+        const expected = all.flatMap((part) => expand(part, values));
+        expect(argv).toEqual(expected);
+      }),
+    );
+  });
+});
+
+function expand(part: string, values: Omit<BlenderArgvInput, 'commandline'>): string[] {
+  if (part === '.e') {
+    const threads = values.cores !== undefined && values.cores > 0 ? ['-t', String(values.cores)] : [];
+    return [values.rendererPath, ...threads];
+  }
+  if (part === '.c') return [values.blendPath, '-P', values.scriptPath];
+  if (part === '.o') return [values.outputPrefix];
+  if (part === '.f') return [values.frame];
+  return [part];
+}
