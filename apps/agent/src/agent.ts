@@ -25,6 +25,7 @@ import { FarmHttp } from './farm/http.js';
 import { JobRunner } from './farm/job-runner.js';
 import { FarmLoop } from './farm/loop.js';
 import type { RenderPort } from './farm/ports.js';
+import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
 import { getHwid, getMachineFacts, type MachineFacts } from './hardware/index.js';
@@ -38,8 +39,8 @@ export const AGENT_VERSION: string = JSON.parse(
 
 export interface AgentOptions {
   settings: AgentSettings;
-  /** Runs one frame; the CLI passes the Blender runner. */
-  render: RenderPort;
+  /** Runs one frame; default: Blender (or the farm's renderer) through src/render. */
+  render?: RenderPort;
   clock?: Clock;
   log?: Logger;
   /** Default: collected with systeminformation. */
@@ -133,7 +134,7 @@ export class Agent {
       cache,
       renderersDir: dirs.renderers,
       jobsDir: dirs.jobs,
-      render: options.render,
+      render: options.render ?? createBlenderRenderPort({ clock, gpus: machine.gpus }),
       uploads,
       store,
       controls,

@@ -1,2 +1,136 @@
-console.error('flock-agent: not implemented yet (issue "Agent: a complete SheepIt client").');
-process.exit(1);
+#!/usr/bin/env node
+// flock-agent: `run` renders for a SheepIt farm, `status` shows the running agent, `save-config`
+// writes the config file. Bad flags or config: one line on stderr, exit 2. Fatal farm answers
+// (login refused, no rendering rights): one line, exit 1.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Agent } from './agent.js';
+import { systemClock } from './clock.js';
+import {
+  ConfigError,
+  helpText,
+  type ParsedCommandLine,
+  parseCommandLine,
+  type RawSettings,
+  readConfigFile,
+  resolveSettings,
+  toSettings,
+  writeConfigFile,
+} from './config/index.js';
+import { createTerminalOutput, formatStatusLine, Logger } from './log/index.js';
+import { isAlive, readStateFile } from './state/index.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let commandLine: ParsedCommandLine;
+  try {
+    commandLine = parseCommandLine(argv);
+    switch (commandLine.command) {
+      case 'help':
+        process.stdout.write(`${helpText()}\n`);
+        return 0;
+      case 'status':
+        return await status(commandLine);
+      case 'save-config':
+        return await saveConfig(commandLine);
+      case 'run':
+        return await run(commandLine);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`flock-agent: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function run(commandLine: ParsedCommandLine): Promise<number> {
+  const settings = await resolveSettings(commandLine);
+  const log = new Logger(systemClock);
+  log.addSecret(settings.password);
+  const output = createTerminalOutput(process.stderr, settings.logFormat);
+  log.onEntry((entry) => output.log(entry));
+  const agent = await Agent.create({ settings, log });
+  agent.store.on('change', () => output.update(agent.store.snapshot()));
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    const when = interrupts === 1 ? 'after-frame' : 'now';
+    log.warn(
+      interrupts === 1
+        ? 'stopping after the current frame and uploads (Ctrl-C again: stop now)'
+        : 'stopping now',
+    );
+    void agent.execute({ type: 'stop', when });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const code = await agent.run();
+    if (code !== 0)
+      process.stderr.write(`flock-agent: ${agent.store.local.lastError ?? 'stopped on an error'}\n`);
+    return code;
+  } finally {
+    output.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function status(commandLine: ParsedCommandLine): Promise<number> {
+  const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
+  const cacheDir = commandLine.flags['cache-dir'] ?? file['cache-dir'];
+  if (typeof cacheDir !== 'string')
+    throw new ConfigError('cache-dir', "missing (the running agent's --cache-dir)");
+  const content = await readStateFile(cacheDir);
+  if (!content) {
+    process.stdout.write(`no agent state in ${cacheDir}\n`);
+    return 1;
+  }
+  const running = isAlive(content.pid) && content.local.worker !== 'stopped';
+  process.stdout.write(
+    `${running ? `running (pid ${content.pid})` : 'not running'}, state of ${new Date(content.writtenAt).toISOString()}\n`,
+  );
+  process.stdout.write(`${formatStatusLine(content)}\n`);
+  const { state, local } = content;
+  process.stdout.write(
+    `frames rendered ${state.stats.framesRendered}, delivered ${local.framesDelivered}, failed ${state.stats.framesFailed}; ` +
+      `credits this session ${state.stats.creditsSession}${local.creditsTotal === null ? '' : `, total ${local.creditsTotal}`}; ` +
+      `downloaded ${local.downloadedBytes} B, uploaded ${local.uploadedBytes} B\n`,
+  );
+  if (state.reason) process.stdout.write(`not rendering: ${state.reason.message}\n`);
+  if (local.lastError) process.stdout.write(`last error: ${local.lastError}\n`);
+  return running ? 0 : 1;
+}
+
+async function saveConfig(commandLine: ParsedCommandLine): Promise<number> {
+  const existing = await readConfigFile(commandLine.configFile, false);
+  const merged: RawSettings = { ...existing, ...commandLine.flags };
+  // Check every value now; login, password and cache dir may still come from flags later.
+  toSettings({ login: 'x', password: 'x', 'cache-dir': 'x', ...merged });
+  await writeConfigFile(commandLine.configFile, merged);
+  process.stdout.write(
+    `saved ${Object.keys(merged).length} settings to ${commandLine.configFile} (mode 0600)\n`,
+  );
+  return 0;
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`flock-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -27,6 +27,8 @@ export const systemClock: Clock = {
 interface Sleeper {
   wakeAt: number;
   resolve: () => void;
+  /** Detaches the abort listener, so a long-lived signal does not collect one per sleep. */
+  detach: () => void;
 }
 
 /** A clock for tests: time moves only when `advance` is called; sleepers wake in order. */
@@ -45,16 +47,14 @@ export class ManualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const sleeper: Sleeper = { wakeAt: this.current + Math.max(0, ms), resolve };
+      const onAbort = () => {
+        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+        reject(signal?.reason);
+      };
+      const detach = () => signal?.removeEventListener('abort', onAbort);
+      const sleeper: Sleeper = { wakeAt: this.current + Math.max(0, ms), resolve, detach };
       this.sleepers.push(sleeper);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -66,6 +66,7 @@ export class ManualClock implements Clock {
       if (!next) break;
       this.current = next.wakeAt;
       this.sleepers = this.sleepers.filter((s) => s !== next);
+      next.detach();
       next.resolve();
       await new Promise((r) => setImmediate(r));
     }

@@ -1,6 +1,6 @@
 // Error reports (§9): a log file in the official layout, sent multipart to the `error` endpoint.
 // A report that cannot be sent is logged and dropped: reports are best-effort, frames are not.
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   buildErrorReport,
@@ -81,6 +81,7 @@ export class ErrorReporter {
         : {}),
     });
     try {
+      await mkdir(dir, { recursive: true });
       await writeFile(file, log.redact(text));
       const answer = await http.send(spec, { file, signal: AbortSignal.timeout(120_000) });
       log.info('error report sent', {
