@@ -102,7 +102,9 @@ describe('fault injection', () => {
     await expect(client.requestJob()).rejects.toThrow();
     const whole = await client.download('job', job.id);
     expect(md5(whole.bytes)).toBe(job.archiveMd5);
-    const cut = farm.logs.filter((line) => line.includes('cut="connection closed before the answer was complete"'));
+    const cut = farm.logs.filter((line) =>
+      line.includes('cut="connection closed before the answer was complete"'),
+    );
     expect(cut.map((line) => line.split(' ')[4])).toEqual(['/server/archive.php', '/server/request_job.php']);
   });
 
