@@ -1,0 +1,14 @@
+export { findNice, renderEnvironment, withPriority } from './environment.js';
+export { findOutputFile } from './output-file.js';
+export { descendantsOf, processTreeRssKiB } from './process-tree.js';
+export { runRender } from './run-render.js';
+export { type ComputeDevice, coreScript, renderScript } from './script.js';
+export type {
+  RenderEvent,
+  RenderHandle,
+  RenderJob,
+  RenderKillRequest,
+  RenderOptions,
+  RenderResult,
+  RenderStopReason,
+} from './types.js';

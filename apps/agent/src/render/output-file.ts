@@ -1,0 +1,24 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Blender's output for `-o <work>/<jobId>_ -f <frame>`: `<jobId>_<frame, at least 4 digits>.<ext>`.
+ * Matched with the dot (decision 5) so frame 0001 never picks `1_00010.png`; when several files match
+ * (EXR plus a preview), the non-EXR one is the frame to upload.
+ */
+export async function findOutputFile(
+  workDir: string,
+  jobId: string,
+  frame: string,
+): Promise<string | undefined> {
+  const prefix = `${jobId}_${/^\d+$/.test(frame) ? frame.padStart(4, '0') : frame}.`;
+  let names: string[];
+  try {
+    names = await readdir(workDir);
+  } catch {
+    return undefined;
+  }
+  const matches = names.filter((name) => name.startsWith(prefix) && name.length > prefix.length).sort();
+  const preferred = matches.find((name) => !name.toLowerCase().endsWith('.exr')) ?? matches[0];
+  return preferred === undefined ? undefined : join(workDir, preferred);
+}

@@ -1,0 +1,341 @@
+/**
+ * One Blender run (farm-protocol.md §4, §5): script file, argv from the protocol package (no shell),
+ * `nice`, the §4.3 environment, output parsed live, RSS and time limits, external kills, the output
+ * file found by decision 5, and every failure classified for the error report.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  type BlenderOutputParser,
+  buildBlenderArgv,
+  classifyRenderExit,
+  createBlenderOutputParser,
+  ErrorType,
+  errorType as errorTypeInfo,
+  type RenderKillReason,
+} from '@flock/protocol';
+import { type Clock, systemClock } from '../clock.js';
+import { findNice, renderEnvironment, withPriority } from './environment.js';
+import { RenderLog } from './log.js';
+import { findOutputFile } from './output-file.js';
+import { processTreeRssKiB } from './process-tree.js';
+import { renderScript, writeScriptFile } from './script.js';
+import type {
+  RenderEvent,
+  RenderHandle,
+  RenderJob,
+  RenderKillRequest,
+  RenderOptions,
+  RenderResult,
+  RenderStopReason,
+} from './types.js';
+
+/** Job ids below this are the farm's test frames: no render-time limit for them (J22 MIN_JOB_ID). */
+const FIRST_REAL_JOB_ID = 20;
+/** J22 fires the render-time limit 2 s after the limit itself. */
+const TIME_LIMIT_SLACK_MS = 2_000;
+const DEFAULT_PRIORITY = 19;
+/** A memory check on every output line (as J22) is throttled to this, since it reads /proc. */
+const LINE_MEMORY_CHECK_MS = 50;
+
+export function runRender(job: RenderJob, options: RenderOptions = {}): RenderHandle {
+  return new RenderRun(job, options).handle;
+}
+
+interface ExitInfo {
+  exitCode: number | null;
+  signal: string | null;
+  spawnError?: Error;
+}
+
+class RenderRun {
+  readonly handle: RenderHandle;
+  private readonly clock: Clock;
+  private readonly listeners = new Set<(event: RenderEvent) => void>();
+  private readonly parser: BlenderOutputParser;
+  private readonly log: RenderLog;
+  private readonly finished = new AbortController();
+  private child: ChildProcess | undefined;
+  private stop: { reason: RenderStopReason; errorType?: number; detail: string } | undefined;
+  private peakRssKiB = 0;
+  private lastMemoryCheck = Number.NEGATIVE_INFINITY;
+  private lineCount = 0;
+  private startedAt = 0;
+
+  constructor(
+    private readonly job: RenderJob,
+    private readonly options: RenderOptions,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.parser = createBlenderOutputParser({ updateMethod: job.updateMethod });
+    this.log = new RenderLog(options.maxLogLines ?? 20_000);
+    if (options.onEvent) this.listeners.add(options.onEvent);
+    this.handle = {
+      result: this.run(),
+      on: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      kill: (reason, detail) => this.requestKill(reason, detail),
+    };
+  }
+
+  private async run(): Promise<RenderResult> {
+    let scriptPath: string | undefined;
+    try {
+      const gpu = this.job.useGpu ? this.options.gpu : undefined;
+      scriptPath = await writeScriptFile(this.job.workDir, renderScript(this.job.serverScript, gpu));
+      if (!existsSync(this.job.rendererPath)) {
+        const reason = `renderer ${this.job.rendererPath} does not exist`;
+        this.note(reason);
+        return this.failure(ErrorType.MISSING_RENDERER, reason, { exitCode: null, signal: null });
+      }
+      const exit = this.stop ? undefined : await this.spawnAndWait(this.buildArgv(scriptPath));
+      return await this.outcome(exit);
+    } catch (error) {
+      const reason = `could not start Blender: ${error instanceof Error ? error.message : String(error)}`;
+      this.note(reason);
+      return this.failure(ErrorType.FAILED_TO_EXECUTE, reason, { exitCode: null, signal: null });
+    } finally {
+      this.finished.abort();
+      if (scriptPath) await rm(scriptPath, { force: true });
+    }
+  }
+
+  private buildArgv(scriptPath: string): string[] {
+    const argv = buildBlenderArgv({
+      commandline: this.job.commandline,
+      rendererPath: this.job.rendererPath,
+      blendPath: this.job.blendPath,
+      scriptPath,
+      outputPrefix: join(this.job.workDir, `${this.job.jobId}_`),
+      frame: this.job.frame,
+      ...(this.options.cores !== undefined && { cores: this.options.cores }),
+    });
+    const env = this.options.env ?? process.env;
+    const nice = this.options.nice === undefined ? findNice(env.PATH) : this.options.nice;
+    return withPriority(argv, this.priority, nice);
+  }
+
+  private get priority(): number {
+    return this.options.priority ?? DEFAULT_PRIORITY;
+  }
+
+  private spawnAndWait(argv: string[]): Promise<ExitInfo> {
+    const [command = '', ...args] = argv;
+    const env = renderEnvironment(this.options.env ?? process.env, {
+      workDir: this.job.workDir,
+      ...(this.options.cores !== undefined && { cores: this.options.cores }),
+      priority: this.priority,
+    });
+    this.note(`starting ${JSON.stringify(argv)}`);
+    this.startedAt = this.clock.now();
+    // Detached: Blender leads its own process group, so a kill reaches nice, Blender and any helper.
+    const child = spawn(command, args, {
+      cwd: this.job.workDir,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    return new Promise((resolve) => {
+      let spawned = false;
+      child.once('error', (spawnError) => {
+        // Without a process (e.g. ENOENT) no 'close' may follow; with one, 'close' reports the exit.
+        if (!spawned) resolve({ exitCode: null, signal: null, spawnError });
+      });
+      child.once('spawn', () => {
+        spawned = true;
+        this.onSpawned(child, argv);
+      });
+      for (const stream of [child.stdout, child.stderr]) {
+        if (!stream) continue;
+        createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+          this.onLine(line),
+        );
+      }
+      child.once('close', (exitCode, signal) => {
+        this.finished.abort();
+        this.signalGroup('SIGKILL'); // helpers Blender left behind
+        resolve({ exitCode, signal });
+      });
+    });
+  }
+
+  private onSpawned(child: ChildProcess, argv: string[]): void {
+    if (child.pid === undefined) return;
+    this.emit({ type: 'started', pid: child.pid, argv });
+    if (this.stop) this.terminate();
+    void this.watchMemory();
+    void this.watchTime();
+  }
+
+  private onLine(line: string): void {
+    this.lineCount += 1;
+    this.log.add(line);
+    this.emit({ type: 'line', line });
+    for (const event of this.parser.feed(line, this.clock.now())) {
+      this.emit({ type: 'output', event });
+      if (event.type === 'blend-loaded') void this.onBlendLoaded();
+      if (event.type === 'error') this.stopBlender('error-line', event.line, event.errorType);
+    }
+    if (this.clock.now() - this.lastMemoryCheck >= LINE_MEMORY_CHECK_MS) this.checkMemory();
+  }
+
+  private async onBlendLoaded(): Promise<void> {
+    try {
+      if (this.options.removeBlendWhenLoaded !== false) {
+        await rm(this.job.blendPath, { force: true });
+        this.note(`removed ${this.job.blendPath}: Blender has loaded it`);
+        this.emit({ type: 'blend-removed', path: this.job.blendPath });
+      }
+      await this.options.onBlendLoaded?.(this.job.blendPath);
+    } catch (error) {
+      this.note(`after the .blend was loaded: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private async watchMemory(): Promise<void> {
+    const period = this.options.memoryPollMs ?? 200;
+    while (!this.finished.signal.aborted) {
+      this.checkMemory();
+      try {
+        await this.clock.sleep(period, this.finished.signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  private checkMemory(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined || this.finished.signal.aborted) return;
+    this.lastMemoryCheck = this.clock.now();
+    const rss = processTreeRssKiB(pid);
+    if (rss === undefined) return;
+    this.peakRssKiB = Math.max(this.peakRssKiB, rss);
+    this.emit({ type: 'memory', rssKiB: rss, peakKiB: this.peakRssKiB });
+    const limit = this.options.memoryLimitKiB ?? 0;
+    if (limit > 0 && rss > limit)
+      this.stopBlender('memory', `memory ${rss} KiB is over the limit of ${limit} KiB`);
+  }
+
+  private async watchTime(): Promise<void> {
+    const limitSeconds = this.options.maxRenderTimeSeconds ?? 0;
+    if (limitSeconds <= 0 || Number(this.job.jobId) < FIRST_REAL_JOB_ID) return;
+    try {
+      await this.clock.sleep(limitSeconds * 1000 + TIME_LIMIT_SLACK_MS, this.finished.signal);
+    } catch {
+      return;
+    }
+    this.stopBlender('time-limit', `render time is over the limit of ${limitSeconds} s`);
+  }
+
+  private requestKill(request: RenderKillRequest, detail?: string): void {
+    const reason: RenderKillReason = request === 'block' ? 'user' : request;
+    this.stopBlender(reason, detail ?? `killed on request (${request})`);
+  }
+
+  /** The first reason wins: it is what gets reported. */
+  private stopBlender(reason: RenderStopReason, detail: string, errorType?: number): void {
+    if (this.stop || this.finished.signal.aborted) return; // too late once Blender has ended
+    this.stop = { reason, detail, ...(errorType !== undefined && { errorType }) };
+    this.note(`stopping Blender: ${detail}`);
+    this.emit({ type: 'stopping', reason, detail });
+    if (this.child?.pid !== undefined) this.terminate(); // else: not started yet, and it will not be
+  }
+
+  private terminate(): void {
+    this.signalGroup('SIGTERM');
+    void this.clock
+      .sleep(this.options.killGraceMs ?? 5_000, this.finished.signal)
+      .then(() => this.signalGroup('SIGKILL'))
+      .catch(() => undefined);
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is gone
+    }
+  }
+
+  private async outcome(exit: ExitInfo | undefined): Promise<RenderResult> {
+    const ended = exit ?? { exitCode: null, signal: null };
+    for (const event of this.parser.end(this.clock.now())) this.emit({ type: 'output', event });
+    this.note(`Blender ended: exit code ${ended.exitCode}, signal ${ended.signal}`);
+    if (this.stop) {
+      const { reason, detail, errorType } = this.stop;
+      const type = reason === 'error-line' ? (errorType ?? ErrorType.UNKNOWN) : this.classify(ended, reason);
+      return this.failure(type, detail, ended);
+    }
+    if (ended.spawnError) {
+      return this.failure(
+        ErrorType.FAILED_TO_EXECUTE,
+        `could not run Blender: ${ended.spawnError.message}`,
+        ended,
+      );
+    }
+    const outputFile = await findOutputFile(this.job.workDir, this.job.jobId, this.job.frame);
+    if (outputFile) return { ok: true, outputFile, ...this.measurements() };
+    const type = this.classify(ended, undefined);
+    return this.failure(type, `no output file: ${errorTypeInfo(type).explanation}`, ended);
+  }
+
+  private classify(exit: ExitInfo, killReason: RenderKillReason | undefined): number {
+    const crashFile = join(
+      this.job.workDir,
+      `${basename(this.job.blendPath).replace(/\.blend$/i, '')}.crash.txt`,
+    );
+    return classifyRenderExit({
+      ...(killReason && { killReason }),
+      crashFileExists: existsSync(crashFile),
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      runMs: this.clock.now() - this.startedAt,
+      hadOutput: this.lineCount > 0,
+    });
+  }
+
+  private failure(errorType: number, reason: string, exit: Omit<ExitInfo, 'spawnError'>): RenderResult {
+    return {
+      ok: false,
+      errorType,
+      reason,
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      ...this.measurements(),
+    };
+  }
+
+  private measurements() {
+    const summary = this.parser.summary();
+    const renderMs = summary.renderMs ?? Math.max(0, this.clock.now() - this.startedAt);
+    return {
+      renderTimeSeconds: Math.round(renderMs / 1000),
+      peakMemoryKiB: this.peakRssKiB > 0 ? this.peakRssKiB : (summary.peakKiB ?? 0),
+      ...(summary.version !== undefined && { blenderVersion: summary.version }),
+      log: this.log.lines(),
+    };
+  }
+
+  private note(message: string): void {
+    this.log.add(`flock: ${message}`);
+  }
+
+  private emit(event: RenderEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A faulty listener must not break the render.
+      }
+    }
+  }
+}

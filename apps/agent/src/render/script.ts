@@ -1,0 +1,51 @@
+import { randomInt } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The device the core script selects through the server script's `sheepit_set_compute_device`. */
+export interface ComputeDevice {
+  /** Cycles device type, e.g. `CUDA`, `HIP`, `OPTIX`. */
+  type: string;
+  /** The GPU id, e.g. `CUDA_NVIDIA GeForce RTX 3060_0000:01:00`. */
+  id: string;
+}
+
+/** A Python string literal holding `text` exactly (ids come from hardware names). */
+function pythonString(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+}
+
+/**
+ * The client's "core script" (farm-protocol.md §4.2): select the device, then make Blender ignore
+ * SIGINT so a Ctrl+C meant for the agent (same terminal, same foreground group) does not kill the render;
+ * the agent decides what Ctrl+C means.
+ */
+export function coreScript(gpu: ComputeDevice | undefined): string {
+  const device = gpu
+    ? `sheepit_set_compute_device(${pythonString(gpu.type)}, "GPU", ${pythonString(gpu.id)})`
+    : 'sheepit_set_compute_device("NONE", "CPU", "CPU")';
+  return [
+    device,
+    'import signal',
+    'def _flock_ignore_sigint(signum, frame):',
+    '    pass',
+    'signal.signal(signal.SIGINT, _flock_ignore_sigint)',
+  ].join('\n');
+}
+
+export function renderScript(serverScript: string, gpu: ComputeDevice | undefined): string {
+  return `${serverScript}\n${coreScript(gpu)}\n`;
+}
+
+/** Writes the script as `<workDir>/script_<digits>` (no `.py`, like J22) and returns its path. */
+export async function writeScriptFile(workDir: string, content: string): Promise<string> {
+  for (;;) {
+    const path = join(workDir, `script_${randomInt(1e9, 1e10)}`);
+    try {
+      await writeFile(path, content, { flag: 'wx', mode: 0o600 });
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { BlenderOutputEvent, RenderKillReason } from '@flock/protocol';
+import type { Clock } from '../clock.js';
+import type { ComputeDevice } from './script.js';
+
+/** One frame to render, from the job answer plus where the agent put the renderer and the project. */
+export interface RenderJob {
+  jobId: string;
+  /** `job@frame` as sent (e.g. `0007`). */
+  frame: string;
+  /** `renderer@commandline`. */
+  commandline: string;
+  /** `renderer@update_method`. */
+  updateMethod: string;
+  /** The job's `<script>`; must define `sheepit_set_compute_device`. */
+  serverScript: string;
+  /** `job@use_gpu`. */
+  useGpu: boolean;
+  rendererPath: string;
+  /** The extracted .blend (`<job dir>/<job@path>`). */
+  blendPath: string;
+  /** Where the script and Blender's output go (and TEMP/TMP point). */
+  workDir: string;
+}
+
+export interface RenderOptions {
+  /** `-t N` and CORES; unset = all cores. */
+  cores?: number;
+  /** nice level on Linux/macOS, 19 (lowest) by default. */
+  priority?: number;
+  /** RSS of Blender's process tree above this → kill, error 21. Unset or 0 = no limit. */
+  memoryLimitKiB?: number;
+  /** Longest render → kill, error 23; never for test frames (job id < 20). Unset or 0 = no limit. */
+  maxRenderTimeSeconds?: number;
+  /** The selected GPU, given only when the compute method allows GPUs; used when the job says use_gpu. */
+  gpu?: ComputeDevice;
+  clock?: Clock;
+  /** Base environment (default: the agent's own). */
+  env?: NodeJS.ProcessEnv;
+  /** Path of `nice`, or null for none; default: found on PATH (never on Windows). */
+  nice?: string | null;
+  /** Delete the extracted .blend once Blender's output shows it was loaded (decision 13). Default true. */
+  removeBlendWhenLoaded?: boolean;
+  /** Called once Blender's output shows the .blend was loaded (after the removal, if enabled). */
+  onBlendLoaded?: (blendPath: string) => void | Promise<void>;
+  onEvent?: (event: RenderEvent) => void;
+  /** RSS sampling period (J22: 200 ms). */
+  memoryPollMs?: number;
+  /** SIGTERM → SIGKILL delay when stopping Blender. */
+  killGraceMs?: number;
+  /** Log lines kept for the error report; the first lines and the most recent ones survive. */
+  maxLogLines?: number;
+}
+
+/** Why the agent stops Blender: a request (user block, server 400, limits) or a fatal output line. */
+export type RenderStopReason = RenderKillReason | 'error-line';
+
+/** What callers may ask for; `block` is the user blocking the project (same as `user`: error 20). */
+export type RenderKillRequest = 'user' | 'block' | 'server' | 'other';
+
+export type RenderEvent =
+  | { type: 'started'; pid: number; argv: string[] }
+  /** Every line Blender printed (stdout and stderr merged). */
+  | { type: 'line'; line: string }
+  /** What the protocol's Blender output parser read from a line (progress, phase, version, …). */
+  | { type: 'output'; event: BlenderOutputEvent }
+  /** RSS of Blender's process tree. */
+  | { type: 'memory'; rssKiB: number; peakKiB: number }
+  | { type: 'blend-removed'; path: string }
+  | { type: 'stopping'; reason: RenderStopReason; detail: string };
+
+interface RenderOutcomeBase {
+  /** Render-phase seconds (J22: first progress line → post-processing or the end). */
+  renderTimeSeconds: number;
+  /** Peak RSS of Blender's process tree (or Blender's own peak where /proc is unavailable), KiB. */
+  peakMemoryKiB: number;
+  blenderVersion?: string;
+  /** Blender's lines plus the agent's `flock:` notes, for the error report. */
+  log: string[];
+}
+
+export type RenderResult =
+  | (RenderOutcomeBase & { ok: true; outputFile: string })
+  | (RenderOutcomeBase & {
+      ok: false;
+      /** The error type to report (farm-protocol.md §5.5). */
+      errorType: number;
+      reason: string;
+      exitCode: number | null;
+      signal: string | null;
+    });
+
+export interface RenderHandle {
+  readonly result: Promise<RenderResult>;
+  on(listener: (event: RenderEvent) => void): () => void;
+  /** Stops Blender (SIGTERM, then SIGKILL after the grace period, whole process group). */
+  kill(reason: RenderKillRequest, detail?: string): void;
+}
