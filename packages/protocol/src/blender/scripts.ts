@@ -34,10 +34,11 @@ def sheepit_set_compute_device(device_type, device_family, device_id):
     print("sheepit_set_compute_device: GPU %s" % chosen[0].name)
 `;
 
+/** The device the client renders on: CPU, or a GPU by Cycles backend (`CUDA`, `OPTIX`, …) and device id. */
+export type ComputeDeviceSelection = { family: 'CPU' } | { family: 'GPU'; type: string; id: string };
+
 /** The client's core-script call (§4.2) for the given selection. */
-export function setComputeDeviceCall(
-  selection: { family: 'CPU' } | { family: 'GPU'; type: string; id: string },
-): string {
+export function setComputeDeviceCall(selection: ComputeDeviceSelection): string {
   const args = selection.family === 'CPU' ? ['NONE', 'CPU', 'CPU'] : [selection.type, 'GPU', selection.id];
   return `sheepit_set_compute_device(${args.map(pythonString).join(', ')})`;
 }
