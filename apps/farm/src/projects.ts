@@ -11,6 +11,7 @@ import {
   type ProjectRow,
   projects,
   type RendererKind,
+  type SessionRow,
   sessions,
 } from './db/schema';
 import type { FarmLogger } from './log';
@@ -164,18 +165,29 @@ export class ProjectStore {
     return row?.state === 'assigned' && row.projectState === 'active';
   }
 
+  /** The account whose session received this job (jobs survive a re-login of the same account). */
+  loginOf(job: JobRow): string | undefined {
+    return this.db
+      .select({ login: sessions.login })
+      .from(sessions)
+      .where(eq(sessions.id, job.sessionId))
+      .get()?.login;
+  }
+
   /**
-   * Records a validated frame. `persistImage` stores the uploaded file and runs inside the transaction,
-   * so a frame is done only together with its image. A late upload of a re-queued frame is still
-   * accepted (the work is real) and the frame's newer job is cancelled; a frame is credited once.
+   * Records a validated frame. The uploading session must belong to the account the job was given
+   * to; it may be a newer session (a client that logged in again after 202 still uploads its queue).
+   * `persistImage` stores the uploaded file inside the transaction, so a frame is done only together
+   * with its image. A late upload of a re-queued frame is still accepted (the work is real) and the
+   * frame's newer job is cancelled; a frame is credited once.
    */
   complete(
     jobId: number,
-    upload: { sessionId: string; renderTimeSeconds: number; persistImage: (project: ProjectRow) => string },
+    upload: { session: SessionRow; renderTimeSeconds: number; persistImage: (project: ProjectRow) => string },
   ): CompletionOutcome {
     return this.db.transaction(() => {
       const job = this.job(jobId);
-      if (!job || job.sessionId !== upload.sessionId) return { kind: 'unknown-job' };
+      if (!job || this.loginOf(job) !== upload.session.login) return { kind: 'unknown-job' };
       const project = this.get(job.projectId);
       const frame = this.frameOf(job);
       if (!project || !frame) return { kind: 'unknown-job' };
@@ -187,14 +199,13 @@ export class ProjectStore {
         this.endJob(frame.jobId, 'cancelled', `frame done by the late upload of job ${job.id}`);
       }
       const imageFile = upload.persistImage(project);
-      const session = this.db.select().from(sessions).where(eq(sessions.id, job.sessionId)).get();
       this.db
         .update(frames)
         .set({
           state: 'done',
           jobId: job.id,
           imageFile,
-          doneBy: session?.login ?? null,
+          doneBy: upload.session.login,
           doneAt: this.clock.now(),
           renderTimeSeconds: upload.renderTimeSeconds,
         })
@@ -205,7 +216,7 @@ export class ProjectStore {
         .set({ state: 'validated', endedAt: this.clock.now(), endReason: 'validated' })
         .where(eq(jobs.id, job.id))
         .run();
-      if (session) this.credit(session.id, session.login, CREDITS_PER_FRAME);
+      this.credit(upload.session.id, upload.session.login, CREDITS_PER_FRAME);
       return { kind: 'credited', credits: CREDITS_PER_FRAME };
     });
   }

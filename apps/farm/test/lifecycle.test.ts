@@ -32,6 +32,39 @@ describe('frame lifecycle', () => {
     expect(farm.jobs().find((row) => String(row.id) === job.id)).toMatchObject({ state: 'requeued' });
   });
 
+  it('accepts the queued upload of a client that logged in again after its session died', async () => {
+    const client = await worker();
+    const job = await client.job();
+    clock.advance(61_000);
+    expect((await client.requestJob()).status).toBe(JobRequestStatus.SESSION_DEAD);
+    await client.login();
+    expect(await client.validate(job, png(16, 12))).toBe(ValidationStatus.OK);
+    expect(farm.frames(1)[0]).toMatchObject({ state: 'done', jobId: Number(job.id) });
+    expect(farm.credits('demo')).toBe(CREDITS_PER_FRAME);
+  });
+
+  it('refuses an upload for a job of another account (300)', async () => {
+    const other = await testFarm({
+      accounts: [
+        { login: 'a', password: 'a' },
+        { login: 'b', password: 'b' },
+      ],
+    });
+    try {
+      await other.addProject({ frames: [1, 1] });
+      const a = new TestClient(other.url);
+      await a.login({ login: 'a', password: 'a' });
+      const b = new TestClient(other.url);
+      await b.login({ login: 'b', password: 'b' });
+      const job = await a.job();
+      expect(await b.validate(job, png(64, 48))).toBe(ValidationStatus.MISSING_PARAMETER);
+      expect(await a.validate(job, png(64, 48))).toBe(ValidationStatus.OK);
+      expect([other.credits('a'), other.credits('b')]).toEqual([CREDITS_PER_FRAME, 0]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('credits a frame once, however often it is uploaded', async () => {
     const client = await worker();
     const job = await client.job();

@@ -78,7 +78,7 @@ function record(request: FastifyRequest, context: FarmContext, log: string): num
   if (!params) return 300;
   const jobId = toInt(params.job?.id);
   const job = jobId === null ? undefined : context.projects.job(jobId);
-  if (job && session && job.sessionId === session.id && params.type !== 0) {
+  if (job && session && context.projects.loginOf(job) === session.login && params.type !== 0) {
     context.projects.failJob(job.id, `error report type ${params.type} (${errorType(params.type).name})`);
   }
   return 0;

@@ -64,7 +64,8 @@ function validate(
   }
   note(request, { job: params.job, frame: params.frame });
   const job = /^\d{1,15}$/.test(params.job) ? context.projects.job(Number(params.job)) : undefined;
-  if (!job || job.sessionId !== session.id || padFrame(job.frame) !== params.frame.padStart(4, '0')) {
+  const owned = job !== undefined && context.projects.loginOf(job) === session.login;
+  if (!job || !owned || padFrame(job.frame) !== params.frame.padStart(4, '0')) {
     context.log.warn('validation refused: no such job for this session', {
       job: params.job,
       frame: params.frame,
@@ -104,7 +105,7 @@ function accept(
   uploadPath: string,
 ): number {
   const outcome = context.projects.complete(jobId, {
-    sessionId: session.id,
+    session,
     renderTimeSeconds: params.rendertimeSeconds,
     persistImage: (project) => persistFrame(context.dataDir, project, params.frame, uploadPath),
   });

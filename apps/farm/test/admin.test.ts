@@ -1,0 +1,71 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningFarm } from '../src/index';
+import { TestClient } from './helpers/client';
+import { png, testFarm } from './helpers/farm';
+
+let farm: RunningFarm;
+const auth = { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` };
+
+beforeEach(async () => {
+  farm = await testFarm();
+});
+afterEach(() => farm.close());
+
+function admin(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
+  return fetch(`${farm.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { ...auth, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+}
+
+describe('admin API', () => {
+  it('adds, lists and cancels projects', async () => {
+    const created = await admin('/admin/projects', {
+      method: 'POST',
+      body: { name: 'From the console', frames: [1, 3], encryption: 'aes', resolution: [32, 16] },
+    });
+    expect(created.status).toBe(201);
+    const project = (await created.json()) as { id: number; encryption: string; renderer: string };
+    expect(project).toMatchObject({ id: 1, encryption: 'aes', renderer: 'synthetic' });
+    const state = (await (await admin('/admin/state')).json()) as { projects: { framesWaiting: number }[] };
+    expect(state.projects).toEqual([expect.objectContaining({ name: 'From the console', framesWaiting: 3 })]);
+    const cancelled = await admin('/admin/projects/1/cancel', { method: 'POST' });
+    expect(((await cancelled.json()) as { state: string }).state).toBe('cancelled');
+    expect(farm.projects()[0]?.state).toBe('cancelled');
+    expect((await admin('/admin/projects/9/cancel', { method: 'POST' })).status).toBe(404);
+  });
+
+  it('refuses bad projects with a readable 400 and requests without credentials with 401', async () => {
+    const bad = await admin('/admin/projects', { method: 'POST', body: { frames: [5, 1] } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/start <= end/);
+    const missing = await admin('/admin/projects', {
+      method: 'POST',
+      body: { frames: [1, 2], blendFile: '/nope.blend' },
+    });
+    expect(((await missing.json()) as { error: string }).error).toMatch(/no such \.blend file/);
+    expect((await fetch(`${farm.url}/admin/state`)).status).toBe(401);
+  });
+});
+
+describe('status page', () => {
+  it('shows projects, sessions and the last frames as thumbnails', async () => {
+    await farm.addProject({ frames: [1, 2], name: 'Sheep <3' });
+    const client = new TestClient(farm.url);
+    await client.login();
+    const job = await client.job();
+    expect(await client.validate(job, png(64, 48))).toBe(0);
+    const page = await fetch(`${farm.url}/`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    expect(html).toContain('Sheep &#60;3');
+    expect(html).toContain('<span class="tag">synthetic</span>');
+    expect(html).toContain('1/2');
+    expect(html).toContain('test-host');
+    expect(html).toContain('<img src="/frames/1/1.png"');
+    expect((await fetch(`${farm.url}/frames/1/1.png`)).status).toBe(200);
+    expect((await fetch(`${farm.url}/frames/1/2.png`)).status).toBe(404);
+    expect((await fetch(`${farm.url}/frames/x/../../etc.png`)).status).toBe(404);
+  });
+});
