@@ -53,6 +53,8 @@ export interface BlenderOutputSummary {
   renderStartMs?: number;
   renderEndMs?: number;
   renderMs?: number;
+  /** `renderMs` in whole seconds, the `rendertime` a validation reports. */
+  renderSeconds?: number;
 }
 
 export interface BlenderOutputParserOptions {
@@ -97,6 +99,7 @@ export function createBlenderOutputParser(options: BlenderOutputParserOptions): 
     if (state.renderStartMs === undefined || state.renderEndMs !== undefined || nowMs === undefined) return;
     state.renderEndMs = nowMs;
     state.renderMs = Math.max(0, nowMs - state.renderStartMs);
+    state.renderSeconds = Math.floor(state.renderMs / 1000);
   }
 
   function renderEnded(): boolean {

@@ -113,14 +113,24 @@ describe('createBlenderOutputParser: phases and progress', () => {
       phase: 'compositing',
     });
     expect(feed('Read blend: /w/a.blend', 9600)).toEqual([]);
-    expect(parser.summary()).toMatchObject({ renderStartMs: 1000, renderEndMs: 9000, renderMs: 8000 });
+    expect(parser.summary()).toMatchObject({
+      renderStartMs: 1000,
+      renderEndMs: 9000,
+      renderMs: 8000,
+      renderSeconds: 8,
+    });
   });
 
   it('without post-processing the render phase lasts until the process ends', () => {
     const parser = createBlenderOutputParser({ updateMethod: 'remainingtime' });
     parser.feed('Fra:1 Mem:1M (Peak 1M) | Time:00:00.50 | Rendering 1 / 4 samples', 500);
     expect(parser.end(7500)).toEqual([{ type: 'phase', phase: 'finished' }]);
-    expect(parser.summary()).toMatchObject({ renderMs: 7000, percent: 25, phase: 'finished' });
+    expect(parser.summary()).toMatchObject({
+      renderMs: 7000,
+      renderSeconds: 7,
+      percent: 25,
+      phase: 'finished',
+    });
   });
 
   it('a render that stops early is not shown as complete', () => {
