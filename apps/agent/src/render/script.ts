@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setComputeDeviceCall } from '@flock/protocol';
 
 /** The device the core script selects through the server script's `sheepit_set_compute_device`. */
 export interface ComputeDevice {
@@ -10,20 +11,15 @@ export interface ComputeDevice {
   id: string;
 }
 
-/** A Python string literal holding `text` exactly (ids come from hardware names). */
-function pythonString(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
-}
-
 /**
  * The client's "core script" (farm-protocol.md §4.2): select the device, then make Blender ignore
  * SIGINT so a Ctrl+C meant for the agent (same terminal, same foreground group) does not kill the render;
  * the agent decides what Ctrl+C means.
  */
 export function coreScript(gpu: ComputeDevice | undefined): string {
-  const device = gpu
-    ? `sheepit_set_compute_device(${pythonString(gpu.type)}, "GPU", ${pythonString(gpu.id)})`
-    : 'sheepit_set_compute_device("NONE", "CPU", "CPU")';
+  const device = setComputeDeviceCall(
+    gpu ? { family: 'GPU', type: gpu.type, id: gpu.id } : { family: 'CPU' },
+  );
   return [
     device,
     'import signal',
