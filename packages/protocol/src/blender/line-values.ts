@@ -54,8 +54,8 @@ export function percentOf({ current, total }: Fraction): number {
 export function readRemainingSeconds(line: string): number | undefined {
   const match = REMAINING.exec(line);
   if (!match) return undefined;
-  const [hours, minutes, seconds] = [match[1] ?? '0', match[2] ?? '0', match[3] ?? '0'].map(Number);
-  const total = (hours ?? 0) * 3600 + (minutes ?? 0) * 60 + (seconds ?? 0);
+  const [, hours = '0', minutes = '0', seconds = '0'] = match;
+  const total = Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
   return Number.isFinite(total) ? total : undefined;
 }
 
