@@ -1,34 +1,19 @@
+import { SET_COMPUTE_DEVICE_PYTHON } from '@flock/protocol';
 import type { ProjectRow } from './db/schema';
 
 /**
  * The Python `<script>` sent with every job (farm-protocol.md §4.2). The client appends its own call
- * `sheepit_set_compute_device(type, family, id)`, so the farm must define that function; it selects
- * the Cycles device for real. Then the project's render settings are applied so that every frame comes
- * out at the size validation expects: resolution at 100 %, samples, denoising off, PNG output.
+ * `sheepit_set_compute_device(type, family, id)`, so the farm must define that function: it uses
+ * Flock's real definition from @flock/protocol (selects the Cycles CPU or GPU device). Then the
+ * project's render settings are applied so that every frame comes out at the size validation
+ * expects: resolution at 100 %, samples, denoising off, PNG output.
  */
-export const SET_COMPUTE_DEVICE_PYTHON = `def sheepit_set_compute_device(device_type, device_family, device_id):
-    scene = bpy.context.scene
-    if device_family != "GPU":
-        scene.cycles.device = "CPU"
-        return
-    preferences = bpy.context.preferences.addons["cycles"].preferences
-    preferences.compute_device_type = device_type
-    preferences.get_devices()
-    found = False
-    for device in preferences.devices:
-        device.use = device.id == device_id
-        found = found or device.use
-    scene.cycles.device = "GPU" if found else "CPU"
-    print("sheepit_set_compute_device: %s %s %s -> %s" % (device_type, device_family, device_id, scene.cycles.device))
-`;
-
 export function renderSettingsScript(
   project: Pick<ProjectRow, 'engine' | 'width' | 'height' | 'samples'>,
 ): string {
   const engine = pythonString(project.engine);
-  return `import bpy
+  return `${SET_COMPUTE_DEVICE_PYTHON}
 
-${SET_COMPUTE_DEVICE_PYTHON}
 scene = bpy.context.scene
 scene.render.engine = ${engine}
 scene.render.resolution_x = ${project.width}

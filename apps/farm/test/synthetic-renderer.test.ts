@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createBlenderOutputParser, ErrorType } from '@flock/protocol';
 import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SyntheticBehaviour } from '../src/index';
@@ -55,6 +56,14 @@ async function render(behaviour: SyntheticBehaviour, frame = '0007', blend?: str
   });
 }
 
+/** What the agent's parser (from @flock/protocol) makes of the output. */
+function parsed(run: Run) {
+  const parser = createBlenderOutputParser({ updateMethod: 'remainingtime' });
+  for (const line of run.lines) parser.feed(line);
+  parser.end();
+  return parser.summary();
+}
+
 describe('synthetic renderer', () => {
   it('prints Blender-format lines and writes a PNG of the scene size named <prefix><frame>.png', async () => {
     const run = await render({ renderMs: 40 });
@@ -66,6 +75,13 @@ describe('synthetic renderer', () => {
     ).toBe(true);
     expect(run.lines).toContain(`Saved: '${join(work, '42_0007.png')}'`);
     expect(run.lines.at(-2)).toBe('Blender quit');
+    expect(parsed(run)).toMatchObject({
+      shortVersion: '3.4',
+      blendLoaded: true,
+      percent: 100,
+      savedPaths: [join(work, '42_0007.png')],
+    });
+    expect(parsed(run).firstError).toBeUndefined();
     const image = PNG.sync.read(await readFile(join(work, '42_0007.png')));
     expect([image.width, image.height]).toEqual([20, 10]);
   });
@@ -78,15 +94,27 @@ describe('synthetic renderer', () => {
   });
 
   it.each([
-    ['python-error', 'Error: Python: Traceback (most recent call last):'],
-    ['out-of-memory', 'Error: Malloc returns null: len=4294967296 in synthetic render buffer'],
-    ['missing-denoiser', 'Error: Build without OpenImageDenoiser'],
-  ] as const)('%s: prints the error line and exits 1 without a frame', async (outcome, line) => {
-    const run = await render({ outcome, renderMs: 0 });
-    expect(run.code).toBe(1);
-    expect(run.lines).toContain(line);
-    expect(run.outputs).toEqual([]);
-  });
+    [
+      'python-error',
+      'Error: Python: Traceback (most recent call last):',
+      ErrorType.RENDERER_CRASHED_PYTHON_ERROR,
+    ],
+    [
+      'out-of-memory',
+      'Error: Malloc returns null: len=4294967296 in synthetic render buffer',
+      ErrorType.RENDERER_OUT_OF_MEMORY,
+    ],
+    ['missing-denoiser', 'Error: Build without OpenImageDenoiser', ErrorType.DENOISING_NOT_SUPPORTED],
+  ] as const)(
+    '%s: prints the error line the agent classifies, exits 1 without a frame',
+    async (outcome, line, type) => {
+      const run = await render({ outcome, renderMs: 0 });
+      expect(run.code).toBe(1);
+      expect(run.lines).toContain(line);
+      expect(run.outputs).toEqual([]);
+      expect(parsed(run).firstError?.errorType).toBe(type);
+    },
+  );
 
   it('no-output: finishes without saving; onlyFrames limits a misbehaviour to some frames', async () => {
     const silent = await render({ outcome: 'no-output', renderMs: 0 });
@@ -101,5 +129,6 @@ describe('synthetic renderer', () => {
     const run = await render({}, '0001', join(work, 'missing.blend'));
     expect(run.code).toBe(1);
     expect(run.lines.some((line) => line.startsWith('Error: Cannot read file'))).toBe(true);
+    expect(parsed(run).firstError?.errorType).toBe(ErrorType.MISSING_SCENE);
   });
 });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Job } from '@flock/protocol';
+import { buildBlenderArgv, type Job, setComputeDeviceCall } from '@flock/protocol';
 import type { TestClient } from './client';
 
 export const run = promisify(execFile);
@@ -23,12 +23,13 @@ export async function renderJobByHand(client: TestClient, job: Job, workDir: str
   await run('unzip', ['-q', '-o', rendererZip, '-d', rendererDir]);
   await run('7zz', ['x', '-y', `-p${job.password}`, `-o${projectDir}`, projectZip]);
   const script = join(workDir, 'script_1');
-  await writeFile(script, `${job.script}\nsheepit_set_compute_device("NONE", "CPU", "CPU")\n`);
-  const argv = expandCommandLine(job.renderer.commandline, {
-    renderer: join(rendererDir, 'rend.exe'),
-    blend: join(projectDir, job.path),
-    script,
-    output: join(workDir, `${job.id}_`),
+  await writeFile(script, `${job.script}\n${setComputeDeviceCall({ family: 'CPU' })}\n`);
+  const argv = buildBlenderArgv({
+    commandline: job.renderer.commandline,
+    rendererPath: join(rendererDir, 'rend.exe'),
+    blendPath: join(projectDir, job.path),
+    scriptPath: script,
+    outputPrefix: join(workDir, `${job.id}_`),
     frame: job.frame,
   });
   const [executable = '', ...args] = argv;
@@ -36,18 +37,4 @@ export async function renderJobByHand(client: TestClient, job: Job, workDir: str
   const output = (await readdir(workDir)).find((name) => name.startsWith(`${job.id}_${job.frame}.`));
   if (!output) throw new Error(`rend.exe wrote no ${job.id}_${job.frame}.* in ${workDir}`);
   return readFile(join(workDir, output));
-}
-
-/** The client's placeholder expansion (farm-protocol.md §4.1), for the hand-driven runs only. */
-function expandCommandLine(
-  commandline: string,
-  paths: { renderer: string; blend: string; script: string; output: string; frame: string },
-): string[] {
-  return commandline.split(' ').flatMap((token) => {
-    if (token === '.e') return [paths.renderer];
-    if (token === '.c') return [paths.blend, '-P', paths.script];
-    if (token === '.o') return [paths.output];
-    if (token === '.f') return [paths.frame];
-    return [token];
-  });
 }
