@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { getPriority, tmpdir } from 'node:os';
@@ -8,14 +9,18 @@ import { PNG } from 'pngjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import {
+  descendantsOf,
   findNice,
   findOutputFile,
+  ProcessTreeSampler,
+  processTreeRssKiB,
   type RenderEvent,
   type RenderHandle,
   type RenderJob,
   type RenderOptions,
   runRender,
 } from '../src/render/index.js';
+import { RenderLog } from '../src/render/log.js';
 
 const FAKE_BLENDER = fileURLToPath(new URL('./support/fake-blender.mjs', import.meta.url));
 const COMMANDLINE = '.e --factory-startup --disable-autoexec -noaudio -b .c --engine CYCLES -o .o -f .f -x 1';
@@ -208,6 +213,62 @@ describe('runRender with the fake renderer: success', () => {
     await rm(join(workDir, '21_0001.png'));
     const missing = await render('no-output').handle.result;
     expect(missing).toMatchObject({ ok: false, errorType: ErrorType.NOOUTPUTFILE });
+  });
+});
+
+describe('render internals', () => {
+  it('sees a process tree and its memory through /proc', async () => {
+    const shell = spawn('sh', ['-c', 'sleep 30 & sleep 30 & wait'], { stdio: 'ignore' });
+    const pid = shell.pid ?? 0;
+    try {
+      let tree: number[] = [];
+      for (let i = 0; i < 200 && tree.length < 3; i += 1) {
+        tree = descendantsOf(pid);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(tree[0]).toBe(pid);
+      expect(tree).toHaveLength(3);
+      const sampler = new ProcessTreeSampler(pid);
+      expect(sampler.rssKiB()).toBeGreaterThan(0);
+      expect(processTreeRssKiB(2 ** 22 + 12345)).toBeUndefined();
+    } finally {
+      for (const child of descendantsOf(pid).reverse()) process.kill(child, 'SIGKILL');
+    }
+  });
+
+  it('keeps the first and the latest lines of a long log, saying how many were left out', () => {
+    const log = new RenderLog(8);
+    for (let i = 1; i <= 100; i += 1) log.add(`line ${i}`);
+    expect(log.lines()).toEqual([
+      'line 1',
+      'line 2',
+      'flock: … 92 lines left out …',
+      'line 95',
+      'line 96',
+      'line 97',
+      'line 98',
+      'line 99',
+      'line 100',
+    ]);
+  });
+
+  it('exposes live numbers for the keep-alive while Blender runs', async () => {
+    const clock = new ManualClock();
+    const { handle } = render('slow', { clock });
+    expect(handle.snapshot()).toMatchObject({ running: false, elapsedSeconds: 0, renderSeconds: 0 });
+    await nextEvent(handle, (e) => e.type === 'output' && e.event.type === 'progress');
+    await clock.advance(10_000);
+    const snapshot = handle.snapshot();
+    expect(snapshot).toMatchObject({
+      running: true,
+      phase: 'rendering',
+      elapsedSeconds: 10,
+      renderSeconds: 10,
+    });
+    expect(snapshot.percent).toBeGreaterThanOrEqual(0);
+    handle.kill('other');
+    expect(await handle.result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_KILLED });
+    expect(handle.snapshot().running).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 export { findNice, renderEnvironment, withPriority } from './environment.js';
 export { findOutputFile } from './output-file.js';
-export { descendantsOf, processTreeRssKiB } from './process-tree.js';
+export { descendantsOf, ProcessTreeSampler, processTreeRssKiB } from './process-tree.js';
 export { runRender } from './run-render.js';
 export { type ComputeDevice, coreScript, renderScript } from './script.js';
 export type {
@@ -10,5 +10,6 @@ export type {
   RenderKillRequest,
   RenderOptions,
   RenderResult,
+  RenderSnapshot,
   RenderStopReason,
 } from './types.js';

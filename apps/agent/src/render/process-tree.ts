@@ -9,8 +9,32 @@ import { readdirSync, readFileSync } from 'node:fs';
  * `/proc/<pid>/task/<tid>/children` needs CONFIG_PROC_CHILDREN, which some kernels (this CI's) lack.
  */
 export function processTreeRssKiB(rootPid: number): number | undefined {
+  return sumRssKiB(descendantsOf(rootPid));
+}
+
+/**
+ * Samples a process tree's RSS cheaply: the tree itself (a scan of all of /proc, ~2–10 ms) is re-read
+ * only every `rescanEvery` samples; in between only the known members' RSS is read (~10 µs each).
+ */
+export class ProcessTreeSampler {
+  private pids: number[] = [];
+  private samples = 0;
+
+  constructor(
+    private readonly rootPid: number,
+    private readonly rescanEvery = 10,
+  ) {}
+
+  rssKiB(): number | undefined {
+    if (this.samples % this.rescanEvery === 0) this.pids = descendantsOf(this.rootPid);
+    this.samples += 1;
+    return sumRssKiB(this.pids);
+  }
+}
+
+function sumRssKiB(pids: number[]): number | undefined {
   let total: number | undefined;
-  for (const pid of descendantsOf(rootPid)) {
+  for (const pid of pids) {
     const rss = rssKiB(pid);
     if (rss !== undefined) total = (total ?? 0) + rss;
   }

@@ -21,7 +21,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { findNice, renderEnvironment, withPriority } from './environment.js';
 import { RenderLog } from './log.js';
 import { findOutputFile } from './output-file.js';
-import { processTreeRssKiB } from './process-tree.js';
+import { ProcessTreeSampler } from './process-tree.js';
 import { renderScript, writeScriptFile } from './script.js';
 import type {
   RenderEvent,
@@ -30,6 +30,7 @@ import type {
   RenderKillRequest,
   RenderOptions,
   RenderResult,
+  RenderSnapshot,
   RenderStopReason,
 } from './types.js';
 
@@ -59,8 +60,10 @@ class RenderRun {
   private readonly log: RenderLog;
   private readonly finished = new AbortController();
   private child: ChildProcess | undefined;
+  private memory: ProcessTreeSampler | undefined;
   private stop: { reason: RenderStopReason; errorType?: number; detail: string } | undefined;
   private peakRssKiB = 0;
+  private lastRssKiB: number | undefined;
   private lastMemoryCheck = Number.NEGATIVE_INFINITY;
   private lineCount = 0;
   private startedAt = 0;
@@ -80,6 +83,7 @@ class RenderRun {
         return () => this.listeners.delete(listener);
       },
       kill: (reason, detail) => this.requestKill(reason, detail),
+      snapshot: () => this.snapshot(),
     };
   }
 
@@ -167,6 +171,7 @@ class RenderRun {
 
   private onSpawned(child: ChildProcess, argv: string[]): void {
     if (child.pid === undefined) return;
+    this.memory = new ProcessTreeSampler(child.pid);
     this.emit({ type: 'started', pid: child.pid, argv });
     if (this.stop) this.terminate();
     void this.watchMemory();
@@ -211,11 +216,11 @@ class RenderRun {
   }
 
   private checkMemory(): void {
-    const pid = this.child?.pid;
-    if (pid === undefined || this.finished.signal.aborted) return;
+    if (!this.memory || this.finished.signal.aborted) return;
     this.lastMemoryCheck = this.clock.now();
-    const rss = processTreeRssKiB(pid);
+    const rss = this.memory.rssKiB();
     if (rss === undefined) return;
+    this.lastRssKiB = rss;
     this.peakRssKiB = Math.max(this.peakRssKiB, rss);
     this.emit({ type: 'memory', rssKiB: rss, peakKiB: this.peakRssKiB });
     const limit = this.options.memoryLimitKiB ?? 0;
@@ -232,6 +237,24 @@ class RenderRun {
       return;
     }
     this.stopBlender('time-limit', `render time is over the limit of ${limitSeconds} s`);
+  }
+
+  private snapshot(): RenderSnapshot {
+    const summary = this.parser.summary();
+    const now = this.clock.now();
+    const started = this.child?.pid !== undefined;
+    const renderMs =
+      summary.renderMs ?? (summary.renderStartMs === undefined ? 0 : now - summary.renderStartMs);
+    return {
+      running: started && !this.finished.signal.aborted,
+      ...(summary.phase !== undefined && { phase: summary.phase }),
+      ...(summary.percent !== undefined && { percent: summary.percent }),
+      ...(summary.remainingSeconds !== undefined && { remainingSeconds: summary.remainingSeconds }),
+      elapsedSeconds: started ? Math.round((now - this.startedAt) / 1000) : 0,
+      renderSeconds: Math.round(Math.max(0, renderMs) / 1000),
+      ...(this.lastRssKiB !== undefined && { rssKiB: this.lastRssKiB }),
+      peakMemoryKiB: this.peakRssKiB,
+    };
   }
 
   private requestKill(request: RenderKillRequest, detail?: string): void {

@@ -1,4 +1,4 @@
-import type { BlenderOutputEvent, RenderKillReason } from '@flock/protocol';
+import type { BlenderOutputEvent, BlenderPhase, RenderKillReason } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { ComputeDevice } from './script.js';
 
@@ -89,8 +89,24 @@ export type RenderResult =
       signal: string | null;
     });
 
+/** The render's live numbers, for the keep-alive (`rendertime`, `remainingtime`) and the UI. */
+export interface RenderSnapshot {
+  running: boolean;
+  phase?: BlenderPhase;
+  /** 0–100. */
+  percent?: number;
+  remainingSeconds?: number;
+  /** Seconds since Blender started. */
+  elapsedSeconds: number;
+  /** Seconds of the render phase so far (what validation reports as `rendertime`). */
+  renderSeconds: number;
+  rssKiB?: number;
+  peakMemoryKiB: number;
+}
+
 export interface RenderHandle {
   readonly result: Promise<RenderResult>;
+  snapshot(): RenderSnapshot;
   on(listener: (event: RenderEvent) => void): () => void;
   /** Stops Blender (SIGTERM, then SIGKILL after the grace period, whole process group). */
   kill(reason: RenderKillRequest, detail?: string): void;
