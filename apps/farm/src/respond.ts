@@ -120,16 +120,34 @@ async function streamRaw(reply: FastifyReply, answer: Answer, plan: StreamPlan):
   });
   const chunkBytes = plan.bytesPerSecond ? Math.max(1, Math.floor(plan.bytesPerSecond / 10)) : CHUNK_BYTES;
   let sent = 0;
+  let previousChunkBytes = 0;
   for await (const original of chunksOf(answer.body, chunkBytes)) {
+    // Throttling waits before each chunk but the first, so the answer ends with its last byte.
+    if (plan.bytesPerSecond && previousChunkBytes > 0) {
+      await sleep((previousChunkBytes * 1000) / plan.bytesPerSecond);
+    }
     if (response.destroyed) return;
     let chunk = corrupt(original, sent, plan.corruptAt);
     if (plan.limit !== undefined) chunk = chunk.subarray(0, Math.max(0, plan.limit - sent));
-    if (chunk.length > 0 && !response.write(chunk)) await once(response, 'drain');
+    if (chunk.length > 0 && !response.write(chunk)) await drainedOrClosed(response);
     sent += chunk.length;
+    previousChunkBytes = chunk.length;
     if (plan.limit !== undefined && sent >= plan.limit) break;
-    if (plan.bytesPerSecond) await sleep((chunk.length * 1000) / plan.bytesPerSecond);
   }
-  finish(reply, plan);
+  if (!response.destroyed) finish(reply, plan);
+}
+
+/** Waits for room in the socket buffer; a client that hangs up must not leave the sender waiting. */
+async function drainedOrClosed(response: FastifyReply['raw']): Promise<void> {
+  const abort = new AbortController();
+  try {
+    await Promise.race([
+      once(response, 'drain', { signal: abort.signal }),
+      once(response, 'close', { signal: abort.signal }),
+    ]);
+  } finally {
+    abort.abort();
+  }
 }
 
 function corrupt(chunk: Buffer, offset: number, corruptAt: number | undefined): Buffer {

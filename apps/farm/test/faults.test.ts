@@ -134,6 +134,21 @@ describe('fault injection', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(100);
   });
 
+  it('stops a slow answer when the client hangs up, and keeps serving', async () => {
+    const job = await client.job();
+    farm.faults.add({ kind: 'slow', endpoint: 'download-job', bytesPerSecond: 2_000, times: 1 });
+    const abort = new AbortController();
+    const response = await fetch(`${client.ends.downloadArchive}?type=job&job=${job.id}`, {
+      signal: abort.signal,
+    });
+    await response.body?.getReader().read();
+    abort.abort();
+    await expect
+      .poll(() => farm.logs.some((line) => line.includes('/server/archive.php') && line.includes('cut=')))
+      .toBe(true);
+    expect(await client.keepAlive(job)).toBe(0);
+  });
+
   it('is driven through the admin API with Basic auth', async () => {
     const auth = `Basic ${Buffer.from('demo:demo').toString('base64')}`;
     const post = (body: unknown, authorization = auth) =>
