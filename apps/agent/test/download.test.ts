@@ -93,6 +93,16 @@ describe('downloadFile', () => {
     expect(server.requests('restart')).toHaveLength(2);
   });
 
+  it('gives up (typed network error) on a server that ignores Range and always cuts at the same point', async () => {
+    const cuts = Array.from({ length: 20 }, () => ({ type: 'cut' as const, afterBytes: 1_000_000 }));
+    server.serve('always-cut', { body, ranges: false, faults: cuts });
+    const error = await downloadFile(options('always-cut')).catch((e) => e);
+    expect(error).toMatchObject({ name: 'DownloadError', kind: 'network', attempts: 5 });
+    // the first cut was progress; after that the same point is never progress again
+    expect(server.requests('always-cut').length).toBeLessThanOrEqual(6);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('retries HTTP errors, then reports a typed http error', async () => {
     server.serve('5xx', { body, faults: [{ type: 'status', status: 503 }] });
     expect((await downloadFile(options('5xx'))).requests).toBe(2);

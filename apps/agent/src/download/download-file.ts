@@ -53,6 +53,8 @@ interface Transfer {
   /** Bytes written to the partial file (and fed to the hash), always in lockstep. */
   offset: number;
   total: number | undefined;
+  /** The furthest offset ever reached: only a cut beyond it counts as progress (no endless restarts). */
+  highWater: number;
 }
 
 /** A failure that may be retried: `counts` is false when the attempt still made progress. */
@@ -78,7 +80,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
       cause: error,
     });
   });
-  const transfer: Transfer = { handle, hash: createHash('md5'), offset: 0, total: undefined };
+  const transfer: Transfer = { handle, hash: createHash('md5'), offset: 0, total: undefined, highWater: 0 };
   let failures = 0;
   let requests = 0;
   let lastFailure: RetryableFailure | undefined;
@@ -140,7 +142,6 @@ async function fetchInto(
   transfer: Transfer,
   meter: ProgressMeter,
 ): Promise<void> {
-  const offsetBefore = transfer.offset;
   let response: Dispatcher.ResponseData;
   try {
     response = await request(options.url, {
@@ -160,7 +161,9 @@ async function fetchInto(
   } catch (error) {
     if (error instanceof DownloadError) throw error;
     await batch.flush(); // what arrived before the cut is good: keep it for the resume
-    throw networkFailure(options, error, transfer.offset > offsetBefore);
+    const progressed = transfer.offset > transfer.highWater;
+    transfer.highWater = Math.max(transfer.highWater, transfer.offset);
+    throw networkFailure(options, error, progressed);
   }
   meter.update(transfer.offset, transfer.total, 0, true);
   if (transfer.total !== undefined && transfer.offset !== transfer.total) {
