@@ -2,9 +2,11 @@ import { encodeMessage, LINK_PROTOCOL_VERSION, linkAuthorization } from '@flock/
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { LinkClient } from '../../agent/src/link';
+import type { FleetUpdate } from '../src/server/api/routers/fleet';
 import type { RunningConsole } from '../src/server/start';
 import type { MachineSummary } from '../src/server/views';
 import { call, dataOf, login, pairSimulatedAgent, startTestConsole, tempDir } from './support/console';
+import { readSubscription } from './support/sse';
 
 let running: RunningConsole | undefined;
 const clients: LinkClient[] = [];
@@ -71,6 +73,29 @@ describe('console link: state and commands', () => {
         job: { frame: 12, progress: 0.42 },
       }),
     );
+  });
+
+  it('pushes state changes to the browser feed as they happen (SSE)', async () => {
+    const { agent, cookie, machineId } = await setup();
+    const updates: FleetUpdate[] = [];
+    const stop = new AbortController();
+    const reading = readSubscription(
+      `${consoleNow().url}/api/trpc/fleet.live`,
+      cookie,
+      (data) => updates.push(data as FleetUpdate),
+      stop.signal,
+    );
+    await vi.waitFor(() => expect(updates[0]?.kind).toBe('full'));
+    agent.update({ status: 'rendering', reason: null, job });
+    await vi.waitFor(() =>
+      expect(
+        updates.some(
+          (u) => u.kind === 'delta' && u.machines.some((m) => m.id === machineId && m.job?.frame === 12),
+        ),
+      ).toBe(true),
+    );
+    stop.abort();
+    await reading;
   });
 
   it('delivers a command, applies it once and reports the ack', async () => {
