@@ -174,7 +174,7 @@ class RenderRun {
     this.memory = new ProcessTreeSampler(child.pid);
     this.emit({ type: 'started', pid: child.pid, argv });
     if (this.stop) this.terminate();
-    void this.watchMemory();
+    this.watchMemory();
     void this.watchTime();
   }
 
@@ -187,7 +187,7 @@ class RenderRun {
       if (event.type === 'blend-loaded') void this.onBlendLoaded();
       if (event.type === 'error') this.stopBlender('error-line', event.line, event.errorType);
     }
-    if (this.clock.now() - this.lastMemoryCheck >= LINE_MEMORY_CHECK_MS) this.checkMemory();
+    if (performance.now() - this.lastMemoryCheck >= LINE_MEMORY_CHECK_MS) this.checkMemory();
   }
 
   private async onBlendLoaded(): Promise<void> {
@@ -203,21 +203,20 @@ class RenderRun {
     }
   }
 
-  private async watchMemory(): Promise<void> {
-    const period = this.options.memoryPollMs ?? 200;
-    while (!this.finished.signal.aborted) {
-      this.checkMemory();
-      try {
-        await this.clock.sleep(period, this.finished.signal);
-      } catch {
-        return;
-      }
-    }
+  /**
+   * RSS sampling and the SIGKILL grace period supervise a real OS process, so they run on wall-time
+   * timers, not on the injected clock: a test clock that jumps hours must neither fire thousands of
+   * samples nor hold back a SIGKILL. Policy times (the render-time limit, durations) use the clock.
+   */
+  private watchMemory(): void {
+    this.checkMemory();
+    const timer = setInterval(() => this.checkMemory(), this.options.memoryPollMs ?? 200);
+    this.finished.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
   private checkMemory(): void {
     if (!this.memory || this.finished.signal.aborted) return;
-    this.lastMemoryCheck = this.clock.now();
+    this.lastMemoryCheck = performance.now();
     const rss = this.memory.rssKiB();
     if (rss === undefined) return;
     this.lastRssKiB = rss;
@@ -273,10 +272,8 @@ class RenderRun {
 
   private terminate(): void {
     this.signalGroup('SIGTERM');
-    void this.clock
-      .sleep(this.options.killGraceMs ?? 5_000, this.finished.signal)
-      .then(() => this.signalGroup('SIGKILL'))
-      .catch(() => undefined);
+    const timer = setTimeout(() => this.signalGroup('SIGKILL'), this.options.killGraceMs ?? 5_000);
+    this.finished.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   }
 
   private signalGroup(signal: NodeJS.Signals): void {

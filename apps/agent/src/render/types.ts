@@ -43,9 +43,9 @@ export interface RenderOptions {
   /** Called once Blender's output shows the .blend was loaded (after the removal, if enabled). */
   onBlendLoaded?: (blendPath: string) => void | Promise<void>;
   onEvent?: (event: RenderEvent) => void;
-  /** RSS sampling period (J22: 200 ms). */
+  /** RSS sampling period in wall-time ms (J22: 200 ms). */
   memoryPollMs?: number;
-  /** SIGTERM → SIGKILL delay when stopping Blender. */
+  /** SIGTERM → SIGKILL delay when stopping Blender, wall-time ms. */
   killGraceMs?: number;
   /** Log lines kept for the error report; the first lines and the most recent ones survive. */
   maxLogLines?: number;
