@@ -179,7 +179,8 @@ describe('upload queue: durability', () => {
     await enqueueFrame(crashed.queue, '70');
     const sending = waitForEvent(crashed.queue, 'sending');
     crashed.queue.start();
-    await sending;
+    const [started] = await sending;
+    expect(crashed.queue.sending?.id).toBe(started?.item.id);
     openQueues.splice(openQueues.indexOf(crashed.queue), 1); // the process "died" mid-POST
 
     const after = scriptedSender([{ status: 300 }]);
@@ -254,6 +255,7 @@ describe('upload queue: farm answers (§7)', () => {
     const stored = JSON.parse(await readFile(join(queueDir, `${item.id}.json`), 'utf8'));
     expect(stored).toMatchObject({ attempts: 1, nextAttemptAt: clock.now() + 22_000 });
     expect(stored.lastError).toBeTruthy();
+    expect(queue.sending).toBeUndefined();
     const delivered = waitForEvent(queue, 'delivered');
     await clock.advance(22_000);
     await delivered;

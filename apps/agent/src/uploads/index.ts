@@ -1,10 +1,4 @@
 export { DEFAULT_UPLOAD_BACKOFF, type UploadBackoff, uploadRetryDelay } from './backoff.js';
-export {
-  type EnqueueRequest,
-  type SendResult,
-  type UploadEvent,
-  UploadQueue,
-  type UploadQueueOptions,
-  type UploadSender,
-} from './queue.js';
+export type { SendResult, UploadEvent, UploadSender } from './events.js';
+export { type EnqueueRequest, UploadQueue, type UploadQueueOptions } from './queue.js';
 export type { UploadItem } from './store.js';

@@ -19,6 +19,7 @@ import { access } from 'node:fs/promises';
 import { ErrorType, validationStatus } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
 import { DEFAULT_UPLOAD_BACKOFF, type UploadBackoff, uploadRetryDelay } from './backoff.js';
+import type { SendResult, UploadEvent, UploadSender } from './events.js';
 import {
   frameFileName,
   loadItems,
@@ -28,44 +29,6 @@ import {
   type UploadItem,
   writeItem,
 } from './store.js';
-
-/** What the sender reports: the farm's `<jobvalidate status>`, or a failure before any status was read. */
-export type SendResult =
-  | { status: number }
-  /** Network failure, HTTP 5xx, non-XML or wrong content type; `errorType` defaults to NETWORK_ISSUE (11). */
-  | { error: string; errorType?: number };
-
-export type UploadSender = (item: UploadItem) => Promise<SendResult>;
-
-export type UploadEvent =
-  | { type: 'queued'; item: UploadItem }
-  | { type: 'recovered'; items: UploadItem[] }
-  | { type: 'sending'; item: UploadItem; attempt: number }
-  | { type: 'delivered'; item: UploadItem }
-  | {
-      type: 'retry';
-      item: UploadItem;
-      attempt: number;
-      delayMs: number;
-      reason: string;
-      errorType: number;
-      status?: number;
-    }
-  | {
-      type: 'rejected';
-      item: UploadItem;
-      status: number;
-      errorType: number;
-      explanation: string;
-      /** 301/304: the farm disabled this session; the caller should stop requesting jobs. */
-      sessionDisabled: boolean;
-      /** The agent died mid-send before: the farm most likely has the frame already. */
-      possiblyDelivered: boolean;
-    }
-  /** The queue entry survived but its frame file did not (deleted by hand): it cannot be sent. */
-  | { type: 'lost'; item: UploadItem; reason: string }
-  /** A leftover in the queue dir was swept or set aside at start-up. */
-  | { type: 'problem'; file: string; reason: string };
 
 export interface UploadQueueOptions {
   /** The queue dir, e.g. `<cache-dir>/uploads`. Must be on a local disk. */
@@ -105,6 +68,7 @@ export class UploadQueue {
   private stopping = false;
   private wake = new AbortController();
   private readonly uncertain = new Set<string>();
+  private current: string | undefined;
 
   private constructor(private readonly options: UploadQueueOptions) {
     this.clock = options.clock ?? systemClock;
@@ -129,6 +93,11 @@ export class UploadQueue {
   /** Frames not yet finally answered by the farm. */
   get size(): number {
     return this.items.size;
+  }
+
+  /** The frame being POSTed right now, if any. */
+  get sending(): UploadItem | undefined {
+    return this.current ? this.items.get(this.current) : undefined;
   }
 
   list(): UploadItem[] {
@@ -243,12 +212,15 @@ export class UploadQueue {
     const attempt = item.attempts + 1;
     // Marker for "the farm may have it"; not fsynced: losing it only loses that hint.
     await writeItem(this.options.dir, { ...item, inFlightSince: this.clock.now() }, false);
+    this.current = item.id;
     this.emit({ type: 'sending', item, attempt });
     let result: SendResult;
     try {
       result = await this.options.send(item);
     } catch (error) {
       result = { error: error instanceof Error ? error.message : String(error) };
+    } finally {
+      this.current = undefined;
     }
     if ('status' in result) await this.handleStatus(item, result.status);
     else await this.scheduleRetry(item, result.error, result.errorType ?? ErrorType.NETWORK_ISSUE);
