@@ -15,9 +15,12 @@ import type { FarmHttp } from './http.js';
 
 export type ReportHeader = Omit<ErrorLogInput, 'project' | 'errorType' | 'lines'>;
 
+/** The job a report is about: a whole job, or what an upload queue entry remembers of it. */
+export type ReportedJob = Pick<Job, 'id' | 'frame' | 'name'>;
+
 export interface ErrorReportInput {
   type: number;
-  job?: Job;
+  job?: ReportedJob;
   renderTimeSeconds?: number;
   memoryUsedKiB?: number;
   blenderVersion?: string;

@@ -68,7 +68,8 @@ function renderOptions(request: RenderRequest, options: BlenderRenderPortOptions
     ...(gpu ? { gpu } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     onEvent: (event: import('../render/index.js').RenderEvent) => {
-      if (event.type === 'line') request.onOutput(event.line);
+      if (event.type === 'started') request.onProgress({ phase: 'render', progress: null, etaSeconds: null });
+      else if (event.type === 'line') request.onOutput(event.line);
       else if (event.type === 'output') {
         const output = event.event;
         if (output.type === 'progress') {

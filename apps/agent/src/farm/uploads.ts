@@ -124,6 +124,7 @@ export class FarmUploads implements FrameUploads {
         else
           void this.options.reporter.report({
             type: event.errorType,
+            job: { id: event.item.jobId, frame: event.item.frame, name: event.item.projectName ?? '' },
             lines: [`frame ${event.item.jobId}_${event.item.frame}: ${event.status} ${event.explanation}`],
           });
         break;

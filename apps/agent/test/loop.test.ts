@@ -1,0 +1,307 @@
+// The farm loop against the real sandbox farm (synthetic renderer): the full loop, and the fault
+// matrix — each fault asserts the agent's reaction, the error report the farm received and that
+// the agent keeps going.
+import { ErrorType } from '@flock/protocol';
+import type { RunningFarm } from 'flock-farm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.js';
+import { cleanUp, syntheticProject, type TestAgent, testAgent, testFarm, until } from './e2e-helpers.js';
+
+afterEach(cleanUp);
+
+const MINUTE = 60_000;
+
+function reportTypes(farm: RunningFarm): number[] {
+  return farm.errorReports().map((report) => report.type ?? -1);
+}
+
+function doneFrames(farm: RunningFarm, projectId: number): number {
+  return farm.frames(projectId).filter((frame) => frame.state === 'done').length;
+}
+
+/**
+ * A healthy project to render after a failed frame. Its frame number differs from the failed one:
+ * the farm never hands a session a frame number it failed (the check does not look at the project).
+ */
+function afterFailureProject(farm: RunningFarm) {
+  return syntheticProject(farm, 1, { frames: [10, 10] });
+}
+
+async function renderedUntilDone(
+  farm: RunningFarm,
+  t: TestAgent,
+  clock: ManualClock,
+  projectId: number,
+  frames: number,
+) {
+  await until(() => doneFrames(farm, projectId) >= frames, {
+    clock,
+    stepMs: 30_000,
+    what: `${frames} frames done`,
+    lines: t.lines,
+  });
+}
+
+describe('the full loop', () => {
+  it('renders, uploads and gets credited for 3 frames, then exits 0 at --max-frames', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 3);
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock, settings: { 'max-frames': 3 } });
+    await until(() => t.agent.store.local.worker === 'stopped', {
+      clock,
+      stepMs: 30_000,
+      what: 'the agent to stop',
+      lines: t.lines,
+    });
+    expect(await t.run).toBe(0);
+    expect(doneFrames(farm, project.id)).toBe(3);
+    expect(farm.credits('demo')).toBeGreaterThanOrEqual(30);
+    expect(t.agent.store.local.framesDelivered).toBe(3);
+    expect(t.agent.store.state.stats.framesRendered).toBe(3);
+    // the type-0 config report after login, and nothing else went wrong
+    expect(reportTypes(farm)).toEqual([0]);
+    const [session] = farm.sessions();
+    expect(session?.state).toBe('logged-out');
+    expect(session?.speedtest?.length).toBeGreaterThan(0);
+    expect(session?.hostname).toBe('test-box');
+    expect(t.lines.join('\n')).not.toContain('password=demo');
+  });
+});
+
+describe('job-request statuses', () => {
+  it.each([
+    [200, 'no-job'],
+    [204, 'server-busy'],
+    [206, 'server-busy'],
+    [207, 'server-busy'],
+  ])('%i: waits with the reason %s and a time, then goes on', async (status, code) => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 1);
+    farm.faults.add({ kind: 'status', endpoint: 'request-job', status, times: 1 });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await until(() => t.agent.store.state.reason?.code === code, { what: `reason ${code}`, lines: t.lines });
+    const reason = t.agent.store.state.reason;
+    expect(reason?.until).toBeGreaterThan(clock.now());
+    expect(reason?.message).toMatch(/\w/);
+    await renderedUntilDone(farm, t, clock, project.id, 1);
+  });
+
+  it.each([
+    [203, 'session-error'],
+    [205, 'no-job-for-hardware'],
+    [208, 'session-error'],
+  ])('%i: stops requesting and says why until the user acts', async (status, code) => {
+    const farm = await testFarm();
+    await syntheticProject(farm, 1);
+    farm.faults.add({ kind: 'status', endpoint: 'request-job', status });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await until(() => t.agent.store.state.reason?.code === code, { what: `reason ${code}`, lines: t.lines });
+    const requests = farm.faults.list()[0]?.hits;
+    await clock.advance(3 * 60 * MINUTE);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(farm.faults.list()[0]?.hits).toBe(requests);
+    expect(t.agent.store.state.reason?.message).toContain(String(status));
+    await t.agent.execute({ type: 'stop', when: 'now' });
+    expect(await t.run).toBe(0);
+  });
+
+  it('201: exits non-zero with one line', async () => {
+    const farm = await testFarm();
+    farm.faults.add({ kind: 'status', endpoint: 'request-job', status: 201 });
+    const t = await testAgent(farm);
+    expect(await t.run).toBe(1);
+    expect(t.agent.store.local.lastError).toMatch(/201 NO_RIGHTS/);
+  });
+
+  it('202: logs in again and goes on', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 1);
+    farm.faults.add({ kind: 'status', endpoint: 'request-job', status: 202, times: 1 });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await renderedUntilDone(farm, t, clock, project.id, 1);
+    expect(farm.sessions().length).toBe(2);
+  });
+
+  it('a login refused (102) exits non-zero with the meaning', async () => {
+    const farm = await testFarm();
+    const t = await testAgent(farm, { settings: { password: 'wrong' } });
+    expect(await t.run).toBe(1);
+    expect(t.agent.store.local.lastError).toMatch(/102 AUTHENTICATION_FAILED/);
+    expect(t.lines.join('\n')).not.toContain('wrong');
+  });
+});
+
+describe('bad answers from the farm', () => {
+  it.each([
+    [{ kind: 'http-status', endpoint: 'request-job', status: 500, times: 1 } as const, /HTTP 500/],
+    [{ kind: 'http-status', endpoint: 'request-job', status: 503, times: 1 } as const, /HTTP 503/],
+    [{ kind: 'not-xml', endpoint: 'request-job', times: 1 } as const, /xml/i],
+    [{ kind: 'wrong-content-type', endpoint: 'request-job', times: 1 } as const, /content.type/i],
+  ])('%j: backs off with a reason, then renders', async (fault, message) => {
+    const farm = await testFarm();
+    // 2 frames: the farm assigned one before the fault spoiled its answer; it stays with the session
+    const project = await syntheticProject(farm, 2);
+    farm.faults.add(fault);
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await until(() => t.agent.store.state.reason?.code === 'server-busy', {
+      what: 'a back-off',
+      lines: t.lines,
+    });
+    expect(t.agent.store.state.reason?.message).toMatch(message);
+    expect(t.agent.store.state.reason?.until).toBeGreaterThanOrEqual(clock.now() + 10 * MINUTE);
+    await renderedUntilDone(farm, t, clock, project.id, 1);
+  });
+});
+
+describe('download faults', () => {
+  it.each([
+    { kind: 'truncate', endpoint: 'download-job', times: 1 } as const,
+    { kind: 'wrong-md5', endpoint: 'download-job', times: 1 } as const,
+    { kind: 'drop-connection', endpoint: 'download-binary', times: 1 } as const,
+    { kind: 'slow', endpoint: 'download-job', bytesPerSecond: 200_000, times: 1 } as const,
+  ])('%j: the download is retried and the frame delivered', async (fault) => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 1);
+    farm.faults.add(fault);
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await renderedUntilDone(farm, t, clock, project.id, 1);
+    expect(reportTypes(farm)).toEqual([0]);
+  });
+
+  it('an archive that stays wrong is reported as type 9, and the agent goes on after the pause', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 1);
+    const fault = farm.faults.add({ kind: 'wrong-md5', endpoint: 'download-job' });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await until(() => reportTypes(farm).includes(ErrorType.DOWNLOAD_FILE), {
+      clock,
+      stepMs: 1000,
+      what: 'report 9',
+      lines: t.lines,
+    });
+    await until(() => t.agent.store.state.reason?.code === 'backing-off', {
+      what: 'the 5-minute pause',
+      lines: t.lines,
+    });
+    farm.faults.remove(fault);
+    await renderedUntilDone(farm, t, clock, project.id, 1);
+  });
+});
+
+describe('render failures', () => {
+  it.each([
+    ['crash', ErrorType.RENDERER_CRASHED],
+    ['python-error', ErrorType.RENDERER_CRASHED_PYTHON_ERROR],
+    ['no-output', ErrorType.NOOUTPUTFILE],
+  ] as const)('%s is reported as type %i with the job log attached', async (outcome, type) => {
+    const farm = await testFarm();
+    const bad = await syntheticProject(farm, 1, { synthetic: { renderMs: 20, outcome } });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await until(() => reportTypes(farm).includes(type), {
+      clock,
+      stepMs: 30_000,
+      what: `report ${type}`,
+      lines: t.lines,
+    });
+    farm.cancelProject(bad.id);
+    const good = await afterFailureProject(farm);
+    const report = farm.errorReports().find((r) => r.type === type);
+    expect(report?.jobId).toBeGreaterThan(0);
+    expect(report?.log).toContain('Project :::');
+    expect(report?.log).toMatch(/Fra:|Blender/);
+    await renderedUntilDone(farm, t, clock, good.id, 1);
+  });
+
+  it('a render over --rendertime is stopped and reported as type 23', async () => {
+    const farm = await testFarm();
+    const slow = await syntheticProject(farm, 1, { synthetic: { renderMs: 600_000 } });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock, settings: { rendertime: 1 } });
+    await until(() => t.agent.store.state.job?.phase === 'render', { what: 'rendering', lines: t.lines });
+    await until(() => reportTypes(farm).includes(ErrorType.RENDERER_KILLED_BY_USER_OVER_TIME), {
+      clock,
+      stepMs: 20_000,
+      what: 'report 23',
+      lines: t.lines,
+    });
+    farm.cancelProject(slow.id);
+    // the limit is changed at runtime; the next frame renders without one
+    expect(
+      await t.agent.execute({ type: 'set-limits', limits: { maxFrameTimeSeconds: null } }),
+    ).toMatchObject({ ok: true });
+    const good = await afterFailureProject(farm);
+    await renderedUntilDone(farm, t, clock, good.id, 1);
+  });
+});
+
+describe('heartbeat', () => {
+  it('status 400 kills the render and reports type 22; the agent goes on', async () => {
+    const farm = await testFarm({ maxPeriodSeconds: 60 });
+    const slow = await syntheticProject(farm, 1, { synthetic: { renderMs: 600_000 } });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await until(() => t.agent.store.state.job?.phase === 'render', { what: 'rendering', lines: t.lines });
+    farm.faults.add({ kind: 'status', endpoint: 'keepmealive', status: 400, times: 1 });
+    await until(() => reportTypes(farm).includes(ErrorType.RENDERER_KILLED_BY_SERVER), {
+      clock,
+      stepMs: 15_000,
+      what: 'report 22',
+      lines: t.lines,
+    });
+    farm.cancelProject(slow.id);
+    const good = await afterFailureProject(farm);
+    await renderedUntilDone(farm, t, clock, good.id, 1);
+  });
+});
+
+describe('validation answers', () => {
+  it.each([302, 303])('%i: the upload is retried and the frame delivered', async (status) => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 1);
+    farm.faults.add({ kind: 'status', endpoint: 'validation', status, times: 1 });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await renderedUntilDone(farm, t, clock, project.id, 1);
+    expect(t.lines.join('\n')).toMatch(/upload failed, will retry/);
+  });
+
+  it.each([
+    [300, ErrorType.UNKNOWN],
+    [301, ErrorType.SESSION_DISABLED],
+    [304, ErrorType.SESSION_DISABLED],
+    [306, ErrorType.IMAGE_TOO_LARGE],
+    [308, ErrorType.IMAGE_TOO_LARGE],
+  ])(
+    '%i: final refusal reported as type %i with the job; the agent keeps rendering',
+    async (status, type) => {
+      const farm = await testFarm();
+      const project = await syntheticProject(farm, 2);
+      farm.faults.add({ kind: 'status', endpoint: 'validation', status, times: 1 });
+      const clock = new ManualClock(Date.now());
+      const t = await testAgent(farm, { clock });
+      await until(() => reportTypes(farm).includes(type), {
+        clock,
+        stepMs: 30_000,
+        what: `report ${type}`,
+        lines: t.lines,
+      });
+      const report = farm.errorReports().find((r) => r.type === type);
+      expect(report?.jobId).toBeGreaterThan(0);
+      // the refused frame went back to the farm (or to another machine); this one renders the other
+      await until(() => doneFrames(farm, project.id) >= 1, {
+        clock,
+        stepMs: 30_000,
+        what: 'a frame done',
+        lines: t.lines,
+      });
+    },
+  );
+});
