@@ -111,7 +111,8 @@ export class ProjectStore {
 
   /**
    * Hands the next waiting frame (oldest project first) to the session, or undefined when none waits.
-   * Only projects whose renderer this farm can serve are considered.
+   * Only projects whose renderer this farm can serve are considered, and never a frame this session
+   * already failed (a frame that crashes a machine must not come back to it in a loop).
    */
   assignNext(sessionId: string, renderers: readonly RendererKind[]): AssignedJob | undefined {
     return this.db.transaction(() => {
@@ -124,6 +125,7 @@ export class ProjectStore {
             eq(frames.state, 'waiting'),
             eq(projects.state, 'active'),
             inArray(projects.renderer, [...renderers]),
+            notFailedBy(sessionId),
           ),
         )
         .orderBy(asc(projects.id), asc(frames.number))
@@ -240,9 +242,13 @@ export class ProjectStore {
     });
   }
 
-  /** Ends a job that will bring no frame (render error, final refusal) and re-queues its frame. */
-  failJob(jobId: number, reason: string): void {
-    this.endJob(jobId, 'failed', reason);
+  /**
+   * Ends a job that will bring no frame and re-queues its frame. `failed` (the default: a render
+   * error, a final refusal) also keeps the frame away from this session; `requeued` does not (the
+   * frame was not at fault: a download problem, a kill by the farm).
+   */
+  failJob(jobId: number, reason: string, outcome: 'failed' | 'requeued' = 'failed'): void {
+    this.endJob(jobId, outcome, reason);
   }
 
   /** Re-queues every unvalidated job of an ended session. */
@@ -359,6 +365,11 @@ export class ProjectStore {
       .where(eq(sessions.id, sessionId))
       .run();
   }
+}
+
+function notFailedBy(sessionId: string) {
+  return sql`not exists (select 1 from ${jobs} where ${jobs.projectId} = ${frames.projectId}
+    and ${jobs.frame} = ${frames.number} and ${jobs.sessionId} = ${sessionId} and ${jobs.state} = 'failed')`;
 }
 
 function range(start: number, end: number): number[] {

@@ -223,7 +223,9 @@ describe('job request, downloads, heartbeat, validation, error report, logout', 
       }),
     ]);
     expect(farm.frames(1)[0]?.state).toBe('waiting');
-    expect((await client.requestJob()).job?.id).toBe('101');
+    const other = new TestClient(farm.url);
+    await other.login();
+    expect((await other.requestJob()).job).toMatchObject({ id: '101', frame: '0001' });
   });
 
   it('logs out: the session ends and its frames go back to the queue', async () => {

@@ -108,6 +108,24 @@ describe('frame lifecycle', () => {
     expect(await client.validate(job, garbage)).toBe(ValidationStatus.NOT_AN_IMAGE);
     expect(farm.frames(1)[0]).toMatchObject({ state: 'waiting', jobId: null });
     expect(farm.credits('demo')).toBe(0);
+    expect((await (await worker()).job()).frame).toBe(job.frame);
+  });
+
+  it('never hands a session a frame it failed, but hands it to another session', async () => {
+    const client = await worker();
+    const job = await client.job();
+    expect(await client.reportError(12, job, 'Segmentation fault')).toBe(0);
+    const next = await client.job();
+    expect(next.frame).not.toBe(job.frame);
+    expect(await client.validate(next, png(16, 12))).toBe(0);
+    expect((await client.requestJob()).status).toBe(JobRequestStatus.NO_JOB);
+    expect((await (await worker()).job()).frame).toBe(job.frame);
+  });
+
+  it("gives a frame back to the same session when the failure was not the frame's (killed by the farm)", async () => {
+    const client = await worker();
+    const job = await client.job();
+    expect(await client.reportError(22, job, 'killed by server')).toBe(0);
     expect((await client.job()).frame).toBe(job.frame);
   });
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ErrorReportParams,
+  ErrorType,
   errorType,
   isProtocolError,
   readErrorReportParams,
@@ -14,6 +15,16 @@ import { respond, xmlAnswer } from '../respond';
 import { shortId } from '../sessions';
 import { discardUpload, receiveFilePart } from '../uploads';
 import { forcedStatus } from './forced-status';
+
+/** Failures that say nothing about the frame: the same machine may get it again. */
+const NOT_THE_FRAMES_FAULT: ReadonlySet<number> = new Set([
+  ErrorType.DOWNLOAD_FILE,
+  ErrorType.NETWORK_ISSUE,
+  ErrorType.RENDERER_KILLED_BY_SERVER,
+  ErrorType.NO_SPACE_LEFT_ON_DEVICE,
+  ErrorType.SERVER_DOWN,
+  ErrorType.ERROR_BAD_SERVER_RESPONSE,
+]);
 
 /** Error logs larger than this are stored cut, with a note. */
 const MAX_LOG_BYTES = 4 * 1024 * 1024;
@@ -78,8 +89,9 @@ function record(request: FastifyRequest, context: FarmContext, log: string): num
   if (!params) return 300;
   const jobId = toInt(params.job?.id);
   const job = jobId === null ? undefined : context.projects.job(jobId);
-  if (job && session && context.projects.loginOf(job) === session.login && params.type !== 0) {
-    context.projects.failJob(job.id, `error report type ${params.type} (${errorType(params.type).name})`);
+  if (job && session && context.projects.loginOf(job) === session.login && params.type !== ErrorType.OK) {
+    const reason = `error report type ${params.type} (${errorType(params.type).name})`;
+    context.projects.failJob(job.id, reason, NOT_THE_FRAMES_FAULT.has(params.type) ? 'requeued' : 'failed');
   }
   return 0;
 }

@@ -18,7 +18,7 @@ import { discardUpload, type ReceivedUpload, receiveFilePart } from '../uploads'
 import { forcedStatus } from './forced-status';
 
 /** Statuses after which the client gives the frame up (§7): the farm re-queues it at once. */
-const FINAL_REFUSALS: ReadonlySet<number> = new Set([301, 304, 305, 306, 307, 308]);
+const FINAL_REFUSALS: ReadonlySet<number> = new Set([300, 301, 304, 305, 306, 307, 308]);
 
 /**
  * Frame validation (§2.6): multipart `file` to the job's validation_url plus `rendertime` and
