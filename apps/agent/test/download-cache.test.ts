@@ -76,7 +76,7 @@ describe('ArchiveCache', () => {
     expect(hasher.calls).toBe(0);
   });
 
-  it('start-up cleanup removes directories, stray files and archives whose MD5 is not their name', async () => {
+  it('start-up cleanup removes directories, stray files and archives whose MD5 is not their name, keeping preserved names', async () => {
     const good = archive(50_000);
     const dir = path.join(root, 'cache');
     mkdirSync(path.join(dir, 'leftover-job', 'deep'), { recursive: true });
@@ -84,15 +84,16 @@ describe('ArchiveCache', () => {
     writeFileSync(path.join(dir, `${'0'.repeat(32)}.zip`), 'not what the name says');
     writeFileSync(path.join(dir, 'frame_0001.png'), 'x');
     writeFileSync(path.join(dir, `${good.md5}.zip.partial`), 'half');
+    writeFileSync(path.join(dir, 'upload-queue.json'), '[]');
     const hasher = countingHasher();
-    const cache = await openCache(dir, { hashFile: hasher.hashFile });
+    const cache = await openCache(dir, { hashFile: hasher.hashFile, preserve: ['upload-queue.json'] });
     expect(await cache.cachedMd5s()).toEqual([]); // unknown files are not vouched for before cleanup
     const report = await cache.cleanup();
     expect(report.hashed).toBe(2);
     expect(report.removed.sort()).toEqual(
       [`${'0'.repeat(32)}.zip`, `${good.md5}.zip.partial`, 'frame_0001.png', 'leftover-job'].sort(),
     );
-    expect(readdirSync(dir).sort()).toEqual([MEMO_FILE_NAME, `${good.md5}.zip`].sort());
+    expect(readdirSync(dir).sort()).toEqual([MEMO_FILE_NAME, `${good.md5}.zip`, 'upload-queue.json'].sort());
     expect(await cache.cachedMd5s()).toEqual([good.md5]);
     await cache.cleanup();
     expect(hasher.calls).toBe(2); // the second cleanup trusted the memo

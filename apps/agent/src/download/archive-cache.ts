@@ -28,6 +28,8 @@ export interface ArchiveCacheOptions {
   >;
   /** Shared-dir polling and staleness (see SharedDirOptions). */
   shared?: Pick<SharedDirOptions, 'pollMs' | 'staleAfterMs' | 'maxWaitMs'>;
+  /** Names in `dir` that start-up cleanup must leave alone (e.g. the persisted upload queue). */
+  preserve?: readonly string[];
   /** Hashes a whole file; injectable so tests can count reads. Default: streaming MD5. */
   hashFile?: (file: string) => Promise<string>;
 }
@@ -151,14 +153,15 @@ export class ArchiveCache {
   }
 
   /**
-   * Start-up cleanup (§3.4): removes sub-directories, files that are not `<md5>.zip` and archives
-   * whose MD5 is not their name. Only archives the memo does not vouch for are hashed.
+   * Start-up cleanup (§3.4): removes sub-directories, files that are not `<md5>.zip` (except the
+   * memo and `preserve`d names) and archives whose MD5 is not their name. Only archives the memo
+   * does not vouch for are hashed.
    */
   async cleanup(): Promise<CleanupReport> {
     const report: CleanupReport = { removed: [], hashed: 0 };
     const present = new Set<string>();
     for (const item of await readdir(this.options.dir, { withFileTypes: true })) {
-      if (item.name === MEMO_FILE_NAME) continue;
+      if (item.name === MEMO_FILE_NAME || this.options.preserve?.includes(item.name)) continue;
       const file = path.join(this.options.dir, item.name);
       if (item.isFile() && MD5_ZIP_NAME.test(item.name)) {
         const info = await stat(file);
