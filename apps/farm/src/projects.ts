@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, ne, not, or, sql } from 'drizzle-orm';
 import type { FarmClock } from './clock';
 import type { FarmDb } from './db/client';
 import {
@@ -279,15 +279,16 @@ export class ProjectStore {
   /** Archive MD5s of projects that need no more rendering: clients may delete them from their cache. */
   retiredArchiveMd5s(candidates: readonly string[]): string[] {
     if (candidates.length === 0) return [];
-    const known = this.db
-      .select({ id: projects.id, md5: projects.archiveMd5, state: projects.state })
+    const unfinished = sql`exists (select 1 from ${frames}
+      where ${frames.projectId} = ${projects.id} and ${frames.state} != 'done')`;
+    return this.db
+      .selectDistinct({ md5: projects.archiveMd5 })
       .from(projects)
-      .where(inArray(projects.archiveMd5, [...candidates]))
-      .all();
-    const { frameRemainingByProject } = this.remainingByProject();
-    return known
-      .filter((project) => project.state !== 'active' || !frameRemainingByProject.has(project.id))
-      .map((project) => project.md5);
+      .where(
+        and(inArray(projects.archiveMd5, [...candidates]), or(ne(projects.state, 'active'), not(unfinished))),
+      )
+      .all()
+      .map((row) => row.md5);
   }
 
   /** The most recently validated frames, newest first. */
@@ -307,15 +308,6 @@ export class ProjectStore {
       .from(frames)
       .where(and(eq(frames.projectId, projectId), eq(frames.number, number)))
       .get();
-  }
-
-  private remainingByProject(): { frameRemainingByProject: Set<number> } {
-    const rows = this.db
-      .selectDistinct({ projectId: frames.projectId })
-      .from(frames)
-      .where(ne(frames.state, 'done'))
-      .all();
-    return { frameRemainingByProject: new Set(rows.map((row) => row.projectId)) };
   }
 
   private frameOf(job: JobRow): FrameRow | undefined {

@@ -238,13 +238,25 @@ describe('job request, downloads, heartbeat, validation, error report, logout', 
     expect((await client.requestJob()).status).toBe(JobRequestStatus.SESSION_DEAD);
   });
 
-  it('asks the client to delete cached archives of finished projects', async () => {
+  it('asks the client to delete cached archives of finished and cancelled projects, no others', async () => {
     const done = await farm.addProject({ frames: [1, 1] });
     await client.login();
     const job = await client.job();
     expect(await client.validate(job, png(64, 48))).toBe(0);
-    const answer = await client.requestJob([done.archiveMd5, 'ffffffffffffffffffffffffffffffff']);
-    expect(answer.files).toEqual([{ md5: done.archiveMd5, action: 'delete' }]);
+    const cancelled = await farm.addProject({ frames: [1, 1] });
+    farm.cancelProject(cancelled.id);
+    const active = await farm.addProject({ frames: [1, 1] });
+    const cache = [
+      done.archiveMd5,
+      cancelled.archiveMd5,
+      active.archiveMd5,
+      'ffffffffffffffffffffffffffffffff',
+    ];
+    const answer = await client.requestJob(cache);
+    expect(answer.files.map((file) => file.action)).toEqual(['delete', 'delete']);
+    expect(answer.files.map((file) => file.md5).sort()).toEqual(
+      [done.archiveMd5, cancelled.archiveMd5].sort(),
+    );
   });
 });
 
