@@ -49,6 +49,31 @@ describe('admin API', () => {
   });
 });
 
+describe('admin API: .blend upload (multipart)', () => {
+  function upload(form: FormData): Promise<Response> {
+    return fetch(`${farm.url}/admin/projects`, { method: 'POST', headers: auth, body: form });
+  }
+
+  it('refuses a form without a blend part, with bad options, or when the farm has no Blender', async () => {
+    const noBlend = new FormData();
+    noBlend.append('options', JSON.stringify({ frames: [1, 2] }));
+    expect(((await (await upload(noBlend)).json()) as { error: string }).error).toMatch(
+      /no part named "blend"/,
+    );
+    const badOptions = new FormData();
+    badOptions.append('options', '{nope');
+    badOptions.append('blend', new Blob(['BLENDER-v304']), 'shot.blend');
+    expect(((await (await upload(badOptions)).json()) as { error: string }).error).toMatch(/not JSON/);
+    const noBlender = new FormData();
+    noBlender.append('options', JSON.stringify({ frames: [1, 2] }));
+    noBlender.append('blend', new Blob(['BLENDER-v304']), 'shot.blend');
+    const refused = await upload(noBlender);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/needs Blender/);
+    expect(farm.projects()).toEqual([]);
+  });
+});
+
 describe('status page', () => {
   it('shows projects, sessions and the last frames as thumbnails', async () => {
     await farm.addProject({ frames: [1, 2], name: 'Sheep <3' });

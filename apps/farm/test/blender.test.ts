@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -38,6 +38,27 @@ describe.skipIf(!blender)('with the real Blender', () => {
     ]);
     expect(farm.renderers.map((renderer) => renderer.kind).sort()).toEqual(['blender', 'synthetic']);
   });
+
+  it('takes a .blend uploaded through the admin API and reads its settings with Blender', async () => {
+    const demo = await readFile(join(farm.dataDir, 'demo', 'demo.blend'));
+    const form = new FormData();
+    form.append('options', JSON.stringify({ frames: [2, 3], encryption: 'aes' }));
+    form.append('blend', new Blob([demo]), 'my shot.blend');
+    const response = await fetch(`${farm.url}/admin/projects`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
+      body: form,
+    });
+    expect(response.status).toBe(201);
+    expect(await response.json()).toMatchObject({
+      name: 'my_shot',
+      renderer: 'blender',
+      resolution: [64, 48],
+      samples: 8,
+      encryption: 'aes',
+    });
+    farm.cancelProject(2);
+  }, 60_000);
 
   it('accepts a frame rendered by a hand-driven run of rend.exe with the farm command line and script', {
     timeout: 120_000,

@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { addProject, addProjectSchema, projectInfo } from '../add-project';
 import type { FarmContext } from '../context';
 import { parseFaultSpec } from '../faults';
+import { receiveFilePart } from '../uploads';
 
 /**
  * The admin API (JSON, HTTP Basic auth with any farm account): add and cancel projects, arm and
@@ -21,14 +25,21 @@ export function registerAdminRoutes(app: FastifyInstance, context: FarmContext):
 
     admin.get('/admin/state', async () => adminState(context));
 
+    // JSON (`blendFile` is a path on the farm machine), or multipart: a `blend` file part plus an
+    // `options` field holding the same JSON without `blendFile`.
     admin.post('/admin/projects', async (request, reply) => {
-      const options = addProjectSchema.safeParse(request.body);
-      if (!options.success) return badRequest(reply, z.prettifyError(options.error));
+      const upload = request.isMultipart() ? await receiveBlend(request, context) : undefined;
       try {
+        if (upload?.kind === 'none') return badRequest(reply, upload.reason);
+        const body = upload ? { ...parseJson(upload.fields.options), blendFile: upload.path } : request.body;
+        const options = addProjectSchema.safeParse(body);
+        if (!options.success) return badRequest(reply, z.prettifyError(options.error));
         const project = await addProject(context, options.data);
         return reply.code(201).send(project);
       } catch (error) {
         return badRequest(reply, (error as Error).message);
+      } finally {
+        if (upload?.kind === 'file') await rm(dirname(upload.path), { recursive: true, force: true });
       }
     });
 
@@ -62,6 +73,46 @@ export function registerAdminRoutes(app: FastifyInstance, context: FarmContext):
       return removed ? { removed: true } : reply.code(404).send({ error: 'no such fault' });
     });
   });
+}
+
+/** Largest .blend the admin API takes by upload. */
+const MAX_BLEND_BYTES = 4 * 1024 * 1024 * 1024;
+
+type BlendUpload =
+  | { kind: 'file'; path: string; fields: Record<string, string> }
+  | { kind: 'none'; reason: string };
+
+/** The uploaded .blend, saved under its own (sanitised) name: that name is the path inside the archive. */
+async function receiveBlend(request: FastifyRequest, context: FarmContext): Promise<BlendUpload> {
+  const directory = join(context.dataDir, 'uploads', `blend-${randomBytes(6).toString('hex')}`);
+  const upload = await receiveFilePart(request, { directory, maxBytes: MAX_BLEND_BYTES, field: 'blend' });
+  if (upload.kind === 'none' || upload.tooLarge) {
+    await rm(directory, { recursive: true, force: true });
+    return {
+      kind: 'none',
+      reason: upload.kind === 'none' ? upload.reason : 'the .blend is larger than 4 GiB',
+    };
+  }
+  const name =
+    basename(upload.filename)
+      .replace(/[^\w.-]/g, '_')
+      .replace(/^\.+/, '') || 'scene';
+  const path = join(directory, name.endsWith('.blend') ? name : `${name}.blend`);
+  await rename(upload.path, path);
+  return { kind: 'file', path, fields: upload.fields };
+}
+
+function parseJson(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error('the "options" field is not JSON');
+  }
+  if (value === null || typeof value !== 'object')
+    throw new Error('the "options" field is not a JSON object');
+  return value as Record<string, unknown>;
 }
 
 function badRequest(reply: FastifyReply, message: string) {
