@@ -2,7 +2,7 @@
 import type { ControlCommand } from '@flock/protocol';
 import { useMutation } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { formatCredits } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { FleetUpdate } from '../server/api/routers/fleet';
@@ -106,13 +106,16 @@ export function FleetOverview() {
     const outcomes = await command.mutateAsync({ ids: chosen, command: cmd });
     showToast(describeOutcomes(label, outcomes));
   };
-  const toggle = (id: string, on: boolean) =>
-    setSelected((s) => {
-      const next = new Set(s);
-      if (on) next.add(id);
-      else next.delete(id);
-      return next;
-    });
+  const toggle = useCallback(
+    (id: string, on: boolean) =>
+      setSelected((s) => {
+        const next = new Set(s);
+        if (on) next.add(id);
+        else next.delete(id);
+        return next;
+      }),
+    [],
+  );
 
   const live = liveState(subscription.status, view !== null);
   return (
@@ -246,7 +249,7 @@ export function FleetOverview() {
                     key={machine.id}
                     machine={machine}
                     selected={selected.has(machine.id)}
-                    onSelect={(on) => toggle(machine.id, on)}
+                    onSelect={toggle}
                   />
                 ))}
               </section>

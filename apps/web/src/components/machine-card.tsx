@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { memo } from 'react';
 import { formatAgo, formatBytes, formatCredits, statusTone } from '../lib/format';
 import type { MachineSummary } from '../server/views';
 import { JobProgress, StatusBadge } from './status';
@@ -26,14 +27,15 @@ function Activity({ machine }: { machine: MachineSummary }) {
   return <div className="reason">{machine.reason?.message ?? 'No job right now'}</div>;
 }
 
-export function MachineCard({
+/** Memoised: a live update re-renders only the cards of the machines that changed. */
+export const MachineCard = memo(function MachineCard({
   machine,
   selected,
   onSelect,
 }: {
   machine: MachineSummary;
   selected: boolean;
-  onSelect: (selected: boolean) => void;
+  onSelect: (id: string, selected: boolean) => void;
 }) {
   const { hardware, usage, uploads, limits } = machine;
   return (
@@ -46,7 +48,7 @@ export function MachineCard({
       <input
         type="checkbox"
         checked={selected}
-        onChange={(event) => onSelect(event.target.checked)}
+        onChange={(event) => onSelect(machine.id, event.target.checked)}
         aria-label={`Select ${machine.name}`}
       />
       <div>
@@ -81,4 +83,4 @@ export function MachineCard({
       </div>
     </article>
   );
-}
+});
