@@ -4,8 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backoffDelay, LINK_CREDENTIALS_FILE, loadLinkCredentials, PairingError, pair } from '../src/link';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  backoffDelay,
+  LINK_CREDENTIALS_FILE,
+  loadLinkCredentials,
+  PairingError,
+  pair,
+  SimulatedAgent,
+  saveLinkCredentials,
+  startConsoleLink,
+} from '../src/link';
+import { FakeConsole } from './link-fake-console';
 
 const SECRET = 'x'.repeat(43);
 let server: Server;
@@ -77,5 +87,25 @@ describe('backoffDelay', () => {
         },
       ),
     );
+  });
+});
+
+describe('startConsoleLink', () => {
+  it('does nothing for an agent that was never paired', async () => {
+    expect(await startConsoleLink(new SimulatedAgent(), { agentVersion: 't', configDir })).toBeNull();
+  });
+
+  it('connects a paired agent with its stored credentials', async () => {
+    const fakeConsole = new FakeConsole(Date.now);
+    await fakeConsole.listening();
+    await saveLinkCredentials(configDir, { consoleUrl: fakeConsole.url, machineId: 'm-1', secret: SECRET });
+    const client = await startConsoleLink(new SimulatedAgent(), { agentVersion: 't', configDir });
+    try {
+      await vi.waitFor(() => expect(client?.status).toBe('connected'));
+      expect(fakeConsole.authorizations).toEqual([`Bearer m-1.${SECRET}`]);
+    } finally {
+      await client?.stop();
+      await fakeConsole.close();
+    }
   });
 });

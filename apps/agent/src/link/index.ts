@@ -11,3 +11,4 @@ export {
 } from './credentials';
 export type { LinkedAgent, LinkLogger } from './linked-agent';
 export { SimulatedAgent } from './simulated-agent';
+export { type ConsoleLinkOptions, startConsoleLink } from './start';
