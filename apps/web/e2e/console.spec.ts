@@ -80,6 +80,10 @@ test('log in, pair an agent, watch it live, pause it, open and remove it', async
     await expect.poll(() => percentOf(page)).not.toBe(first);
     await expect(page.getByTestId('total-online')).toContainText('1 / 1');
     await page.screenshot({ path: join(SHOTS, 'overview.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 }); // a phone
+    await expect(card.getByTestId('status')).toBeInViewport();
+    await page.screenshot({ path: join(SHOTS, 'overview-phone.png') });
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     await card.getByRole('checkbox').check();
     await page.getByRole('button', { name: 'Pause after frame' }).click();
