@@ -66,6 +66,13 @@ class RenderRun {
   private lastRssKiB: number | undefined;
   private lastMemoryCheck = Number.NEGATIVE_INFINITY;
   private lineCount = 0;
+  /**
+   * Decision 13 allows `Read blend:` or the first `Fra:` line; only the latter is safe. Blender 3.4.1
+   * prints `Read blend: <path>` *before* opening the file: deleting it on that line made the real-Blender
+   * test fail now and then with `Warning: Unable to open '<path>'` and no frame. A `Fra:` line comes
+   * from the render pipeline, after the whole file was read.
+   */
+  private blendReleased = false;
   private startedAt = 0;
 
   constructor(
@@ -184,8 +191,11 @@ class RenderRun {
     this.emit({ type: 'line', line });
     for (const event of this.parser.feed(line, this.clock.now())) {
       this.emit({ type: 'output', event });
-      if (event.type === 'blend-loaded') void this.onBlendLoaded();
       if (event.type === 'error') this.stopBlender('error-line', event.line, event.errorType);
+    }
+    if (!this.blendReleased && line.startsWith('Fra:')) {
+      this.blendReleased = true;
+      void this.onBlendLoaded();
     }
     if (performance.now() - this.lastMemoryCheck >= LINE_MEMORY_CHECK_MS) this.checkMemory();
   }
@@ -194,7 +204,7 @@ class RenderRun {
     try {
       if (this.options.removeBlendWhenLoaded !== false) {
         await rm(this.job.blendPath, { force: true });
-        this.note(`removed ${this.job.blendPath}: Blender has loaded it`);
+        this.note(`removed ${this.job.blendPath}: Blender has loaded it (first Fra: line)`);
         this.emit({ type: 'blend-removed', path: this.job.blendPath });
       }
       await this.options.onBlendLoaded?.(this.job.blendPath);

@@ -38,7 +38,10 @@ export interface RenderOptions {
   env?: NodeJS.ProcessEnv;
   /** Path of `nice`, or null for none; default: found on PATH (never on Windows). */
   nice?: string | null;
-  /** Delete the extracted .blend once Blender's output shows it was loaded (decision 13). Default true. */
+  /**
+   * Delete the extracted .blend once Blender's output shows it was loaded — its first `Fra:` line
+   * (decision 13; `Read blend:` comes too early, see run-render.ts). Default true.
+   */
   removeBlendWhenLoaded?: boolean;
   /** Called once Blender's output shows the .blend was loaded (after the removal, if enabled). */
   onBlendLoaded?: (blendPath: string) => void | Promise<void>;

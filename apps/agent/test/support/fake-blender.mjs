@@ -12,8 +12,9 @@
 //   stubborn      like slow, but ignores SIGTERM
 //   no-output     render without saving a file, exit 0
 // It also prints `FAKE …` lines describing what it was given (argv, environment, niceness, script),
-// and in `ok` mode with FAKE_BLENDER_WAIT_FOR_REMOVAL=1 waits (≤ 5 s) for the agent to remove the
-// .blend once loaded (decision 13), reporting whether it did.
+// and in `ok` mode with FAKE_BLENDER_WAIT_FOR_REMOVAL=1 waits (≤ 5 s) after its first `Fra:` line for the
+// agent to remove the .blend (decision 13), reporting whether it did. A .blend removed between
+// `Read blend:` and the (30 ms later) open fails the run as the real Blender does.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
@@ -49,7 +50,16 @@ async function main() {
     say('Blender quit');
     return;
   }
+  // Like Blender 3.4.1: `Read blend:` is printed before the file is opened.
   say(`Read blend: ${blend}`);
+  await sleep(30);
+  if (!existsSync(blend)) {
+    say(`Warning: Unable to open '${blend}': No such file or directory`);
+    say('');
+    say('Blender quit');
+    process.exit(1);
+  }
+  status(9, 'Mem:0.00M, Peak:0.00M | Scene, ViewLayer | Synchronizing object | Cube');
   await modes[mode]();
 }
 
@@ -114,8 +124,8 @@ const modes = {
   async 'memory-hog'() {
     const hoard = [];
     for (;;) {
-      if (hoard.length < 200) hoard.push(Buffer.alloc(16 * 1024 * 1024, 1));
-      status(10 + hoard.length * 16, `Mem:0.86M, Peak:0.86M | Scene, ViewLayer | Sample ${hoard.length}/200`);
+      if (hoard.length < 48) hoard.push(Buffer.alloc(16 * 1024 * 1024, 1)); // ≤ 768 MiB if never killed
+      status(10 + hoard.length * 16, `Mem:0.86M, Peak:0.86M | Scene, ViewLayer | Sample ${hoard.length}/48`);
       await sleep(20);
     }
   },
