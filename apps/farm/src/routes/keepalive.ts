@@ -32,6 +32,8 @@ export function registerKeepAliveRoute(app: FastifyInstance, context: FarmContex
 }
 
 function heartbeat(request: FastifyRequest, context: FarmContext): number {
+  const session = context.sessions.touch(sessionIdOf(request));
+  if (session) note(request, { session: shortId(session.id) });
   let params: KeepAliveParams;
   try {
     params = readKeepAliveParams(queryOf(request));
@@ -40,11 +42,7 @@ function heartbeat(request: FastifyRequest, context: FarmContext): number {
     context.log.warn('heartbeat with bad parameters', { error: error.message });
     return KeepAliveStatus.OK;
   }
-  const session = context.sessions.touch(sessionIdOf(request));
-  if (session) {
-    note(request, { session: shortId(session.id) });
-    context.sessions.setPaused(session.id, params.paused);
-  }
+  if (session) context.sessions.setPaused(session.id, params.paused);
   if (!params.job) return KeepAliveStatus.OK;
   const job = /^\d{1,15}$/.test(params.job.id) ? context.projects.job(Number(params.job.id)) : undefined;
   const mayGoOn = session && job && job.sessionId === session.id && context.projects.isJobLive(job.id);
