@@ -3,12 +3,14 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { isSameOrigin, readCookie, SESSION_COOKIE } from '../auth/cookies';
 import type { SessionUser } from '../auth/service';
 import type { ConsoleCore } from '../core';
+import { log } from '../log';
 
 export interface Context {
   core: ConsoleCore;
   user: SessionUser | null;
   sessionToken: string | undefined;
   sameOrigin: boolean;
+  origin: string | undefined;
   client: string;
   /** Set-Cookie values to send with the response (login, setup, logout). */
   setCookies: string[];
@@ -25,6 +27,7 @@ export async function createContext(
     user: await core.auth.userFor(sessionToken),
     sessionToken,
     sameOrigin: isSameOrigin(req, core.allowedOrigins),
+    origin: req.headers.origin,
     client: req.socket.remoteAddress ?? 'unknown',
     setCookies: [],
   };
@@ -36,7 +39,16 @@ export const router = t.router;
 
 /** Every call checks the Origin (a cross-site page may not even read the console's answers). */
 const sameOrigin = t.middleware(({ ctx, next }) => {
-  if (!ctx.sameOrigin) throw new TRPCError({ code: 'FORBIDDEN', message: 'Cross-origin request refused.' });
+  if (!ctx.sameOrigin) {
+    log(
+      'warn',
+      `api: refused a request from origin ${ctx.origin} (if that is this console, add --public-url ${ctx.origin})`,
+    );
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: `Request from ${ctx.origin} refused: not this console's origin. If it is, start the console with --public-url ${ctx.origin}.`,
+    });
+  }
   return next();
 });
 
