@@ -381,7 +381,7 @@ describe('runRender with the fake renderer: limits and kills', () => {
       errorType: ErrorType.RENDERER_KILLED_BY_USER,
       signal: 'SIGTERM',
     });
-    for (let i = 0; i < 200 && isAlive(grandchild); i += 1) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && isAlive(grandchild); i += 1) await new Promise((r) => setTimeout(r, 10));
     expect(isAlive(grandchild)).toBe(false);
   });
 
