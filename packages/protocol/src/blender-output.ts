@@ -36,7 +36,7 @@ export interface BlenderOutputSummary {
   version?: string;
   shortVersion?: string;
   phase?: BlenderPhase;
-  /** Blender printed `Read blend:` or a `Fra:` line: the extracted .blend may be removed (decision 13). */
+  /** Blender printed its first `Fra:` line: the extracted .blend may be removed (decision 13). */
   blendLoaded: boolean;
   /** Highest progress seen, 0–100. */
   percent?: number;
@@ -115,8 +115,12 @@ export function createBlenderOutputParser(options: BlenderOutputParserOptions): 
     events.push({ type: 'version', ...found });
   }
 
+  // Blender 3.4 prints `Read blend:` *before* it opens the file (deleting the .blend on that line made
+  // real renders fail with `Unable to open`), so only the first `Fra:` line proves it was loaded.
   function noteBlendLoaded(line: string, events: BlenderOutputEvent[]): void {
-    if (state.blendLoaded || !(line.startsWith('Read blend:') || line.startsWith('Fra:'))) return;
+    if (state.blendLoaded) return;
+    if (line.startsWith('Read blend:')) enterPhase('loading', events);
+    if (!line.startsWith('Fra:')) return;
     state.blendLoaded = true;
     enterPhase('loading', events);
     events.push({ type: 'blend-loaded' });

@@ -86,16 +86,17 @@ describe('Blender 3.4.1 fixtures through the output parser', () => {
     expect(summary.renderMs).toBe((end ?? Number.NaN) - (start ?? Number.NaN));
   });
 
-  it('cycles: blend-loaded comes with `Read blend:`, before any `Fra:` line', () => {
+  it('cycles: blend-loaded comes with the first `Fra:` line, not with `Read blend:` (printed before the file is opened)', () => {
     const parser = createBlenderOutputParser({ updateMethod: 'remainingtime' });
     const lines = fixtureLines('cycles');
-    const readBlend = lines.findIndex((line) => line.startsWith('Read blend:'));
-    lines.slice(0, readBlend).forEach((line) => {
+    const firstFra = lines.findIndex((line) => line.startsWith('Fra:'));
+    expect(lines.findIndex((line) => line.startsWith('Read blend:'))).toBeLessThan(firstFra);
+    lines.slice(0, firstFra).forEach((line) => {
       parser.feed(line);
     });
     expect(parser.summary().blendLoaded).toBe(false);
-    expect(parser.feed(lines[readBlend] ?? '')).toContainEqual({ type: 'blend-loaded' });
-    expect(lines.slice(readBlend + 1).flatMap((line) => parser.feed(line))).not.toContainEqual({
+    expect(parser.feed(lines[firstFra] ?? '')).toContainEqual({ type: 'blend-loaded' });
+    expect(lines.slice(firstFra + 1).flatMap((line) => parser.feed(line))).not.toContainEqual({
       type: 'blend-loaded',
     });
   });

@@ -66,13 +66,6 @@ class RenderRun {
   private lastRssKiB: number | undefined;
   private lastMemoryCheck = Number.NEGATIVE_INFINITY;
   private lineCount = 0;
-  /**
-   * Decision 13 allows `Read blend:` or the first `Fra:` line; only the latter is safe. Blender 3.4.1
-   * prints `Read blend: <path>` *before* opening the file: deleting it on that line made the real-Blender
-   * test fail now and then with `Warning: Unable to open '<path>'` and no frame. A `Fra:` line comes
-   * from the render pipeline, after the whole file was read.
-   */
-  private blendReleased = false;
   private startedAt = 0;
 
   constructor(
@@ -192,10 +185,7 @@ class RenderRun {
     for (const event of this.parser.feed(line, this.clock.now())) {
       this.emit({ type: 'output', event });
       if (event.type === 'error') this.stopBlender('error-line', event.line, event.errorType);
-    }
-    if (!this.blendReleased && line.startsWith('Fra:')) {
-      this.blendReleased = true;
-      void this.onBlendLoaded();
+      if (event.type === 'blend-loaded') void this.onBlendLoaded();
     }
     if (performance.now() - this.lastMemoryCheck >= LINE_MEMORY_CHECK_MS) this.checkMemory();
   }
