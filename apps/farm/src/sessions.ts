@@ -42,7 +42,7 @@ export class Sessions {
         createdAt: now,
         lastSeenAt: now,
         hostname: params.hostname ?? null,
-        os: params.osVersion || params.os,
+        os: params.os,
         clientVersion: params.version,
         cpuModelName: params.cpuModelName,
         cpuCores: params.cpuCores,

@@ -158,6 +158,12 @@ describe('job request, downloads, heartbeat, validation, error report, logout', 
     expect(answer.job?.useGpu).toBe(true);
   });
 
+  it('answers 205 to clients whose OS the farm has no renderer for', async () => {
+    await farm.addProject({ frames: [1, 1] });
+    await client.login({ os: 'windows', osVersion: 'windows 10 build 19045' });
+    expect((await client.requestJob()).status).toBe(JobRequestStatus.NO_RENDERER);
+  });
+
   it('answers 202 to a job request without a session', async () => {
     await client.login();
     client.cookie = undefined;

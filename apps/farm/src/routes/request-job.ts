@@ -19,6 +19,12 @@ import { renderSettingsScript } from '../script';
 import { shortId } from '../sessions';
 import { forcedStatus } from './forced-status';
 
+/**
+ * The renderer archives hold a Linux `rend.exe` (a shell launcher or a Node script); Windows and macOS
+ * clients get 205 (no renderer for this OS), as a farm without their Blender build would answer.
+ */
+const RENDERER_OS: ReadonlySet<string> = new Set(['linux', 'freebsd']);
+
 /** "the server doesn't allocate more than 3 concurrent jobs to a single session" (J22). */
 export const MAX_UNVALIDATED_JOBS = 3;
 
@@ -56,6 +62,7 @@ function answerJobRequest(
     });
     return { status: JobRequestStatus.SERVER_ERROR, files: [] };
   }
+  if (!RENDERER_OS.has(session.os)) return { status: JobRequestStatus.NO_RENDERER, files: [] };
   const files = retiredArchives(request, context).map((md5) => ({ md5, action: 'delete' }));
   const noJob = (): JobRequestAnswer => ({
     status: JobRequestStatus.NO_JOB,
