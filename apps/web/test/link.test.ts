@@ -108,6 +108,19 @@ describe('console link: state and commands', () => {
     await vi.waitFor(async () => expect((await summaryOf(cookie, machineId))?.limits?.cores).toBe(2));
   });
 
+  it('renames a machine for everyone watching', async () => {
+    const { cookie, machineId } = await setup();
+    const renamed = await call(
+      consoleNow(),
+      'mutation',
+      'machines.rename',
+      { id: machineId, name: 'Attic PC' },
+      { cookie },
+    );
+    expect(renamed.status).toBe(200);
+    expect((await summaryOf(cookie, machineId))?.name).toBe('Attic PC');
+  });
+
   it('refuses a malformed command before it reaches any agent', async () => {
     const { agent, cookie, machineId } = await setup();
     const { status } = await command(cookie, [machineId], { type: 'set-limits', limits: { cores: -3 } });

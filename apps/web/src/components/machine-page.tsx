@@ -66,6 +66,7 @@ export function MachinePage({ id }: { id: string }) {
   );
   const command = useMutation(trpc.fleet.command.mutationOptions());
   const remove = useMutation(trpc.machines.remove.mutationOptions({ onSuccess: () => location.assign('/') }));
+  const rename = useMutation(trpc.machines.rename.mutationOptions());
   const [toast, showToast] = useToast();
 
   const summary = live?.summary ?? initial.data?.summary;
@@ -124,6 +125,16 @@ export function MachinePage({ id }: { id: string }) {
           <h1 data-testid="machine-name">{summary.name}</h1>
           <StatusBadge status={summary.status} />
           <span className="spacer" style={{ flex: 1 }} />
+          <button
+            type="button"
+            disabled={rename.isPending}
+            onClick={() => {
+              const name = prompt('New name for this machine', summary.name)?.trim();
+              if (name && name !== summary.name) rename.mutate({ id, name });
+            }}
+          >
+            Rename
+          </button>
           <button
             type="button"
             className="danger"

@@ -65,11 +65,19 @@ export const machinesRouter = router({
     fleet.bus.on('agentEvent', onEvent);
     try {
       const changes = coalescedIds(fleet.bus, ['machine', 'removed', 'agentEvent'], signal, 150, input.id);
+      // The current state first (also after a reconnect of the stream), then every change.
+      const current = (): MachineUpdate => {
+        const summary = fleet.summary(input.id);
+        return summary
+          ? { kind: 'state', summary, state: fleet.record(input.id)?.state ?? null }
+          : { kind: 'removed' };
+      };
+      yield current();
       for await (const _ of changes) {
         yield* queued.splice(0);
-        const summary = fleet.summary(input.id);
-        if (!summary) return yield { kind: 'removed' };
-        yield { kind: 'state', summary, state: fleet.record(input.id)?.state ?? null };
+        const update = current();
+        yield update;
+        if (update.kind === 'removed') return;
       }
     } finally {
       fleet.bus.off('agentEvent', onEvent);
