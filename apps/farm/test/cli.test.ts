@@ -2,18 +2,23 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient } from './helpers/client';
 import { killHard, runCli, spawnFarm } from './helpers/process';
 
-let dataDir: string;
 let child: ChildProcess | undefined;
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'flock-farm-cli-'));
-});
+const dataDirs: string[] = [];
+
+async function freshDataDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'flock-farm-cli-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
 afterEach(async () => {
   if (child) await killHard(child);
-  await rm(dataDir, { recursive: true, force: true });
+  child = undefined;
+  for (const dir of dataDirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 describe('flock-farm CLI', () => {
@@ -40,6 +45,7 @@ describe('flock-farm CLI', () => {
   });
 
   it('add-project refuses a missing .blend with exit 1', async () => {
+    const dataDir = await freshDataDir();
     const result = await runCli([
       'add-project',
       join(dataDir, 'nope.blend'),
@@ -55,6 +61,7 @@ describe('flock-farm CLI', () => {
   it('serves with accounts and faults from flags, and logs one line per request', {
     timeout: 30_000,
   }, async () => {
+    const dataDir = await freshDataDir();
     const farm = await spawnFarm([
       '--port',
       '0',
