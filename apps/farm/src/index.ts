@@ -15,4 +15,5 @@ export {
 } from './faults';
 export type { LogLevel } from './log';
 export { CREDITS_PER_FRAME, FIRST_JOB_ID } from './projects';
+export type { RendererArchive } from './renderer/index';
 export { MAX_UNVALIDATED_JOBS } from './routes/request-job';
