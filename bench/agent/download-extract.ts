@@ -3,7 +3,7 @@
 // archive in the same run, alternating, several rounds. Also the agent's RSS idle and while
 // downloading.
 //
-//   apps/agent/node_modules/.bin/tsx bench/agent/download-extract.ts [--size-mib 1024] [--rounds 3]
+//   apps/agent/node_modules/.bin/tsx bench/agent/download-extract.ts [--size-mib 1024] [--rounds 5]
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,7 @@ import {
 } from './lib.js';
 
 const sizeMib = Number(flag('size-mib', '1024'));
-const rounds = Number(flag('rounds', '3'));
+const rounds = Number(flag('rounds', '5'));
 const password = 'bench-password';
 const fixtures = path.join(tmpdir(), 'flock-bench-fixtures');
 mkdirSync(fixtures, { recursive: true });
@@ -115,6 +115,10 @@ const m = (values: number[]) => median(values).toFixed(0);
 const agentTotal = median(agentRuns.map((r) => r.totalMs));
 const baselineTotal = median(baselineRuns.map((r) => r.totalMs));
 const ratio = agentTotal / baselineTotal;
+// Rounds alternate, so each round's pair saw about the same machine load: the median of the
+// per-round ratios is the steadier figure on a shared machine. The goal counts as met only if both are.
+const pairedRatio = median(agentRuns.map((a, i) => a.totalMs / (baselineRuns[i]?.totalMs ?? Number.NaN)));
+const goalMet = ratio <= 0.8 && pairedRatio <= 0.8;
 const peakDownloadRss = Math.max(...agentRuns.map((r) => r.downloadPeakRss));
 const markdown = `# Agent: download + MD5 + extract of a ${mib(archiveBytes)} project archive
 
@@ -131,7 +135,8 @@ archive and write to the same local disk; rounds alternate baseline / agent; med
 | baseline: \`curl -o\` && \`md5sum\` && \`unzip -P\` | ${m(baselineRuns.map((r) => r.downloadMs))} ms | ${m(baselineRuns.map((r) => r.md5Ms))} ms | ${m(baselineRuns.map((r) => r.unzipMs))} ms | **${baselineTotal.toFixed(0)} ms** |
 | Flock agent: undici + one-pass MD5, yauzl + ZipCrypto | ${m(agentRuns.map((r) => r.downloadMs))} ms (MD5 included) | — | ${m(agentRuns.map((r) => r.extractMs))} ms | **${agentTotal.toFixed(0)} ms** |
 
-**Ratio agent / baseline: ${ratio.toFixed(2)}×** (goal ≤ 0.8×: ${ratio <= 0.8 ? 'met' : 'NOT met'}).
+**Ratio agent / baseline: ${ratio.toFixed(2)}×** (median totals); **median of the per-round ratios: ${pairedRatio.toFixed(2)}×**.
+Goal ≤ 0.8× on both: ${goalMet ? 'met' : 'NOT met'}.
 
 Agent process RSS (the download/extract modules, bundled with esbuild, alone in a plain \`node\` process):
 - idle (modules loaded, before the download): ${mib(Math.max(...agentRuns.map((r) => r.idleRss)))}
@@ -147,9 +152,9 @@ Agent process RSS (the download/extract modules, bundled with esbuild, alone in 
 
 Per round (ms):
 
-| round | baseline total | agent total | agent download | agent extract |
-|---:|---:|---:|---:|---:|
-${agentRuns.map((a, i) => `| ${i + 1} | ${(baselineRuns[i]?.totalMs ?? 0).toFixed(0)} | ${a.totalMs.toFixed(0)} | ${a.downloadMs.toFixed(0)} | ${a.extractMs.toFixed(0)} |`).join('\n')}
+| round | baseline total | agent total | ratio | agent download | agent extract |
+|---:|---:|---:|---:|---:|---:|
+${agentRuns.map((a, i) => `| ${i + 1} | ${(baselineRuns[i]?.totalMs ?? 0).toFixed(0)} | ${a.totalMs.toFixed(0)} | ${(a.totalMs / (baselineRuns[i]?.totalMs ?? Number.NaN)).toFixed(2)} | ${a.downloadMs.toFixed(0)} | ${a.extractMs.toFixed(0)} |`).join('\n')}
 `;
 console.log(`\n${markdown}`);
 writeResult(`download-extract-${sizeMib}mib.md`, markdown);

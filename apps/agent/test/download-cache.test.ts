@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.js';
 import { ArchiveCache, type ArchiveCacheOptions, MEMO_FILE_NAME, md5File } from '../src/download/index.js';
 import { startTestServer, type TestServer } from './download-server.js';
 
@@ -178,5 +179,35 @@ describe('shared download dir between agents', () => {
     const file = await cache.ensure({ md5: a.md5, url: server.url('stale') });
     expect(readFileSync(file).equals(a.body)).toBe(true);
     expect(readdirSync(sharedDir)).toEqual([`${a.md5}.zip`]);
+  });
+
+  it('gives up with shared-timeout when another agent keeps the .partial alive too long', async () => {
+    const a = archive(10_000);
+    server.serve('busy', { body: a.body });
+    const sharedDir = path.join(root, 'shared');
+    mkdirSync(sharedDir);
+    const partial = path.join(sharedDir, `${a.md5}.zip.partial`);
+    writeFileSync(partial, 'another agent is writing');
+    const clock = new ManualClock();
+    const cache = await openCache(path.join(root, 'agent'), {
+      sharedDir,
+      clock,
+      shared: { pollMs: 1000, maxWaitMs: 10_000 },
+    });
+    let settled = false;
+    const outcome = cache.ensure({ md5: a.md5, url: server.url('busy') }).then(
+      () => 'resolved',
+      (error) => error,
+    );
+    void outcome.then(() => {
+      settled = true;
+    });
+    for (let i = 0; !settled && i < 100; i++) {
+      writeFileSync(partial, `still writing ${i}`); // the other agent makes progress
+      while (!settled && clock.pendingSleepers === 0) await new Promise((r) => setTimeout(r, 2));
+      await clock.advance(1000);
+    }
+    expect(await outcome).toMatchObject({ name: 'DownloadError', kind: 'shared-timeout' });
+    expect(server.requests('busy')).toHaveLength(0);
   });
 });

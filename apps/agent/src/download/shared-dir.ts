@@ -13,7 +13,10 @@ export interface SharedDirOptions {
   clock: Clock;
   /** Poll period while another agent downloads. Default 1 s. */
   pollMs?: number;
-  /** A `.partial` whose size and mtime did not change for this long is abandoned. Default 60 s. */
+  /**
+   * A `.partial` whose size and mtime did not change for this long is abandoned. Default 2 min,
+   * beyond the 60 s idle timeout after which a live download would have failed anyway.
+   */
   staleAfterMs?: number;
   /** Give up waiting after this long. Default 30 min (J22). */
   maxWaitMs?: number;
@@ -45,7 +48,7 @@ export async function fetchIntoSharedDir(
     if (signature === undefined) continue; // finished or abandoned meanwhile: look again
     const now = shared.clock.now();
     if (watched?.signature !== signature) watched = { signature, since: now };
-    else if (now - watched.since >= (shared.staleAfterMs ?? 60_000)) {
+    else if (now - watched.since >= (shared.staleAfterMs ?? 120_000)) {
       await takeOver(partial);
       watched = undefined;
       continue;
