@@ -1,0 +1,129 @@
+// The real stack in one process: the sandbox farm (synthetic renderer), the real agent (wired as its
+// CLI wires it) and the real console, joined by the real pairing and link. What a user does in the
+// browser is done here through the same tRPC procedures.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningFarm, startFarm } from 'flock-farm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Agent } from '../../agent/src/agent';
+import { toSettings } from '../../agent/src/config';
+import type { MachineFacts } from '../../agent/src/hardware';
+import { type LinkClient, pair, startConsoleLink } from '../../agent/src/link';
+import type { RunningConsole } from '../src/server/start';
+import type { MachineSummary } from '../src/server/views';
+import { call, dataOf, login, startTestConsole } from './support/console';
+
+const MACHINE: MachineFacts = {
+  os: 'linux',
+  osVersion: 'linux debian gnu/linux 12',
+  bits: '64bit',
+  cpu: { family: '6', model: '158', name: 'Stack Test CPU', cores: 4 },
+  ramKiB: 8 * 1024 * 1024,
+  hostname: 'stack-01',
+  gpus: [],
+};
+
+const temp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+const stops: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+});
+
+async function stack() {
+  const farm: RunningFarm = await startFarm({
+    dataDir: temp('flock-stack-farm-'),
+    renderer: 'synthetic',
+    logLevel: 'warn',
+    logSink: () => undefined,
+  });
+  stops.push(() => farm.close());
+  const project = await farm.addProject({
+    frames: [1, 3],
+    resolution: [64, 48],
+    synthetic: { renderMs: 1500 },
+  });
+  const running: RunningConsole = await startTestConsole();
+  stops.push(() => running.stop());
+  const cookie = await login(running);
+  const { code } = dataOf<{ code: string }>(
+    (await call(running, 'mutation', 'machines.addCode', { consoleUrl: running.url }, { cookie })).body,
+  );
+  const configDir = temp('flock-stack-config-');
+  await pair(running.url, code, { configDir, hostname: 'stack-01' });
+
+  const settings = toSettings({
+    server: farm.url,
+    login: 'demo',
+    password: 'demo',
+    'cache-dir': temp('flock-stack-cache-'),
+  });
+  const agent = await Agent.create({ settings, machine: MACHINE, hwid: 'stack-hwid', skipSpeedtest: true });
+  const link = (await startConsoleLink(agent, { configDir, agentVersion: 'stack-test' })) as LinkClient;
+  const run = agent.run();
+  stops.push(async () => {
+    await agent.execute({ type: 'stop', when: 'now' });
+    await Promise.race([run, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await link.stop();
+  });
+  const summary = async () =>
+    dataOf<{ machines: MachineSummary[] }>(
+      (await call(running, 'query', 'fleet.list', undefined, { cookie })).body,
+    ).machines[0];
+  const command = async (cmd: unknown) => {
+    const ids = [(await summary())?.id];
+    const { body } = await call(running, 'mutation', 'fleet.command', { ids, command: cmd }, { cookie });
+    return dataOf<{ status: string; result?: { ok: boolean } }[]>(body)[0];
+  };
+  const doneFrames = () => farm.frames(project.id).filter((frame) => frame.state === 'done').length;
+  return { farm, running, cookie, agent, summary, command, doneFrames };
+}
+
+describe('the real stack: farm + agent + console', () => {
+  it('shows the agent rendering live, pauses it after the frame, changes its limits, resumes it', async () => {
+    const s = await stack();
+    await vi.waitFor(
+      async () => expect(await s.summary()).toMatchObject({ online: true, status: 'rendering' }),
+      {
+        timeout: 20_000,
+        interval: 100,
+      },
+    );
+    expect((await s.summary())?.job?.frame).toBeGreaterThanOrEqual(1);
+
+    expect(await s.command({ type: 'pause', when: 'after-frame' })).toMatchObject({
+      status: 'acked',
+      result: { ok: true },
+    });
+    // The frame being rendered is finished and delivered, then the agent waits, paused.
+    await vi.waitFor(
+      async () => {
+        expect(s.doneFrames()).toBe(1);
+        expect(await s.summary()).toMatchObject({ status: 'paused', reason: { code: 'paused-by-user' } });
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(s.farm.jobs()).toHaveLength(1);
+    const history = dataOf<{ frames: { frame: number }[] }>(
+      (
+        await call(
+          s.running,
+          'query',
+          'machines.history',
+          { id: (await s.summary())?.id },
+          { cookie: s.cookie },
+        )
+      ).body,
+    );
+    expect(history.frames.map((f) => f.frame)).toEqual([1]);
+
+    expect(await s.command({ type: 'set-limits', limits: { cores: 2 } })).toMatchObject({
+      result: { ok: true },
+    });
+    expect(s.agent.controls.limits.cores).toBe(2);
+    await vi.waitFor(async () => expect((await s.summary())?.limits?.cores).toBe(2));
+
+    expect(await s.command({ type: 'resume' })).toMatchObject({ result: { ok: true } });
+    await vi.waitFor(() => expect(s.doneFrames()).toBe(3), { timeout: 30_000, interval: 100 });
+  });
+});
