@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 export type Fault =
   | { type: 'cut'; afterBytes: number }
   | { type: 'corrupt' }
+  /** Answers a Range request with 206 for a range it was not asked for (from byte 0). */
+  | { type: 'wrong-range' }
   | { type: 'status'; status: number }
   /** Sends `afterBytes` bytes then stalls until the client goes away. */
   | { type: 'stall'; afterBytes: number };
@@ -40,6 +42,10 @@ export async function startTestServer(): Promise<TestServer> {
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (range && file.ranges) start = Number(range[1]);
+    if (fault?.type === 'wrong-range') {
+      res.writeHead(206, { 'content-range': `bytes 0-${file.body.length - 1}/${file.body.length}` });
+      return void res.end(file.body);
+    }
     if (fault?.type === 'corrupt')
       body = Buffer.from(body.map((b, i) => (i === body.length >> 1 ? b ^ 0xff : b)));
     const headers: Record<string, string | number> = {

@@ -86,6 +86,17 @@ describe('downloadFile', () => {
     expect(Number(ranges[1]?.slice(6, -1))).toBeGreaterThan(0);
   });
 
+  it('starts over when a resume is answered with a range it did not ask for', async () => {
+    const faults = [{ type: 'cut' as const, afterBytes: 1_000_000 }, { type: 'wrong-range' as const }];
+    server.serve('wrong-range', { body, ranges: true, faults });
+    const result = await downloadFile(options('wrong-range'));
+    expect(readFileSync(result.path).equals(body)).toBe(true);
+    const ranges = server.requests('wrong-range');
+    expect(ranges).toHaveLength(3);
+    expect(ranges[1]).toMatch(/^bytes=\d+-$/);
+    expect(ranges[2]).toBeNull();
+  });
+
   it('restarts from zero when the server ignores Range', async () => {
     server.serve('restart', { body, ranges: false, faults: [{ type: 'cut', afterBytes: 1_000_000 }] });
     const result = await downloadFile(options('restart'));

@@ -161,18 +161,20 @@ async function fetchInto(
   } catch (error) {
     if (error instanceof DownloadError) throw error;
     await batch.flush(); // what arrived before the cut is good: keep it for the resume
-    const progressed = transfer.offset > transfer.highWater;
-    transfer.highWater = Math.max(transfer.highWater, transfer.offset);
-    throw networkFailure(options, error, progressed);
+    throw networkFailure(options, error, reachedFurther(transfer));
   }
   meter.update(transfer.offset, transfer.total, 0, true);
   if (transfer.total !== undefined && transfer.offset !== transfer.total) {
-    throw new RetryableFailure(
-      'network',
-      `body ended at ${transfer.offset} of ${transfer.total} bytes`,
-      false,
-    );
+    const message = `body ended at ${transfer.offset} of ${transfer.total} bytes`;
+    throw new RetryableFailure('network', message, !reachedFurther(transfer));
   }
+}
+
+/** Whether this attempt got further than any before (then its failure does not count). */
+function reachedFurther(transfer: Transfer): boolean {
+  const further = transfer.offset > transfer.highWater;
+  transfer.highWater = Math.max(transfer.highWater, transfer.offset);
+  return further;
 }
 
 /** Checks the status, decides between resuming and restarting, checks free space. */
@@ -194,6 +196,10 @@ async function prepareBody(
     transfer.total = Number.isFinite(length) && length >= 0 ? length : undefined;
   } else {
     await response.body.dump().catch(() => {});
+    if (response.statusCode === 206) {
+      restart(transfer); // a range we did not ask for: ask for the whole file next time
+      await transfer.handle.truncate(0);
+    }
     throw new RetryableFailure('http', `HTTP ${response.statusCode} from ${options.url}`, true);
   }
   await assertFreeSpace(options, (transfer.total ?? 0) - transfer.offset).catch(async (error) => {
