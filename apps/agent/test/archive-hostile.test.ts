@@ -102,6 +102,27 @@ describe('hostile archives are refused and leave nothing behind', () => {
   });
 });
 
+describe('ZipCrypto wrong passwords that pass the one-byte header check', () => {
+  it('are still refused as wrong-password (by the inflate/CRC failure that follows)', async () => {
+    const jail = mkdtempSync(path.join(work, 'jail-'));
+    const writer = new ZipWriter(new Uint8ArrayWriter(), { password: 'right', zipCrypto: true });
+    await writer.add('scene.blend', new Uint8ArrayReader(new TextEncoder().encode('BLENDER '.repeat(500))));
+    const zipPath = path.join(jail, 'locked.zip');
+    writeFileSync(zipPath, await writer.close());
+    // About one wrong password in 256 passes the header check; try until one does.
+    let passedHeaderCheck = 0;
+    for (let i = 0; i < 5000 && passedHeaderCheck === 0; i++) {
+      const error = await extractArchive(zipPath, path.join(jail, 'job'), { password: `guess-${i}` }).catch(
+        (e) => e,
+      );
+      expect(error).toMatchObject({ name: 'ArchiveError', kind: 'wrong-password' });
+      if (String(error.message).includes('damaged data')) passedHeaderCheck++;
+    }
+    expect(passedHeaderCheck).toBe(1);
+    expect(readdirSync(jail)).toEqual(['locked.zip']);
+  });
+});
+
 describe('fuzzing: arbitrary bytes never crash nor throw anything but ArchiveError', () => {
   const samples: Buffer[] = [
     buildZip([

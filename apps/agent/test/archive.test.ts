@@ -92,6 +92,20 @@ describe.skipIf(!has7zz)('archives made by 7-Zip (WinZip AES)', () => {
     }
   }
 
+  it('decrypts 7-Zip ZipCrypto (no data descriptor: the check byte comes from the CRC)', async () => {
+    const zipPath = path.join(work, '7z-zipcrypto.zip');
+    execFileSync('7zz', ['a', '-tzip', '-mem=ZipCrypto', '-ppw', zipPath, '.'], {
+      cwd: source,
+      stdio: 'ignore',
+    });
+    await extractAndCompare(zipPath, 'pw');
+    await expect(
+      extractArchive(zipPath, path.join(work, 'never'), { password: 'nope' }),
+    ).rejects.toMatchObject({
+      kind: 'wrong-password',
+    });
+  });
+
   it('refuses a wrong AES password', async () => {
     const zipPath = path.join(work, '7z-wrong.zip');
     execFileSync('7zz', ['a', '-tzip', '-mem=AES256', '-pright', zipPath, '.'], {

@@ -199,6 +199,28 @@ async function extractFile(
     highWaterMark: IO_CHUNK,
   });
   stages.push(sink);
-  await pipeline(stages, { signal });
+  try {
+    await pipeline(stages, { signal });
+  } catch (error) {
+    throw explainZipCryptoFailure(error, planned);
+  }
   return guard.bytes;
+}
+
+/**
+ * A wrong ZipCrypto password passes the one-byte header check once in 256 tries; the garbage then
+ * fails to inflate or to match the CRC. ZipCrypto cannot tell that from damaged data, and a wrong
+ * password is by far the likelier cause for an archive whose MD5 was verified on download.
+ */
+function explainZipCryptoFailure(error: unknown, planned: PlannedEntry): unknown {
+  if (planned.encoding.encryption !== 'zip-crypto') return error;
+  const failure = toArchiveError(error, planned.name);
+  if (failure.kind !== 'corrupt') return failure;
+  return new ArchiveError(
+    'wrong-password',
+    `${planned.name}: wrong password or damaged data (${failure.message})`,
+    {
+      cause: error,
+    },
+  );
 }
