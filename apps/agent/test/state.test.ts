@@ -96,6 +96,19 @@ describe('the logger', () => {
     expect(seen.join()).not.toContain('hunter2');
     expect(seen.join()).toContain('[redacted]');
   });
+
+  it('redacts short secrets where they are values, without blanking paths that contain them', () => {
+    const log = new Logger(new ManualClock());
+    const seen: string[] = [];
+    log.onEntry((entry) => seen.push(entry.message));
+    log.addSecret('demo');
+    log.info('Read blend: /tmp/a/demo.blend');
+    log.info('login=demo&password=demo sent; proxy http://user:demo@host:3128');
+    log.info('<config publickey="k3y"/>');
+    expect(seen[0]).toBe('Read blend: /tmp/a/demo.blend');
+    expect(seen[1]).toBe('login=demo&password=[redacted] sent; proxy http://user:[redacted]@host:3128');
+    expect(seen[2]).toBe('<config publickey="[redacted]"/>');
+  });
 });
 
 describe('the session cookie jar', () => {

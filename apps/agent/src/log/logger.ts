@@ -17,6 +17,14 @@ export interface LogEntry {
 export type LogListener = (entry: LogEntry) => void;
 
 const REDACTED = '[redacted]';
+/**
+ * Secrets shorter than this are not replaced wherever they occur: a password like `demo` would also
+ * blank out `demo.blend` and every path holding the login. They are still caught where they are
+ * written as a value (`password=…`, `publickey="…"`, URL user-info), which is how a secret leaks.
+ */
+const MIN_FREE_TEXT_SECRET = 6;
+const SECRET_ASSIGNMENT = /\b(password|passwd|publickey|render[-_]?key)(["']?\s*[=:]\s*["']?)([^\s"'&;,]+)/gi;
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)[^\s/@]+@/gi;
 
 export class Logger {
   private readonly listeners = new Set<LogListener>();
@@ -30,8 +38,12 @@ export class Logger {
   }
 
   redact(text: string): string {
-    let result = text;
-    for (const secret of this.secrets) result = result.replaceAll(secret, REDACTED);
+    let result = text
+      .replace(SECRET_ASSIGNMENT, (_match, key: string, separator: string) => `${key}${separator}${REDACTED}`)
+      .replace(URL_USERINFO, `$1${REDACTED}@`);
+    for (const secret of this.secrets) {
+      if (secret.length >= MIN_FREE_TEXT_SECRET) result = result.replaceAll(secret, REDACTED);
+    }
     return result;
   }
 

@@ -1,0 +1,148 @@
+// The CLI as a user runs it: a real child process against the real sandbox farm.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunningFarm } from 'flock-farm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SETTING_KEYS } from '../src/config/index.js';
+import { cleanUp, syntheticProject, tempDir, testFarm, until } from './e2e-helpers.js';
+
+afterEach(cleanUp);
+
+const CLI = path.join(import.meta.dirname, '..', 'src', 'cli.ts');
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<Finished> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: path.join(import.meta.dirname, '..'),
+    env: { ...process.env, XDG_CONFIG_HOME: '/nonexistent-flock-test', FLOCK_PASSWORD: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => (stdout += chunk));
+  child.stderr?.on('data', (chunk) => (stderr += chunk));
+  const done = new Promise<Finished>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const runCli = (args: string[], env?: NodeJS.ProcessEnv) => startCli(args, env).done;
+
+function agentArgs(farm: RunningFarm, cacheDir: string, extra: string[] = []): string[] {
+  return [
+    'run',
+    '--server',
+    farm.url,
+    '--login',
+    'demo',
+    '--password',
+    'demo',
+    '--cache-dir',
+    cacheDir,
+    ...extra,
+  ];
+}
+
+describe('flock-agent CLI', () => {
+  it('--help explains every flag', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    for (const key of SETTING_KEYS) expect(result.stdout).toContain(`--${key}`);
+  });
+
+  it.each([
+    [['run', '--frobnicate']],
+    [['run', '--login', 'demo', '--cache-dir', '/tmp/x']],
+    [['run', '--login', 'demo', '--password', 'p', '--cache-dir', '/tmp/x', '--memory', 'lots']],
+  ])('%j: one clear line, exit 2', async (args) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^flock-agent: [a-z-]+: /);
+  });
+
+  it('a refused login: one line with the meaning, exit 1, the password never printed', async () => {
+    const farm = await testFarm();
+    const cacheDir = await tempDir('cli');
+    const result = await runCli(['run', '--server', farm.url, '--login', 'demo', '--cache-dir', cacheDir], {
+      FLOCK_PASSWORD: 'not-the-password',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(
+      /^flock-agent: login refused: 102 AUTHENTICATION_FAILED/,
+    );
+    expect(result.stderr).not.toContain('not-the-password');
+  });
+
+  it('renders --max-frames frames, exits 0, logs JSON lines off a terminal; `status` reads the state', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 3);
+    const cacheDir = await tempDir('cli');
+    const result = await runCli(agentArgs(farm, cacheDir, ['--max-frames', '2', '--log-format', 'json']));
+    expect(result.code, result.stderr).toBe(0);
+    expect(farm.frames(project.id).filter((f) => f.state === 'done')).toHaveLength(2);
+    const lines = result.stderr.trim().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(lines.map((line) => JSON.parse(line).message)).toContain('frame delivered');
+    const status = await runCli(['status', '--cache-dir', cacheDir]);
+    expect(status.code).toBe(1); // not running any more
+    expect(status.stdout).toContain('not running');
+    expect(status.stdout).toMatch(/delivered 2/);
+  });
+
+  it('kill -9 during an upload, then restart: the frame is delivered once, nothing lost', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 1);
+    const cacheDir = await tempDir('cli');
+    // the farm takes the frame, then keeps the agent waiting for its answer
+    farm.faults.add({ kind: 'delay', endpoint: 'validation', ms: 60_000, times: 1 });
+    const first = startCli(agentArgs(farm, cacheDir, ['--max-frames', '1']));
+    const queued = async () =>
+      (await readdir(path.join(cacheDir, 'uploads')).catch(() => [])).filter((n) => n.endsWith('.json'));
+    let queue: string[] = [];
+    await until(() => farm.frames(project.id)[0]?.state === 'done', {
+      timeoutMs: 30_000,
+      what: 'the farm to take the frame',
+    });
+    queue = await queued();
+    expect(queue).toHaveLength(1);
+    first.child.kill('SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+    expect(await queued()).toEqual(queue);
+
+    const second = await runCli(agentArgs(farm, cacheDir, ['--max-frames', '1']));
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain('frame from an earlier run waits for upload');
+    expect(second.stderr).toContain('frame delivered');
+    expect(await queued()).toEqual([]);
+    expect(farm.jobs()).toHaveLength(1); // nothing rendered twice
+    expect(farm.credits('demo')).toBe(10); // credited once
+    expect(farm.frames(project.id).filter((f) => f.state === 'done')).toHaveLength(1);
+  });
+
+  it('Ctrl-C once finishes the frame and its upload, logs out and exits 0', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 3, { synthetic: { renderMs: 2000 } });
+    const cacheDir = await tempDir('cli');
+    const agent = startCli(agentArgs(farm, cacheDir));
+    await until(() => farm.jobs().length === 1, { timeoutMs: 30_000, what: 'a job to be taken' });
+    agent.child.kill('SIGINT');
+    const result = await agent.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('stopping after the current frame');
+    expect(farm.frames(project.id).filter((f) => f.state === 'done')).toHaveLength(1);
+    expect(farm.jobs()).toHaveLength(1);
+    expect(farm.sessions()[0]?.state).toBe('logged-out');
+  });
+});
