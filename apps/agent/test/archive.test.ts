@@ -176,6 +176,22 @@ describe('archives made by @zip.js/zip.js', () => {
   });
 });
 
+describe('executable bits', () => {
+  it('keeps the executable bit a Unix zip sets (zip.js executable: true, as the farm writes rend.exe)', async () => {
+    const writer = new ZipWriter(new Uint8ArrayWriter());
+    await writer.add('bin/blender', new Uint8ArrayReader(new TextEncoder().encode('#!/bin/sh\n')), {
+      executable: true,
+    });
+    await writer.add('bin/readme.txt', new Uint8ArrayReader(new TextEncoder().encode('text')));
+    const zipPath = path.join(work, 'exec.zip');
+    writeFileSync(zipPath, await writer.close());
+    const target = path.join(work, 'exec-out');
+    await extractArchive(zipPath, target, { executables: [] });
+    expect(statSync(path.join(target, 'bin', 'blender')).mode & 0o111).not.toBe(0);
+    expect(statSync(path.join(target, 'bin', 'readme.txt')).mode & 0o111).toBe(0);
+  });
+});
+
 describe('target directory handling', () => {
   it('replaces an existing target and leaves no staging directory behind', async () => {
     const writer = new ZipWriter(new Uint8ArrayWriter());
