@@ -37,8 +37,8 @@ interface Connection {
   queue: Promise<void>;
 }
 
-/** Close codes the agent understands (4401/4403 make it stop retrying quickly). */
-export const CLOSE = { protocol: 4400, revoked: 4403, replaced: 4000, silent: 4408 } as const;
+/** Close codes the agent understands (after 4403 it retries only at its longest back-off). */
+export const CLOSE = { protocol: 4400, revoked: 4403, replaced: 4000 } as const;
 
 /**
  * The console's side of the agent link: one authenticated WebSocket per machine, state snapshots and
