@@ -209,13 +209,14 @@ async function extractFile(
 
 /**
  * A wrong ZipCrypto password passes the one-byte header check once in 256 tries; the garbage then
- * fails to inflate or to match the CRC. ZipCrypto cannot tell that from damaged data, and a wrong
- * password is by far the likelier cause for an archive whose MD5 was verified on download.
+ * fails to inflate, inflates past the declared size, or misses the CRC. ZipCrypto cannot tell that
+ * from damaged (or lying) data, and a wrong password is by far the likelier cause for an archive
+ * whose MD5 was verified on download. Either way the entry is refused and nothing is kept.
  */
 function explainZipCryptoFailure(error: unknown, planned: PlannedEntry): unknown {
   if (planned.encoding.encryption !== 'zip-crypto') return error;
   const failure = toArchiveError(error, planned.name);
-  if (failure.kind !== 'corrupt') return failure;
+  if (failure.kind !== 'corrupt' && failure.kind !== 'too-large') return failure;
   return new ArchiveError(
     'wrong-password',
     `${planned.name}: wrong password or damaged data (${failure.message})`,
