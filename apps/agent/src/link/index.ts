@@ -12,3 +12,4 @@ export {
 export type { LinkedAgent, LinkLogger } from './linked-agent';
 export { SimulatedAgent } from './simulated-agent';
 export { type ConsoleLinkOptions, startConsoleLink } from './start';
+export { makeThumbnail, THUMBNAIL_MAX_EDGE } from './thumbnail';
