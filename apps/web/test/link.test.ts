@@ -147,6 +147,14 @@ describe('console link: state and commands', () => {
     expect(agent.executed).toEqual([{ type: 'pause', when: 'after-frame' }]);
   });
 
+  it('does not keep limits the agent refused as the desired config', async () => {
+    const { agent, cookie, machineId } = await setup();
+    agent.execute = async () => ({ ok: false, reason: 'invalid', message: 'no GPU CUDA_9 on this machine' });
+    const { body } = await command(cookie, [machineId], { type: 'set-limits', limits: { gpu: 'CUDA_9' } });
+    expect(dataOf<{ result: unknown }[]>(body)[0]?.result).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await consoleNow().core.repo.getDesiredLimits(machineId)).toBeUndefined();
+  });
+
   it('re-applies limits set from the console when a machine comes back with others', async () => {
     const { agent, client, newClient, cookie, machineId } = await setup();
     await command(cookie, [machineId], { type: 'set-limits', limits: { cores: 3, priority: 5 } });

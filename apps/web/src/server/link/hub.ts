@@ -102,8 +102,21 @@ export class LinkHub {
     const commandId = randomUUID();
     const issuedAt = this.options.now();
     await this.repo.insertCommand(commandId, machineId, issuedAt, command);
-    if (command.type === 'set-limits')
+    const outcome = await this.deliver(machineId, commandId, issuedAt, command);
+    // Limits become the machine's desired config unless the agent refused them (re-sending those
+    // on every reconnect would only be refused again).
+    const refused = outcome.status === 'acked' && !outcome.result.ok;
+    if (command.type === 'set-limits' && !refused)
       await this.repo.mergeDesiredLimits(machineId, command.limits, issuedAt);
+    return outcome;
+  }
+
+  private async deliver(
+    machineId: string,
+    commandId: string,
+    issuedAt: number,
+    command: ControlCommand,
+  ): Promise<CommandOutcome> {
     const connection = this.connections.get(machineId);
     if (!connection?.bootId) return { machineId, commandId, status: 'offline' };
     const acked = this.waitFor('ack', machineId, (id, result) => (id === commandId ? result : undefined));
