@@ -42,6 +42,11 @@ export async function fetchIntoSharedDir(
     download.signal?.throwIfAborted();
     if (await exists(target)) return { path: target, download: undefined };
     if (await tryCreate(partial)) {
+      // The previous owner may have renamed its finished `.partial` between our two checks.
+      if (await exists(target)) {
+        await rm(partial, { force: true });
+        return { path: target, download: undefined };
+      }
       return { path: target, download: await downloadFile({ ...download, destination: target, md5 }) };
     }
     const signature = await partialSignature(partial);
