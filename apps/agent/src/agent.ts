@@ -29,6 +29,7 @@ import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
 import { getHwid, getMachineFacts, type MachineFacts } from './hardware/index.js';
+import type { LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
 import type { UploadBackoff } from './uploads/index.js';
@@ -56,7 +57,8 @@ export interface AgentOptions {
 
 const COMPUTE_METHODS: Record<Limits['computeMethod'], ComputeMethod> = { cpu_gpu: 0, cpu: 1, gpu: 2 };
 
-export class Agent {
+/** The agent; also what the console link drives (LinkedAgent). */
+export class Agent implements LinkedAgent {
   private constructor(
     readonly settings: AgentSettings,
     readonly store: AgentStateStore,

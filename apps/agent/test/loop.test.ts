@@ -200,6 +200,7 @@ describe('render failures', () => {
     ['crash', ErrorType.RENDERER_CRASHED],
     ['python-error', ErrorType.RENDERER_CRASHED_PYTHON_ERROR],
     ['no-output', ErrorType.NOOUTPUTFILE],
+    ['out-of-memory', ErrorType.RENDERER_OUT_OF_MEMORY],
   ] as const)('%s is reported as type %i with the job log attached', async (outcome, type) => {
     const farm = await testFarm();
     const bad = await syntheticProject(farm, 1, { synthetic: { renderMs: 20, outcome } });
@@ -237,6 +238,22 @@ describe('render failures', () => {
     expect(
       await t.agent.execute({ type: 'set-limits', limits: { maxFrameTimeSeconds: null } }),
     ).toMatchObject({ ok: true });
+    const good = await afterFailureProject(farm);
+    await renderedUntilDone(farm, t, clock, good.id, 1);
+  });
+});
+
+describe('memory limit', () => {
+  it('a render above --memory is killed and reported as type 21; the agent goes on', async () => {
+    const farm = await testFarm();
+    const hog = await syntheticProject(farm, 1, { synthetic: { renderMs: 60_000, allocateMiB: 400 } });
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock, settings: { memory: '200M' } });
+    await until(() => reportTypes(farm).includes(ErrorType.RENDERER_OUT_OF_MEMORY), {
+      what: 'report 21',
+      lines: t.lines,
+    });
+    farm.cancelProject(hog.id);
     const good = await afterFailureProject(farm);
     await renderedUntilDone(farm, t, clock, good.id, 1);
   });

@@ -44,6 +44,8 @@ export interface FarmUploadsOptions {
 
 export class FarmUploads implements FrameUploads {
   private readonly listeners = new Set<() => void>();
+  /** The item being POSTed right now, if any (one sender). */
+  private sending: string | undefined;
 
   private constructor(
     private readonly options: FarmUploadsOptions,
@@ -107,6 +109,8 @@ export class FarmUploads implements FrameUploads {
 
   private onEvent(event: UploadEvent): void {
     const { log, store } = this.options;
+    if (event.type === 'sending') this.sending = event.item.id;
+    else if (['delivered', 'retry', 'rejected'].includes(event.type)) this.sending = undefined;
     switch (event.type) {
       case 'delivered':
         this.delivered(event.item);
@@ -166,7 +170,7 @@ export class FarmUploads implements FrameUploads {
 
   private refreshState(): void {
     const items = this.queue.list();
-    const inFlight = 0;
+    const inFlight = items.some((item) => item.id === this.sending) ? 1 : 0;
     this.options.store.update({ uploads: { queued: items.length - inFlight, inFlight } });
     this.options.store.updateLocal({ uploadsPending: items.length });
   }
