@@ -19,13 +19,14 @@ import {
   parseJobRequestAnswer,
 } from '@flock/protocol';
 import type { Clock } from '../clock.js';
-import type { Controls, InterruptReason } from '../controls/index.js';
+import type { Controls } from '../controls/index.js';
 import type { ArchiveCache } from '../download/index.js';
-import { formatReportLine, type LogEntry, type Logger } from '../log/index.js';
-import type { AgentStateStore, WorkerState } from '../state/index.js';
+import type { Logger } from '../log/index.js';
+import { type AgentStateStore, statusOfWorker, type WorkerState } from '../state/index.js';
 import type { ErrorReporter } from './error-report.js';
 import { type FarmHttp, FarmHttpError } from './http.js';
-import type { JobInterrupt, JobOutcome, JobRunner } from './job-runner.js';
+import type { JobRunner } from './job-runner.js';
+import { JobStep } from './job-step.js';
 import type { FrameUploads } from './ports.js';
 import { type FarmSession, LoginError } from './session.js';
 
@@ -35,7 +36,6 @@ const UPLOAD_QUEUE_POLL_MS = 4000;
 /** §1.2: farm unreachable (network, 5xx) → 10–30 min; an answer that is not the expected XML → 15–30 min. */
 const SERVER_DOWN = { minMs: 10 * 60_000, maxMs: 30 * 60_000 };
 const BAD_ANSWER = { minMs: 15 * 60_000, maxMs: 30 * 60_000 };
-const MAX_JOB_LOG_LINES = 5000;
 
 export interface FarmLoopOptions {
   clock: Clock;
@@ -63,21 +63,21 @@ export interface FarmLoopOptions {
 export type LoopExit = 0 | 1;
 
 export class FarmLoop {
-  private current: { job: Job; abort: AbortController } | undefined;
+  private readonly jobs: JobStep;
   private idleForever: NotRenderingReason | undefined;
-  private readonly blockedProjects = new Set<string>();
   private noJobStreak = 0;
   private reloginWanted = false;
   private readonly random: () => number;
 
   constructor(private readonly options: FarmLoopOptions) {
     this.random = options.random ?? Math.random;
-    options.controls.on('interrupt', (reason) => this.interrupt(reason));
+    this.jobs = new JobStep({ ...options, setWorker: (worker) => this.setWorker(worker) });
+    options.controls.on('interrupt', (reason) => this.jobs.interrupt(reason));
   }
 
   /** The job being worked on (for the heartbeat). */
   get currentJob(): Job | undefined {
-    return this.current?.job;
+    return this.jobs.current;
   }
 
   /** The farm refused a frame as from a disabled or dead session (304): log in again before the next request. */
@@ -87,7 +87,7 @@ export class FarmLoop {
 
   /** The farm cancelled this job (heartbeat 400). */
   cancelJob(jobId: string): void {
-    if (this.current?.job.id === jobId) this.current.abort.abort('server' satisfies JobInterrupt);
+    this.jobs.cancel(jobId);
   }
 
   async run(): Promise<LoopExit> {
@@ -264,86 +264,16 @@ export class FarmLoop {
     }
   }
 
-  /** Works one job, then reports its failure if it failed. */
-  private async workOn(job: Job): Promise<LoopExit | undefined> {
-    const { runner, session, reporter } = this.options;
-    const endpoints = session.endpoints;
+  /** Works one job; after a failure that is not in ERROR_TYPES_WITHOUT_PAUSE, pauses 5 minutes. */
+  private async workOn(job: Job): Promise<undefined> {
+    const endpoints = this.options.session.endpoints;
     if (!endpoints) return undefined;
-    if (this.blockedProjects.has(job.archiveMd5)) {
-      this.options.log.info('refusing a job of a blocked project', { job: job.id, project: job.name });
-      await reporter.report({
-        type: ErrorType.RENDERER_KILLED_BY_USER,
-        job,
-        lines: ['project blocked by the user'],
-      });
-      return undefined;
-    }
-    const abort = new AbortController();
-    this.current = { job, abort };
-    const lines: string[] = [];
-    const stopCapture = this.options.log.onEntry((entry: LogEntry) => {
-      if (lines.length < MAX_JOB_LOG_LINES) lines.push(formatReportLine(entry));
-    });
-    let outcome: JobOutcome;
-    try {
-      this.setWorker('downloading');
-      const follow = () => this.followJobPhase();
-      this.options.store.on('change', follow);
-      try {
-        outcome = await runner.run(job, endpoints, abort.signal);
-      } finally {
-        this.options.store.off('change', follow);
-      }
-    } finally {
-      this.current = undefined;
-      stopCapture();
-    }
-    return this.afterJob(job, outcome, lines);
-  }
-
-  private followJobPhase(): void {
-    const phase = this.options.store.state.job?.phase;
-    const worker: WorkerState | undefined =
-      phase === 'render' || phase === 'prepare'
-        ? 'rendering'
-        : phase === 'download' || phase === 'extract'
-          ? 'downloading'
-          : undefined;
-    if (worker && this.options.store.local.worker !== worker) this.setWorker(worker);
-  }
-
-  private async afterJob(job: Job, outcome: JobOutcome, lines: string[]): Promise<LoopExit | undefined> {
-    const { store, log } = this.options;
-    if (outcome.kind === 'rendered') return undefined;
-    const type = outcome.kind === 'interrupted' ? interruptType(outcome.by) : outcome.errorType;
-    const message = outcome.kind === 'interrupted' ? `job stopped (${outcome.by})` : outcome.message;
-    if (outcome.kind === 'interrupted' && outcome.by === 'block-project')
-      this.blockedProjects.add(job.archiveMd5);
-    log.warn('job failed', { job: job.id, type: `${type} ${errorType(type).name}`, error: message });
-    store.updateStats({ framesFailed: store.state.stats.framesFailed + 1 });
-    store.updateLocal({ lastError: `${errorType(type).name}: ${message}` });
-    store.publish({
-      kind: 'error',
-      jobId: job.id,
-      code: errorType(type).name,
-      message: message.slice(0, 2000),
-      logExcerpt: lines
-        .slice(-200)
-        .join('\n')
-        .slice(-64 * 1024),
-    });
-    await this.options.reporter.report({
-      type,
-      job,
-      lines,
-      ...(outcome.renderTimeSeconds === undefined ? {} : { renderTimeSeconds: outcome.renderTimeSeconds }),
-      ...(outcome.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: outcome.memoryUsedKiB }),
-      ...(outcome.blenderVersion === undefined ? {} : { blenderVersion: outcome.blenderVersion }),
-    });
-    if (!ERROR_TYPES_WITHOUT_PAUSE.has(type)) {
+    const failedType = await this.jobs.work(job, endpoints);
+    if (failedType !== undefined && !ERROR_TYPES_WITHOUT_PAUSE.has(failedType)) {
+      const name = errorType(failedType).name;
       await this.backOff(
         'backing-off',
-        `pausing after error ${errorType(type).name}`,
+        `pausing after error ${name}`,
         ERROR_REPORT_PAUSE_MS,
         ERROR_REPORT_PAUSE_MS,
       );
@@ -415,10 +345,6 @@ export class FarmLoop {
     }
   }
 
-  private interrupt(reason: InterruptReason): void {
-    this.current?.abort.abort(reason satisfies JobInterrupt);
-  }
-
   private async shutDown(): Promise<void> {
     const { controls, uploads, session, log } = this.options;
     this.setWorker('stopping');
@@ -461,24 +387,6 @@ export class FarmLoop {
     const { store, controls } = this.options;
     if (worker !== 'idle' && worker !== 'uploading-wait' && worker !== 'stopping') store.setReason(null);
     store.updateLocal({ worker });
-    store.update({ status: statusOf(worker, controls.paused) });
-  }
-}
-
-function interruptType(by: JobInterrupt): number {
-  return by === 'server' ? ErrorType.RENDERER_KILLED_BY_SERVER : ErrorType.RENDERER_KILLED_BY_USER;
-}
-
-function statusOf(worker: WorkerState, paused: boolean) {
-  switch (worker) {
-    case 'starting':
-    case 'logging-in':
-      return 'starting' as const;
-    case 'uploading-wait':
-      return 'uploading' as const;
-    case 'idle':
-      return paused ? ('paused' as const) : ('idle' as const);
-    default:
-      return worker;
+    store.update({ status: statusOfWorker(worker, controls.paused) });
   }
 }

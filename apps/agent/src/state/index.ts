@@ -6,4 +6,10 @@ export {
   type StateFileContent,
   stateFilePath,
 } from './state-file.js';
-export { AgentStateStore, type LocalState, type StateSnapshot, type WorkerState } from './store.js';
+export {
+  AgentStateStore,
+  type LocalState,
+  type StateSnapshot,
+  statusOfWorker,
+  type WorkerState,
+} from './store.js';

@@ -2,7 +2,14 @@
 // `local` holds what only this process shows (worker state, transfer totals, delivered frames).
 // Every change emits 'change'; frame results and errors are also emitted as link events.
 import { EventEmitter } from 'node:events';
-import type { AgentEvent, AgentState, LogLine, MachineInfo, NotRenderingReason } from '@flock/protocol';
+import type {
+  AgentEvent,
+  AgentState,
+  AgentStatus,
+  LogLine,
+  MachineInfo,
+  NotRenderingReason,
+} from '@flock/protocol';
 import type { LogEntry } from '../log/index.js';
 
 /** Explicit worker states of the farm loop (Flamenco style). */
@@ -16,6 +23,21 @@ export type WorkerState =
   | 'idle'
   | 'stopping'
   | 'stopped';
+
+/** The console's coarser status for a worker state. */
+export function statusOfWorker(worker: WorkerState, paused: boolean): AgentStatus {
+  switch (worker) {
+    case 'starting':
+    case 'logging-in':
+      return 'starting';
+    case 'uploading-wait':
+      return 'uploading';
+    case 'idle':
+      return paused ? 'paused' : 'idle';
+    default:
+      return worker;
+  }
+}
 
 export interface LocalState {
   worker: WorkerState;

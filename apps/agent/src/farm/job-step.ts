@@ -1,0 +1,118 @@
+// One job inside the farm loop: refuses blocked projects, runs the job with its own abort (user
+// interrupts, heartbeat 400), collects the job's log for the report, and reports a failure.
+import { type Endpoints, ErrorType, errorType, type Job } from '@flock/protocol';
+import type { InterruptReason } from '../controls/index.js';
+import { formatReportLine, type LogEntry, type Logger } from '../log/index.js';
+import type { AgentStateStore, WorkerState } from '../state/index.js';
+import type { ErrorReporter } from './error-report.js';
+import type { JobInterrupt, JobOutcome, JobRunner } from './job-runner.js';
+
+const MAX_JOB_LOG_LINES = 5000;
+
+export interface JobStepOptions {
+  log: Logger;
+  store: AgentStateStore;
+  runner: JobRunner;
+  reporter: ErrorReporter;
+  setWorker: (worker: WorkerState) => void;
+}
+
+export class JobStep {
+  private running: { job: Job; abort: AbortController } | undefined;
+  /** Projects (by archive md5) the user blocked: never rendered again this session. */
+  private readonly blockedProjects = new Set<string>();
+
+  constructor(private readonly options: JobStepOptions) {}
+
+  get current(): Job | undefined {
+    return this.running?.job;
+  }
+
+  interrupt(reason: InterruptReason): void {
+    this.running?.abort.abort(reason satisfies JobInterrupt);
+  }
+
+  /** The farm cancelled this job (heartbeat 400). */
+  cancel(jobId: string): void {
+    if (this.running?.job.id === jobId) this.running.abort.abort('server' satisfies JobInterrupt);
+  }
+
+  /** Works the job; returns the error type reported when it failed. */
+  async work(job: Job, endpoints: Endpoints): Promise<number | undefined> {
+    if (this.blockedProjects.has(job.archiveMd5)) {
+      this.options.log.info('refusing a job of a blocked project', { job: job.id, project: job.name });
+      const type = ErrorType.RENDERER_KILLED_BY_USER;
+      await this.options.reporter.report({ type, job, lines: ['project blocked by the user'] });
+      return type;
+    }
+    const abort = new AbortController();
+    this.running = { job, abort };
+    const lines: string[] = [];
+    const stopCapture = this.options.log.onEntry((entry: LogEntry) => {
+      if (lines.length < MAX_JOB_LOG_LINES) lines.push(formatReportLine(entry));
+    });
+    const follow = () => this.followPhase();
+    this.options.store.on('change', follow);
+    let outcome: JobOutcome;
+    try {
+      this.options.setWorker('downloading');
+      outcome = await this.options.runner.run(job, endpoints, abort.signal);
+    } finally {
+      this.options.store.off('change', follow);
+      this.running = undefined;
+      stopCapture();
+    }
+    return outcome.kind === 'rendered' ? undefined : this.failed(job, outcome, lines);
+  }
+
+  private followPhase(): void {
+    const phase = this.options.store.state.job?.phase;
+    const worker: WorkerState | undefined =
+      phase === 'render' || phase === 'prepare'
+        ? 'rendering'
+        : phase === 'download' || phase === 'extract'
+          ? 'downloading'
+          : undefined;
+    if (worker && this.options.store.local.worker !== worker) this.options.setWorker(worker);
+  }
+
+  private async failed(
+    job: Job,
+    outcome: Exclude<JobOutcome, { kind: 'rendered' }>,
+    lines: string[],
+  ): Promise<number> {
+    const { store, log } = this.options;
+    const interrupted = outcome.kind === 'interrupted';
+    const type = interrupted ? interruptType(outcome.by) : outcome.errorType;
+    const message = interrupted ? `job stopped (${outcome.by})` : outcome.message;
+    if (interrupted && outcome.by === 'block-project') this.blockedProjects.add(job.archiveMd5);
+    const name = errorType(type).name;
+    log.warn('job failed', { job: job.id, type: `${type} ${name}`, error: message });
+    store.updateStats({ framesFailed: store.state.stats.framesFailed + 1 });
+    store.updateLocal({ lastError: `${name}: ${message}` });
+    store.publish({
+      kind: 'error',
+      jobId: job.id,
+      code: name,
+      message: message.slice(0, 2000),
+      logExcerpt: lines
+        .slice(-200)
+        .join('\n')
+        .slice(-64 * 1024),
+    });
+    const { renderTimeSeconds, memoryUsedKiB, blenderVersion } = outcome;
+    await this.options.reporter.report({
+      type,
+      job,
+      lines,
+      ...(renderTimeSeconds === undefined ? {} : { renderTimeSeconds }),
+      ...(memoryUsedKiB === undefined ? {} : { memoryUsedKiB }),
+      ...(blenderVersion === undefined ? {} : { blenderVersion }),
+    });
+    return type;
+  }
+}
+
+function interruptType(by: JobInterrupt): number {
+  return by === 'server' ? ErrorType.RENDERER_KILLED_BY_SERVER : ErrorType.RENDERER_KILLED_BY_USER;
+}
