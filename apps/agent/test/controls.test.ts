@@ -73,6 +73,27 @@ describe('pause, resume, stop', () => {
     expect(farm.sessions()[0]?.state).toBe('logged-out');
     expect(t.agent.store.local.worker).toBe('stopped');
   });
+  it('a stop that arrives while a job request is on the wire is not lost in the following back-off', async () => {
+    const farm = await testFarm();
+    farm.faults.add({ kind: 'delay', endpoint: 'request-job', ms: 300, times: 1 });
+    const t = await testAgent(farm); // no project: the answer is 200, a 5-minute back-off
+    await until(() => t.agent.store.local.worker === 'requesting', { what: 'a job request', lines: t.lines });
+    await t.agent.execute({ type: 'stop', when: 'now' });
+    expect(await t.run).toBe(0);
+  });
+
+  it('a limit change does not cut a back-off short', async () => {
+    const farm = await testFarm();
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock }); // no project: 200, back-off
+    await until(() => t.agent.store.state.reason?.code === 'no-job', { what: 'no job', lines: t.lines });
+    const jobRequests = () => farm.sessions()[0]?.lastSeenAt;
+    const seen = jobRequests();
+    await t.agent.execute({ type: 'set-limits', limits: { cores: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(t.agent.store.state.reason?.code).toBe('no-job');
+    expect(jobRequests()).toBe(seen);
+  });
 });
 
 describe('block project', () => {

@@ -31,6 +31,7 @@ export class Controls extends EventEmitter<ControlEvents> {
   private maxFramesValue: number | null;
   private pausedValue = false;
   private stopValue: 'after-frame' | 'now' | null = null;
+  private revisionValue = 0;
   private readonly gpuIds: readonly string[] | undefined;
 
   constructor(init: ControlsInit) {
@@ -56,6 +57,11 @@ export class Controls extends EventEmitter<ControlEvents> {
 
   get stopRequested(): 'after-frame' | 'now' | null {
     return this.stopValue;
+  }
+
+  /** Rises with every change, so a reader can tell whether it missed one (events are not replayed). */
+  get revision(): number {
+    return this.revisionValue;
   }
 
   get maxFrames(): number | null {
@@ -130,6 +136,7 @@ export class Controls extends EventEmitter<ControlEvents> {
   }
 
   private changed(interrupt?: InterruptReason): void {
+    this.revisionValue++;
     if (interrupt) this.emit('interrupt', interrupt);
     this.emit('change');
   }

@@ -67,6 +67,8 @@ export class FarmLoop {
   private idleForever: NotRenderingReason | undefined;
   private noJobStreak = 0;
   private reloginWanted = false;
+  /** The controls revision this pass of the loop has taken into account. */
+  private seenRevision = -1;
   private readonly random: () => number;
 
   constructor(private readonly options: FarmLoopOptions) {
@@ -120,6 +122,7 @@ export class FarmLoop {
   private async work(): Promise<LoopExit> {
     const { controls, uploads, store } = this.options;
     for (;;) {
+      this.seenRevision = controls.revision;
       if (controls.stopRequested) return 0;
       const maxFrames = controls.maxFrames;
       if (maxFrames !== null && store.local.framesDelivered >= maxFrames) {
@@ -320,22 +323,31 @@ export class FarmLoop {
     minMs: number,
     maxMs: number,
   ): Promise<undefined> {
-    const wait = Math.round(minMs + (maxMs - minMs) * this.random());
-    const until = this.options.clock.now() + wait;
+    const { clock, controls, log } = this.options;
+    const until = clock.now() + Math.round(minMs + (maxMs - minMs) * this.random());
     this.idle({ code, message, until });
-    this.options.log.info(`${message}; next try at ${new Date(until).toISOString()}`);
-    await this.waitForChange(wait);
+    log.info(`${message}; next try at ${new Date(until).toISOString()}`);
+    // Only a stop or a pause cuts a back-off short; other changes (limits) do not end the wait.
+    while (!controls.stopRequested && !controls.paused && clock.now() < until) {
+      this.seenRevision = controls.revision;
+      await this.waitForChange(until - clock.now());
+    }
     return undefined;
   }
 
-  /** Sleeps until `ms` passed (null: forever) or the user or the upload queue changed something. */
+  /**
+   * Sleeps until `ms` passed (null: forever) or the user or the upload queue changed something —
+   * including a change made while this pass was busy (a stop that came during a request).
+   */
   private async waitForChange(ms: number | null): Promise<void> {
     const { controls, uploads, clock } = this.options;
     const wake = new AbortController();
     const onChange = () => wake.abort();
     controls.on('change', onChange);
     const stopUploads = uploads.onChange(onChange);
+    if (controls.revision !== this.seenRevision) wake.abort();
     try {
+      if (wake.signal.aborted) return;
       if (ms === null)
         await new Promise((resolve) => wake.signal.addEventListener('abort', resolve, { once: true }));
       else await clock.sleep(ms, wake.signal).catch(() => undefined);
