@@ -1,6 +1,7 @@
 // The farm loop against the real sandbox farm (synthetic renderer): the full loop, and the fault
 // matrix — each fault asserts the agent's reaction, the error report the farm received and that
 // the agent keeps going.
+import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { ErrorType } from '@flock/protocol';
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -321,4 +322,54 @@ describe('validation answers', () => {
       });
     },
   );
+});
+
+/** A minimal HTTP CONNECT proxy (what undici's ProxyAgent speaks) that counts its tunnels. */
+async function connectProxy(): Promise<{ url: string; tunnels: () => number; close: () => Promise<void> }> {
+  let tunnels = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.once('data', (head) => {
+      const match = /^CONNECT ([^:\s]+):(\d+) HTTP/.exec(head.toString('latin1'));
+      if (!match) return client.destroy();
+      tunnels++;
+      const upstream = netConnect(Number(match[2]), match[1], () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    tunnels: () => tunnels,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('--proxy', () => {
+  it('sends every farm request through the proxy', async () => {
+    const proxy = await connectProxy();
+    try {
+      const farm = await testFarm();
+      const project = await syntheticProject(farm, 1);
+      const clock = new ManualClock(Date.now());
+      const t = await testAgent(farm, { clock, settings: { proxy: proxy.url } });
+      await renderedUntilDone(farm, t, clock, project.id, 1);
+      expect(proxy.tunnels()).toBeGreaterThan(0);
+      await t.agent.execute({ type: 'stop', when: 'now' });
+      expect(await t.run).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
