@@ -45,6 +45,12 @@ export class JobRunner {
     return this.downloadSeconds > 0 ? Math.round(this.downloadBytes / this.downloadSeconds) : 0;
   }
 
+  /** Removes the extracted copy of a renderer archive the farm retired (`<file action="delete">`). */
+  async forget(md5: string): Promise<void> {
+    if (!/^[0-9a-f]{32}$/i.test(md5)) return;
+    await rm(path.join(this.options.renderersDir, md5.toLowerCase()), { recursive: true, force: true });
+  }
+
   async run(job: Job, endpoints: Endpoints, signal: AbortSignal): Promise<JobOutcome> {
     const jobDir = path.join(this.options.jobsDir, safeName(job.id));
     try {

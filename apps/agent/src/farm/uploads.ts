@@ -3,7 +3,13 @@
 // re-login, or before a restart) is sent with that session's cookie: the farm ties a job to the
 // session that took it.
 import path from 'node:path';
-import { buildValidation, ErrorType, isProtocolError, parseJobValidateAnswer } from '@flock/protocol';
+import {
+  buildValidation,
+  ErrorType,
+  isProtocolError,
+  parseJobValidateAnswer,
+  ValidationStatus,
+} from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/index.js';
 import type { AgentStateStore } from '../state/index.js';
@@ -37,7 +43,7 @@ export interface FarmUploadsOptions {
   clock: Clock;
   /** Identifies the current farm session (changes on every login). */
   sessionKey: () => string;
-  /** The farm refused a frame because the session is disabled or dead (301/304). */
+  /** The farm refused a frame because the session is dead or disabled (304): log in again. */
   onSessionRefused: () => void;
   backoff?: UploadBackoff;
 }
@@ -122,7 +128,7 @@ export class FarmUploads implements FrameUploads {
           status: event.status,
           why: event.explanation,
         });
-        if (event.sessionDisabled) this.options.onSessionRefused();
+        if (event.status === ValidationStatus.SESSION_DISABLED) this.options.onSessionRefused();
         if (event.possiblyDelivered)
           log.info('the frame was most likely delivered before a restart', { job: event.item.jobId });
         else
