@@ -313,6 +313,13 @@ describe('validation answers', () => {
       });
       const report = farm.errorReports().find((r) => r.type === type);
       expect(report?.jobId).toBeGreaterThan(0);
+      // 304 means the session is dead: the agent logs in again before its next request
+      const logins = status === 304 ? 2 : 1;
+      await until(() => farm.sessions().length === logins, {
+        clock,
+        stepMs: 30_000,
+        what: `${logins} logins`,
+      });
       // the refused frame went back to the farm (or to another machine); this one renders the other
       await until(() => doneFrames(farm, project.id) >= 1, {
         clock,
