@@ -1,6 +1,6 @@
 // The CLI as a user runs it: a real child process against the real sandbox farm.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,6 +70,30 @@ describe('flock-agent CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^flock-agent: [a-z-]+: /);
+  });
+
+  it('save-config writes the flags to the config file (0600) and run reads them from there', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 1);
+    const dir = await tempDir('cli-config');
+    const file = path.join(dir, 'agent.json');
+    const cacheDir = path.join(dir, 'cache');
+    const saved = await runCli([
+      'save-config',
+      '--config',
+      file,
+      '--server',
+      farm.url,
+      '--login',
+      'demo',
+      '--cache-dir',
+      cacheDir,
+    ]);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const result = await runCli(['run', '--config', file, '--max-frames', '1'], { FLOCK_PASSWORD: 'demo' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(farm.frames(project.id).filter((f) => f.state === 'done')).toHaveLength(1);
   });
 
   it('a refused login: one line with the meaning, exit 1, the password never printed', async () => {

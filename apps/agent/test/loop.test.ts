@@ -66,6 +66,7 @@ describe('the full loop', () => {
     expect(session?.state).toBe('logged-out');
     expect(session?.speedtest?.length).toBeGreaterThan(0);
     expect(session?.hostname).toBe('test-box');
+    expect(t.agent.store.state.machine.blender).toMatch(/^3\.4/);
     expect(t.lines.join('\n')).not.toContain('password=demo');
   });
 });

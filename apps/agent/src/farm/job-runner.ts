@@ -114,6 +114,9 @@ export class JobRunner {
       onProgress: (progress) => this.progress(progress.phase, progress.progress, progress.etaSeconds),
       onOutput: (line) => log.debug(line, { source: 'blender' }),
     });
+    if (result.blenderVersion && store.state.machine.blender !== result.blenderVersion) {
+      store.setMachine({ ...store.state.machine, blender: result.blenderVersion.slice(0, 200) });
+    }
     if (signal.aborted) return { kind: 'interrupted', by: signal.reason as JobInterrupt, ...facts(result) };
     if (!result.ok)
       return { kind: 'failed', errorType: result.errorType, message: result.message, ...facts(result) };
