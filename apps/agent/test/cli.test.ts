@@ -169,4 +169,19 @@ describe('flock-agent CLI', () => {
     expect(farm.jobs()).toHaveLength(1);
     expect(farm.sessions()[0]?.state).toBe('logged-out');
   });
+
+  it('Ctrl-C twice stops the render at once (reported as type 20) and exits 0', async () => {
+    const farm = await testFarm();
+    await syntheticProject(farm, 1, { synthetic: { renderMs: 120_000 } });
+    const agent = startCli(agentArgs(farm, await tempDir('cli')));
+    await until(() => farm.jobs().length === 1, { timeoutMs: 30_000, what: 'a job to be taken' });
+    agent.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    agent.child.kill('SIGINT');
+    const result = await agent.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('stopping now');
+    expect(farm.errorReports().map((r) => r.type)).toContain(20);
+    expect(farm.sessions()[0]?.state).toBe('logged-out');
+  });
 });
