@@ -3,8 +3,9 @@
 // writes the config file. Bad flags or config: one line on stderr, exit 2. Fatal farm answers
 // (login refused, no rendering rights): one line, exit 1.
 import { realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Agent } from './agent.js';
+import { AGENT_VERSION, Agent } from './agent.js';
 import { systemClock } from './clock.js';
 import {
   ConfigError,
@@ -17,6 +18,7 @@ import {
   toSettings,
   writeConfigFile,
 } from './config/index.js';
+import { PairingError, pair, startConsoleLink } from './link/index.js';
 import { createTerminalOutput, formatStatusLine, Logger } from './log/index.js';
 import { isAlive, readStateFile } from './state/index.js';
 
@@ -32,6 +34,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await status(commandLine);
       case 'save-config':
         return await saveConfig(commandLine);
+      case 'pair':
+        return await pairWithConsole(commandLine);
       case 'run':
         return await run(commandLine);
     }
@@ -39,6 +43,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof ConfigError) {
       process.stderr.write(`flock-agent: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof PairingError) {
+      process.stderr.write(`flock-agent: ${error.message}\n`);
+      return 1;
     }
     throw error;
   }
@@ -52,6 +60,12 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   log.onEntry((entry) => output.log(entry));
   const agent = await Agent.create({ settings, log });
   agent.store.on('change', () => output.update(agent.store.snapshot()));
+  // The credentials of `pair` live beside the config file; without them the agent runs unlinked.
+  const link = await startConsoleLink(agent, {
+    agentVersion: AGENT_VERSION,
+    configDir: dirname(commandLine.configFile),
+    log: (level, message) => log[level](`console link: ${message}`),
+  });
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
@@ -71,10 +85,20 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
       process.stderr.write(`flock-agent: ${agent.store.local.lastError ?? 'stopped on an error'}\n`);
     return code;
   } finally {
+    await link?.stop();
     output.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> {
+  const [consoleUrl = '', code = ''] = commandLine.args;
+  const file = await pair(consoleUrl, code, { configDir: dirname(commandLine.configFile) });
+  process.stdout.write(
+    `paired with ${new URL(consoleUrl).origin}; credentials saved to ${file} (mode 0600)\n`,
+  );
+  return 0;
 }
 
 async function status(commandLine: ParsedCommandLine): Promise<number> {

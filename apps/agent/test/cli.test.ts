@@ -65,11 +65,21 @@ describe('flock-agent CLI', () => {
     [['run', '--frobnicate']],
     [['run', '--login', 'demo', '--cache-dir', '/tmp/x']],
     [['run', '--login', 'demo', '--password', 'p', '--cache-dir', '/tmp/x', '--memory', 'lots']],
+    [['pair', 'http://127.0.0.1:9']],
+    [['pair', 'http://127.0.0.1:9', 'CODE', 'extra']],
   ])('%j: one clear line, exit 2', async (args) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^flock-agent: [a-z-]+: /);
+  });
+
+  it('pair with an unreachable console: one line naming it, exit 1, nothing saved', async () => {
+    const configDir = await tempDir('flock-pair-');
+    const result = await runCli(['pair', 'http://127.0.0.1:9', 'ABCD-EFGH'], { XDG_CONFIG_HOME: configDir });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^flock-agent: cannot reach the console at http:\/\/127\.0\.0\.1:9/);
+    expect(await readdir(configDir)).toEqual([]);
   });
 
   it('save-config writes the flags to the config file (0600) and run reads them from there', async () => {

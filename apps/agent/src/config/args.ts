@@ -34,6 +34,8 @@ export function helpText(): string {
     '  run          log in to the farm and render until stopped (Ctrl-C: finish the frame; twice: now)',
     '  status       print the state of the agent running with this --cache-dir',
     '  save-config  write the given flags to the config file (mode 0600)',
+    '  pair URL CODE  pair with a Flock console (the code comes from its "Add machine"); `run` then',
+    '               streams its state to that console and obeys it, and keeps rendering when it is away',
     '',
     'Flags (config file keys are the same names without "--"):',
     ...rows,
@@ -41,7 +43,9 @@ export function helpText(): string {
 }
 
 export interface ParsedCommandLine {
-  command: 'run' | 'status' | 'save-config' | 'help';
+  command: 'run' | 'status' | 'save-config' | 'pair' | 'help';
+  /** Positional arguments after the command (`pair <console-url> <code>`). */
+  args: string[];
   /** Only the flags given on the command line. */
   flags: RawSettings;
   configFile: string;
@@ -65,14 +69,19 @@ export function parseCommandLine(
     throw new ConfigError('arguments', (error as Error).message.split('\n')[0] ?? 'invalid arguments');
   }
   const [command = 'help', ...extra] = parsed.positionals;
-  if (extra.length > 0) throw new ConfigError('arguments', `unexpected argument "${extra[0]}"`);
+  const expectedArgs = command === 'pair' ? 2 : 0;
+  if (extra.length > expectedArgs) {
+    throw new ConfigError('arguments', `unexpected argument "${extra[expectedArgs]}"`);
+  }
+  if (extra.length < expectedArgs) throw new ConfigError('arguments', 'usage: pair <console-url> <code>');
   const help = parsed.values.help === true;
-  if (!help && !['run', 'status', 'save-config', 'help'].includes(command)) {
-    throw new ConfigError('arguments', `unknown command "${command}" (run, status, save-config)`);
+  if (!help && !['run', 'status', 'save-config', 'pair', 'help'].includes(command)) {
+    throw new ConfigError('arguments', `unknown command "${command}" (run, status, save-config, pair)`);
   }
   const { config, help: _help, ...flags } = parsed.values;
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
+    args: extra,
     flags,
     configFile: typeof config === 'string' ? config : defaultConfigPath(env),
     configExplicit: typeof config === 'string',
