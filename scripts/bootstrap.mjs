@@ -52,6 +52,7 @@ const commands = {
     run(join(binDir, 'turbo'), ['run', 'typecheck', 'test', '--concurrency=1', '--output-logs=new-only']);
   },
   start() {
+    run(join(binDir, 'turbo'), ['run', 'build', '--filter=@flock/web', '--output-logs=errors-only']);
     run(join(binDir, 'tsx'), ['scripts/fleet.ts', ...process.argv.slice(3)]);
   },
 };

@@ -1,5 +1,6 @@
 // The console's entry point: `node --import tsx server.ts [--host H] [--port P] [--data DIR] [--dev]`.
 // One port serves the pages (Next), the browser API (tRPC) and the agents' WebSocket link.
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import next from 'next';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
       default: process.env.FLOCK_DATA_DIR ?? resolve(import.meta.dirname, '../../.data/console'),
     },
     'public-url': { type: 'string', multiple: true, default: [] },
+    'pairing-code-file': { type: 'string' },
     dev: { type: 'boolean', default: process.env.NODE_ENV === 'development' },
     help: { type: 'boolean', default: false },
   },
@@ -28,6 +30,8 @@ if (values.help) {
   --data DIR        where the SQLite database lives (default .data/console)
   --public-url URL  an extra origin browsers use to reach the console (repeatable), e.g. https://flock.lan
   --dev             Next.js development mode (hot reload)
+  --pairing-code-file PATH  issue one pairing code at start and write it there (0600), for a local
+                    launcher that pairs an agent on this machine (npm start does)
 Environment: FLOCK_ADMIN_PASSWORD sets the admin password on first start (headless installs).`);
   process.exit(0);
 }
@@ -71,6 +75,11 @@ const consoleServer = await startConsole({
   pages: (req, res) => void handle(req, res),
   pagesUpgrade: () => nextUpgrade,
 });
+
+if (values['pairing-code-file']) {
+  const { code } = await consoleServer.core.pairing.createCode();
+  await writeFile(values['pairing-code-file'], `${code}\n`, { mode: 0o600 });
+}
 
 const needsSetup = await consoleServer.core.auth.needsSetup();
 log('info', `console: listening on ${consoleServer.url}`);

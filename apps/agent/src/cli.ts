@@ -64,7 +64,7 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   const link = await startConsoleLink(agent, {
     agentVersion: AGENT_VERSION,
     configDir: dirname(commandLine.configFile),
-    log: (level, message) => log[level](`console link: ${message}`),
+    log: (level, message) => log[level](message),
   });
   let interrupts = 0;
   const onSignal = () => {
