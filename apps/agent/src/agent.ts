@@ -20,7 +20,7 @@ import type { AgentSettings } from './config/index.js';
 import { type AgentCommand, Controls } from './controls/index.js';
 import { ArchiveCache, type ArchiveCacheOptions } from './download/index.js';
 import { ErrorReporter, type ReportHeader } from './farm/error-report.js';
-import { Heartbeat } from './farm/heartbeat.js';
+import { Heartbeat, keepAliveParams } from './farm/heartbeat.js';
 import { FarmHttp } from './farm/http.js';
 import { JobRunner } from './farm/job-runner.js';
 import { FarmLoop } from './farm/loop.js';
@@ -82,7 +82,7 @@ export class Agent implements LinkedAgent {
     const machine = options.machine ?? (await getMachineFacts());
     const hwid = options.hwid ?? (await getHwid(settings.cacheDir));
     const limits = limitsFrom(settings);
-    const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits });
+    const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
     const controls = new Controls({
       limits,
@@ -149,7 +149,14 @@ export class Agent implements LinkedAgent {
       clock,
       log,
       endpoints: () => session.endpoints,
-      params: () => keepAliveParams(controls, loop, store, clock),
+      params: () =>
+        keepAliveParams({
+          paused: controls.paused,
+          job: loop?.currentJob,
+          etaSeconds: store.state.job?.etaSeconds,
+          renderStartedAt: store.renderStartedAt,
+          now: clock.now(),
+        }),
       onStopJob: (jobId) => loop?.cancelJob(jobId),
     });
     loop = new FarmLoop({
@@ -303,28 +310,6 @@ function jobRequestParams(
     ramMaxKiB: Math.min(limitKiB, freeKiB),
     rendertimeMaxSeconds: limits.maxFrameTimeSeconds ?? 0,
     ...(gpu?.type ? { gpu: { type: gpu.type, model: gpu.model, ramBytes: gpu.vramBytes } } : {}),
-  };
-}
-
-function keepAliveParams(
-  controls: Controls,
-  loop: FarmLoop | undefined,
-  store: AgentStateStore,
-  clock: Clock,
-) {
-  const job = loop?.currentJob;
-  const current = store.state.job;
-  if (!job) return { paused: controls.paused };
-  const rendering = current?.phase === 'render' || current?.phase === 'prepare';
-  return {
-    paused: controls.paused,
-    job: {
-      id: job.id,
-      frame: job.frame,
-      rendertimeSeconds:
-        rendering && current ? Math.max(0, Math.round((clock.now() - current.startedAt) / 1000)) : 0,
-      ...(current?.etaSeconds == null ? {} : { remainingSeconds: Math.round(current.etaSeconds) }),
-    },
   };
 }
 

@@ -14,6 +14,37 @@ export function heartbeatIntervalMs(maxPeriodSeconds: number | undefined): numbe
   return Math.min(FIFTEEN_MINUTES_MS, Math.floor(0.75 * maxPeriodSeconds * 1000));
 }
 
+export interface KeepAliveInputs {
+  paused: boolean;
+  /** The job the farm loop is working on (as the farm sent it), if any. */
+  job: { id: string; frame: string } | undefined;
+  /** Its live state: the last render estimate. */
+  etaSeconds: number | null | undefined;
+  /** When Blender started for this job, null before (see AgentStateStore.renderStartedAt). */
+  renderStartedAt: number | null;
+  now: number;
+}
+
+/**
+ * The keepmealive parameters (§2.5): `rendertime` is seconds since the Blender process started, 0
+ * before it (J22) — time spent downloading and extracting is not render time.
+ */
+export function keepAliveParams(inputs: KeepAliveInputs): KeepAliveParams {
+  const { paused, job, etaSeconds, renderStartedAt, now } = inputs;
+  if (!job) return { paused };
+  const rendertimeSeconds =
+    renderStartedAt === null ? 0 : Math.max(0, Math.round((now - renderStartedAt) / 1000));
+  return {
+    paused,
+    job: {
+      id: job.id,
+      frame: job.frame,
+      rendertimeSeconds,
+      ...(etaSeconds == null ? {} : { remainingSeconds: Math.round(etaSeconds) }),
+    },
+  };
+}
+
 export interface HeartbeatOptions {
   http: FarmHttp;
   clock: Clock;
@@ -65,7 +96,11 @@ export class Heartbeat {
       const answer = await http.sendXml(buildKeepAlive(endpoints, params), parseKeepAliveAnswer, {
         signal: this.stopper.signal,
       });
-      log.debug('heartbeat', { status: answer.status, job: params.job?.id });
+      log.debug('heartbeat', {
+        status: answer.status,
+        job: params.job?.id,
+        rendertime: params.job?.rendertimeSeconds,
+      });
       if (answer.status === 400 && params.job) {
         log.warn('the farm cancelled the current job', { job: params.job.id });
         this.options.onStopJob(params.job.id);

@@ -6,10 +6,12 @@ import type {
   AgentEvent,
   AgentState,
   AgentStatus,
+  CurrentJob,
   LogLine,
   MachineInfo,
   NotRenderingReason,
 } from '@flock/protocol';
+import { type Clock, systemClock } from '../clock.js';
 import type { LogEntry } from '../log/index.js';
 
 /** Explicit worker states of the farm loop (Flamenco style). */
@@ -74,8 +76,12 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
     uploadsPending: 0,
     lastError: null,
   };
+  private renderStart: { jobId: string; at: number } | null = null;
 
-  constructor(initial: Pick<AgentState, 'machine' | 'limits'>) {
+  constructor(
+    initial: Pick<AgentState, 'machine' | 'limits'>,
+    private readonly clock: Clock = systemClock,
+  ) {
     super();
     this.current = {
       machine: initial.machine,
@@ -105,9 +111,25 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
     return { state: this.current, local: this.localState };
   }
 
+  /**
+   * When the current job's render phase began, or null before. The render port enters that phase
+   * when the Blender process has started, so this is the start the keep-alive's `rendertime` counts
+   * from (§2.5), not the job's start (downloads and extraction are not render time).
+   */
+  get renderStartedAt(): number | null {
+    return this.renderStart?.at ?? null;
+  }
+
   update(patch: Partial<AgentState>): void {
+    if ('job' in patch) this.followRenderStart(patch.job ?? null);
     this.current = Object.freeze({ ...this.current, ...patch });
     this.emit('change');
+  }
+
+  private followRenderStart(job: CurrentJob | null): void {
+    if (job?.id !== this.renderStart?.jobId) this.renderStart = null;
+    if (job?.phase === 'render' && !this.renderStart)
+      this.renderStart = { jobId: job.id, at: this.clock.now() };
   }
 
   updateLocal(patch: Partial<LocalState>): void {
