@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
@@ -7,6 +8,7 @@ import { Fleet } from './link/fleet';
 import { LinkHub } from './link/hub';
 import { log } from './log';
 import { PAIRING_CODE_TTL_MS, Pairing } from './pairing';
+import { Sweeper } from './sweeper';
 
 export interface ConsoleOptions {
   dataDir: string;
@@ -19,6 +21,9 @@ export interface ConsoleOptions {
   pairingCodeTtlMs?: number;
   /** Headless installs: sets the admin password on first start. */
   adminPassword?: string;
+  /** How often expired sessions and spent pairing codes are deleted (default 5 minutes). */
+  sweepIntervalMs?: number;
+  /** The console's clock; tests pass a fake one. */
   now?: () => number;
 }
 
@@ -28,7 +33,9 @@ export interface ConsoleCore {
   fleet: Fleet;
   hub: LinkHub;
   auth: AuthService;
+  accounts: Accounts;
   pairing: Pairing;
+  sweeper: Sweeper;
   allowedOrigins: string[];
   secureCookies: boolean;
   now: () => number;
@@ -49,21 +56,26 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     now,
   });
   const auth = new AuthService(repo, now);
-  if (options.adminPassword && (await auth.needsSetup())) await auth.setup(options.adminPassword);
+  if (options.adminPassword && (await auth.needsSetup())) await auth.createAdmin(options.adminPassword);
   const persister = setInterval(() => void fleet.persistDirty(), 30_000);
   persister.unref();
+  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs);
+  sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
   return {
     repo,
     fleet,
     hub,
     auth,
+    accounts: new Accounts(repo, auth, now),
+    sweeper,
     pairing: new Pairing(repo, fleet, now, options.pairingCodeTtlMs ?? PAIRING_CODE_TTL_MS),
     allowedOrigins: options.publicOrigins ?? [],
     secureCookies: options.secureCookies ?? false,
     now,
     async close() {
       clearInterval(persister);
+      await sweeper.stop();
       hub.close();
       await fleet.persistDirty();
       database.close();

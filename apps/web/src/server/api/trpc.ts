@@ -19,12 +19,17 @@ export interface Context {
 export async function createContext(
   core: ConsoleCore,
   req: IncomingMessage,
-  _res: ServerResponse,
+  res: ServerResponse,
 ): Promise<Context> {
   const sessionToken = readCookie(req, SESSION_COOKIE);
+  const user = await core.auth.userFor(sessionToken);
+  // A live feed is authenticated once, here: remember it so revoking the session can end it.
+  if (user && sessionToken && req.headers.accept?.includes('text/event-stream')) {
+    core.auth.trackStream(user, sessionToken, res);
+  }
   return {
     core,
-    user: await core.auth.userFor(sessionToken),
+    user,
     sessionToken,
     sameOrigin: isSameOrigin(req, core.allowedOrigins),
     origin: req.headers.origin,
@@ -57,4 +62,10 @@ export const publicProcedure = t.procedure.use(sameOrigin);
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Log in first.' });
   return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+/** Managing other console users: admins only. */
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (!ctx.user.isAdmin) throw new TRPCError({ code: 'FORBIDDEN', message: 'Only an admin can do this.' });
+  return next();
 });

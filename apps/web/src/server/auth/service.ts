@@ -1,5 +1,7 @@
+import type { ServerResponse } from 'node:http';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
+import { LiveStreams } from './live-streams';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords';
 import { RateLimiter } from './rate-limit';
 import { hashToken, newToken } from './tokens';
@@ -7,9 +9,20 @@ import { hashToken, newToken } from './tokens';
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 export const ADMIN_USERNAME = 'admin';
 
+export type AuthErrorKind =
+  | 'rate-limited'
+  | 'bad-credentials'
+  | 'wrong-current-password'
+  | 'already-set-up'
+  | 'weak-password'
+  | 'bad-name'
+  | 'name-taken'
+  | 'last-admin'
+  | 'no-such-user';
+
 export class AuthError extends Error {
   constructor(
-    readonly kind: 'rate-limited' | 'bad-credentials' | 'already-set-up' | 'weak-password',
+    readonly kind: AuthErrorKind,
     message: string,
   ) {
     super(message);
@@ -19,41 +32,51 @@ export class AuthError extends Error {
 export interface SessionUser {
   id: number;
   username: string;
+  isAdmin: boolean;
 }
 
-/** Console users and their sessions; tokens only ever stored hashed. */
+/** The one password rule, for the first admin, added users and changed passwords alike. */
+export function checkNewPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new AuthError('weak-password', `Use at least ${MIN_PASSWORD_LENGTH} characters.`);
+  }
+}
+
+/** Console users' credentials and sessions; tokens only ever stored hashed. */
 export class AuthService {
-  private readonly loginLimiter: RateLimiter;
+  private readonly limiter: RateLimiter;
+  private readonly streams = new LiveStreams();
 
   constructor(
     private readonly repo: ConsoleRepo,
     private readonly now: () => number,
   ) {
-    this.loginLimiter = new RateLimiter(5, 60_000, now);
+    // Shared by login and change-password: both let a client guess a password.
+    this.limiter = new RateLimiter(5, 60_000, now);
   }
 
   async needsSetup(): Promise<boolean> {
     return (await this.repo.countUsers()) === 0;
   }
 
-  /** Creates the admin on first start; refused once any user exists. Returns a session token. */
+  /** First start in the browser: creates the admin and returns a session token for it. */
   async setup(password: string): Promise<string> {
-    if (password.length < MIN_PASSWORD_LENGTH) {
-      throw new AuthError('weak-password', `Use at least ${MIN_PASSWORD_LENGTH} characters.`);
-    }
+    return this.startSession(await this.createAdmin(password));
+  }
+
+  /** Creates the first admin (also the headless FLOCK_ADMIN_PASSWORD path); refused once any user exists. */
+  async createAdmin(password: string): Promise<number> {
+    checkNewPassword(password);
     if (!(await this.needsSetup()))
       throw new AuthError('already-set-up', 'The admin password is already set.');
-    const userId = await this.repo.createUser(ADMIN_USERNAME, await hashPassword(password), this.now());
+    const userId = await this.repo.createUser(ADMIN_USERNAME, await hashPassword(password), this.now(), true);
     log('info', 'console: admin password set');
-    return this.startSession(userId);
+    return userId;
   }
 
   async login(username: string, password: string, client: string): Promise<string> {
-    if (!this.loginLimiter.attempt(client)) {
-      log('warn', `console: login rate-limited for ${client}`);
-      throw new AuthError('rate-limited', 'Too many attempts. Wait a minute and try again.');
-    }
-    const user = await this.repo.findUser(username);
+    this.limit(client);
+    const user = await this.repo.findUser(normalizeUsername(username));
     // Hash even for an unknown user, so timing does not reveal which names exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) {
@@ -63,13 +86,55 @@ export class AuthService {
     return this.startSession(user.id);
   }
 
+  /** Needs the current password; every other session of the user ends (the caller's stays). */
+  async changePassword(
+    user: SessionUser,
+    current: string,
+    next: string,
+    client: string,
+    keepToken: string,
+  ): Promise<void> {
+    checkNewPassword(next);
+    this.limit(client);
+    const stored = await this.repo.findUserById(user.id);
+    if (!stored || !(await verifyPassword(current, stored.passwordHash))) {
+      log('warn', `console: wrong current password for ${user.username} from ${client}`);
+      throw new AuthError('wrong-current-password', 'The current password is wrong.');
+    }
+    await this.repo.setPasswordHash(user.id, await hashPassword(next));
+    await this.revokeSessions(user.id, keepToken);
+    log('info', `console: ${user.username} changed their password; other sessions ended`);
+  }
+
   async logout(token: string): Promise<void> {
     await this.repo.deleteSession(hashToken(token));
+  }
+
+  /** Ends a user's sessions and their open live feeds at once, except the session `keepToken`. */
+  async revokeSessions(userId: number, keepToken?: string): Promise<void> {
+    const keep = keepToken === undefined ? undefined : hashToken(keepToken);
+    await this.repo.deleteSessionsOf(userId, keep);
+    this.streams.end(userId, keep);
   }
 
   async userFor(token: string | undefined): Promise<SessionUser | null> {
     if (!token || token.length > 100) return null;
     return (await this.repo.findSessionUser(hashToken(token), this.now())) ?? null;
+  }
+
+  /** Registers a live feed opened with this session, so revoking the session ends it. */
+  trackStream(user: SessionUser, token: string, res: ServerResponse): void {
+    this.streams.track(user.id, hashToken(token), res);
+  }
+
+  openStreams(userId: number): number {
+    return this.streams.count(userId);
+  }
+
+  private limit(client: string): void {
+    if (this.limiter.attempt(client)) return;
+    log('warn', `console: password attempts rate-limited for ${client}`);
+    throw new AuthError('rate-limited', 'Too many attempts. Wait a minute and try again.');
   }
 
   private async startSession(userId: number): Promise<string> {
@@ -79,5 +144,8 @@ export class AuthService {
     return token;
   }
 }
+
+/** User names are compared case-insensitively: stored and looked up in lower case. */
+export const normalizeUsername = (name: string): string => name.trim().toLowerCase();
 
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -1,11 +1,13 @@
 import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
-import { and, desc, eq, gt, gte, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import type { ConsoleDb } from './client';
 import { commands, desiredConfig, events, frames, machines, pairingCodes, sessions, users } from './schema';
 
 export type MachineRow = typeof machines.$inferSelect;
 export type FrameRow = typeof frames.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
+export type UserInfo = Pick<typeof users.$inferSelect, 'id' | 'username' | 'isAdmin' | 'createdAt'>;
+export type SessionUserRow = Pick<typeof users.$inferSelect, 'id' | 'username' | 'isAdmin'>;
 
 /**
  * Every query the console makes, behind async methods so a Postgres-backed repository with the same
@@ -21,10 +23,10 @@ export class ConsoleRepo {
     return row?.n ?? 0;
   }
 
-  async createUser(username: string, passwordHash: string, now: number): Promise<number> {
+  async createUser(username: string, passwordHash: string, now: number, isAdmin: boolean): Promise<number> {
     const row = await this.db
       .insert(users)
-      .values({ username, passwordHash, createdAt: now })
+      .values({ username, passwordHash, isAdmin, createdAt: now })
       .returning()
       .get();
     return row.id;
@@ -34,16 +36,44 @@ export class ConsoleRepo {
     return this.db.select().from(users).where(eq(users.username, username)).get();
   }
 
+  async findUserById(id: number) {
+    return this.db.select().from(users).where(eq(users.id, id)).get();
+  }
+
+  /** Every user without the password hash, which never leaves the repository through here. */
+  async listUsers(): Promise<UserInfo[]> {
+    return this.db
+      .select({ id: users.id, username: users.username, isAdmin: users.isAdmin, createdAt: users.createdAt })
+      .from(users)
+      .orderBy(users.username)
+      .all();
+  }
+
+  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
+    await this.db.update(users).set({ passwordHash }).where(eq(users.id, id));
+  }
+
+  /**
+   * Deletes a user (their sessions go with them, ON DELETE CASCADE) unless that would leave no admin.
+   * One statement, so two admins removing each other at once cannot both succeed.
+   */
+  async deleteUserKeepingAnAdmin(id: number): Promise<boolean> {
+    const admins = this.db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.isAdmin, true));
+    const deleted = await this.db
+      .delete(users)
+      .where(and(eq(users.id, id), or(eq(users.isAdmin, false), gt(admins, 1))))
+      .returning({ id: users.id })
+      .all();
+    return deleted.length === 1;
+  }
+
   async createSession(tokenHash: string, userId: number, now: number, expiresAt: number): Promise<void> {
     await this.db.insert(sessions).values({ tokenHash, userId, createdAt: now, expiresAt });
   }
 
-  async findSessionUser(
-    tokenHash: string,
-    now: number,
-  ): Promise<{ id: number; username: string } | undefined> {
+  async findSessionUser(tokenHash: string, now: number): Promise<SessionUserRow | undefined> {
     return this.db
-      .select({ id: users.id, username: users.username })
+      .select({ id: users.id, username: users.username, isAdmin: users.isAdmin })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))
@@ -52,6 +82,28 @@ export class ConsoleRepo {
 
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+  }
+
+  /** Ends every session of a user, except the one given (the caller's own, when changing a password). */
+  async deleteSessionsOf(userId: number, exceptTokenHash?: string): Promise<void> {
+    await this.db
+      .delete(sessions)
+      .where(
+        and(
+          eq(sessions.userId, userId),
+          exceptTokenHash === undefined ? undefined : ne(sessions.tokenHash, exceptTokenHash),
+        ),
+      );
+  }
+
+  /** Expired sessions are already refused; this removes their rows. Returns how many. */
+  async deleteExpiredSessions(now: number): Promise<number> {
+    const gone = await this.db
+      .delete(sessions)
+      .where(lte(sessions.expiresAt, now))
+      .returning({ tokenHash: sessions.tokenHash })
+      .all();
+    return gone.length;
   }
 
   // ---- pairing ----
@@ -75,6 +127,16 @@ export class ConsoleRepo {
       .returning()
       .all();
     return used.length === 1;
+  }
+
+  /** Removes codes that can no longer be redeemed (used or expired). Returns how many. */
+  async deleteSpentPairingCodes(now: number): Promise<number> {
+    const gone = await this.db
+      .delete(pairingCodes)
+      .where(or(isNotNull(pairingCodes.usedAt), lte(pairingCodes.expiresAt, now)))
+      .returning({ codeHash: pairingCodes.codeHash })
+      .all();
+    return gone.length;
   }
 
   // ---- machines ----

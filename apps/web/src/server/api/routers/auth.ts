@@ -1,30 +1,19 @@
-import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { clearedSessionCookie, sessionCookie } from '../../auth/cookies';
-import { AuthError, SESSION_TTL_MS } from '../../auth/service';
+import { SESSION_TTL_MS } from '../../auth/service';
 import { type Context, protectedProcedure, publicProcedure, router } from '../trpc';
+import { asTrpcError } from './auth-errors';
 
-const password = z.string().min(1).max(500);
+export const password = z.string().min(1).max(500);
 
 function startSession(ctx: Context, token: string): void {
   ctx.setCookies.push(sessionCookie(token, SESSION_TTL_MS / 1000, ctx.core.secureCookies));
 }
 
-function asTrpcError(error: unknown): never {
-  if (!(error instanceof AuthError)) throw error;
-  const code =
-    error.kind === 'rate-limited'
-      ? 'TOO_MANY_REQUESTS'
-      : error.kind === 'weak-password'
-        ? 'BAD_REQUEST'
-        : 'UNAUTHORIZED';
-  throw new TRPCError({ code, message: error.message });
-}
-
 export const authRouter = router({
   status: publicProcedure.query(async ({ ctx }) => ({
     needsSetup: await ctx.core.auth.needsSetup(),
-    user: ctx.user && { username: ctx.user.username },
+    user: ctx.user && { username: ctx.user.username, isAdmin: ctx.user.isAdmin },
   })),
 
   setup: publicProcedure.input(z.object({ password })).mutation(async ({ ctx, input }) => {
@@ -39,6 +28,16 @@ export const authRouter = router({
         ctx,
         await ctx.core.auth.login(input.username, input.password, ctx.client).catch(asTrpcError),
       );
+      return { ok: true };
+    }),
+
+  /** Needs the current password; the user's other sessions end, this one stays. */
+  changePassword: protectedProcedure
+    .input(z.object({ current: password, next: password }))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.core.auth
+        .changePassword(ctx.user, input.current, input.next, ctx.client, ctx.sessionToken ?? '')
+        .catch(asTrpcError);
       return { ok: true };
     }),
 

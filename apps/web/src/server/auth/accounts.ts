@@ -1,0 +1,69 @@
+import type { ConsoleRepo, UserInfo } from '../db/repo';
+import { log } from '../log';
+import { hashPassword } from './passwords';
+import { RateLimiter } from './rate-limit';
+import {
+  AuthError,
+  type AuthService,
+  checkNewPassword,
+  normalizeUsername,
+  type SessionUser,
+} from './service';
+
+/** Lower-case letters, digits, `.`, `_` and `-`; starts with a letter or digit. */
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+
+/** Console users as an admin manages them: list, add, remove. Passwords are scrypt-hashed like the admin's. */
+export class Accounts {
+  // Each new user costs a 32 MiB scrypt hash: the same limit as login keeps that from being abused.
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    private readonly repo: ConsoleRepo,
+    private readonly auth: AuthService,
+    private readonly now: () => number,
+  ) {
+    this.limiter = new RateLimiter(5, 60_000, now);
+  }
+
+  list(): Promise<UserInfo[]> {
+    return this.repo.listUsers();
+  }
+
+  async add(
+    by: SessionUser,
+    request: { username: string; password: string; isAdmin: boolean },
+    client: string,
+  ): Promise<UserInfo> {
+    const username = normalizeUsername(request.username);
+    if (!USERNAME_PATTERN.test(username)) {
+      throw new AuthError('bad-name', 'Use 1-32 letters, digits, dots, dashes or underscores.');
+    }
+    checkNewPassword(request.password);
+    if (!this.limiter.attempt(client)) {
+      throw new AuthError('rate-limited', 'Too many attempts. Wait a minute and try again.');
+    }
+    if (await this.repo.findUser(username))
+      throw new AuthError('name-taken', `“${username}” already exists.`);
+    const createdAt = this.now();
+    const hash = await hashPassword(request.password);
+    const id = await this.repo.createUser(username, hash, createdAt, request.isAdmin).catch((error) => {
+      // Two admins adding the same name at once: the unique index refuses the second.
+      if (/UNIQUE/.test(String(error))) throw new AuthError('name-taken', `“${username}” already exists.`);
+      throw error;
+    });
+    log('info', `console: ${by.username} added ${request.isAdmin ? 'admin' : 'user'} ${username}`);
+    return { id, username, isAdmin: request.isAdmin, createdAt };
+  }
+
+  /** Removes a user and ends their sessions and live feeds at once; the last admin stays. */
+  async remove(by: SessionUser, id: number): Promise<void> {
+    const target = await this.repo.findUserById(id);
+    if (!target) throw new AuthError('no-such-user', 'No such user.');
+    if (!(await this.repo.deleteUserKeepingAnAdmin(id))) {
+      throw new AuthError('last-admin', 'This is the last admin: add another admin before removing it.');
+    }
+    await this.auth.revokeSessions(id);
+    log('info', `console: ${by.username} removed user ${target.username}`);
+  }
+}
