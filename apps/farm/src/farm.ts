@@ -5,10 +5,12 @@ import { type AddProjectOptions, addProject, type ProjectInfo, projectInfo } fro
 import { type FarmClock, systemClock } from './clock';
 import type { FarmContext } from './context';
 import { openFarmDb } from './db/client';
+import { listJobRequests } from './db/job-requests';
 import {
   type ErrorReportRow,
   errorReports,
   type FrameRow,
+  type JobRequestRow,
   type JobRow,
   jobs,
   type SessionRow,
@@ -70,6 +72,8 @@ export interface RunningFarm {
   projects(): ProjectInfo[];
   frames(projectId: number): FrameRow[];
   jobs(): JobRow[];
+  /** Every job request (latest 10,000): the parameters the client sent, the answer status and job. */
+  jobRequests(): JobRequestRow[];
   sessions(): SessionInfo[];
   credits(login: string): number;
   errorReports(): ErrorReportRow[];
@@ -133,6 +137,7 @@ export async function startFarm(options: StartFarmOptions): Promise<RunningFarm>
     projects: () => projects.list().map(projectInfo),
     frames: (projectId) => projects.frames(projectId),
     jobs: () => db.select().from(jobs).orderBy(jobs.id).all(),
+    jobRequests: () => listJobRequests(db),
     sessions: () => sessions.list().map((session) => sessionInfo(session, projects)),
     credits: (login) => accounts.credits(login),
     errorReports: () => db.select().from(errorReports).orderBy(errorReports.id).all(),

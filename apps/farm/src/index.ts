@@ -2,7 +2,7 @@
 export type { AccountCredentials } from './accounts';
 export type { AddProjectOptions, ProjectInfo, SyntheticBehaviour } from './add-project';
 export { type FarmClock, ManualFarmClock, systemClock } from './clock';
-export type { ErrorReportRow, FrameRow, JobRow } from './db/schema';
+export type { ErrorReportRow, FrameRow, JobRequestRow, JobRow } from './db/schema';
 export type { RendererChoice } from './demo';
 export { type RunningFarm, type SessionInfo, type StartFarmOptions, startFarm } from './farm';
 export {

@@ -102,6 +102,26 @@ export const errorReports = sqliteTable('error_reports', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * What each job request asked for (its parameters as read off the wire) and what it got: tests and
+ * the curious can check that a client's limits (cores, memory, compute method, GPU) reach the farm.
+ */
+export const jobRequests = sqliteTable('job_requests', {
+  id: integer().primaryKey({ autoIncrement: true }),
+  sessionId: text('session_id').notNull(),
+  login: text().notNull(),
+  computeMethod: integer('compute_method').notNull(),
+  cores: integer(),
+  ramMaxKiB: integer('ram_max_kib').notNull(),
+  rendertimeMaxSeconds: integer('rendertime_max_seconds').notNull(),
+  /** `{ type, model, ramBytes }` when the client offered a GPU. */
+  gpu: text({ mode: 'json' }).$type<{ type: string; model: string; ramBytes: number }>(),
+  /** The answer's status, and the job handed out (if any). */
+  status: integer().notNull(),
+  jobId: integer('job_id'),
+  createdAt: integer('created_at').notNull(),
+});
+
 export type RendererKind = 'blender' | 'synthetic';
 export type ArchiveEncryption = 'zipcrypto' | 'aes';
 export type ProjectState = 'active' | 'cancelled';
@@ -115,3 +135,4 @@ export type FrameRow = typeof frames.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type ErrorReportRow = typeof errorReports.$inferSelect;
+export type JobRequestRow = typeof jobRequests.$inferSelect;

@@ -12,6 +12,7 @@ import {
 } from '@flock/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { baseUrlOf, type FarmContext, note, PATHS, queryOf, sessionIdOf } from '../context';
+import { recordJobRequest } from '../db/job-requests';
 import type { SessionRow } from '../db/schema';
 import type { AssignedJob } from '../projects';
 import { respond, xmlAnswer } from '../respond';
@@ -50,18 +51,50 @@ function answerJobRequest(
   const session = context.sessions.touch(sessionIdOf(request));
   if (!session) return { status: JobRequestStatus.SESSION_DEAD, files: [] };
   note(request, { session: shortId(session.id) });
-  if (forced !== undefined) return { status: forced, files: [] };
-  let params: JobRequestParams;
+  const params = readParams(request, context, session);
+  const answer =
+    forced !== undefined
+      ? { status: forced, files: [] }
+      : params === undefined
+        ? { status: JobRequestStatus.SERVER_ERROR, files: [] }
+        : assignJob(request, context, session, params);
+  if (params !== undefined) {
+    recordJobRequest(context.db, {
+      sessionId: session.id,
+      login: session.login,
+      params,
+      status: answer.status,
+      jobId: answer.job === undefined ? undefined : Number(answer.job.id),
+      at: context.clock.now(),
+    });
+  }
+  return answer;
+}
+
+/** The request's parameters, or undefined (logged) when they cannot be read. */
+function readParams(
+  request: FastifyRequest,
+  context: FarmContext,
+  session: SessionRow,
+): JobRequestParams | undefined {
   try {
-    params = readJobRequestParams(queryOf(request));
+    return readJobRequestParams(queryOf(request));
   } catch (error) {
     if (!isProtocolError(error)) throw error;
     context.log.warn('job request refused: bad parameters', {
       session: shortId(session.id),
       error: error.message,
     });
-    return { status: JobRequestStatus.SERVER_ERROR, files: [] };
+    return undefined;
   }
+}
+
+function assignJob(
+  request: FastifyRequest,
+  context: FarmContext,
+  session: SessionRow,
+  params: JobRequestParams,
+): JobRequestAnswer {
   if (!RENDERER_OS.has(session.os)) return { status: JobRequestStatus.NO_RENDERER, files: [] };
   const files = retiredArchives(request, context).map((md5) => ({ md5, action: 'delete' }));
   const noJob = (): JobRequestAnswer => ({
