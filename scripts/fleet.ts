@@ -16,11 +16,21 @@ const consoleUrl = `http://127.0.0.1:${consolePort}`;
 const agentConfig = join(dataDir, 'agent', 'agent.json');
 const pairingCodeFile = join(dataDir, 'pairing-code');
 
+/** Runs the esbuild bundle (npm start builds it) on plain node, with its V8 flags; tsx if not built. */
+const agentLauncher = 'apps/agent/launch.mjs';
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
+/** The agent through its launcher, everything else through tsx. */
+function command(script: string): [string, string[]] {
+  return script === agentLauncher
+    ? [join(root, agentLauncher), []]
+    : [process.execPath, ['--import', 'tsx', script]];
+}
+
 function start(name: string, script: string, args: string[], cwd = root, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const [file, prefix] = command(script);
+  const child = spawn(file, [...prefix, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,7 +52,8 @@ function start(name: string, script: string, args: string[], cwd = root, env: No
 
 /** Runs a command to its end, in the foreground; resolves with its exit code. */
 function runOnce(script: string, args: string[]): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const [file, prefix] = command(script);
+  const child = spawn(file, [...prefix, ...args], {
     cwd: root,
     stdio: 'inherit',
   });
@@ -68,7 +79,7 @@ async function configureLocalAgent(): Promise<void> {
   if (existsSync(agentConfig)) return;
   const settings = ['--server', farmUrl, '--login', 'demo', '--password', 'demo'];
   const cache = ['--cache-dir', join(dataDir, 'agent', 'cache'), '--hostname', 'local-agent'];
-  const status = await runOnce('apps/agent/src/cli.ts', [
+  const status = await runOnce(agentLauncher, [
     'save-config',
     '--config',
     agentConfig,
@@ -81,7 +92,7 @@ async function configureLocalAgent(): Promise<void> {
 async function pairLocalAgent(): Promise<void> {
   if (existsSync(join(dataDir, 'agent', 'console-link.json'))) return;
   const code = (await readFile(pairingCodeFile, 'utf8')).trim();
-  const status = await runOnce('apps/agent/src/cli.ts', ['pair', consoleUrl, code, '--config', agentConfig]);
+  const status = await runOnce(agentLauncher, ['pair', consoleUrl, code, '--config', agentConfig]);
   if (status !== 0) throw new Error('the local agent could not pair with the console');
 }
 
@@ -134,7 +145,7 @@ async function main(): Promise<void> {
   await Promise.all([waitUntilServing('farm', farmUrl), waitUntilServing('console', consoleUrl)]);
   await configureLocalAgent();
   await pairLocalAgent();
-  start('agent', 'apps/agent/src/cli.ts', ['run', '--config', agentConfig]);
+  start('agent', agentLauncher, ['run', '--config', agentConfig]);
   console.log(`
   Flock is running.
     console  ${consoleUrl}   (first visit: choose the admin password; then log in as admin)

@@ -149,8 +149,9 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) {
-  main(process.argv.slice(2)).then(
+/** Runs the command line and exits with its code: the entry of this file and of launch.mjs. */
+export function runCli(argv: readonly string[]): void {
+  main(argv).then(
     (code) => process.exit(code),
     (error: unknown) => {
       process.stderr.write(`flock-agent: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -158,3 +159,5 @@ if (invokedDirectly()) {
     },
   );
 }
+
+if (invokedDirectly()) runCli(process.argv.slice(2));
