@@ -52,7 +52,8 @@ async function percentOf(page: Page, name: string): Promise<number> {
 async function logIn(page: Page): Promise<void> {
   await page.goto('/');
   await expect(page).toHaveURL(/\/login/);
-  await page.getByLabel('Admin password').fill(E2E_ADMIN_PASSWORD);
+  // The user name field is prefilled with "admin" (the label was "Admin password" before there were users).
+  await page.getByLabel(/^(admin )?password$/i).fill(E2E_ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByTestId('live')).toHaveText('Live');
 }

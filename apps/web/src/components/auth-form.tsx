@@ -11,6 +11,7 @@ function nextPath(): string {
 
 export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
   const trpc = useTRPC();
+  const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [mismatch, setMismatch] = useState(false);
@@ -25,7 +26,7 @@ export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
     if (mode === 'setup') {
       setMismatch(password !== confirm);
       if (password === confirm) setup.mutate({ password });
-    } else login.mutate({ password });
+    } else login.mutate({ username, password });
   };
 
   return (
@@ -37,8 +38,20 @@ export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
         </p>
       )}
       <form className="form" onSubmit={submit}>
+        {mode === 'login' && (
+          <label>
+            User name
+            <input
+              autoComplete="username"
+              autoCapitalize="none"
+              required
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+            />
+          </label>
+        )}
         <label>
-          {mode === 'login' ? 'Admin password' : 'New admin password'}
+          {mode === 'login' ? 'Password' : 'New admin password'}
           <input
             type="password"
             autoComplete={mode === 'login' ? 'current-password' : 'new-password'}

@@ -12,7 +12,8 @@ const LIVE_LABEL: Record<LiveState, string> = {
   offline: 'Not connected',
 };
 
-export function Topbar({ live, children }: { live: LiveState; children?: ReactNode }) {
+/** `live` is the state of the page's live feed; pages without one (the account page) omit it. */
+export function Topbar({ live, children }: { live?: LiveState; children?: ReactNode }) {
   const trpc = useTRPC();
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({ onSettled: () => location.assign('/login') }),
@@ -22,11 +23,16 @@ export function Topbar({ live, children }: { live: LiveState; children?: ReactNo
       <Link href="/" className="brand">
         Flock
       </Link>
-      <span className="live" data-state={live} data-testid="live">
-        {LIVE_LABEL[live]}
-      </span>
+      {live && (
+        <span className="live" data-state={live} data-testid="live">
+          {LIVE_LABEL[live]}
+        </span>
+      )}
       <span className="spacer" />
       {children}
+      <Link href="/account" className="account-link">
+        Account
+      </Link>
       <button type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
         Log out
       </button>

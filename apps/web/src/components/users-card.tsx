@@ -1,0 +1,134 @@
+'use client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { formatAgo } from '../lib/format';
+import { useTRPC } from '../lib/trpc';
+
+/** Admins only: who may use this console; add a user (name + password) or remove one. */
+export function UsersCard({ me }: { me: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const users = useQuery(trpc.users.list.queryOptions());
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
+  const remove = useMutation(trpc.users.remove.mutationOptions({ onSuccess: refresh }));
+  const confirmRemove = (id: number, username: string) => {
+    if (confirm(`Remove ${username}? Their sessions end at once.`)) remove.mutate({ id });
+  };
+
+  return (
+    <section className="card">
+      <h2>Users</h2>
+      {users.isPending && <p className="muted">Loading users…</p>}
+      {users.isError && <p className="error-text">Could not load users: {users.error.message}</p>}
+      {users.data && (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Role</th>
+                <th>Added</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {users.data.map((user) => (
+                <tr key={user.id} data-testid="user-row">
+                  <td>
+                    {user.username}
+                    {user.username === me && <span className="muted"> (you)</span>}
+                  </td>
+                  <td>{user.isAdmin ? 'Admin' : 'User'}</td>
+                  <td>{formatAgo(user.createdAt)}</td>
+                  <td className="cell-action">
+                    <button
+                      type="button"
+                      className="danger"
+                      disabled={remove.isPending}
+                      onClick={() => confirmRemove(user.id, user.username)}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {remove.isError && (
+        <p className="error-text" role="alert">
+          {remove.error.message}
+        </p>
+      )}
+      <AddUserForm onAdded={refresh} />
+    </section>
+  );
+}
+
+function AddUserForm({ onAdded }: { onAdded: () => void }) {
+  const trpc = useTRPC();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [isAdmin, setIsAdmin] = useState(false);
+  const add = useMutation(
+    trpc.users.add.mutationOptions({
+      onSuccess: () => {
+        setUsername('');
+        setPassword('');
+        setIsAdmin(false);
+        onAdded();
+      },
+    }),
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    add.mutate({ username, password, isAdmin });
+  };
+  return (
+    <form className="form add-user" onSubmit={submit}>
+      <h3>Add a user</h3>
+      <div className="row">
+        <label>
+          Name
+          <input
+            autoComplete="off"
+            autoCapitalize="none"
+            required
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
+        </label>
+        <label>
+          Password (at least 10 characters)
+          <input
+            type="password"
+            autoComplete="new-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+      </div>
+      <label className="check">
+        <input type="checkbox" checked={isAdmin} onChange={(e) => setIsAdmin(e.target.checked)} />
+        Admin (can add and remove users)
+      </label>
+      {add.isError && (
+        <p className="error-text" role="alert">
+          {add.error.message}
+        </p>
+      )}
+      {add.isSuccess && (
+        <p className="muted" role="status">
+          Added {add.data.username}. They log in with that name and password.
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={add.isPending}>
+          {add.isPending ? 'Adding…' : 'Add user'}
+        </button>
+      </div>
+    </form>
+  );
+}
