@@ -28,7 +28,7 @@ import type { RenderPort } from './farm/ports.js';
 import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
-import { getHwid, getMachineFacts, type MachineFacts } from './hardware/index.js';
+import { getHwid, getMachineFacts, type MachineFacts, UsageMonitor } from './hardware/index.js';
 import type { LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
@@ -69,6 +69,7 @@ export class Agent implements LinkedAgent {
       loop: FarmLoop;
       heartbeat: Heartbeat;
       uploads: FarmUploads;
+      usage: UsageMonitor;
       clock: Clock;
     },
   ) {}
@@ -84,6 +85,7 @@ export class Agent implements LinkedAgent {
     const limits = limitsFrom(settings);
     const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
+    const usage = new UsageMonitor({ store, clock });
     const controls = new Controls({
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
@@ -136,7 +138,13 @@ export class Agent implements LinkedAgent {
       cache,
       renderersDir: dirs.renderers,
       jobsDir: dirs.jobs,
-      render: options.render ?? createBlenderRenderPort({ clock, gpus: machine.gpus }),
+      render:
+        options.render ??
+        createBlenderRenderPort({
+          clock,
+          gpus: machine.gpus,
+          onRenderEvent: (event) => usage.onRenderEvent(event),
+        }),
       uploads,
       store,
       controls,
@@ -181,16 +189,18 @@ export class Agent implements LinkedAgent {
       },
       ...(options.random ? { random: options.random } : {}),
     });
-    return new Agent(settings, store, controls, log, { http, loop, heartbeat, uploads, clock });
+    return new Agent(settings, store, controls, log, { http, loop, heartbeat, uploads, usage, clock });
   }
 
   /** Logs in and works until stopped; resolves with the process exit code. */
   async run(): Promise<number> {
-    const { loop, heartbeat, uploads, http, clock } = this.parts;
+    const { loop, heartbeat, uploads, usage, http, clock } = this.parts;
     const stopMirror = mirrorStateToFile(this.store, this.settings.cacheDir, clock);
+    usage.start();
     try {
       return await loop.run();
     } finally {
+      await usage.stop();
       await heartbeat.stop();
       await uploads.stop();
       await http.close();

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { heartbeatIntervalMs, keepAliveParams } from '../src/farm/heartbeat.js';
 import type { LogFields } from '../src/log/index.js';
-import { AgentStateStore } from '../src/state/index.js';
-import { cleanUp, MACHINE, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
+import { cleanUp, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
+import { testJob, testStore } from './support/store.js';
 
 afterEach(cleanUp);
 
@@ -20,43 +20,12 @@ describe('heartbeat interval (decision 4)', () => {
   });
 });
 
-function storeWithClock(clock: ManualClock): AgentStateStore {
-  const limits = {
-    computeMethod: 'cpu' as const,
-    gpu: null,
-    cores: null,
-    memoryBytes: null,
-    maxFrameTimeSeconds: null,
-    priority: 19,
-    requestTime: null,
-  };
-  const machine = {
-    hostname: MACHINE.hostname,
-    os: 'linux',
-    arch: '64bit',
-    cpu: { model: MACHINE.cpu.name, cores: MACHINE.cpu.cores },
-    ramBytes: MACHINE.ramKiB * 1024,
-    gpus: [],
-    blender: null,
-  };
-  return new AgentStateStore({ machine, limits }, clock);
-}
-
 describe('keep-alive rendertime (§2.5: seconds since the Blender process started)', () => {
   it('is 0 while downloading and preparing, then counts from the render phase only', async () => {
     const clock = new ManualClock();
-    const store = storeWithClock(clock);
+    const store = testStore(clock);
     const farmJob = { id: '4711', frame: '0007' };
-    const job = {
-      id: '4711',
-      project: 'shot',
-      frame: 7,
-      phase: 'download' as const,
-      progress: null,
-      etaSeconds: null,
-      device: 'CPU',
-      startedAt: clock.now(),
-    };
+    const job = testJob(clock.now());
     const params = () =>
       keepAliveParams({
         paused: false,

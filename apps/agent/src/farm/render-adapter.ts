@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ErrorType } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { GpuInfo } from '../hardware/index.js';
-import { type ComputeDevice, type RenderKillRequest, runRender } from '../render/index.js';
+import { type ComputeDevice, type RenderEvent, type RenderKillRequest, runRender } from '../render/index.js';
 import type { JobInterrupt } from './job-runner.js';
 import type { RenderPort, RenderRequest, RenderResult } from './ports.js';
 
@@ -12,6 +12,8 @@ export interface BlenderRenderPortOptions {
   clock?: Clock;
   /** This machine's GPUs, to find the selected one's Cycles device. */
   gpus?: readonly GpuInfo[];
+  /** Every event of every Blender run (the agent's live usage reads the render's RSS from them). */
+  onRenderEvent?: (event: RenderEvent) => void;
 }
 
 const KILLS: Record<JobInterrupt, RenderKillRequest> = {
@@ -67,7 +69,8 @@ function renderOptions(request: RenderRequest, options: BlenderRenderPortOptions
     ...(limits.maxFrameTimeSeconds === null ? {} : { maxRenderTimeSeconds: limits.maxFrameTimeSeconds }),
     ...(gpu ? { gpu } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
-    onEvent: (event: import('../render/index.js').RenderEvent) => {
+    onEvent: (event: RenderEvent) => {
+      options.onRenderEvent?.(event);
       if (event.type === 'started') request.onProgress({ phase: 'render', progress: null, etaSeconds: null });
       else if (event.type === 'line') request.onOutput(event.line);
       else if (event.type === 'output') {

@@ -10,3 +10,10 @@ export {
   machineHwid,
   type SystemInfoSource,
 } from './machine.js';
+export {
+  type CpuTimes,
+  systemUsageSources,
+  UsageMonitor,
+  type UsageMonitorOptions,
+  type UsageSources,
+} from './usage.js';

@@ -120,6 +120,12 @@ export const AgentStateSchema = z.object({
   reason: NotRenderingReasonSchema.nullable(),
   job: CurrentJobSchema.nullable(),
   limits: LimitsSchema,
+  /**
+   * Live usage, sampled every ~2 s while a job is current (~10 s otherwise). `cpuPercent`: busy CPU of
+   * the whole machine (not only the render), in `top` units — 100 per fully busy core, so up to
+   * cores × 100. `memoryBytes`: resident memory of the Blender render's process tree while it renders
+   * (what the memory limit watches), else the agent process's own.
+   */
   usage: z.object({ cpuPercent: z.number().min(0).max(100_000), memoryBytes: bytes }),
   uploads: z.object({ queued: count, inFlight: count }),
   stats: z.object({
