@@ -100,7 +100,7 @@ function AddUserForm({ onAdded }: { onAdded: () => void }) {
           />
         </label>
         <label>
-          Password (at least 10 characters)
+          Their password (at least 10 characters)
           <input
             type="password"
             autoComplete="new-password"
