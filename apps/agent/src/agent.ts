@@ -138,13 +138,14 @@ export class Agent implements LinkedAgent {
       cache,
       renderersDir: dirs.renderers,
       jobsDir: dirs.jobs,
-      render:
+      render: store.thumbnails.wrap(
         options.render ??
-        createBlenderRenderPort({
-          clock,
-          gpus: machine.gpus,
-          onRenderEvent: (event) => usage.onRenderEvent(event),
-        }),
+          createBlenderRenderPort({
+            clock,
+            gpus: machine.gpus,
+            onRenderEvent: (event) => usage.onRenderEvent(event),
+          }),
+      ),
       uploads,
       store,
       controls,

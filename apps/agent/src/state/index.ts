@@ -1,3 +1,4 @@
+export { FrameThumbnails } from './frame-thumbnails.js';
 export {
   isAlive,
   mirrorStateToFile,

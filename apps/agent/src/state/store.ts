@@ -13,6 +13,7 @@ import type {
 } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
 import type { LogEntry } from '../log/index.js';
+import { FrameThumbnails } from './frame-thumbnails.js';
 
 /** Explicit worker states of the farm loop (Flamenco style). */
 export type WorkerState =
@@ -66,6 +67,8 @@ interface StateEvents {
 }
 
 export class AgentStateStore extends EventEmitter<StateEvents> {
+  /** Fills `frame-done` events in with the thumbnail taken when the frame was rendered. */
+  readonly thumbnails = new FrameThumbnails();
   private current: AgentState;
   private localState: LocalState = {
     worker: 'starting',
@@ -154,7 +157,7 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
   }
 
   publish(event: AgentEvent): void {
-    this.emit('event', event);
+    this.emit('event', this.thumbnails.complete(event));
   }
 
   recordLog(entry: LogEntry): void {
