@@ -6,10 +6,19 @@ import { defineConfig } from '@playwright/test';
 const PORT = Number(process.env.FLOCK_E2E_PORT ?? 3217);
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const E2E_ADMIN_PASSWORD = 'e2e admin password';
+/** The real agent's SheepIt (sandbox farm) password: it must never reach the browser. */
+export const E2E_FARM_PASSWORD = 'e2e farm password 7f3a';
+export const BLENDER = process.env.BLENDER_PATH ?? '/usr/bin/blender';
 
 if (!existsSync(CHROMIUM)) {
   console.warn(
     `\n!!! Playwright e2e SKIPPED: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`,
+  );
+}
+
+if (!existsSync(BLENDER)) {
+  console.warn(
+    `\n!!! Playwright real-agent e2e SKIPPED: no Blender at ${BLENDER} (apt-get install blender, or set BLENDER_PATH)\n`,
   );
 }
 

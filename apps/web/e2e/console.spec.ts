@@ -1,82 +1,26 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { expect, type Page, test } from '@playwright/test';
-import { CHROMIUM, E2E_ADMIN_PASSWORD } from '../playwright.config';
+import { BLENDER, CHROMIUM, E2E_ADMIN_PASSWORD, E2E_FARM_PASSWORD } from '../playwright.config';
+import {
+  type AgentProcess,
+  expectNoSecrets,
+  logIn,
+  machineCard,
+  pairingCode,
+  percentOf,
+  recordApiTraffic,
+  SHOTS,
+  startAgent,
+} from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
-const SHOTS = join(import.meta.dirname, '..', 'test-results');
-
-interface AgentProcess {
-  process: ChildProcess;
-  events: Record<string, unknown>[];
-  configDir: string;
-  /** The latest report of this kind. */
-  last(event: string): Record<string, unknown> | undefined;
-}
-
-/**
- * Starts an agent as its own process, pairing with `code`: `sim-agent` (the link client with a
- * scripted agent) or `stack-agent` (the real agent against its own sandbox farm).
- */
-function startAgent(
-  script: 'sim-agent' | 'stack-agent',
-  consoleUrl: string,
-  code: string,
-  name: string,
-): AgentProcess {
-  const configDir = mkdtempSync(join(tmpdir(), 'flock-e2e-agent-'));
-  const args = ['--console', consoleUrl, '--code', code, '--name', name, '--config-dir', configDir];
-  const child = spawn(process.execPath, ['--import', 'tsx', `test/support/${script}.ts`, ...args], {
-    cwd: join(import.meta.dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const events: Record<string, unknown>[] = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) =>
-    events.push(JSON.parse(line)),
-  );
-  const last = (event: string) => events.findLast((e) => e.event === event);
-  return { process: child, events, configDir, last };
-}
-
-const machineCard = (page: Page, name: string) => page.getByTestId('machine').filter({ hasText: name });
-
-async function percentOf(page: Page, name: string): Promise<number> {
-  const text = await machineCard(page, name).getByTestId('percent').textContent();
-  return Number(text?.replace('%', '').trim());
-}
-
-async function logIn(page: Page): Promise<void> {
-  await page.goto('/');
-  await expect(page).toHaveURL(/\/login/);
-  // The user name field is prefilled with "admin" (the label was "Admin password" before there were users).
-  await page.getByLabel(/^(admin )?password$/i).fill(E2E_ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByTestId('live')).toHaveText('Live');
-}
-
-/** Opens "Add machine" and returns the one-time code it shows. */
-async function pairingCode(page: Page, baseURL: string): Promise<string> {
-  await page.getByRole('button', { name: 'Add machine' }).first().click();
-  const code = (await page.getByTestId('pair-code').textContent()) ?? '';
-  await expect(page.getByTestId('pair-command')).toHaveText(`pnpm agent pair ${baseURL} ${code}`);
-  return code;
-}
+const secretOf = (agent: AgentProcess): string =>
+  JSON.parse(readFileSync(join(agent.configDir, 'console-link.json'), 'utf8')).secret as string;
 
 test('log in, pair an agent, watch it live, pause it, open and remove it', async ({ page, baseURL }) => {
-  const apiBodies: string[] = [];
-  page.on('response', async (response) => {
-    if (
-      !response.url().includes('/api/trpc/') ||
-      response.headers()['content-type']?.includes('event-stream')
-    )
-      return;
-    apiBodies.push(await response.text().catch(() => ''));
-  });
-
+  const traffic = await recordApiTraffic(page);
   await logIn(page);
   await expect(page.getByText('No machines yet')).toBeVisible();
   const agent = startAgent(
@@ -133,60 +77,89 @@ test('log in, pair an agent, watch it live, pause it, open and remove it', async
     await expect
       .poll(() => agent.events.some((e) => e.event === 'link' && e.status === 'unauthorized'))
       .toBe(true);
-
-    const secret = JSON.parse(readFileSync(join(agent.configDir, 'console-link.json'), 'utf8'))
-      .secret as string;
-    expect(apiBodies.length).toBeGreaterThan(3);
-    for (const body of apiBodies) {
-      expect(body).not.toContain(E2E_ADMIN_PASSWORD);
-      expect(body).not.toContain(secret);
-    }
+    expectNoSecrets(await traffic(), [E2E_ADMIN_PASSWORD, secretOf(agent)]);
   } finally {
     agent.process.kill('SIGTERM');
   }
 });
 
-test('the real agent against its sandbox farm: live progress, pause after frame, limits, remove', async ({
+/** What the progress bar of a machine's card says (phase, frame, percent); '' between jobs. */
+async function progressOf(page: Page, name: string): Promise<string> {
+  const bar = machineCard(page, name).getByRole('progressbar');
+  if ((await bar.count()) === 0) return '';
+  return `${await bar.getAttribute('aria-label')} ${await bar.getAttribute('aria-valuenow')}`;
+}
+
+test('the real agent rendering with Blender: live progress, pause after frame, resume, cores on the wire, remove', async ({
   page,
   baseURL,
 }) => {
-  await logIn(page);
-  const agent = startAgent(
-    'stack-agent',
-    baseURL ?? '',
-    await pairingCode(page, baseURL ?? ''),
-    'e2e-real-agent',
+  test.skip(
+    !existsSync(BLENDER),
+    `no Blender at ${BLENDER}: the real-agent test renders with it (apt-get install blender, or set BLENDER_PATH)`,
   );
+  test.setTimeout(240_000);
+  const traffic = await recordApiTraffic(page);
+  await logIn(page);
+  const name = 'e2e-real-agent';
+  const code = await pairingCode(page, baseURL ?? '');
+  const agent = startAgent('stack-agent', baseURL ?? '', code, name, [
+    '--blender',
+    BLENDER,
+    '--farm-password',
+    E2E_FARM_PASSWORD,
+  ]);
+  const requests = () => agent.all('job-request');
+  const farm = () => agent.last('farm') as { assigned: number[]; validated: number[] } | undefined;
   try {
     await page.getByRole('button', { name: 'Done' }).click();
-    const card = machineCard(page, 'e2e-real-agent');
-    await expect(card.getByTestId('status')).toHaveText('Rendering', { timeout: 30_000 });
-    await expect(card).toContainText('frame 1');
+    const card = machineCard(page, name);
+    await expect(card.getByTestId('status')).toHaveText('Rendering', { timeout: 90_000 });
+    // Live progress, pushed: it moves while this page stays loaded (the marker survives).
+    await page.evaluate(() => Object.assign(window, { e2eNoReload: true }));
+    await expect.poll(() => progressOf(page, name), { timeout: 60_000 }).not.toBe('');
+    const first = await progressOf(page, name);
+    await expect.poll(() => progressOf(page, name), { timeout: 60_000 }).not.toBe(first);
+    expect(await page.evaluate(() => 'e2eNoReload' in window)).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'overview-real-agent.png'), fullPage: true });
 
-    // Pause after frame: the frame being rendered is finished and delivered, then no new job.
+    // Pause after frame: the frame being rendered is finished and validated, then no job request.
+    await expect.poll(() => farm()?.assigned.length ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
+    const inProgress = farm()?.assigned ?? [];
     await card.getByRole('checkbox').check();
     await page.getByRole('button', { name: 'Pause after frame' }).click();
-    await expect(card.getByTestId('status')).toHaveText('Paused', { timeout: 30_000 });
-    await expect.poll(() => agent.last('farm')).toEqual({ event: 'farm', done: 1, jobs: 1 });
-    await page.waitForTimeout(1500);
-    expect(agent.last('farm')).toEqual({ event: 'farm', done: 1, jobs: 1 });
+    await expect(card.getByTestId('status')).toHaveText('Paused', { timeout: 60_000 });
+    await expect.poll(() => farm()?.assigned, { timeout: 30_000 }).toEqual([]);
+    expect(farm()?.validated).toEqual(expect.arrayContaining(inProgress));
+    const whilePaused = requests().length;
+    await page.waitForTimeout(3_000);
+    expect(requests()).toHaveLength(whilePaused);
 
     await page.getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => agent.last('farm')?.jobs, { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => requests().length, { timeout: 30_000 }).toBeGreaterThan(whilePaused);
+    await expect(card.getByTestId('status')).not.toHaveText('Paused');
 
-    await card.getByRole('link', { name: 'e2e-real-agent' }).click();
-    await expect(page.getByTestId('machine-name')).toHaveText('e2e-real-agent');
-    await page.getByLabel('Cores').fill('2');
+    // Cores from the machine page: the agent's next job request carries them (as the farm saw it).
+    expect(requests()[0]).toMatchObject({ cores: 4, computeMethod: 1 });
+    await card.getByRole('link', { name }).click();
+    await expect(page.getByTestId('machine-name')).toHaveText(name);
+    await page.getByLabel('Cores').fill('1');
     await page.getByRole('button', { name: 'Apply limits' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Limits: 1 of 1 done' })).toBeVisible();
-    await expect.poll(() => agent.last('limits')).toEqual({ event: 'limits', cores: 2 });
+    await expect.poll(() => agent.last('limits')?.cores).toBe(1);
+    const before = Number(agent.last('limits')?.requestsBefore);
+    await expect.poll(() => requests().length, { timeout: 60_000 }).toBeGreaterThan(before);
+    expect(requests()[before]).toMatchObject({ cores: 1 });
+    await expect(page.getByTestId('thumbnail')).toBeVisible({ timeout: 30_000 });
     await expect(page.getByTestId('log')).not.toBeEmpty();
+    await page.setViewportSize({ width: 1280, height: 1500 });
     await page.screenshot({ path: join(SHOTS, 'machine-real-agent.png') });
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Remove machine' }).click();
     await expect(page).toHaveURL(/\/$/);
     await expect.poll(() => agent.last('link')?.status).toBe('unauthorized');
+    expectNoSecrets(await traffic(), [E2E_ADMIN_PASSWORD, E2E_FARM_PASSWORD, secretOf(agent)]);
   } finally {
     agent.process.kill('SIGTERM');
   }

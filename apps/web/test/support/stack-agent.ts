@@ -1,7 +1,12 @@
-// The real agent for the end-to-end test: starts a sandbox farm (synthetic renderer) with a small
-// project, pairs a real agent with the console using a one-time code, links it and runs it. Reports
-// JSON lines: { event: 'link', status }, { event: 'farm', done, jobs }, { event: 'limits', cores }.
-//   node --import tsx test/support/stack-agent.ts --console URL --code CODE --name NAME --config-dir DIR
+// The real agent for the end-to-end test: starts a sandbox farm whose project is the farm's demo scene
+// rendered by real Blender (64×48, 8 samples, denoising off), pairs a real agent with the console
+// using a one-time code, links it and runs it. Reports JSON lines on stdout:
+//   { event: 'link', status }
+//   { event: 'farm', done, jobs, assigned: [job ids], validated: [job ids], requests }
+//   { event: 'job-request', n, cores, computeMethod, ramMaxKiB, gpu, status, jobId }  (as the farm saw it)
+//   { event: 'limits', cores, requestsBefore }  (the moment the agent's limits change)
+//   node --import tsx test/support/stack-agent.ts --console URL --code CODE --name NAME
+//        --config-dir DIR --blender PATH [--frames N] [--farm-password P]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +15,7 @@ import { startFarm } from 'flock-farm';
 import { Agent } from '../../../agent/src/agent';
 import { toSettings } from '../../../agent/src/config';
 import { pair, startConsoleLink } from '../../../agent/src/link';
+import { DEMO_SCENE, generateDemoBlend } from '../../../farm/src/blender';
 
 const { values } = parseArgs({
   options: {
@@ -17,11 +23,15 @@ const { values } = parseArgs({
     code: { type: 'string' },
     name: { type: 'string', default: 'stack-agent' },
     'config-dir': { type: 'string' },
-    'render-ms': { type: 'string', default: '3000' },
+    blender: { type: 'string' },
+    frames: { type: 'string', default: '60' },
+    'farm-password': { type: 'string', default: 'demo' },
   },
 });
-if (!values.console || !values.code || !values['config-dir']) {
-  console.error('usage: stack-agent --console URL --code CODE --config-dir DIR [--name NAME]');
+if (!values.console || !values.code || !values['config-dir'] || !values.blender) {
+  console.error(
+    'usage: stack-agent --console URL --code CODE --config-dir DIR --blender PATH [--name NAME] [--frames N] [--farm-password P]',
+  );
   process.exit(2);
 }
 const report = (event: string, detail: object = {}) => console.log(JSON.stringify({ event, ...detail }));
@@ -29,21 +39,29 @@ const temp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 const farm = await startFarm({
   dataDir: temp('flock-e2e-farm-'),
-  renderer: 'synthetic',
+  renderer: 'blender',
+  blender: values.blender,
+  accounts: [{ login: 'e2e-sheep', password: values['farm-password'] }],
   logLevel: 'warn',
   logSink: () => {},
 });
+// The demo scene, with more frames than the demo's ten so the agent is still busy when the test
+// changes its limits (frames past the scene's end render the last pose).
+const blendFile = join(temp('flock-e2e-scene-'), 'e2e.blend');
+await generateDemoBlend(values.blender, blendFile);
 const project = await farm.addProject({
-  frames: [1, 6],
-  resolution: [64, 48],
-  synthetic: { renderMs: Number(values['render-ms']) },
+  blendFile,
+  name: 'E2E: turning cube',
+  engine: 'CYCLES',
+  samples: DEMO_SCENE.samples,
+  frames: [1, Number(values.frames)],
 });
 await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
 
 const settings = toSettings({
   server: farm.url,
-  login: 'demo',
-  password: 'demo',
+  login: 'e2e-sheep',
+  password: values['farm-password'],
   'cache-dir': temp('flock-e2e-cache-'),
 });
 const agent = await Agent.create({
@@ -60,22 +78,31 @@ const agent = await Agent.create({
   },
   hwid: 'e2e-hwid',
 });
+let cores = agent.controls.limits.cores;
+agent.controls.on('change', () => {
+  if (agent.controls.limits.cores === cores) return;
+  cores = agent.controls.limits.cores;
+  report('limits', { cores, requestsBefore: farm.jobRequests().length });
+});
 const link = await startConsoleLink(agent, { configDir: values['config-dir'], agentVersion: 'e2e' });
 link?.onStatus((status) => report('link', { status }));
 const run = agent.run();
 
-let last = '';
+let lastFarm = '';
+let requestsReported = 0;
 const watcher = setInterval(() => {
-  const now = JSON.stringify({
-    done: farm.frames(project.id).filter((frame) => frame.state === 'done').length,
-    jobs: farm.jobs().length,
-    cores: agent.controls.limits.cores,
-  });
-  if (now === last) return;
-  last = now;
-  const { done, jobs, cores } = JSON.parse(now);
-  report('farm', { done, jobs });
-  report('limits', { cores });
+  const requests = farm.jobRequests();
+  for (const request of requests.slice(requestsReported)) {
+    const { cores, computeMethod, ramMaxKiB, gpu, status, jobId } = request;
+    report('job-request', { n: ++requestsReported, cores, computeMethod, ramMaxKiB, gpu, status, jobId });
+  }
+  const jobs = farm.jobs();
+  const ids = (state: string) => jobs.filter((job) => job.state === state).map((job) => job.id);
+  const done = farm.frames(project.id).filter((frame) => frame.state === 'done').length;
+  const now = { done, jobs: jobs.length, assigned: ids('assigned'), validated: ids('validated') };
+  if (JSON.stringify(now) === lastFarm) return;
+  lastFarm = JSON.stringify(now);
+  report('farm', { ...now, requests: requests.length });
 }, 100);
 
 const stop = async () => {

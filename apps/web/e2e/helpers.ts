@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { expect, type Page } from '@playwright/test';
+import { E2E_ADMIN_PASSWORD } from '../playwright.config';
+
+export const SHOTS = join(import.meta.dirname, '..', 'test-results');
+
+export interface AgentProcess {
+  process: ChildProcess;
+  events: Record<string, unknown>[];
+  configDir: string;
+  /** The latest report of this kind. */
+  last(event: string): Record<string, unknown> | undefined;
+  /** Every report of this kind, in order. */
+  all(event: string): Record<string, unknown>[];
+}
+
+/**
+ * Starts an agent as its own process, pairing with `code`: `sim-agent` (the link client with a
+ * scripted agent) or `stack-agent` (the real agent against its own sandbox farm and real Blender).
+ */
+export function startAgent(
+  script: 'sim-agent' | 'stack-agent',
+  consoleUrl: string,
+  code: string,
+  name: string,
+  extraArgs: string[] = [],
+): AgentProcess {
+  const configDir = mkdtempSync(join(tmpdir(), 'flock-e2e-agent-'));
+  const args = ['--console', consoleUrl, '--code', code, '--name', name, '--config-dir', configDir];
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', `test/support/${script}.ts`, ...args, ...extraArgs],
+    { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const events: Record<string, unknown>[] = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) =>
+    events.push(JSON.parse(line)),
+  );
+  const all = (event: string) => events.filter((e) => e.event === event);
+  return { process: child, events, configDir, last: (event) => all(event).at(-1), all };
+}
+
+export const machineCard = (page: Page, name: string) =>
+  page.getByTestId('machine').filter({ hasText: name });
+
+export async function percentOf(page: Page, name: string): Promise<number> {
+  const text = await machineCard(page, name).getByTestId('percent').textContent();
+  return Number(text?.replace('%', '').trim());
+}
+
+export async function logIn(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login/);
+  // The user name field is prefilled with "admin" (the label was "Admin password" before there were users).
+  await page.getByLabel(/^(admin )?password$/i).fill(E2E_ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByTestId('live')).toHaveText('Live');
+}
+
+/** Opens "Add machine" and returns the one-time code it shows. */
+export async function pairingCode(page: Page, baseURL: string): Promise<string> {
+  await page.getByRole('button', { name: 'Add machine' }).first().click();
+  const code = (await page.getByTestId('pair-code').textContent()) ?? '';
+  await expect(page.getByTestId('pair-command')).toHaveText(`pnpm agent pair ${baseURL} ${code}`);
+  return code;
+}
+
+/**
+ * Everything the browser receives from the API: each tRPC response body, and every message of the
+ * live feeds (SSE, read in the page as the app's EventSource receives them).
+ */
+export async function recordApiTraffic(page: Page): Promise<() => Promise<string[]>> {
+  const bodies: string[] = [];
+  page.on('response', async (response) => {
+    if (
+      !response.url().includes('/api/trpc/') ||
+      response.headers()['content-type']?.includes('event-stream')
+    )
+      return;
+    bodies.push(await response.text().catch(() => ''));
+  });
+  // A binding outlives navigations (the page reloads after "Remove machine").
+  const sse: string[] = [];
+  await page.exposeFunction('__flockSseSeen', (data: string) => sse.push(data));
+  await page.addInitScript(() => {
+    const seen = (data: string) =>
+      (window as unknown as { __flockSseSeen: (data: string) => Promise<void> }).__flockSseSeen(data);
+    const Original = window.EventSource;
+    window.EventSource = class extends Original {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        this.addEventListener('message', (event) => void seen(String(event.data)));
+      }
+    };
+  });
+  return async () => {
+    expect(bodies.length, 'tRPC responses seen').toBeGreaterThan(3);
+    expect(sse.length, 'live feed messages seen').toBeGreaterThan(3);
+    return [...bodies, ...sse];
+  };
+}
+
+/** No secret in anything the browser got. */
+export function expectNoSecrets(traffic: string[], secrets: string[]): void {
+  for (const body of traffic) for (const secret of secrets) expect(body).not.toContain(secret);
+}
