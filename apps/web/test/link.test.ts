@@ -36,6 +36,11 @@ async function summaryOf(cookie: string, id: string): Promise<MachineSummary | u
   return dataOf<{ machines: MachineSummary[] }>(body).machines.find((m) => m.id === id);
 }
 
+async function framesOf(cookie: string, id: string): Promise<{ frame: number; credits: number | null }[]> {
+  const { body } = await call(consoleNow(), 'query', 'machines.history', { id }, { cookie });
+  return dataOf<{ frames: { frame: number; credits: number | null }[] }>(body).frames;
+}
+
 const command = (cookie: string, ids: string[], cmd: unknown) =>
   call(consoleNow(), 'mutation', 'fleet.command', { ids, command: cmd }, { cookie });
 
@@ -202,6 +207,28 @@ describe('console link: reconnect, replay and offline detection', () => {
     );
     expect(history.frames.map((f) => f.frame).sort()).toEqual([1, 2]);
     expect(history.errors.map((e) => e.event.logExcerpt)).toEqual(['SIGSEGV']);
+  });
+
+  it("credits the farm grants after a delivery to that frame and to today's totals", async () => {
+    const { agent, cookie, machineId } = await setup();
+    const stats = (creditsSession: number) => ({
+      framesRendered: 1,
+      framesFailed: 0,
+      creditsSession,
+      renderTimeMsTotal: 900,
+    });
+    agent.update({ stats: stats(3) });
+    await vi.waitFor(() => expect(consoleNow().core.fleet.summary(machineId)?.creditsSession).toBe(3));
+    agent.emit({ ...frameDone(7), credits: null });
+    await vi.waitFor(async () => expect((await framesOf(cookie, machineId)).length).toBe(1));
+    agent.update({ stats: stats(10) });
+    await vi.waitFor(async () => expect((await framesOf(cookie, machineId))[0]?.credits).toBe(7));
+    expect((await consoleNow().core.fleet.totals()).creditsToday).toBe(7);
+
+    // A restarted agent counts its session from zero again: nothing is taken back or added.
+    agent.update({ stats: stats(2) });
+    await vi.waitFor(() => expect(consoleNow().core.fleet.summary(machineId)?.creditsSession).toBe(2));
+    expect((await framesOf(cookie, machineId))[0]?.credits).toBe(7);
   });
 
   it('marks a silent machine offline instead of showing a stale "rendering"', async () => {

@@ -225,6 +225,26 @@ export class ConsoleRepo {
     return true;
   }
 
+  /**
+   * Credits the farm granted since the machine's previous state, added to its latest frame: the
+   * farm reports session credits on the job request that follows a delivery, not per frame.
+   */
+  async addCreditsToLatestFrame(machineId: string, credits: number): Promise<boolean> {
+    const latest = this.db
+      .select({ id: frames.id })
+      .from(frames)
+      .where(eq(frames.machineId, machineId))
+      .orderBy(desc(frames.finishedAt), desc(frames.id))
+      .limit(1);
+    const updated = await this.db
+      .update(frames)
+      .set({ credits: sql`coalesce(${frames.credits}, 0) + ${credits}` })
+      .where(eq(frames.id, latest))
+      .returning({ id: frames.id })
+      .all();
+    return updated.length > 0;
+  }
+
   async recentFrames(machineId: string, limit: number): Promise<FrameRow[]> {
     return this.db
       .select()
