@@ -91,7 +91,8 @@ export class FarmUploads implements FrameUploads {
       jobId: job.id,
       frame: job.frame,
       validationUrl: job.validationUrl,
-      rendertimeSeconds: Math.round(frame.renderTimeSeconds),
+      // Kept exact for the console's history; the farm gets whole seconds.
+      rendertimeSeconds: frame.renderTimeSeconds,
       ...(frame.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: frame.memoryUsedKiB }),
       ...(frame.cores === undefined ? {} : { cores: frame.cores }),
       projectName: job.name,
@@ -185,7 +186,7 @@ export class FarmUploads implements FrameUploads {
 /** One validation POST; the queue decides from the status what happens next. */
 async function sendFrame(http: FarmHttp, item: UploadItem): Promise<SendResult> {
   const spec = buildValidation(item.validationUrl, {
-    rendertimeSeconds: item.rendertimeSeconds,
+    rendertimeSeconds: Math.round(item.rendertimeSeconds),
     ...(item.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: item.memoryUsedKiB }),
     filename: item.filename,
     contentType: item.contentType,
