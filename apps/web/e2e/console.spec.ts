@@ -121,6 +121,7 @@ test('the real agent rendering with Blender: live progress, pause after frame, r
     const first = await progressOf(page, name);
     await expect.poll(() => progressOf(page, name), { timeout: 60_000 }).not.toBe(first);
     expect(await page.evaluate(() => 'e2eNoReload' in window)).toBe(true);
+    await expect(card.getByTitle('Whole-machine CPU load')).toContainText(/^\d+% CPU$/);
     await page.screenshot({ path: join(SHOTS, 'overview-real-agent.png'), fullPage: true });
 
     // Pause after frame: the frame being rendered is finished and validated, then no job request.

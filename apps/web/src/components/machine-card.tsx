@@ -67,8 +67,11 @@ export const MachineCard = memo(function MachineCard({
             {limits?.cores ?? hardware.cores}/{hardware.cores} cores
           </span>
         )}
+        {hardware && usage && (
+          <span title="Whole-machine CPU load">{Math.round(usage.cpuPercent / hardware.cores)}% CPU</span>
+        )}
         {hardware && (
-          <span title="Memory used / installed">
+          <span title="Memory of the render (or of the agent when idle) / installed">
             {usage ? `${formatBytes(usage.memoryBytes)} / ` : ''}
             {formatBytes(hardware.ramBytes)}
           </span>

@@ -30,6 +30,16 @@ function Hardware({ machine, summary }: { machine: AgentState['machine'] | null;
       </dd>
       <dt>RAM</dt>
       <dd>{formatBytes(machine.ramBytes)}</dd>
+      {summary.usage && (
+        <>
+          <dt>Load now</dt>
+          <dd>
+            {Math.round(summary.usage.cpuPercent / machine.cpu.cores)}% CPU ·{' '}
+            {formatBytes(summary.usage.memoryBytes)} {summary.job?.phase === 'render' ? 'Blender' : 'agent'}{' '}
+            memory
+          </dd>
+        </>
+      )}
       <dt>GPUs</dt>
       <dd>
         {machine.gpus.length
