@@ -9,6 +9,8 @@ export function formatBytes(bytes: number | null | undefined): string {
 
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  // Tiny test scenes render in a fraction of a second; "0 s" would read as "not measured".
+  if (seconds > 0 && seconds < 9.95) return `${seconds.toFixed(1)} s`;
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
