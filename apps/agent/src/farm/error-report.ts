@@ -6,6 +6,7 @@ import {
   buildErrorReport,
   type Endpoints,
   type ErrorLogInput,
+  ErrorType,
   errorType,
   type Job,
   renderErrorLog,
@@ -87,7 +88,8 @@ export class ErrorReporter {
       await mkdir(dir, { recursive: true });
       await writeFile(file, log.redact(text));
       const answer = await http.send(spec, { file, signal: AbortSignal.timeout(120_000) });
-      log.info('error report sent', {
+      // Type 0 is the configuration the official client also sends after login, not an error.
+      log.info(input.type === ErrorType.OK ? 'configuration report sent' : 'error report sent', {
         type: `${input.type} ${info.name}`,
         job: input.job?.id,
         http: answer.status,
