@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { Controls } from '../src/controls/index.js';
 import { cleanUp, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
+import { defaultLimits } from './support/store.js';
 
 afterEach(cleanUp);
 
@@ -160,18 +161,7 @@ describe('request-time windows', () => {
   });
 
   it('changes at runtime, and a bad spec is refused with a reason', async () => {
-    const controls = new Controls({
-      limits: {
-        computeMethod: 'cpu',
-        gpu: null,
-        cores: null,
-        memoryBytes: null,
-        maxFrameTimeSeconds: null,
-        priority: 19,
-        requestTime: null,
-      },
-      gpuIds: [],
-    });
+    const controls = new Controls({ limits: defaultLimits, gpuIds: [] });
     expect(controls.schedule).toBeUndefined();
     expect(
       await controls.execute({ type: 'set-limits', limits: { requestTime: 'sat-sun all day' } }),

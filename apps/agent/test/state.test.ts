@@ -7,25 +7,10 @@ import { ManualClock } from '../src/clock.js';
 import { CookieJar } from '../src/farm/cookies.js';
 import { formatStatusLine, Logger, progressBar } from '../src/log/index.js';
 import { AgentStateStore, mirrorStateToFile, readStateFile } from '../src/state/index.js';
+import { defaultLimits, testMachine } from './support/store.js';
 
-const machine = {
-  hostname: 'box',
-  os: 'linux debian 12',
-  arch: '64bit',
-  cpu: { model: 'CPU', cores: 4 },
-  ramBytes: 8 * 1024 ** 3,
-  gpus: [],
-  blender: null,
-};
-const limits = {
-  computeMethod: 'cpu' as const,
-  gpu: null,
-  cores: null,
-  memoryBytes: null,
-  maxFrameTimeSeconds: null,
-  priority: 19,
-  requestTime: null,
-};
+const machine = { ...testMachine, cpu: { model: 'CPU', cores: 4 } };
+const limits = defaultLimits;
 
 describe('the observable state', () => {
   it('is a valid link AgentState that emits a change per update', () => {

@@ -1,28 +1,31 @@
 // A state store with plain machine facts and default limits, for unit tests of what reads or feeds it.
-import type { CurrentJob } from '@flock/protocol';
+import type { CurrentJob, Limits, MachineInfo } from '@flock/protocol';
 import type { Clock } from '../../src/clock.js';
 import { AgentStateStore } from '../../src/state/index.js';
 
+export const testMachine: MachineInfo = {
+  hostname: 'box',
+  os: 'linux debian 12',
+  arch: '64bit',
+  cpu: { model: 'CPU', cores: 2 },
+  ramBytes: 8 * 1024 ** 3,
+  gpus: [],
+  blender: null,
+};
+
+/** No limit set: what a fresh agent starts with. */
+export const defaultLimits: Limits = {
+  computeMethod: 'cpu',
+  gpu: null,
+  cores: null,
+  memoryBytes: null,
+  maxFrameTimeSeconds: null,
+  priority: 19,
+  requestTime: null,
+};
+
 export function testStore(clock?: Clock): AgentStateStore {
-  const machine = {
-    hostname: 'box',
-    os: 'linux debian 12',
-    arch: '64bit',
-    cpu: { model: 'CPU', cores: 2 },
-    ramBytes: 8 * 1024 ** 3,
-    gpus: [],
-    blender: null,
-  };
-  const limits = {
-    computeMethod: 'cpu' as const,
-    gpu: null,
-    cores: null,
-    memoryBytes: null,
-    maxFrameTimeSeconds: null,
-    priority: 19,
-    requestTime: null,
-  };
-  return new AgentStateStore({ machine, limits }, clock);
+  return new AgentStateStore({ machine: testMachine, limits: defaultLimits }, clock);
 }
 
 export function testJob(startedAt: number, patch: Partial<CurrentJob> = {}): CurrentJob {
