@@ -3,6 +3,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '../lib/trpc';
 import { LoadingList } from './status';
+import { TextField } from './text-field';
 import { Topbar } from './topbar';
 import { UsersCard } from './users-card';
 
@@ -61,36 +62,27 @@ function ChangePasswordCard() {
     <section className="card">
       <h2>Change password</h2>
       <form className="form" onSubmit={submit}>
-        <label>
-          Current password
-          <input
-            type="password"
-            autoComplete="current-password"
-            required
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-          />
-        </label>
-        <label>
-          New password (at least 10 characters)
-          <input
-            type="password"
-            autoComplete="new-password"
-            required
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-          />
-        </label>
-        <label>
-          Repeat the new password
-          <input
-            type="password"
-            autoComplete="new-password"
-            required
-            value={repeat}
-            onChange={(e) => setRepeat(e.target.value)}
-          />
-        </label>
+        <TextField
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          onChange={setCurrent}
+        />
+        <TextField
+          label="New password (at least 10 characters)"
+          type="password"
+          autoComplete="new-password"
+          value={next}
+          onChange={setNext}
+        />
+        <TextField
+          label="Repeat the new password"
+          type="password"
+          autoComplete="new-password"
+          value={repeat}
+          onChange={setRepeat}
+        />
         {mismatch && <p className="error-text">The two new passwords differ.</p>}
         {change.isError && (
           <p className="error-text" role="alert">

@@ -2,6 +2,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useTRPC } from '../lib/trpc';
+import { TextField } from './text-field';
 
 /** Where to go after logging in: only a path on this console (never an open redirect). */
 function nextPath(): string {
@@ -39,38 +40,23 @@ export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
       )}
       <form className="form" onSubmit={submit}>
         {mode === 'login' && (
-          <label>
-            User name
-            <input
-              autoComplete="username"
-              autoCapitalize="none"
-              required
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-            />
-          </label>
+          <TextField label="User name" autoComplete="username" value={username} onChange={setUsername} />
         )}
-        <label>
-          {mode === 'login' ? 'Password' : 'New admin password'}
-          <input
-            type="password"
-            autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+        <TextField
+          label={mode === 'login' ? 'Password' : 'New admin password'}
+          type="password"
+          autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+          value={password}
+          onChange={setPassword}
+        />
         {mode === 'setup' && (
-          <label>
-            Repeat it
-            <input
-              type="password"
-              autoComplete="new-password"
-              required
-              value={confirm}
-              onChange={(e) => setConfirm(e.target.value)}
-            />
-          </label>
+          <TextField
+            label="Repeat it"
+            type="password"
+            autoComplete="new-password"
+            value={confirm}
+            onChange={setConfirm}
+          />
         )}
         {mismatch && <p className="error-text">The two passwords differ.</p>}
         {error && (

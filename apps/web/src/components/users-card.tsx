@@ -3,6 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { formatAgo } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
+import { TextField } from './text-field';
 
 /** Admins only: who may use this console; add a user (name + password) or remove one. */
 export function UsersCard({ me }: { me: string }) {
@@ -89,26 +90,14 @@ function AddUserForm({ onAdded }: { onAdded: () => void }) {
     <form className="form add-user" onSubmit={submit}>
       <h3>Add a user</h3>
       <div className="row">
-        <label>
-          Name
-          <input
-            autoComplete="off"
-            autoCapitalize="none"
-            required
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-          />
-        </label>
-        <label>
-          Their password (at least 10 characters)
-          <input
-            type="password"
-            autoComplete="new-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
+        <TextField label="Name" autoComplete="off" value={username} onChange={setUsername} />
+        <TextField
+          label="Their password (at least 10 characters)"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={setPassword}
+        />
       </div>
       <label className="check">
         <input type="checkbox" checked={isAdmin} onChange={(e) => setIsAdmin(e.target.checked)} />
