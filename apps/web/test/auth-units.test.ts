@@ -46,6 +46,17 @@ describe('rate limiter', () => {
     now = 1001;
     expect(limiter.attempt('a')).toBe(true);
   });
+
+  it('checks without counting, and counts only what is recorded', () => {
+    let now = 0;
+    const limiter = new RateLimiter(2, 1000, () => now);
+    for (let i = 0; i < 5; i++) expect(limiter.limited('a')).toBe(false);
+    limiter.record('a');
+    limiter.record('a');
+    expect([limiter.limited('a'), limiter.limited('b')]).toEqual([true, false]);
+    now = 1001;
+    expect(limiter.limited('a')).toBe(false);
+  });
 });
 
 describe('cookies and codes', () => {

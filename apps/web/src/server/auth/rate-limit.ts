@@ -13,16 +13,24 @@ export class RateLimiter {
 
   /** Records an attempt; false when the key is over its limit (the attempt is then refused). */
   attempt(key: string): boolean {
+    if (this.limited(key)) return false;
+    this.record(key);
+    return true;
+  }
+
+  /** Whether the key used up its attempts in the current window (nothing is recorded). */
+  limited(key: string): boolean {
     const since = this.now() - this.windowMs;
     const recent = (this.attempts.get(key) ?? []).filter((at) => at > since);
-    if (recent.length >= this.limit) {
-      this.attempts.set(key, recent);
-      return false;
-    }
-    recent.push(this.now());
     this.attempts.set(key, recent);
+    return recent.length >= this.limit;
+  }
+
+  /** Counts one attempt against the key, e.g. a wrong password. */
+  record(key: string): void {
+    const since = this.now() - this.windowMs;
+    this.attempts.set(key, [...(this.attempts.get(key) ?? []).filter((at) => at > since), this.now()]);
     if (this.attempts.size > 10_000) this.prune(since);
-    return true;
   }
 
   private prune(since: number): void {

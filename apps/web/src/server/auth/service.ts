@@ -75,11 +75,12 @@ export class AuthService {
   }
 
   async login(username: string, password: string, client: string): Promise<string> {
-    this.limit(client);
+    this.refuseIfLimited(client);
     const user = await this.repo.findUser(normalizeUsername(username));
     // Hash even for an unknown user, so timing does not reveal which names exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) {
+      this.limiter.record(client);
       log('warn', `console: failed login from ${client}`);
       throw new AuthError('bad-credentials', 'Wrong user name or password.');
     }
@@ -95,9 +96,10 @@ export class AuthService {
     keepToken: string,
   ): Promise<void> {
     checkNewPassword(next);
-    this.limit(client);
+    this.refuseIfLimited(client);
     const stored = await this.repo.findUserById(user.id);
     if (!stored || !(await verifyPassword(current, stored.passwordHash))) {
+      this.limiter.record(client);
       log('warn', `console: wrong current password for ${user.username} from ${client}`);
       throw new AuthError('wrong-current-password', 'The current password is wrong.');
     }
@@ -131,8 +133,12 @@ export class AuthService {
     return this.streams.count(userId);
   }
 
-  private limit(client: string): void {
-    if (this.limiter.attempt(client)) return;
+  /**
+   * Only wrong passwords count: a lab behind one address can log in all day, a guesser gets five
+   * tries a minute.
+   */
+  private refuseIfLimited(client: string): void {
+    if (!this.limiter.limited(client)) return;
     log('warn', `console: password attempts rate-limited for ${client}`);
     throw new AuthError('rate-limited', 'Too many attempts. Wait a minute and try again.');
   }
