@@ -17,17 +17,21 @@ export function processTreeRssKiB(rootPid: number): number | undefined {
  * only every `rescanEvery` samples; in between only the known members' RSS is read (~10 µs each).
  */
 export class ProcessTreeSampler {
-  private pids: number[] = [];
+  private pids: number[];
   private samples = 0;
 
   constructor(
     private readonly rootPid: number,
     private readonly rescanEvery = 10,
-  ) {}
+  ) {
+    // Just spawned, the tree is the process itself: the first scan waits for the rescan period
+    // (at spawn it cost every short frame ~10 ms of blocked event loop on a busy machine).
+    this.pids = [rootPid];
+  }
 
   rssKiB(): number | undefined {
-    if (this.samples % this.rescanEvery === 0) this.pids = descendantsOf(this.rootPid);
     this.samples += 1;
+    if (this.samples % this.rescanEvery === 0) this.pids = descendantsOf(this.rootPid);
     return sumRssKiB(this.pids);
   }
 }
