@@ -1,12 +1,12 @@
-#!/usr/bin/env -S node --liftoff-only --max-semi-space-size=1 --expose-gc
+#!/usr/bin/env -S node --liftoff-only --max-semi-space-size=1
 // The agent's launcher (`pnpm agent`, the fleet of `npm start`, the package's bin): runs the esbuild
 // bundle dist/cli.js on plain node — built by `pnpm --filter flock-agent build`, and by `npm start`
 // through turbo — unless it is missing or older than the TypeScript sources, then the sources
 // through tsx (with a note). The shebang's V8 flags keep the agent small (measured in
 // bench/agent/results/agent-rss-1024mib.md; they apply when this file is executed, not when it is
 // passed to `node`): undici's HTTP parser is WebAssembly, and optimising it in the background cost
-// ~9 MB (--liftoff-only); a 1 MiB young generation, and `gc` for the download's periodic minor GC
-// (download-file.ts), keep a fast download's garbage small.
+// ~9 MB (--liftoff-only); a 1 MiB young generation (instead of up to 16) collects a fast
+// download's garbage soon enough to stay under 100 MB.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

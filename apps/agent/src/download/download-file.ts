@@ -210,24 +210,11 @@ async function prepareBody(
 
 /** Bytes are written (and hashed) in batches of this size: one syscall per 1 MiB, not per 64 KiB. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
-/** With a `gc` function (node --expose-gc, as launch.mjs starts the agent): a minor GC this often. */
-const GC_EVERY_BYTES = 16 * 1024 * 1024;
-
-/**
- * Every socket read is a fresh 64 KiB buffer: at LAN or loopback speed hundreds of MB of them per
- * second. Copied at once into the batch (below), they die young, but V8 only scavenges when its
- * young generation fills with *objects*, which these few small ones rarely do: the garbage piled up
- * to ~40 MB of RSS during each download. A minor GC (about 1 ms) every 16 MiB bounds it. Without
- * --expose-gc (tests, tsx) this does nothing.
- */
-function collectYoungGarbage(): void {
-  (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc?.({ type: 'minor' });
-}
-
 /**
  * Copies the body into 1 MiB batches, each written (and hashed) in one go. Two batch buffers take
- * turns: one is written while the next fills, so the chunks themselves are dropped as soon as they
- * are copied (held until written, they outlived young GCs and had to wait for full ones). `offset`
+ * turns: one is written while the next fills, so the 64 KiB socket chunks are dropped as soon as
+ * they are copied. Held until written, they outlived young GCs: at loopback speed ~35 MiB of them
+ * waited for a full GC, and the agent grew past 100 MB during a 1 GiB download. `offset`
  * moves only when a write has landed, and `flush` waits for it, so after `flush` the file, the
  * offset and the hash agree (what a resume relies on).
  */
@@ -237,7 +224,6 @@ class WriteBatch {
   private size = 0;
   private inFlight: Promise<void> = Promise.resolve();
   private inFlightBytes = 0;
-  private sinceGc = 0;
 
   constructor(
     private readonly transfer: Transfer,
@@ -282,11 +268,6 @@ class WriteBatch {
     );
     this.inFlight.catch(() => {}); // surfaced by the next add/flush, never unhandled
     transfer.hash.update(batch);
-    this.sinceGc += size;
-    if (this.sinceGc >= GC_EVERY_BYTES) {
-      this.sinceGc = 0;
-      collectYoungGarbage();
-    }
   }
 }
 
