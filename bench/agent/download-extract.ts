@@ -8,35 +8,30 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { md5File } from '../../apps/agent/src/download/index.js';
 import {
   bundleForNode,
+  FIXTURE_PASSWORD,
+  FIXTURES,
   flag,
   machineLine,
   median,
   mib,
-  projectArchive,
   run,
   timed,
   tsx,
   writeResult,
+  zipCryptoFixture,
 } from './lib.js';
 
 const sizeMib = Number(flag('size-mib', '1024'));
 const rounds = Number(flag('rounds', '5'));
-const password = 'bench-password';
-const fixtures = path.join(tmpdir(), 'flock-bench-fixtures');
-mkdirSync(fixtures, { recursive: true });
-
+const password = FIXTURE_PASSWORD;
+const fixtures = FIXTURES;
 console.log(
   `building a ~${sizeMib} MiB ZipCrypto project archive with Debian zip -P (cached in ${fixtures})…`,
 );
-const uncompressed = Math.round((sizeMib * 1024 * 1024) / 0.85); // the mix deflates to ~85 %
-const zipPath = projectArchive(fixtures, `project-${sizeMib}mib`, uncompressed, (zip) => [
-  ['zip', '-q', '-r', '-P', password, zip, '.'],
-]);
+const { zipPath, md5 } = await zipCryptoFixture(sizeMib);
 const archiveBytes = statSync(zipPath).size;
-const md5 = await md5File(zipPath);
 console.log(`archive: ${mib(archiveBytes)}, md5 ${md5}`);
 
 const server = spawn(tsx, [path.join(import.meta.dirname, 'serve-file.ts'), fixtures], {
@@ -62,17 +57,17 @@ interface AgentRun {
 // shows what the TypeScript loader adds to the RSS.
 const bundled = await bundleForNode(
   path.join(import.meta.dirname, 'agent-fetch.ts'),
-  path.join(fixtures, 'agent-fetch.mjs'),
+  path.join(fixtures, 'bundles', 'agent-fetch.mjs'),
 );
 
-async function agentRound(runtime: 'node' | 'tsx' = 'node'): Promise<AgentRun> {
+async function agentRound(runtime: 'node' | 'tsx' = 'node', extra: string[] = []): Promise<AgentRun> {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work);
   const entry =
     runtime === 'node'
       ? [process.execPath, bundled]
       : [tsx, path.join(import.meta.dirname, 'agent-fetch.ts')];
-  const out = await run(entry[0] as string, [entry[1] as string, url, md5, work, password]);
+  const out = await run(entry[0] as string, [entry[1] as string, url, md5, work, password, ...extra]);
   return JSON.parse(out.trim().split('\n').at(-1) as string) as AgentRun;
 }
 

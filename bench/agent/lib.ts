@@ -1,9 +1,16 @@
 // Shared helpers for the agent benchmarks: flags, timing, medians, child processes, fixtures.
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 
 export const agentDir = path.resolve(import.meta.dirname, '../../apps/agent');
@@ -77,26 +84,24 @@ export function writeProjectTree(root: string, totalBytes: number): void {
   writeFileSync(path.join(root, 'rend.exe'), '#!/bin/sh\n');
 }
 
-/** Bundles a bench entry point with esbuild (tsx's own copy) so it runs on plain node, without tsx in its RSS. */
+/**
+ * Bundles a bench entry point with the agent's own esbuild options (apps/agent/build.mjs) so it runs
+ * on plain node like the built agent, without tsx in its RSS. The agent reads its version from
+ * `../package.json` next to its code: a copy goes there.
+ */
 export async function bundleForNode(entry: string, outfile: string): Promise<string> {
-  const requireFromTsx = createRequire(path.join(agentDir, 'node_modules/tsx/package.json'));
-  const esbuild = (await import(requireFromTsx.resolve('esbuild'))) as {
-    build(options: Record<string, unknown>): Promise<unknown>;
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  copyFileSync(path.join(agentDir, 'package.json'), path.join(path.dirname(outfile), '..', 'package.json'));
+  const { agentBundle } = (await import(path.join(agentDir, 'build.mjs'))) as {
+    agentBundle(entry: string, outfile: string): Promise<string>;
   };
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    // CommonJS dependencies (yauzl) call require() for node built-ins
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-  });
-  return outfile;
+  return agentBundle(entry, outfile);
+}
+
+/** The node flags of the agent's launcher (its shebang), to run bundled drivers the same way. */
+export function launcherNodeFlags(): string[] {
+  const shebang = readFileSync(path.join(agentDir, 'launch.mjs'), 'utf8').split('\n')[0] ?? '';
+  return shebang.split(' ').filter((word) => word.startsWith('--'));
 }
 
 /** Builds (once, then reuses) `<cacheDir>/<name>.zip` from a project tree of `totalBytes`. */
@@ -114,6 +119,31 @@ export function projectArchive(
     execFileSync(command as string, args, { cwd: tree, stdio: 'ignore' });
   execFileSync('rm', ['-rf', tree]);
   return zipPath;
+}
+
+export const FIXTURES = path.join(tmpdir(), 'flock-bench-fixtures');
+export const FIXTURE_PASSWORD = 'bench-password';
+
+/**
+ * The ~`sizeMib` ZipCrypto project archive of the download benchmarks (Debian `zip -P`), built once
+ * in FIXTURES, with its MD5 (memoised beside it: hashing 1 GiB takes seconds).
+ */
+export async function zipCryptoFixture(sizeMib: number): Promise<{ zipPath: string; md5: string }> {
+  mkdirSync(FIXTURES, { recursive: true });
+  const uncompressed = Math.round((sizeMib * 1024 * 1024) / 0.85); // the mix deflates to ~85 %
+  const zipPath = projectArchive(FIXTURES, `project-${sizeMib}mib`, uncompressed, (zip) => [
+    ['zip', '-q', '-r', '-P', FIXTURE_PASSWORD, zip, '.'],
+  ]);
+  const memo = `${zipPath}.md5`;
+  const { size, mtimeMs } = statSync(zipPath);
+  const key = `${size} ${mtimeMs}`;
+  const [memoKey, memoMd5] = existsSync(memo) ? readFileSync(memo, 'utf8').split('\n') : [];
+  if (memoKey === key && memoMd5) return { zipPath, md5: memoMd5 };
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(zipPath)) hash.update(chunk as Buffer);
+  const md5 = hash.digest('hex');
+  writeFileSync(memo, `${key}\n${md5}`);
+  return { zipPath, md5 };
 }
 
 export function writeResult(file: string, markdown: string): void {

@@ -1,0 +1,195 @@
+// Per-frame agent overhead: the real agent renders N frames of a synthetic project (render time ~1
+// ms) from a sandbox farm in its own process; the baseline, in the same round, spawns the same
+// synthetic renderer (`rend.exe` from the farm's renderer archive) N times sequentially with the
+// same arguments (nice, the job's command line, the same script). Overhead per frame = (agent wall
+// time − baseline wall time) / N: everything the agent adds around a render (job request,
+// archive cache, extraction, script, output parsing, upload, state). Rounds alternate.
+//
+//   apps/agent/node_modules/.bin/tsx bench/agent/per-frame.ts [--frames 50] [--rounds 3]
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { extractArchive } from '../../apps/agent/src/archive/index.js';
+import { findNice, renderScript, withPriority } from '../../apps/agent/src/render/index.js';
+import { buildBlenderArgv, type Job } from '../../packages/protocol/src/index.js';
+import { startFarmProcess } from './farm-client.js';
+import {
+  bundleForNode,
+  flag,
+  launcherNodeFlags,
+  machineLine,
+  median,
+  run,
+  timed,
+  writeResult,
+} from './lib.js';
+
+const frames = Number(flag('frames', '50'));
+const rounds = Number(flag('rounds', '3'));
+const GOAL_MS = 15;
+const fixtures = path.join(tmpdir(), 'flock-bench-fixtures');
+mkdirSync(fixtures, { recursive: true });
+const agentBundle = await bundleForNode(
+  path.join(import.meta.dirname, 'per-frame-agent.ts'),
+  path.join(fixtures, 'bundles', 'per-frame-agent.mjs'),
+);
+
+interface AgentRun {
+  code: number;
+  loggedInMs: number;
+  deliveredMs: number[];
+  runMs: number;
+  cpuMs: number;
+  firstJob: { job: Job; rendererDir: string };
+}
+
+interface Round {
+  agent: AgentRun;
+  baselineMs: number;
+}
+
+async function agentRound(work: string): Promise<{ agent: AgentRun; archive: string; password: string }> {
+  const farm = await startFarmProcess(path.join(work, 'farm'), [
+    '--frames',
+    String(frames),
+    '--render-ms',
+    '1',
+  ]);
+  try {
+    const cache = path.join(work, 'cache');
+    const out = await run(process.execPath, [
+      ...launcherNodeFlags(),
+      agentBundle,
+      farm.url,
+      cache,
+      String(frames),
+    ]);
+    const agent = JSON.parse(out.trim().split('\n').at(-1) as string) as AgentRun;
+    if (agent.code !== 0 || agent.deliveredMs.length !== frames)
+      throw new Error(`agent exited ${agent.code} after ${agent.deliveredMs.length} of ${frames} frames`);
+    const project = farm.project as { archiveMd5: string; archivePassword: string };
+    return {
+      agent,
+      archive: path.join(cache, 'archives', `${project.archiveMd5}.zip`),
+      password: project.archivePassword,
+    };
+  } finally {
+    await farm.stop();
+  }
+}
+
+/** The renderer run exactly as the agent's render port runs it, N times, output read line by line. */
+async function baselineRound(work: string, agent: AgentRun, archive: string, password: string) {
+  const { job, rendererDir } = agent.firstJob;
+  const projectDir = path.join(work, 'project');
+  await extractArchive(archive, projectDir, { password });
+  const workDir = path.join(work, 'render');
+  await mkdir(workDir, { recursive: true });
+  const scriptPath = path.join(workDir, 'script_1');
+  await writeFile(scriptPath, renderScript(job.script, undefined), { mode: 0o600 });
+  const argvFor = (frame: number) =>
+    withPriority(
+      buildBlenderArgv({
+        commandline: job.renderer.commandline,
+        rendererPath: path.join(rendererDir, 'rend.exe'),
+        blendPath: path.join(projectDir, ...job.path.split('/')),
+        scriptPath,
+        outputPrefix: path.join(workDir, `${job.id}_`),
+        frame: String(frame).padStart(4, '0'),
+      }),
+      19,
+      findNice(),
+    );
+  const { ms } = await timed(async () => {
+    for (let frame = 1; frame <= frames; frame++) await spawnToEnd(argvFor(frame), workDir);
+  });
+  await rm(work, { recursive: true, force: true });
+  return ms;
+}
+
+function spawnToEnd([command, ...args]: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command as string, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [child.stdout, child.stderr])
+      createInterface({ input: stream }).on('line', () => {});
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`renderer exited ${code}`))));
+  });
+}
+
+const results: Round[] = [];
+for (let round = 1; round <= rounds; round++) {
+  const work = mkdtempSync(path.join(tmpdir(), 'flock-bench-per-frame-'));
+  try {
+    const { agent, archive, password } = await agentRound(work);
+    const baselineMs = await baselineRound(work, agent, archive, password);
+    results.push({ agent, baselineMs });
+    console.log(
+      `round ${round}: agent ${agent.runMs.toFixed(0)} ms, baseline ${baselineMs.toFixed(0)} ms for ${frames} frames`,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The per-round figures: whole run (login to logout), and steady state (first to last delivery). */
+function figures({ agent, baselineMs }: Round) {
+  const first = agent.deliveredMs[0] as number;
+  const last = agent.deliveredMs.at(-1) as number;
+  const baselinePerFrame = baselineMs / frames;
+  return {
+    agentMs: agent.runMs,
+    baselineMs,
+    framesPerSecond: (frames * 1000) / agent.runMs,
+    msPerFrame: agent.runMs / frames,
+    overhead: (agent.runMs - baselineMs) / frames,
+    steadyMsPerFrame: (last - first) / (frames - 1),
+    steadyOverhead: (last - first) / (frames - 1) - baselinePerFrame,
+    baselinePerFrame,
+    firstDeliveredMs: first,
+    cpuPerFrame: agent.cpuMs / frames,
+  };
+}
+
+const rows = results.map(figures);
+const med = (key: keyof ReturnType<typeof figures>) => median(rows.map((row) => row[key]));
+const overhead = med('overhead');
+const steady = med('steadyOverhead');
+const f1 = (n: number) => n.toFixed(1);
+const markdown = `# Agent: per-frame overhead (${frames} frames of a ~1 ms synthetic render)
+
+Command: \`apps/agent/node_modules/.bin/tsx bench/agent/per-frame.ts --frames ${frames} --rounds ${rounds}\`
+Date: ${new Date().toISOString()} · Machine: ${machineLine()}
+
+Sandbox farm (synthetic renderer, project of ${frames} frames, 64×48, 4 samples, renderMs 1) in its
+own process; the real \`Agent\` (bundled like dist/, on \`node ${launcherNodeFlags().join(' ')}\` as
+launch.mjs runs it, no speed test, --max-frames ${frames}) in another: login, job requests, renderer + project archives (downloaded once, the
+project extracted for every frame), the render port (\`nice\`, script, output parsing, memory
+sampling), the upload queue, heartbeat, state file, logout. Baseline in the same round: the same
+\`rend.exe\` (Node's synthetic renderer) spawned ${frames} times in a row with the agent's own argv.
+Medians of ${rounds} rounds (each figure on its own; the overheads are medians of the per-round
+differences, agent and baseline of a round having run one after the other).
+
+| | wall time for ${frames} frames | per frame | frames/s |
+|---|---:|---:|---:|
+| baseline: \`nice rend.exe …\` × ${frames}, sequential | ${med('baselineMs').toFixed(0)} ms | ${f1(med('baselinePerFrame'))} ms | ${f1(1000 / med('baselinePerFrame'))} |
+| Flock agent, login → logout | ${med('agentMs').toFixed(0)} ms | ${f1(med('msPerFrame'))} ms | ${f1(med('framesPerSecond'))} |
+| Flock agent, steady state (first → last delivered frame) | — | ${f1(med('steadyMsPerFrame'))} ms | ${f1(1000 / med('steadyMsPerFrame'))} |
+
+CPU time of the agent process itself (renderers not included) during the run: **${f1(med('cpuPerFrame'))} ms
+per frame** — what the agent costs the machine per frame, whatever the load.
+
+**Overhead per frame: ${f1(overhead)} ms** (login → logout, one-time login, downloads and logout
+included); **steady state: ${f1(steady)} ms**. Goal ≤ ${GOAL_MS} ms: ${overhead <= GOAL_MS ? 'met' : 'NOT met'}.
+
+Per round:
+
+| round | baseline | agent | overhead/frame | steady ms/frame | steady overhead | agent CPU/frame | first frame delivered at |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.map((r, i) => `| ${i + 1} | ${r.baselineMs.toFixed(0)} ms | ${r.agentMs.toFixed(0)} ms | ${f1(r.overhead)} ms | ${f1(r.steadyMsPerFrame)} ms | ${f1(r.steadyOverhead)} ms | ${f1(r.cpuPerFrame)} ms | ${r.firstDeliveredMs.toFixed(0)} ms |`).join('\n')}
+`;
+console.log(`\n${markdown}`);
+writeResult(`per-frame-${frames}.md`, markdown);
