@@ -3,7 +3,7 @@
 // farm's renderer (a real process whose RSS the render runner watches).
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
-import { type CpuTimes, UsageMonitor } from '../src/hardware/index.js';
+import { type CpuTimes, procStatCpuTimes, UsageMonitor } from '../src/hardware/index.js';
 import { descendantsOf, processTreeRssKiB } from '../src/render/index.js';
 import { cleanUp, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
 import { testJob, testStore } from './support/store.js';
@@ -101,6 +101,24 @@ describe('usage monitor', () => {
     machine.run(1_000, 2_000);
     monitor.sample();
     expect(store.state.usage.cpuPercent).toBe(200);
+  });
+});
+
+describe('machine CPU from /proc/stat', () => {
+  it('sums the per-core lines as os.cpus() does (ticks of 10 ms; iowait is neither busy nor idle)', () => {
+    const text = [
+      'cpu  377144 32227 103582 244713 3946 0 3468 17266 0 0',
+      'cpu0 183715 16521 51153 128118 1606 7 1219 8675 0 0',
+      'cpu1 193428 15705 52428 116594 2340 0 2249 8590 0 0',
+      'intr 1 2 3',
+    ].join('\n');
+    const busy = 183715 + 16521 + 51153 + 7 + 193428 + 15705 + 52428;
+    expect(procStatCpuTimes(text)).toEqual({
+      busyMs: busy * 10,
+      totalMs: (busy + 128118 + 116594) * 10,
+      cores: 2,
+    });
+    expect(procStatCpuTimes('cpu  1 2 3 4\nintr 5')).toBeUndefined();
   });
 });
 

@@ -12,6 +12,7 @@ export {
 } from './machine.js';
 export {
   type CpuTimes,
+  procStatCpuTimes,
   systemUsageSources,
   UsageMonitor,
   type UsageMonitorOptions,
