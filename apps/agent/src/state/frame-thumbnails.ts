@@ -11,6 +11,12 @@ const KEPT = 8;
 export class FrameThumbnails {
   private readonly byJob = new Map<string, Thumbnail>();
 
+  /**
+   * @param wanted whether anyone would receive a thumbnail (a console linked): decoding and scaling
+   * a frame costs milliseconds of the agent's CPU per frame, for nothing when no one listens.
+   */
+  constructor(private readonly wanted: () => boolean = () => true) {}
+
   remember(jobId: string, thumbnail: Thumbnail | null): void {
     this.byJob.delete(jobId);
     if (thumbnail) this.byJob.set(jobId, thumbnail);
@@ -33,7 +39,7 @@ export class FrameThumbnails {
   wrap(render: RenderPort): RenderPort {
     return async (request) => {
       const result = await render(request);
-      if (result.ok) this.remember(request.job.id, await makeThumbnail(result.outputFile));
+      if (result.ok && this.wanted()) this.remember(request.job.id, await makeThumbnail(result.outputFile));
       return result;
     };
   }

@@ -67,8 +67,8 @@ interface StateEvents {
 }
 
 export class AgentStateStore extends EventEmitter<StateEvents> {
-  /** Fills `frame-done` events in with the thumbnail taken when the frame was rendered. */
-  readonly thumbnails = new FrameThumbnails();
+  /** Fills `frame-done` events in with the thumbnail taken when the frame was rendered (if heard). */
+  readonly thumbnails = new FrameThumbnails(() => this.listenerCount('event') > 0);
   private current: AgentState;
   private localState: LocalState = {
     worker: 'starting',
