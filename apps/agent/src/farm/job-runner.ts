@@ -37,6 +37,7 @@ export interface JobRunnerOptions {
 export class JobRunner {
   private downloadBytes = 0;
   private downloadSeconds = 0;
+  private removal: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: JobRunnerOptions) {}
 
@@ -52,6 +53,7 @@ export class JobRunner {
   }
 
   async run(job: Job, endpoints: Endpoints, signal: AbortSignal): Promise<JobOutcome> {
+    await this.removal; // the farm may send a job id again (a retried frame): its old dir goes first
     const jobDir = path.join(this.options.jobsDir, safeName(job.id));
     try {
       return await this.stages(job, endpoints, jobDir, signal);
@@ -59,9 +61,17 @@ export class JobRunner {
       if (signal.aborted) return { kind: 'interrupted', by: signal.reason as JobInterrupt };
       return failure(error);
     } finally {
-      await rm(jobDir, { recursive: true, force: true });
       this.options.store.update({ job: null });
+      // Removed while the loop already asks for the next job: the frame is in the upload queue.
+      this.removal = rm(jobDir, { recursive: true, force: true }).catch((error: Error) =>
+        this.options.log.warn('cannot remove the job directory', { dir: jobDir, error: error.message }),
+      );
     }
+  }
+
+  /** Resolves when the last job's directory is gone. */
+  settled(): Promise<void> {
+    return this.removal;
   }
 
   private async stages(

@@ -374,7 +374,7 @@ export class FarmLoop {
       await uploads.drained(giveUp.signal);
       controls.off('change', onStopNow);
     }
-    await session.logout();
+    await Promise.all([session.logout(), this.options.runner.settled()]);
     this.options.store.update({
       session: this.options.store.state.session && { ...this.options.store.state.session, connected: false },
     });
