@@ -7,9 +7,9 @@
 //
 //   apps/agent/node_modules/.bin/tsx bench/agent/per-frame.ts [--frames 50] [--rounds 3]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { extractArchive } from '../../apps/agent/src/archive/index.js';
@@ -49,9 +49,44 @@ interface AgentRun {
 interface Round {
   agent: AgentRun;
   baselineMs: number;
+  /** CPU time of the farm's processes (tsx and the farm's node) while the agent ran. */
+  farmCpuMs: number;
 }
 
-async function agentRound(work: string): Promise<{ agent: AgentRun; archive: string; password: string }> {
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/**
+ * CPU time (user + system, and that of their waited-for children) of every process below this one,
+ * from /proc. Taken while the farm is the only child, it is the farm's CPU time.
+ */
+function descendantsCpuMs(pid = process.pid): number {
+  let total = 0;
+  for (const child of childPids(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
+    } catch {
+      // it ended meanwhile
+    }
+    total += descendantsCpuMs(child);
+  }
+  return total;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+async function agentRound(
+  work: string,
+): Promise<{ agent: AgentRun; farmCpuMs: number; archive: string; password: string }> {
   const farm = await startFarmProcess(path.join(work, 'farm'), [
     '--frames',
     String(frames),
@@ -60,6 +95,7 @@ async function agentRound(work: string): Promise<{ agent: AgentRun; archive: str
   ]);
   try {
     const cache = path.join(work, 'cache');
+    const farmCpuBefore = descendantsCpuMs();
     const out = await run(process.execPath, [
       ...launcherNodeFlags(),
       agentBundle,
@@ -67,12 +103,14 @@ async function agentRound(work: string): Promise<{ agent: AgentRun; archive: str
       cache,
       String(frames),
     ]);
+    const farmCpuMs = descendantsCpuMs() - farmCpuBefore;
     const agent = JSON.parse(out.trim().split('\n').at(-1) as string) as AgentRun;
     if (agent.code !== 0 || agent.deliveredMs.length !== frames)
       throw new Error(`agent exited ${agent.code} after ${agent.deliveredMs.length} of ${frames} frames`);
     const project = farm.project as { archiveMd5: string; archivePassword: string };
     return {
       agent,
+      farmCpuMs,
       archive: path.join(cache, 'archives', `${project.archiveMd5}.zip`),
       password: project.archivePassword,
     };
@@ -124,9 +162,9 @@ const results: Round[] = [];
 for (let round = 1; round <= rounds; round++) {
   const work = mkdtempSync(path.join(tmpdir(), 'flock-bench-per-frame-'));
   try {
-    const { agent, archive, password } = await agentRound(work);
+    const { agent, farmCpuMs, archive, password } = await agentRound(work);
     const baselineMs = await baselineRound(work, agent, archive, password);
-    results.push({ agent, baselineMs });
+    results.push({ agent, baselineMs, farmCpuMs });
     console.log(
       `round ${round}: agent ${agent.runMs.toFixed(0)} ms, baseline ${baselineMs.toFixed(0)} ms for ${frames} frames`,
     );
@@ -136,7 +174,7 @@ for (let round = 1; round <= rounds; round++) {
 }
 
 /** The per-round figures: whole run (login to logout), and steady state (first to last delivery). */
-function figures({ agent, baselineMs }: Round) {
+function figures({ agent, baselineMs, farmCpuMs }: Round) {
   const first = agent.deliveredMs[0] as number;
   const last = agent.deliveredMs.at(-1) as number;
   const baselinePerFrame = baselineMs / frames;
@@ -151,6 +189,7 @@ function figures({ agent, baselineMs }: Round) {
     baselinePerFrame,
     firstDeliveredMs: first,
     cpuPerFrame: agent.cpuMs / frames,
+    farmCpuPerFrame: farmCpuMs / frames,
   };
 }
 
@@ -180,16 +219,19 @@ differences, agent and baseline of a round having run one after the other).
 | Flock agent, steady state (first → last delivered frame) | — | ${f1(med('steadyMsPerFrame'))} ms | ${f1(1000 / med('steadyMsPerFrame'))} |
 
 CPU time of the agent process itself (renderers not included) during the run: **${f1(med('cpuPerFrame'))} ms
-per frame** — what the agent costs the machine per frame, whatever the load.
+per frame** — what the agent costs the machine per frame, whatever the load. The farm peer (its
+request handling, validations, database; a separate process on the same ${cpus().length} cores, read from /proc)
+used **${f1(med('farmCpuPerFrame'))} ms of CPU per frame** meanwhile: part of the job-request and upload
+round trips the agent waits for, and competition for the cores the renderer runs on.
 
 **Overhead per frame: ${f1(overhead)} ms** (login → logout, one-time login, downloads and logout
 included); **steady state: ${f1(steady)} ms**. Goal ≤ ${GOAL_MS} ms: ${overhead <= GOAL_MS ? 'met' : 'NOT met'}.
 
 Per round:
 
-| round | baseline | agent | overhead/frame | steady ms/frame | steady overhead | agent CPU/frame | first frame delivered at |
-|---:|---:|---:|---:|---:|---:|---:|---:|
-${rows.map((r, i) => `| ${i + 1} | ${r.baselineMs.toFixed(0)} ms | ${r.agentMs.toFixed(0)} ms | ${f1(r.overhead)} ms | ${f1(r.steadyMsPerFrame)} ms | ${f1(r.steadyOverhead)} ms | ${f1(r.cpuPerFrame)} ms | ${r.firstDeliveredMs.toFixed(0)} ms |`).join('\n')}
+| round | baseline | agent | overhead/frame | steady ms/frame | steady overhead | agent CPU/frame | farm CPU/frame | first frame delivered at |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.map((r, i) => `| ${i + 1} | ${r.baselineMs.toFixed(0)} ms | ${r.agentMs.toFixed(0)} ms | ${f1(r.overhead)} ms | ${f1(r.steadyMsPerFrame)} ms | ${f1(r.steadyOverhead)} ms | ${f1(r.cpuPerFrame)} ms | ${f1(r.farmCpuPerFrame)} ms | ${r.firstDeliveredMs.toFixed(0)} ms |`).join('\n')}
 `;
 console.log(`\n${markdown}`);
 writeResult(`per-frame-${frames}.md`, markdown);
