@@ -92,14 +92,25 @@ export async function extractArchive(
     staging = await mkdtemp(path.join(parent, `.${path.basename(target)}.extracting-`));
     const result = await extractInto(zipPath, staging, options);
     await chmod(staging, 0o755); // mkdtemp creates 0700
-    await rm(target, { recursive: true, force: true });
-    await rename(staging, target);
+    await replaceDir(staging, target);
     staging = undefined;
     return result;
   } catch (error) {
     throw toArchiveError(error, path.basename(zipPath));
   } finally {
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Renames `from` onto `to`; an existing `to` is removed first unless it is an empty directory (rename replaces those). */
+async function replaceDir(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw error;
+    await rm(to, { recursive: true, force: true });
+    await rename(from, to);
   }
 }
 
@@ -122,7 +133,7 @@ async function extractInto(zipPath: string, root: string, options: ExtractOption
         result.directories++;
         continue;
       }
-      const written = await extractFile(zip, planned, password, budget, options.signal);
+      const written = await extractFile(zip, root, planned, password, budget, options.signal);
       budget -= written;
       result.bytes += written;
       result.files++;
@@ -171,6 +182,7 @@ async function planEntries(zip: ZipFile, root: string, options: ExtractOptions):
 
 async function extractFile(
   zip: ZipFile,
+  root: string,
   planned: PlannedEntry,
   password: Buffer | undefined,
   budget: number,
@@ -187,7 +199,8 @@ async function extractFile(
     budget,
     encoding.checkCrc ? entry.crc32 : undefined,
   );
-  await mkdir(path.dirname(planned.destination), { recursive: true });
+  const dir = path.dirname(planned.destination);
+  if (dir !== root) await mkdir(dir, { recursive: true }); // the staging root exists already
   const raw = await zip.openReadStreamPromise(entry, { decodeFileData: false });
   const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = [raw];
   if (decipher) stages.push(decipher);

@@ -107,10 +107,14 @@ export class JobRunner {
     );
     this.phase('extract');
     const rendererDir = path.join(this.options.renderersDir, job.renderer.md5.toLowerCase());
-    if (!(await exists(rendererDir))) await extractArchive(rendererZip, rendererDir, { signal });
-    const projectDir = path.join(jobDir, 'project');
-    await mkdir(jobDir, { recursive: true });
-    await extractArchive(projectZip, projectDir, { password: job.password, signal });
+    const projectDir = path.join(jobDir, 'project'); // extractArchive creates jobDir
+    // Independent directories: the renderer check (and first extraction) runs beside the project's.
+    await Promise.all([
+      exists(rendererDir).then(async (found) => {
+        if (!found) await extractArchive(rendererZip, rendererDir, { signal });
+      }),
+      extractArchive(projectZip, projectDir, { password: job.password, signal }),
+    ]);
     this.phase('prepare');
     const workDir = path.join(jobDir, 'work');
     await mkdir(workDir, { recursive: true });
