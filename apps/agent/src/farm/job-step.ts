@@ -47,9 +47,10 @@ export class JobStep {
     }
     const abort = new AbortController();
     this.running = { job, abort };
-    const lines: string[] = [];
+    // Formatted only if the job fails: most jobs never need their log lines as text.
+    const entries: LogEntry[] = [];
     const stopCapture = this.options.log.onEntry((entry: LogEntry) => {
-      if (lines.length < MAX_JOB_LOG_LINES) lines.push(formatReportLine(entry));
+      if (entries.length < MAX_JOB_LOG_LINES) entries.push(entry);
     });
     const follow = () => this.followPhase();
     this.options.store.on('change', follow);
@@ -62,7 +63,7 @@ export class JobStep {
       this.running = undefined;
       stopCapture();
     }
-    return outcome.kind === 'rendered' ? undefined : this.failed(job, outcome, lines);
+    return outcome.kind === 'rendered' ? undefined : this.failed(job, outcome, entries.map(formatReportLine));
   }
 
   private followPhase(): void {
