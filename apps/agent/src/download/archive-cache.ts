@@ -71,12 +71,13 @@ export class ArchiveCache {
   }
 
   /**
-   * MD5s of the verified archives in the cache, for the job request's `<cache>` body. Costs one
-   * readdir and one stat per archive; never reads an archive. A file that changed since it was
-   * verified is left out (the next cleanup re-verifies it).
+   * MD5s of the verified archives in the cache, for the job request's `<cache>` body. Only what the
+   * memo vouches for can be listed, so its names are the candidates (no readdir on every request):
+   * one stat per archive, never a read. A file that changed since it was verified, or is gone, is
+   * left out (the next cleanup re-verifies it).
    */
   async cachedMd5s(): Promise<string[]> {
-    const names = (await readdir(this.options.dir)).filter((name) => MD5_ZIP_NAME.test(name));
+    const names = this.memo.names().filter((name) => MD5_ZIP_NAME.test(name));
     const verified = await Promise.all(
       names.map(async (name) => {
         const info = await stat(path.join(this.options.dir, name)).catch(() => undefined);
