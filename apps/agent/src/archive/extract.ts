@@ -87,19 +87,42 @@ export async function extractArchive(
   const target = path.resolve(targetDir);
   const parent = path.dirname(target);
   let staging: string | undefined;
+  let zip: ZipFile | undefined;
   try {
-    await mkdir(parent, { recursive: true });
-    staging = await mkdtemp(path.join(parent, `.${path.basename(target)}.extracting-`));
-    const result = await extractInto(zipPath, staging, options);
-    await chmod(staging, 0o755); // mkdtemp creates 0700
-    await replaceDir(staging, target);
+    // The archive is opened (stat, end record, central directory) while the staging dir is made.
+    const [opened, made] = await Promise.allSettled([openArchive(zipPath), makeStaging(parent, target)]);
+    if (opened.status === 'fulfilled') zip = opened.value;
+    if (made.status === 'fulfilled') staging = made.value;
+    if (opened.status === 'rejected') throw opened.reason;
+    if (made.status === 'rejected') throw made.reason;
+    const result = await extractInto(opened.value, made.value, options);
+    opened.value.close();
+    zip = undefined;
+    await replaceDir(made.value, target);
     staging = undefined;
     return result;
   } catch (error) {
     throw toArchiveError(error, path.basename(zipPath));
   } finally {
+    zip?.close();
     if (staging) await rm(staging, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+function openArchive(zipPath: string): Promise<ZipFile> {
+  return openZipFile(zipPath, {
+    lazyEntries: true,
+    autoClose: false,
+    decodeStrings: false, // names are decoded and validated here, so a hostile one gets a typed refusal
+    validateEntrySizes: true,
+  });
+}
+
+async function makeStaging(parent: string, target: string): Promise<string> {
+  await mkdir(parent, { recursive: true });
+  const staging = await mkdtemp(path.join(parent, `.${path.basename(target)}.extracting-`));
+  await chmod(staging, 0o755); // mkdtemp creates 0700
+  return staging;
 }
 
 /** Renames `from` onto `to`; an existing `to` is removed first unless it is an empty directory (rename replaces those). */
@@ -114,34 +137,24 @@ async function replaceDir(from: string, to: string): Promise<void> {
   }
 }
 
-async function extractInto(zipPath: string, root: string, options: ExtractOptions): Promise<ExtractResult> {
-  const zip = await openZipFile(zipPath, {
-    lazyEntries: true,
-    autoClose: false,
-    decodeStrings: false, // names are decoded and validated here, so a hostile one gets a typed refusal
-    validateEntrySizes: true,
-  });
-  try {
-    const plan = await planEntries(zip, root, options);
-    const password = typeof options.password === 'string' ? Buffer.from(options.password) : options.password;
-    let budget = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
-    const result: ExtractResult = { files: 0, directories: 0, bytes: 0 };
-    for (const planned of plan) {
-      options.signal?.throwIfAborted();
-      if (planned.isDirectory) {
-        await mkdir(planned.destination, { recursive: true });
-        result.directories++;
-        continue;
-      }
-      const written = await extractFile(zip, root, planned, password, budget, options.signal);
-      budget -= written;
-      result.bytes += written;
-      result.files++;
+async function extractInto(zip: ZipFile, root: string, options: ExtractOptions): Promise<ExtractResult> {
+  const plan = await planEntries(zip, root, options);
+  const password = typeof options.password === 'string' ? Buffer.from(options.password) : options.password;
+  let budget = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+  const result: ExtractResult = { files: 0, directories: 0, bytes: 0 };
+  for (const planned of plan) {
+    options.signal?.throwIfAborted();
+    if (planned.isDirectory) {
+      await mkdir(planned.destination, { recursive: true });
+      result.directories++;
+      continue;
     }
-    return result;
-  } finally {
-    zip.close();
+    const written = await extractFile(zip, root, planned, password, budget, options.signal);
+    budget -= written;
+    result.bytes += written;
+    result.files++;
   }
+  return result;
 }
 
 /** Reads the whole central directory and refuses the archive before anything is written. */

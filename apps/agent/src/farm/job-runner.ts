@@ -108,16 +108,20 @@ export class JobRunner {
     this.phase('extract');
     const rendererDir = path.join(this.options.renderersDir, job.renderer.md5.toLowerCase());
     const projectDir = path.join(jobDir, 'project'); // extractArchive creates jobDir
-    // Independent directories: the renderer check (and first extraction) runs beside the project's.
-    await Promise.all([
+    const workDir = path.join(jobDir, 'work');
+    // Independent directories: the renderer check (and first extraction) and the work dir are made
+    // beside the project's extraction. All settle before a failure is thrown, so nothing is still
+    // writing into the job dir when it is removed.
+    const settled = await Promise.allSettled([
       exists(rendererDir).then(async (found) => {
         if (!found) await extractArchive(rendererZip, rendererDir, { signal });
       }),
       extractArchive(projectZip, projectDir, { password: job.password, signal }),
+      mkdir(workDir, { recursive: true }),
     ]);
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     this.phase('prepare');
-    const workDir = path.join(jobDir, 'work');
-    await mkdir(workDir, { recursive: true });
     const result = await this.options.render({
       job,
       rendererDir,
