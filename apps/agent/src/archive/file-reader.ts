@@ -1,13 +1,17 @@
 // yauzl's own file reader streams entry data in 16 KiB reads (node 20's default highWaterMark),
 // which made extraction three times slower than unzip; this reader hands it 1 MiB reads instead,
-// through yauzl's RandomAccessReader API. Each entry range is its own read stream on the path
-// (node's ReadStream closes a shared fd when destroyed); the many small central-directory reads
-// share one fd, opened on demand and closed whenever yauzl drops its last reference.
+// through yauzl's RandomAccessReader API. Each large entry range is its own read stream on the path
+// (node's ReadStream closes a shared fd when destroyed); the many small central-directory reads,
+// and small entries (one read each), share one fd, opened on demand and closed whenever yauzl
+// drops its last reference.
 import { close, createReadStream, open, read } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import yauzl, { type Options, type ZipFile } from 'yauzl';
 
 const READ_CHUNK = 1024 * 1024;
+/** Entry data up to this size is read in one piece through the shared fd. */
+const SMALL_RANGE = 256 * 1024;
 
 class LargeReadFileReader extends yauzl.RandomAccessReader {
   constructor(private readonly filePath: string) {
@@ -17,7 +21,28 @@ class LargeReadFileReader extends yauzl.RandomAccessReader {
   private fd: number | undefined;
 
   override _readStreamForRange(start: number, end: number) {
-    return createReadStream(this.filePath, { start, end: end - 1, highWaterMark: READ_CHUNK });
+    const fd = this.fd;
+    if (fd === undefined || end - start > SMALL_RANGE)
+      return createReadStream(this.filePath, { start, end: end - 1, highWaterMark: READ_CHUNK });
+    // A small entry (most files of a project) is one read on the shared fd: no open and close of
+    // its own. yauzl holds a reference to this reader while the stream runs, so the fd stays open.
+    let requested = false;
+    const reader = this;
+    return new Readable({
+      read() {
+        if (requested) return;
+        requested = true;
+        const buffer = Buffer.allocUnsafe(end - start);
+        reader.read(buffer, 0, buffer.length, start, (err) => {
+          if (err) {
+            this.destroy(err);
+            return;
+          }
+          if (buffer.length > 0) this.push(buffer);
+          this.push(null);
+        });
+      },
+    });
   }
 
   override read(
