@@ -15,7 +15,9 @@
  * the frame was most likely accepted before the crash, so the caller logs it instead of reporting an
  * error to the farm. A farm that answers a duplicate with 0 (the sandbox farm does) needs nothing special.
  */
+
 import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ErrorType, validationStatus } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
 import { DEFAULT_UPLOAD_BACKOFF, type UploadBackoff, uploadRetryDelay } from './backoff.js';
@@ -113,11 +115,10 @@ export class UploadQueue {
   async enqueue(request: EnqueueRequest): Promise<UploadItem> {
     const now = this.clock.now();
     const id = newItemId(request.jobId, request.frame, now);
-    const file = await moveFrameInto(
-      this.options.dir,
-      request.sourceFile,
-      frameFileName(id, request.sourceFile),
-    );
+    const name = frameFileName(id, request.sourceFile);
+    const file = join(this.options.dir, name);
+    // The frame is moved and fsynced while the item's JSON is written; the JSON commits after both.
+    const moved = moveFrameInto(this.options.dir, request.sourceFile, name);
     const item: UploadItem = {
       id,
       jobId: request.jobId,
@@ -136,7 +137,7 @@ export class UploadQueue {
       attempts: 0,
       nextAttemptAt: now,
     };
-    await writeItem(this.options.dir, item);
+    await writeItem(this.options.dir, item, true, moved);
     this.items.set(id, item);
     this.emit({ type: 'queued', item });
     this.poke();

@@ -50,10 +50,30 @@ export function frameFileName(id: string, sourceFile: string): string {
   return `${id}${extname(sourceFile).toLowerCase() || '.bin'}`;
 }
 
-/** Writes `<dir>/<id>.json` atomically: temp file, fsync, rename, then fsync the directory. */
-export async function writeItem(dir: string, item: UploadItem, durable = true): Promise<void> {
+/**
+ * Writes `<dir>/<id>.json` atomically: temp file, fsync, rename, then fsync the directory. `first`
+ * (the frame's own move into the queue) runs beside the temp file's write; the rename, which
+ * commits the item, waits for it and does not happen if it fails.
+ */
+export async function writeItem(
+  dir: string,
+  item: UploadItem,
+  durable = true,
+  first: Promise<unknown> = Promise.resolve(),
+): Promise<void> {
   const target = join(dir, `${item.id}${ITEM_SUFFIX}`);
   const temp = `${target}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
+  const [written, ready] = await Promise.allSettled([writeTemp(temp, item, durable), first]);
+  const failed = [written, ready].find((outcome) => outcome.status === 'rejected');
+  if (failed) {
+    await rm(temp, { force: true });
+    throw failed.reason;
+  }
+  await rename(temp, target);
+  if (durable) await syncDirectory(dir);
+}
+
+async function writeTemp(temp: string, item: UploadItem, durable: boolean): Promise<void> {
   const handle = await open(temp, 'w', 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(item, null, 2)}\n`);
@@ -61,8 +81,6 @@ export async function writeItem(dir: string, item: UploadItem, durable = true): 
   } finally {
     await handle.close();
   }
-  await rename(temp, target);
-  if (durable) await syncDirectory(dir);
 }
 
 export async function removeItem(dir: string, item: UploadItem): Promise<void> {
