@@ -88,6 +88,12 @@ export class ArchiveCache {
     return verified.filter((md5): md5 is string => md5 !== undefined);
   }
 
+  /** The local path of the archive when the cache holds it verified (as `ensure` checks first), else undefined. */
+  async verified(md5: string): Promise<string | undefined> {
+    const local = this.pathFor(md5.toLowerCase());
+    return (await this.isVerified(local, md5.toLowerCase())) ? local : undefined;
+  }
+
   /** Returns the local path of the archive, downloading it (or taking it from the shared dir) if needed. */
   ensure(request: EnsureRequest): Promise<string> {
     const md5 = request.md5.toLowerCase();

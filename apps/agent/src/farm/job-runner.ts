@@ -95,16 +95,17 @@ export class JobRunner {
       },
     });
     log.info('job received', { job: job.id, project: job.name, frame: job.frame });
-    const rendererZip = await this.download(
-      job.renderer.md5,
-      buildDownloadRequest(endpoints, 'binary', job.id).url,
-      signal,
-    );
-    const projectZip = await this.download(
-      job.archiveMd5,
-      buildDownloadRequest(endpoints, 'job', job.id).url,
-      signal,
-    );
+    // Both cache checks at once (the usual case: both cached); downloads stay one after the other.
+    const [cachedRenderer, cachedProject] = await Promise.all([
+      this.options.cache.verified(job.renderer.md5),
+      this.options.cache.verified(job.archiveMd5),
+    ]);
+    const rendererZip =
+      cachedRenderer ??
+      (await this.download(job.renderer.md5, buildDownloadRequest(endpoints, 'binary', job.id).url, signal));
+    const projectZip =
+      cachedProject ??
+      (await this.download(job.archiveMd5, buildDownloadRequest(endpoints, 'job', job.id).url, signal));
     this.phase('extract');
     const rendererDir = path.join(this.options.renderersDir, job.renderer.md5.toLowerCase());
     const projectDir = path.join(jobDir, 'project'); // extractArchive creates jobDir
