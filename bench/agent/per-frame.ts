@@ -44,6 +44,20 @@ interface AgentRun {
   runMs: number;
   cpuMs: number;
   firstJob: { job: Job; rendererDir: string };
+  /** [ms since run start, "worker/job phase/uploads outstanding"] at every change. */
+  trace: [number, string][];
+}
+
+/** Wall time per frame in each worker state / job phase of the agent, from its state trace. */
+function phaseShares(agent: AgentRun): Map<string, number> {
+  const shares = new Map<string, number>();
+  agent.trace.forEach(([at, step], i) => {
+    const next = agent.trace[i + 1]?.[0] ?? agent.runMs;
+    const [worker, phase] = step.split('/');
+    const key = phase === '-' ? `${worker}` : `${worker} (${phase})`;
+    shares.set(key, (shares.get(key) ?? 0) + (next - at) / frames);
+  });
+  return shares;
 }
 
 interface Round {
@@ -194,6 +208,12 @@ function figures({ agent, baselineMs, farmCpuMs }: Round) {
 }
 
 const rows = results.map(figures);
+const phases = results.map(({ agent }) => phaseShares(agent));
+const phaseNames = [...new Set(phases.flatMap((shares) => [...shares.keys()]))];
+const phaseRows = phaseNames
+  .map((name) => ({ name, ms: median(phases.map((shares) => shares.get(name) ?? 0)) }))
+  .filter((row) => row.ms >= 0.05)
+  .sort((a, b) => b.ms - a.ms);
 const med = (key: keyof ReturnType<typeof figures>) => median(rows.map((row) => row[key]));
 const overhead = med('overhead');
 const steady = med('steadyOverhead');
@@ -226,6 +246,17 @@ round trips the agent waits for, and competition for the cores the renderer runs
 
 **Overhead per frame: ${f1(overhead)} ms** (login → logout, one-time login, downloads and logout
 included); **steady state: ${f1(steady)} ms**. Goal ≤ ${GOAL_MS} ms: ${overhead <= GOAL_MS ? 'met' : 'NOT met'}.
+
+Before the per-frame work of 2026-11-30 (commit 418031e, same command, medians of 3 rounds): overhead
+41.7 ms per frame (steady state 38.5 ms), agent CPU 41.9 ms per frame; farm CPU not measured then.
+
+Where the agent's wall time goes, per frame (medians of the rounds, from the agent's state
+changes; \`rendering (render)\` is the renderer process from its start to its exit, the baseline's
+counterpart; \`requesting\` is the job request's round trip, the farm's handling included):
+
+| worker state (job phase) | ms per frame |
+|---|---:|
+${phaseRows.map((row) => `| ${row.name} | ${f1(row.ms)} |`).join('\n')}
 
 Per round:
 
