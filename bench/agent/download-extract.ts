@@ -13,6 +13,7 @@ import {
   FIXTURE_PASSWORD,
   FIXTURES,
   flag,
+  launcherNodeFlags,
   machineLine,
   median,
   mib,
@@ -53,8 +54,8 @@ interface AgentRun {
   overallPeakRss: number;
 }
 
-// The agent side runs bundled on plain node (what a shipped agent is); one extra round under tsx
-// shows what the TypeScript loader adds to the RSS.
+// The agent side runs bundled on plain node with the launcher's V8 flags (what `pnpm agent` runs);
+// one extra round under tsx shows what the TypeScript loader adds to the RSS.
 const bundled = await bundleForNode(
   path.join(import.meta.dirname, 'agent-fetch.ts'),
   path.join(fixtures, 'bundles', 'agent-fetch.mjs'),
@@ -65,9 +66,10 @@ async function agentRound(runtime: 'node' | 'tsx' = 'node', extra: string[] = []
   mkdirSync(work);
   const entry =
     runtime === 'node'
-      ? [process.execPath, bundled]
+      ? [process.execPath, ...launcherNodeFlags(), bundled]
       : [tsx, path.join(import.meta.dirname, 'agent-fetch.ts')];
-  const out = await run(entry[0] as string, [entry[1] as string, url, md5, work, password, ...extra]);
+  const [command, ...args] = entry as [string, ...string[]];
+  const out = await run(command, [...args, url, md5, work, password, ...extra]);
   return JSON.parse(out.trim().split('\n').at(-1) as string) as AgentRun;
 }
 
@@ -133,7 +135,8 @@ archive and write to the same local disk; rounds alternate baseline / agent; med
 **Ratio agent / baseline: ${ratio.toFixed(2)}×** (median totals); **median of the per-round ratios: ${pairedRatio.toFixed(2)}×**.
 Goal ≤ 0.8× on both: ${goalMet ? 'met' : 'NOT met'}.
 
-Agent process RSS (the download/extract modules, bundled with esbuild, alone in a plain \`node\` process):
+Agent process RSS (the download/extract modules, bundled with esbuild, alone in a plain \`node ${launcherNodeFlags().join(' ')}\`
+process, as \`launch.mjs\` starts the agent; the whole agent's RSS is in agent-rss-1024mib.md):
 - idle (modules loaded, before the download): ${mib(Math.max(...agentRuns.map((r) => r.idleRss)))}
 - peak while downloading (sampled every 50 ms): ${mib(peakDownloadRss)} (goal ≤ 100 MB: ${peakDownloadRss <= 100e6 ? 'met' : 'NOT met'})
 - Buffer memory (\`process.memoryUsage().arrayBuffers\`) at its peak while downloading: ${mib(Math.max(...agentRuns.map((r) => r.downloadPeakArrayBuffers)))}
