@@ -149,6 +149,9 @@ export async function zipCryptoFixture(sizeMib: number): Promise<{ zipPath: stri
 export function writeResult(file: string, markdown: string): void {
   const target = path.join(import.meta.dirname, 'results', file);
   writeFileSync(target, markdown);
+  // Formatted as `biome ci` (part of npm test) expects, so a rerun can be committed as it is.
+  const biome = path.resolve(import.meta.dirname, '../../node_modules/.bin/biome');
+  execFileSync(biome, ['format', '--write', target], { stdio: 'ignore' });
   console.log(`\nwrote ${path.relative(process.cwd(), target)}`);
 }
 
