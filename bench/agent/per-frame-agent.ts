@@ -7,6 +7,7 @@
 import { Agent } from '../../apps/agent/src/agent.js';
 import { toSettings } from '../../apps/agent/src/config/index.js';
 import { createBlenderRenderPort } from '../../apps/agent/src/farm/render-adapter.js';
+import { testMachineFacts } from '../../apps/agent/test/support/machine.js';
 import type { Job } from '../../packages/protocol/src/index.js';
 
 const [server, cacheDir, frames] = process.argv.slice(2) as [string, string, string];
@@ -22,15 +23,7 @@ const agent = await Agent.create({
     'max-frames': frames,
   }),
   skipSpeedtest: true,
-  machine: {
-    os: 'linux',
-    osVersion: 'linux debian gnu/linux 12',
-    bits: '64bit',
-    cpu: { family: '6', model: '158', name: 'Bench CPU', cores: 2 },
-    ramKiB: 8 * 1024 * 1024,
-    hostname: 'bench-agent',
-    gpus: [],
-  },
+  machine: testMachineFacts('bench-agent', { name: 'Bench CPU', cores: 2 }),
   hwid: 'bench-hwid',
   render: (request) => {
     firstJob ??= { job: request.job, rendererDir: request.rendererDir };

@@ -10,16 +10,9 @@ import { type Clock, ManualClock } from '../src/clock.js';
 import { type AgentSettings, toSettings } from '../src/config/index.js';
 import type { MachineFacts } from '../src/hardware/index.js';
 import { formatEntryLine, Logger } from '../src/log/index.js';
+import { testMachineFacts } from './support/machine.js';
 
-export const MACHINE: MachineFacts = {
-  os: 'linux',
-  osVersion: 'linux debian gnu/linux 12',
-  bits: '64bit',
-  cpu: { family: '6', model: '158', name: 'Test CPU @ 3.00GHz', cores: 4 },
-  ramKiB: 8 * 1024 * 1024,
-  hostname: 'test-box',
-  gpus: [],
-};
+export const MACHINE: MachineFacts = testMachineFacts('test-box');
 
 const cleanups: (() => Promise<void>)[] = [];
 

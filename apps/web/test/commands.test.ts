@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../agent/src/agent';
 import { toSettings } from '../../agent/src/config';
 import { LinkClient, loadLinkCredentials, pair } from '../../agent/src/link';
+import { testMachineFacts } from '../../agent/test/support/machine';
 import { CLOSE } from '../src/server/link/hub';
 import type { RunningConsole } from '../src/server/start';
 import { call, dataOf, login, startTestConsole, tempDir } from './support/console';
@@ -53,15 +54,7 @@ async function linkedAgent() {
       password: 'demo',
       'cache-dir': tempDir('flock-cache-'),
     }),
-    machine: {
-      os: 'linux',
-      osVersion: 'linux debian gnu/linux 12',
-      bits: '64bit',
-      cpu: { family: '6', model: '158', name: 'Command Test CPU', cores: 4 },
-      ramKiB: 8 * 1024 * 1024,
-      hostname: 'cmd-01',
-      gpus: [],
-    },
+    machine: testMachineFacts('cmd-01', { name: 'Command Test CPU', cores: 4 }),
     hwid: 'cmd-hwid',
     skipSpeedtest: true,
   });

@@ -8,21 +8,13 @@ import { type RunningFarm, startFarm } from 'flock-farm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../agent/src/agent';
 import { toSettings } from '../../agent/src/config';
-import type { MachineFacts } from '../../agent/src/hardware';
 import { type LinkClient, pair, startConsoleLink } from '../../agent/src/link';
+import { testMachineFacts } from '../../agent/test/support/machine';
 import type { RunningConsole } from '../src/server/start';
 import type { MachineSummary } from '../src/server/views';
 import { call, dataOf, login, startTestConsole } from './support/console';
 
-const MACHINE: MachineFacts = {
-  os: 'linux',
-  osVersion: 'linux debian gnu/linux 12',
-  bits: '64bit',
-  cpu: { family: '6', model: '158', name: 'Stack Test CPU', cores: 4 },
-  ramKiB: 8 * 1024 * 1024,
-  hostname: 'stack-01',
-  gpus: [],
-};
+const MACHINE = testMachineFacts('stack-01', { name: 'Stack Test CPU', cores: 4 });
 
 const temp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 const stops: (() => Promise<unknown>)[] = [];

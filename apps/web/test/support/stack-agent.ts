@@ -15,6 +15,7 @@ import { startFarm } from 'flock-farm';
 import { Agent } from '../../../agent/src/agent';
 import { toSettings } from '../../../agent/src/config';
 import { pair, startConsoleLink } from '../../../agent/src/link';
+import { testMachineFacts } from '../../../agent/test/support/machine';
 import { DEMO_SCENE, generateDemoBlend } from '../../../farm/src/blender';
 
 const { values } = parseArgs({
@@ -67,15 +68,7 @@ const settings = toSettings({
 const agent = await Agent.create({
   settings,
   skipSpeedtest: true,
-  machine: {
-    os: 'linux',
-    osVersion: 'linux debian gnu/linux 12',
-    bits: '64bit',
-    cpu: { family: '6', model: '158', name: 'E2E CPU', cores: 4 },
-    ramKiB: 8 * 1024 * 1024,
-    hostname: values.name,
-    gpus: [],
-  },
+  machine: testMachineFacts(values.name, { name: 'E2E CPU', cores: 4 }),
   hwid: 'e2e-hwid',
 });
 let cores = agent.controls.limits.cores;
