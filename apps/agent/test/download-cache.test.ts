@@ -127,6 +127,22 @@ describe('ArchiveCache', () => {
     expect(server.requests('touched')).toHaveLength(1);
   });
 
+  it("a corrupt cached archive is hashed once: the job's check removes it and ensure downloads it", async () => {
+    const a = archive(100_000);
+    server.serve('corrupt', { body: a.body });
+    const dir = path.join(root, 'cache');
+    const hasher = countingHasher();
+    const cache = await openCache(dir, { hashFile: hasher.hashFile });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${a.md5}.zip`), 'not the archive');
+    expect(await cache.verified(a.md5)).toBeUndefined();
+    expect(readdirSync(dir)).not.toContain(`${a.md5}.zip`);
+    const file = await cache.ensure({ md5: a.md5, url: server.url('corrupt') });
+    expect(readFileSync(file)).toEqual(a.body);
+    expect(hasher.calls).toBe(1);
+    expect(await cache.verified(a.md5)).toBe(file);
+  });
+
   it('delete(md5) removes the zip, its extraction dir and the shared copy', async () => {
     const a = archive(10_000);
     server.serve('del', { body: a.body });

@@ -88,7 +88,7 @@ export class ArchiveCache {
     return verified.filter((md5): md5 is string => md5 !== undefined);
   }
 
-  /** The local path of the archive when the cache holds it verified (as `ensure` checks first), else undefined. */
+  /** The local path of the archive when the cache holds it verified (as `ensure` checks first), else undefined; a corrupt copy is removed. */
   async verified(md5: string): Promise<string | undefined> {
     const local = this.pathFor(md5.toLowerCase());
     return (await this.isVerified(local, md5.toLowerCase())) ? local : undefined;
@@ -107,7 +107,6 @@ export class ArchiveCache {
   private async obtain(request: EnsureRequest): Promise<string> {
     const local = this.pathFor(request.md5);
     if (await this.isVerified(local, request.md5)) return local;
-    await rm(local, { force: true });
     const downloadOptions = {
       ...this.options.download,
       url: request.url,
@@ -131,13 +130,19 @@ export class ArchiveCache {
     return local;
   }
 
-  /** True when `file` is known (memo) or found (one hash, then memoised) to have this MD5. */
+  /**
+   * True when `file` is known (memo) or found (one hash, then memoised) to have this MD5. A file with
+   * another MD5 is removed at once, so a later check (the job's, then `ensure`'s) never hashes it again.
+   */
   private async isVerified(file: string, md5: string): Promise<boolean> {
     const info = await stat(file).catch(() => undefined);
     if (!info) return false;
     const name = path.basename(file);
     if (this.memo.lookup(name, info) === md5) return true;
-    if ((await this.hashFile(file)) !== md5) return false;
+    if ((await this.hashFile(file)) !== md5) {
+      await rm(file, { force: true });
+      return false;
+    }
     await this.remember(file, md5);
     return true;
   }
