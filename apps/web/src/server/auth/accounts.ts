@@ -7,6 +7,7 @@ import {
   type AuthService,
   checkNewPassword,
   normalizeUsername,
+  rateLimited,
   type SessionUser,
 } from './service';
 
@@ -40,9 +41,7 @@ export class Accounts {
       throw new AuthError('bad-name', 'Use 1-32 letters, digits, dots, dashes or underscores.');
     }
     checkNewPassword(request.password);
-    if (!this.limiter.attempt(client)) {
-      throw new AuthError('rate-limited', 'Too many attempts. Wait a minute and try again.');
-    }
+    if (!this.limiter.attempt(client)) throw rateLimited();
     if (await this.repo.findUser(username))
       throw new AuthError('name-taken', `“${username}” already exists.`);
     const createdAt = this.now();

@@ -140,7 +140,7 @@ export class AuthService {
   private refuseIfLimited(client: string): void {
     if (!this.limiter.limited(client)) return;
     log('warn', `console: password attempts rate-limited for ${client}`);
-    throw new AuthError('rate-limited', 'Too many attempts. Wait a minute and try again.');
+    throw rateLimited();
   }
 
   private async startSession(userId: number): Promise<string> {
@@ -150,6 +150,9 @@ export class AuthService {
     return token;
   }
 }
+
+export const rateLimited = (): AuthError =>
+  new AuthError('rate-limited', 'Too many attempts. Wait a minute and try again.');
 
 /** User names are compared case-insensitively: stored and looked up in lower case. */
 export const normalizeUsername = (name: string): string => name.trim().toLowerCase();
