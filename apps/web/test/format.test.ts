@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration } from '../src/lib/format';
+import { formatCpuLoad, formatDuration } from '../src/lib/format';
 
 describe('formatDuration', () => {
   it('keeps a tenth of a second below ten seconds, so quick frames do not read "0 s"', () => {
@@ -17,5 +17,13 @@ describe('formatDuration', () => {
     expect(formatDuration(null)).toBe('—');
     expect(formatDuration(Number.NaN)).toBe('—');
     expect(formatDuration(0)).toBe('0 s');
+  });
+});
+
+describe('formatCpuLoad', () => {
+  it('turns top units (100 per busy core) into a share of the whole machine', () => {
+    expect(formatCpuLoad(150, 4)).toBe('38% CPU');
+    expect(formatCpuLoad(800, 8)).toBe('100% CPU');
+    expect(formatCpuLoad(50, 0)).toBe('50% CPU');
   });
 });

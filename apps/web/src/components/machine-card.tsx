@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { memo } from 'react';
-import { formatAgo, formatBytes, formatCredits, statusTone } from '../lib/format';
+import { formatAgo, formatBytes, formatCpuLoad, formatCredits, statusTone } from '../lib/format';
 import type { MachineSummary } from '../server/views';
 import { JobProgress, StatusBadge } from './status';
 
@@ -68,7 +68,7 @@ export const MachineCard = memo(function MachineCard({
           </span>
         )}
         {hardware && usage && (
-          <span title="Whole-machine CPU load">{Math.round(usage.cpuPercent / hardware.cores)}% CPU</span>
+          <span title="Whole-machine CPU load">{formatCpuLoad(usage.cpuPercent, hardware.cores)}</span>
         )}
         {hardware && (
           <span title="Memory of the render (or of the agent when idle) / installed">

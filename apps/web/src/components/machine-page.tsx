@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
 import { useState } from 'react';
-import { formatAgo, formatBytes, formatCredits, formatDuration } from '../lib/format';
+import { formatAgo, formatBytes, formatCpuLoad, formatCredits, formatDuration } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { MachineSummary } from '../server/views';
 import { describeOutcomes } from './command-results';
@@ -34,7 +34,7 @@ function Hardware({ machine, summary }: { machine: AgentState['machine'] | null;
         <>
           <dt>Load now</dt>
           <dd>
-            {Math.round(summary.usage.cpuPercent / machine.cpu.cores)}% CPU ·{' '}
+            {formatCpuLoad(summary.usage.cpuPercent, machine.cpu.cores)} ·{' '}
             {formatBytes(summary.usage.memoryBytes)} {summary.job?.phase === 'render' ? 'Blender' : 'agent'}{' '}
             memory
           </dd>

@@ -67,3 +67,8 @@ export function statusTone(status: DisplayStatus): 'busy' | 'work' | 'idle' | 'p
       return 'idle';
   }
 }
+
+/** The agent reports CPU in `top` units (100 per busy core); shown as a share of the whole machine. */
+export function formatCpuLoad(cpuPercent: number, cores: number): string {
+  return `${Math.round(cpuPercent / Math.max(1, cores))}% CPU`;
+}
