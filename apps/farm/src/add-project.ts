@@ -49,6 +49,17 @@ export const addProjectSchema = z.object({
   resolution: z.tuple([dimension, dimension]).optional(),
   samples: z.int().min(1).max(1_000_000).optional(),
   synthetic: syntheticBehaviourSchema.optional(),
+  /**
+   * A ready-made archive (absolute path, its MD5 and password) served instead of the one the farm
+   * would write: the agent benchmarks use it for a 1 GiB download.
+   */
+  archive: z
+    .object({
+      file: z.string().min(1),
+      md5: z.string().regex(/^[0-9a-f]{32}$/),
+      password: z.string(),
+    })
+    .optional(),
 });
 export type AddProjectOptions = z.infer<typeof addProjectSchema>;
 
@@ -81,24 +92,16 @@ export async function addProject(deps: AddProjectDeps, input: AddProjectOptions)
   try {
     const settings = source ? syntheticSettings(options) : await blendSettings(deps.blender, options);
     const blendFile = source?.file ?? (options.blendFile as string);
-    const archiveName = `project-${randomBytes(6).toString('hex')}.zip`;
-    const password = newArchivePassword();
     const encryption = options.encryption ?? 'zipcrypto';
     const entryName = basename(blendFile);
-    const archive = await writeProjectArchive({
-      sourceFile: blendFile,
-      entryName,
-      password,
-      encryption,
-      target: join(directory, archiveName),
-    });
+    const archive = options.archive ?? (await writeArchive(directory, blendFile, entryName, encryption));
     const row = deps.projects.add({
       name: options.name ?? (source ? 'Synthetic project' : basename(blendFile, '.blend')),
       renderer: source ? 'synthetic' : 'blender',
       blendPath: entryName,
-      archiveFile: join('projects', archiveName),
+      archiveFile: archive.file,
       archiveMd5: archive.md5,
-      archivePassword: password,
+      archivePassword: archive.password,
       encryption,
       ...settings,
       frameStart: options.frames[0],
@@ -116,6 +119,25 @@ export async function addProject(deps: AddProjectDeps, input: AddProjectOptions)
   } finally {
     if (source) await rm(source.directory, { recursive: true, force: true });
   }
+}
+
+/** The project's password-protected archive, written once under the farm's data dir. */
+async function writeArchive(
+  directory: string,
+  sourceFile: string,
+  entryName: string,
+  encryption: ArchiveEncryption,
+): Promise<{ file: string; md5: string; password: string }> {
+  const name = `project-${randomBytes(6).toString('hex')}.zip`;
+  const password = newArchivePassword();
+  const { md5 } = await writeProjectArchive({
+    sourceFile,
+    entryName,
+    password,
+    encryption,
+    target: join(directory, name),
+  });
+  return { file: join('projects', name), md5, password };
 }
 
 export function projectInfo(row: ProjectRow): ProjectInfo {

@@ -36,6 +36,16 @@ describe('admin API', () => {
     expect((await admin('/admin/projects/9/cancel', { method: 'POST' })).status).toBe(404);
   });
 
+  it("never serves a file named in the request: `archive` is the farm API's alone", async () => {
+    const created = await admin('/admin/projects', {
+      method: 'POST',
+      body: { frames: [1, 1], archive: { file: '/etc/passwd', md5: 'a'.repeat(32), password: 'x' } },
+    });
+    expect(created.status).toBe(201);
+    const project = (await created.json()) as { archiveMd5: string };
+    expect(project.archiveMd5).not.toBe('a'.repeat(32));
+  });
+
   it('refuses bad projects with a readable 400 and requests without credentials with 401', async () => {
     const bad = await admin('/admin/projects', { method: 'POST', body: { frames: [5, 1] } });
     expect(bad.status).toBe(400);

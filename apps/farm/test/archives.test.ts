@@ -73,4 +73,18 @@ describe('renderer archive', () => {
       await again.close();
     }
   });
+
+  it('serves a ready-made archive given to addProject, with its MD5 and password', async () => {
+    const file = join(work, 'fixture.zip');
+    await run('zip', ['-q', '-j', '-P', 'fixture-pw', file, join(import.meta.dirname, 'archives.test.ts')]);
+    const md5 = createHash('md5')
+      .update(await readFile(file))
+      .digest('hex');
+    const project = await farm.addProject({ frames: [1, 1], archive: { file, md5, password: 'fixture-pw' } });
+    expect(project).toMatchObject({ archiveMd5: md5, archivePassword: 'fixture-pw' });
+    await client.login();
+    const job = await client.job();
+    expect([job.archiveMd5, job.password]).toEqual([md5, 'fixture-pw']);
+    expect((await client.download('job', job.id)).bytes).toEqual(await readFile(file));
+  });
 });

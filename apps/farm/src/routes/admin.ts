@@ -8,6 +8,9 @@ import type { FarmContext } from '../context';
 import { parseFaultSpec } from '../faults';
 import { receiveFilePart } from '../uploads';
 
+/** Over HTTP a project's archive is always the farm's own: `archive` (any file by path) is dropped. */
+const adminProjectSchema = addProjectSchema.omit({ archive: true });
+
 /**
  * The admin API (JSON, HTTP Basic auth with any farm account): add and cancel projects, arm and
  * remove faults, read the farm's state. The console and the agent's tests use it.
@@ -32,7 +35,7 @@ export function registerAdminRoutes(app: FastifyInstance, context: FarmContext):
       try {
         if (upload?.kind === 'none') return badRequest(reply, upload.reason);
         const body = upload ? { ...parseJson(upload.fields.options), blendFile: upload.path } : request.body;
-        const options = addProjectSchema.safeParse(body);
+        const options = adminProjectSchema.safeParse(body);
         if (!options.success) return badRequest(reply, z.prettifyError(options.error));
         const project = await addProject(context, options.data);
         return reply.code(201).send(project);
