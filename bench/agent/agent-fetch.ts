@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { extractArchive } from '../../apps/agent/src/archive/index.js';
 import { createDispatcher, downloadFile } from '../../apps/agent/src/download/index.js';
-import { peakRssFromProc } from './lib.js';
+import { procMemoryBytes } from './lib.js';
 
 const [url, md5, workDir, password, mode] = process.argv.slice(2) as [
   string,
@@ -54,6 +54,6 @@ console.log(
     idleRss,
     downloadPeakRss,
     downloadPeakArrayBuffers,
-    overallPeakRss: peakRssFromProc(),
+    overallPeakRss: procMemoryBytes('self', 'VmHWM'),
   }),
 );

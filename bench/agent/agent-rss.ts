@@ -9,7 +9,7 @@
 //
 //   apps/agent/node_modules/.bin/tsx bench/agent/agent-rss.ts [--size-mib 1024] [--rounds 2]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,7 @@ import {
   machineLine,
   median,
   mib,
+  procMemoryBytes,
   run,
   writeResult,
   zipCryptoFixture,
@@ -66,12 +67,6 @@ interface Sample {
   archiveBytes: number;
 }
 
-function rssOf(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
-}
-
 type Variant = (typeof VARIANTS)[number];
 
 function startAgent({ command, argv }: Variant, server: string, cacheDir: string): ChildProcess {
@@ -113,7 +108,8 @@ async function idleRss(variant: Variant, work: string): Promise<number> {
     await untilLine(agent, /next try at/);
     await sleep(IDLE_SETTLE_MS);
     const samples: number[] = [];
-    for (let i = 0; i < 30; i++, await sleep(100)) samples.push(rssOf(agent.pid as number).rss);
+    for (let i = 0; i < 30; i++, await sleep(100))
+      samples.push(procMemoryBytes(agent.pid as number, 'VmRSS'));
     return median(samples);
   } finally {
     await stopAgent(agent);
@@ -142,7 +138,7 @@ async function downloadPeak(
     const started = performance.now();
     let peak = 0;
     while (!existsSync(done)) {
-      peak = Math.max(peak, rssOf(agent.pid as number).rss);
+      peak = Math.max(peak, procMemoryBytes(agent.pid as number, 'VmRSS'));
       await sleep(25);
     }
     return {

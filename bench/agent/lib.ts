@@ -155,8 +155,8 @@ export function writeResult(file: string, markdown: string): void {
   console.log(`\nwrote ${path.relative(process.cwd(), target)}`);
 }
 
-export function peakRssFromProc(): number {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kib * 1024;
+/** A memory figure of /proc/<pid>/status in bytes: VmRSS now, VmHWM the peak so far. */
+export function procMemoryBytes(pid: number | 'self', field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
 }

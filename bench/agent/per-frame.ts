@@ -7,13 +7,14 @@
 //
 //   apps/agent/node_modules/.bin/tsx bench/agent/per-frame.ts [--frames 50] [--rounds 3]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { extractArchive } from '../../apps/agent/src/archive/index.js';
 import { findNice, renderScript, withPriority } from '../../apps/agent/src/render/index.js';
+import { descendantsOf } from '../../apps/agent/src/render/process-tree.js';
 import { buildBlenderArgv, type Job } from '../../packages/protocol/src/index.js';
 import { startFarmProcess } from './farm-client.js';
 import {
@@ -73,29 +74,18 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
  * CPU time (user + system, and that of their waited-for children) of every process below this one,
  * from /proc. Taken while the farm is the only child, it is the farm's CPU time.
  */
-function descendantsCpuMs(pid = process.pid): number {
+function descendantsCpuMs(): number {
   let total = 0;
-  for (const child of childPids(pid)) {
+  for (const pid of descendantsOf(process.pid).slice(1)) {
     try {
-      const stat = readFileSync(`/proc/${child}/stat`, 'utf8');
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
     } catch {
       // it ended meanwhile
     }
-    total += descendantsCpuMs(child);
   }
   return total;
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
-      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-    );
-  } catch {
-    return [];
-  }
 }
 
 async function agentRound(
