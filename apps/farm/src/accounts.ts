@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { FarmDb } from './db/client';
 import { type AccountRow, accounts } from './db/schema';
 
@@ -12,7 +12,16 @@ export interface AccountCredentials {
 export const DEFAULT_ACCOUNTS: readonly AccountCredentials[] = [{ login: 'demo', password: 'demo' }];
 
 export class Accounts {
-  constructor(private readonly db: FarmDb) {}
+  /** Built once: every job request reads the account's credits. */
+  private readonly byLogin;
+
+  constructor(private readonly db: FarmDb) {
+    this.byLogin = db
+      .select()
+      .from(accounts)
+      .where(eq(accounts.login, sql.placeholder('login')))
+      .prepare();
+  }
 
   /** Creates the given accounts or updates their password; render keys and credits are kept. */
   ensure(list: readonly AccountCredentials[]): void {
@@ -34,7 +43,7 @@ export class Accounts {
   }
 
   get(login: string): AccountRow | undefined {
-    return this.db.select().from(accounts).where(eq(accounts.login, login)).get();
+    return this.byLogin.get({ login });
   }
 
   credits(login: string): number {

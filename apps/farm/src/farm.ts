@@ -77,7 +77,7 @@ export interface RunningFarm {
   sessions(): SessionInfo[];
   credits(login: string): number;
   errorReports(): ErrorReportRow[];
-  /** Ends the sessions silent for longer than max-period now (also runs on every request and every 5 s). */
+  /** Ends the sessions silent for longer than max-period now (requests do it too once one may have, and a timer every 5 s). */
   expireSessions(): number;
   close(): Promise<void>;
 }

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, inArray, ne, not, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { FarmClock } from './clock';
 import type { FarmDb } from './db/client';
+import { prepareProjectQueries } from './db/project-queries';
 import {
-  accounts,
   type FrameRow,
   frames,
   type JobRow,
@@ -12,7 +12,6 @@ import {
   projects,
   type RendererKind,
   type SessionRow,
-  sessions,
 } from './db/schema';
 import type { FarmLogger } from './log';
 
@@ -43,11 +42,15 @@ export const FIRST_JOB_ID = 100;
 export const MAX_FAILED_UPLOADS = 3;
 
 export class ProjectStore {
+  private readonly queries: ReturnType<typeof prepareProjectQueries>;
+
   constructor(
     private readonly db: FarmDb,
     private readonly clock: FarmClock,
     private readonly log: FarmLogger,
-  ) {}
+  ) {
+    this.queries = prepareProjectQueries(db);
+  }
 
   add(project: NewProject): ProjectRow {
     return this.db.transaction(() => {
@@ -66,7 +69,7 @@ export class ProjectStore {
   }
 
   get(id: number): ProjectRow | undefined {
-    return this.db.select().from(projects).where(eq(projects.id, id)).get();
+    return this.queries.project.get({ id });
   }
 
   list(): ProjectRow[] {
@@ -83,7 +86,7 @@ export class ProjectStore {
   }
 
   job(id: number): JobRow | undefined {
-    return this.db.select().from(jobs).where(eq(jobs.id, id)).get();
+    return this.queries.job.get({ id });
   }
 
   /** Stops handing out a project's frames; its running jobs get heartbeat 400. */
@@ -101,12 +104,7 @@ export class ProjectStore {
 
   /** Unvalidated jobs of a session (the farm hands out at most 3). */
   outstanding(sessionId: string): number {
-    const row = this.db
-      .select({ count: sql<number>`count(*)` })
-      .from(jobs)
-      .where(and(eq(jobs.sessionId, sessionId), eq(jobs.state, 'assigned')))
-      .get();
-    return row?.count ?? 0;
+    return this.queries.outstanding.get({ sessionId })?.count ?? 0;
   }
 
   /**
@@ -116,42 +114,18 @@ export class ProjectStore {
    */
   assignNext(sessionId: string, renderers: readonly RendererKind[]): AssignedJob | undefined {
     return this.db.transaction(() => {
-      const next = this.db
-        .select({ frame: frames, project: projects })
-        .from(frames)
-        .innerJoin(projects, eq(frames.projectId, projects.id))
-        .where(
-          and(
-            eq(frames.state, 'waiting'),
-            eq(projects.state, 'active'),
-            inArray(projects.renderer, [...renderers]),
-            notFailedBy(sessionId),
-          ),
-        )
-        .orderBy(asc(projects.id), asc(frames.number))
-        .limit(1)
-        .get();
+      const next = this.queries.nextWaiting.get({ sessionId, renderers: JSON.stringify(renderers) });
       if (!next) return undefined;
-      const maxId = this.db
-        .select({ max: sql<number | null>`max(${jobs.id})` })
-        .from(jobs)
-        .get()?.max;
-      const job = this.db
-        .insert(jobs)
-        .values({
-          id: Math.max(FIRST_JOB_ID, (maxId ?? 0) + 1),
-          projectId: next.project.id,
-          frame: next.frame.number,
-          sessionId,
-          createdAt: this.clock.now(),
-        })
-        .returning()
-        .get();
-      this.db
-        .update(frames)
-        .set({ state: 'rendering', jobId: job.id, failedUploads: 0 })
-        .where(and(eq(frames.projectId, next.project.id), eq(frames.number, next.frame.number)))
-        .run();
+      const maxId = this.queries.maxJobId.get()?.max;
+      const job = this.queries.insertJob.get({
+        id: Math.max(FIRST_JOB_ID, (maxId ?? 0) + 1),
+        projectId: next.project.id,
+        frame: next.frame.number,
+        sessionId,
+        createdAt: this.clock.now(),
+      });
+      if (!job) throw new Error(`job for frame ${next.frame.number} was not inserted`);
+      this.queries.startFrame.run({ projectId: next.project.id, number: next.frame.number, jobId: job.id });
       return { job, project: next.project };
     });
   }
@@ -169,11 +143,7 @@ export class ProjectStore {
 
   /** The account whose session received this job (jobs survive a re-login of the same account). */
   loginOf(job: JobRow): string | undefined {
-    return this.db
-      .select({ login: sessions.login })
-      .from(sessions)
-      .where(eq(sessions.id, job.sessionId))
-      .get()?.login;
+    return this.queries.sessionLogin.get({ id: job.sessionId })?.login;
   }
 
   /**
@@ -201,23 +171,16 @@ export class ProjectStore {
         this.endJob(frame.jobId, 'cancelled', `frame done by the late upload of job ${job.id}`);
       }
       const imageFile = upload.persistImage(project);
-      this.db
-        .update(frames)
-        .set({
-          state: 'done',
-          jobId: job.id,
-          imageFile,
-          doneBy: upload.session.login,
-          doneAt: this.clock.now(),
-          renderTimeSeconds: upload.renderTimeSeconds,
-        })
-        .where(and(eq(frames.projectId, job.projectId), eq(frames.number, job.frame)))
-        .run();
-      this.db
-        .update(jobs)
-        .set({ state: 'validated', endedAt: this.clock.now(), endReason: 'validated' })
-        .where(eq(jobs.id, job.id))
-        .run();
+      this.queries.finishFrame.run({
+        projectId: job.projectId,
+        number: job.frame,
+        jobId: job.id,
+        imageFile,
+        doneBy: upload.session.login,
+        doneAt: this.clock.now(),
+        renderTimeSeconds: upload.renderTimeSeconds,
+      });
+      this.queries.validateJob.run({ id: job.id, endedAt: this.clock.now() });
       this.credit(upload.session.id, upload.session.login, CREDITS_PER_FRAME);
       return { kind: 'credited', credits: CREDITS_PER_FRAME };
     });
@@ -263,13 +226,7 @@ export class ProjectStore {
 
   /** Frames still to render and projects that have some, over active projects. */
   counts(): { frameRemaining: number; waitingProjects: number } {
-    const rows = this.db
-      .select({ projectId: frames.projectId, remaining: sql<number>`count(*)` })
-      .from(frames)
-      .innerJoin(projects, eq(frames.projectId, projects.id))
-      .where(and(ne(frames.state, 'done'), eq(projects.state, 'active')))
-      .groupBy(frames.projectId)
-      .all();
+    const rows = this.queries.remainingByProject.all();
     return {
       frameRemaining: rows.reduce((sum, row) => sum + row.remaining, 0),
       waitingProjects: rows.length,
@@ -279,16 +236,7 @@ export class ProjectStore {
   /** Archive MD5s of projects that need no more rendering: clients may delete them from their cache. */
   retiredArchiveMd5s(candidates: readonly string[]): string[] {
     if (candidates.length === 0) return [];
-    const unfinished = sql`exists (select 1 from ${frames}
-      where ${frames.projectId} = ${projects.id} and ${frames.state} != 'done')`;
-    return this.db
-      .selectDistinct({ md5: projects.archiveMd5 })
-      .from(projects)
-      .where(
-        and(inArray(projects.archiveMd5, [...candidates]), or(ne(projects.state, 'active'), not(unfinished))),
-      )
-      .all()
-      .map((row) => row.md5);
+    return this.queries.retiredMd5s.all({ md5s: JSON.stringify(candidates) }).map((row) => row.md5);
   }
 
   /** The most recently validated frames, newest first. */
@@ -303,11 +251,7 @@ export class ProjectStore {
   }
 
   frame(projectId: number, number: number): FrameRow | undefined {
-    return this.db
-      .select()
-      .from(frames)
-      .where(and(eq(frames.projectId, projectId), eq(frames.number, number)))
-      .get();
+    return this.queries.frame.get({ projectId, number });
   }
 
   private frameOf(job: JobRow): FrameRow | undefined {
@@ -346,22 +290,9 @@ export class ProjectStore {
   }
 
   private credit(sessionId: string, login: string, amount: number): void {
-    this.db
-      .update(accounts)
-      .set({ credits: sql`${accounts.credits} + ${amount}` })
-      .where(eq(accounts.login, login))
-      .run();
-    this.db
-      .update(sessions)
-      .set({ creditsSession: sql`${sessions.creditsSession} + ${amount}` })
-      .where(eq(sessions.id, sessionId))
-      .run();
+    this.queries.creditAccount.run({ login, amount });
+    this.queries.creditSession.run({ id: sessionId, amount });
   }
-}
-
-function notFailedBy(sessionId: string) {
-  return sql`not exists (select 1 from ${jobs} where ${jobs.projectId} = ${frames.projectId}
-    and ${jobs.frame} = ${frames.number} and ${jobs.sessionId} = ${sessionId} and ${jobs.state} = 'failed')`;
 }
 
 function range(start: number, end: number): number[] {

@@ -21,12 +21,22 @@ export interface SessionsOptions {
 }
 
 export class Sessions {
+  private readonly queries: ReturnType<typeof prepareSessionQueries>;
+  /**
+   * No alive session can have expired before this time: the oldest last-seen time among them plus
+   * max-period, as of the last sweep, lowered by every touch and login since. Until the clock passes
+   * it, `touch` skips the sweep query; past it, the sweep runs before the touch, as it always did.
+   */
+  private sweepDueAt = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly db: FarmDb,
     private readonly clock: FarmClock,
     private readonly log: FarmLogger,
     private readonly options: SessionsOptions,
-  ) {}
+  ) {
+    this.queries = prepareSessionQueries(db);
+  }
 
   get maxPeriodMs(): number {
     return this.options.maxPeriodMs;
@@ -34,6 +44,7 @@ export class Sessions {
 
   create(login: string, params: ConfigParams): SessionRow {
     const now = this.clock.now();
+    this.seenAt(now);
     return this.db
       .insert(sessions)
       .values({
@@ -55,31 +66,31 @@ export class Sessions {
   /** The live session with this id, its last-seen time refreshed; undefined when unknown or ended. */
   touch(id: string | undefined): SessionRow | undefined {
     if (id === undefined) return undefined;
-    this.reapExpired();
+    if (this.clock.now() > this.sweepDueAt) this.reapExpired();
     const now = this.clock.now();
-    return this.db
-      .update(sessions)
-      .set({ lastSeenAt: now })
-      .where(and(eq(sessions.id, id), eq(sessions.state, 'alive')))
-      .returning()
-      .get();
+    const session = this.queries.touch.get({ id, now });
+    if (session) this.seenAt(now);
+    return session;
   }
 
   get(id: string | undefined): SessionRow | undefined {
     if (id === undefined) return undefined;
-    return this.db.select().from(sessions).where(eq(sessions.id, id)).get();
+    return this.queries.get.get({ id });
   }
 
   /** Ends every session silent for longer than max-period; returns how many ended. */
   reapExpired(): number {
-    const deadline = this.clock.now() - this.options.maxPeriodMs;
-    const expired = this.db
-      .select({ id: sessions.id })
-      .from(sessions)
-      .where(and(eq(sessions.state, 'alive'), lt(sessions.lastSeenAt, deadline)))
-      .all();
+    const now = this.clock.now();
+    const expired = this.queries.expired.all({ deadline: now - this.options.maxPeriodMs });
     for (const { id } of expired) this.end(id, 'expired');
+    const oldest = this.queries.oldestAlive.get()?.lastSeenAt;
+    this.sweepDueAt = oldest === null || oldest === undefined ? Infinity : oldest + this.options.maxPeriodMs;
     return expired.length;
+  }
+
+  /** A session was seen at `now`: it expires after now + max-period at the earliest. */
+  private seenAt(now: number): void {
+    this.sweepDueAt = Math.min(this.sweepDueAt, now + this.options.maxPeriodMs);
   }
 
   end(id: string, reason: SessionEndReason): void {
@@ -119,13 +130,37 @@ export class Sessions {
   }
 
   aliveCount(): number {
-    const row = this.db
-      .select({ count: sql<number>`count(*)` })
-      .from(sessions)
-      .where(eq(sessions.state, 'alive'))
-      .get();
-    return row?.count ?? 0;
+    return this.queries.aliveCount.get()?.count ?? 0;
   }
+}
+
+/** The statements of the per-request path, built once: drizzle's query building costs more than SQLite. */
+function prepareSessionQueries(db: FarmDb) {
+  const alive = eq(sessions.state, 'alive');
+  return {
+    touch: db
+      .update(sessions)
+      .set({ lastSeenAt: sql`${sql.placeholder('now')}` })
+      .where(and(eq(sessions.id, sql.placeholder('id')), alive))
+      .returning()
+      .prepare(),
+    get: db
+      .select()
+      .from(sessions)
+      .where(eq(sessions.id, sql.placeholder('id')))
+      .prepare(),
+    expired: db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(alive, lt(sessions.lastSeenAt, sql.placeholder('deadline'))))
+      .prepare(),
+    oldestAlive: db
+      .select({ lastSeenAt: sql<number | null>`min(${sessions.lastSeenAt})` })
+      .from(sessions)
+      .where(alive)
+      .prepare(),
+    aliveCount: db.select({ count: sql<number>`count(*)` }).from(sessions).where(alive).prepare(),
+  };
 }
 
 /** Enough of a session id to follow it in the log without printing the secret. */

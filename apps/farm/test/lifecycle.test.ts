@@ -32,6 +32,21 @@ describe('frame lifecycle', () => {
     expect(farm.jobs().find((row) => String(row.id) === job.id)).toMatchObject({ state: 'requeued' });
   });
 
+  it('ends a silent session at max-period while another session keeps sending requests', async () => {
+    const silent = await worker();
+    const lost = await silent.job();
+    clock.advance(30_000);
+    const busy = await worker();
+    const own = await busy.job();
+    clock.advance(30_000);
+    expect(await busy.keepAlive(own)).toBe(0);
+    clock.advance(1_000); // the silent session is now 61 s old, the busy one 1 s
+    const handedOver = await busy.job();
+    expect(handedOver.frame).toBe(lost.frame);
+    expect(farm.sessions().map((session) => session.state)).toEqual(['dead', 'alive']);
+    expect((await silent.requestJob()).status).toBe(JobRequestStatus.SESSION_DEAD);
+  });
+
   it('accepts the queued upload of a client that logged in again after its session died', async () => {
     const client = await worker();
     const job = await client.job();

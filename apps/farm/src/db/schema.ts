@@ -48,7 +48,8 @@ export const frames = sqliteTable(
   },
   (table) => [
     primaryKey({ columns: [table.projectId, table.number] }),
-    index('frames_state').on(table.state),
+    // The queue in hand-out order: the next waiting frame is its first entry, whatever the frame count.
+    index('frames_queue').on(table.state, table.projectId, table.number),
   ],
 );
 
