@@ -15,8 +15,11 @@ export function hasCommand(command: string): boolean {
 /** A small project tree: incompressible and compressible files, an empty one, nesting, rend.exe. */
 export function writeSampleTree(root: string): void {
   mkdirSync(path.join(root, 'scene', 'textures'), { recursive: true });
+  // Entries over 1 MiB (and archives over 1 MiB) are streamed, smaller ones handled whole: the
+  // sample has both, so every archive tool's output is checked on both paths.
   writeFileSync(path.join(root, 'scene', 'textures', 'noise.bin'), randomBytes(200_000));
-  writeFileSync(path.join(root, 'scene', 'main.blend'), Buffer.from('BLENDER-v304 '.repeat(40_000)));
+  writeFileSync(path.join(root, 'scene', 'textures', 'photo.bin'), randomBytes(1_200_000));
+  writeFileSync(path.join(root, 'scene', 'main.blend'), Buffer.from('BLENDER-v304 '.repeat(100_000)));
   writeFileSync(path.join(root, 'empty.txt'), '');
   writeFileSync(path.join(root, 'rend.exe'), '#!/bin/sh\necho render\n');
   writeFileSync(path.join(root, 'ünïcode name.txt'), 'names are UTF-8');

@@ -7,6 +7,13 @@ export abstract class CheckedTransform extends Transform {
   /** Runs at the end of the input: the last chance to refuse the data. */
   protected abstract finish(): void;
 
+  /** The whole input in one piece, without the stream machinery (small entries). */
+  transformAll(input: Buffer): Buffer {
+    const output = this.step(input);
+    this.finish();
+    return output ?? Buffer.alloc(0);
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     let output: Buffer | undefined;
     try {

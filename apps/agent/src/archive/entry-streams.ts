@@ -1,5 +1,4 @@
 // The transform chain for one entry: raw bytes → decipher → inflate → size/CRC guard.
-import type { Transform } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { Entry } from 'yauzl';
 import { CheckedTransform } from './checked-transform.js';
@@ -56,7 +55,7 @@ export function decipherFor(
   entry: Entry,
   encoding: EntryEncoding,
   password: Buffer | undefined,
-): Transform | undefined {
+): CheckedTransform | undefined {
   if (encoding.encryption === 'none') return undefined;
   if (!password) throw new ArchiveError('wrong-password', 'archive is encrypted and no password was given');
   if (encoding.encryption === 'zip-crypto') return new ZipCryptoDecipher(password, entry);
@@ -91,14 +90,17 @@ export class EntryGuard extends CheckedTransform {
     if (this.count > this.budget) {
       throw new ArchiveError('too-large', `${this.name}: extraction exceeds the size cap`);
     }
-    if (this.count > this.declaredSize) {
-      throw new ArchiveError(
-        'too-large',
-        `${this.name}: inflates beyond its declared ${this.declaredSize} bytes`,
-      );
-    }
+    if (this.count > this.declaredSize) throw this.beyondDeclaredSize();
     if (this.expectedCrc !== undefined) this.crc = crc32(chunk, this.crc);
     return chunk;
+  }
+
+  /** The refusal of data that inflates past the entry's declared size. */
+  beyondDeclaredSize(): ArchiveError {
+    return new ArchiveError(
+      'too-large',
+      `${this.name}: inflates beyond its declared ${this.declaredSize} bytes`,
+    );
   }
 
   protected finish(): void {

@@ -3,9 +3,8 @@
 // through yauzl's RandomAccessReader API. Each large entry range is its own read stream on the path
 // (node's ReadStream closes a shared fd when destroyed); the many small central-directory reads,
 // and small entries (one read each), share one fd, opened on demand and closed whenever yauzl
-// drops its last reference.
-import { close, createReadStream, open, read } from 'node:fs';
-import { stat } from 'node:fs/promises';
+// drops its last reference. A small archive skips all of that: it is read whole and parsed from memory.
+import { close, createReadStream, open, read, readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import yauzl, { type Options, type ZipFile } from 'yauzl';
 
@@ -86,7 +85,11 @@ class LargeReadFileReader extends yauzl.RandomAccessReader {
   }
 }
 
+/** Archives up to this size are read whole, in one synchronous call, and parsed from memory. */
+const SMALL_ARCHIVE_BYTES = 1024 * 1024;
+
 export async function openZipFile(zipPath: string, options: Options): Promise<ZipFile> {
-  const { size } = await stat(zipPath);
+  const { size } = statSync(zipPath);
+  if (size <= SMALL_ARCHIVE_BYTES) return yauzl.fromBufferPromise(readFileSync(zipPath), options);
   return yauzl.fromRandomAccessReaderPromise(new LargeReadFileReader(zipPath), size, options);
 }
