@@ -121,11 +121,11 @@ function retiredArchives(request: FastifyRequest, context: FarmContext): string[
   }
 }
 
+/** `session` is the row `touch` returned in this same synchronous handler: its credits are current. */
 function statsFor(session: SessionRow, context: FarmContext): SessionStats {
-  const current = context.sessions.get(session.id) ?? session;
   const { frameRemaining, waitingProjects } = context.projects.counts();
   return {
-    creditsSession: current.creditsSession,
+    creditsSession: session.creditsSession,
     creditsTotal: context.accounts.credits(session.login),
     frameRemaining,
     waitingProject: waitingProjects,
