@@ -66,13 +66,13 @@ describe('ArchiveCache', () => {
     const cache = await openCache(dir, { hashFile: hasher.hashFile });
     await cache.ensure({ md5: a.md5, url: server.url(a.md5) });
     await cache.ensure({ md5: b.md5, url: server.url(b.md5) });
-    for (let i = 0; i < 5; i++) expect((await cache.cachedMd5s()).sort()).toEqual([a.md5, b.md5].sort());
+    for (let i = 0; i < 5; i++) expect(cache.cachedMd5s().sort()).toEqual([a.md5, b.md5].sort());
     // a second ensure is a cache hit: no request, no hash
     await cache.ensure({ md5: a.md5, url: server.url(a.md5) });
     expect(server.requests(a.md5)).toHaveLength(1);
 
     const restarted = await openCache(dir, { hashFile: hasher.hashFile });
-    expect((await restarted.cachedMd5s()).sort()).toEqual([a.md5, b.md5].sort());
+    expect(restarted.cachedMd5s().sort()).toEqual([a.md5, b.md5].sort());
     expect(await restarted.cleanup()).toEqual({ removed: [], hashed: 0 });
     expect(hasher.calls).toBe(0);
   });
@@ -88,14 +88,14 @@ describe('ArchiveCache', () => {
     writeFileSync(path.join(dir, 'upload-queue.json'), '[]');
     const hasher = countingHasher();
     const cache = await openCache(dir, { hashFile: hasher.hashFile, preserve: ['upload-queue.json'] });
-    expect(await cache.cachedMd5s()).toEqual([]); // unknown files are not vouched for before cleanup
+    expect(cache.cachedMd5s()).toEqual([]); // unknown files are not vouched for before cleanup
     const report = await cache.cleanup();
     expect(report.hashed).toBe(2);
     expect(report.removed.sort()).toEqual(
       [`${'0'.repeat(32)}.zip`, `${good.md5}.zip.partial`, 'frame_0001.png', 'leftover-job'].sort(),
     );
     expect(readdirSync(dir).sort()).toEqual([MEMO_FILE_NAME, `${good.md5}.zip`, 'upload-queue.json'].sort());
-    expect(await cache.cachedMd5s()).toEqual([good.md5]);
+    expect(cache.cachedMd5s()).toEqual([good.md5]);
     await cache.cleanup();
     expect(hasher.calls).toBe(2); // the second cleanup trusted the memo
   });
@@ -108,7 +108,7 @@ describe('ArchiveCache', () => {
     const cache = await openCache(dir, { hashFile: hasher.hashFile });
     const file = await cache.ensure({ md5: a.md5, url: server.url('changed') });
     writeFileSync(file, Buffer.concat([a.body, Buffer.from('tampered')]));
-    expect(await cache.cachedMd5s()).toEqual([]);
+    expect(cache.cachedMd5s()).toEqual([]);
     expect(hasher.calls).toBe(0);
     expect((await cache.cleanup()).removed).toEqual([`${a.md5}.zip`]);
     expect(hasher.calls).toBe(1);
@@ -123,7 +123,7 @@ describe('ArchiveCache', () => {
     utimesSync(file, new Date(2020, 0, 1), new Date(2020, 0, 1));
     await cache.ensure({ md5: a.md5, url: server.url('touched') });
     expect(hasher.calls).toBe(1);
-    expect(await cache.cachedMd5s()).toEqual([a.md5]);
+    expect(cache.cachedMd5s()).toEqual([a.md5]);
     expect(server.requests('touched')).toHaveLength(1);
   });
 
@@ -154,7 +154,7 @@ describe('ArchiveCache', () => {
     await cache.delete(a.md5);
     expect(readdirSync(dir)).toEqual([MEMO_FILE_NAME]);
     expect(readdirSync(sharedDir)).toEqual([]);
-    expect(await cache.cachedMd5s()).toEqual([]);
+    expect(cache.cachedMd5s()).toEqual([]);
     await expect(cache.delete('../../etc/passwd')).rejects.toMatchObject({ name: 'DownloadError' });
   });
 });
@@ -178,7 +178,7 @@ describe('shared download dir between agents', () => {
       expect(statSync(file).ino).toBe(statSync(path.join(sharedDir, `${a.md5}.zip`)).ino);
     }
     expect(readdirSync(sharedDir)).toEqual([`${a.md5}.zip`]);
-    expect(await agents[3]?.cachedMd5s()).toEqual([a.md5]);
+    expect(agents[3]?.cachedMd5s()).toEqual([a.md5]);
   });
 
   it("takes over another agent's .partial once it stops changing", async () => {

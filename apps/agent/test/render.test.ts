@@ -278,10 +278,10 @@ describe('findOutputFile', () => {
     for (const name of ['1_0007.exr', '1_0007.png', '1_00070.png', '11_0007.png', '1_0007']) {
       await writeFile(join(workDir, name), name);
     }
-    expect(await findOutputFile(workDir, '1', '0007')).toBe(join(workDir, '1_0007.png'));
-    expect(await findOutputFile(workDir, '1', '7')).toBe(join(workDir, '1_0007.png'));
-    expect(await findOutputFile(workDir, '1', '0070')).toBeUndefined();
-    expect(await findOutputFile(join(workDir, 'missing'), '1', '0007')).toBeUndefined();
+    expect(findOutputFile(workDir, '1', '0007')).toBe(join(workDir, '1_0007.png'));
+    expect(findOutputFile(workDir, '1', '7')).toBe(join(workDir, '1_0007.png'));
+    expect(findOutputFile(workDir, '1', '0070')).toBeUndefined();
+    expect(findOutputFile(join(workDir, 'missing'), '1', '0007')).toBeUndefined();
   });
 });
 

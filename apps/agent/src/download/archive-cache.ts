@@ -1,6 +1,7 @@
 // The agent's archive cache: `<dir>/<md5>.zip`, with MD5s memoised by (size, mtime) so listing the
 // cache for a job request reads no archive, an optional shared download dir between agents, the
 // server-driven delete and the start-up cleanup of farm-protocol §3.4.
+import { existsSync, statSync } from 'node:fs';
 import { copyFile, link, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
@@ -76,16 +77,11 @@ export class ArchiveCache {
    * one stat per archive, never a read. A file that changed since it was verified, or is gone, is
    * left out (the next cleanup re-verifies it).
    */
-  async cachedMd5s(): Promise<string[]> {
-    const names = this.memo.names().filter((name) => MD5_ZIP_NAME.test(name));
-    const verified = await Promise.all(
-      names.map(async (name) => {
-        const info = await stat(path.join(this.options.dir, name)).catch(() => undefined);
-        const md5 = info && this.memo.lookup(name, info);
-        return md5 === name.slice(0, 32) ? md5 : undefined;
-      }),
-    );
-    return verified.filter((md5): md5 is string => md5 !== undefined);
+  cachedMd5s(): string[] {
+    return this.memo
+      .names()
+      .filter((name) => MD5_ZIP_NAME.test(name) && this.memoVouches(path.join(this.options.dir, name)))
+      .map((name) => name.slice(0, 32));
   }
 
   /** The local path of the archive when the cache holds it verified (as `ensure` checks first), else undefined; a corrupt copy is removed. */
@@ -135,16 +131,25 @@ export class ArchiveCache {
    * another MD5 is removed at once, so a later check (the job's, then `ensure`'s) never hashes it again.
    */
   private async isVerified(file: string, md5: string): Promise<boolean> {
-    const info = await stat(file).catch(() => undefined);
-    if (!info) return false;
-    const name = path.basename(file);
-    if (this.memo.lookup(name, info) === md5) return true;
+    if (this.memoVouches(file)) return true;
+    if (!existsSync(file)) return false;
     if ((await this.hashFile(file)) !== md5) {
       await rm(file, { force: true });
       return false;
     }
     await this.remember(file, md5);
     return true;
+  }
+
+  /**
+   * True when the file is there with the size and mtime it had when its name's MD5 was verified. One
+   * synchronous stat: the job request and the job's start ask for every frame, and a thread-pool hop
+   * costs more than the stat while the machine renders.
+   */
+  private memoVouches(file: string): boolean {
+    const info = statSync(file, { throwIfNoEntry: false });
+    const name = path.basename(file);
+    return info !== undefined && this.memo.lookup(name, info) === name.slice(0, 32);
   }
 
   private async remember(file: string, md5: string): Promise<void> {

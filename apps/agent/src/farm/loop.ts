@@ -231,7 +231,7 @@ export class FarmLoop {
     const { session, cache, http } = this.options;
     const endpoints = session.endpoints;
     if (!endpoints) throw new LoginError('unreachable', 'no farm session');
-    const spec = buildJobRequest(endpoints, this.options.jobRequestParams(), await cache.cachedMd5s());
+    const spec = buildJobRequest(endpoints, this.options.jobRequestParams(), cache.cachedMd5s());
     return http.sendXml(spec, (body, type) => parseJobRequestAnswer(body, type));
   }
 

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -6,15 +6,11 @@ import { join } from 'node:path';
  * Matched with the dot (decision 5) so frame 0001 never picks `1_00010.png`; when several files match
  * (EXR plus a preview), the non-EXR one is the frame to upload.
  */
-export async function findOutputFile(
-  workDir: string,
-  jobId: string,
-  frame: string,
-): Promise<string | undefined> {
+export function findOutputFile(workDir: string, jobId: string, frame: string): string | undefined {
   const prefix = `${jobId}_${/^\d+$/.test(frame) ? frame.padStart(4, '0') : frame}.`;
   let names: string[];
   try {
-    names = await readdir(workDir);
+    names = readdirSync(workDir); // a handful of names, read without a thread-pool hop
   } catch {
     return undefined;
   }

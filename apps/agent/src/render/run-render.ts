@@ -4,7 +4,7 @@
  * file found by decision 5, and every failure classified for the error report.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -77,7 +77,8 @@ class RenderRun {
     this.log = new RenderLog(options.maxLogLines ?? 20_000);
     if (options.onEvent) this.listeners.add(options.onEvent);
     this.handle = {
-      result: this.run(),
+      // Started on the next microtask: the caller can attach listeners, or kill, before Blender starts.
+      result: Promise.resolve().then(() => this.run()),
       on: (listener) => {
         this.listeners.add(listener);
         return () => this.listeners.delete(listener);
@@ -91,7 +92,7 @@ class RenderRun {
     let scriptPath: string | undefined;
     try {
       const gpu = this.job.useGpu ? this.options.gpu : undefined;
-      scriptPath = await writeScriptFile(this.job.workDir, renderScript(this.job.serverScript, gpu));
+      scriptPath = writeScriptFile(this.job.workDir, renderScript(this.job.serverScript, gpu));
       if (!existsSync(this.job.rendererPath)) {
         const reason = `renderer ${this.job.rendererPath} does not exist`;
         this.note(reason);
@@ -105,7 +106,7 @@ class RenderRun {
       return this.failure(ErrorType.FAILED_TO_EXECUTE, reason, { exitCode: null, signal: null });
     } finally {
       this.finished.abort();
-      if (scriptPath) await rm(scriptPath, { force: true });
+      if (scriptPath) rmSync(scriptPath, { force: true });
     }
   }
 
@@ -302,7 +303,7 @@ class RenderRun {
         ended,
       );
     }
-    const outputFile = await findOutputFile(this.job.workDir, this.job.jobId, this.job.frame);
+    const outputFile = findOutputFile(this.job.workDir, this.job.jobId, this.job.frame);
     if (outputFile) return { ok: true, outputFile, ...this.measurements() };
     const type = this.classify(ended, undefined);
     return this.failure(type, `no output file: ${errorTypeInfo(type).explanation}`, ended);

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setComputeDeviceCall } from '@flock/protocol';
 
@@ -33,12 +33,15 @@ export function renderScript(serverScript: string, gpu: ComputeDevice | undefine
   return `${serverScript}\n${coreScript(gpu)}\n`;
 }
 
-/** Writes the script as `<workDir>/script_<digits>` (no `.py`, like J22) and returns its path. */
-export async function writeScriptFile(workDir: string, content: string): Promise<string> {
+/**
+ * Writes the script as `<workDir>/script_<digits>` (no `.py`, like J22) and returns its path. A few
+ * KiB, written synchronously: a thread-pool hop costs more than the write on a busy machine.
+ */
+export function writeScriptFile(workDir: string, content: string): string {
   for (;;) {
     const path = join(workDir, `script_${randomInt(1e9, 1e10)}`);
     try {
-      await writeFile(path, content, { flag: 'wx', mode: 0o600 });
+      writeFileSync(path, content, { flag: 'wx', mode: 0o600 });
       return path;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
