@@ -1,12 +1,22 @@
 // The farm loop against the real sandbox farm (synthetic renderer): the full loop, and the fault
 // matrix — each fault asserts the agent's reaction, the error report the farm received and that
 // the agent keeps going.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
+import path from 'node:path';
 import { ErrorType } from '@flock/protocol';
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
-import { cleanUp, syntheticProject, type TestAgent, testAgent, testFarm, until } from './e2e-helpers.js';
+import {
+  cleanUp,
+  syntheticProject,
+  type TestAgent,
+  tempDir,
+  testAgent,
+  testFarm,
+  until,
+} from './e2e-helpers.js';
 
 afterEach(cleanUp);
 
@@ -242,6 +252,39 @@ describe('render failures', () => {
     ).toMatchObject({ ok: true });
     const good = await afterFailureProject(farm);
     await renderedUntilDone(farm, t, clock, good.id, 1);
+  });
+});
+
+describe('a frame that cannot be stored for upload', () => {
+  it('is reported with the job log while the agent goes on, and the job dir is still removed', async () => {
+    const farm = await testFarm();
+    const lost = await syntheticProject(farm, 1, { synthetic: { renderMs: 20 } });
+    const cacheDir = await tempDir('agent');
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock, cacheDir, start: false });
+    // The queue dir turns into a file: moving the rendered frame into it fails (ENOTDIR).
+    const uploads = path.join(cacheDir, 'uploads');
+    rmSync(uploads, { recursive: true });
+    writeFileSync(uploads, 'not a directory');
+    const run = t.agent.run();
+    await until(() => farm.errorReports().some((r) => r.log?.includes('could not be stored')), {
+      clock,
+      stepMs: 30_000,
+      what: 'the lost frame reported',
+      lines: t.lines,
+    });
+    const report = farm.errorReports().find((r) => r.log?.includes('could not be stored'));
+    expect(report?.type).toBe(ErrorType.UNKNOWN);
+    expect(report?.log).toContain('Fra:');
+    expect(t.agent.store.state.stats).toMatchObject({ framesRendered: 0, framesFailed: 1 });
+    rmSync(uploads);
+    mkdirSync(uploads);
+    farm.cancelProject(lost.id);
+    const good = await afterFailureProject(farm);
+    await renderedUntilDone(farm, t, clock, good.id, 1);
+    expect(readdirSync(path.join(cacheDir, 'jobs'))).toEqual([]);
+    await t.agent.execute({ type: 'stop', when: 'now' });
+    await run;
   });
 });
 

@@ -1,6 +1,7 @@
 // One job, start to finish: renderer and project archives (cache by md5), extraction, the render,
 // then the frame into the upload queue. Returns what happened; reporting is the loop's business.
-import { access, mkdir, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildDownloadRequest, type Endpoints, ErrorType, type Job, type JobPhase } from '@flock/protocol';
 import { ArchiveError, extractArchive } from '../archive/index.js';
@@ -14,9 +15,17 @@ import type { FrameUploads, RenderFacts, RenderPort } from './ports.js';
 /** Why a running job was stopped from outside: by the user (type 20) or by the farm (type 22). */
 export type JobInterrupt = 'pause-now' | 'stop-now' | 'block-project' | 'server';
 
+export type JobFailure = { kind: 'failed'; errorType: number; message: string } & RenderFacts;
+
 export type JobOutcome =
-  | { kind: 'rendered' }
-  | ({ kind: 'failed'; errorType: number; message: string } & RenderFacts)
+  /**
+   * `stored` settles once the frame is durable in the upload queue: its fsyncs overlap the next job
+   * request. A crash in that window loses the frame just as a crash a moment before would have, so
+   * waiting for them first would only delay the next job. It never rejects: a frame that cannot be
+   * stored resolves it with the failure to report.
+   */
+  | { kind: 'rendered'; stored: Promise<JobFailure | undefined> }
+  | JobFailure
   | ({ kind: 'interrupted'; by: JobInterrupt } & RenderFacts);
 
 export interface JobRunnerOptions {
@@ -37,7 +46,8 @@ export interface JobRunnerOptions {
 export class JobRunner {
   private downloadBytes = 0;
   private downloadSeconds = 0;
-  private removal: Promise<void> = Promise.resolve();
+  /** Job directories being removed in the background (while the next job is requested), by path. */
+  private readonly removals = new Map<string, Promise<void>>();
 
   constructor(private readonly options: JobRunnerOptions) {}
 
@@ -53,25 +63,34 @@ export class JobRunner {
   }
 
   async run(job: Job, endpoints: Endpoints, signal: AbortSignal): Promise<JobOutcome> {
-    await this.removal; // the farm may send a job id again (a retried frame): its old dir goes first
     const jobDir = path.join(this.options.jobsDir, safeName(job.id));
+    // The farm may send a job id again (a retried frame): its old dir must be gone first.
+    await this.removals.get(jobDir);
+    let outcome: JobOutcome;
     try {
-      return await this.stages(job, endpoints, jobDir, signal);
+      outcome = await this.stages(job, endpoints, jobDir, signal);
     } catch (error) {
-      if (signal.aborted) return { kind: 'interrupted', by: signal.reason as JobInterrupt };
-      return failure(error);
-    } finally {
-      this.options.store.update({ job: null });
-      // Removed while the loop already asks for the next job: the frame is in the upload queue.
-      this.removal = rm(jobDir, { recursive: true, force: true }).catch((error: Error) =>
-        this.options.log.warn('cannot remove the job directory', { dir: jobDir, error: error.message }),
-      );
+      outcome = signal.aborted ? { kind: 'interrupted', by: signal.reason as JobInterrupt } : failure(error);
     }
+    this.options.store.update({ job: null });
+    // Removed while the loop already asks for the next job, once the frame has left the dir.
+    this.removeLater(jobDir, outcome.kind === 'rendered' ? outcome.stored : undefined);
+    return outcome;
   }
 
-  /** Resolves when the last job's directory is gone. */
-  settled(): Promise<void> {
-    return this.removal;
+  private removeLater(jobDir: string, frameStored: Promise<unknown> | undefined): void {
+    const removal = (frameStored ?? Promise.resolve())
+      .then(() => rm(jobDir, { recursive: true, force: true }))
+      .catch((error: Error) =>
+        this.options.log.warn('cannot remove the job directory', { dir: jobDir, error: error.message }),
+      )
+      .finally(() => this.removals.delete(jobDir));
+    this.removals.set(jobDir, removal);
+  }
+
+  /** Resolves when every finished job's directory is gone. */
+  async settled(): Promise<void> {
+    await Promise.all(this.removals.values());
   }
 
   private async stages(
@@ -110,15 +129,13 @@ export class JobRunner {
     const rendererDir = path.join(this.options.renderersDir, job.renderer.md5.toLowerCase());
     const projectDir = path.join(jobDir, 'project'); // extractArchive creates jobDir
     const workDir = path.join(jobDir, 'work');
-    // Independent directories: the renderer check (and first extraction) and the work dir are made
-    // beside the project's extraction. All settle before a failure is thrown, so nothing is still
-    // writing into the job dir when it is removed.
+    // The small directory calls are synchronous (a thread-pool hop costs more than the call on a
+    // machine busy rendering). The two extractions run side by side and both settle before a failure
+    // is thrown, so nothing is still writing into the job dir when it is removed.
+    mkdirSync(workDir, { recursive: true });
     const settled = await Promise.allSettled([
-      exists(rendererDir).then(async (found) => {
-        if (!found) await extractArchive(rendererZip, rendererDir, { signal });
-      }),
+      existsSync(rendererDir) ? undefined : extractArchive(rendererZip, rendererDir, { signal }),
       extractArchive(projectZip, projectDir, { password: job.password, signal }),
-      mkdir(workDir, { recursive: true }),
     ]);
     const failed = settled.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
@@ -140,20 +157,24 @@ export class JobRunner {
     if (!result.ok)
       return { kind: 'failed', errorType: result.errorType, message: result.message, ...facts(result) };
     this.phase('upload');
-    await this.options.uploads.add({
-      job,
-      outputFile: result.outputFile,
-      renderTimeSeconds: result.renderTimeSeconds ?? 0,
-      ...(result.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: result.memoryUsedKiB }),
-      ...(controls.limits.cores === null ? {} : { cores: controls.limits.cores }),
-    });
-    const stats = store.state.stats;
-    store.updateStats({
-      framesRendered: stats.framesRendered + 1,
-      renderTimeMsTotal: stats.renderTimeMsTotal + Math.round((result.renderTimeSeconds ?? 0) * 1000),
-    });
-    log.info('frame rendered', { job: job.id, frame: job.frame, seconds: result.renderTimeSeconds });
-    return { kind: 'rendered' };
+    const stored = this.options.uploads
+      .add({
+        job,
+        outputFile: result.outputFile,
+        renderTimeSeconds: result.renderTimeSeconds ?? 0,
+        ...(result.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: result.memoryUsedKiB }),
+        ...(controls.limits.cores === null ? {} : { cores: controls.limits.cores }),
+      })
+      .then(() => {
+        const stats = store.state.stats;
+        store.updateStats({
+          framesRendered: stats.framesRendered + 1,
+          renderTimeMsTotal: stats.renderTimeMsTotal + Math.round((result.renderTimeSeconds ?? 0) * 1000),
+        });
+        log.info('frame rendered', { job: job.id, frame: job.frame, seconds: result.renderTimeSeconds });
+        return undefined;
+      }, frameNotStored);
+    return { kind: 'rendered', stored };
   }
 
   private async download(md5: string, url: string, signal: AbortSignal): Promise<string> {
@@ -199,7 +220,16 @@ function facts(result: RenderFacts): RenderFacts {
   };
 }
 
-function failure(error: unknown): JobOutcome {
+function frameNotStored(error: unknown): JobFailure {
+  const { errorType, message } = failure(error);
+  return {
+    kind: 'failed',
+    errorType,
+    message: `the rendered frame could not be stored for upload: ${message}`,
+  };
+}
+
+function failure(error: unknown): JobFailure {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof DownloadError) {
     const type = error.kind === 'no-space' ? ErrorType.NO_SPACE_LEFT_ON_DEVICE : ErrorType.DOWNLOAD_FILE;
@@ -210,13 +240,6 @@ function failure(error: unknown): JobOutcome {
     return { kind: 'failed', errorType: type, message: `archive refused (${error.kind}): ${message}` };
   }
   return { kind: 'failed', errorType: ErrorType.UNKNOWN, message };
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** Job ids come from the farm: never let one name a path outside the jobs dir. */

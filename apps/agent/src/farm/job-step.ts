@@ -63,7 +63,10 @@ export class JobStep {
       this.running = undefined;
       stopCapture();
     }
-    return outcome.kind === 'rendered' ? undefined : this.failed(job, outcome, entries.map(formatReportLine));
+    if (outcome.kind !== 'rendered') return this.failed(job, outcome, entries.map(formatReportLine));
+    // Stored while the loop asks for the next job; a frame lost to the disk is still reported.
+    void outcome.stored.then((lost) => lost && this.failed(job, lost, entries.map(formatReportLine)));
+    return undefined;
   }
 
   private followPhase(): void {
@@ -105,7 +108,7 @@ export class JobStep {
     await this.options.reporter.report({
       type,
       job,
-      lines,
+      lines: [...lines, `flock: job failed: ${message}`],
       ...(renderTimeSeconds === undefined ? {} : { renderTimeSeconds }),
       ...(memoryUsedKiB === undefined ? {} : { memoryUsedKiB }),
       ...(blenderVersion === undefined ? {} : { blenderVersion }),

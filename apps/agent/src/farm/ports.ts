@@ -45,9 +45,12 @@ export interface RenderedFrame {
 }
 
 export interface FrameUploads {
-  /** Moves a rendered frame into the persisted queue; it is sent in the background. */
+  /**
+   * Moves a rendered frame into the persisted queue; resolves once it is durable. It counts as
+   * outstanding from the call on, and is sent in the background.
+   */
   add(frame: RenderedFrame): Promise<void>;
-  /** Frames not settled by the farm yet (queued or being sent). */
+  /** Frames not settled by the farm yet (being stored, queued or being sent). */
   outstanding(): number;
   /** Called whenever `outstanding()` may have changed. */
   onChange(listener: () => void): () => void;

@@ -52,6 +52,8 @@ export class FarmUploads implements FrameUploads {
   private readonly listeners = new Set<() => void>();
   /** The item being POSTed right now, if any (one sender). */
   private sending: string | undefined;
+  /** Frames on their way into the queue (being moved and fsynced): already outstanding. */
+  private readonly storing = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly options: FarmUploadsOptions,
@@ -85,7 +87,7 @@ export class FarmUploads implements FrameUploads {
   async add(frame: RenderedFrame): Promise<void> {
     const { job } = frame;
     const cookie = this.options.http.cookies.header(job.validationUrl);
-    await this.queue.enqueue({
+    const stored = this.queue.enqueue({
       sourceFile: frame.outputFile,
       contentType: CONTENT_TYPES[path.extname(frame.outputFile).toLowerCase()] ?? 'application/octet-stream',
       jobId: job.id,
@@ -99,10 +101,17 @@ export class FarmUploads implements FrameUploads {
       sessionKey: this.options.sessionKey(),
       meta: cookie ? { cookie } : {},
     });
+    this.storing.add(stored);
+    try {
+      await stored;
+    } finally {
+      this.storing.delete(stored);
+      for (const listener of this.listeners) listener();
+    }
   }
 
   outstanding(): number {
-    return this.queue.size;
+    return this.queue.size + this.storing.size;
   }
 
   onChange(listener: () => void): () => void {
@@ -111,6 +120,7 @@ export class FarmUploads implements FrameUploads {
   }
 
   async drained(signal?: AbortSignal): Promise<void> {
+    await Promise.allSettled(this.storing);
     await this.queue.drain(signal).catch(() => undefined);
   }
 
