@@ -2,6 +2,7 @@
 // farm loop, all sharing one clock, one logger and one observable state. It is also what the
 // console link drives (LinkedAgent).
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import path from 'node:path';
 import type {
@@ -121,6 +122,9 @@ export class Agent implements LinkedAgent {
       ...(options.download ? { download: options.download } : {}),
     });
     await cache.cleanup();
+    // What a previous run left in the jobs dir (a frame cut short, a spare project) is never needed:
+    // its rendered frames are in the upload queue.
+    await rm(dirs.jobs, { recursive: true, force: true });
     let logins = 0;
     let loop: FarmLoop | undefined;
     const uploads = await FarmUploads.open({

@@ -77,6 +77,7 @@ describe('the full loop', () => {
     expect(session?.speedtest?.length).toBeGreaterThan(0);
     expect(session?.hostname).toBe('test-box');
     expect(t.agent.store.state.machine.blender).toMatch(/^3\.4/);
+    expect(readdirSync(path.join(t.settings.cacheDir, 'jobs'))).toEqual([]); // no spare project left
     expect(t.lines.join('\n')).not.toContain('password=demo');
   });
 });
@@ -282,7 +283,13 @@ describe('a frame that cannot be stored for upload', () => {
     farm.cancelProject(lost.id);
     const good = await afterFailureProject(farm);
     await renderedUntilDone(farm, t, clock, good.id, 1);
-    expect(readdirSync(path.join(cacheDir, 'jobs'))).toEqual([]);
+    // No job is left: the job dirs and the spare project made for a next frame are removed.
+    await until(() => readdirSync(path.join(cacheDir, 'jobs')).length === 0, {
+      clock,
+      stepMs: 30_000,
+      what: 'an empty jobs dir',
+      lines: t.lines,
+    });
     await t.agent.execute({ type: 'stop', when: 'now' });
     await run;
   });

@@ -11,6 +11,7 @@ import { type ArchiveCache, DownloadError, type DownloadProgress } from '../down
 import type { Logger } from '../log/index.js';
 import type { AgentStateStore } from '../state/index.js';
 import type { FrameUploads, RenderFacts, RenderPort } from './ports.js';
+import { SpareProject } from './spare-project.js';
 
 /** Why a running job was stopped from outside: by the user (type 20) or by the farm (type 22). */
 export type JobInterrupt = 'pause-now' | 'stop-now' | 'block-project' | 'server';
@@ -48,8 +49,11 @@ export class JobRunner {
   private downloadSeconds = 0;
   /** Job directories being removed in the background (while the next job is requested), by path. */
   private readonly removals = new Map<string, Promise<void>>();
+  private readonly spare: SpareProject;
 
-  constructor(private readonly options: JobRunnerOptions) {}
+  constructor(private readonly options: JobRunnerOptions) {
+    this.spare = new SpareProject(options.jobsDir, options.log);
+  }
 
   /** Average download speed of the session in bytes/s (the job request's `network_dl`). */
   get downloadSpeed(): number {
@@ -88,9 +92,14 @@ export class JobRunner {
     this.removals.set(jobDir, removal);
   }
 
-  /** Resolves when every finished job's directory is gone. */
+  /** Resolves when every finished job's directory, and any spare project, is gone. */
   async settled(): Promise<void> {
-    await Promise.all(this.removals.values());
+    await Promise.all([...this.removals.values(), this.spare.settled()]);
+  }
+
+  /** The loop does something else than asking for the next job: no spare project is kept. */
+  discardSpare(): void {
+    this.spare.discard();
   }
 
   private async stages(
@@ -127,15 +136,16 @@ export class JobRunner {
       (await this.download(job.archiveMd5, buildDownloadRequest(endpoints, 'job', job.id).url, signal));
     this.phase('extract');
     const rendererDir = path.join(this.options.renderersDir, job.renderer.md5.toLowerCase());
-    const projectDir = path.join(jobDir, 'project'); // extractArchive creates jobDir
+    const projectDir = path.join(jobDir, 'project');
     const workDir = path.join(jobDir, 'work');
     // The small directory calls are synchronous (a thread-pool hop costs more than the call on a
     // machine busy rendering). The two extractions run side by side and both settle before a failure
     // is thrown, so nothing is still writing into the job dir when it is removed.
     mkdirSync(workDir, { recursive: true });
+    const fromSpare = await this.spare.take(job.archiveMd5, job.password, projectDir);
     const settled = await Promise.allSettled([
       existsSync(rendererDir) ? undefined : extractArchive(rendererZip, rendererDir, { signal }),
-      extractArchive(projectZip, projectDir, { password: job.password, signal }),
+      fromSpare ? undefined : extractArchive(projectZip, projectDir, { password: job.password, signal }),
     ]);
     const failed = settled.find((outcome) => outcome.status === 'rejected');
     if (failed) throw failed.reason;
@@ -156,6 +166,7 @@ export class JobRunner {
     if (signal.aborted) return { kind: 'interrupted', by: signal.reason as JobInterrupt, ...facts(result) };
     if (!result.ok)
       return { kind: 'failed', errorType: result.errorType, message: result.message, ...facts(result) };
+    this.spare.prepare(projectZip, job.archiveMd5, job.password);
     this.phase('upload');
     const stored = this.options.uploads
       .add({

@@ -397,6 +397,9 @@ export class FarmLoop {
 
   private setWorker(worker: WorkerState): void {
     const { store, controls } = this.options;
+    // A spare project is only kept from one frame to the job requested right after it.
+    if (worker !== 'requesting' && worker !== 'downloading' && worker !== 'rendering')
+      this.options.runner.discardSpare();
     if (worker !== 'idle' && worker !== 'uploading-wait' && worker !== 'stopping') store.setReason(null);
     store.updateLocal({ worker });
     store.update({ status: statusOfWorker(worker, controls.paused) });
