@@ -1,5 +1,5 @@
 // What a job request costs the cache: listing <md5>.zip for the <cache> body with 2 GiB in 40
-// archives vs an empty cache (Flock: readdir + stat, MD5s from the memo), beside J22's way
+// archives vs an empty cache (Flock: one stat per memoised archive, MD5s from the memo), beside J22's way
 // (re-hash every cached zip on every request) and the start-up cleanup with and without the memo.
 //
 //   apps/agent/node_modules/.bin/tsx bench/agent/cache-listing.ts [--archives 40] [--total-mib 2048]
@@ -64,7 +64,7 @@ try {
   const rehash: number[] = [];
   for (let i = 0; i < 3; i++) {
     const { ms } = await timed(async () => {
-      for (const md5 of await full.cachedMd5s()) await md5File(full.pathFor(md5));
+      for (const md5 of full.cachedMd5s()) await md5File(full.pathFor(md5));
     });
     rehash.push(ms);
   }
@@ -77,7 +77,7 @@ try {
 Command: \`apps/agent/node_modules/.bin/tsx bench/agent/cache-listing.ts --archives ${archives} --total-mib ${totalMib}\`
 Date: ${new Date().toISOString()} · Machine: ${machineLine()}
 
-\`ArchiveCache.cachedMd5s()\` builds the job request's \`<cache>\` list: one readdir, one stat per
+\`ArchiveCache.cachedMd5s()\` builds the job request's \`<cache>\` list: one synchronous stat per
 archive, MD5s from the (size, mtime) memo; no archive is read. ${listingRuns} calls each, warm.
 
 | | median | p95 |
