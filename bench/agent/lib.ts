@@ -12,6 +12,7 @@ import {
 } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
+import { descendantsOf } from '../../apps/agent/src/render/process-tree.js';
 
 export const agentDir = path.resolve(import.meta.dirname, '../../apps/agent');
 export const tsx = path.join(agentDir, 'node_modules/.bin/tsx');
@@ -159,4 +160,24 @@ export function writeResult(file: string, markdown: string): void {
 export function procMemoryBytes(pid: number | 'self', field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/**
+ * CPU time (user + system, and that of their waited-for children) of every process below this one,
+ * from /proc. Taken while a farm is the only child, it is the farm's CPU time.
+ */
+export function descendantsCpuMs(): number {
+  let total = 0;
+  for (const pid of descendantsOf(process.pid).slice(1)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
+    } catch {
+      // it ended meanwhile
+    }
+  }
+  return total;
 }

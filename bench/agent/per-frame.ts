@@ -9,18 +9,18 @@
 //
 //   apps/agent/node_modules/.bin/tsx bench/agent/per-frame.ts [--frames 50] [--rounds 5]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { extractArchive } from '../../apps/agent/src/archive/index.js';
 import { findNice, renderScript, withPriority } from '../../apps/agent/src/render/index.js';
-import { descendantsOf } from '../../apps/agent/src/render/process-tree.js';
 import { buildBlenderArgv, type Job } from '../../packages/protocol/src/index.js';
 import { startFarmProcess } from './farm-client.js';
 import {
   bundleForNode,
+  descendantsCpuMs,
   flag,
   launcherNodeFlags,
   machineLine,
@@ -71,26 +71,6 @@ interface Round {
   baselineAfterMs: number;
   /** CPU time of the farm's processes (tsx and the farm's node) while the agent ran. */
   farmCpuMs: number;
-}
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/**
- * CPU time (user + system, and that of their waited-for children) of every process below this one,
- * from /proc. Taken while the farm is the only child, it is the farm's CPU time.
- */
-function descendantsCpuMs(): number {
-  let total = 0;
-  for (const pid of descendantsOf(process.pid).slice(1)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * TICK_MS;
-    } catch {
-      // it ended meanwhile
-    }
-  }
-  return total;
 }
 
 async function agentRound(

@@ -7,15 +7,14 @@
 // shares this checkout's node_modules), its rounds alternating with this checkout's: the machine is
 // shared, so only figures from the same run compare. --write writes results/request-cycle.md.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { descendantsOf } from '../../apps/agent/src/render/process-tree.js';
 import { TestClient } from '../../apps/farm/test/helpers/client.js';
 import { png } from '../../apps/farm/test/helpers/farm.js';
 import type { FarmProcess } from '../agent/farm-client.js';
-import { flag, machineLine, median, timed, writeResult } from '../agent/lib.js';
+import { descendantsCpuMs, flag, machineLine, median, timed, writeResult } from '../agent/lib.js';
 
 const cycles = Number(flag('cycles', '300'));
 const warmup = Number(flag('warmup', '30'));
@@ -30,23 +29,6 @@ interface Round {
   wallPerCycle: number;
   requestMs: number;
   validationMs: number;
-}
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** CPU time (user + system) of the processes below this one: the farm while it is the only child. */
-function farmCpuMs(): number {
-  let total = 0;
-  for (const pid of descendantsOf(process.pid).slice(1)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-    } catch {
-      // it ended meanwhile
-    }
-  }
-  return total;
 }
 
 async function cycle(client: TestClient, cache: string[], image: Buffer) {
@@ -70,7 +52,7 @@ async function round(startFarm: StartFarm): Promise<Round> {
     for (let i = 0; i < warmup; i++) await cycle(client, cache, image);
     const requestMs: number[] = [];
     const validationMs: number[] = [];
-    const cpuBefore = farmCpuMs();
+    const cpuBefore = descendantsCpuMs();
     const { ms } = await timed(async () => {
       for (let i = 0; i < cycles; i++) {
         const times = await cycle(client, cache, image);
@@ -79,7 +61,7 @@ async function round(startFarm: StartFarm): Promise<Round> {
       }
     });
     return {
-      cpuPerCycle: (farmCpuMs() - cpuBefore) / cycles,
+      cpuPerCycle: (descendantsCpuMs() - cpuBefore) / cycles,
       wallPerCycle: ms / cycles,
       requestMs: median(requestMs),
       validationMs: median(validationMs),
