@@ -105,7 +105,9 @@ describe('runRender with the fake renderer: success', () => {
     if (!result.ok) return;
     const png = PNG.sync.read(readFileSync(result.outputFile));
     expect([png.width, png.height]).toEqual([64, 48]);
-    expect(result.renderTimeSeconds).toBeGreaterThanOrEqual(0);
+    // Exact, not whole seconds (the wire rounds): this sub-second render is not 0.
+    expect(result.renderTimeSeconds).toBeGreaterThan(0);
+    expect(result.renderTimeSeconds).toBeLessThan(5);
     expect(result.peakMemoryKiB).toBeGreaterThan(0);
     expect(result.log).toContain('Read blend: '.concat(blendPath));
     const outputs = events.flatMap((e) => (e.type === 'output' ? [e.event] : []));

@@ -78,7 +78,7 @@ export class ErrorReporter {
               frame: input.job.frame,
               ...(input.renderTimeSeconds === undefined
                 ? {}
-                : { renderTimeSeconds: input.renderTimeSeconds }),
+                : { renderTimeSeconds: Math.round(input.renderTimeSeconds) }),
               ...(input.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: input.memoryUsedKiB }),
             },
           }

@@ -339,7 +339,7 @@ class RenderRun {
     const summary = this.parser.summary();
     const renderMs = summary.renderMs ?? Math.max(0, this.clock.now() - this.startedAt);
     return {
-      renderTimeSeconds: Math.round(renderMs / 1000),
+      renderTimeSeconds: renderMs / 1000,
       peakMemoryKiB: this.peakRssKiB > 0 ? this.peakRssKiB : (summary.peakKiB ?? 0),
       ...(summary.version !== undefined && { blenderVersion: summary.version }),
       log: this.log.lines(),

@@ -72,7 +72,7 @@ export type RenderEvent =
   | { type: 'stopping'; reason: RenderStopReason; detail: string };
 
 interface RenderOutcomeBase {
-  /** Render-phase seconds (J22: first progress line → post-processing or the end). */
+  /** Render-phase seconds, exact (J22: first progress line → post-processing or the end); the wire rounds. */
   renderTimeSeconds: number;
   /** Peak RSS of Blender's process tree (or Blender's own peak where /proc is unavailable), KiB. */
   peakMemoryKiB: number;
