@@ -136,6 +136,7 @@ function encodeQueryComponent(value: string): string {
   return encodeURIComponent(value.replace(LONE_SURROGATE, '\uFFFD'));
 }
 
+/** Numbers on the wire are whole (seconds, KiB): the agent keeps exact values and they are rounded here, once. */
 function formatValue(value: string | number | boolean): string {
   return typeof value === 'number' ? String(Math.round(value)) : String(value);
 }

@@ -173,10 +173,10 @@ describe('client requests', () => {
     );
   });
 
-  it('uploads a frame to the decoded validation_url with & and the render facts', () => {
+  it('uploads a frame to the decoded validation_url with & and the render facts (whole seconds)', () => {
     const url = 'https://farm.example/server/send_frame.php?job=116372253&frame=0007';
     const upload = {
-      rendertimeSeconds: 95,
+      rendertimeSeconds: 94.6, // the agent keeps render times exact; the wire carries whole seconds
       memoryUsedKiB: 204800,
       cores: 4,
       filename: '116372253_0007.png',
@@ -196,7 +196,7 @@ describe('client requests', () => {
   it('reports errors as multipart with type, frame, job, render_time and memoryused', () => {
     const withJob = buildErrorReport(endpoints, {
       type: 24,
-      job: { id: '12', frame: '0003', renderTimeSeconds: 5, memoryUsedKiB: 1000 },
+      job: { id: '12', frame: '0003', renderTimeSeconds: 5.2, memoryUsedKiB: 1000 },
       filename: 'farm_1234.txt',
     });
     expect(withJob.url).toBe(

@@ -78,7 +78,7 @@ export class ErrorReporter {
               frame: input.job.frame,
               ...(input.renderTimeSeconds === undefined
                 ? {}
-                : { renderTimeSeconds: Math.round(input.renderTimeSeconds) }),
+                : { renderTimeSeconds: input.renderTimeSeconds }),
               ...(input.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: input.memoryUsedKiB }),
             },
           }

@@ -196,7 +196,7 @@ export class FarmUploads implements FrameUploads {
 /** One validation POST; the queue decides from the status what happens next. */
 async function sendFrame(http: FarmHttp, item: UploadItem): Promise<SendResult> {
   const spec = buildValidation(item.validationUrl, {
-    rendertimeSeconds: Math.round(item.rendertimeSeconds),
+    rendertimeSeconds: item.rendertimeSeconds,
     ...(item.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: item.memoryUsedKiB }),
     filename: item.filename,
     contentType: item.contentType,
