@@ -34,12 +34,18 @@ function fakeMachine() {
   };
 }
 
+/** A usage monitor over a fake machine, on a manual clock, feeding a test store. */
+function monitorOnFakeMachine() {
+  const clock = new ManualClock();
+  const store = testStore(clock);
+  const machine = fakeMachine();
+  const monitor = new UsageMonitor({ store, clock, sources: machine.sources });
+  return { clock, store, machine, monitor };
+}
+
 describe('usage monitor', () => {
   it("shows machine CPU, the render's memory while it renders and the agent's own otherwise", async () => {
-    const clock = new ManualClock();
-    const store = testStore(clock);
-    const machine = fakeMachine();
-    const monitor = new UsageMonitor({ store, clock, sources: machine.sources });
+    const { clock, store, machine, monitor } = monitorOnFakeMachine();
     monitor.start();
     await tick();
     expect(store.state.usage).toEqual({ cpuPercent: 0, memoryBytes: 150 * MiB });
@@ -64,10 +70,7 @@ describe('usage monitor', () => {
   });
 
   it('samples every 2 s while a job is current and every 10 s when idle', async () => {
-    const clock = new ManualClock();
-    const store = testStore(clock);
-    const machine = fakeMachine();
-    const monitor = new UsageMonitor({ store, clock, sources: machine.sources });
+    const { clock, store, machine, monitor } = monitorOnFakeMachine();
     monitor.start();
     await tick();
     const idleStart = machine.reads();
@@ -87,10 +90,7 @@ describe('usage monitor', () => {
   });
 
   it('keeps the last CPU figure over a window too short to measure', async () => {
-    const clock = new ManualClock();
-    const store = testStore(clock);
-    const machine = fakeMachine();
-    const monitor = new UsageMonitor({ store, clock, sources: machine.sources });
+    const { store, machine, monitor } = monitorOnFakeMachine();
     monitor.sample();
     machine.run(1_000, 500); // a quarter of 2 cores: 50 (top units)
     monitor.sample();

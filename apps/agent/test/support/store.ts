@@ -1,6 +1,8 @@
 // A state store with plain machine facts and default limits, for unit tests of what reads or feeds it.
 import type { CurrentJob, Limits, MachineInfo } from '@flock/protocol';
+import { limitsFrom } from '../../src/agent.js';
 import type { Clock } from '../../src/clock.js';
+import { toSettings } from '../../src/config/index.js';
 import { AgentStateStore } from '../../src/state/index.js';
 
 export const testMachine: MachineInfo = {
@@ -13,16 +15,10 @@ export const testMachine: MachineInfo = {
   blender: null,
 };
 
-/** No limit set: what a fresh agent starts with. */
-export const defaultLimits: Limits = {
-  computeMethod: 'cpu',
-  gpu: null,
-  cores: null,
-  memoryBytes: null,
-  maxFrameTimeSeconds: null,
-  priority: 19,
-  requestTime: null,
-};
+/** No limit set: what a fresh agent starts with, as the agent derives it from its settings. */
+export const defaultLimits: Limits = limitsFrom(
+  toSettings({ login: 'demo', password: 'demo', 'cache-dir': '/nonexistent/flock-test' }),
+);
 
 export function testStore(clock?: Clock): AgentStateStore {
   return new AgentStateStore({ machine: testMachine, limits: defaultLimits }, clock);
