@@ -49,6 +49,9 @@ function ensureInstalled() {
 const commands = {
   test() {
     run(join(binDir, 'biome'), ['ci', '.']);
+    // Every citation in the code resolves to a heading in docs/ (the check, then its own test).
+    run(process.execPath, ['scripts/check-doc-refs.mjs']);
+    run(process.execPath, ['--test', '--test-reporter=dot', 'scripts/check-doc-refs.test.mjs']);
     run(join(binDir, 'turbo'), ['run', 'typecheck', 'test', '--concurrency=1', '--output-logs=new-only']);
   },
   start() {
