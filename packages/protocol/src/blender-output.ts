@@ -36,7 +36,7 @@ export interface BlenderOutputSummary {
   version?: string;
   shortVersion?: string;
   phase?: BlenderPhase;
-  /** Blender printed its first `Fra:` line: the extracted .blend may be removed (decision 13). */
+  /** Blender printed its first `Fra:` line: the extracted .blend may be removed (docs/decisions.md D13). */
   blendLoaded: boolean;
   /** Highest progress seen, 0–100. */
   percent?: number;
@@ -49,7 +49,7 @@ export interface BlenderOutputSummary {
   savedPaths: string[];
   /** The first line that classified as an error: the one to report. */
   firstError?: { errorType: number; line: string };
-  /** Render phase (J22 §2.6: first progress → post-processing or the end), from the `nowMs` passed in. */
+  /** Render phase (docs/protocol.md §5.1: first progress → post-processing or the end), from `nowMs`. */
   renderStartMs?: number;
   renderEndMs?: number;
   renderMs?: number;
@@ -65,7 +65,7 @@ export interface BlenderOutputParserOptions {
 export interface BlenderOutputParser {
   /** One line of Blender's merged stdout/stderr; `nowMs` (any clock) lets the parser time the render. */
   feed(line: string, nowMs?: number): BlenderOutputEvent[];
-  /** The process ended: closes the render phase (J22 counts up to the end when nothing post-processes). */
+  /** The process ended: closes the render phase (it runs to the end when nothing post-processes). */
   end(nowMs?: number): BlenderOutputEvent[];
   summary(): BlenderOutputSummary;
 }

@@ -1,6 +1,6 @@
 /**
  * Every status and error code of the protocol as data: a name, one line a UI can show, and what the
- * client does about it (farm-protocol.md §1.2, §5.5, §7, §8 — the official J22 client's behaviour).
+ * client does about it (docs/protocol.md §1.2, §5.5, §7, §8 — mostly the official client's behaviour).
  */
 
 export type ClientReaction =
@@ -84,7 +84,7 @@ export const JobRequestStatus = {
   DENOISING_DISABLED: 208,
 } as const;
 
-/** J22's wait after "no job": 5, 8, 12, 15, then 20 minutes for every further empty answer. */
+/** The official client's wait after "no job": 5, 8, 12, 15, then 20 minutes for every further one. */
 export const NO_JOB_BACKOFF_MS = [5, 8, 12, 15, 20].map((minutes) => minutes * MINUTE);
 
 export const JOB_REQUEST_STATUSES = table([

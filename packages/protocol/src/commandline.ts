@@ -19,9 +19,10 @@ export interface BlenderArgvInput {
 }
 
 /**
- * Tokens are separated by spaces or tabs (farm-protocol.md §4.1: J22 splits on single spaces and would
- * pass empty arguments for repeated ones; we skip them like RS). Tokens are never shell-interpreted:
- * quotes, `$`, `;` … reach Blender as literal characters, because the argv is spawned without a shell.
+ * Tokens are separated by spaces or tabs (docs/protocol.md §4.1: the official client splits on single
+ * spaces and would pass empty arguments for repeated ones; we skip them like the Rust client). Tokens
+ * are never shell-interpreted: quotes, `$`, `;` … reach Blender as literal characters, because the argv
+ * is spawned without a shell.
  */
 const TOKEN_SEPARATOR = /[ \t\r\n]+/;
 

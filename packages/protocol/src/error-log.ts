@@ -1,6 +1,6 @@
 import { errorType } from './codes';
 
-/** What the header of an error report log says about the machine, the job and the error (§9). */
+/** What the header of an error report's log says about machine, job and error (docs/protocol.md §9). */
 export interface ErrorLogInput {
   login: string;
   hostname: string;

@@ -1,11 +1,11 @@
-// Farm protocol core (H1): errors, codes, XML helpers, request builders, server readers, answers.
+// Farm protocol core: errors, codes, XML helpers, request builders, server readers, answers.
 export * from './answers/config';
 export * from './answers/error';
 export * from './answers/job-request';
 export * from './answers/job-validate';
 export * from './answers/keep-alive';
 export type { StatusAnswer } from './answers/status-answers';
-// Blender command line, output parser, exit classification and device script (H2).
+// Blender command line, output parser, exit classification and device script.
 export * from './blender/error-lines';
 export * from './blender/exit';
 export type { Fraction, MemoryReading } from './blender/line-values';

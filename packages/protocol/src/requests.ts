@@ -33,7 +33,7 @@ export interface Endpoints {
   speedtestAnswer?: string;
   /** `max-period` of the keepmealive request: the longest silence the farm tolerates. */
   maxPeriodSeconds?: number;
-  /** Request types this client does not use (G3 `download-binary`, `download-chunk`, …) by type. */
+  /** Request types this client does not use (newer farms' `download-binary`, `download-chunk`, …). */
   extra: Record<string, string>;
 }
 
@@ -68,9 +68,9 @@ export interface JobRequestParams {
   networkUp: number;
   cpuCores?: number;
   ramMaxKiB: number;
-  /** 0 means no limit (Flock decision 10). */
+  /** 0 means no limit (docs/decisions.md D10). */
   rendertimeMaxSeconds: number;
-  /** Only when the session may render on a GPU (J22 leaves these out for CPU-only sessions). */
+  /** Only when the session may render on a GPU (the official client leaves them out for CPU only). */
   gpu?: { type: string; model: string; ramBytes: number };
 }
 
@@ -115,7 +115,7 @@ export const CONFIG_PATH = '/server/config.php';
 
 type QueryValue = string | number | boolean | undefined;
 
-/** Base URL + endpoint path, concatenated as J22 does (the path may carry its own query string). */
+/** Base URL + endpoint path, concatenated as the official client does (the path may carry its own query). */
 export function joinUrl(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path.startsWith('/') ? '' : '/'}${path}`;
 }
@@ -149,7 +149,7 @@ function definedStrings(fields: Readonly<Record<string, QueryValue>>): Record<st
   );
 }
 
-/** Login: POST form-encoded to `{server}/server/config.php` (J22 field order). */
+/** Login: POST form-encoded to `{server}/server/config.php`, fields in the official client's order. */
 export function buildConfigRequest(serverUrl: string, params: ConfigParams): HttpRequestSpec {
   const form = definedStrings({
     login: params.login,
@@ -215,7 +215,7 @@ export function endpointsFromConfig(serverUrl: string, config: ConfigAnswer): En
   };
 }
 
-/** The speed-test results, fastest first (the caller sorts), as J22's `<speedtest>` XML. */
+/** The speed-test results, fastest first (the caller sorts), as the official client's `<speedtest>` XML. */
 export function buildSpeedtestAnswer(
   endpoints: Endpoints,
   results: readonly SpeedtestResult[],

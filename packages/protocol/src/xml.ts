@@ -2,9 +2,9 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { z } from 'zod';
 import { ProtocolError } from './errors';
 
-/** The Content-Type the farm sends with every XML answer (Flock decision 3). */
+/** The Content-Type the farm sends with every XML answer (docs/decisions.md D3). */
 export const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
-/** Content-Type of the XML bodies the client sends (`<cache>`, `<speedtest>`), as J22 does. */
+/** Content-Type of the XML bodies the client sends (`<cache>`, `<speedtest>`), as the official client. */
 export const CLIENT_XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 /** No SheepIt answer comes near this; anything bigger is refused before parsing. */
 export const MAX_XML_BODY_CHARS = 8 * 1024 * 1024;
@@ -23,7 +23,7 @@ export interface XmlElement {
  * The optional last argument of every answer parser: the answer's Content-Type header.
  * - left out entirely: the caller chose not to check (e.g. tests, or a transport that already did);
  * - passed as `null` or `undefined` (a header lookup that found nothing): rejected, 'wrong-content-type';
- * - a string: accepted only when its media type is `text/xml` (J22 accepts nothing else).
+ * - a string: accepted only when its media type is `text/xml` (the official client accepts nothing else).
  * It is a rest tuple so "left out" and "passed but undefined" can be told apart: a missing header
  * fails closed.
  */

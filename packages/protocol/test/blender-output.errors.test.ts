@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BLENDER_ERROR_RULES, classifyBlenderErrorLine, classifyRenderExit, ErrorType } from '../src/index';
 
-/** farm-protocol.md §5.4, one real-looking line per J22 string. */
+/** docs/protocol.md §5.4: one real-looking line per string of the official client's (2022) list. */
 const J22_LINES: [string, number][] = [
   ['CUDA error: Out of memory in cuMemAlloc(&device_pointer, size)', 13],
   ['CUDA error at cuCtxCreate: Out of memory', 13],
@@ -35,7 +35,7 @@ const J22_LINES: [string, number][] = [
   ['Unable to open a display', 28],
 ];
 
-/** Flock decision 9 and additions (lines as Blender 3.4.1 prints them where we could capture them). */
+/** Flock's additions, docs/decisions.md D9 (lines as Blender 3.4.1 prints them, where captured). */
 const FLOCK_LINES: [string, number][] = [
   ['Error: Python: Traceback (most recent call last):', 24],
   ['Traceback (most recent call last):', 24],
@@ -64,7 +64,7 @@ const HARMLESS_LINES = [
 ];
 
 describe('classifyBlenderErrorLine', () => {
-  it.each(J22_LINES)('J22: %s → %i', (line, errorType) => {
+  it.each(J22_LINES)('official client: %s → %i', (line, errorType) => {
     expect(classifyBlenderErrorLine(line)).toBe(errorType);
   });
 

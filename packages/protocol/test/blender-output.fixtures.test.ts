@@ -79,7 +79,7 @@ describe('Blender 3.4.1 fixtures through the output parser', () => {
     expect(summary.remainingSeconds).toBe(0);
     expect(summary.firstError).toBeUndefined();
     expect(errorTypes(events)).toEqual([]);
-    // J22 render time: first progress line → Cycles' `Finished`.
+    // The render time: first progress line → Cycles' `Finished` (docs/protocol.md §5.1).
     const start = timeOfFirst(lines, '| Sample 0/4');
     const end = timeOfFirst(lines, '| Finished');
     expect(summary.renderStartMs).toBe(start);

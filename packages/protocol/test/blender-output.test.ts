@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type BlenderOutputEvent, createBlenderOutputParser } from '../src/index';
 
-/** The J22 example line of farm-protocol.md §5.2 (Blender 2.9x, tiled Cycles). */
+/** The official client's example line, docs/protocol.md §5.2 (Blender 2.9x, tiled Cycles). */
 const J22_LINE =
   'Fra:60 Mem:278.24M (0.00M, Peak 644.01M) | Time:05:08.95 | Remaining:00:03.88 | Mem:210.79M, Peak:210.79M | Scene, W Laser | Path Tracing Tile 16/18, Sample 36/36';
 
@@ -77,7 +77,7 @@ describe('createBlenderOutputParser: single values', () => {
 });
 
 describe('createBlenderOutputParser: phases and progress', () => {
-  it('matches every J22 progress form', () => {
+  it('matches every progress form of the official client', () => {
     const lines = [
       'Fra:1 Mem:1M (Peak 1M) | Time:00:01.00 | Scene | Rendered 3/20 Tiles',
       'Fra:1 Mem:1M (Peak 1M) | Time:00:01.00 | Scene | Path Tracing Tile 5/20',
@@ -153,7 +153,7 @@ describe('createBlenderOutputParser: phases and progress', () => {
     expect(parser.summary().percent).toBe(100);
   });
 
-  it('a `Fra:` line also proves the blend was loaded (decision 13), once', () => {
+  it('a `Fra:` line also proves the blend was loaded (docs/decisions.md D13), once', () => {
     const events = feedAll([
       'Fra:1 Mem:8.81M (Peak 10.28M) | Time:00:00.00 | Scene | Initializing',
       'Fra:1 x',

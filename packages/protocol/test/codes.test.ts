@@ -52,7 +52,7 @@ describe.each(tables)('%s codes', (_label, codes, constants, expected) => {
   });
 });
 
-describe('job request reactions (farm-protocol §1.2, §8)', () => {
+describe('job request reactions (docs/protocol.md §1.2, §8)', () => {
   it('backs off 5, 8, 12, 15, 20 minutes when there is no job', () => {
     expect(NO_JOB_BACKOFF_MS).toEqual([5, 8, 12, 15, 20].map((minutes) => minutes * MINUTE));
     expect(jobRequestStatus(200).reaction).toEqual({ kind: 'backoff-ladder', stepsMs: NO_JOB_BACKOFF_MS });
@@ -79,12 +79,12 @@ describe('job request reactions (farm-protocol §1.2, §8)', () => {
     expect(jobRequestStatus(0).reaction).toEqual({ kind: 'proceed' });
   });
 
-  it('reports an unknown status (J22: generic error report)', () => {
+  it('reports an unknown status (the official client: generic error report)', () => {
     expect(jobRequestStatus(299)).toMatchObject({ code: 299, name: 'UNKNOWN', reaction: { kind: 'report' } });
   });
 });
 
-describe('validation reactions (farm-protocol §7)', () => {
+describe('validation reactions (docs/protocol.md §7)', () => {
   it('treats 301 and 304 as final "session disabled", no retry', () => {
     for (const status of [301, 304]) {
       expect(validationStatus(status).reaction).toEqual({
@@ -106,7 +106,7 @@ describe('validation reactions (farm-protocol §7)', () => {
 });
 
 describe('config and keepmealive reactions', () => {
-  it('stops on every config error, known or not (J22 does not retry a login)', () => {
+  it('stops on every config error, known or not (the official client does not retry a login)', () => {
     for (const status of [100, 101, 102, 103, 104, 150])
       expect(configStatus(status).reaction).toEqual({ kind: 'stop' });
     expect(configStatus(0).reaction).toEqual({ kind: 'proceed' });
@@ -121,7 +121,7 @@ describe('config and keepmealive reactions', () => {
   });
 });
 
-describe('error types (farm-protocol §5.5, §9)', () => {
+describe('error types (docs/protocol.md §5.5, §9)', () => {
   it('has the contract constants', () => {
     expect(ErrorType).toMatchObject({
       OK: 0,

@@ -11,7 +11,7 @@ const job: Omit<BlenderArgvInput, 'commandline'> = {
   frame: '0007',
 };
 
-/** The commandline of the seed's sample job (farm-protocol.md §2.3). */
+/** The commandline of the sample job (docs/protocol.md §2.3). */
 const SAMPLE = '.e --factory-startup --disable-autoexec -noaudio -b .c --engine CYCLES -o .o -f .f -x 1';
 
 const SAMPLE_ARGV = [
@@ -34,7 +34,7 @@ const SAMPLE_ARGV = [
 ];
 
 describe('buildBlenderArgv', () => {
-  it('expands .e .c .o .f as the official client does (§4.1 example)', () => {
+  it('expands .e .c .o .f as the official client does (docs/protocol.md §4.1)', () => {
     expect(buildBlenderArgv({ ...job, commandline: SAMPLE })).toEqual(SAMPLE_ARGV);
   });
 

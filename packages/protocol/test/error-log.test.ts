@@ -18,7 +18,7 @@ const base = {
 };
 
 describe('renderErrorLog', () => {
-  it('lays out the header of farm-protocol §9 followed by the job log', () => {
+  it('lays out the header of docs/protocol.md §9 followed by the job log', () => {
     const project = { name: 'My project', id: '116372253', frame: '0007', blenderVersion: 'Blender 3.4.1' };
     expect(renderErrorLog({ ...base, project }).split('\n')).toEqual([
       RULE,

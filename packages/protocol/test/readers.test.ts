@@ -58,7 +58,7 @@ describe('readConfigParams', () => {
     ['true', true],
     ['0', false],
     ['false', false],
-  ])('reads headless=%s (J22 digits, Rust client words)', (value, headless) => {
+  ])('reads headless=%s (official client digits, Rust client words)', (value, headless) => {
     expect(readConfigParams({ ...loginForm, headless: value }).headless).toBe(headless);
   });
 
@@ -100,7 +100,7 @@ describe('readJobRequestParams', () => {
     });
   });
 
-  it("reads J22's rendertime_max=-1 as no limit (0)", () => {
+  it("reads the official client's rendertime_max=-1 as no limit (0)", () => {
     expect(readJobRequestParams({ ...query, rendertime_max: '-1' }).rendertimeMaxSeconds).toBe(0);
   });
 
@@ -157,7 +157,7 @@ describe('parseCacheBody', () => {
 });
 
 describe('readKeepAliveParams', () => {
-  it('reads an idle heartbeat, and a G1 one without paused as not paused', () => {
+  it("reads an idle heartbeat, and a 2020 client's one without paused as not paused", () => {
     expect(readKeepAliveParams({ paused: 'true' })).toStrictEqual({ paused: true });
     expect(readKeepAliveParams({})).toStrictEqual({ paused: false });
   });

@@ -37,7 +37,7 @@ describe('URL helpers', () => {
 });
 
 describe('buildConfigRequest', () => {
-  it('POSTs every seed parameter form-encoded to /server/config.php', () => {
+  it('POSTs every login parameter form-encoded to /server/config.php', () => {
     expect(buildConfigRequest(`${SERVER}/`, sampleConfigParams)).toEqual({
       method: 'POST',
       url: 'https://farm.example/server/config.php',

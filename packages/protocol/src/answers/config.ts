@@ -36,8 +36,8 @@ const targetAttributes = z.object({ url: z.string() });
 
 /**
  * Parses a `<config>` answer; `contentType`: the answer's Content-Type header (see ContentTypeArgument).
- * Unknown request types (G3 `download-binary`, `download-chunk`, …) are kept; unknown elements and
- * attributes are ignored.
+ * Unknown request types (newer farms' `download-binary`, `download-chunk`, …) are kept; unknown
+ * elements and attributes are ignored.
  */
 export function parseConfigAnswer(body: string, ...contentType: ContentTypeArgument): ConfigAnswer {
   const root = parseXmlDocument(body, 'config', ...contentType);

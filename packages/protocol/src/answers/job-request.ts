@@ -37,7 +37,7 @@ export interface RendererInfo {
   updateMethod: 'remainingtime' | 'by_tile' | (string & {});
 }
 
-/** A G3 project chunk (`<chunks><chunk id md5/></chunks>`), carried through for farms that send them. */
+/** A project chunk of newer farms (`<chunks><chunk id md5/></chunks>`), carried through as sent. */
 export interface JobChunk {
   id: string;
   md5: string;
@@ -66,8 +66,8 @@ export interface Job {
 
 /**
  * The `<jobrequest>` answer. A status-only answer (`<jobrequest status="200"/>`) is valid. A status-0
- * answer without `<job>` is returned as is (`job: undefined`): deciding what that means (J22 reports
- * an error and pauses) is the caller's business, not the parser's.
+ * answer without `<job>` is returned as is (`job: undefined`): deciding what that means (the official
+ * client reports an error and pauses) is the caller's business, not the parser's.
  */
 export interface JobRequestAnswer {
   status: number;
@@ -148,14 +148,14 @@ function readJob(element: XmlElement): Job {
   };
 }
 
-/** G3 extras are never fatal: a chunk without both attributes is skipped. */
+/** Chunks are never fatal (docs/decisions.md D1): a chunk without both attributes is skipped. */
 function readChunks(element: XmlElement): JobChunk[] {
   return childElements(element, 'chunk').flatMap(({ attributes: { id, md5 } }) =>
     id === undefined || md5 === undefined ? [] : [{ id, md5 }],
   );
 }
 
-/** Decodes like Java's URLDecoder (J22): `+` is a space, `%XX` a UTF-8 byte. */
+/** Decodes like Java's URLDecoder (the official client): `+` is a space, `%XX` a UTF-8 byte. */
 function decodeValidationUrl(encoded: string): string {
   try {
     return decodeURIComponent(encoded.replaceAll('+', ' '));
@@ -167,7 +167,10 @@ function decodeValidationUrl(encoded: string): string {
   }
 }
 
-/** Renders a `<jobrequest>` answer (farm side): validation_url percent-encoded, script as CDATA, extras="" by default (J20). */
+/**
+ * Renders a `<jobrequest>` answer (farm side): validation_url percent-encoded, script as CDATA, and
+ * extras="" by default (the 2020 official client requires the attribute).
+ */
 export function renderJobRequestAnswer(answer: JobRequestAnswer): string {
   const stats = answer.stats ? [renderStats(answer.stats)] : [];
   const files = answer.files.map(({ md5, action }) => renderElement('file', { md5, action }));
@@ -212,7 +215,7 @@ function renderJob(job: Job): string {
   return renderElement('job', attributes, `${children}\n  `);
 }
 
-/** A frame number as the farm sends it: zero-padded to 4 digits (Flock decision 5), e.g. 7 → "0007". */
+/** A frame number as the farm sends it: zero-padded to 4 digits (docs/decisions.md D5), e.g. 7 → "0007". */
 export function padFrame(frame: number): string {
   if (!Number.isSafeInteger(frame) || frame < 0) throw new ProtocolError('invalid-value', `frame ${frame}`);
   return String(frame).padStart(4, '0');

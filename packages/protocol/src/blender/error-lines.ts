@@ -2,10 +2,13 @@ import { ErrorType } from '../codes';
 
 /** One way a Blender output line tells that the render failed, and the error type to report for it. */
 export interface BlenderErrorRule {
-  /** A substring (case-sensitive, like J22's `line.contains`) or a pattern the line must match. */
+  /** A substring (case-sensitive, as the official client's `line.contains`) or a pattern to match. */
   match: string | RegExp;
   errorType: number;
-  /** `J22`: the official client's table (farm-protocol.md §5.4); `Flock`: Flock decision 9 and additions. */
+  /**
+   * `J22`: the official client's (2022) list; `Flock`: Flock's additions (docs/decisions.md D9).
+   * Both lists: docs/protocol.md §5.4.
+   */
   source: 'J22' | 'Flock';
 }
 
@@ -23,7 +26,7 @@ function flock(errorType: number, ...matches: (string | RegExp)[]): BlenderError
   return matches.map((match) => ({ match, errorType, source: 'Flock' }));
 }
 
-/** Checked in order, first match wins (J22 `detectError` order, then Flock's additions). */
+/** Checked in order, first match wins (the official client's `detectError` order, then Flock's additions). */
 export const BLENDER_ERROR_RULES: readonly BlenderErrorRule[] = [
   ...j22(
     VRAM,
@@ -65,19 +68,19 @@ export const BLENDER_ERROR_RULES: readonly BlenderErrorRule[] = [
   ),
   ...j22(CRASHED, 'Error: File format is not supported'),
   ...j22(ErrorType.CURRENTLY_HEADLESS, 'Unable to open a display'),
-  // Flock decision 9. A script exception does not stop Blender 3.4 (it renders on without the
-  // script's settings), so the traceback itself has to fail the job.
+  // Flock's additions (docs/decisions.md D9). A script exception does not stop Blender 3.4 (it
+  // renders on without the script's settings), so the traceback itself has to fail the job.
   ...flock(ErrorType.RENDERER_CRASHED_PYTHON_ERROR, 'Traceback (most recent call last)', 'Error: Python:'),
   ...flock(ErrorType.MISSING_SCENE, 'Error: Cannot read file'),
   // `Build without X`: a denoiser missing from this build is 29, any other missing feature 27.
   ...flock(ErrorType.DENOISING_NOT_SUPPORTED, /Error: Build without .*(?:OpenImageDenoise|[Dd]enois)/),
   ...flock(ErrorType.ENGINE_NOT_AVAILABLE, 'Error: Build without'),
   // Crashes on Linux: the shell-style signal messages, and Blender's crash handler announcing the
-  // `<blend>.crash.txt` it writes (the post-mortem check of §4.5 looks for the same file).
+  // `<blend>.crash.txt` it writes (the post-mortem check, docs/protocol.md §4.5, looks for the same file).
   ...flock(CRASHED, 'Segmentation fault', /^Aborted\b/, /^Writing: .*\.crash\.txt$/),
 ];
 
-/** The error type a Blender output line reports (farm-protocol.md §5.4 + decision 9), if any. */
+/** The error type a Blender output line reports (docs/protocol.md §5.4), if any. */
 export function classifyBlenderErrorLine(line: string): number | undefined {
   const text = line.trim();
   for (const rule of BLENDER_ERROR_RULES) {

@@ -18,7 +18,7 @@ export interface RenderExit {
   hadOutput: boolean;
 }
 
-/** A missing shared library makes the loader exit with 127 right away (farm-protocol.md §4.5). */
+/** A missing shared library makes the loader exit with 127 right away (docs/protocol.md §4.5). */
 const MISSING_LIBRARIES_WITHIN_MS = 10_000;
 
 const KILL_ERROR_TYPES: Record<RenderKillReason, number> = {
@@ -31,7 +31,7 @@ const KILL_ERROR_TYPES: Record<RenderKillReason, number> = {
 
 /**
  * The error type to report when a render produced no output file and no output line was classified
- * (farm-protocol.md §4.5, Flock decision 9): a requested kill names its reason, then a crash file,
+ * (docs/protocol.md §4.5, docs/decisions.md D9): a requested kill names its reason, then a crash file,
  * then missing libraries, then a failure without any output; otherwise "no output file".
  */
 export function classifyRenderExit(exit: RenderExit): number {

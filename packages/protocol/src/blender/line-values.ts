@@ -1,5 +1,5 @@
 /**
- * Readers for the values inside one line of Blender's output (farm-protocol.md §5). Each returns
+ * Readers for the values inside one line of Blender's output (docs/protocol.md §5). Each returns
  * undefined when the line does not carry that value; none of them throws.
  */
 
@@ -8,14 +8,14 @@ export interface Fraction {
   total: number;
 }
 
-/** J22's progress pattern (§5.1): `Sample 3/16`, `Rendered 3/20 Tiles`, `Rendering 5 / 64 samples`. */
+/** The official client's progress pattern: `Sample 3/16`, `Rendered 3/20 Tiles`, `Rendering 5 / 64 …`. */
 const PROGRESS = / (Rendered|Path Tracing Tile|Rendering|Sample) (\d+)\s?\/\s?(\d+)/;
 /** Tile counters (`by_tile`): Cycles 3.x `Rendered 3/4 Tiles`, Cycles 2.x `Path Tracing Tile 16/18`. */
 const TILE = /(?:Rendered|Path Tracing Tile) (\d+)\s?\/\s?(\d+)/;
 const REMAINING = /Remaining:(?:(\d+):)?(\d+):(\d+)(?:\.\d+)?/i;
 const VERSION = /^Blender ((\d{1,3}\.\d{0,3}).*)$/;
 const SAVED = /^Saved: '(.*)'/;
-/** J22 (§5.1) marks the end of the render phase with these; RS adds Cycles' `Finished`. */
+/** The official client ends the render phase at these; the Rust client also at Cycles' `Finished`. */
 const POST_PROCESSING = /^Fra:\d+ .*\| (Compositing|Denoising)\b/;
 const RENDER_FINISHED = /^Fra:\d+ .*\| Finished$/;
 /** Blender's own allocator (`Mem:8.81M (Peak 10.28M)`) and Cycles' (`| Mem:1.01M, Peak:1.01M |`). */
@@ -50,7 +50,7 @@ export function percentOf({ current, total }: Fraction): number {
   return Math.min(100, Math.max(0, Math.floor((current * 100) / total)));
 }
 
-/** Seconds left from `Remaining:mm:ss.xx` or `Remaining:hh:mm:ss.xx`; the fraction is dropped (as J22). */
+/** Seconds left from `Remaining:[hh:]mm:ss.xx`, the fraction dropped (as the official client). */
 export function readRemainingSeconds(line: string): number | undefined {
   const match = REMAINING.exec(line);
   if (!match) return undefined;
@@ -82,7 +82,7 @@ export function isRenderFinishedLine(line: string): boolean {
 export interface MemoryReading {
   /** Blender's own allocator, the first `Mem:` on the line. */
   memKiB?: number;
-  /** The largest `Peak` on the line (Blender's or Cycles'), like J20's reading (§5.3). */
+  /** The largest `Peak` on the line (Blender's or Cycles'), as the 2020 official client read it. */
   peakKiB?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Python for the job `<script>` (farm-protocol.md §4.2, Flock decision 11). The client appends
+ * Python for the job `<script>` (docs/protocol.md §4.2, docs/decisions.md D11). The client appends
  * `sheepit_set_compute_device("<type>", "<family>", "<id>")` to the server's script, but never defines
  * the function, so every farm script must — this is Flock's real definition:
  * - `("NONE", "CPU", "CPU")`: render every scene on the CPU.
@@ -37,7 +37,7 @@ def sheepit_set_compute_device(device_type, device_family, device_id):
 /** The device the client renders on: CPU, or a GPU by Cycles backend (`CUDA`, `OPTIX`, …) and device id. */
 export type ComputeDeviceSelection = { family: 'CPU' } | { family: 'GPU'; type: string; id: string };
 
-/** The client's core-script call (§4.2) for the given selection. */
+/** The client's core-script call (docs/protocol.md §4.2) for the given selection. */
 export function setComputeDeviceCall(selection: ComputeDeviceSelection): string {
   const args = selection.family === 'CPU' ? ['NONE', 'CPU', 'CPU'] : [selection.type, 'GPU', selection.id];
   return `sheepit_set_compute_device(${args.map(pythonString).join(', ')})`;

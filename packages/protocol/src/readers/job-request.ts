@@ -12,7 +12,8 @@ import {
 } from './params';
 
 /**
- * Reads the query of a job request. J22's `rendertime_max=-1` ("not set") is read as 0 (no limit).
+ * Reads the query of a job request. The official client's `rendertime_max=-1` ("not set") is read as 0
+ * (no limit, docs/decisions.md D10).
  * GPU parameters are read only when `gpu_model` is present; then `gpu_type` and `gpu_ram` are required.
  */
 export function readJobRequestParams(query: ParamSource): JobRequestParams {

@@ -9,7 +9,7 @@ import {
 } from './params';
 
 /**
- * Reads a heartbeat query. `paused` is absent in G1 clients and then read as false; the job is read
+ * Reads a heartbeat query. `paused` is absent in 2020 clients and then read as false; the job is read
  * when `job` is present, and then `frame` is required.
  */
 export function readKeepAliveParams(query: ParamSource): KeepAliveParams {

@@ -36,7 +36,7 @@ export function optionalInt(source: ParamSource, name: string): number | undefin
   return value === undefined ? undefined : toWholeNumber(name, value);
 }
 
-/** `1`/`true` and `0`/`false` (J22 sends digits, the Rust client words). */
+/** `1`/`true` and `0`/`false` (the official client sends digits, the Rust client words). */
 export function toBoolean(name: string, value: string): boolean {
   if (value === '1' || value === 'true') return true;
   if (value === '0' || value === 'false') return false;

@@ -9,7 +9,7 @@ import {
 } from '../../src/index';
 import { expectProtocolError, fixture } from '../helpers';
 
-// Every answer parser meets the same bad bodies the same way (farm-protocol §1.1: non-text/xml and
+// Every answer parser meets the same bad bodies the same way (docs/decisions.md D3: non-text/xml and
 // unparsable answers are bad server responses, never a success).
 const parsers = [
   { root: 'config', parse: parseConfigAnswer, valid: fixture('config.valid.xml') },

@@ -5,7 +5,7 @@ import { expectProtocolError, fixture, withAttribute, withoutAttribute } from '.
 const valid = fixture('config.valid.xml');
 
 describe('parseConfigAnswer', () => {
-  it('reads the G2 sample of farm-protocol §2.1', () => {
+  it('reads the sample answer of docs/protocol.md §2.1', () => {
     expect(parseConfigAnswer(valid, XML_CONTENT_TYPE)).toEqual({
       status: 0,
       publicKey: 'k3yGeneratedByServer',
@@ -24,7 +24,7 @@ describe('parseConfigAnswer', () => {
     });
   });
 
-  it('carries G3 request types through and ignores unknown elements and attributes', () => {
+  it("carries newer farms' request types through and ignores unknown elements and attributes", () => {
     const answer = parseConfigAnswer(fixture('config.g3.xml'), 'text/xml');
     expect(answer.publicKey).toBe('');
     expect(answer.requests.map((request) => request.type)).toContain('download-chunk');

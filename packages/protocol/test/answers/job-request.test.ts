@@ -6,7 +6,7 @@ const valid = fixture('jobrequest.valid.xml');
 const parse = (xml: string) => parseJobRequestAnswer(xml, XML_CONTENT_TYPE);
 
 describe('parseJobRequestAnswer', () => {
-  it('reads the complete G2 sample of farm-protocol §2.3', () => {
+  it('reads the complete sample job of docs/protocol.md §2.3', () => {
     const answer = parse(valid);
     expect(answer.status).toBe(0);
     expect(answer.stats).toEqual({
@@ -51,7 +51,7 @@ describe('parseJobRequestAnswer', () => {
     expect(parse('<jobrequest status="0"/>')).toEqual({ status: 0, files: [] });
   });
 
-  it('carries G3 chunks through, skips broken ones, and decodes + as space like Java', () => {
+  it("carries newer farms' chunks through, skips broken ones, and decodes + as space like Java", () => {
     const job = parse(fixture('jobrequest.g3.xml')).job;
     expect(job?.chunks).toEqual([
       { id: 'a1b2c3', md5: '11111111111111111111111111111111' },
@@ -141,7 +141,7 @@ describe('renderJobRequestAnswer', () => {
     expect(parse(rendered)).toEqual(answer);
   });
 
-  it('always sends extras (J20 requires it), empty by default', () => {
+  it('always sends extras (the 2020 official client requires it), empty by default', () => {
     const answer = parse(fixture('jobrequest.g3.xml'));
     expect(renderJobRequestAnswer(answer)).toContain('extras=""');
   });

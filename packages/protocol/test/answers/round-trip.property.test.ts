@@ -85,7 +85,7 @@ const job = fc.record(
     validationUrl: text,
     name: text,
     password: text,
-    // The renderer always sends extras (J20 requires it), so it always comes back.
+    // The renderer always sends extras (the 2020 official client requires it), so it always comes back.
     extras: text,
     renderer: fc.record({ md5: text, commandline: text, updateMethod: text }, { noNullPrototype: true }),
     script: fc.string({ unit: 'binary', maxLength: 300 }).map(toXmlCharacters),
