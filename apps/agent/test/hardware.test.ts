@@ -70,7 +70,7 @@ describe('machine facts (this machine, systeminformation 5)', () => {
 });
 
 describe('machine facts from canned systeminformation answers', () => {
-  it('names macOS on Apple silicon "macm1" and reads GPUs with J22-style device ids', async () => {
+  it('names macOS on Apple silicon "macm1" and reads GPUs with official-client device ids', async () => {
     const facts = await collectMachineFacts({
       platform: 'darwin',
       arch: 'arm64',

@@ -9,7 +9,7 @@ afterEach(cleanUp);
 
 const MINUTE = 60_000;
 
-describe('heartbeat interval (decision 4)', () => {
+describe('heartbeat interval (docs/decisions.md D4)', () => {
   it('is min(15 min, 0.75 × max-period)', () => {
     expect(heartbeatIntervalMs(undefined)).toBe(15 * 60_000);
     expect(heartbeatIntervalMs(1440)).toBe(15 * 60_000);
@@ -20,7 +20,7 @@ describe('heartbeat interval (decision 4)', () => {
   });
 });
 
-describe('keep-alive rendertime (§2.5: seconds since the Blender process started)', () => {
+describe('keep-alive rendertime (docs/protocol.md §2.5: seconds since the Blender process started)', () => {
   it('is 0 while downloading and preparing, then counts from the render phase only', async () => {
     const clock = new ManualClock();
     const store = testStore(clock);

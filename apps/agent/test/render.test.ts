@@ -126,7 +126,7 @@ describe('runRender with the fake renderer: success', () => {
     expect((await readdir(workDir)).filter((name) => name.startsWith('script_'))).toEqual([]);
   });
 
-  it('removes the .blend only after Blender printed that it loaded it (decision 13)', async () => {
+  it('removes the .blend only after Blender printed that it loaded it (docs/decisions.md D13)', async () => {
     const loaded: string[] = [];
     const { handle, events } = render('ok', {
       env: fake('ok', { FAKE_BLENDER_WAIT_FOR_REMOVAL: '1' }),
@@ -157,7 +157,7 @@ describe('runRender with the fake renderer: success', () => {
     expect(loaded).toEqual([blendPath]);
   });
 
-  it('runs under nice with -t cores and the §4.3 environment, CPU device in the script', async () => {
+  it('runs under nice with -t cores and the docs/protocol.md §4.3 environment, CPU device in the script', async () => {
     const nice = findNice();
     expect(nice, 'this machine has no nice binary').not.toBeNull();
     const { handle, events } = render('ok', {
@@ -350,7 +350,7 @@ describe('runRender with the fake renderer: limits and kills', () => {
     const clock = new ManualClock();
     const { handle, events } = render('slow', { clock, maxRenderTimeSeconds: 60 });
     await nextEvent(handle, (e) => e.type === 'output' && e.event.type === 'progress');
-    await clock.advance(61_999); // J22 fires 2 s after the limit
+    await clock.advance(61_999); // the official client fires 2 s after the limit
     expect(events.some((e) => e.type === 'stopping')).toBe(false);
     await clock.advance(1);
     expect(events.find((e) => e.type === 'stopping')).toMatchObject({ reason: 'time-limit' });

@@ -61,7 +61,7 @@ describe('request-time windows: explicit cases', () => {
     expect(schedule.nextClosing(at(SUN, '23:00'))).toBe(at(NEXT_MON, '02:00'));
   });
 
-  it('reads the J22 form as every day, seconds inside a minute included', () => {
+  it("reads the official client's form as every day, seconds inside a minute included", () => {
     const schedule = parseSchedule('2:00-8:30,17:00-23:00', UTC);
     for (let day = 0; day < 7; day += 1) {
       expect(schedule.isOpen(at(day, '02:00'))).toBe(true);

@@ -215,7 +215,7 @@ describe('upload queue: durability', () => {
   });
 });
 
-describe('upload queue: farm answers (§7)', () => {
+describe('upload queue: farm answers (docs/protocol.md §7)', () => {
   it.each([
     [300, 99, false],
     [301, 4, true],

@@ -84,7 +84,7 @@ export class Controls extends EventEmitter<ControlEvents> {
         };
       case 'resume':
         this.pausedValue = false;
-        if (this.stopValue === 'after-frame') this.stopValue = null; // like J22's `cancel`
+        if (this.stopValue === 'after-frame') this.stopValue = null; // like the official client's `cancel`
         this.changed();
         return { ok: true, message: 'resumed' };
       case 'stop':

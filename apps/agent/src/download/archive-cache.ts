@@ -1,6 +1,6 @@
 // The agent's archive cache: `<dir>/<md5>.zip`, with MD5s memoised by (size, mtime) so listing the
 // cache for a job request reads no archive, an optional shared download dir between agents, the
-// server-driven delete and the start-up cleanup of farm-protocol §3.4.
+// server-driven delete and the start-up cleanup (docs/protocol.md §3.4).
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, link, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -170,9 +170,9 @@ export class ArchiveCache {
   }
 
   /**
-   * Start-up cleanup (§3.4): removes sub-directories, files that are not `<md5>.zip` (except the
-   * memo and `preserve`d names) and archives whose MD5 is not their name. Only archives the memo
-   * does not vouch for are hashed.
+   * Start-up cleanup (docs/protocol.md §3.4): removes sub-directories, files that are not
+   * `<md5>.zip` (except the memo and `preserve`d names) and archives whose MD5 is not their name.
+   * Only archives the memo does not vouch for are hashed.
    */
   async cleanup(): Promise<CleanupReport> {
     const report: CleanupReport = { removed: [], hashed: 0 };
@@ -203,7 +203,7 @@ export class ArchiveCache {
   }
 }
 
-/** Hard link (J22), falling back to a copy across file systems or where links are not allowed. */
+/** Hard link (as the official client), else a copy (across file systems, or where links are refused). */
 async function linkOrCopy(from: string, to: string): Promise<void> {
   try {
     await link(from, to);

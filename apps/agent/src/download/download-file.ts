@@ -26,7 +26,7 @@ export interface DownloadFileOptions {
   /** Wait before attempt `n + 1` after `n` failures. Default 1 s doubling, at most 15 s. */
   backoffMs?: (failures: number) => number;
   clock?: Clock;
-  /** Free space to keep beyond the file itself. Default 512 KiB (J22's threshold). */
+  /** Free space to keep beyond the file itself. Default 512 KiB (the official client's threshold). */
   reserveBytes?: number;
   /** Free bytes in a directory; injectable for tests. Default: `fs.statfs`. */
   freeBytes?: (dir: string) => Promise<number>;

@@ -1,5 +1,6 @@
 // MD5 of cached archives, remembered per file by (size, mtime) and persisted in a small JSON file,
-// so neither a job request nor a restart has to read the archives again (J22 re-hashes them all).
+// so neither a job request nor a restart has to read the archives again (the official client re-hashes
+// them all on every job request; docs/decisions.md D7).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 
 export interface FileIdentity {

@@ -1,4 +1,4 @@
-// The shared download directory between agents on one machine (farm-protocol §3.2): whoever
+// The shared download directory between agents on one machine (docs/protocol.md §3.2): whoever
 // creates `<md5>.zip.partial` (O_EXCL, so exactly one wins) downloads; the others poll until the
 // zip appears, and take over a `.partial` that stopped changing (its downloader died).
 import { randomUUID } from 'node:crypto';
@@ -18,7 +18,7 @@ export interface SharedDirOptions {
    * beyond the 60 s idle timeout after which a live download would have failed anyway.
    */
   staleAfterMs?: number;
-  /** Give up waiting after this long. Default 30 min (J22). */
+  /** Give up waiting after this long. Default 30 min (the official client's). */
   maxWaitMs?: number;
 }
 

@@ -1,4 +1,4 @@
-// The session's cookie jar (Flock decision 2): any cookie the farm sets is sent back. Deliberately
+// The session's cookie jar (docs/decisions.md D2): any cookie the farm sets is sent back. Deliberately
 // small: host-only cookies keyed by host, path-prefix matching, Max-Age/Expires honoured (a past
 // date or Max-Age <= 0 deletes), Secure cookies only over https. That is all a SheepIt farm
 // uses (one PHP session cookie), so a general-purpose jar (tough-cookie) would add a dependency and

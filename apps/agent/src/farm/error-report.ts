@@ -1,4 +1,4 @@
-// Error reports (§9): a log file in the official layout, sent multipart to the `error` endpoint.
+// Error reports (docs/protocol.md §9): a log file in the official layout, sent multipart to `error`.
 // A report that cannot be sent is logged and dropped: reports are best-effort, frames are not.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';

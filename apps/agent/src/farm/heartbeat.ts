@@ -1,4 +1,4 @@
-// Heartbeat (decision 4): a keepmealive after min(15 min, 0.75 × max-period) without traffic, with
+// Heartbeat (docs/decisions.md D4): a keepmealive after min(15 min, 0.75 × max-period) without traffic, with
 // the current job's progress; status 400 cancels the current job (reported as type 22 by the loop).
 import { buildKeepAlive, type Endpoints, type KeepAliveParams, parseKeepAliveAnswer } from '@flock/protocol';
 import type { Clock } from '../clock.js';
@@ -6,7 +6,7 @@ import type { Logger } from '../log/index.js';
 import type { FarmHttp } from './http.js';
 
 const FIFTEEN_MINUTES_MS = 15 * 60_000;
-/** After a failed heartbeat, try again after this long (RS: 60 s). */
+/** After a failed heartbeat, try again after this long (the Rust client's 60 s). */
 const RETRY_AFTER_FAILURE_MS = 60_000;
 
 export function heartbeatIntervalMs(maxPeriodSeconds: number | undefined): number {
@@ -26,8 +26,8 @@ export interface KeepAliveInputs {
 }
 
 /**
- * The keepmealive parameters (§2.5): `rendertime` is seconds since the Blender process started, 0
- * before it (J22) — time spent downloading and extracting is not render time.
+ * The keepmealive parameters (docs/protocol.md §2.5): `rendertime` is seconds since the Blender process
+ * started, 0 before it (as the official client) — downloading and extracting is not render time.
  */
 export function keepAliveParams(inputs: KeepAliveInputs): KeepAliveParams {
   const { paused, job, etaSeconds, renderStartedAt, now } = inputs;

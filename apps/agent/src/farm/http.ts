@@ -1,6 +1,6 @@
 // Sends the protocol's HttpRequestSpec with undici: one dispatcher (connection pool, optional proxy)
 // and one cookie jar for the whole session, a size cap on answers, and typed errors. Whether an
-// answer's content type is acceptable is decided by the protocol parsers (decision 3), not here.
+// answer's content type is acceptable is decided by the protocol parsers (docs/decisions.md D3), not here.
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -44,11 +44,11 @@ export interface FarmHttpOptions {
   clock: Clock;
   userAgent: string;
   proxy?: string;
-  /** Tests pass their own; default: a fresh Agent (or ProxyAgent) with the §1.1 timeouts. */
+  /** Tests pass their own; default: a fresh Agent (or ProxyAgent) with the timeouts below. */
   dispatcher?: Dispatcher;
 }
 
-/** §1.1: read timeout 60 s, 10 minutes through a proxy; connect 30 s. */
+/** The official client's timeouts (docs/protocol.md §1.1): read 60 s (10 min via a proxy), connect 30 s. */
 const READ_TIMEOUT_MS = 60_000;
 const PROXY_READ_TIMEOUT_MS = 600_000;
 

@@ -30,10 +30,13 @@ import { JobStep } from './job-step.js';
 import type { FrameUploads } from './ports.js';
 import { type FarmSession, LoginError } from './session.js';
 
-/** J22: the farm gives one session at most 3 unvalidated frames. */
+/** The farm gives one session at most 3 unvalidated frames (docs/protocol.md §7). */
 export const MAX_OUTSTANDING_UPLOADS = 3;
 const UPLOAD_QUEUE_POLL_MS = 4000;
-/** §1.2: farm unreachable (network, 5xx) → 10–30 min; an answer that is not the expected XML → 15–30 min. */
+/**
+ * docs/protocol.md §1.2: farm unreachable (network, HTTP error) → 10–30 min; an answer that is not the
+ * expected XML → 15–30 min.
+ */
 const SERVER_DOWN = { minMs: 10 * 60_000, maxMs: 30 * 60_000 };
 const BAD_ANSWER = { minMs: 15 * 60_000, maxMs: 30 * 60_000 };
 
@@ -251,7 +254,7 @@ export class FarmLoop {
     );
   }
 
-  /** Stats, and the farm's `<file action="delete">` cleanup, processed before the status (as J22). */
+  /** Stats and the farm's `<file action="delete">` cleanup come before the status (the official client too). */
   private async applyAnswerSideEffects(answer: JobRequestAnswer): Promise<void> {
     const { store, cache, log } = this.options;
     if (answer.stats) {

@@ -1,5 +1,6 @@
-// The farm session: login (config) with every seed parameter, the speed test, re-login, logout.
-// The render key the farm returns replaces the password for re-logins, as in J22.
+// The farm session: login (config) with every parameter of docs/protocol.md §2.1, the speed test,
+// re-login, logout. The render key the farm returns replaces the password for re-logins, as in the
+// official client.
 import {
   buildConfigRequest,
   buildLogout,
@@ -92,7 +93,7 @@ export class FarmSession {
     return endpoints;
   }
 
-  /** §2.2: measure the mirrors and report the three fastest; a refused answer fails the login. */
+  /** The speed test (docs/protocol.md §2.2); a refused answer fails the login. */
   private async speedtest(targets: readonly string[], endpoints: Endpoints): Promise<void> {
     if (targets.length === 0 || endpoints.speedtestAnswer === undefined) return;
     const { http, log } = this.options;
@@ -110,7 +111,7 @@ export class FarmSession {
     }
   }
 
-  /** Logout (§2.8): the answer is ignored; failures are only logged. */
+  /** Logout (docs/protocol.md §2.8): the answer is ignored; failures are only logged. */
   async logout(): Promise<void> {
     const endpoints = this.current;
     if (!endpoints) return;

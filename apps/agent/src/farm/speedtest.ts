@@ -1,6 +1,7 @@
-// The login speed test (§2.2): ping every mirror target (TCP connect), then download from the
-// closest ones until three succeed; the answer lists them fastest first. Durations are measured with
-// performance.now(): they are measurements of the network, not schedules, so no injected clock.
+// The login speed test (docs/protocol.md §2.2): ping every mirror target (TCP connect), then download
+// from the closest ones until three succeed; the answer lists them fastest first. Durations are
+// measured with performance.now(): they are measurements of the network, not schedules, so no
+// injected clock.
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { SpeedtestResult } from '@flock/protocol';

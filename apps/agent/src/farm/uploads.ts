@@ -1,7 +1,7 @@
-// The frame uploads: H5's persisted queue with the validation sender (§2.6, §7), its events turned
-// into state, stats, link events and error reports. A frame rendered under an earlier session (a
-// re-login, or before a restart) is sent with that session's cookie: the farm ties a job to the
-// session that took it.
+// The frame uploads: the persisted queue with the validation sender (docs/protocol.md §2.6, §7), its
+// events turned into state, stats, link events and error reports. A frame rendered under an earlier
+// session (a re-login, or before a restart) is sent with that session's cookie: the farm ties a job to
+// the session that took it (docs/decisions.md D15).
 import path from 'node:path';
 import {
   buildValidation,
@@ -205,7 +205,7 @@ async function sendFrame(http: FarmHttp, item: UploadItem): Promise<SendResult> 
     file: item.file,
     ...(item.meta.cookie ? { cookie: item.meta.cookie } : {}),
   });
-  if (answer.status === 413) return { status: 306 }; // J22: HTTP 413 is "image too large"
+  if (answer.status === 413) return { status: 306 }; // the official client: HTTP 413 is "image too large"
   if (answer.status !== 200) {
     return { error: `HTTP ${answer.status} from the farm`, errorType: ErrorType.ERROR_BAD_UPLOAD_RESPONSE };
   }

@@ -10,7 +10,7 @@ export interface GpuInfo {
   /** Cycles device type, when this agent knows how to select the card. */
   type?: GpuType;
   /**
-   * The id passed to the server script's `sheepit_set_compute_device`, J22 style:
+   * The id passed to the server script's `sheepit_set_compute_device`, as the official client builds it:
    * `CUDA_<model>_<domain:04x>:<bus:02x>:<device:02x>` (e.g. `CUDA_NVIDIA GeForce RTX 3060_0000:01:00`).
    */
   id?: string;
@@ -47,7 +47,7 @@ function gpuType(vendor: string): GpuType | undefined {
   return undefined;
 }
 
-/** `00000000:01:00.0` or `01:00.0` → `0000:01:00` (domain:bus:device, the form J22 builds ids from). */
+/** `00000000:01:00.0` or `01:00.0` → `0000:01:00` (domain:bus:device, as in the official client's ids). */
 export function pciAddress(pciBus: string): string | undefined {
   const match = /^(?:([0-9a-f]{1,8}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})(?:\.[0-7])?$/i.exec(pciBus.trim());
   if (!match) return undefined;

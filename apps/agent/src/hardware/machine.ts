@@ -5,7 +5,7 @@ import * as si from 'systeminformation';
 import { type GpuInfo, gpusFromControllers } from './gpu.js';
 import { computeHwid, loadInstallSecret } from './hwid.js';
 
-/** What the farm is told about this machine at login (farm-protocol.md §2.1). */
+/** What the farm is told about this machine at login (docs/protocol.md §2.1). */
 export interface MachineFacts {
   /** `linux`, `mac`, `macm1`, `windows` or `freebsd` (the `os` config parameter). */
   os: string;
@@ -30,7 +30,7 @@ export interface SystemInfoSource {
 
 export interface MachineOptions {
   source?: SystemInfoSource;
-  /** `/proc/cpuinfo`'s "model name" is the exact string J22 sends; tests can point elsewhere. */
+  /** `/proc/cpuinfo`'s "model name" is the exact string the official client sends; tests point elsewhere. */
   cpuinfoPath?: string;
   platform?: NodeJS.Platform;
   arch?: string;

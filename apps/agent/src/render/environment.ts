@@ -13,12 +13,12 @@ const BLANKED = [
 
 export interface RenderEnvironmentInput {
   workDir: string;
-  /** The user's core limit; -1 when unset (as J22). */
+  /** The user's core limit; -1 when unset (as the official client). */
   cores?: number;
   priority: number;
 }
 
-/** The inherited environment plus farm-protocol.md §4.3 (TMPDIR too: Blender on Linux reads it). */
+/** The inherited environment plus docs/protocol.md §4.3 (TMPDIR too: Blender on Linux reads it). */
 export function renderEnvironment(base: NodeJS.ProcessEnv, input: RenderEnvironmentInput): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...base,

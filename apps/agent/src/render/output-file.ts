@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /**
  * Blender's output for `-o <work>/<jobId>_ -f <frame>`: `<jobId>_<frame, at least 4 digits>.<ext>`.
- * Matched with the dot (decision 5) so frame 0001 never picks `1_00010.png`; when several files match
+ * Matched with the dot (docs/decisions.md D5) so frame 0001 never picks `1_00010.png`; when several match
  * (EXR plus a preview), the non-EXR one is the frame to upload.
  */
 export function findOutputFile(workDir: string, jobId: string, frame: string): string | undefined {

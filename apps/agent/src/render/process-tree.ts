@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * Resident memory of a process and all its descendants, in KiB, from Linux /proc (J22 samples the
- * Blender process's RSS every 200 ms; `nice` execs Blender, but Blender may start helpers of its own).
+ * Resident memory of a process and all its descendants, in KiB, from Linux /proc (the official client
+ * samples the Blender process's RSS every 200 ms; `nice` execs Blender, but Blender may start helpers
+ * of its own: docs/decisions.md D18).
  * Returns undefined when /proc is unavailable (other systems) or the process is gone.
  *
  * Descendants are found from every process's parent id in `/proc/<pid>/stat`: the cheaper

@@ -1,7 +1,8 @@
 /**
- * One Blender run (farm-protocol.md §4, §5): script file, argv from the protocol package (no shell),
- * `nice`, the §4.3 environment, output parsed live, RSS and time limits, external kills, the output
- * file found by decision 5, and every failure classified for the error report.
+ * One Blender run (docs/protocol.md §4, §5): script file, argv from the protocol package (no shell),
+ * `nice`, the environment of docs/protocol.md §4.3, output parsed live, RSS and time limits, external
+ * kills, the output file found with the dot (docs/decisions.md D5), and every failure classified for
+ * the error report.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -34,12 +35,12 @@ import type {
   RenderStopReason,
 } from './types.js';
 
-/** Job ids below this are the farm's test frames: no render-time limit for them (J22 MIN_JOB_ID). */
+/** Job ids below this are the farm's test frames: no render-time limit for them (official `MIN_JOB_ID`). */
 const FIRST_REAL_JOB_ID = 20;
-/** J22 fires the render-time limit 2 s after the limit itself. */
+/** The official client fires the render-time limit 2 s after the limit itself. */
 const TIME_LIMIT_SLACK_MS = 2_000;
 const DEFAULT_PRIORITY = 19;
-/** A memory check on every output line (as J22) is throttled to this, since it reads /proc. */
+/** A memory check on every output line (as the official client) is throttled to this: it reads /proc. */
 const LINE_MEMORY_CHECK_MS = 50;
 
 export function runRender(job: RenderJob, options: RenderOptions = {}): RenderHandle {

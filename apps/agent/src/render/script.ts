@@ -12,7 +12,7 @@ export interface ComputeDevice {
 }
 
 /**
- * The client's "core script" (farm-protocol.md §4.2): select the device, then make Blender ignore
+ * The client's "core script" (docs/protocol.md §4.2): select the device, then make Blender ignore
  * SIGINT so a Ctrl+C meant for the agent (same terminal, same foreground group) does not kill the render;
  * the agent decides what Ctrl+C means.
  */
@@ -34,8 +34,8 @@ export function renderScript(serverScript: string, gpu: ComputeDevice | undefine
 }
 
 /**
- * Writes the script as `<workDir>/script_<digits>` (no `.py`, like J22) and returns its path. A few
- * KiB, written synchronously: a thread-pool hop costs more than the write on a busy machine.
+ * Writes the script as `<workDir>/script_<digits>` (no `.py`, as the official client) and returns its
+ * path. A few KiB, written synchronously: a thread-pool hop costs more than the write on a busy machine.
  */
 export function writeScriptFile(workDir: string, content: string): string {
   for (;;) {

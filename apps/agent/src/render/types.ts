@@ -40,13 +40,13 @@ export interface RenderOptions {
   nice?: string | null;
   /**
    * Delete the extracted .blend once Blender's output shows it was loaded — its first `Fra:` line
-   * (decision 13; `Read blend:` comes too early, see run-render.ts). Default true.
+   * (docs/decisions.md D13: Blender prints `Read blend:` before it opens the file). Default true.
    */
   removeBlendWhenLoaded?: boolean;
   /** Called once Blender's output shows the .blend was loaded (after the removal, if enabled). */
   onBlendLoaded?: (blendPath: string) => void | Promise<void>;
   onEvent?: (event: RenderEvent) => void;
-  /** RSS sampling period in wall-time ms (J22: 200 ms). */
+  /** RSS sampling period in wall-time ms (the official client's: 200 ms). */
   memoryPollMs?: number;
   /** SIGTERM → SIGKILL delay when stopping Blender, wall-time ms. */
   killGraceMs?: number;
@@ -72,7 +72,7 @@ export type RenderEvent =
   | { type: 'stopping'; reason: RenderStopReason; detail: string };
 
 interface RenderOutcomeBase {
-  /** Render-phase seconds, exact (J22: first progress line → post-processing or the end); the wire rounds. */
+  /** Render-phase seconds, exact (docs/protocol.md §5.1: first progress → post-processing or the end). */
   renderTimeSeconds: number;
   /** Peak RSS of Blender's process tree (or Blender's own peak where /proc is unavailable), KiB. */
   peakMemoryKiB: number;
@@ -85,7 +85,7 @@ export type RenderResult =
   | (RenderOutcomeBase & { ok: true; outputFile: string })
   | (RenderOutcomeBase & {
       ok: false;
-      /** The error type to report (farm-protocol.md §5.5). */
+      /** The error type to report (docs/protocol.md §5.5). */
       errorType: number;
       reason: string;
       exitCode: number | null;

@@ -1,5 +1,5 @@
 /**
- * Request-time window specs, e.g. `"mon-fri 18:00-08:00, sat-sun all day"`, J22's
+ * Request-time window specs, e.g. `"mon-fri 18:00-08:00, sat-sun all day"`, the official client's
  * `"2:00-8:30,17:00-23:00"` (every day) or `"always"`.
  *
  *   spec     := 'always' | clause (',' clause)*

@@ -5,7 +5,7 @@ import type { AgentEvent, Thumbnail } from '@flock/protocol';
 import type { RenderPort } from '../farm/ports.js';
 import { makeThumbnail } from '../link/thumbnail.js';
 
-/** At most 3 frames are outstanding (decision 6); a few more cover frames that never get announced. */
+/** At most 3 frames are outstanding (docs/protocol.md §7); a few more cover frames never announced. */
 const KEPT = 8;
 
 export class FrameThumbnails {

@@ -117,7 +117,7 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
   /**
    * When the current job's render phase began, or null before. The render port enters that phase
    * when the Blender process has started, so this is the start the keep-alive's `rendertime` counts
-   * from (§2.5), not the job's start (downloads and extraction are not render time).
+   * from (docs/protocol.md §2.5), not the job's start (downloads and extraction are not render time).
    */
   get renderStartedAt(): number | null {
     return this.renderStart?.at ?? null;

@@ -1,7 +1,7 @@
 export interface UploadBackoff {
-  /** Wait before the 2nd attempt (J22: 22 s). */
+  /** Wait before the 2nd attempt (the official client's: 22 s). */
   firstMs: number;
-  /** Wait before the 3rd attempt (J22: 44 s); later waits keep doubling up to `maxMs`. */
+  /** Wait before the 3rd attempt (the official client's: 44 s); later waits keep doubling up to `maxMs`. */
   secondMs: number;
   maxMs: number;
   /** Up to this fraction is added at random, so agents that failed together do not retry together. */

@@ -1,5 +1,5 @@
 /**
- * The persisted upload queue (farm-protocol.md decision 6, §7).
+ * The persisted upload queue (docs/protocol.md §7; docs/decisions.md D6, D14).
  *
  * A rendered frame is moved into the queue dir and described by `<id>.json` (written atomically) before
  * `enqueue` resolves, so a frame counts as rendered only once it is safe on disk. One sender works
@@ -38,7 +38,7 @@ export interface UploadQueueOptions {
   send: UploadSender;
   clock?: Clock;
   random?: () => number;
-  /** Frames outstanding before `isFull()` says so (J22 and the farm: 3). */
+  /** Frames outstanding before `isFull()` says so (the farm allows 3 per session). */
   maxOutstanding?: number;
   backoff?: UploadBackoff;
   onEvent?: (event: UploadEvent) => void;

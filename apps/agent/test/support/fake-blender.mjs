@@ -13,7 +13,7 @@
 //   no-output     render without saving a file, exit 0
 // It also prints `FAKE …` lines describing what it was given (argv, environment, niceness, script),
 // and in `ok` mode with FAKE_BLENDER_WAIT_FOR_REMOVAL=1 waits (≤ 5 s) after its first `Fra:` line for the
-// agent to remove the .blend (decision 13), reporting whether it did. A .blend removed between
+// agent to remove the .blend (docs/decisions.md D13), reporting whether it did. A .blend removed between
 // `Read blend:` and the (30 ms later) open fails the run as the real Blender does.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
