@@ -43,7 +43,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 }
 
 // Next gets a stand-in httpServer so its upgrade listener is captured here instead of being attached
-// to the real server, where it would also receive (and close) the agents' /link sockets (stack-notes §6).
+// to the real server, where it would also receive (and close) the agents' /link sockets
+// (docs/stack.md §2.1).
 let nextUpgrade: UpgradeListener | undefined;
 const upgradeCatcher = {
   on(event: string, listener: UpgradeListener) {

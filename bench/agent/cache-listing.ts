@@ -1,6 +1,6 @@
 // What a job request costs the cache: listing <md5>.zip for the <cache> body with 2 GiB in 40
-// archives vs an empty cache (Flock: one stat per memoised archive, MD5s from the memo), beside J22's way
-// (re-hash every cached zip on every request) and the start-up cleanup with and without the memo.
+// archives vs an empty cache (Flock: one stat per memoised archive, MD5s from the memo), beside the
+// official client's way (re-hash every cached zip on every request) and the start-up cleanup with and without the memo.
 //
 //   apps/agent/node_modules/.bin/tsx bench/agent/cache-listing.ts [--archives 40] [--total-mib 2048]
 import { createHash, randomBytes } from 'node:crypto';
@@ -88,11 +88,11 @@ archive, MD5s from the (size, mtime) memo; no archive is read. ${listingRuns} ca
 
 Goal: flat, ≤ 5 ms difference — ${difference <= 5 ? 'met' : 'NOT met'}.
 
-For contrast, J22 re-hashes every cached zip on every job request: hashing these ${archives} archives
+For contrast, the official client re-hashes every cached zip on every job request: hashing these ${archives} archives
 took **${median(rehash).toFixed(0)} ms** (median of 3, files in the page cache; from disk it is slower).
 That is ${(median(rehash) / Math.max(fullMedian, 0.001)).toFixed(0)}× Flock's listing.
 
-Start-up cleanup (§3.4): first start with no memo (hashes all ${firstStart.value.hashed}): ${firstStart.ms.toFixed(0)} ms;
+Start-up cleanup (docs/protocol.md §3.4): first start with no memo (hashes all ${firstStart.value.hashed}): ${firstStart.ms.toFixed(0)} ms;
 every later start (memo valid, hashes ${memoStart.value.hashed}): ${memoStart.ms.toFixed(1)} ms.
 `;
   console.log(`\n${markdown}`);

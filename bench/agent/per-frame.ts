@@ -274,7 +274,7 @@ Cross-check against the renderer run alone (A/B): agent minus baseline, **${f1(o
 login → logout, ${f1(steady)} ms steady state (per round ${f1(Math.min(...rows.map((r) => r.overhead)))} to
 ${f1(Math.max(...rows.map((r) => r.overhead)))} ms). Beside the agent the renderer ran ${f1(med('rendererPerFrame'))} ms per
 frame, alone ${f1(med('baselinePerFrame'))} ms (spawn included). The A/B figure also counts the renderer running slower
-beside the agent and the farm peer: it runs at nice 19 (the agent's default priority, as J22), so
+beside the agent and the farm peer: it runs at nice 19 (the agent's default priority, as the official client's), so
 their work during a render (at nice 0, on the same ${cpus().length} cores) delays it; and it counts the shared
 host's drift: the two baselines of one round differed by up to ${drift.toFixed(0)}%.
 

@@ -35,7 +35,7 @@ export class Accounts {
     });
   }
 
-  /** The account when `secret` is its password or its render key (J22 logs in again with the key). */
+  /** The account when `secret` is its password or its render key (clients log in again with the key). */
   authenticate(login: string, secret: string): AccountRow | undefined {
     const account = this.get(login);
     if (!account || secret === '') return undefined;

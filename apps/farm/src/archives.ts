@@ -11,7 +11,7 @@ import { configure, Uint8ArrayReader, ZipWriter } from '@zip.js/zip.js';
 import type { ArchiveEncryption } from './db/schema';
 
 /**
- * The two kinds of archive the farm serves (farm-protocol.md §3): a project archive (the .blend,
+ * The two kinds of archive the farm serves (docs/protocol.md §3): a project archive (the .blend,
  * password-protected with ZipCrypto or WinZip AES-256 as the project says) and a renderer archive
  * (`rend.exe` at its root, executable, never encrypted). Both are written with a fixed entry date so
  * the same content always gives the same MD5: clients keep their cache across farm restarts.

@@ -2,7 +2,7 @@ import { SET_COMPUTE_DEVICE_PYTHON } from '@flock/protocol';
 import type { ProjectRow } from './db/schema';
 
 /**
- * The Python `<script>` sent with every job (farm-protocol.md §4.2). The client appends its own call
+ * The Python `<script>` sent with every job (docs/protocol.md §4.2). The client appends its own call
  * `sheepit_set_compute_device(type, family, id)`, so the farm must define that function: it uses
  * Flock's real definition from @flock/protocol (selects the Cycles CPU or GPU device). Then the
  * project's render settings are applied so that every frame comes out at the size validation

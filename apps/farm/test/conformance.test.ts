@@ -93,7 +93,7 @@ describe('speed test', () => {
 });
 
 describe('job request, downloads, heartbeat, validation, error report, logout', () => {
-  it('hands out a complete G2 job whose archives download with the advertised MD5s', async () => {
+  it('hands out a complete job whose archives download with the advertised MD5s', async () => {
     const project = await farm.addProject({ frames: [7, 9], name: 'Shot 7' });
     await client.login();
     const raw = await client.send(buildJobRequest(client.ends, JOB_PARAMS, []));

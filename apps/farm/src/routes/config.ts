@@ -20,7 +20,10 @@ import { respond, xmlAnswer } from '../respond';
 import { shortId } from '../sessions';
 import { forcedStatus } from './forced-status';
 
-/** Session creation (§2.1): POST form (J22) or GET query (older clients); `publickey` always present. */
+/**
+ * Session creation (docs/protocol.md §2.1): POST form (the official client) or GET query (older
+ * clients); `publickey` always present.
+ */
 export function registerConfigRoute(app: FastifyInstance, context: FarmContext): void {
   app.route({
     method: ['GET', 'POST'],

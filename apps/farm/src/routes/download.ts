@@ -5,7 +5,7 @@ import { type FarmContext, note, PATHS, queryOf } from '../context';
 import type { FaultEndpoint } from '../faults';
 import { respond } from '../respond';
 
-/** Archive downloads (§2.4): `?type=binary|job&job=ID`, the raw zip, or 404 for anything unknown. */
+/** Archive downloads (docs/protocol.md §2.4): `?type=binary|job&job=ID`, the raw zip, else 404. */
 export function registerDownloadRoute(app: FastifyInstance, context: FarmContext): void {
   app.route({
     method: ['GET', 'POST'],

@@ -30,8 +30,9 @@ const NOT_THE_FRAMES_FAULT: ReadonlySet<number> = new Set([
 const MAX_LOG_BYTES = 4 * 1024 * 1024;
 
 /**
- * Error reports (§9): stored with their log, even when the parameters are broken (then answered
- * 300). A report naming a job of the session ends that job: its frame goes back to the queue.
+ * Error reports (docs/protocol.md §9): stored with their log, even when the parameters are broken
+ * (then answered 300). A report naming a job of the session ends that job: its frame goes back to the
+ * queue.
  */
 export function registerErrorRoute(app: FastifyInstance, context: FarmContext): void {
   app.post(PATHS.error, async (request, reply) => {

@@ -12,8 +12,9 @@ import { shortId } from '../sessions';
 import { forcedStatus } from './forced-status';
 
 /**
- * Heartbeat (§2.5, §6): keeps the session alive; answers 400 when the named job must stop (cancelled,
- * re-queued because the session died, done by someone else, or a `status` fault for that job).
+ * Heartbeat (docs/protocol.md §2.5, §6): keeps the session alive; answers 400 when the named job must
+ * stop (cancelled, re-queued because the session died, done by someone else, or a `status` fault for
+ * that job).
  */
 export function registerKeepAliveRoute(app: FastifyInstance, context: FarmContext): void {
   app.route({

@@ -3,7 +3,7 @@ import { type FarmContext, note, PATHS, queryOf, sessionIdOf } from '../context'
 import { respond } from '../respond';
 import { shortId } from '../sessions';
 
-/** Logout (§2.8): ends the session; its unvalidated frames go back to the queue. The answer is ignored. */
+/** Logout (docs/protocol.md §2.8): ends the session; its unvalidated frames go back to the queue. */
 export function registerLogoutRoute(app: FastifyInstance, context: FarmContext): void {
   app.get(PATHS.logout, async (request, reply) => {
     if (queryOf(request).mode !== 'logout') {

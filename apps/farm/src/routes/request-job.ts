@@ -26,10 +26,10 @@ import { forcedStatus } from './forced-status';
  */
 const RENDERER_OS: ReadonlySet<string> = new Set(['linux', 'freebsd']);
 
-/** "the server doesn't allocate more than 3 concurrent jobs to a single session" (J22). */
+/** "the server doesn't allocate more than 3 concurrent jobs to a single session" (the official client). */
 export const MAX_UNVALIDATED_JOBS = 3;
 
-/** Job request (§2.3): POST with query parameters and the client's `<cache>` body. */
+/** Job request (docs/protocol.md §2.3): POST with query parameters and the client's `<cache>` body. */
 export function registerRequestJobRoute(app: FastifyInstance, context: FarmContext): void {
   app.route({
     method: ['GET', 'POST'],
@@ -134,7 +134,7 @@ function statsFor(session: SessionRow, context: FarmContext): SessionStats {
   };
 }
 
-/** The blender command line with the client's placeholders (§4.1); the engine is the project's. */
+/** The blender command line with the client's placeholders (docs/protocol.md §4.1); the project's engine. */
 export function commandLineFor(engine: string): string {
   return `.e --factory-startup --disable-autoexec -noaudio -b .c --engine ${engine} -o .o -f .f -x 1`;
 }

@@ -4,8 +4,9 @@ import { type FarmContext, note, PATHS, SPEEDTEST_MIRRORS, sessionIdOf } from '.
 import { respond } from '../respond';
 
 /**
- * The speed test (§2.2): the farm is its own mirror. Each target serves the same payload; the
- * client downloads them and POSTs its results to `speedtest-answer`, which must answer HTTP 200.
+ * The speed test (docs/protocol.md §2.2): the farm is its own mirror. Each target serves the same
+ * payload; the client downloads them and POSTs its results to `speedtest-answer`, which must answer
+ * HTTP 200.
  */
 const PAYLOAD = Buffer.from(Array.from({ length: 256 * 1024 }, (_, index) => (index * 2654435761) >>> 24));
 

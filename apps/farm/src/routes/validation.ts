@@ -17,13 +17,13 @@ import { shortId } from '../sessions';
 import { discardUpload, type ReceivedUpload, receiveFilePart } from '../uploads';
 import { forcedStatus } from './forced-status';
 
-/** Statuses after which the client gives the frame up (§7): the farm re-queues it at once. */
+/** Statuses after which the client gives the frame up (docs/protocol.md §7): the farm re-queues it. */
 const FINAL_REFUSALS: ReadonlySet<number> = new Set([300, 301, 304, 305, 306, 307, 308]);
 
 /**
- * Frame validation (§2.6): multipart `file` to the job's validation_url plus `rendertime` and
- * `memoryused`. 300 missing parameter or unknown job, 302 not a PNG, 304 dead session, 306 too large,
- * 308 wrong size, 0 accepted (credited once; a repeated upload of a done frame is also 0).
+ * Frame validation (docs/protocol.md §2.6): multipart `file` to the job's validation_url plus
+ * `rendertime` and `memoryused`. 300 missing parameter or unknown job, 302 not a PNG, 304 dead session,
+ * 306 too large, 308 wrong size, 0 accepted (credited once; a repeated upload of a done frame is also 0).
  */
 export function registerValidationRoute(app: FastifyInstance, context: FarmContext): void {
   app.post(PATHS.validation, async (request, reply) => {

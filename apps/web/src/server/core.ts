@@ -83,7 +83,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   };
 }
 
-// The custom server and Next's bundle load separate copies of every module (stack-notes §6.4), so the
+// The custom server and Next's bundle load separate copies of every module (docs/stack.md §2.2), so the
 // one live core is reached through globalThis, never through a module-level variable.
 const KEY = '__flockConsoleCore';
 type WithCore = typeof globalThis & { [KEY]?: ConsoleCore };
