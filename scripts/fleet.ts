@@ -173,7 +173,7 @@ async function main(): Promise<void> {
   await configureLocalAgent();
   if (!startUnlessStopping(agent)) return;
   say(
-    `the agent renders the farm's demo now (farm ${farmUrl}, account demo / demo); ` +
+    `the agent renders the farm's demo (farm ${farmUrl}, account demo / demo); ` +
       'building the console meanwhile (the first build takes a minute or two)',
   );
   if ((await build('@flock/web', 'new-only')) !== 0) {

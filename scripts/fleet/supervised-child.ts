@@ -43,7 +43,7 @@ export class SupervisedChild {
     this.child = child;
     this.startedAt = Date.now();
     showOutput(name, child);
-    child.once('spawn', () => say(`${name} started (pid ${child.pid})`));
+    if (child.pid !== undefined) say(`${name} started (pid ${child.pid})`);
     child.once('error', (error) => {
       say(`${name} could not start: ${error.message}`);
       if (child.exitCode === null && child.signalCode === null && child.pid === undefined)
