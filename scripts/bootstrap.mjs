@@ -2,8 +2,9 @@
 // Entry point of `npm start` and `npm test`: both must work as the very first command on a fresh
 // clone with only Node >= 20.19 and npm. It installs the pinned pnpm through npx (no global
 // install), installs the workspace from the lockfile when needed, then hands over to pnpm/turbo.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,13 +21,42 @@ const env = {
   DO_NOT_TRACK: '1',
 };
 
+// A terminal's Ctrl-C reaches every process of its foreground group, the commands this runs
+// included: this launcher lets them handle it and exits with their status. Passing it on would
+// make one keypress arrive twice (a second Ctrl-C means "stop now" to the fleet).
+process.on('SIGINT', () => {});
+
+/** The exit status a shell reports for a command: its code, or 128 + the signal that ended it. */
+function exitStatus(code, signal) {
+  return code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
+}
+
 function run(command, args) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
   if (result.error) {
     console.error(`flock: could not run ${command}: ${result.error.message}`);
     process.exit(1);
   }
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  if (result.status !== 0) process.exit(exitStatus(result.status, result.signal));
+}
+
+/**
+ * Runs the fleet with plain node (no tsx command between: it sends each signal it gets on to its
+ * child unless the child reports it within 30 ms, which turned one Ctrl-C into two). A SIGTERM,
+ * sent to this process alone, is passed on; the fleet treats repeats of it as one.
+ */
+function runFleet(args) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/fleet.ts', ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env,
+  });
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.on('error', (error) => {
+    console.error(`flock: could not start the fleet: ${error.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => process.exit(exitStatus(code, signal)));
 }
 
 function installIsStale() {
@@ -54,9 +84,9 @@ const commands = {
     run(process.execPath, ['--test', '--test-reporter=dot', 'scripts/check-doc-refs.test.mjs']);
     run(join(binDir, 'turbo'), ['run', 'typecheck', 'test', '--concurrency=1', '--output-logs=new-only']);
   },
+  // The fleet builds what it needs itself: the agent first, the console while the agent renders.
   start() {
-    run(join(binDir, 'turbo'), ['run', 'build', '--filter=@flock/web', '--output-logs=errors-only']);
-    run(join(binDir, 'tsx'), ['scripts/fleet.ts', ...process.argv.slice(3)]);
+    runFleet(process.argv.slice(3));
   },
 };
 

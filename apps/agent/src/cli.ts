@@ -18,7 +18,7 @@ import {
   toSettings,
   writeConfigFile,
 } from './config/index.js';
-import { PairingError, pair, startConsoleLink } from './link/index.js';
+import { linkWhenPaired, PairingError, pair } from './link/index.js';
 import { createTerminalOutput, formatStatusLine, Logger } from './log/index.js';
 import { isAlive, readStateFile } from './state/index.js';
 
@@ -58,38 +58,68 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   log.addSecret(settings.password);
   const output = createTerminalOutput(process.stderr, settings.logFormat);
   log.onEntry((entry) => output.log(entry));
-  const agent = await Agent.create({ settings, log });
-  agent.store.on('change', () => output.update(agent.store.snapshot()));
-  // The credentials of `pair` live beside the config file; without them the agent runs unlinked.
-  const link = await startConsoleLink(agent, {
-    agentVersion: AGENT_VERSION,
-    configDir: dirname(commandLine.configFile),
-    log: (level, message) => log[level](message),
-  });
-  let interrupts = 0;
+  // Listening from the start: a Ctrl-C while the agent is still being set up is not lost.
+  const interrupts = handleInterrupts(log, () => output.close());
+  try {
+    const agent = await Agent.create({ settings, log });
+    interrupts.attach(agent);
+    agent.store.on('change', () => output.update(agent.store.snapshot()));
+    // The credentials of `pair` live beside the config file; the agent links once they are there.
+    const link = await linkWhenPaired(agent, {
+      agentVersion: AGENT_VERSION,
+      configDir: dirname(commandLine.configFile),
+      log: (level, message) => log[level](message),
+    });
+    try {
+      const code = await agent.run();
+      if (code !== 0)
+        process.stderr.write(`flock-agent: ${agent.store.local.lastError ?? 'stopped on an error'}\n`);
+      return code;
+    } finally {
+      await link.stop();
+    }
+  } finally {
+    output.close();
+    interrupts.detach();
+  }
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM once: stop after the current frame and its upload, then log out;
+ * again: stop now. Each signal counts: a terminal's Ctrl-C reaches every process of its foreground
+ * group once, `pnpm agent`'s pnpm forwards its copy only to the shell that runs this launcher (which
+ * does not pass it on), and `npm start` keeps the agent in its own group and sends one per Ctrl-C.
+ */
+function handleInterrupts(log: Logger, closeOutput: () => void) {
+  let agent: Agent | undefined;
+  let count = 0;
   const onSignal = () => {
-    interrupts++;
-    const when = interrupts === 1 ? 'after-frame' : 'now';
+    count++;
+    const when = count === 1 ? 'after-frame' : 'now';
     log.warn(
-      interrupts === 1
+      when === 'after-frame'
         ? 'stopping after the current frame and uploads (Ctrl-C again: stop now)'
         : 'stopping now',
     );
-    void agent.execute({ type: 'stop', when });
+    if (agent) void agent.execute({ type: 'stop', when });
+    else if (when === 'now') {
+      // Still setting up: no frame, no session, nothing to finish.
+      closeOutput();
+      process.exit(0);
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  try {
-    const code = await agent.run();
-    if (code !== 0)
-      process.stderr.write(`flock-agent: ${agent.store.local.lastError ?? 'stopped on an error'}\n`);
-    return code;
-  } finally {
-    await link?.stop();
-    output.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  return {
+    attach(created: Agent): void {
+      agent = created;
+      if (count > 0) void agent.execute({ type: 'stop', when: count === 1 ? 'after-frame' : 'now' });
+    },
+    detach(): void {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> {

@@ -7,9 +7,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SETTING_KEYS } from '../src/config/index.js';
 import { cleanUp, syntheticProject, tempDir, testFarm, until } from './e2e-helpers.js';
 
-afterEach(cleanUp);
+const running = new Set<ChildProcess>();
+afterEach(async () => {
+  // A test that failed may leave its agent running (in its own group: the test runner's end would not reach it).
+  for (const child of running)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  running.clear();
+  await cleanUp();
+});
 
 const CLI = path.join(import.meta.dirname, '..', 'src', 'cli.ts');
+const LAUNCHER = path.join(import.meta.dirname, '..', 'launch.mjs');
 
 interface Finished {
   code: number | null;
@@ -18,15 +26,31 @@ interface Finished {
   stderr: string;
 }
 
+interface Started {
+  child: ChildProcess;
+  done: Promise<Finished>;
+  /** What the agent has logged so far. */
+  stderr: () => string;
+}
+
+/**
+ * The CLI through tsx, or `launcher` (apps/agent/launch.mjs, as `pnpm agent` runs it). `ownGroup`
+ * starts it in its own process group, so a test can signal the group as a terminal's Ctrl-C does.
+ */
 function startCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): { child: ChildProcess; done: Promise<Finished> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  options: { ownGroup?: boolean; launcher?: boolean } = {},
+): Started {
+  const command = options.launcher ? [LAUNCHER] : [process.execPath, '--import', 'tsx', CLI];
+  const [file = '', ...prefix] = command;
+  const child = spawn(file, [...prefix, ...args], {
     cwd: path.join(import.meta.dirname, '..'),
     env: { ...process.env, XDG_CONFIG_HOME: '/nonexistent-flock-test', FLOCK_PASSWORD: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownGroup ?? false,
   });
+  running.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk) => (stdout += chunk));
@@ -34,7 +58,12 @@ function startCli(
   const done = new Promise<Finished>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
-  return { child, done };
+  return { child, done, stderr: () => stderr };
+}
+
+/** Ctrl-C as a terminal sends it: SIGINT to every process of the group. */
+function interruptGroup(child: ChildProcess): void {
+  if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT');
 }
 
 const runCli = (args: string[], env?: NodeJS.ProcessEnv) => startCli(args, env).done;
@@ -192,6 +221,63 @@ describe('flock-agent CLI', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('stopping now');
     expect(farm.errorReports().map((r) => r.type)).toContain(20);
+    expect(farm.sessions()[0]?.state).toBe('logged-out');
+  });
+
+  it('launch.mjs: one SIGINT to its process group finishes the frame and its upload, then logs out', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 3, { synthetic: { renderMs: 3000 } });
+    const agent = startCli(agentArgs(farm, await tempDir('cli')), {}, { ownGroup: true, launcher: true });
+    await until(() => farm.jobs().length === 1, { timeoutMs: 30_000, what: 'a job to be taken' });
+    interruptGroup(agent.child);
+    const result = await agent.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('stopping after the current frame');
+    expect(result.stderr).not.toContain('stopping now');
+    expect(farm.frames(project.id).filter((f) => f.state === 'done')).toHaveLength(1);
+    expect(farm.jobs().map((job) => job.state)).toEqual(['validated']);
+    expect(farm.sessions()[0]?.state).toBe('logged-out');
+  });
+});
+
+describe('Ctrl-C before the first job', () => {
+  // The farm holds these answers for 10 minutes: only an abortable login ends before the test's timeout.
+  const HELD = 600_000;
+
+  it('while the farm does not answer the login: "stopping", exit 0 without waiting for it', async () => {
+    const farm = await testFarm();
+    farm.faults.add({ kind: 'delay', endpoint: 'config', ms: HELD });
+    const agent = startCli(agentArgs(farm, await tempDir('cli')), {}, { ownGroup: true });
+    await until(() => agent.stderr().includes('logging in'), { what: 'the login to start' });
+    interruptGroup(agent.child);
+    const result = await agent.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/stopping/);
+    expect(result.stderr).not.toContain('logged in');
+    expect(farm.jobs()).toEqual([]);
+  });
+
+  it('during the speed test (mirrors that do not answer): exit 0 and logged out', async () => {
+    const farm = await testFarm();
+    farm.faults.add({ kind: 'delay', endpoint: 'speedtest-payload', ms: HELD });
+    const agent = startCli(agentArgs(farm, await tempDir('cli')), {}, { ownGroup: true });
+    await until(() => agent.stderr().includes('logged in'), { what: 'the speed test to start' });
+    interruptGroup(agent.child);
+    const result = await agent.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/stopping/);
+    expect(farm.jobs()).toEqual([]);
+    expect(farm.sessions()[0]?.state).toBe('logged-out');
+  });
+
+  it('while the farm does not answer the speed test answer: exit 0 and logged out', async () => {
+    const farm = await testFarm();
+    farm.faults.add({ kind: 'delay', endpoint: 'speedtest-answer', ms: HELD });
+    const agent = startCli(agentArgs(farm, await tempDir('cli')), {}, { ownGroup: true });
+    await until(() => agent.stderr().includes('speed test done'), { what: 'the speed test answer' });
+    interruptGroup(agent.child);
+    const result = await agent.done;
+    expect(result.code, result.stderr).toBe(0);
     expect(farm.sessions()[0]?.state).toBe('logged-out');
   });
 });

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   backoffDelay,
   LINK_CREDENTIALS_FILE,
+  linkWhenPaired,
   loadLinkCredentials,
   PairingError,
   pair,
@@ -107,5 +108,47 @@ describe('startConsoleLink', () => {
       await client?.stop();
       await fakeConsole.close();
     }
+  });
+});
+
+describe('linkWhenPaired (the running agent)', () => {
+  it('an agent paired while it runs links to the console without a restart', async () => {
+    const fakeConsole = new FakeConsole(Date.now);
+    await fakeConsole.listening();
+    const logged: string[] = [];
+    const link = await linkWhenPaired(new SimulatedAgent(), {
+      agentVersion: 't',
+      configDir,
+      checkEveryMs: 20,
+      log: (_level, message) => logged.push(message),
+    });
+    try {
+      expect(link.client).toBeUndefined();
+      expect(logged.join('\n')).toMatch(/not paired with a console/);
+      await saveLinkCredentials(configDir, { consoleUrl: fakeConsole.url, machineId: 'm-1', secret: SECRET });
+      await vi.waitFor(() => expect(link.client?.status).toBe('connected'), { timeout: 10_000 });
+      expect(fakeConsole.authorizations).toEqual([`Bearer m-1.${SECRET}`]);
+    } finally {
+      await link.stop();
+      await fakeConsole.close();
+    }
+    expect(link.client?.status).toBe('stopped');
+  });
+
+  it('stops cleanly while still unpaired', async () => {
+    const link = await linkWhenPaired(new SimulatedAgent(), {
+      agentVersion: 't',
+      configDir,
+      checkEveryMs: 20,
+    });
+    await link.stop();
+    expect(link.client).toBeUndefined();
+  });
+
+  it('damaged credentials at start are an error to fix, as before', async () => {
+    await writeFile(join(configDir, LINK_CREDENTIALS_FILE), '{"consoleUrl":');
+    await expect(linkWhenPaired(new SimulatedAgent(), { agentVersion: 't', configDir })).rejects.toThrow(
+      PairingError,
+    );
   });
 });

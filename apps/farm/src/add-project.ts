@@ -50,6 +50,11 @@ export const addProjectSchema = z.object({
   samples: z.int().min(1).max(1_000_000).optional(),
   synthetic: syntheticBehaviourSchema.optional(),
   /**
+   * Never runs dry: when no frame of another project waits, its longest-done frame is rendered
+   * again (the demo project, so the sandbox always has work to watch).
+   */
+  repeat: z.boolean().optional(),
+  /**
    * A ready-made archive (absolute path, its MD5 and password) served instead of the one the farm
    * would write: the agent benchmarks use it for a 1 GiB download.
    */
@@ -75,6 +80,7 @@ export interface ProjectInfo {
   archiveMd5: string;
   archivePassword: string;
   state: ProjectRow['state'];
+  repeat: boolean;
 }
 
 export interface AddProjectDeps {
@@ -106,6 +112,7 @@ export async function addProject(deps: AddProjectDeps, input: AddProjectOptions)
       ...settings,
       frameStart: options.frames[0],
       frameEnd: options.frames[1],
+      repeat: options.repeat ?? false,
     });
     deps.log.info('project added', {
       project: row.id,
@@ -114,6 +121,7 @@ export async function addProject(deps: AddProjectDeps, input: AddProjectOptions)
       frames: `${row.frameStart}-${row.frameEnd}`,
       size: `${row.width}x${row.height}`,
       encryption,
+      ...(row.repeat ? { repeat: 'yes' } : {}),
     });
     return projectInfo(row);
   } finally {
@@ -153,6 +161,7 @@ export function projectInfo(row: ProjectRow): ProjectInfo {
     archiveMd5: row.archiveMd5,
     archivePassword: row.archivePassword,
     state: row.state,
+    repeat: row.repeat,
   };
 }
 

@@ -38,9 +38,13 @@ export async function probeBlend(blender: string, blendFile: string): Promise<Bl
   return JSON.parse(line.slice('FLOCK_PROBE '.length)) as BlendSettings;
 }
 
-export const DEMO_SCENE = { width: 64, height: 48, samples: 8, frames: [1, 10] as [number, number] };
+/** 240 small frames (a second or two each with Blender): minutes to watch, and the turn loops. */
+export const DEMO_SCENE = { width: 64, height: 48, samples: 8, frames: [1, 240] as [number, number] };
 
-/** A few coloured objects, a sun and a camera; the cube turns over ten frames. Denoising off. */
+/**
+ * A few coloured objects, a sun and a camera; the cube makes one full turn at an even speed over
+ * the frames, so the frame after the last is the first again. Denoising off.
+ */
 const DEMO_PYTHON = `import bpy, math, sys
 out = sys.argv[sys.argv.index("--") + 1]
 bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -75,8 +79,11 @@ add(bpy.ops.mesh.primitive_uv_sphere_add, material("Red", (0.8, 0.1, 0.1)), radi
 add(bpy.ops.mesh.primitive_cone_add, material("Blue", (0.1, 0.3, 0.9)), radius1=0.5, depth=1.2, location=(-1.6, 0.3, 0.6))
 cube.rotation_euler = (0, 0, 0)
 cube.keyframe_insert("rotation_euler", frame=${DEMO_SCENE.frames[0]})
-cube.rotation_euler = (0, 0, math.radians(90))
-cube.keyframe_insert("rotation_euler", frame=${DEMO_SCENE.frames[1]})
+cube.rotation_euler = (0, 0, math.radians(360))
+cube.keyframe_insert("rotation_euler", frame=${DEMO_SCENE.frames[1] + 1})
+for curve in cube.animation_data.action.fcurves:
+    for key in curve.keyframe_points:
+        key.interpolation = "LINEAR"
 bpy.ops.object.camera_add(location=(0, -6.5, 3.2), rotation=(math.radians(66), 0, 0))
 scene.camera = bpy.context.active_object
 bpy.ops.object.light_add(type="SUN", location=(3, -3, 6), rotation=(math.radians(40), math.radians(20), 0))

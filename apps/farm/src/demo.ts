@@ -6,9 +6,10 @@ import { DEMO_SCENE, generateDemoBlend } from './blender';
 export type RendererChoice = 'auto' | 'synthetic' | 'blender';
 
 /**
- * On the first start (no project yet) the farm creates a small demo project so `npm start` has
- * something to render: a Blender scene when Blender is here (a few objects, 10 frames, 64×48, few
- * samples, denoising off), else a synthetic scene of the same size.
+ * On the first start (no project yet) the farm creates a demo project so `npm start` has something
+ * to render: a Blender scene when Blender is here (a few objects, 240 frames of 64×48, few samples,
+ * denoising off), else a synthetic scene of the same size. It repeats (see AddProjectOptions.repeat):
+ * the sandbox never answers "no job", whose client wait is minutes, while the demo is there.
  */
 export async function createDemoProjectIfEmpty(
   deps: AddProjectDeps,
@@ -18,6 +19,7 @@ export async function createDemoProjectIfEmpty(
   const common = {
     frames: DEMO_SCENE.frames,
     resolution: [DEMO_SCENE.width, DEMO_SCENE.height] as [number, number],
+    repeat: true,
   };
   if (renderer !== 'synthetic' && deps.blender !== undefined) {
     try {

@@ -109,12 +109,16 @@ export class ProjectStore {
 
   /**
    * Hands the next waiting frame (oldest project first) to the session, or undefined when none waits.
+   * When none waits, a repeating project's longest-done frame is queued again first.
    * Only projects whose renderer this farm can serve are considered, and never a frame this session
    * already failed (a frame that crashes a machine must not come back to it in a loop).
    */
   assignNext(sessionId: string, renderers: readonly RendererKind[]): AssignedJob | undefined {
     return this.db.transaction(() => {
-      const next = this.queries.nextWaiting.get({ sessionId, renderers: JSON.stringify(renderers) });
+      const query = { sessionId, renderers: JSON.stringify(renderers) };
+      const next =
+        this.queries.nextWaiting.get(query) ??
+        (this.requeueLongestDoneRepeating() ? this.queries.nextWaiting.get(query) : undefined);
       if (!next) return undefined;
       const maxId = this.queries.maxJobId.get()?.max;
       const job = this.queries.insertJob.get({
@@ -128,6 +132,18 @@ export class ProjectStore {
       this.queries.startFrame.run({ projectId: next.project.id, number: next.frame.number, jobId: job.id });
       return { job, project: next.project };
     });
+  }
+
+  /** A repeating project's longest-done frame back in the queue; false when there is none. */
+  private requeueLongestDoneRepeating(): boolean {
+    const frame = this.queries.longestDoneRepeating.get();
+    if (!frame) return false;
+    this.queries.requeueDone.run(frame);
+    this.log.info('repeating project: frame back in the queue', {
+      project: frame.projectId,
+      frame: frame.number,
+    });
+    return true;
   }
 
   /** True while the job may keep rendering: still assigned and its project active. */

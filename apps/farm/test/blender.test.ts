@@ -33,7 +33,8 @@ describe.skipIf(!blender)('with the real Blender', () => {
         renderer: 'blender',
         engine: 'CYCLES',
         resolution: [64, 48],
-        frames: [1, 10],
+        frames: [1, 240],
+        repeat: true,
       }),
     ]);
     expect(farm.renderers.map((renderer) => renderer.kind).sort()).toEqual(['blender', 'synthetic']);

@@ -43,7 +43,8 @@ let sequence = 0;
 export class ErrorReporter {
   constructor(private readonly options: ErrorReporterOptions) {}
 
-  async report(input: ErrorReportInput): Promise<void> {
+  /** `signal`: give up on the report (the agent is stopping); it is only logged as not sent. */
+  async report(input: ErrorReportInput, signal?: AbortSignal): Promise<void> {
     const { http, log, dir } = this.options;
     const endpoints = this.options.endpoints();
     const info = errorType(input.type);
@@ -87,7 +88,11 @@ export class ErrorReporter {
     try {
       await mkdir(dir, { recursive: true });
       await writeFile(file, log.redact(text));
-      const answer = await http.send(spec, { file, signal: AbortSignal.timeout(120_000) });
+      const timeout = AbortSignal.timeout(120_000);
+      const answer = await http.send(spec, {
+        file,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
       // Type 0 is the configuration the official client also sends after login, not an error.
       log.info(input.type === ErrorType.OK ? 'configuration report sent' : 'error report sent', {
         type: `${input.type} ${info.name}`,

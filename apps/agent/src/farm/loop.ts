@@ -29,6 +29,7 @@ import type { JobRunner } from './job-runner.js';
 import { JobStep } from './job-step.js';
 import type { FrameUploads } from './ports.js';
 import { type FarmSession, LoginError } from './session.js';
+import { abortOnStop } from './stop-signal.js';
 
 /** The farm gives one session at most 3 unvalidated frames (docs/protocol.md §7). */
 export const MAX_OUTSTANDING_UPLOADS = 3;
@@ -98,9 +99,16 @@ export class FarmLoop {
   async run(): Promise<LoopExit> {
     const { log, session, reporter } = this.options;
     this.setWorker('logging-in');
+    const stop = abortOnStop(this.options.controls);
     try {
-      await session.login();
+      await session.login(stop.signal);
     } catch (error) {
+      stop.dispose();
+      if (error instanceof LoginError && error.kind === 'stopped') {
+        log.warn(error.message);
+        await this.shutDown({ uploadsStarted: false });
+        return 0;
+      }
       this.fail(error instanceof Error ? error.message : String(error));
       return 1;
     }
@@ -109,7 +117,8 @@ export class FarmLoop {
       session: { server, login, connected: true, startedAt: this.options.clock.now() },
     });
     this.options.onLoggedIn?.();
-    await reporter.report({ type: ErrorType.OK, lines: this.options.configDump() });
+    await reporter.report({ type: ErrorType.OK, lines: this.options.configDump() }, stop.signal);
+    stop.dispose();
     let exit: LoopExit = 1;
     try {
       exit = await this.work();
@@ -118,7 +127,7 @@ export class FarmLoop {
         error: (error as Error).stack ?? String(error),
       });
     }
-    await this.shutDown();
+    await this.shutDown({ uploadsStarted: true });
     return exit;
   }
 
@@ -300,11 +309,13 @@ export class FarmLoop {
     log.info('logging in again', { why });
     while (!controls.stopRequested) {
       this.setWorker('logging-in');
+      const stop = abortOnStop(this.options.controls);
       try {
-        await session.login();
+        await session.login(stop.signal);
         this.options.onLoggedIn?.();
         return undefined;
       } catch (error) {
+        if (error instanceof LoginError && error.kind === 'stopped') return undefined;
         if (error instanceof LoginError && error.kind === 'refused') {
           this.fail(error.message);
           return 1;
@@ -315,6 +326,8 @@ export class FarmLoop {
           SERVER_DOWN.minMs,
           SERVER_DOWN.maxMs,
         );
+      } finally {
+        stop.dispose();
       }
     }
     return undefined;
@@ -360,10 +373,11 @@ export class FarmLoop {
     }
   }
 
-  private async shutDown(): Promise<void> {
+  /** Waits for the uploads (unless stopped 'now' or they never started: no session), then logs out. */
+  private async shutDown({ uploadsStarted }: { uploadsStarted: boolean }): Promise<void> {
     const { controls, uploads, session, log } = this.options;
     this.setWorker('stopping');
-    if (controls.stopRequested !== 'now' && uploads.outstanding() > 0) {
+    if (uploadsStarted && controls.stopRequested !== 'now' && uploads.outstanding() > 0) {
       this.idle(
         { code: 'stopping', message: 'finishing the uploads before exiting', until: null },
         'stopping',

@@ -21,7 +21,9 @@ export type LoginErrorKind =
   | 'refused'
   /** Network failure, HTTP error or an answer that is not a config XML. */
   | 'unreachable'
-  | 'bad-answer';
+  | 'bad-answer'
+  /** The user stopped the agent while it was logging in. */
+  | 'stopped';
 
 export class LoginError extends Error {
   override readonly name = 'LoginError';
@@ -59,15 +61,18 @@ export class FarmSession {
     return this.current;
   }
 
-  /** Logs in; throws LoginError. On success the endpoints are known and the speed test is done. */
-  async login(): Promise<Endpoints> {
+  /**
+   * Logs in; throws LoginError. On success the endpoints are known and the speed test is done.
+   * `signal` (the user stopping the agent) ends the login and the speed test at once: kind 'stopped'.
+   */
+  async login(signal?: AbortSignal): Promise<Endpoints> {
     const { http, log, serverUrl, params } = this.options;
     log.info('logging in', { server: serverUrl, login: params.login, version: params.version });
     const spec = buildConfigRequest(serverUrl, { ...params, password: this.password });
     const answer = await http
-      .sendXml(spec, (body, type) => parseConfigAnswer(body, type))
+      .sendXml(spec, (body, type) => parseConfigAnswer(body, type), signal ? { signal } : {})
       .catch((error) => {
-        throw loginFailure(error);
+        throw loginFailure(error, signal);
       });
     if (answer.status !== 0) {
       const info = configStatus(answer.status);
@@ -81,7 +86,7 @@ export class FarmSession {
     try {
       endpoints = endpointsFromConfig(serverUrl, answer);
     } catch (error) {
-      throw loginFailure(error);
+      throw loginFailure(error, signal);
     }
     if (answer.publicKey) {
       log.addSecret(answer.publicKey);
@@ -89,23 +94,33 @@ export class FarmSession {
     }
     this.current = endpoints;
     log.info('logged in', { maxPeriodSeconds: endpoints.maxPeriodSeconds });
-    if (!this.options.skipSpeedtest) await this.speedtest(answer.speedtestTargets, endpoints);
+    if (!this.options.skipSpeedtest) await this.speedtest(answer.speedtestTargets, endpoints, signal);
     return endpoints;
   }
 
-  /** The speed test (docs/protocol.md §2.2); a refused answer fails the login. */
-  private async speedtest(targets: readonly string[], endpoints: Endpoints): Promise<void> {
+  /** The speed test (docs/protocol.md §2.2): measure the mirrors and report the three fastest; a refused answer fails the login. */
+  private async speedtest(
+    targets: readonly string[],
+    endpoints: Endpoints,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     if (targets.length === 0 || endpoints.speedtestAnswer === undefined) return;
     const { http, log } = this.options;
-    const results = await runSpeedtest(targets, { dispatcher: http.dispatcher });
+    const results = await runSpeedtest(targets, {
+      dispatcher: http.dispatcher,
+      ...(signal ? { signal } : {}),
+    });
+    if (signal?.aborted) throw loginFailure(signal.reason, signal);
     log.info('speed test done', {
       results: results
         .map((r) => `${new URL(r.target).host} ${Math.round(r.speed / 1024)} KiB/s ${r.ping} ms`)
         .join(', '),
     });
-    const answer = await http.send(buildSpeedtestAnswer(endpoints, results)).catch((error) => {
-      throw loginFailure(error);
-    });
+    const answer = await http
+      .send(buildSpeedtestAnswer(endpoints, results), signal ? { signal } : {})
+      .catch((error) => {
+        throw loginFailure(error, signal);
+      });
     if (answer.status !== 200) {
       throw new LoginError('bad-answer', `the farm refused the speed test answer (HTTP ${answer.status})`);
     }
@@ -125,8 +140,10 @@ export class FarmSession {
   }
 }
 
-function loginFailure(error: unknown): LoginError {
+function loginFailure(error: unknown, signal: AbortSignal | undefined): LoginError {
   if (error instanceof LoginError) return error;
+  if (signal?.aborted)
+    return new LoginError('stopped', 'login interrupted: stopping', undefined, { cause: error });
   if (error instanceof FarmHttpError) {
     return new LoginError('unreachable', `cannot reach the farm: ${error.message}`, undefined, {
       cause: error,

@@ -14,6 +14,8 @@ export interface SpeedtestOptions {
   downloadTimeoutMs?: number;
   /** Stop reading a payload after this many bytes (the speed is measured on what was read). */
   maxPayloadBytes?: number;
+  /** Ends the test at once (the agent is stopping): the targets measured so far are returned. */
+  signal?: AbortSignal;
 }
 
 const WANTED_RESULTS = 3;
@@ -30,7 +32,7 @@ export async function runSpeedtest(
     .sort((a, b) => a.ping - b.ping);
   const results: SpeedtestResult[] = [];
   for (const { target, ping } of reachable) {
-    if (results.length === WANTED_RESULTS) break;
+    if (results.length === WANTED_RESULTS || options.signal?.aborted) break;
     const speed = await downloadSpeed(target, options).catch(() => undefined);
     if (speed !== undefined) results.push({ target, speed, ping });
   }
@@ -41,22 +43,31 @@ async function averagePing(target: string, options: SpeedtestOptions): Promise<n
   const url = new URL(target);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const times: number[] = [];
-  for (let i = 0; i < (options.pings ?? 3); i++) {
-    const time = await tcpConnectTime(url.hostname, port, options.pingTimeoutMs ?? 3000);
+  for (let i = 0; i < (options.pings ?? 3) && !options.signal?.aborted; i++) {
+    const time = await tcpConnectTime(url.hostname, port, options.pingTimeoutMs ?? 3000, options.signal);
     if (time !== undefined) times.push(time);
   }
   if (times.length === 0) return undefined;
   return Math.max(1, Math.round(times.reduce((sum, t) => sum + t, 0) / times.length));
 }
 
-function tcpConnectTime(host: string, port: number, timeoutMs: number): Promise<number | undefined> {
+function tcpConnectTime(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<number | undefined> {
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = connect({ host, port, timeout: timeoutMs });
     const finish = (ok: boolean) => {
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve(ok ? performance.now() - started : undefined);
     };
+    const onAbort = () => finish(false);
+    if (signal?.aborted) return finish(false);
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => finish(true));
     socket.once('timeout', () => finish(false));
     socket.once('error', () => finish(false));
@@ -65,9 +76,10 @@ function tcpConnectTime(host: string, port: number, timeoutMs: number): Promise<
 
 async function downloadSpeed(target: string, options: SpeedtestOptions): Promise<number | undefined> {
   const started = performance.now();
+  const timeout = AbortSignal.timeout(options.downloadTimeoutMs ?? 60_000);
   const answer = await request(target, {
     dispatcher: options.dispatcher,
-    signal: AbortSignal.timeout(options.downloadTimeoutMs ?? 60_000),
+    signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
   });
   if (answer.statusCode !== 200) {
     await answer.body.dump();

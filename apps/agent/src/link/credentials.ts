@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -54,11 +54,14 @@ export async function pair(consoleUrl: string, code: string, options: PairOption
   });
 }
 
+/** Written beside and renamed into place: a running agent looking for it never reads half a file. */
 export async function saveLinkCredentials(configDir: string, credentials: LinkCredentials): Promise<string> {
   await mkdir(configDir, { recursive: true, mode: 0o700 });
   const file = join(configDir, LINK_CREDENTIALS_FILE);
-  await writeFile(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  await chmod(file, 0o600); // writeFile's mode only applies when it creates the file
+  const partial = `${file}.${process.pid}.partial`;
+  await writeFile(partial, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(partial, 0o600); // writeFile's mode only applies when it creates the file
+  await rename(partial, file);
   return file;
 }
 

@@ -11,5 +11,11 @@ export {
 } from './credentials';
 export type { LinkedAgent, LinkLogger } from './linked-agent';
 export { SimulatedAgent } from './simulated-agent';
-export { type ConsoleLinkOptions, startConsoleLink } from './start';
+export {
+  type ConsoleLinkHandle,
+  type ConsoleLinkOptions,
+  linkWhenPaired,
+  PAIRING_CHECK_MS,
+  startConsoleLink,
+} from './start';
 export { makeThumbnail, THUMBNAIL_MAX_EDGE } from './thumbnail';

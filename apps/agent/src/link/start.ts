@@ -1,6 +1,6 @@
-import type { Clock } from '../clock';
+import { type Clock, systemClock } from '../clock';
 import { LinkClient } from './client';
-import { defaultConfigDir, loadLinkCredentials } from './credentials';
+import { defaultConfigDir, LINK_CREDENTIALS_FILE, loadLinkCredentials } from './credentials';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
 
 export interface ConsoleLinkOptions {
@@ -30,4 +30,55 @@ export async function startConsoleLink(
   });
   client.start();
   return client;
+}
+
+/** How often an unpaired running agent looks for the credentials `pair` stores. */
+export const PAIRING_CHECK_MS = 2000;
+
+export interface ConsoleLinkHandle {
+  /** The link once the agent is paired; undefined before. */
+  readonly client: LinkClient | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * The console link of `flock-agent run`: connected at once when the agent is paired; otherwise the
+ * agent renders unlinked and links as soon as `pair` (run while it works, as `npm start` does once
+ * the console is up) has stored its credentials — no restart needed. Damaged credentials at start
+ * throw (PairingError); found damaged later they are logged and looked at again.
+ */
+export async function linkWhenPaired(
+  agent: LinkedAgent,
+  options: ConsoleLinkOptions & { checkEveryMs?: number },
+): Promise<ConsoleLinkHandle> {
+  let client = await startConsoleLink(agent, options);
+  const stopping = new AbortController();
+  const log = options.log ?? (() => {});
+  const clock = options.clock ?? systemClock;
+  const watch = async () => {
+    log(
+      'info',
+      `not paired with a console: rendering unlinked until \`pair\` stores ${LINK_CREDENTIALS_FILE}`,
+    );
+    while (!client && !stopping.signal.aborted) {
+      await clock.sleep(options.checkEveryMs ?? PAIRING_CHECK_MS, stopping.signal).catch(() => undefined);
+      if (stopping.signal.aborted) return;
+      client = await startConsoleLink(agent, options).catch((error: Error) => {
+        log('warn', `console link: ${error.message}`);
+        return null;
+      });
+    }
+    log('info', 'paired with a console: linking');
+  };
+  const watching = client ? Promise.resolve() : watch();
+  return {
+    get client() {
+      return client ?? undefined;
+    },
+    async stop() {
+      stopping.abort();
+      await watching;
+      await client?.stop();
+    },
+  };
 }

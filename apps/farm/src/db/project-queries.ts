@@ -114,7 +114,32 @@ export function prepareProjectQueries(db: FarmDb) {
     retiredMd5s: db
       .selectDistinct({ md5: projects.archiveMd5 })
       .from(projects)
-      .where(and(inJsonArray(projects.archiveMd5, 'md5s'), or(ne(projects.state, 'active'), not(unfinished))))
+      .where(
+        and(
+          inJsonArray(projects.archiveMd5, 'md5s'),
+          or(ne(projects.state, 'active'), and(not(unfinished), eq(projects.repeat, false))),
+        ),
+      )
+      .prepare(),
+    longestDoneRepeating: db
+      .select({ projectId: frames.projectId, number: frames.number })
+      .from(frames)
+      .innerJoin(projects, eq(frames.projectId, projects.id))
+      .where(and(eq(frames.state, 'done'), eq(projects.state, 'active'), eq(projects.repeat, true)))
+      .orderBy(asc(frames.doneAt), asc(frames.projectId), asc(frames.number))
+      .prepare(),
+    requeueDone: db
+      .update(frames)
+      .set({
+        state: 'waiting',
+        jobId: null,
+        failedUploads: 0,
+        imageFile: null,
+        doneBy: null,
+        doneAt: null,
+        renderTimeSeconds: null,
+      })
+      .where(and(frameKey, eq(frames.state, 'done')))
       .prepare(),
   };
 }

@@ -27,6 +27,8 @@ export const projects = sqliteTable('projects', {
   frameEnd: integer('frame_end').notNull(),
   state: text().$type<ProjectState>().notNull().default('active'),
   createdAt: integer('created_at').notNull(),
+  /** When no frame of another project waits, this project's longest-done frame is rendered again. */
+  repeat: integer({ mode: 'boolean' }).notNull().default(false),
 });
 
 export const frames = sqliteTable(

@@ -46,7 +46,7 @@ const farm = await startFarm({
   logLevel: 'warn',
   logSink: () => {},
 });
-// The demo scene, with more frames than the demo's ten so the agent is still busy when the test
+// The demo scene, with as many frames as the test asks for, so the agent is still busy when the test
 // changes its limits (frames past the scene's end render the last pose).
 const blendFile = join(temp('flock-e2e-scene-'), 'e2e.blend');
 await generateDemoBlend(values.blender, blendFile);

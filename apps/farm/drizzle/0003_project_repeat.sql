@@ -1,0 +1,1 @@
+ALTER TABLE `projects` ADD `repeat` integer DEFAULT false NOT NULL;
