@@ -131,3 +131,20 @@ describe('request bodies are capped at the socket', () => {
     expect(upload.status).toBe(413);
   });
 });
+
+describe('hostile headers', () => {
+  it('treats a malformed session cookie as no session (401 / login page), not a server error', async () => {
+    running = await startTestConsole();
+    const cookie = 'flock_session=%E0%A4%A';
+    const api = await fetch(`${running.url}/api/trpc/fleet.list`, { headers: { cookie } });
+    expect(api.status).toBe(401);
+    const page = await fetch(`${running.url}/machines/x`, { headers: { cookie }, redirect: 'manual' });
+    expect(page.status).toBe(303);
+    const wrongLogin = await fetch(`${running.url}/api/trpc/auth.login`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'wrong password' }),
+    });
+    expect(wrongLogin.status).toBe(401);
+  });
+});
