@@ -1,4 +1,5 @@
 // Password and pairing limits hold when the attempts arrive all at once, not only one after another.
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningConsole } from '../src/server/start';
 import { ADMIN_PASSWORD, call, login, startTestConsole } from './support/console';
@@ -81,5 +82,43 @@ describe('password attempts under concurrency', () => {
     expect(r.core.auth.passwordChecks - checksBefore).toBeLessThanOrEqual(5);
     const users = await call(r, 'query', 'users.list', undefined, { cookie });
     expect((users.body as { result: { data: unknown[] } }).result.data.length).toBe(1 + count(statuses, 200));
+  });
+});
+
+/** A pairing attempt with a made-up code, sent from the given loopback address. */
+function pairFrom(r: RunningConsole, localAddress: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ code: 'ZZZZ-ZZZZ', hostname: 'guesser' });
+    const req = request(new URL('/api/pair', r.url), {
+      method: 'POST',
+      localAddress,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('pairing attempts under concurrency', () => {
+  it('limits pairing per address and for the whole console, even when 80 addresses try at once', async () => {
+    const r = await start();
+    const addresses = Array.from({ length: 80 }, (_, i) => `127.0.0.${i + 2}`);
+    const statuses = await Promise.all(addresses.map((address) => pairFrom(r, address)));
+    expect(count(statuses, 403)).toBe(60);
+    expect(count(statuses, 429)).toBe(20);
+    // One address alone still gets its own 10 a minute at most.
+    const own = await Promise.all(Array.from({ length: 12 }, () => pairFrom(r, '127.0.1.1')));
+    expect(count(own, 403)).toBe(0);
+    expect(count(own, 429)).toBe(12);
+  });
+
+  it('limits one address to 10 pairing attempts a minute, even sent at once', async () => {
+    const r = await start();
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => pairFrom(r, '127.0.0.9')));
+    expect([count(statuses, 403), count(statuses, 429)]).toEqual([10, 20]);
   });
 });
