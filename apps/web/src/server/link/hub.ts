@@ -44,7 +44,7 @@ interface Connection {
 const THUMBNAIL_BURST = 20;
 const THUMBNAIL_REFILL_MS = 3_000;
 
-/** Close codes the agent understands (after 4403 it retries only at its longest back-off). */
+/** Close codes the agent understands (after 4403 it stops dialling until it is paired again). */
 export const CLOSE = { protocol: 4400, revoked: 4403, replaced: 4000 } as const;
 
 /**
