@@ -127,10 +127,11 @@ export function createConsoleHttpServer(core: ConsoleCore, options: ConsoleHttpO
         });
       }
       if (path === PAIR_PATH && req.method === 'POST') return await handlePair(core, req, res);
-      if (path === '/healthz') return json(res, 200, { ok: true });
-      // The pages have no server actions or route handlers: nothing there takes a request body.
+      // Nothing below takes a request body: the health check, and pages without server actions or
+      // route handlers.
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return answerAndClose(req, res, 405, `${req.method} is not allowed here`);
+      if (path === '/healthz') return json(res, 200, { ok: true });
       if (!(await gatePage(core, req, res, path))) return;
       if (options.pages) return options.pages(req, res);
       json(res, 404, { error: 'not found' });
