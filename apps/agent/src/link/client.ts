@@ -20,8 +20,9 @@ import WebSocket from 'ws';
 import { type Clock, systemClock } from '../clock';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
+import { waitForNewPairing } from './new-pairing';
 import { Outbox } from './outbox';
-import { RecentCommands } from './recent-commands';
+import { commandIdOf, RecentCommands } from './recent-commands';
 
 export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'unauthorized' | 'stopped';
 
@@ -96,11 +97,8 @@ export class LinkClient {
   private refusedAt: number | null = null;
 
   constructor(private readonly options: LinkClientOptions) {
-    this.credentials = {
-      consoleUrl: options.consoleUrl,
-      machineId: options.machineId,
-      secret: options.secret,
-    };
+    const { consoleUrl, machineId, secret } = options;
+    this.credentials = { consoleUrl, machineId, secret };
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => {});
@@ -194,28 +192,18 @@ export class LinkClient {
       'error',
       `console link: this machine was removed from the console (${refused.consoleUrl} refused its secret); it keeps rendering on its own. Run \`flock-agent pair ${refused.consoleUrl} <code>\` with a code from "Add machine" to link it again.`,
     );
-    const source = this.options.credentialsSource;
-    const signal = this.stopping.signal;
-    if (signal.aborted) return false;
-    if (!source) {
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      return false;
-    }
-    for (;;) {
-      try {
-        await this.clock.sleep(this.options.credentialsCheckMs ?? 5_000, signal);
-      } catch {
-        return false;
-      }
-      // A file being rewritten by `pair` may read as damaged for a moment: look again next time.
-      const stored = await source().catch(() => null);
-      if (stored && (stored.machineId !== refused.machineId || stored.secret !== refused.secret)) {
-        this.credentials = stored;
-        this.refusedAt = null;
-        this.log('info', `console link: paired again, linking to ${stored.consoleUrl}`);
-        return true;
-      }
-    }
+    const stored = await waitForNewPairing({
+      refused,
+      ...(this.options.credentialsSource ? { source: this.options.credentialsSource } : {}),
+      checkMs: this.options.credentialsCheckMs ?? 5_000,
+      clock: this.clock,
+      signal: this.stopping.signal,
+    });
+    if (!stored) return false;
+    this.credentials = stored;
+    this.refusedAt = null;
+    this.log('info', `console link: paired again, linking to ${stored.consoleUrl}`);
+    return true;
   }
 
   private connectOnce(): Promise<'welcomed' | 'failed' | 'unauthorized'> {
@@ -414,17 +402,5 @@ export class LinkClient {
 
   private send(connection: Connection, message: AgentToConsole): void {
     if (connection.socket.readyState === WebSocket.OPEN) connection.socket.send(encodeMessage(message));
-  }
-}
-
-/** The id of something that looks like a command, so even a malformed one gets a rejection ack. */
-function commandIdOf(raw: string): string | undefined {
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (typeof value !== 'object' || value === null) return undefined;
-    const { type, id } = value as { type?: unknown; id?: unknown };
-    return type === 'command' && typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined;
-  } catch {
-    return undefined;
   }
 }
