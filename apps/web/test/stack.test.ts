@@ -107,18 +107,22 @@ describe('the real stack: farm + agent + console', () => {
       { timeout: 20_000, interval: 100 },
     );
     expect(s.farm.jobs()).toHaveLength(1);
-    const history = dataOf<{ frames: { frame: number }[] }>(
-      (
-        await call(
-          s.running,
-          'query',
-          'machines.history',
-          { id: (await s.summary())?.id },
-          { cookie: s.cookie },
-        )
-      ).body,
-    );
-    expect(history.frames.map((f) => f.frame)).toEqual([1]);
+    // The agent announces the frame once the farm accepted its upload, which can be a moment after
+    // the farm counts it done and the agent shows paused.
+    await vi.waitFor(async () => {
+      const history = dataOf<{ frames: { frame: number }[] }>(
+        (
+          await call(
+            s.running,
+            'query',
+            'machines.history',
+            { id: (await s.summary())?.id },
+            { cookie: s.cookie },
+          )
+        ).body,
+      );
+      expect(history.frames.map((f) => f.frame)).toEqual([1]);
+    });
 
     expect(await s.command({ type: 'set-limits', limits: { cores: 2 } })).toMatchObject({
       result: { ok: true },
