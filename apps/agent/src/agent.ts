@@ -30,7 +30,7 @@ import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
 import { getHwid, getMachineFacts, type MachineFacts, UsageMonitor } from './hardware/index.js';
-import type { LinkedAgent } from './link/index.js';
+import type { ConsoleLinkInfo, LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
 import type { UploadBackoff } from './uploads/index.js';
@@ -236,6 +236,10 @@ export class Agent implements LinkedAgent {
       (line) => !query.search || line.message.includes(query.search),
     );
     return lines.slice(-query.limit);
+  }
+
+  consoleLinkChanged(link: ConsoleLinkInfo): void {
+    this.store.updateLocal({ consoleLink: link });
   }
 }
 

@@ -19,7 +19,7 @@ import {
   writeConfigFile,
 } from './config/index.js';
 import { linkWhenPaired, PairingError, pair } from './link/index.js';
-import { createTerminalOutput, formatStatusLine, Logger } from './log/index.js';
+import { consoleLinkNote, createTerminalOutput, formatStatusLine, Logger } from './log/index.js';
 import { isAlive, readStateFile } from './state/index.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -152,6 +152,8 @@ async function status(commandLine: ParsedCommandLine): Promise<number> {
       `credits this session ${state.stats.creditsSession}${local.creditsTotal === null ? '' : `, total ${local.creditsTotal}`}; ` +
       `downloaded ${local.downloadedBytes} B, uploaded ${local.uploadedBytes} B\n`,
   );
+  const removed = consoleLinkNote(local);
+  if (removed) process.stdout.write(`console link: ${removed}\n`);
   if (state.reason) process.stdout.write(`not rendering: ${state.reason.message}\n`);
   if (local.lastError) process.stdout.write(`last error: ${local.lastError}\n`);
   return running ? 0 : 1;

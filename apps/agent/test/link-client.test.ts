@@ -70,6 +70,83 @@ describe('link client: connecting', () => {
   });
 });
 
+describe('link client: removed from the console', () => {
+  const DAY = 24 * 3600_000;
+  const CHECK_MS = 60_000;
+
+  /** Credentials as `pair` stores them; counts how often the link looked. */
+  function storedCredentials(initial: { machineId: string; secret: string } | null) {
+    const store = {
+      current: initial && { consoleUrl: fakeConsole.url, ...initial },
+      reads: 0,
+      source: async () => {
+        store.reads++;
+        return store.current;
+      },
+    };
+    return store;
+  }
+
+  it('stops dialling after a 401, says so, and dials again only once a new pairing is stored', async () => {
+    fakeConsole.refuseWith = 401;
+    const stored = storedCredentials({ machineId: 'machine-1', secret: SECRET });
+    const lines: string[] = [];
+    startClient({
+      log: (level, message) => lines.push(`${level} ${message}`),
+      credentialsSource: stored.source,
+      credentialsCheckMs: CHECK_MS,
+    });
+    await vi.waitFor(() => expect(client.status).toBe('unauthorized'));
+    expect(client.removedAt).toBe(clock.now());
+    expect(lines.join('\n')).toMatch(
+      /error .*removed from the console.*flock-agent pair http:\/\/127\.0\.0\.1:\d+ <code>/,
+    );
+
+    // A day goes by: the link looks for a new pairing every minute but never dials the old one again.
+    await clock.advance(DAY);
+    expect(stored.reads).toBe(DAY / CHECK_MS);
+    expect(fakeConsole.attempts).toBe(1);
+    expect(client.status).toBe('unauthorized');
+
+    // `flock-agent pair` stores a new machine id and secret: the link dials with them.
+    fakeConsole.refuseWith = undefined;
+    stored.current = { consoleUrl: fakeConsole.url, machineId: 'machine-2', secret: 't'.repeat(43) };
+    await clock.advance(CHECK_MS);
+    await connected();
+    expect(fakeConsole.authorizations).toEqual([`Bearer machine-2.${'t'.repeat(43)}`]);
+    expect(client.removedAt).toBeNull();
+  });
+
+  it('stops dialling when the console closes the link with 4403 (machine removed)', async () => {
+    const stored = storedCredentials({ machineId: 'machine-1', secret: SECRET });
+    startClient({ credentialsSource: stored.source, credentialsCheckMs: CHECK_MS });
+    await connected();
+    fakeConsole.closeWith(4403, 'machine removed');
+    await vi.waitFor(() => expect(client.status).toBe('unauthorized'));
+    await clock.advance(DAY);
+    expect(stored.reads).toBe(DAY / CHECK_MS);
+    expect(fakeConsole.attempts).toBe(1);
+  });
+
+  it('treats damaged or missing credentials as "not paired again yet"', async () => {
+    fakeConsole.refuseWith = 401;
+    let reads = 0;
+    startClient({
+      credentialsSource: async () => {
+        reads++;
+        if (reads % 2) throw new Error('console-link.json is damaged');
+        return null;
+      },
+      credentialsCheckMs: CHECK_MS,
+    });
+    await vi.waitFor(() => expect(client.status).toBe('unauthorized'));
+    await clock.advance(10 * CHECK_MS);
+    expect([reads, fakeConsole.attempts, client.status]).toEqual([10, 1, 'unauthorized']);
+    await client.stop();
+    expect(client.status).toBe('stopped');
+  });
+});
+
 describe('link client: changes', () => {
   it('coalesces a burst of changes into one patch holding only what changed', async () => {
     startClient({ minPatchIntervalMs: 250 });

@@ -15,6 +15,8 @@ export class FakeConsole {
   private readonly wss: WebSocketServer;
   private socket?: WebSocket;
   refuseWith?: number;
+  /** Every upgrade attempt, accepted or refused. */
+  attempts = 0;
 
   constructor(
     private readonly serverTime: () => number,
@@ -23,7 +25,11 @@ export class FakeConsole {
     this.wss = new WebSocketServer({
       port: 0,
       host: '127.0.0.1',
-      verifyClient: (_info, done) => (this.refuseWith ? done(false, this.refuseWith) : done(true)),
+      verifyClient: (_info, done) => {
+        this.attempts++;
+        if (this.refuseWith) done(false, this.refuseWith);
+        else done(true);
+      },
     });
     this.wss.on('connection', (socket, request) => {
       this.socket = socket;
@@ -54,6 +60,11 @@ export class FakeConsole {
 
   dropConnection(): void {
     this.socket?.terminate();
+  }
+
+  /** Closes the live socket with a WebSocket close code, e.g. 4403 when a machine is removed. */
+  closeWith(code: number, reason: string): void {
+    this.socket?.close(code, reason);
   }
 
   close(): Promise<void> {

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ThumbnailSchema } from '@flock/protocol';
+import { THUMBNAIL_MAX_EDGE, ThumbnailSchema } from '@flock/protocol';
 import { PNG } from 'pngjs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeThumbnail } from '../src/link';
@@ -40,6 +41,18 @@ describe('makeThumbnail', () => {
     const thumbnail = await makeThumbnail(await writePng(64, 48, () => [10, 20, 30, 255]));
     const image = PNG.sync.read(Buffer.from(thumbnail?.base64 ?? '', 'base64'));
     expect([image.width, image.height]).toEqual([64, 48]);
+  });
+
+  it('makes thumbnails the console accepts even from pure noise, the hardest case for PNG', async () => {
+    const image = new PNG({ width: 200, height: 200 });
+    randomBytes(200 * 200 * 4).copy(image.data);
+    const noise = join(dir, 'noise.png');
+    await writeFile(noise, PNG.sync.write(image));
+    const thumbnail = await makeThumbnail(noise);
+    expect(ThumbnailSchema.safeParse(thumbnail).success).toBe(true);
+    const wider = await makeThumbnail(noise, THUMBNAIL_MAX_EDGE + 40);
+    // A thumbnail the console would refuse is not sent at all: the frame's event goes without one.
+    expect(wider).toBeNull();
   });
 
   it('returns null for a file that is not a PNG, or missing', async () => {

@@ -5,7 +5,7 @@ import { AgentStateSchema } from '@flock/protocol';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { CookieJar } from '../src/farm/cookies.js';
-import { formatStatusLine, Logger, progressBar } from '../src/log/index.js';
+import { consoleLinkNote, formatStatusLine, Logger, progressBar } from '../src/log/index.js';
 import { AgentStateStore, mirrorStateToFile, readStateFile } from '../src/state/index.js';
 import { defaultLimits, testMachine } from './support/store.js';
 
@@ -68,6 +68,18 @@ describe('the observable state', () => {
     expect(line).toContain(`${progressBar(0.5)}  50%`);
     expect(line).toContain('ETA 1m15s');
     expect(progressBar(0.5, 10)).toBe('[#####-----]');
+  });
+
+  it('says when the console removed this machine, in local time, and how to link it again', () => {
+    const store = new AgentStateStore({ machine, limits });
+    store.updateLocal({ consoleLink: { url: 'http://192.168.1.10:3000', removedAt: null } });
+    expect(formatStatusLine(store.snapshot(), 400)).not.toContain('removed');
+    const removedAt = new Date(2026, 11, 7, 17, 5).getTime();
+    store.updateLocal({ consoleLink: { url: 'http://192.168.1.10:3000', removedAt } });
+    const note =
+      'removed from the console at 2026-12-07 17:05; run `flock-agent pair http://192.168.1.10:3000 <code>` to link it again';
+    expect(consoleLinkNote(store.local)).toBe(note);
+    expect(formatStatusLine(store.snapshot(), 400)).toContain(note);
   });
 });
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AccountCredentials } from './accounts';
 import { type AddProjectOptions, addProject } from './add-project';
+import { ADMIN_TOKEN_MIN_LENGTH, isUsableToken } from './admin-token';
 import { systemClock } from './clock';
 import { openFarmDb } from './db/client';
 import type { RendererChoice } from './demo';
@@ -28,6 +29,8 @@ Farm options:
   --renderer R              auto | synthetic | blender (default auto: Blender when found)
   --max-period S            seconds of silence after which a session is dead (default 1440)
   --account LOGIN:PASSWORD  an account (repeatable; default demo:demo)
+  --admin-token T           the admin API's bearer token (default: $FLOCK_FARM_ADMIN_TOKEN, else a
+                            random one made at first start in DIR/admin-token, mode 0600)
   --fault JSON              arm a fault from the start (repeatable), e.g.
                             '{"kind":"status","endpoint":"request-job","status":206,"forMs":60000}'
   --no-demo                 do not create the demo project on first start
@@ -55,6 +58,7 @@ const options = {
   renderer: { type: 'string' },
   'max-period': { type: 'string' },
   account: { type: 'string', multiple: true },
+  'admin-token': { type: 'string' },
   fault: { type: 'string', multiple: true },
   'no-demo': { type: 'boolean' },
   'log-level': { type: 'string' },
@@ -95,8 +99,13 @@ async function serve(values: Values): Promise<void> {
     faults: values.fault?.map(fault),
     demoProject: !values['no-demo'],
     logLevel: logLevel(values['log-level']),
+    adminToken: adminToken(values['admin-token'] ?? (process.env.FLOCK_FARM_ADMIN_TOKEN || undefined)),
   });
   process.stdout.write(`flock-farm listening on ${farm.url} (data: ${farm.dataDir})\n`);
+  // The token itself is never printed: it is a secret, and this output often ends up in logs.
+  process.stdout.write(
+    `admin API: ${farm.url}/admin/… with Authorization: Bearer <token> (token ${farm.adminTokenFile ? `in ${farm.adminTokenFile}` : 'as given with --admin-token or FLOCK_FARM_ADMIN_TOKEN'})\n`,
+  );
   const stop = () => {
     farm.close().then(
       () => process.exit(0),
@@ -171,6 +180,13 @@ function fault(text: string): FaultSpec {
   } catch (error) {
     throw new UsageError(`--fault: ${(error as Error).message}`);
   }
+}
+
+function adminToken(text: string | undefined): string | undefined {
+  if (text === undefined || isUsableToken(text)) return text;
+  throw new UsageError(
+    `--admin-token (or FLOCK_FARM_ADMIN_TOKEN) must be at least ${ADMIN_TOKEN_MIN_LENGTH} printable characters without spaces`,
+  );
 }
 
 function rendererChoice(text: string | undefined): RendererChoice | undefined {

@@ -24,6 +24,8 @@ export interface FarmContext {
   maxUploadBytes: number;
   /** The Blender this farm found (for .blend projects), if any. */
   blender: string | undefined;
+  /** The admin API's bearer token. */
+  adminToken: string;
 }
 
 /** The endpoint paths announced in the config answer (the PHP farm's names). */

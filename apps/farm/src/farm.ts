@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type AccountCredentials, Accounts, DEFAULT_ACCOUNTS } from './accounts';
 import { type AddProjectOptions, addProject, type ProjectInfo, projectInfo } from './add-project';
+import { resolveAdminToken } from './admin-token';
 import { type FarmClock, systemClock } from './clock';
 import type { FarmContext } from './context';
 import { openFarmDb } from './db/client';
@@ -50,6 +51,8 @@ export interface StartFarmOptions {
   maxUploadBytes?: number;
   /** Faults armed from the start (like the CLI's --fault). */
   faults?: FaultSpec[];
+  /** The admin API's bearer token; default: the one in `<dataDir>/admin-token`, made at first start. */
+  adminToken?: string;
 }
 
 export interface SessionInfo extends Omit<SessionRow, 'speedtest'> {
@@ -66,6 +69,10 @@ export interface RunningFarm {
   clock: FarmClock;
   /** The Blender this farm uses for .blend projects, if any. */
   blender: string | undefined;
+  /** The admin API's bearer token (`Authorization: Bearer <token>`). */
+  adminToken: string;
+  /** The file the token was read from or created in; null when it was given in the options. */
+  adminTokenFile: string | null;
   renderers: RendererArchive[];
   addProject(options: AddProjectOptions): Promise<ProjectInfo>;
   cancelProject(projectId: number): void;
@@ -87,6 +94,7 @@ const REAP_INTERVAL_MS = 5_000;
 export async function startFarm(options: StartFarmOptions): Promise<RunningFarm> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
+  const admin = await resolveAdminToken(dataDir, options.adminToken);
   const clock = options.clock ?? systemClock;
   const log = createLogger({
     level: options.logLevel ?? 'info',
@@ -117,6 +125,7 @@ export async function startFarm(options: StartFarmOptions): Promise<RunningFarm>
     renderers,
     maxUploadBytes: options.maxUploadBytes ?? 256 * 1024 * 1024,
     blender,
+    adminToken: admin.token,
   };
   logRenderers(log, renderers, blender);
   if (options.demoProject) await createDemoProjectIfEmpty(context, options.renderer ?? 'auto');
@@ -131,6 +140,8 @@ export async function startFarm(options: StartFarmOptions): Promise<RunningFarm>
     faults,
     clock,
     blender,
+    adminToken: admin.token,
+    adminTokenFile: admin.file,
     renderers: [...renderers.values()],
     addProject: (project) => addProject(context, project),
     cancelProject: (projectId) => projects.cancel(projectId),

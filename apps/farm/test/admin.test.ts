@@ -1,13 +1,17 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningFarm } from '../src/index';
+import { type RunningFarm, startFarm } from '../src/index';
 import { TestClient } from './helpers/client';
 import { png, testFarm } from './helpers/farm';
 
 let farm: RunningFarm;
-const auth = { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` };
+let auth: { authorization: string };
 
 beforeEach(async () => {
   farm = await testFarm();
+  auth = { authorization: `Bearer ${farm.adminToken}` };
 });
 afterEach(() => farm.close());
 
@@ -56,6 +60,53 @@ describe('admin API', () => {
     });
     expect(((await missing.json()) as { error: string }).error).toMatch(/no such \.blend file/);
     expect((await fetch(`${farm.url}/admin/state`)).status).toBe(401);
+  });
+});
+
+describe('admin API credential', () => {
+  const basic = (login: string, password: string) =>
+    `Basic ${Buffer.from(`${login}:${password}`).toString('base64')}`;
+
+  it('takes only the admin token: farm accounts (demo/demo too) and wrong tokens get 401', async () => {
+    const status = async (authorization?: string) =>
+      (await fetch(`${farm.url}/admin/state`, authorization ? { headers: { authorization } } : {})).status;
+    expect(await status(basic('demo', 'demo'))).toBe(401);
+    expect(await status(basic('admin', farm.adminToken))).toBe(401);
+    expect(await status(`Bearer ${farm.adminToken.slice(0, -1)}x`)).toBe(401);
+    expect(await status(`Bearer ${farm.adminToken}extra`)).toBe(401);
+    expect(await status('Bearer ')).toBe(401);
+    expect(await status()).toBe(401);
+    expect(await status(`Bearer ${farm.adminToken}`)).toBe(200);
+  });
+
+  it('makes a random token at first start, in the data dir (0600), and keeps it across restarts', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'flock-farm-admin-'));
+    try {
+      const first = await startFarm({ dataDir, renderer: 'synthetic', logLevel: 'silent' });
+      await first.close();
+      const file = join(dataDir, 'admin-token');
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect((await readFile(file, 'utf8')).trim()).toBe(first.adminToken);
+      expect(first.adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const second = await startFarm({ dataDir, renderer: 'synthetic', logLevel: 'silent' });
+      expect(second.adminToken).toBe(first.adminToken);
+      await second.close();
+      const other = await testFarm();
+      expect(other.adminToken).not.toBe(first.adminToken);
+      await other.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses a token given in the options instead, and refuses one too short to be a secret', async () => {
+    const given = await testFarm({ adminToken: 'a-long-enough-admin-token-for-tests' });
+    const state = await fetch(`${given.url}/admin/state`, {
+      headers: { authorization: 'Bearer a-long-enough-admin-token-for-tests' },
+    });
+    expect(state.status).toBe(200);
+    await given.close();
+    await expect(testFarm({ adminToken: 'short' })).rejects.toThrow(/at least 16/);
   });
 });
 

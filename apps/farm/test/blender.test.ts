@@ -47,7 +47,7 @@ describe.skipIf(!blender)('with the real Blender', () => {
     form.append('blend', new Blob([demo]), 'my shot.blend');
     const response = await fetch(`${farm.url}/admin/projects`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
+      headers: { authorization: `Bearer ${farm.adminToken}` },
       body: form,
     });
     expect(response.status).toBe(201);

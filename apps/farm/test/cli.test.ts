@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ describe('flock-farm CLI', () => {
     [['--port', 'eighty'], /--port must be a whole number/],
     [['--account', 'nopassword'], /--account must look like login:password/],
     [['--fault', '{"kind":"nope"}'], /--fault: invalid fault/],
+    [['--admin-token', 'short'], /--admin-token .*at least 16 printable characters/],
     [['serve-everything'], /unknown command "serve-everything"/],
     [['add-project', '--synthetic'], /add-project needs --frames A-B/],
     [['add-project', '--synthetic', '--frames', 'all'], /--frames must look like 1-100/],
@@ -56,6 +57,26 @@ describe('flock-farm CLI', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no such \.blend file/);
+  });
+
+  it('says where the admin token is at start, never the token itself; the token opens the admin API', {
+    timeout: 30_000,
+  }, async () => {
+    const dataDir = await freshDataDir();
+    const farm = await spawnFarm(['--port', '0', '--data', dataDir, '--renderer', 'synthetic', '--no-demo']);
+    child = farm.child;
+    const file = join(dataDir, 'admin-token');
+    await expect
+      .poll(() => farm.output())
+      .toContain(`admin API: ${farm.url}/admin/… with Authorization: Bearer <token> (token in ${file})`);
+    const token = (await readFile(file, 'utf8')).trim();
+    expect(farm.output()).not.toContain(token);
+    const state = await fetch(`${farm.url}/admin/state`, { headers: { authorization: `Bearer ${token}` } });
+    expect(state.status).toBe(200);
+    const demo = await fetch(`${farm.url}/admin/state`, {
+      headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
+    });
+    expect(demo.status).toBe(401);
   });
 
   it('serves with accounts and faults from flags, and logs one line per request', {

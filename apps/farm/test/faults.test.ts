@@ -149,8 +149,8 @@ describe('fault injection', () => {
     expect(await client.keepAlive(job)).toBe(0);
   });
 
-  it('is driven through the admin API with Basic auth', async () => {
-    const auth = `Basic ${Buffer.from('demo:demo').toString('base64')}`;
+  it('is driven through the admin API with the admin token', async () => {
+    const auth = `Bearer ${farm.adminToken}`;
     const post = (body: unknown, authorization = auth) =>
       fetch(`${farm.url}/admin/faults`, {
         method: 'POST',
@@ -158,7 +158,7 @@ describe('fault injection', () => {
         body: JSON.stringify(body),
       });
     const spec = { kind: 'status', endpoint: 'request-job', status: 207 };
-    expect((await post(spec, `Basic ${Buffer.from('demo:wrong').toString('base64')}`)).status).toBe(401);
+    expect((await post(spec, `Basic ${Buffer.from('demo:demo').toString('base64')}`)).status).toBe(401);
     expect((await post({ kind: 'status', endpoint: 'nowhere', status: 1 })).status).toBe(400);
     const created = await post(spec);
     expect(created.status).toBe(201);

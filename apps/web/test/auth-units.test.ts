@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isSameOrigin, readCookie, sessionCookie } from '../src/server/auth/cookies';
-import { hashPassword, verifyPassword } from '../src/server/auth/passwords';
+import { HashSlots, hashPassword, verifyPassword } from '../src/server/auth/passwords';
 import { RateLimiter } from '../src/server/auth/rate-limit';
 import { newPairingCode } from '../src/server/auth/tokens';
 
@@ -33,6 +33,28 @@ describe('passwords', () => {
   });
 });
 
+describe('hash slots', () => {
+  it('runs at most `size` derivations at once and refuses the rest at once, never queuing them', async () => {
+    const slots = new HashSlots(2);
+    let running = 0;
+    let peak = 0;
+    const work = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await verifyPassword('guess', await hashPassword('x'));
+      running--;
+      return 'checked';
+    };
+    const results = await Promise.all(Array.from({ length: 6 }, () => slots.run(work)));
+    expect(results.filter((r) => r === null)).toHaveLength(4);
+    expect(results.filter((r) => r?.value === 'checked')).toHaveLength(2);
+    expect([peak, slots.admitted]).toEqual([2, 2]);
+    // Slots come back when the work ends, also when it throws.
+    await expect(slots.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await slots.run(async () => 'again')).toEqual({ value: 'again' });
+  });
+});
+
 describe('rate limiter', () => {
   it('allows `limit` attempts per window per key', () => {
     let now = 0;
@@ -56,6 +78,14 @@ describe('rate limiter', () => {
     expect([limiter.limited('a'), limiter.limited('b')]).toEqual([true, false]);
     now = 1001;
     expect(limiter.limited('a')).toBe(false);
+  });
+
+  it('gives an attempt back on release', () => {
+    const limiter = new RateLimiter(2, 1000, () => 0);
+    expect([limiter.attempt('a'), limiter.attempt('a'), limiter.attempt('a')]).toEqual([true, true, false]);
+    limiter.release('a');
+    expect([limiter.attempt('a'), limiter.attempt('a')]).toEqual([true, false]);
+    limiter.release('unknown');
   });
 });
 

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../agent/src/agent';
 import { toSettings } from '../../agent/src/config';
 import { type LinkClient, pair, startConsoleLink } from '../../agent/src/link';
+import { formatStatusLine } from '../../agent/src/log';
 import { testMachineFacts } from '../../agent/test/support/machine';
 import type { RunningConsole } from '../src/server/start';
 import type { MachineSummary } from '../src/server/views';
@@ -22,7 +23,7 @@ afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
 });
 
-async function stack() {
+async function stack(options: { frames?: [number, number]; credentialsCheckMs?: number } = {}) {
   const farm: RunningFarm = await startFarm({
     dataDir: temp('flock-stack-farm-'),
     renderer: 'synthetic',
@@ -31,7 +32,7 @@ async function stack() {
   });
   stops.push(() => farm.close());
   const project = await farm.addProject({
-    frames: [1, 3],
+    frames: options.frames ?? [1, 3],
     resolution: [64, 48],
     synthetic: { renderMs: 1500 },
   });
@@ -51,7 +52,11 @@ async function stack() {
     'cache-dir': temp('flock-stack-cache-'),
   });
   const agent = await Agent.create({ settings, machine: MACHINE, hwid: 'stack-hwid', skipSpeedtest: true });
-  const link = (await startConsoleLink(agent, { configDir, agentVersion: 'stack-test' })) as LinkClient;
+  const link = (await startConsoleLink(agent, {
+    configDir,
+    agentVersion: 'stack-test',
+    ...(options.credentialsCheckMs ? { credentialsCheckMs: options.credentialsCheckMs } : {}),
+  })) as LinkClient;
   const run = agent.run();
   stops.push(async () => {
     await agent.execute({ type: 'stop', when: 'now' });
@@ -68,7 +73,13 @@ async function stack() {
     return dataOf<{ status: string; result?: { ok: boolean } }[]>(body)[0];
   };
   const doneFrames = () => farm.frames(project.id).filter((frame) => frame.state === 'done').length;
-  return { farm, running, cookie, agent, summary, command, doneFrames };
+  const pairAgain = async () => {
+    const { code: again } = dataOf<{ code: string }>(
+      (await call(running, 'mutation', 'machines.addCode', { consoleUrl: running.url }, { cookie })).body,
+    );
+    await pair(running.url, again, { configDir, hostname: 'stack-01' });
+  };
+  return { farm, running, cookie, agent, link, summary, command, doneFrames, pairAgain };
 }
 
 describe('the real stack: farm + agent + console', () => {
@@ -96,18 +107,22 @@ describe('the real stack: farm + agent + console', () => {
       { timeout: 20_000, interval: 100 },
     );
     expect(s.farm.jobs()).toHaveLength(1);
-    const history = dataOf<{ frames: { frame: number }[] }>(
-      (
-        await call(
-          s.running,
-          'query',
-          'machines.history',
-          { id: (await s.summary())?.id },
-          { cookie: s.cookie },
-        )
-      ).body,
-    );
-    expect(history.frames.map((f) => f.frame)).toEqual([1]);
+    // The agent announces the frame once the farm accepted its upload, which can be a moment after
+    // the farm counts it done and the agent shows paused.
+    await vi.waitFor(async () => {
+      const history = dataOf<{ frames: { frame: number }[] }>(
+        (
+          await call(
+            s.running,
+            'query',
+            'machines.history',
+            { id: (await s.summary())?.id },
+            { cookie: s.cookie },
+          )
+        ).body,
+      );
+      expect(history.frames.map((f) => f.frame)).toEqual([1]);
+    });
 
     expect(await s.command({ type: 'set-limits', limits: { cores: 2 } })).toMatchObject({
       result: { ok: true },
@@ -117,5 +132,45 @@ describe('the real stack: farm + agent + console', () => {
 
     expect(await s.command({ type: 'resume' })).toMatchObject({ result: { ok: true } });
     await vi.waitFor(() => expect(s.doneFrames()).toBe(3), { timeout: 30_000, interval: 100 });
+  });
+
+  it('a removed machine stops dialling, says so, keeps rendering, and links again after a new pair', async () => {
+    const s = await stack({ frames: [1, 4], credentialsCheckMs: 100 });
+    await vi.waitFor(
+      async () => expect(await s.summary()).toMatchObject({ online: true, status: 'rendering' }),
+      {
+        timeout: 20_000,
+        interval: 100,
+      },
+    );
+    const removedId = (await s.summary())?.id;
+    expect(
+      (await call(s.running, 'mutation', 'machines.remove', { id: removedId }, { cookie: s.cookie })).status,
+    ).toBe(200);
+    await vi.waitFor(() => expect(s.agent.store.local.consoleLink?.removedAt).toEqual(expect.any(Number)));
+    expect(s.link.status).toBe('unauthorized');
+    expect(formatStatusLine(s.agent.store.snapshot(), 400)).toMatch(
+      /removed from the console at \d{4}-\d\d-\d\d \d\d:\d\d; run `flock-agent pair http:\/\/127\.0\.0\.1:\d+ <code>` to link it again/,
+    );
+    // The owner's machine goes on rendering for the farm without the console.
+    const framesAtRemoval = s.doneFrames();
+    await vi.waitFor(() => expect(s.doneFrames()).toBeGreaterThan(framesAtRemoval), {
+      timeout: 30_000,
+      interval: 100,
+    });
+    expect(await s.summary()).toBeUndefined();
+
+    // Paired again while it runs: the same agent links again, as a new machine.
+    await s.pairAgain();
+    await vi.waitFor(
+      async () => {
+        const summary = await s.summary();
+        expect(summary?.id).not.toBe(removedId);
+        expect(summary?.online).toBe(true);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(s.agent.store.local.consoleLink?.removedAt).toBeNull();
+    expect(s.link.status).toBe('connected');
   });
 });

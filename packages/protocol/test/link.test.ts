@@ -14,6 +14,7 @@ import {
   LINK_MAX_MESSAGE_CHARS,
   LINK_PROTOCOL_VERSION,
 } from '../src/link';
+import { pngHeader } from './thumbnail-bytes';
 
 const state: AgentState = {
   machine: {
@@ -76,7 +77,7 @@ const agentMessages: AgentToConsole[] = [
       frame: 7,
       renderTimeMs: 1234,
       credits: 10,
-      thumbnail: { mime: 'image/png', base64: 'iVBORw0KGgo=' },
+      thumbnail: { mime: 'image/png', base64: pngHeader(160, 90).toString('base64') },
     },
   },
   {

@@ -13,14 +13,16 @@ import {
   LINK_MAX_MESSAGE_CHARS,
   LINK_PATH,
   LINK_PROTOCOL_VERSION,
+  type LinkCredentials,
   linkAuthorization,
 } from '@flock/protocol';
 import WebSocket from 'ws';
 import { type Clock, systemClock } from '../clock';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
+import { waitForNewPairing } from './new-pairing';
 import { Outbox } from './outbox';
-import { RecentCommands } from './recent-commands';
+import { commandIdOf, RecentCommands } from './recent-commands';
 
 export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'unauthorized' | 'stopped';
 
@@ -40,7 +42,17 @@ export interface LinkClientOptions {
   backoff?: BackoffPolicy;
   welcomeTimeoutMs?: number;
   log?: LinkLogger;
+  /**
+   * Reads the stored credentials again (those `flock-agent pair` writes). Once the console has refused
+   * this machine, the link dials only after this returns other credentials; without it, never again.
+   */
+  credentialsSource?: () => Promise<LinkCredentials | null>;
+  /** How often the stored credentials are read while the machine is removed (default 5 s). */
+  credentialsCheckMs?: number;
 }
+
+/** Close codes by which the console says this machine is not (or no longer) one of its own. */
+const REFUSED_CLOSE_CODES = new Set([4401, 4403]);
 
 type Welcome = Extract<ConsoleToAgent, { type: 'welcome' }>;
 
@@ -81,8 +93,12 @@ export class LinkClient {
   private connection?: Connection;
   private loop?: Promise<void>;
   private currentStatus: LinkStatus = 'disconnected';
+  private credentials: LinkCredentials;
+  private refusedAt: number | null = null;
 
   constructor(private readonly options: LinkClientOptions) {
+    const { consoleUrl, machineId, secret } = options;
+    this.credentials = { consoleUrl, machineId, secret };
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => {});
@@ -92,6 +108,16 @@ export class LinkClient {
 
   get status(): LinkStatus {
     return this.currentStatus;
+  }
+
+  /** The console this link dials (it changes when the machine is paired again). */
+  get consoleUrl(): string {
+    return this.credentials.consoleUrl;
+  }
+
+  /** When the console refused this machine (removed, or its secret unknown); null while it is linked. */
+  get removedAt(): number | null {
+    return this.refusedAt;
   }
 
   /** Events waiting for the console's acknowledgement (buffered while it is away). */
@@ -132,9 +158,14 @@ export class LinkClient {
       while (!this.stopping.signal.aborted) {
         const outcome = await this.connectOnce();
         if (this.stopping.signal.aborted) break;
+        if (outcome === 'unauthorized') {
+          if (!(await this.awaitNewPairing())) break;
+          attempt = 0;
+          continue;
+        }
         attempt = outcome === 'welcomed' ? 0 : attempt + 1;
-        this.setStatus(outcome === 'unauthorized' ? 'unauthorized' : 'disconnected');
-        const delay = backoffDelay(outcome === 'unauthorized' ? 30 : attempt, policy, this.random);
+        this.setStatus('disconnected');
+        const delay = backoffDelay(attempt, policy, this.random);
         this.log('info', `console link: reconnecting in ${(delay / 1000).toFixed(1)} s`);
         try {
           await this.clock.sleep(delay, this.stopping.signal);
@@ -148,11 +179,38 @@ export class LinkClient {
     }
   }
 
+  /**
+   * The console refused this machine: dialling it again with the same secret can only fail, so the
+   * link stays down (the agent keeps rendering) until `pair` stores other credentials. False when the
+   * link was stopped first.
+   */
+  private async awaitNewPairing(): Promise<boolean> {
+    const refused = this.credentials;
+    this.refusedAt = this.clock.now();
+    this.setStatus('unauthorized');
+    this.log(
+      'error',
+      `console link: this machine was removed from the console (${refused.consoleUrl} refused its secret); it keeps rendering on its own. Run \`flock-agent pair ${refused.consoleUrl} <code>\` with a code from "Add machine" to link it again.`,
+    );
+    const stored = await waitForNewPairing({
+      refused,
+      ...(this.options.credentialsSource ? { source: this.options.credentialsSource } : {}),
+      checkMs: this.options.credentialsCheckMs ?? 5_000,
+      clock: this.clock,
+      signal: this.stopping.signal,
+    });
+    if (!stored) return false;
+    this.credentials = stored;
+    this.refusedAt = null;
+    this.log('info', `console link: paired again, linking to ${stored.consoleUrl}`);
+    return true;
+  }
+
   private connectOnce(): Promise<'welcomed' | 'failed' | 'unauthorized'> {
-    const { machineId, secret } = this.options;
+    const { machineId, secret, consoleUrl } = this.credentials;
     this.setStatus('connecting');
     return new Promise((resolve) => {
-      const socket = new WebSocket(linkUrl(this.options.consoleUrl), {
+      const socket = new WebSocket(linkUrl(consoleUrl), {
         headers: { authorization: linkAuthorization(machineId, secret) },
         maxPayload: LINK_MAX_MESSAGE_CHARS * 4,
         handshakeTimeout: this.options.welcomeTimeoutMs ?? 10_000,
@@ -173,14 +231,14 @@ export class LinkClient {
         if (!isBinary) this.handle(connection, data.toString());
       });
       socket.on('error', (error) => {
-        unauthorized ||= /Unexpected server response: 40[13]/.test(error.message);
+        unauthorized ||= /Unexpected server response: 401/.test(error.message);
         this.log(unauthorized ? 'error' : 'warn', `console link: ${error.message}`);
       });
       socket.on('close', (code, reason) => {
         connection.abort.abort();
         connection.stopWatchingChanges?.();
         if (this.connection === connection) this.connection = undefined;
-        unauthorized ||= code === 4401 || code === 4403;
+        unauthorized ||= REFUSED_CLOSE_CODES.has(code);
         if (connection.welcome) this.log('warn', `console link closed (${code} ${reason.toString()})`.trim());
         resolve(unauthorized ? 'unauthorized' : connection.welcome ? 'welcomed' : 'failed');
       });
@@ -188,7 +246,8 @@ export class LinkClient {
   }
 
   private onOpen(connection: Connection): void {
-    const { agent, machineId, agentVersion } = this.options;
+    const { agent, agentVersion } = this.options;
+    const { machineId } = this.credentials;
     this.send(connection, {
       type: 'hello',
       protocol: LINK_PROTOCOL_VERSION,
@@ -343,17 +402,5 @@ export class LinkClient {
 
   private send(connection: Connection, message: AgentToConsole): void {
     if (connection.socket.readyState === WebSocket.OPEN) connection.socket.send(encodeMessage(message));
-  }
-}
-
-/** The id of something that looks like a command, so even a malformed one gets a rejection ack. */
-function commandIdOf(raw: string): string | undefined {
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (typeof value !== 'object' || value === null) return undefined;
-    const { type, id } = value as { type?: unknown; id?: unknown };
-    return type === 'command' && typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -9,7 +9,7 @@ export {
   pair,
   saveLinkCredentials,
 } from './credentials';
-export type { LinkedAgent, LinkLogger } from './linked-agent';
+export type { ConsoleLinkInfo, LinkedAgent, LinkLogger } from './linked-agent';
 export { SimulatedAgent } from './simulated-agent';
 export {
   type ConsoleLinkHandle,

@@ -15,6 +15,16 @@ export interface LinkedAgent {
   execute(command: ControlCommand): Promise<CommandResult>;
   /** Recent log lines, newest last, optionally only those containing `search`. */
   logs(query: { limit: number; search?: string }): LogLine[];
+  /** Told when the link's console changes or the console removes this machine (or links it again). */
+  consoleLinkChanged?(link: ConsoleLinkInfo): void;
+}
+
+/** What the agent shows about its console link (status line, `flock-agent status`). */
+export interface ConsoleLinkInfo {
+  /** The console this machine is paired with. */
+  url: string;
+  /** When the console refused this machine (removed); null while it is linked or dialling. */
+  removedAt: number | null;
 }
 
 export type LinkLogger = (level: 'info' | 'warn' | 'error', message: string) => void;

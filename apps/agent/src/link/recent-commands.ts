@@ -36,3 +36,15 @@ export class RecentCommands {
     }
   }
 }
+
+/** The id of something that looks like a command, so even a malformed one gets a rejection ack. */
+export function commandIdOf(raw: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value !== 'object' || value === null) return undefined;
+    const { type, id } = value as { type?: unknown; id?: unknown };
+    return type === 'command' && typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

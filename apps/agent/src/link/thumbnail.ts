@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import type { Thumbnail } from '@flock/protocol';
+import { THUMBNAIL_MAX_EDGE, type Thumbnail, ThumbnailSchema } from '@flock/protocol';
 import { PNG } from 'pngjs';
 
-/** Largest thumbnail edge in pixels: enough to recognise a frame, small enough for every event. */
-export const THUMBNAIL_MAX_EDGE = 160;
+export { THUMBNAIL_MAX_EDGE };
 
 /**
  * A small PNG preview of a rendered frame for the console's `frame-done` event, or null when the file
- * is not a readable PNG (the frame itself is never affected). Box-filtered, so thin lines survive.
+ * is not a readable PNG or the preview is not one the console accepts (the frame itself is never
+ * affected). Box-filtered, so thin lines survive.
  */
 export async function makeThumbnail(
   pngPath: string,
@@ -32,7 +32,8 @@ export async function makeThumbnail(
       averageInto(source, x0, x1, y0, y1, target.data, (y * width + x) * 4);
     }
   }
-  return { mime: 'image/png', base64: PNG.sync.write(target).toString('base64') };
+  const thumbnail: Thumbnail = { mime: 'image/png', base64: PNG.sync.write(target).toString('base64') };
+  return ThumbnailSchema.safeParse(thumbnail).success ? thumbnail : null;
 }
 
 function averageInto(

@@ -9,8 +9,10 @@ export {
   type LogListener,
 } from './logger.js';
 export {
+  consoleLinkNote,
   createTerminalOutput,
   formatDuration,
+  formatLocalTime,
   formatStatusLine,
   progressBar,
   type TerminalOutput,

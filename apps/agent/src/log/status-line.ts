@@ -1,6 +1,6 @@
 // What the person at the terminal sees. On a TTY: log lines scroll above one live status line with
 // a progress bar; off a TTY: one log line per event (text or JSON), no status line.
-import type { StateSnapshot } from '../state/index.js';
+import type { LocalState, StateSnapshot } from '../state/index.js';
 import { formatEntryLine, type LogEntry } from './logger.js';
 
 const BAR_WIDTH = 20;
@@ -18,7 +18,22 @@ export function progressBar(fraction: number | null, width = BAR_WIDTH): string 
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-/** One line: phase, project, frame, bar, %, ETA, upload queue, frames, why idle. */
+/** Local date and time to the minute, e.g. 2026-12-07 17:05 (this machine's time zone). */
+export function formatLocalTime(at: number): string {
+  const date = new Date(at);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
+}
+
+/** What to tell the person at this machine once the console removed it; null while it is linked. */
+export function consoleLinkNote(local: LocalState): string | null {
+  // State files written before the link was shown have no consoleLink.
+  const link = local.consoleLink;
+  if (!link?.removedAt) return null;
+  return `removed from the console at ${formatLocalTime(link.removedAt)}; run \`flock-agent pair ${link.url} <code>\` to link it again`;
+}
+
+/** One line: phase, project, frame, bar, %, ETA, console removal, upload queue, frames, why idle. */
 export function formatStatusLine({ state, local }: StateSnapshot, width = 120): string {
   const parts: string[] = [];
   const job = state.job;
@@ -30,6 +45,8 @@ export function formatStatusLine({ state, local }: StateSnapshot, width = 120): 
     parts.push(local.worker);
     if (state.reason) parts.push(state.reason.message);
   }
+  const note = consoleLinkNote(local);
+  if (note) parts.push(note);
   parts.push(
     `uploads ${local.uploadsPending}`,
     `frames ${local.framesDelivered}`,

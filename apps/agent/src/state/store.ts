@@ -12,6 +12,7 @@ import type {
   NotRenderingReason,
 } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
+import type { ConsoleLinkInfo } from '../link/linked-agent.js';
 import type { LogEntry } from '../log/index.js';
 import { FrameThumbnails } from './frame-thumbnails.js';
 
@@ -52,6 +53,8 @@ export interface LocalState {
   uploadsPending: number;
   /** The last error report sent, for the status line. */
   lastError: string | null;
+  /** The console link, null when this agent is not paired with a console. */
+  consoleLink: ConsoleLinkInfo | null;
 }
 
 export interface StateSnapshot {
@@ -78,6 +81,7 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
     uploadedBytes: 0,
     uploadsPending: 0,
     lastError: null,
+    consoleLink: null,
   };
   private renderStart: { jobId: string; at: number } | null = null;
 

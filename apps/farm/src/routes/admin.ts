@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { addProject, addProjectSchema, projectInfo } from '../add-project';
+import { ADMIN_TOKEN_FILE, bearerMatches } from '../admin-token';
 import type { FarmContext } from '../context';
 import { parseFaultSpec } from '../faults';
 import { receiveFilePart } from '../uploads';
@@ -12,17 +13,20 @@ import { receiveFilePart } from '../uploads';
 const adminProjectSchema = addProjectSchema.omit({ archive: true });
 
 /**
- * The admin API (JSON, HTTP Basic auth with any farm account): add and cancel projects, arm and
- * remove faults, read the farm's state. The console and the agent's tests use it.
+ * The admin API (JSON, `Authorization: Bearer <admin token>`): add and cancel projects, arm and remove
+ * faults, read the farm's state. Farm accounts (the clients' logins, `demo` included) do not open it.
  */
 export function registerAdminRoutes(app: FastifyInstance, context: FarmContext): void {
   app.register(async (admin) => {
     admin.addHook('onRequest', async (request, reply) => {
-      if (!isAuthorised(request, context)) {
+      if (!bearerMatches(request.headers.authorization, context.adminToken)) {
+        context.log.warn('admin API: refused a request without the admin token', { ip: request.ip });
         return reply
           .code(401)
-          .header('www-authenticate', 'Basic realm="flock-farm admin"')
-          .send({ error: 'admin API: HTTP Basic auth with a farm account required' });
+          .header('www-authenticate', 'Bearer realm="flock-farm admin"')
+          .send({
+            error: `admin API: send Authorization: Bearer <token> (the token is in <data>/${ADMIN_TOKEN_FILE}, or the one given with --admin-token)`,
+          });
       }
     });
 
@@ -120,17 +124,6 @@ function parseJson(text: string | undefined): Record<string, unknown> {
 
 function badRequest(reply: FastifyReply, message: string) {
   return reply.code(400).send({ error: message });
-}
-
-function isAuthorised(request: FastifyRequest, context: FarmContext): boolean {
-  const header = request.headers.authorization ?? '';
-  if (!header.startsWith('Basic ')) return false;
-  const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
-  const separator = decoded.indexOf(':');
-  if (separator < 0) return false;
-  return (
-    context.accounts.authenticate(decoded.slice(0, separator), decoded.slice(separator + 1)) !== undefined
-  );
 }
 
 /** Projects with their progress, sessions and armed faults: what a console shows. */

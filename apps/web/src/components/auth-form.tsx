@@ -1,14 +1,9 @@
 'use client';
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { nextUrl } from '../lib/next-url';
 import { useTRPC } from '../lib/trpc';
 import { TextField } from './text-field';
-
-/** Where to go after logging in: only a path on this console (never an open redirect). */
-function nextPath(): string {
-  const next = new URLSearchParams(location.search).get('next');
-  return next?.startsWith('/') && !next.startsWith('//') ? next : '/';
-}
 
 export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
   const trpc = useTRPC();
@@ -16,7 +11,10 @@ export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
   const [password, setPassword] = useState('');
   const [confirm, setConfirm] = useState('');
   const [mismatch, setMismatch] = useState(false);
-  const options = { onSuccess: () => location.assign(nextPath()) };
+  const options = {
+    onSuccess: () =>
+      location.assign(nextUrl(new URLSearchParams(location.search).get('next'), location.origin)),
+  };
   const login = useMutation(trpc.auth.login.mutationOptions(options));
   const setup = useMutation(trpc.auth.setup.mutationOptions(options));
   const pending = login.isPending || setup.isPending;

@@ -12,6 +12,7 @@ import { appRouter } from './api/router';
 import { createContext } from './api/trpc';
 import { isSameOrigin, readCookie, SESSION_COOKIE } from './auth/cookies';
 import type { ConsoleCore } from './core';
+import { answerAndClose, BodyTooLarge, json, readBody, refuseTooLarge } from './http-io';
 import { createLinkUpgrade } from './link/upgrade';
 import { log } from './log';
 import { PairingRefused } from './pairing';
@@ -29,31 +30,21 @@ const TRPC_PREFIX = '/api/trpc/';
 /** Pages anyone may load: the login and first-start screens and their static assets. */
 const PUBLIC_PAGES = /^\/(login|setup)(\/|$)|^\/_next\/|^\/favicon\.ico$|^\/icon\.(png|svg)$/;
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-      if (body.length > limit) reject(new Error('body too large'));
-    });
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
+/** A pairing request is a code and a host name: a few hundred bytes. */
+const PAIR_BODY_LIMIT = 4096;
+/** tRPC bodies before login (login, setup): a user name and a password. */
+const TRPC_BODY_LIMIT_ANONYMOUS = 16 * 1024;
+/** tRPC bodies with a session: the largest is a command to 10,000 machines by id. */
+const TRPC_BODY_LIMIT = 1024 * 1024;
 
 async function handlePair(core: ConsoleCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!isSameOrigin(req, core.allowedOrigins))
     return json(res, 403, { error: 'cross-origin request refused' });
   let parsed: ReturnType<typeof PairRequestSchema.safeParse>;
   try {
-    parsed = PairRequestSchema.safeParse(JSON.parse(await readBody(req, 4096)));
-  } catch {
+    parsed = PairRequestSchema.safeParse(JSON.parse((await readBody(req, PAIR_BODY_LIMIT)).toString('utf8')));
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return refuseTooLarge(req, res, error);
     return json(res, 400, { error: 'expected a JSON body' });
   }
   if (!parsed.success) return json(res, 400, { error: 'expected { code, hostname }' });
@@ -62,6 +53,28 @@ async function handlePair(core: ConsoleCore, req: IncomingMessage, res: ServerRe
   } catch (error) {
     if (error instanceof PairingRefused) return json(res, error.status, { error: error.message });
     throw error;
+  }
+}
+
+/** Without a session only login and setup can be called: their bodies are small. */
+async function trpcBodyLimit(core: ConsoleCore, req: IncomingMessage): Promise<number> {
+  const user = await core.auth.userFor(readCookie(req, SESSION_COOKIE));
+  return user ? TRPC_BODY_LIMIT : TRPC_BODY_LIMIT_ANONYMOUS;
+}
+
+/**
+ * Reads a tRPC request's body under the cap and hands it to tRPC as `req.body` (which tRPC's node
+ * adapter takes as the already-read body). False when the request was answered (413) instead.
+ */
+async function readTrpcBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<boolean> {
+  if (req.method === 'GET' || req.method === 'HEAD') return true;
+  try {
+    (req as IncomingMessage & { body?: string }).body = (await readBody(req, limit)).toString('utf8');
+    return true;
+  } catch (error) {
+    if (!(error instanceof BodyTooLarge)) throw error;
+    refuseTooLarge(req, res, error);
+    return false;
   }
 }
 
@@ -93,11 +106,14 @@ export function createConsoleHttpServer(core: ConsoleCore, options: ConsoleHttpO
     const path = new URL(req.url ?? '/', 'http://console').pathname;
     try {
       if (path.startsWith(TRPC_PREFIX)) {
+        const limit = await trpcBodyLimit(core, req);
+        if (!(await readTrpcBody(req, res, limit))) return;
         return await nodeHTTPRequestHandler({
           req,
           res,
           path: path.slice(TRPC_PREFIX.length),
           router: appRouter,
+          maxBodySize: limit,
           createContext: ({ req: request, res: response }) => createContext(core, request, response),
           responseMeta: ({ ctx }) => ({
             headers: new Headers([
@@ -111,6 +127,10 @@ export function createConsoleHttpServer(core: ConsoleCore, options: ConsoleHttpO
         });
       }
       if (path === PAIR_PATH && req.method === 'POST') return await handlePair(core, req, res);
+      // Nothing below takes a request body: the health check, and pages without server actions or
+      // route handlers.
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return answerAndClose(req, res, 405, `${req.method} is not allowed here`);
       if (path === '/healthz') return json(res, 200, { ok: true });
       if (!(await gatePage(core, req, res, path))) return;
       if (options.pages) return options.pages(req, res);

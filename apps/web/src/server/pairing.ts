@@ -7,6 +7,11 @@ import type { Fleet } from './link/fleet';
 import { log } from './log';
 
 export const PAIRING_CODE_TTL_MS = 10 * 60_000;
+/** Pairing attempts per minute from one address. */
+const PAIRING_ATTEMPTS_PER_CLIENT = 10;
+/** Pairing attempts per minute from all addresses together: many addresses cannot add up. */
+const PAIRING_ATTEMPTS_PER_CONSOLE = 60;
+const EVERYONE = '*';
 
 export class PairingRefused extends Error {
   constructor(
@@ -19,7 +24,8 @@ export class PairingRefused extends Error {
 
 /** One-time, short-lived codes that an agent trades for its own secret. */
 export class Pairing {
-  private readonly limiter: RateLimiter;
+  private readonly perClient: RateLimiter;
+  private readonly perConsole: RateLimiter;
 
   constructor(
     private readonly repo: ConsoleRepo,
@@ -27,7 +33,8 @@ export class Pairing {
     private readonly now: () => number,
     private readonly ttlMs = PAIRING_CODE_TTL_MS,
   ) {
-    this.limiter = new RateLimiter(10, 60_000, now);
+    this.perClient = new RateLimiter(PAIRING_ATTEMPTS_PER_CLIENT, 60_000, now);
+    this.perConsole = new RateLimiter(PAIRING_ATTEMPTS_PER_CONSOLE, 60_000, now);
   }
 
   async createCode(): Promise<{ code: string; expiresAt: number }> {
@@ -38,8 +45,7 @@ export class Pairing {
   }
 
   async redeem(request: PairRequest, client: string): Promise<PairResponse> {
-    if (!this.limiter.attempt(client))
-      throw new PairingRefused(429, 'too many pairing attempts, wait a minute');
+    this.countAttempt(client);
     const machineId = randomUUID();
     const used = await this.repo.consumePairingCode(
       hashToken(normalizePairingCode(request.code)),
@@ -56,5 +62,17 @@ export class Pairing {
     if (row) this.fleet.add(row);
     log('info', `pairing: machine ${machineId} (${request.hostname}) paired`);
     return { machineId, secret };
+  }
+
+  /** Both limits are checked, then both counted, before anything is awaited: they hold under concurrency. */
+  private countAttempt(client: string): void {
+    if (this.perClient.limited(client))
+      throw new PairingRefused(429, 'too many pairing attempts from this address, wait a minute');
+    if (this.perConsole.limited(EVERYONE)) {
+      log('warn', `pairing: console-wide limit reached (${PAIRING_ATTEMPTS_PER_CONSOLE} a minute)`);
+      throw new PairingRefused(429, 'too many pairing attempts on this console, wait a minute');
+    }
+    this.perClient.record(client);
+    this.perConsole.record(EVERYONE);
   }
 }

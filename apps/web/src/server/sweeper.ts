@@ -1,4 +1,4 @@
-import type { ConsoleRepo } from './db/repo';
+import { type ConsoleRepo, THUMBNAILS_KEPT_PER_MACHINE } from './db/repo';
 import { log } from './log';
 
 export const SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -6,10 +6,13 @@ export const SWEEP_INTERVAL_MS = 5 * 60_000;
 export interface SweepResult {
   sessions: number;
   pairingCodes: number;
+  thumbnails: number;
 }
 
 /**
- * Deletes rows that are already refused: expired console sessions and used or expired pairing codes.
+ * Deletes rows that are already refused: expired console sessions and used or expired pairing codes;
+ * and thumbnails beyond each machine's newest few (kept so as frames arrive; databases from before
+ * that limit are trimmed at the first sweep).
  * Runs once at start, then every `intervalMs`; "expired" is judged by the console's clock (`now`).
  */
 export class Sweeper {
@@ -41,11 +44,12 @@ export class Sweeper {
     const result = {
       sessions: await this.repo.deleteExpiredSessions(now),
       pairingCodes: await this.repo.deleteSpentPairingCodes(now),
+      thumbnails: await this.repo.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE),
     };
-    if (result.sessions + result.pairingCodes > 0) {
+    if (result.sessions + result.pairingCodes + result.thumbnails > 0) {
       log(
         'info',
-        `sweeper: deleted ${result.sessions} expired session(s), ${result.pairingCodes} spent pairing code(s)`,
+        `sweeper: deleted ${result.sessions} expired session(s), ${result.pairingCodes} spent pairing code(s), ${result.thumbnails} old thumbnail(s)`,
       );
     }
     return result;

@@ -3,3 +3,4 @@ export * from './commands';
 export * from './messages';
 export * from './pairing';
 export * from './state';
+export * from './thumbnail';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
 import { AgentStatePatchSchema, AgentStateSchema, LogLineSchema, MachineInfoSchema } from './state';
+import { ThumbnailSchema } from './thumbnail';
 
 /** Bumped on any incompatible change; both sides refuse a peer with another major version. */
 export const LINK_PROTOCOL_VERSION = 1;
@@ -13,15 +14,6 @@ export const LINK_MAX_MESSAGE_CHARS = 512 * 1024;
 
 const epochMs = z.number().int().nonnegative();
 const id = z.string().min(1).max(100);
-
-export const ThumbnailSchema = z.object({
-  mime: z.enum(['image/png', 'image/jpeg']),
-  base64: z
-    .string()
-    .max(256 * 1024)
-    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'),
-});
-export type Thumbnail = z.infer<typeof ThumbnailSchema>;
 
 export const AgentEventSchema = z.discriminatedUnion('kind', [
   z.object({

@@ -1,6 +1,5 @@
 import type { ConsoleRepo, UserInfo } from '../db/repo';
 import { log } from '../log';
-import { hashPassword } from './passwords';
 import { RateLimiter } from './rate-limit';
 import {
   AuthError,
@@ -16,7 +15,8 @@ export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 
 /** Console users as an admin manages them: list, add, remove. Passwords are scrypt-hashed like the admin's. */
 export class Accounts {
-  // Each new user costs a 32 MiB scrypt hash: the same limit as login keeps that from being abused.
+  // Each new user costs a 32 MiB scrypt hash: the same limit as login (and the same hash slots)
+  // keeps that from being abused.
   private readonly limiter: RateLimiter;
 
   constructor(
@@ -45,7 +45,7 @@ export class Accounts {
     if (await this.repo.findUser(username))
       throw new AuthError('name-taken', `“${username}” already exists.`);
     const createdAt = this.now();
-    const hash = await hashPassword(request.password);
+    const hash = await this.auth.hashNewPassword(request.password);
     const id = await this.repo.createUser(username, hash, createdAt, request.isAdmin).catch((error) => {
       // Two admins adding the same name at once: the unique index refuses the second.
       if (/UNIQUE/.test(String(error))) throw new AuthError('name-taken', `“${username}” already exists.`);

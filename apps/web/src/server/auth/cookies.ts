@@ -2,10 +2,16 @@ import type { IncomingMessage } from 'node:http';
 
 export const SESSION_COOKIE = 'flock_session';
 
+/** The cookie's value, or undefined when it is missing or not valid percent-encoding (no session). */
 export function readCookie(req: Pick<IncomingMessage, 'headers'>, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

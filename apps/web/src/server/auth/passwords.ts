@@ -42,3 +42,30 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 export const MIN_PASSWORD_LENGTH = 10;
+
+/** Password checks and hashes that may run at once: the libuv thread pool's size, 128 MiB of scrypt. */
+export const HASH_SLOTS = 4;
+
+/**
+ * Bounds how many scrypt derivations run at once. When every slot is taken the caller is refused at
+ * once instead of queued, so a burst of requests can neither pile up memory nor starve the console.
+ */
+export class HashSlots {
+  private inUse = 0;
+  /** Derivations let in since the console started (each one a password checked or hashed). */
+  admitted = 0;
+
+  constructor(readonly size = HASH_SLOTS) {}
+
+  /** Runs `work` in a slot; null (and `work` never runs) when every slot is taken. */
+  async run<T>(work: () => Promise<T>): Promise<{ value: T } | null> {
+    if (this.inUse >= this.size) return null;
+    this.inUse++;
+    this.admitted++;
+    try {
+      return { value: await work() };
+    } finally {
+      this.inUse--;
+    }
+  }
+}

@@ -33,6 +33,11 @@ export class RateLimiter {
     if (this.attempts.size > 10_000) this.prune(since);
   }
 
+  /** Gives back the key's latest attempt, e.g. one reserved before a password turned out right. */
+  release(key: string): void {
+    this.attempts.get(key)?.pop();
+  }
+
   private prune(since: number): void {
     for (const [key, times] of this.attempts) if (!times.some((at) => at > since)) this.attempts.delete(key);
   }

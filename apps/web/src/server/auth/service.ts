@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
 import { LiveStreams } from './live-streams';
-import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords';
+import { HashSlots, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords';
 import { RateLimiter } from './rate-limit';
 import { hashToken, newToken } from './tokens';
 
@@ -11,6 +11,7 @@ export const ADMIN_USERNAME = 'admin';
 
 export type AuthErrorKind =
   | 'rate-limited'
+  | 'busy'
   | 'bad-credentials'
   | 'wrong-current-password'
   | 'already-set-up'
@@ -46,6 +47,7 @@ export function checkNewPassword(password: string): void {
 export class AuthService {
   private readonly limiter: RateLimiter;
   private readonly streams = new LiveStreams();
+  private readonly hashSlots = new HashSlots();
 
   constructor(
     private readonly repo: ConsoleRepo,
@@ -69,18 +71,21 @@ export class AuthService {
     checkNewPassword(password);
     if (!(await this.needsSetup()))
       throw new AuthError('already-set-up', 'The admin password is already set.');
-    const userId = await this.repo.createUser(ADMIN_USERNAME, await hashPassword(password), this.now(), true);
+    const userId = await this.repo.createUser(
+      ADMIN_USERNAME,
+      await this.hashNewPassword(password),
+      this.now(),
+      true,
+    );
     log('info', 'console: admin password set');
     return userId;
   }
 
   async login(username: string, password: string, client: string): Promise<string> {
-    this.refuseIfLimited(client);
     const user = await this.repo.findUser(normalizeUsername(username));
     // Hash even for an unknown user, so timing does not reveal which names exist.
-    const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+    const ok = await this.checkPassword(password, user?.passwordHash ?? DUMMY_HASH, client);
     if (!user || !ok) {
-      this.limiter.record(client);
       log('warn', `console: failed login from ${client}`);
       throw new AuthError('bad-credentials', 'Wrong user name or password.');
     }
@@ -96,14 +101,12 @@ export class AuthService {
     keepToken: string,
   ): Promise<void> {
     checkNewPassword(next);
-    this.refuseIfLimited(client);
     const stored = await this.repo.findUserById(user.id);
-    if (!stored || !(await verifyPassword(current, stored.passwordHash))) {
-      this.limiter.record(client);
+    if (!stored || !(await this.checkPassword(current, stored.passwordHash, client))) {
       log('warn', `console: wrong current password for ${user.username} from ${client}`);
       throw new AuthError('wrong-current-password', 'The current password is wrong.');
     }
-    await this.repo.setPasswordHash(user.id, await hashPassword(next));
+    await this.repo.setPasswordHash(user.id, await this.hashNewPassword(next));
     await this.revokeSessions(user.id, keepToken);
     log('info', `console: ${user.username} changed their password; other sessions ended`);
   }
@@ -133,14 +136,35 @@ export class AuthService {
     return this.streams.count(userId);
   }
 
+  /** Password checks and hashes run since start: each is one scrypt derivation. */
+  get passwordChecks(): number {
+    return this.hashSlots.admitted;
+  }
+
+  /** Hashes a new password in a hash slot (refused with `busy` when all are taken). */
+  async hashNewPassword(password: string): Promise<string> {
+    const done = await this.hashSlots.run(() => hashPassword(password));
+    if (!done) throw busy();
+    return done.value;
+  }
+
   /**
-   * Only wrong passwords count: a lab behind one address can log in all day, a guesser gets five
-   * tries a minute.
+   * Checks a password against a stored hash. The attempt is reserved before the slow hash starts, so
+   * simultaneous guesses cannot all pass the limit, and given back when the password is right: a lab
+   * behind one address can log in all day, a guesser gets five tries a minute.
    */
-  private refuseIfLimited(client: string): void {
-    if (!this.limiter.limited(client)) return;
-    log('warn', `console: password attempts rate-limited for ${client}`);
-    throw rateLimited();
+  private async checkPassword(password: string, storedHash: string, client: string): Promise<boolean> {
+    if (!this.limiter.attempt(client)) {
+      log('warn', `console: password attempts rate-limited for ${client}`);
+      throw rateLimited();
+    }
+    const checked = await this.hashSlots.run(() => verifyPassword(password, storedHash));
+    if (!checked) {
+      this.limiter.release(client);
+      throw busy();
+    }
+    if (checked.value) this.limiter.release(client);
+    return checked.value;
   }
 
   private async startSession(userId: number): Promise<string> {
@@ -153,6 +177,9 @@ export class AuthService {
 
 export const rateLimited = (): AuthError =>
   new AuthError('rate-limited', 'Too many attempts. Wait a minute and try again.');
+
+const busy = (): AuthError =>
+  new AuthError('busy', 'The console is checking other passwords right now. Try again in a few seconds.');
 
 /** User names are compared case-insensitively: stored and looked up in lower case. */
 export const normalizeUsername = (name: string): string => name.trim().toLowerCase();

@@ -1,5 +1,6 @@
 import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
-import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, notInArray, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
 import type { ConsoleDb } from './client';
 import { commands, desiredConfig, events, frames, machines, pairingCodes, sessions, users } from './schema';
 
@@ -8,6 +9,9 @@ export type FrameRow = typeof frames.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type UserInfo = Pick<typeof users.$inferSelect, 'id' | 'username' | 'isAdmin' | 'createdAt'>;
 export type SessionUserRow = Pick<typeof users.$inferSelect, 'id' | 'username' | 'isAdmin'>;
+
+/** Thumbnails kept per machine (the newest stored); older frames keep their row without one. */
+export const THUMBNAILS_KEPT_PER_MACHINE = 10;
 
 /**
  * Every query the console makes, behind async methods so a Postgres-backed repository with the same
@@ -203,9 +207,11 @@ export class ConsoleRepo {
     at: number,
     event: AgentEvent,
   ): Promise<boolean> {
+    // A frame's thumbnail is stored once, with the frame; the event row keeps the rest.
+    const payload = event.kind === 'frame-done' ? { ...event, thumbnail: null } : event;
     const inserted = await this.db
       .insert(events)
-      .values({ machineId, bootId, seq, at, kind: event.kind, payload: event })
+      .values({ machineId, bootId, seq, at, kind: event.kind, payload })
       .onConflictDoNothing()
       .returning({ id: events.id })
       .all();
@@ -221,8 +227,36 @@ export class ConsoleRepo {
         thumbnail: event.thumbnail ? `data:${event.thumbnail.mime};base64,${event.thumbnail.base64}` : null,
         finishedAt: at,
       });
+      if (event.thumbnail) await this.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE, machineId);
     }
     return true;
+  }
+
+  /**
+   * Drops the thumbnails of all but the `keep` newest stored frames of each machine (or of one); the
+   * frames themselves stay. Returns how many thumbnails were dropped.
+   */
+  async trimThumbnails(keep: number, machineId?: string): Promise<number> {
+    const newer = alias(frames, 'newer');
+    const kept = this.db
+      .select({ id: newer.id })
+      .from(newer)
+      .where(and(eq(newer.machineId, frames.machineId), isNotNull(newer.thumbnail)))
+      .orderBy(desc(newer.id))
+      .limit(keep);
+    const dropped = await this.db
+      .update(frames)
+      .set({ thumbnail: null })
+      .where(
+        and(
+          isNotNull(frames.thumbnail),
+          machineId === undefined ? undefined : eq(frames.machineId, machineId),
+          notInArray(frames.id, kept),
+        ),
+      )
+      .returning({ id: frames.id })
+      .all();
+    return dropped.length;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AgentEvent,
   type AgentState,
   type AgentToConsole,
   applyPatch,
@@ -16,6 +17,7 @@ import { WebSocket } from 'ws';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
 import type { Fleet } from './fleet';
+import { TokenBuckets } from './token-buckets';
 
 export interface HubOptions {
   heartbeatMs: number;
@@ -38,7 +40,11 @@ interface Connection {
   queue: Promise<void>;
 }
 
-/** Close codes the agent understands (after 4403 it retries only at its longest back-off). */
+/** Thumbnails one machine may send: a burst of 20, then one every 3 s; frames beyond go without. */
+const THUMBNAIL_BURST = 20;
+const THUMBNAIL_REFILL_MS = 3_000;
+
+/** Close codes the agent understands (after 4403 it stops dialling until it is paired again). */
 export const CLOSE = { protocol: 4400, revoked: 4403, replaced: 4000 } as const;
 
 /**
@@ -47,6 +53,9 @@ export const CLOSE = { protocol: 4400, revoked: 4403, replaced: 4000 } as const;
  */
 export class LinkHub {
   private readonly connections = new Map<string, Connection>();
+  private readonly thumbnailBudget: TokenBuckets;
+  /** Machines whose thumbnails are being dropped (logged once per streak). */
+  private readonly overThumbnailBudget = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
@@ -55,6 +64,7 @@ export class LinkHub {
     private readonly repo: ConsoleRepo,
     private readonly options: HubOptions,
   ) {
+    this.thumbnailBudget = new TokenBuckets(THUMBNAIL_BURST, THUMBNAIL_REFILL_MS, options.now);
     const every = Math.max(50, Math.min(1000, options.heartbeatMs / 2));
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
@@ -203,21 +213,15 @@ export class LinkHub {
         if (state) await this.stateChanged(machineId, applyPatch(state, message.changes), message.at);
         break;
       }
-      case 'event':
-        if (
-          await this.repo.insertEvent(
-            machineId,
-            connection.bootId ?? '',
-            message.seq,
-            message.at,
-            message.event,
-          )
-        ) {
-          if (message.event.kind === 'frame-done') this.fleet.frameStored();
-          this.fleet.bus.emit('agentEvent', machineId, message.event, message.at);
+      case 'event': {
+        const event = this.withinThumbnailBudget(machineId, message.event);
+        if (await this.repo.insertEvent(machineId, connection.bootId ?? '', message.seq, message.at, event)) {
+          if (event.kind === 'frame-done') this.fleet.frameStored();
+          this.fleet.bus.emit('agentEvent', machineId, event, message.at);
         }
         this.send(connection, { type: 'events-ack', bootId: connection.bootId ?? '', seq: message.seq });
         break;
+      }
       case 'ack':
         await this.repo.ackCommand(message.commandId, machineId, message.result, this.options.now());
         this.fleet.bus.emit('ack', machineId, message.commandId, message.result);
@@ -272,6 +276,23 @@ export class LinkHub {
         command: pending.command,
       });
     }
+  }
+
+  /** The event, without its thumbnail when the machine sent more than its budget allows. */
+  private withinThumbnailBudget(machineId: string, event: AgentEvent): AgentEvent {
+    if (event.kind !== 'frame-done' || !event.thumbnail) return event;
+    if (this.thumbnailBudget.take(machineId)) {
+      this.overThumbnailBudget.delete(machineId);
+      return event;
+    }
+    if (!this.overThumbnailBudget.has(machineId)) {
+      this.overThumbnailBudget.add(machineId);
+      log(
+        'warn',
+        `link ${machineId}: more thumbnails than ${THUMBNAIL_BURST} at once or one per ${THUMBNAIL_REFILL_MS / 1000} s; frames are stored without them`,
+      );
+    }
+    return { ...event, thumbnail: null };
   }
 
   /** Re-applies the limits set from the console when the agent reports different ones. */

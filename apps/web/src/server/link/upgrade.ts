@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { parseLinkAuthorization } from '@flock/protocol';
+import { LINK_MAX_MESSAGE_CHARS, parseLinkAuthorization } from '@flock/protocol';
 import { WebSocketServer } from 'ws';
 import { isSameOrigin } from '../auth/cookies';
 import { tokenMatches } from '../auth/tokens';
@@ -17,7 +17,9 @@ function refuse(socket: Duplex, status: 401 | 403, text: string): void {
  * the console's own, a missing or wrong secret, and revoked machines.
  */
 export function createLinkUpgrade(repo: ConsoleRepo, hub: LinkHub, allowedOrigins: readonly string[]) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * 1024 * 1024 });
+  // ws refuses (and closes on) a frame over maxPayload before buffering it: at most 4 UTF-8 bytes per
+  // character of the largest message the link allows.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LINK_MAX_MESSAGE_CHARS * 4 });
   return async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     socket.on('error', () => socket.destroy());
     if (!isSameOrigin(req, allowedOrigins)) {

@@ -6,6 +6,7 @@ type Code = TRPCError['code'];
 // Only a failed login answers UNAUTHORIZED: the browser treats that code as "session gone, log in".
 const CODES: Record<AuthErrorKind, Code> = {
   'rate-limited': 'TOO_MANY_REQUESTS',
+  busy: 'TOO_MANY_REQUESTS',
   'bad-credentials': 'UNAUTHORIZED',
   'already-set-up': 'UNAUTHORIZED',
   'wrong-current-password': 'FORBIDDEN',
