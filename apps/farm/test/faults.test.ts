@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   buildConfigRequest,
+  buildJobRequest,
   buildKeepAlive,
   isProtocolError,
   JobRequestStatus,
@@ -10,7 +11,7 @@ import {
 } from '@flock/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualFarmClock, parseFaultSpec } from '../src/index';
-import { CONFIG_PARAMS, TestClient } from './helpers/client';
+import { CONFIG_PARAMS, JOB_PARAMS, TestClient } from './helpers/client';
 import { png, testFarm } from './helpers/farm';
 
 let farm: Awaited<ReturnType<typeof testFarm>>;
@@ -147,6 +148,25 @@ describe('fault injection', () => {
       .poll(() => farm.logs.some((line) => line.includes('/server/archive.php') && line.includes('cut=')))
       .toBe(true);
     expect(await client.keepAlive(job)).toBe(0);
+  });
+
+  it('rewrites the text of an XML answer, e.g. to send hostile values', async () => {
+    const hostile = '../../../../../../tmp/important';
+    farm.faults.add({
+      kind: 'rewrite-answer',
+      endpoint: 'request-job',
+      pattern: 'archive_md5="[^"]*"',
+      replacement: `archive_md5="${hostile}"`,
+      times: 1,
+    });
+    const request = buildJobRequest(client.ends, JOB_PARAMS, []);
+    const rewritten = await client.send(request);
+    expect(rewritten.contentType).toBe('text/xml; charset=utf-8');
+    expect(rewritten.text).toContain(`archive_md5="${hostile}"`);
+    expect((await client.send(request)).text).toMatch(/archive_md5="[0-9a-f]{32}"/);
+    expect(() => parseFaultSpec({ kind: 'rewrite-answer', endpoint: 'config', pattern: '(' })).toThrow(
+      /pattern/,
+    );
   });
 
   it('is driven through the admin API with Basic auth', async () => {
