@@ -3,9 +3,19 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { buildDownloadRequest, type Endpoints, ErrorType, type Job, type JobPhase } from '@flock/protocol';
+import {
+  assertFarmSite,
+  buildDownloadRequest,
+  type Endpoints,
+  ErrorType,
+  isProtocolError,
+  type Job,
+  type JobPhase,
+  MD5_HEX,
+} from '@flock/protocol';
 import { ArchiveError, extractArchive } from '../archive/index.js';
 import type { Clock } from '../clock.js';
+import { fileIn, UnsafePathError } from '../confined-path.js';
 import type { Controls } from '../controls/index.js';
 import { type ArchiveCache, DownloadError, type DownloadProgress } from '../download/index.js';
 import type { Logger } from '../log/index.js';
@@ -62,12 +72,16 @@ export class JobRunner {
 
   /** Removes the extracted copy of a renderer archive the farm retired (`<file action="delete">`). */
   async forget(md5: string): Promise<void> {
-    if (!/^[0-9a-f]{32}$/i.test(md5)) return;
-    await rm(path.join(this.options.renderersDir, md5.toLowerCase()), { recursive: true, force: true });
+    if (!MD5_HEX.test(md5)) return;
+    await rm(this.rendererDir(md5), { recursive: true, force: true });
+  }
+
+  private rendererDir(md5: string): string {
+    return fileIn(this.options.renderersDir, md5.toLowerCase());
   }
 
   async run(job: Job, endpoints: Endpoints, signal: AbortSignal): Promise<JobOutcome> {
-    const jobDir = path.join(this.options.jobsDir, safeName(job.id));
+    const jobDir = fileIn(this.options.jobsDir, safeName(job.id));
     // The farm may send a job id again (a retried frame): its old dir must be gone first.
     await this.removals.get(jobDir);
     let outcome: JobOutcome;
@@ -123,6 +137,10 @@ export class JobRunner {
       },
     });
     log.info('job received', { job: job.id, project: job.name, frame: job.frame });
+    // The official client posts the frame wherever validation_url says; Flock only to the farm's own
+    // site (its origin, or https on a host of its domain, where SheepIt's shepherds are): a farm must
+    // not make this machine upload a user's frames to a third party.
+    assertFarmSite(endpoints.requestJob, job.validationUrl, 'validation_url');
     // Both cache checks at once (the usual case: both cached); downloads stay one after the other.
     const [cachedRenderer, cachedProject] = await Promise.all([
       this.options.cache.verified(job.renderer.md5),
@@ -135,7 +153,7 @@ export class JobRunner {
       cachedProject ??
       (await this.download(job.archiveMd5, buildDownloadRequest(endpoints, 'job', job.id).url, signal));
     this.phase('extract');
-    const rendererDir = path.join(this.options.renderersDir, job.renderer.md5.toLowerCase());
+    const rendererDir = this.rendererDir(job.renderer.md5);
     const projectDir = path.join(jobDir, 'project');
     const workDir = path.join(jobDir, 'work');
     // The small directory calls are synchronous (a thread-pool hop costs more than the call on a
@@ -245,6 +263,10 @@ function failure(error: unknown): JobFailure {
   if (error instanceof DownloadError) {
     const type = error.kind === 'no-space' ? ErrorType.NO_SPACE_LEFT_ON_DEVICE : ErrorType.DOWNLOAD_FILE;
     return { kind: 'failed', errorType: type, message: `download failed (${error.kind}): ${message}` };
+  }
+  if (error instanceof UnsafePathError || isProtocolError(error)) {
+    const type = ErrorType.ERROR_BAD_SERVER_RESPONSE;
+    return { kind: 'failed', errorType: type, message: `the farm sent a job the agent refuses: ${message}` };
   }
   if (error instanceof ArchiveError) {
     const type = error.kind === 'io' ? ErrorType.NO_WRITE_PERMISSION : ErrorType.UNKNOWN;

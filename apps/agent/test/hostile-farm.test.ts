@@ -1,0 +1,160 @@
+// The real agent against a farm that sends a hostile value in every farm-supplied field that reaches
+// a path, a URL, a process argument, a buffer or a loop. For each: nothing outside the cache is
+// created, changed or deleted (a sentinel directory is fingerprinted before and after), the agent
+// logs a clear error, and it keeps going: once the farm behaves again, it renders the next frame.
+import { rmSync } from 'node:fs';
+import type { FaultSpec, RunningFarm } from 'flock-farm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../src/clock.js';
+import { cleanUp, syntheticProject, type TestAgent, testAgent, testFarm, until } from './e2e-helpers.js';
+import { type Recorder, type Sentinel, sentinelDir, startRecorder } from './support/hostile.js';
+
+let sentinel: Sentinel;
+let recorder: Recorder;
+
+afterEach(async () => {
+  await cleanUp();
+  await recorder?.close();
+  if (sentinel) rmSync(sentinel.dir, { recursive: true, force: true });
+});
+
+const MINUTE = 60_000;
+
+function doneFrames(farm: RunningFarm, projectId: number): number {
+  return farm.frames(projectId).filter((frame) => frame.state === 'done').length;
+}
+
+/** Replaces one attribute's value in the job-request answer (the first match of `name="…"` after `element`). */
+function jobAttribute(element: string, name: string, value: string): FaultSpec {
+  return {
+    kind: 'rewrite-answer',
+    endpoint: 'request-job',
+    pattern: `(<${element}\\b[^>]*?\\s)${name}="[^"]*"`,
+    replacement: `$1${name}="${value}"`,
+    times: 1,
+  };
+}
+
+interface HostileCase {
+  field: string;
+  faults: (sentinel: Sentinel, recorder: Recorder) => FaultSpec[];
+  /** What the agent's log must say about the refusal. */
+  logged: RegExp;
+}
+
+const jobAnswerCases: HostileCase[] = [
+  {
+    field: 'archive_md5',
+    faults: (s) => [jobAttribute('job', 'archive_md5', s.traversal('important'))],
+    logged: /archive_md5=.*32 hex/,
+  },
+  {
+    field: 'renderer md5',
+    faults: (s) => [jobAttribute('renderer', 'md5', s.traversal('important'))],
+    logged: /md5=.*on <renderer>.*32 hex/,
+  },
+  {
+    field: 'file-delete md5',
+    faults: (s) => [
+      {
+        kind: 'rewrite-answer',
+        endpoint: 'request-job',
+        pattern: '(<jobrequest status="0">)',
+        replacement: `$1<file md5="${s.traversal('important')}" action="delete"/>`,
+        times: 1,
+      },
+    ],
+    logged: /md5=.*on <file>.*32 hex/,
+  },
+  {
+    field: 'job id',
+    faults: (s) => [jobAttribute('job', 'id', s.traversal('x'))],
+    logged: /id=.*on <job>/,
+  },
+  {
+    field: 'frame',
+    faults: (s) => [jobAttribute('job', 'frame', s.traversal('x'))],
+    logged: /frame=.*on <job>/,
+  },
+  {
+    field: '.blend path',
+    faults: (s) => [jobAttribute('job', 'path', s.traversal('important.blend'))],
+    logged: /path=.*on <job>/,
+  },
+  {
+    field: 'commandline',
+    faults: (s) => [jobAttribute('renderer', 'commandline', `.e -b .c -o ${s.traversal('x')} -f .f -x 1`)],
+    logged: /commandline=.*on <renderer>/,
+  },
+  {
+    field: 'validation_url (another server)',
+    faults: (_s, r) => [
+      jobAttribute('job', 'validation_url', encodeURIComponent(`${r.url}/steal.php?job=1&frame=0001`)),
+    ],
+    logged: /validation_url/,
+  },
+  {
+    field: 'an oversized answer',
+    faults: () => [
+      {
+        kind: 'rewrite-answer',
+        endpoint: 'request-job',
+        pattern: '</jobrequest>',
+        replacement: `<!--${'x'.repeat(9 * 1024 * 1024)}--></jobrequest>`,
+        times: 1,
+      },
+    ],
+    logged: /larger than/,
+  },
+];
+
+/**
+ * Arms the faults until they spoiled an answer that carried a job (one that found no job to give has
+ * nothing to rewrite) and returns that job's id.
+ */
+async function deliverHostileJob(
+  farm: RunningFarm,
+  faults: FaultSpec[],
+  step: Parameters<typeof until>[1],
+): Promise<number> {
+  for (;;) {
+    const before = farm.jobRequests().length;
+    for (const fault of faults) farm.faults.add(fault);
+    await until(() => farm.faults.list().length === 0, { ...step, what: 'the hostile answer' });
+    const answered = farm.jobRequests().slice(before);
+    const withJob = answered.find((request) => request.jobId !== null);
+    if (withJob?.jobId) return withJob.jobId;
+  }
+}
+
+/** Renders one frame, arms the faults, and waits until a later frame is done. */
+async function survives(hostile: HostileCase): Promise<TestAgent> {
+  sentinel = sentinelDir();
+  recorder = await startRecorder();
+  const before = sentinel.snapshot();
+  const farm = await testFarm();
+  const project = await syntheticProject(farm, 6);
+  const clock = new ManualClock(Date.now());
+  const t = await testAgent(farm, { clock });
+  const step = { clock, stepMs: MINUTE, lines: t.lines };
+  // One good frame first: both archives are then cached, so a hostile job gets as far as it can.
+  await until(() => doneFrames(farm, project.id) >= 1, { ...step, what: 'a first frame' });
+  const hostileJob = await deliverHostileJob(farm, hostile.faults(sentinel, recorder), step);
+  await until(() => farm.jobs().some((job) => job.id > hostileJob && job.state === 'validated'), {
+    ...step,
+    what: 'a frame after the hostile answer',
+  });
+  expect(sentinel.snapshot()).toEqual(before);
+  expect(recorder.requests).toEqual([]);
+  expect(t.lines.join('\n')).toMatch(hostile.logged);
+  return t;
+}
+
+describe('a hostile job-request answer', () => {
+  it.each(jobAnswerCases)(
+    '$field: nothing outside the cache is touched, the agent goes on',
+    async (hostile) => {
+      await survives(hostile);
+    },
+  );
+});
