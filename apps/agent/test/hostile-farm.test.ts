@@ -108,6 +108,34 @@ const jobAnswerCases: HostileCase[] = [
   },
 ];
 
+/** A config rewrite for the next login, and a 202 that makes the agent log in again. */
+function atRelogin(
+  fault: Omit<Extract<FaultSpec, { kind: 'rewrite-answer' }>, 'kind' | 'endpoint'>,
+): FaultSpec[] {
+  return [
+    { kind: 'rewrite-answer', endpoint: 'config', times: 1, ...fault },
+    { kind: 'status', endpoint: 'request-job', status: 202, times: 1 },
+  ];
+}
+
+const configCases: HostileCase[] = [
+  {
+    field: 'endpoint path',
+    faults: (s) =>
+      atRelogin({ pattern: 'path="/server/archive.php"', replacement: `path="${s.traversal('important')}"` }),
+    logged: /path=.* on <request>: does not start with a single "\/"/,
+  },
+  {
+    field: 'speed-test target',
+    faults: (s) =>
+      atRelogin({
+        pattern: '<target url="[^"]*"',
+        replacement: `<target url="file://${s.dir}/important.zip"`,
+      }),
+    logged: /url=.* on <target>: file: is not http or https/,
+  },
+];
+
 /**
  * Arms the faults until they spoiled an answer that carried a job (one that found no job to give has
  * nothing to rewrite) and returns that job's id.
@@ -121,6 +149,8 @@ async function deliverHostileJob(
     const before = farm.jobRequests().length;
     for (const fault of faults) farm.faults.add(fault);
     await until(() => farm.faults.list().length === 0, { ...step, what: 'the hostile answer' });
+    if (faults.some((fault) => fault.endpoint === 'config'))
+      return Math.max(...farm.jobs().map((job) => job.id));
     const answered = farm.jobRequests().slice(before);
     const withJob = answered.find((request) => request.jobId !== null);
     if (withJob?.jobId) return withJob.jobId;
@@ -153,6 +183,15 @@ async function survives(hostile: HostileCase): Promise<TestAgent> {
 describe('a hostile job-request answer', () => {
   it.each(jobAnswerCases)(
     '$field: nothing outside the cache is touched, the agent goes on',
+    async (hostile) => {
+      await survives(hostile);
+    },
+  );
+});
+
+describe('a hostile config answer', () => {
+  it.each(configCases)(
+    '$field: the re-login is refused, the agent waits, logs in again and goes on',
     async (hostile) => {
       await survives(hostile);
     },
