@@ -2,12 +2,25 @@
 // a path, a URL, a process argument, a buffer or a loop. For each: nothing outside the cache is
 // created, changed or deleted (a sentinel directory is fingerprinted before and after), the agent
 // logs a clear error, and it keeps going: once the farm behaves again, it renders the next frame.
-import { rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ErrorType } from '@flock/protocol';
 import type { FaultSpec, RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
-import { cleanUp, syntheticProject, type TestAgent, testAgent, testFarm, until } from './e2e-helpers.js';
+import { buildZip, type RawEntry } from './archive-zip-builder.js';
+import {
+  cleanUp,
+  syntheticProject,
+  type TestAgent,
+  tempDir,
+  testAgent,
+  testFarm,
+  until,
+} from './e2e-helpers.js';
 import { type Recorder, type Sentinel, sentinelDir, startRecorder } from './support/hostile.js';
+import { canMountTmpfs, mountTmpfs } from './support/tmpfs.js';
 
 let sentinel: Sentinel;
 let recorder: Recorder;
@@ -194,6 +207,65 @@ describe('a hostile config answer', () => {
     '$field: the re-login is refused, the agent waits, logs in again and goes on',
     async (hostile) => {
       await survives(hostile);
+    },
+  );
+});
+
+const MiB = 1024 * 1024;
+
+/** A project whose archive is `entries` (unencrypted), served by the farm as is. */
+async function projectWithArchive(farm: RunningFarm, entries: RawEntry[]) {
+  const file = path.join(await tempDir('archive'), 'project.zip');
+  const zip = buildZip(entries);
+  writeFileSync(file, zip);
+  const md5 = createHash('md5').update(zip).digest('hex');
+  return farm.addProject({ frames: [1, 1], archive: { file, md5, password: '' } });
+}
+
+function reportedTypes(farm: RunningFarm): number[] {
+  return farm.errorReports().map((report) => report.type ?? -1);
+}
+
+describe('hostile archives and a full disk', () => {
+  it('a zip bomb project is refused before it is written, reported, and the agent goes on', async () => {
+    const farm = await testFarm();
+    await projectWithArchive(farm, [{ name: 'scene.blend', data: Buffer.alloc(64 * MiB) }]);
+    const clock = new ManualClock(Date.now());
+    const t = await testAgent(farm, { clock });
+    await until(() => reportedTypes(farm).includes(ErrorType.UNKNOWN), {
+      clock,
+      stepMs: MINUTE,
+      lines: t.lines,
+    });
+    expect(t.lines.join('\n')).toMatch(/compression ratio of \d+:1/);
+    const good = await syntheticProject(farm, 1);
+    await until(() => doneFrames(farm, good.id) === 1, { clock, stepMs: MINUTE, lines: t.lines });
+  });
+
+  it.runIf(canMountTmpfs())(
+    'a project that does not fit the disk is reported as 100 (no space), not 103 (no permission)',
+    async () => {
+      const disk = mountTmpfs(4 * MiB);
+      try {
+        const farm = await testFarm();
+        // Incompressible: the archive (2.5 MiB) fits the disk, extracting it a second time does not.
+        await projectWithArchive(farm, [{ name: 'scene.blend', data: randomBytes(2.5 * MiB), method: 0 }]);
+        const clock = new ManualClock(Date.now());
+        const t = await testAgent(farm, { clock, cacheDir: disk?.dir ?? '' });
+        await until(() => reportedTypes(farm).some((type) => type !== ErrorType.OK), {
+          clock,
+          stepMs: MINUTE,
+          lines: t.lines,
+        });
+        expect(reportedTypes(farm).filter((type) => type !== ErrorType.OK)[0]).toBe(
+          ErrorType.NO_SPACE_LEFT_ON_DEVICE,
+        );
+        await t.agent.execute({ type: 'stop', when: 'now' });
+        expect(await t.run).toBe(0);
+      } finally {
+        await cleanUp();
+        disk?.unmount();
+      }
     },
   );
 });

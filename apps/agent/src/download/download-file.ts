@@ -2,10 +2,11 @@
 // the same pass, resumed with a Range request when the connection is cut (restarted when the
 // server ignores ranges), retried when the MD5 is wrong, renamed into place only when verified.
 import { createHash, type Hash } from 'node:crypto';
-import { type FileHandle, open, rename, rm, stat, statfs } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Dispatcher, request } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
+import { DEFAULT_RESERVE_BYTES, type FreeBytes, freeBytesIn, isNoSpace } from '../disk.js';
 import { DownloadError } from './errors.js';
 import { type DownloadProgress, ProgressMeter } from './progress.js';
 
@@ -29,7 +30,7 @@ export interface DownloadFileOptions {
   /** Free space to keep beyond the file itself. Default 512 KiB (J22's threshold). */
   reserveBytes?: number;
   /** Free bytes in a directory; injectable for tests. Default: `fs.statfs`. */
-  freeBytes?: (dir: string) => Promise<number>;
+  freeBytes?: FreeBytes;
 }
 
 export interface DownloadFileResult {
@@ -42,11 +43,6 @@ export interface DownloadFileResult {
 
 export const defaultBackoff = (failures: number) => Math.min(15_000, 1000 * 2 ** Math.max(0, failures - 1));
 
-async function statfsFreeBytes(dir: string): Promise<number> {
-  const info = await statfs(dir);
-  return info.bavail * info.bsize;
-}
-
 interface Transfer {
   handle: FileHandle;
   hash: Hash;
@@ -55,6 +51,11 @@ interface Transfer {
   total: number | undefined;
   /** The furthest offset ever reached: only a cut beyond it counts as progress (no endless restarts). */
   highWater: number;
+  /**
+   * The file may not grow past this offset: the free space (less the reserve) measured when this
+   * request's answer began. A body without Content-Length that never ends stops here.
+   */
+  limit: number;
 }
 
 /** A failure that may be retried: `counts` is false when the attempt still made progress. */
@@ -76,11 +77,20 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   const meter = new ProgressMeter(clock, options.progressIntervalMs ?? 500, options.onProgress);
   await assertFreeSpace(options, 0);
   const handle = await open(partialPath, 'w').catch((error) => {
-    throw new DownloadError('io', `cannot create ${partialPath}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new DownloadError(
+      isNoSpace(error) ? 'no-space' : 'io',
+      `cannot create ${partialPath}: ${(error as Error).message}`,
+      { cause: error },
+    );
   });
-  const transfer: Transfer = { handle, hash: createHash('md5'), offset: 0, total: undefined, highWater: 0 };
+  const transfer: Transfer = {
+    handle,
+    hash: createHash('md5'),
+    offset: 0,
+    total: undefined,
+    highWater: 0,
+    limit: Number.POSITIVE_INFINITY,
+  };
   let failures = 0;
   let requests = 0;
   let lastFailure: RetryableFailure | undefined;
@@ -202,10 +212,13 @@ async function prepareBody(
     }
     throw new RetryableFailure('http', `HTTP ${response.statusCode} from ${options.url}`, true);
   }
-  await assertFreeSpace(options, (transfer.total ?? 0) - transfer.offset).catch(async (error) => {
-    await response.body.dump().catch(() => {});
-    throw error;
-  });
+  const free = await assertFreeSpace(options, (transfer.total ?? 0) - transfer.offset).catch(
+    async (error) => {
+      await response.body.dump().catch(() => {});
+      throw error;
+    },
+  );
+  transfer.limit = transfer.offset + free - reserveOf(options);
 }
 
 /** Bytes are written (and hashed) in batches of this size: one syscall per 1 MiB, not per 64 KiB. */
@@ -239,6 +252,9 @@ class WriteBatch {
       if (this.size === WRITE_BATCH_BYTES) await this.startWrite();
     }
     const received = this.transfer.offset + this.inFlightBytes + this.size;
+    if (received > this.transfer.limit) {
+      throw new DownloadError('no-space', `the download outgrew the free space (${received} bytes so far)`);
+    }
     this.meter.update(received, this.transfer.total, chunk.length);
   }
 
@@ -262,7 +278,7 @@ class WriteBatch {
         this.inFlightBytes = 0;
       },
       (error: NodeJS.ErrnoException) => {
-        const kind = error.code === 'ENOSPC' || error.code === 'EDQUOT' ? 'no-space' : 'io';
+        const kind = isNoSpace(error) ? 'no-space' : 'io';
         throw new DownloadError(kind, `writing the download failed: ${error.message}`, { cause: error });
       },
     );
@@ -285,13 +301,19 @@ function networkFailure(options: DownloadFileOptions, error: unknown, madeProgre
   });
 }
 
-async function assertFreeSpace(options: DownloadFileOptions, bytesNeeded: number): Promise<void> {
+/** Returns the free bytes of the destination's directory, refusing when `bytesNeeded` do not fit. */
+async function assertFreeSpace(options: DownloadFileOptions, bytesNeeded: number): Promise<number> {
   const dir = path.dirname(options.destination);
-  const free = await (options.freeBytes ?? statfsFreeBytes)(dir);
-  const needed = bytesNeeded + (options.reserveBytes ?? 512 * 1024);
+  const free = await (options.freeBytes ?? freeBytesIn)(dir);
+  const needed = bytesNeeded + reserveOf(options);
   if (free < needed) {
     throw new DownloadError('no-space', `${dir} has ${free} bytes free, ${needed} needed for ${options.url}`);
   }
+  return free;
+}
+
+function reserveOf(options: DownloadFileOptions): number {
+  return options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
 }
 
 /**

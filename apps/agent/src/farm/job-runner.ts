@@ -17,6 +17,7 @@ import { ArchiveError, extractArchive } from '../archive/index.js';
 import type { Clock } from '../clock.js';
 import { fileIn, UnsafePathError } from '../confined-path.js';
 import type { Controls } from '../controls/index.js';
+import { isNoSpace } from '../disk.js';
 import { type ArchiveCache, DownloadError, type DownloadProgress } from '../download/index.js';
 import type { Logger } from '../log/index.js';
 import type { AgentStateStore } from '../state/index.js';
@@ -260,9 +261,25 @@ function frameNotStored(error: unknown): JobFailure {
 
 function failure(error: unknown): JobFailure {
   const message = error instanceof Error ? error.message : String(error);
+  // A full disk anywhere (download, extraction, the cache's memo, the frame's move into the queue)
+  // is "no space left" (100), never a permission problem.
+  if (
+    isNoSpace(error) ||
+    (error instanceof DownloadError && error.kind === 'no-space') ||
+    (error instanceof ArchiveError && error.kind === 'no-space')
+  ) {
+    return {
+      kind: 'failed',
+      errorType: ErrorType.NO_SPACE_LEFT_ON_DEVICE,
+      message: `no space left: ${message}`,
+    };
+  }
   if (error instanceof DownloadError) {
-    const type = error.kind === 'no-space' ? ErrorType.NO_SPACE_LEFT_ON_DEVICE : ErrorType.DOWNLOAD_FILE;
-    return { kind: 'failed', errorType: type, message: `download failed (${error.kind}): ${message}` };
+    return {
+      kind: 'failed',
+      errorType: ErrorType.DOWNLOAD_FILE,
+      message: `download failed (${error.kind}): ${message}`,
+    };
   }
   if (error instanceof UnsafePathError || isProtocolError(error)) {
     const type = ErrorType.ERROR_BAD_SERVER_RESPONSE;
