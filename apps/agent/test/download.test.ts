@@ -169,11 +169,20 @@ describe('downloadFile', () => {
 
   it('waits the back-off on the injected clock between attempts', async () => {
     server.serve('backoff', { body, faults: [{ type: 'status', status: 500 }] });
-    const clock = new ManualClock();
+    const manual = new ManualClock();
+    // Every request also has its rate-floor window sleeping on the clock: wait for the back-off itself.
+    const sleeps: number[] = [];
+    const clock = {
+      now: () => manual.now(),
+      sleep: (ms: number, signal?: AbortSignal) => {
+        sleeps.push(ms);
+        return manual.sleep(ms, signal);
+      },
+    };
     const pending = downloadFile(options('backoff', { clock, backoffMs: () => 5000 }));
-    while (clock.pendingSleepers === 0) await new Promise((r) => setTimeout(r, 5));
+    while (!sleeps.includes(5000)) await new Promise((r) => setTimeout(r, 5));
     expect(server.requests('backoff')).toHaveLength(1);
-    await clock.advance(5000);
+    await manual.advance(5000);
     expect((await pending).requests).toBe(2);
   });
 });

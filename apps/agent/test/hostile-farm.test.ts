@@ -269,3 +269,19 @@ describe('hostile archives and a full disk', () => {
     },
   );
 });
+
+describe('a slow-drip farm (below 1 KiB/s: a read timeout between bytes never fires)', () => {
+  it.each([
+    { kind: 'slow', endpoint: 'request-job', bytesPerSecond: 20, times: 1 } as const,
+    { kind: 'slow', endpoint: 'download-job', bytesPerSecond: 20, times: 1 } as const,
+  ])('$endpoint is cut after 60 s, the agent goes on', async (fault) => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 2);
+    farm.faults.add(fault);
+    const clock = new ManualClock(Date.now());
+    // The real floor; small clock steps, so healthy calls (milliseconds) never see a whole window pass.
+    const t = await testAgent(farm, { clock, rateFloor: { minBytesPerSecond: 1024, windowMs: MINUTE } });
+    await until(() => doneFrames(farm, project.id) >= 1, { clock, stepMs: 5_000, lines: t.lines });
+    expect(t.lines.join('\n')).toMatch(/slower than 1024 bytes\/s for 60 s/);
+  });
+});

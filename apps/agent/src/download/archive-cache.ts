@@ -23,10 +23,10 @@ export interface ArchiveCacheOptions {
   sharedDir?: string;
   dispatcher?: Dispatcher;
   clock?: Clock;
-  /** Forwarded to every download (retries, back-off, progress interval, disk-space probe). */
+  /** Forwarded to every download (retries, back-off, progress interval, disk-space probe, rate floor). */
   download?: Pick<
     DownloadFileOptions,
-    'maxAttempts' | 'backoffMs' | 'progressIntervalMs' | 'reserveBytes' | 'freeBytes'
+    'maxAttempts' | 'backoffMs' | 'progressIntervalMs' | 'reserveBytes' | 'freeBytes' | 'rateFloor'
   >;
   /** Shared-dir polling and staleness (see SharedDirOptions). */
   shared?: Pick<SharedDirOptions, 'pollMs' | 'staleAfterMs' | 'maxWaitMs'>;
@@ -41,6 +41,8 @@ export interface EnsureRequest {
   url: string;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Called with the reason after each failed request that will be retried. */
+  onRetry?: (reason: string) => void;
 }
 
 export interface CleanupReport {
@@ -112,6 +114,7 @@ export class ArchiveCache {
       ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      ...(request.onRetry ? { onRetry: request.onRetry } : {}),
     };
     if (this.options.sharedDir) {
       const shared = await fetchIntoSharedDir(request.md5, downloadOptions, {

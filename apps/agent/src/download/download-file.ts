@@ -9,6 +9,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { DEFAULT_RESERVE_BYTES, type FreeBytes, freeBytesIn, isNoSpace } from '../disk.js';
 import { DownloadError } from './errors.js';
 import { type DownloadProgress, ProgressMeter } from './progress.js';
+import { RateFloor, type RateFloorOptions } from './rate-floor.js';
 
 export interface DownloadFileOptions {
   url: string;
@@ -20,6 +21,8 @@ export interface DownloadFileOptions {
   dispatcher?: Dispatcher;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Called with the reason after each failed request that will be retried. */
+  onRetry?: (reason: string) => void;
   /** Minimum time between progress events. Default 500 ms. */
   progressIntervalMs?: number;
   /** Attempts that fail without progress (bad status, wrong MD5, dead connection). Default 5. */
@@ -31,6 +34,8 @@ export interface DownloadFileOptions {
   reserveBytes?: number;
   /** Free bytes in a directory; injectable for tests. Default: `fs.statfs`. */
   freeBytes?: FreeBytes;
+  /** A request below this rate for a whole window is cut and counts as a failed attempt. Default 1 KiB/s over 60 s. */
+  rateFloor?: RateFloorOptions;
 }
 
 export interface DownloadFileResult {
@@ -115,8 +120,10 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
         if (!(error instanceof RetryableFailure)) throw error;
         lastFailure = error;
         if (error.counts) failures++;
-        if (failures < maxAttempts)
+        if (failures < maxAttempts) {
+          options.onRetry?.(error.message);
           await clock.sleep((options.backoffMs ?? defaultBackoff)(failures), options.signal);
+        }
       }
     }
     const kind = lastFailure?.kind ?? 'network';
@@ -146,11 +153,33 @@ function restart(transfer: Transfer): void {
   transfer.total = undefined;
 }
 
-/** One request: resumes at `transfer.offset` when possible, appends the body to the partial file. */
+/**
+ * One request: resumes at `transfer.offset` when possible, appends the body to the partial file.
+ * A request that stays below the rate floor is cut, and that counts as a failed attempt even when
+ * it got further: a farm dripping a few bytes per resume must not hold the download for ever.
+ */
 async function fetchInto(
   options: DownloadFileOptions,
   transfer: Transfer,
   meter: ProgressMeter,
+): Promise<void> {
+  const attempt = new AbortController();
+  const floor = new RateFloor(options.clock ?? systemClock, options.rateFloor, (why) => attempt.abort(why));
+  const signal = options.signal ? AbortSignal.any([options.signal, attempt.signal]) : attempt.signal;
+  floor.start();
+  try {
+    await fetchWatched(options, transfer, meter, floor, signal);
+  } finally {
+    floor.stop();
+  }
+}
+
+async function fetchWatched(
+  options: DownloadFileOptions,
+  transfer: Transfer,
+  meter: ProgressMeter,
+  floor: RateFloor,
+  signal: AbortSignal,
 ): Promise<void> {
   let response: Dispatcher.ResponseData;
   try {
@@ -158,20 +187,23 @@ async function fetchInto(
       method: 'GET',
       headers: transfer.offset > 0 ? { range: `bytes=${transfer.offset}-` } : {},
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal,
     });
   } catch (error) {
-    throw networkFailure(options, error, false);
+    throw networkFailure(options, error, false, floor);
   }
   await prepareBody(options, transfer, response);
   const batch = new WriteBatch(transfer, meter);
   try {
-    for await (const chunk of response.body as AsyncIterable<Buffer>) await batch.add(chunk);
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      floor.add(chunk.length);
+      await batch.add(chunk);
+    }
     await batch.flush();
   } catch (error) {
     if (error instanceof DownloadError) throw error;
     await batch.flush(); // what arrived before the cut is good: keep it for the resume
-    throw networkFailure(options, error, reachedFurther(transfer));
+    throw networkFailure(options, error, reachedFurther(transfer), floor);
   }
   meter.update(transfer.offset, transfer.total, 0, true);
   if (transfer.total !== undefined && transfer.offset !== transfer.total) {
@@ -294,8 +326,18 @@ async function writeAll(handle: FileHandle, data: Buffer, position: number): Pro
   }
 }
 
-function networkFailure(options: DownloadFileOptions, error: unknown, madeProgress: boolean): Error {
+function networkFailure(
+  options: DownloadFileOptions,
+  error: unknown,
+  madeProgress: boolean,
+  floor: RateFloor,
+): Error {
   if (options.signal?.aborted) return error as Error;
+  if (floor.tripped) {
+    return new RetryableFailure('network', `${options.url}: ${floor.tripped.message}`, true, {
+      cause: error,
+    });
+  }
   return new RetryableFailure('network', `${options.url}: ${(error as Error).message}`, !madeProgress, {
     cause: error,
   });

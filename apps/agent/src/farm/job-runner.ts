@@ -214,6 +214,7 @@ export class JobRunner {
       md5,
       url,
       signal,
+      onRetry: (reason) => this.options.log.warn('download failed, retrying', { md5, reason }),
       onProgress: (progress: DownloadProgress) => {
         store.updateLocal({ downloadedBytes: store.local.downloadedBytes + (progress.bytes - counted) });
         if (progress.bytesPerSecond > 0 && progress.bytes === progress.total) {
