@@ -159,6 +159,7 @@ export class Agent implements LinkedAgent {
       clock,
       log,
       onTraffic: () => http.noteTraffic(),
+      farmHeaders: (url) => http.headersFor(url),
     });
     const heartbeat = new Heartbeat({
       http,

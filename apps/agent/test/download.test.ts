@@ -114,6 +114,16 @@ describe('downloadFile', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('sends the farm session cookie and User-Agent with every request, resumes included', async () => {
+    server.serve('session', { body, ranges: true, faults: [{ type: 'cut', afterBytes: 1_000_000 }] });
+    const headers = { cookie: 'PHPSESSID=abc123', 'user-agent': 'Flock/9.9.9' };
+    await downloadFile(options('session', { headers }));
+    expect(server.requestHeaders('session')).toEqual([
+      { cookie: 'PHPSESSID=abc123', userAgent: 'Flock/9.9.9' },
+      { cookie: 'PHPSESSID=abc123', userAgent: 'Flock/9.9.9' },
+    ]);
+  });
+
   it('retries HTTP errors, then reports a typed http error', async () => {
     server.serve('5xx', { body, faults: [{ type: 'status', status: 503 }] });
     expect((await downloadFile(options('5xx'))).requests).toBe(2);

@@ -121,7 +121,9 @@ describe('fault injection', () => {
   it('sends slowly (bytes/s) and delays answers, with the right content in the end', async () => {
     const job = await client.job();
     farm.faults.add({ kind: 'slow', endpoint: 'download-binary', bytesPerSecond: 10_000, times: 1 });
-    const response = await fetch(`${client.ends.downloadArchive}?type=binary&job=${job.id}`);
+    const response = await fetch(`${client.ends.downloadArchive}?type=binary&job=${job.id}`, {
+      headers: { cookie: client.cookie ?? '' },
+    });
     const reader = response.body?.getReader();
     const chunks: Uint8Array[] = [];
     for (let read = await reader?.read(); read && !read.done; read = await reader?.read())
@@ -140,6 +142,7 @@ describe('fault injection', () => {
     farm.faults.add({ kind: 'slow', endpoint: 'download-job', bytesPerSecond: 2_000, times: 1 });
     const abort = new AbortController();
     const response = await fetch(`${client.ends.downloadArchive}?type=job&job=${job.id}`, {
+      headers: { cookie: client.cookie ?? '' },
       signal: abort.signal,
     });
     await response.body?.getReader().read();

@@ -39,6 +39,8 @@ export interface ArchiveCacheOptions {
 export interface EnsureRequest {
   md5: string;
   url: string;
+  /** Sent with every request of the download (the farm's session cookie, the User-Agent). */
+  headers?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
   /** Called with the reason after each failed request that will be retried. */
@@ -110,6 +112,7 @@ export class ArchiveCache {
     const downloadOptions = {
       ...this.options.download,
       url: request.url,
+      ...(request.headers ? { headers: request.headers } : {}),
       clock: this.clock,
       ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
       ...(request.signal ? { signal: request.signal } : {}),

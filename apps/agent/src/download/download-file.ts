@@ -19,6 +19,8 @@ export interface DownloadFileOptions {
   md5: string;
   /** undici Agent or ProxyAgent; default: undici's global dispatcher. */
   dispatcher?: Dispatcher;
+  /** Sent with every request, resumes included: the farm's session cookie and the User-Agent. */
+  headers?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
   /** Called with the reason after each failed request that will be retried. */
@@ -185,7 +187,7 @@ async function fetchWatched(
   try {
     response = await request(options.url, {
       method: 'GET',
-      headers: transfer.offset > 0 ? { range: `bytes=${transfer.offset}-` } : {},
+      headers: { ...options.headers, ...(transfer.offset > 0 ? { range: `bytes=${transfer.offset}-` } : {}) },
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       signal,
     });

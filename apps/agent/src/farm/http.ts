@@ -92,13 +92,20 @@ export class FarmHttp {
     this.lastTraffic = this.options.clock.now();
   }
 
+  /**
+   * What every farm call carries, archive downloads included (as the official client does with its
+   * one HTTP client): the User-Agent and the session's cookies for `url`. Not the speed-test
+   * payloads, which J22 fetches without either.
+   */
+  headersFor(url: string, cookie = this.cookies.header(url)): Record<string, string> {
+    return { 'user-agent': this.options.userAgent, ...(cookie ? { cookie } : {}) };
+  }
+
   /** Any HTTP status is returned; only transport failures throw. */
   async send(spec: HttpRequestSpec, options: SendOptions = {}): Promise<FarmAnswer> {
     const { body, contentType, fileBytes } = await this.encodeBody(spec, options.file);
-    const headers: Record<string, string> = { 'user-agent': this.options.userAgent };
+    const headers = this.headersFor(spec.url, options.cookie ?? this.cookies.header(spec.url));
     if (contentType) headers['content-type'] = contentType;
-    const cookie = options.cookie ?? this.cookies.header(spec.url);
-    if (cookie) headers.cookie = cookie;
     const started = performance.now(); // a measurement of the network, not a schedule
     // A farm that answers a few bytes at a time would hold this call for ever: below the floor for
     // a whole window, it is cut. An uploaded file gets the time it needs at the floor rate first.

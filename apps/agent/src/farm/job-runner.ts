@@ -53,6 +53,8 @@ export interface JobRunnerOptions {
   clock: Clock;
   log: Logger;
   onTraffic: () => void;
+  /** The headers of a farm call to `url` (session cookie, User-Agent): downloads are farm calls too. */
+  farmHeaders: (url: string) => Record<string, string>;
 }
 
 export class JobRunner {
@@ -213,6 +215,7 @@ export class JobRunner {
     const file = await cache.ensure({
       md5,
       url,
+      headers: this.options.farmHeaders(url),
       signal,
       onRetry: (reason) => this.options.log.warn('download failed, retrying', { md5, reason }),
       onProgress: (progress: DownloadProgress) => {
