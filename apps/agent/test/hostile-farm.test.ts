@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ErrorType } from '@flock/protocol';
+import { AgentStateSchema, ErrorType } from '@flock/protocol';
 import type { FaultSpec, RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
@@ -107,6 +107,11 @@ const jobAnswerCases: HostileCase[] = [
     logged: /validation_url/,
   },
   {
+    field: 'a 10 000-character project name (free text, shown by the console)',
+    faults: () => [jobAttribute('job', 'name', 'N'.repeat(10_000))],
+    logged: /job received .*project=N{300}/,
+  },
+  {
     field: 'an oversized answer',
     faults: () => [
       {
@@ -179,6 +184,13 @@ async function survives(hostile: HostileCase): Promise<TestAgent> {
   const project = await syntheticProject(farm, 6);
   const clock = new ManualClock(Date.now());
   const t = await testAgent(farm, { clock });
+  // Whatever the farm sends, the state the agent streams stays one the console accepts.
+  const unfit: string[] = [];
+  t.agent.store.on('change', () => {
+    const check = AgentStateSchema.safeParse(t.agent.store.state);
+    if (!check.success)
+      unfit.push(check.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  });
   const step = { clock, stepMs: MINUTE, lines: t.lines };
   // One good frame first: both archives are then cached, so a hostile job gets as far as it can.
   await until(() => doneFrames(farm, project.id) >= 1, { ...step, what: 'a first frame' });
@@ -189,6 +201,7 @@ async function survives(hostile: HostileCase): Promise<TestAgent> {
   });
   expect(sentinel.snapshot()).toEqual(before);
   expect(recorder.requests).toEqual([]);
+  expect(unfit).toEqual([]);
   expect(t.lines.join('\n')).toMatch(hostile.logged);
   return t;
 }

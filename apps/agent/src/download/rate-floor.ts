@@ -48,7 +48,7 @@ export class RateFloor {
    * window by the time they take at the floor rate.
    */
   start(uncountedBytes = 0): void {
-    const graceMs = (uncountedBytes / this.minBytesPerSecond) * 1000;
+    const graceMs = Math.ceil((uncountedBytes / this.minBytesPerSecond) * 1000);
     void this.watch(graceMs).catch(() => undefined); // a stopped sleep rejects: the transfer ended
   }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   assertFarmSite,
   buildDownloadRequest,
+  CurrentJobSchema,
   type Endpoints,
   ErrorType,
   isProtocolError,
@@ -26,6 +27,9 @@ import { SpareProject } from './spare-project.js';
 
 /** Why a running job was stopped from outside: by the user (type 20) or by the farm (type 22). */
 export type JobInterrupt = 'pause-now' | 'stop-now' | 'block-project' | 'server';
+
+/** The longest project name the agent's state carries: the console's own limit. */
+const MAX_PROJECT_NAME_CHARS = CurrentJobSchema.shape.project.maxLength ?? 300;
 
 export type JobFailure = { kind: 'failed'; errorType: number; message: string } & RenderFacts;
 
@@ -130,7 +134,8 @@ export class JobRunner {
     store.update({
       job: {
         id: job.id,
-        project: job.name,
+        // Free text from the farm: cut to what the console's state accepts.
+        project: job.name.slice(0, MAX_PROJECT_NAME_CHARS),
         frame: Number.isFinite(frame) ? frame : 0,
         phase: 'download',
         progress: null,
