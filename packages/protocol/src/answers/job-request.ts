@@ -97,6 +97,9 @@ const statsAttributes = z.object({
 });
 // Every value that becomes a file name, a directory, a URL or a process argument on the agent is
 // checked here, where it is parsed (farm-values.ts): an answer with one hostile value is refused whole.
+// The agent treats a refused answer as an unusable farm answer (like one that is not XML): it logs
+// why and waits 15-30 min before asking again. It sends no error report for the job it carried: the
+// job's values are exactly what cannot be trusted.
 const fileAttributes = z.object({ md5: md5Attribute, action: z.string() });
 const jobAttributes = z.object({
   id: jobIdAttribute,
