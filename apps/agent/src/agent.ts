@@ -19,7 +19,7 @@ import type {
 import { type Clock, systemClock } from './clock.js';
 import type { AgentSettings } from './config/index.js';
 import { type AgentCommand, Controls } from './controls/index.js';
-import { ArchiveCache, type ArchiveCacheOptions } from './download/index.js';
+import { ArchiveCache, type ArchiveCacheOptions, type RateFloorOptions } from './download/index.js';
 import { ErrorReporter, type ReportHeader } from './farm/error-report.js';
 import { Heartbeat, keepAliveParams } from './farm/heartbeat.js';
 import { FarmHttp } from './farm/http.js';
@@ -53,6 +53,8 @@ export interface AgentOptions {
   uploadBackoff?: UploadBackoff;
   /** Tests shorten download retries. */
   download?: ArchiveCacheOptions['download'];
+  /** The minimum rate of every farm call and download (default 1 KiB/s over 60 s). */
+  rateFloor?: RateFloorOptions;
   skipSpeedtest?: boolean;
 }
 
@@ -97,6 +99,7 @@ export class Agent implements LinkedAgent {
       clock,
       userAgent: `Flock/${AGENT_VERSION}`,
       ...(settings.proxy ? { proxy: settings.proxy } : {}),
+      ...(options.rateFloor ? { rateFloor: options.rateFloor } : {}),
     });
     const version = settings.clientVersion ?? AGENT_VERSION;
     const session = new FarmSession({
@@ -119,7 +122,7 @@ export class Agent implements LinkedAgent {
       dispatcher: http.dispatcher,
       clock,
       ...(settings.sharedZip ? { sharedDir: settings.sharedZip } : {}),
-      ...(options.download ? { download: options.download } : {}),
+      download: { ...options.download, ...(options.rateFloor ? { rateFloor: options.rateFloor } : {}) },
     });
     await cache.cleanup();
     // What a previous run left in the jobs dir (a frame cut short, a spare project) is never needed:
@@ -156,6 +159,7 @@ export class Agent implements LinkedAgent {
       clock,
       log,
       onTraffic: () => http.noteTraffic(),
+      farmHeaders: (url) => http.headersFor(url),
     });
     const heartbeat = new Heartbeat({
       http,

@@ -155,7 +155,7 @@ describe('ArchiveCache', () => {
     expect(readdirSync(dir)).toEqual([MEMO_FILE_NAME]);
     expect(readdirSync(sharedDir)).toEqual([]);
     expect(cache.cachedMd5s()).toEqual([]);
-    await expect(cache.delete('../../etc/passwd')).rejects.toMatchObject({ name: 'DownloadError' });
+    await expect(cache.delete('../../etc/passwd')).rejects.toMatchObject({ name: 'UnsafePathError' });
   });
 });
 

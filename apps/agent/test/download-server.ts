@@ -1,5 +1,6 @@
 // A local HTTP server for download tests: serves in-memory files and injects one fault per request
-// from a queue (cut connection, wrong bytes, error status, stall), honouring Range when asked to.
+// from a queue (cut connection, wrong bytes, error status, stall, endless body, slow drip),
+// honouring Range when asked to.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,7 +11,16 @@ export type Fault =
   | { type: 'wrong-range' }
   | { type: 'status'; status: number }
   /** Sends `afterBytes` bytes then stalls until the client goes away. */
-  | { type: 'stall'; afterBytes: number };
+  | { type: 'stall'; afterBytes: number }
+  /** No Content-Length, and bytes that never end (until the client goes away). */
+  | { type: 'endless' }
+  /** The right headers, then `bytes` bytes every `everyMs` (a slow drip), until the client goes away. */
+  | { type: 'drip'; bytes: number; everyMs: number };
+
+export interface RequestHeaders {
+  cookie: string | undefined;
+  userAgent: string | undefined;
+}
 
 export interface ServedFile {
   body: Buffer;
@@ -23,21 +33,37 @@ export interface TestServer {
   serve(name: string, file: ServedFile): void;
   /** Range header (or null) of each request made for a file, in order. */
   requests(name: string): Array<string | null>;
+  /** Cookie and User-Agent of each request made for a file, in order. */
+  requestHeaders(name: string): RequestHeaders[];
   close(): Promise<void>;
 }
 
 export async function startTestServer(): Promise<TestServer> {
   const files = new Map<string, ServedFile>();
   const log = new Map<string, Array<string | null>>();
+  const headerLog = new Map<string, RequestHeaders[]>();
   const server: Server = createServer((req, res) => handle(req, res));
 
   function handle(req: IncomingMessage, res: ServerResponse) {
     const name = (req.url ?? '/').slice(1);
     const file = files.get(name);
     log.set(name, [...(log.get(name) ?? []), req.headers.range ?? null]);
+    const seen = { cookie: req.headers.cookie, userAgent: req.headers['user-agent'] };
+    headerLog.set(name, [...(headerLog.get(name) ?? []), seen]);
     if (!file) return void res.writeHead(404).end();
     const fault = file.faults?.shift();
     if (fault?.type === 'status') return void res.writeHead(fault.status).end('nope');
+    if (fault?.type === 'endless') return sendForever(res, () => res.write(Buffer.alloc(64 * 1024, 1)), 0);
+    if (fault?.type === 'drip') {
+      res.writeHead(200, { 'content-length': file.body.length, 'content-type': 'application/zip' });
+      let at = 0;
+      const drip = () => {
+        const chunk = file.body.subarray(at, at + fault.bytes);
+        at += fault.bytes;
+        return res.write(chunk);
+      };
+      return sendForever(res, drip, fault.everyMs);
+    }
     let body = file.body;
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
@@ -65,12 +91,30 @@ export async function startTestServer(): Promise<TestServer> {
     }
   }
 
+  /** Calls `write` every `everyMs` (0: whenever the socket has room) until the client hangs up. */
+  function sendForever(res: ServerResponse, write: () => boolean, everyMs: number) {
+    if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/zip' });
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+    });
+    const next = () => {
+      if (closed) return;
+      const room = write();
+      if (everyMs > 0) setTimeout(next, everyMs);
+      else if (room) setImmediate(next);
+      else res.once('drain', next);
+    };
+    next();
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: (name) => `http://127.0.0.1:${port}/${name}`,
     serve: (name, file) => files.set(name, file),
     requests: (name) => log.get(name) ?? [],
+    requestHeaders: (name) => headerLog.get(name) ?? [],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

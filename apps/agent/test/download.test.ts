@@ -114,6 +114,16 @@ describe('downloadFile', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('sends the farm session cookie and User-Agent with every request, resumes included', async () => {
+    server.serve('session', { body, ranges: true, faults: [{ type: 'cut', afterBytes: 1_000_000 }] });
+    const headers = { cookie: 'PHPSESSID=abc123', 'user-agent': 'Flock/9.9.9' };
+    await downloadFile(options('session', { headers }));
+    expect(server.requestHeaders('session')).toEqual([
+      { cookie: 'PHPSESSID=abc123', userAgent: 'Flock/9.9.9' },
+      { cookie: 'PHPSESSID=abc123', userAgent: 'Flock/9.9.9' },
+    ]);
+  });
+
   it('retries HTTP errors, then reports a typed http error', async () => {
     server.serve('5xx', { body, faults: [{ type: 'status', status: 503 }] });
     expect((await downloadFile(options('5xx'))).requests).toBe(2);
@@ -169,11 +179,20 @@ describe('downloadFile', () => {
 
   it('waits the back-off on the injected clock between attempts', async () => {
     server.serve('backoff', { body, faults: [{ type: 'status', status: 500 }] });
-    const clock = new ManualClock();
+    const manual = new ManualClock();
+    // Every request also has its rate-floor window sleeping on the clock: wait for the back-off itself.
+    const sleeps: number[] = [];
+    const clock = {
+      now: () => manual.now(),
+      sleep: (ms: number, signal?: AbortSignal) => {
+        sleeps.push(ms);
+        return manual.sleep(ms, signal);
+      },
+    };
     const pending = downloadFile(options('backoff', { clock, backoffMs: () => 5000 }));
-    while (clock.pendingSleepers === 0) await new Promise((r) => setTimeout(r, 5));
+    while (!sleeps.includes(5000)) await new Promise((r) => setTimeout(r, 5));
     expect(server.requests('backoff')).toHaveLength(1);
-    await clock.advance(5000);
+    await manual.advance(5000);
     expect((await pending).requests).toBe(2);
   });
 });

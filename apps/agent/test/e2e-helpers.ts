@@ -90,6 +90,9 @@ export async function testAgent(farm: RunningFarm, options: TestAgentOptions = {
     hwid: 'test-hwid',
     uploadBackoff: { firstMs: 1000, secondMs: 2000, maxMs: 4000, jitter: 0 },
     download: { backoffMs: () => 10 },
+    // The manual clock jumps minutes while a real request takes milliseconds: a 60 s rate floor
+    // would cut healthy calls. Tests of the floor pass their own.
+    rateFloor: { windowMs: 7 * 24 * 60 * 60_000 },
     random: () => 0,
     skipSpeedtest: false,
     ...agentOptions,

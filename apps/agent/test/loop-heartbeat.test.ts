@@ -18,6 +18,12 @@ describe('heartbeat interval (docs/decisions.md D4)', () => {
     expect(heartbeatIntervalMs(60)).toBe(45_000);
     expect(heartbeatIntervalMs(0)).toBe(15 * 60_000);
   });
+
+  it('never drops below 30 s, whatever max-period a farm sends (no heartbeat storm)', () => {
+    expect(heartbeatIntervalMs(1)).toBe(30_000);
+    expect(heartbeatIntervalMs(40)).toBe(30_000);
+    expect(heartbeatIntervalMs(-5)).toBe(15 * 60_000);
+  });
 });
 
 describe('keep-alive rendertime (docs/protocol.md §2.5: seconds since the Blender process started)', () => {

@@ -54,6 +54,22 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('slow'), endpoint, bytesPerSecond: z.int().positive(), ...limits }),
   /** Wait this long before answering. */
   z.object({ kind: z.literal('delay'), endpoint, ms: z.int().min(0).max(3_600_000), ...limits }),
+  /**
+   * Replace every match of `pattern` (a regular expression) in a text answer by `replacement` (`$1`
+   * etc. work as in String.replace): how tests make the farm send hostile values (a path-traversal
+   * archive_md5, a foreign validation_url, an oversized answer). Archives are left alone.
+   */
+  z.object({
+    kind: z.literal('rewrite-answer'),
+    endpoint,
+    pattern: z
+      .string()
+      .min(1)
+      .max(10_000)
+      .refine(compiles, { error: 'pattern must be a valid regular expression' }),
+    replacement: z.string().max(16 * 1024 * 1024),
+    ...limits,
+  }),
   /** Reset the connection after `afterBytes` of the body (default half). */
   z.object({
     kind: z.literal('drop-connection'),
@@ -64,6 +80,15 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
 ]);
 
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface ActiveFault {
   id: number;

@@ -7,7 +7,7 @@ import type { FaultSpec } from './faults';
 
 /**
  * Sends every answer of the protocol endpoints, applying the injected faults that fired for the
- * request: delays, HTTP errors, HTML instead of XML, wrong content types, and the raw-socket ones
+ * request: delays, HTTP errors, HTML instead of XML, wrong content types, rewritten text, and the raw-socket ones
  * (truncated body, dropped connection, slow bytes/s, corrupted archive) through `reply.hijack()`.
  */
 export type AnswerBody = string | Buffer | { file: string; size: number };
@@ -55,6 +55,10 @@ function shapeAnswer(answer: Answer, faults: readonly FaultSpec[]): Answer {
   }
   const wrongType = faults.find((fault) => fault.kind === 'wrong-content-type');
   if (wrongType) shaped = { ...shaped, contentType: wrongType.contentType ?? 'text/html; charset=utf-8' };
+  for (const fault of faults) {
+    if (fault.kind !== 'rewrite-answer' || typeof shaped.body !== 'string') continue;
+    shaped = { ...shaped, body: shaped.body.replace(new RegExp(fault.pattern, 'g'), fault.replacement) };
+  }
   return shaped;
 }
 

@@ -97,8 +97,9 @@ describe('bad input gets its status, a log line, and the farm keeps serving', ()
       headers: { cookie: client.cookie ?? '' },
     });
     expect(await heartbeat.text()).toContain('status="0"');
-    expect((await fetch(`${client.ends.downloadArchive}?type=job&job=abc`)).status).toBe(404);
-    expect((await fetch(`${client.ends.downloadArchive}?job=100`)).status).toBe(404);
+    const session = { headers: { cookie: client.cookie ?? '' } };
+    expect((await fetch(`${client.ends.downloadArchive}?type=job&job=abc`, session)).status).toBe(404);
+    expect((await fetch(`${client.ends.downloadArchive}?job=100`, session)).status).toBe(404);
     expect((await post(`${farm.url}/server/speedtest.php`, 'no xml here', 'application/xml')).status).toBe(
       400,
     );

@@ -150,6 +150,20 @@ describe('job request, downloads, heartbeat, validation, error report, logout', 
     ).toBe(404);
   });
 
+  it('serves archives only to a live session (the cookie of a login), like the real farm', async () => {
+    await farm.addProject({ frames: [1, 1] });
+    await client.login();
+    const job = await client.job();
+    const url = `${client.ends.downloadArchive}?type=job&job=${job.id}`;
+    const anonymous = await fetch(url);
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.text()).toMatch(/session/);
+    expect((await fetch(url, { headers: { cookie: 'PHPSESSID=forged' } })).status).toBe(403);
+    expect((await fetch(url, { headers: { cookie: client.cookie ?? '' } })).status).toBe(200);
+    await client.logout();
+    expect((await client.download('job', job.id)).status).toBe(403);
+  });
+
   it('uses the GPU when the client offers one and does not ask for CPU only', async () => {
     await farm.addProject({ frames: [1, 1] });
     await client.login();

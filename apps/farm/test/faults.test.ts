@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   buildConfigRequest,
+  buildJobRequest,
   buildKeepAlive,
   isProtocolError,
   JobRequestStatus,
@@ -10,7 +11,7 @@ import {
 } from '@flock/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualFarmClock, parseFaultSpec } from '../src/index';
-import { CONFIG_PARAMS, TestClient } from './helpers/client';
+import { CONFIG_PARAMS, JOB_PARAMS, TestClient } from './helpers/client';
 import { png, testFarm } from './helpers/farm';
 
 let farm: Awaited<ReturnType<typeof testFarm>>;
@@ -120,7 +121,9 @@ describe('fault injection', () => {
   it('sends slowly (bytes/s) and delays answers, with the right content in the end', async () => {
     const job = await client.job();
     farm.faults.add({ kind: 'slow', endpoint: 'download-binary', bytesPerSecond: 10_000, times: 1 });
-    const response = await fetch(`${client.ends.downloadArchive}?type=binary&job=${job.id}`);
+    const response = await fetch(`${client.ends.downloadArchive}?type=binary&job=${job.id}`, {
+      headers: { cookie: client.cookie ?? '' },
+    });
     const reader = response.body?.getReader();
     const chunks: Uint8Array[] = [];
     for (let read = await reader?.read(); read && !read.done; read = await reader?.read())
@@ -139,6 +142,7 @@ describe('fault injection', () => {
     farm.faults.add({ kind: 'slow', endpoint: 'download-job', bytesPerSecond: 2_000, times: 1 });
     const abort = new AbortController();
     const response = await fetch(`${client.ends.downloadArchive}?type=job&job=${job.id}`, {
+      headers: { cookie: client.cookie ?? '' },
       signal: abort.signal,
     });
     await response.body?.getReader().read();
@@ -147,6 +151,25 @@ describe('fault injection', () => {
       .poll(() => farm.logs.some((line) => line.includes('/server/archive.php') && line.includes('cut=')))
       .toBe(true);
     expect(await client.keepAlive(job)).toBe(0);
+  });
+
+  it('rewrites the text of an XML answer, e.g. to send hostile values', async () => {
+    const hostile = '../../../../../../tmp/important';
+    farm.faults.add({
+      kind: 'rewrite-answer',
+      endpoint: 'request-job',
+      pattern: 'archive_md5="[^"]*"',
+      replacement: `archive_md5="${hostile}"`,
+      times: 1,
+    });
+    const request = buildJobRequest(client.ends, JOB_PARAMS, []);
+    const rewritten = await client.send(request);
+    expect(rewritten.contentType).toBe('text/xml; charset=utf-8');
+    expect(rewritten.text).toContain(`archive_md5="${hostile}"`);
+    expect((await client.send(request)).text).toMatch(/archive_md5="[0-9a-f]{32}"/);
+    expect(() => parseFaultSpec({ kind: 'rewrite-answer', endpoint: 'config', pattern: '(' })).toThrow(
+      /pattern/,
+    );
   });
 
   it('is driven through the admin API with the admin token', async () => {

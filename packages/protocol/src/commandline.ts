@@ -26,17 +26,42 @@ export interface BlenderArgvInput {
  */
 const TOKEN_SEPARATOR = /[ \t\r\n]+/;
 
+const PLACEHOLDERS = new Set(['.e', '.c', '.o', '.f']);
+/**
+ * An argument of the farm's own: an option or a plain value (`--engine`, `CYCLES`, `-x`, `1`, `0.5`).
+ * No `/` or `\\`, no leading `.`: it cannot name a file outside the job's working directory, and
+ * no quotes, spaces or parentheses: it cannot carry Python code (`--python-expr`). The server
+ * script still runs as Python inside Blender, by the protocol's design; the arguments add nothing.
+ */
+const FARM_ARGUMENT = /^[A-Za-z0-9_=,:+-][A-Za-z0-9._=,:+-]*$/;
+const MAX_COMMANDLINE_CHARS = 4096;
+
+function tokensOf(commandline: string): string[] {
+  return commandline.split(TOKEN_SEPARATOR).filter((token) => token !== '');
+}
+
+/**
+ * Why `renderer@commandline` is refused, or undefined: it must start with `.e` (a farm must not be
+ * able to make the agent run another program) and every other token must be a placeholder or a
+ * FARM_ARGUMENT.
+ */
+export function commandlineProblem(commandline: string): string | undefined {
+  if (commandline.length > MAX_COMMANDLINE_CHARS) return `longer than ${MAX_COMMANDLINE_CHARS} characters`;
+  const tokens = tokensOf(commandline);
+  if (tokens[0] !== '.e') return `must start with .e, got "${(tokens[0] ?? '').slice(0, 100)}"`;
+  const bad = tokens.find((token) => !PLACEHOLDERS.has(token) && !FARM_ARGUMENT.test(token));
+  return bad === undefined ? undefined : `argument "${bad.slice(0, 100)}" is not a plain option or value`;
+}
+
 /**
  * Builds the argv to spawn Blender (argv[0] is the renderer; no `nice`: the agent prefixes priority).
  * `.e` → renderer path (+ `-t N`), `.c` → blend path, `-P`, script path, `.o` → output prefix,
- * `.f` → frame; anything else verbatim. The command line must start with `.e`: a farm must not be able
- * to make the agent run another program.
+ * `.f` → frame; anything else verbatim. The command line must pass commandlineProblem.
  */
 export function buildBlenderArgv(input: BlenderArgvInput): string[] {
-  const tokens = input.commandline.split(TOKEN_SEPARATOR).filter((token) => token !== '');
-  if (tokens[0] !== '.e') {
-    throw new ProtocolError('invalid-value', `commandline must start with .e, got "${tokens[0] ?? ''}"`);
-  }
+  const problem = commandlineProblem(input.commandline);
+  if (problem !== undefined) throw new ProtocolError('invalid-value', `commandline ${problem}`);
+  const tokens = tokensOf(input.commandline);
   requireNonEmpty(input);
   const threads = threadArguments(input.cores);
   return tokens.flatMap((token) => expandToken(token, input, threads));

@@ -15,6 +15,7 @@ export * from './codes';
 export * from './commandline';
 export * from './error-log';
 export * from './errors';
+export * from './farm-values';
 export * from './link';
 export * from './readers/config';
 export * from './readers/error-report';

@@ -4,6 +4,7 @@
  */
 import type { ConfigAnswer } from './answers/config';
 import { ProtocolError } from './errors';
+import { endpointPathProblem } from './farm-values';
 import { CLIENT_XML_CONTENT_TYPE, renderElement } from './xml';
 
 export interface HttpRequestSpec {
@@ -183,13 +184,16 @@ const KNOWN_ENDPOINTS = {
 
 /**
  * Absolute endpoint URLs from a status-0 config answer. Unknown request types go to `extra`; a
- * config without one of the five endpoints the client needs is 'invalid-value'.
+ * config without one of the five endpoints the client needs, or with a path that could leave the
+ * farm (endpointPathProblem), is 'invalid-value'.
  */
 export function endpointsFromConfig(serverUrl: string, config: ConfigAnswer): Endpoints {
   const found: Partial<Record<string, string>> = {};
   const extra: Record<string, string> = {};
   let maxPeriodSeconds: number | undefined;
   for (const request of config.requests) {
+    const problem = endpointPathProblem(request.path);
+    if (problem) throw new ProtocolError('invalid-value', `the "${request.type}" path ${problem}`);
     const url = joinUrl(serverUrl, request.path);
     const key = (KNOWN_ENDPOINTS as Record<string, string>)[request.type];
     if (key !== undefined) found[key] = url;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BlenderArgvInput, buildBlenderArgv } from '../src/index';
+import { type BlenderArgvInput, buildBlenderArgv, commandlineProblem } from '../src/index';
 import { protocolErrorOf } from './helpers';
 
 const job: Omit<BlenderArgvInput, 'commandline'> = {
@@ -62,9 +62,25 @@ describe('buildBlenderArgv', () => {
     expect(buildBlenderArgv({ ...job, commandline: messy })).toEqual(SAMPLE_ARGV);
   });
 
-  it('copies every other token verbatim: no quoting, globbing or variable expansion', () => {
-    const argv = buildBlenderArgv({ ...job, commandline: `.e -b .c --python-expr "$HOME;rm *" 'x' .f.e` });
-    expect(argv.slice(5)).toEqual(['--python-expr', '"$HOME;rm', '*"', "'x'", '.f.e']);
+  it('copies plain options and values verbatim', () => {
+    const argv = buildBlenderArgv({
+      ...job,
+      commandline: '.e -b .c -F PNG --scale 0.5 --cycles-device CPU+CUDA',
+    });
+    expect(argv.slice(5)).toEqual(['-F', 'PNG', '--scale', '0.5', '--cycles-device', 'CPU+CUDA']);
+  });
+
+  it.each([
+    ['a path outside the job', '.e -b .c -o /home/user/.bashrc -f .f'],
+    ['a relative way out', '.e -b .c -o ../../x -f .f'],
+    ['a Windows path', '.e -b .c -o C:\\x -f .f'],
+    ['Python code', `.e -b .c --python-expr "__import__('os')" .f`],
+    ['quotes and shell characters', `.e -b .c "$HOME;rm *" 'x'`],
+    ['a dot-named file', '.e -b .c -P .f.e'],
+  ])('refuses %s as an argument', (_label, commandline) => {
+    const error = protocolErrorOf(() => buildBlenderArgv({ ...job, commandline }));
+    expect(error.kind).toBe('invalid-value');
+    expect(error.detail).toMatch(/^commandline argument ".*" is not a plain option or value$/);
   });
 
   it('keeps paths with spaces as one argument each (they are substituted, not split)', () => {
@@ -99,7 +115,7 @@ describe('buildBlenderArgv', () => {
 });
 
 describe('buildBlenderArgv properties', () => {
-  const token = fc.string({ minLength: 1, maxLength: 12 }).filter((text) => !/[ \t\r\n]/.test(text));
+  const token = fc.stringMatching(/^[A-Za-z0-9_=,:+-][A-Za-z0-9._=,:+-]{0,11}$/);
   const separator = fc.constantFrom(' ', '  ', '\t', ' \t ', '\n');
   const path = fc.string({ minLength: 1, maxLength: 30 });
   const input = fc.record({
@@ -138,3 +154,14 @@ function expand(part: string, values: Omit<BlenderArgvInput, 'commandline'>): st
   if (part === '.f') return [values.frame];
   return [part];
 }
+
+describe('commandlineProblem', () => {
+  it('refuses any token with a character outside the plain-argument set', () => {
+    const outside = fc.string({ minLength: 1, maxLength: 1 }).filter((c) => !/[A-Za-z0-9._=,:+\s-]/.test(c));
+    fc.assert(
+      fc.property(outside, fc.string({ maxLength: 5 }), (character, rest) => {
+        expect(commandlineProblem(`.e -b .c x${character}${rest} .f`)).toBeDefined();
+      }),
+    );
+  });
+});

@@ -202,14 +202,14 @@ function sampleJob(validationUrl: string) {
   return {
     id: '1',
     useGpu: false,
-    archiveMd5: 'a',
+    archiveMd5: 'a'.repeat(32),
     path: 'p.blend',
     frame: '0001',
     synchronousUpload: false,
     validationUrl,
     name: 'n',
     password: '',
-    renderer: { md5: 'b', commandline: '.e -b .c -o .o -f .f', updateMethod: 'remainingtime' },
+    renderer: { md5: 'b'.repeat(32), commandline: '.e -b .c -o .o -f .f', updateMethod: 'remainingtime' },
     script: 'import bpy',
   };
 }

@@ -1,3 +1,5 @@
+import { isNoSpace } from '../disk.js';
+
 /** Why an archive was refused. Every failure of `extractArchive` is an ArchiveError with one of these. */
 export type ArchiveErrorKind =
   | 'wrong-password'
@@ -6,7 +8,9 @@ export type ArchiveErrorKind =
   | 'too-large'
   | 'corrupt'
   | 'unsupported'
-  /** The archive was fine but the disk was not (no space, no permission). */
+  /** The archive does not fit the free space, or the disk filled up while extracting (ENOSPC, EDQUOT). */
+  | 'no-space'
+  /** The archive was fine but the disk was not (no permission, I/O error). */
   | 'io'
   /** The caller's AbortSignal fired. */
   | 'aborted';
@@ -23,7 +27,7 @@ export class ArchiveError extends Error {
   }
 }
 
-const ioCodes = new Set(['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'EMFILE', 'ENFILE', 'EIO']);
+const ioCodes = new Set(['EACCES', 'EPERM', 'EROFS', 'EMFILE', 'ENFILE', 'EIO']);
 
 /** Maps anything thrown while reading an archive (yauzl, zlib, fs) onto an ArchiveError. */
 export function toArchiveError(error: unknown, context: string): ArchiveError {
@@ -33,6 +37,7 @@ export function toArchiveError(error: unknown, context: string): ArchiveError {
   if ((error as Error | undefined)?.name === 'AbortError') {
     return new ArchiveError('aborted', `${context}: extraction aborted`, { cause: error });
   }
+  if (isNoSpace(error)) return new ArchiveError('no-space', `${context}: ${detail}`, { cause: error });
   if (code && ioCodes.has(code)) return new ArchiveError('io', `${context}: ${detail}`, { cause: error });
   return new ArchiveError('corrupt', `${context}: ${detail}`, { cause: error });
 }

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createInflateRaw, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { DEFAULT_RESERVE_BYTES, type FreeBytes, freeBytesIn } from '../disk.js';
 import type { CheckedTransform } from './checked-transform.js';
 import { assertNotSymlink, fileModeFor, resolveInside } from './entry-rules.js';
 import { decipherFor, type EntryEncoding, EntryGuard, entryEncoding } from './entry-streams.js';
@@ -32,6 +33,10 @@ export interface ExtractOptions {
   /** Base names of files to mark executable (besides those a Unix zip marks). Default `['rend.exe']`. */
   executables?: readonly string[];
   signal?: AbortSignal;
+  /** Free space to keep beyond the extracted files. Default 512 KiB. */
+  reserveBytes?: number;
+  /** Free bytes in a directory; injectable for tests. Default: `fs.statfs`. */
+  freeBytes?: FreeBytes;
 }
 
 export interface ExtractResult {
@@ -85,6 +90,15 @@ const IO_CHUNK = 1024 * 1024;
 const SMALL_ENTRY_BYTES = 1024 * 1024;
 const DEFAULT_MAX_TOTAL_BYTES = 16 * 1024 ** 3;
 const DEFAULT_MAX_ENTRIES = 100_000;
+/**
+ * Zip bombs: deflate tops out near 1032:1. A project's .blend data deflates 3–10×, image textures
+ * 1–3×, and even flat uncompressed images and simulation caches stay well under 100×. An entry that
+ * claims more than 200× and would inflate past 16 MiB is a bomb, not a project, and is refused
+ * before anything is written. Smaller entries may be as compressible as they like: 16 MiB of
+ * zeros harms no disk.
+ */
+const MAX_COMPRESSION_RATIO = 200;
+const RATIO_CHECK_FROM_BYTES = 16 * 1024 * 1024;
 
 /**
  * Extracts `zipPath` into `targetDir` (replacing it if it exists). Throws ArchiveError, and only
@@ -181,6 +195,7 @@ async function planEntries(zip: ZipFile, root: string, options: ExtractOptions):
     assertNotSymlink(entry, name);
     if (seen.has(destination)) throw new ArchiveError('corrupt', `duplicate entry ${JSON.stringify(name)}`);
     seen.add(destination);
+    assertSaneRatio(entry, name);
     declaredTotal += entry.uncompressedSize;
     if (declaredTotal > maxTotalBytes) {
       throw new ArchiveError('too-large', `declared size exceeds the cap of ${maxTotalBytes} bytes`);
@@ -197,7 +212,31 @@ async function planEntries(zip: ZipFile, root: string, options: ExtractOptions):
       mode: fileModeFor(entry, name, executables),
     });
   }
+  await assertFits(root, declaredTotal, options);
   return plan;
+}
+
+function assertSaneRatio(entry: Entry, name: string): void {
+  if (entry.uncompressedSize <= RATIO_CHECK_FROM_BYTES) return;
+  const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
+  if (ratio > MAX_COMPRESSION_RATIO) {
+    throw new ArchiveError(
+      'too-large',
+      `${name}: ${entry.compressedSize} bytes that inflate to ${entry.uncompressedSize}, a compression ratio of ${Math.round(ratio)}:1 (a zip bomb; at most ${MAX_COMPRESSION_RATIO}:1 above 16 MiB)`,
+    );
+  }
+}
+
+/** The declared sizes (which the guard enforces while writing) must fit the free space, with a reserve. */
+async function assertFits(root: string, declaredTotal: number, options: ExtractOptions): Promise<void> {
+  const free = await (options.freeBytes ?? freeBytesIn)(root);
+  const needed = declaredTotal + (options.reserveBytes ?? DEFAULT_RESERVE_BYTES);
+  if (free < needed) {
+    throw new ArchiveError(
+      'no-space',
+      `the archive needs ${needed} bytes (with the reserve) and ${path.dirname(root)} has ${free} free`,
+    );
+  }
 }
 
 async function extractFile(

@@ -4,10 +4,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, link, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { MD5_HEX } from '@flock/protocol';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
+import { fileIn, UnsafePathError } from '../confined-path.js';
 import { type DownloadFileOptions, downloadFile } from './download-file.js';
-import { DownloadError } from './errors.js';
 import { MD5_ZIP_NAME, md5File } from './md5.js';
 import { Md5Memo } from './md5-memo.js';
 import type { DownloadProgress } from './progress.js';
@@ -22,10 +23,10 @@ export interface ArchiveCacheOptions {
   sharedDir?: string;
   dispatcher?: Dispatcher;
   clock?: Clock;
-  /** Forwarded to every download (retries, back-off, progress interval, disk-space probe). */
+  /** Forwarded to every download (retries, back-off, progress interval, disk-space probe, rate floor). */
   download?: Pick<
     DownloadFileOptions,
-    'maxAttempts' | 'backoffMs' | 'progressIntervalMs' | 'reserveBytes' | 'freeBytes'
+    'maxAttempts' | 'backoffMs' | 'progressIntervalMs' | 'reserveBytes' | 'freeBytes' | 'rateFloor'
   >;
   /** Shared-dir polling and staleness (see SharedDirOptions). */
   shared?: Pick<SharedDirOptions, 'pollMs' | 'staleAfterMs' | 'maxWaitMs'>;
@@ -38,8 +39,12 @@ export interface ArchiveCacheOptions {
 export interface EnsureRequest {
   md5: string;
   url: string;
+  /** Sent with every request of the download (the farm's session cookie, the User-Agent). */
+  headers?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Called with the reason after each failed request that will be retried. */
+  onRetry?: (reason: string) => void;
 }
 
 export interface CleanupReport {
@@ -67,8 +72,9 @@ export class ArchiveCache {
     return new ArchiveCache(options, await Md5Memo.load(path.join(options.dir, MEMO_FILE_NAME)));
   }
 
+  /** `<dir>/<md5>.zip`; anything but 32 hex digits is refused (UnsafePathError), never joined. */
   pathFor(md5: string): string {
-    return path.join(this.options.dir, `${md5}.zip`);
+    return fileIn(this.options.dir, archiveName(md5));
   }
 
   /**
@@ -86,7 +92,7 @@ export class ArchiveCache {
 
   /** The local path of the archive when the cache holds it verified (as `ensure` checks first), else undefined; a corrupt copy is removed. */
   async verified(md5: string): Promise<string | undefined> {
-    const local = this.pathFor(md5.toLowerCase());
+    const local = this.pathFor(md5);
     return (await this.isVerified(local, md5.toLowerCase())) ? local : undefined;
   }
 
@@ -106,10 +112,12 @@ export class ArchiveCache {
     const downloadOptions = {
       ...this.options.download,
       url: request.url,
+      ...(request.headers ? { headers: request.headers } : {}),
       clock: this.clock,
       ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      ...(request.onRetry ? { onRetry: request.onRetry } : {}),
     };
     if (this.options.sharedDir) {
       const shared = await fetchIntoSharedDir(request.md5, downloadOptions, {
@@ -160,11 +168,10 @@ export class ArchiveCache {
 
   /** Server-driven `<file md5="…" action="delete"/>`: the zip, its extraction dir, and the shared copy. */
   async delete(md5: string): Promise<void> {
-    const name = `${md5.toLowerCase()}.zip`;
-    if (!MD5_ZIP_NAME.test(name)) throw new DownloadError('io', `not an archive MD5: ${JSON.stringify(md5)}`);
-    await rm(path.join(this.options.dir, name), { force: true });
-    await rm(path.join(this.options.dir, name.slice(0, 32)), { recursive: true, force: true });
-    if (this.options.sharedDir) await rm(path.join(this.options.sharedDir, name), { force: true });
+    const name = archiveName(md5);
+    await rm(fileIn(this.options.dir, name), { force: true });
+    await rm(fileIn(this.options.dir, name.slice(0, 32)), { recursive: true, force: true });
+    if (this.options.sharedDir) await rm(fileIn(this.options.sharedDir, name), { force: true });
     this.memo.forget(name);
     await this.memo.save();
   }
@@ -203,7 +210,15 @@ export class ArchiveCache {
   }
 }
 
-/** Hard link (as the official client), else a copy (across file systems, or where links are refused). */
+/** `<md5>.zip` (lower-case) for an archive MD5; anything else is refused. */
+function archiveName(md5: string): string {
+  if (!MD5_HEX.test(md5)) {
+    throw new UnsafePathError(`not an archive MD5 (32 hex digits): ${JSON.stringify(md5.slice(0, 100))}`);
+  }
+  return `${md5.toLowerCase()}.zip`;
+}
+
+/** Hard link (as the official client), falling back to a copy across file systems or where links are not allowed. */
 async function linkOrCopy(from: string, to: string): Promise<void> {
   try {
     await link(from, to);

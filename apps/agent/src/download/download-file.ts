@@ -2,12 +2,14 @@
 // the same pass, resumed with a Range request when the connection is cut (restarted when the
 // server ignores ranges), retried when the MD5 is wrong, renamed into place only when verified.
 import { createHash, type Hash } from 'node:crypto';
-import { type FileHandle, open, rename, rm, stat, statfs } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Dispatcher, request } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
+import { DEFAULT_RESERVE_BYTES, type FreeBytes, freeBytesIn, isNoSpace } from '../disk.js';
 import { DownloadError } from './errors.js';
 import { type DownloadProgress, ProgressMeter } from './progress.js';
+import { RateFloor, type RateFloorOptions } from './rate-floor.js';
 
 export interface DownloadFileOptions {
   url: string;
@@ -17,8 +19,12 @@ export interface DownloadFileOptions {
   md5: string;
   /** undici Agent or ProxyAgent; default: undici's global dispatcher. */
   dispatcher?: Dispatcher;
+  /** Sent with every request, resumes included: the farm's session cookie and the User-Agent. */
+  headers?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Called with the reason after each failed request that will be retried. */
+  onRetry?: (reason: string) => void;
   /** Minimum time between progress events. Default 500 ms. */
   progressIntervalMs?: number;
   /** Attempts that fail without progress (bad status, wrong MD5, dead connection). Default 5. */
@@ -29,7 +35,9 @@ export interface DownloadFileOptions {
   /** Free space to keep beyond the file itself. Default 512 KiB (the official client's threshold). */
   reserveBytes?: number;
   /** Free bytes in a directory; injectable for tests. Default: `fs.statfs`. */
-  freeBytes?: (dir: string) => Promise<number>;
+  freeBytes?: FreeBytes;
+  /** A request below this rate for a whole window is cut and counts as a failed attempt. Default 1 KiB/s over 60 s. */
+  rateFloor?: RateFloorOptions;
 }
 
 export interface DownloadFileResult {
@@ -42,11 +50,6 @@ export interface DownloadFileResult {
 
 export const defaultBackoff = (failures: number) => Math.min(15_000, 1000 * 2 ** Math.max(0, failures - 1));
 
-async function statfsFreeBytes(dir: string): Promise<number> {
-  const info = await statfs(dir);
-  return info.bavail * info.bsize;
-}
-
 interface Transfer {
   handle: FileHandle;
   hash: Hash;
@@ -55,6 +58,11 @@ interface Transfer {
   total: number | undefined;
   /** The furthest offset ever reached: only a cut beyond it counts as progress (no endless restarts). */
   highWater: number;
+  /**
+   * The file may not grow past this offset: the free space (less the reserve) measured when this
+   * request's answer began. A body without Content-Length that never ends stops here.
+   */
+  limit: number;
 }
 
 /** A failure that may be retried: `counts` is false when the attempt still made progress. */
@@ -76,11 +84,20 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
   const meter = new ProgressMeter(clock, options.progressIntervalMs ?? 500, options.onProgress);
   await assertFreeSpace(options, 0);
   const handle = await open(partialPath, 'w').catch((error) => {
-    throw new DownloadError('io', `cannot create ${partialPath}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new DownloadError(
+      isNoSpace(error) ? 'no-space' : 'io',
+      `cannot create ${partialPath}: ${(error as Error).message}`,
+      { cause: error },
+    );
   });
-  const transfer: Transfer = { handle, hash: createHash('md5'), offset: 0, total: undefined, highWater: 0 };
+  const transfer: Transfer = {
+    handle,
+    hash: createHash('md5'),
+    offset: 0,
+    total: undefined,
+    highWater: 0,
+    limit: Number.POSITIVE_INFINITY,
+  };
   let failures = 0;
   let requests = 0;
   let lastFailure: RetryableFailure | undefined;
@@ -105,8 +122,10 @@ export async function downloadFile(options: DownloadFileOptions): Promise<Downlo
         if (!(error instanceof RetryableFailure)) throw error;
         lastFailure = error;
         if (error.counts) failures++;
-        if (failures < maxAttempts)
+        if (failures < maxAttempts) {
+          options.onRetry?.(error.message);
           await clock.sleep((options.backoffMs ?? defaultBackoff)(failures), options.signal);
+        }
       }
     }
     const kind = lastFailure?.kind ?? 'network';
@@ -136,32 +155,57 @@ function restart(transfer: Transfer): void {
   transfer.total = undefined;
 }
 
-/** One request: resumes at `transfer.offset` when possible, appends the body to the partial file. */
+/**
+ * One request: resumes at `transfer.offset` when possible, appends the body to the partial file.
+ * A request that stays below the rate floor is cut, and that counts as a failed attempt even when
+ * it got further: a farm dripping a few bytes per resume must not hold the download for ever.
+ */
 async function fetchInto(
   options: DownloadFileOptions,
   transfer: Transfer,
   meter: ProgressMeter,
 ): Promise<void> {
+  const attempt = new AbortController();
+  const floor = new RateFloor(options.clock ?? systemClock, options.rateFloor, (why) => attempt.abort(why));
+  const signal = options.signal ? AbortSignal.any([options.signal, attempt.signal]) : attempt.signal;
+  floor.start();
+  try {
+    await fetchWatched(options, transfer, meter, floor, signal);
+  } finally {
+    floor.stop();
+  }
+}
+
+async function fetchWatched(
+  options: DownloadFileOptions,
+  transfer: Transfer,
+  meter: ProgressMeter,
+  floor: RateFloor,
+  signal: AbortSignal,
+): Promise<void> {
   let response: Dispatcher.ResponseData;
   try {
     response = await request(options.url, {
       method: 'GET',
-      headers: transfer.offset > 0 ? { range: `bytes=${transfer.offset}-` } : {},
+      headers: { ...options.headers, ...(transfer.offset > 0 ? { range: `bytes=${transfer.offset}-` } : {}) },
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal,
     });
   } catch (error) {
-    throw networkFailure(options, error, false);
+    throw networkFailure(options, error, false, floor);
   }
   await prepareBody(options, transfer, response);
   const batch = new WriteBatch(transfer, meter);
   try {
-    for await (const chunk of response.body as AsyncIterable<Buffer>) await batch.add(chunk);
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      floor.add(chunk.length);
+      await batch.add(chunk);
+    }
     await batch.flush();
   } catch (error) {
     if (error instanceof DownloadError) throw error;
     await batch.flush(); // what arrived before the cut is good: keep it for the resume
-    throw networkFailure(options, error, reachedFurther(transfer));
+    throw networkFailure(options, error, reachedFurther(transfer), floor);
   }
   meter.update(transfer.offset, transfer.total, 0, true);
   if (transfer.total !== undefined && transfer.offset !== transfer.total) {
@@ -202,10 +246,13 @@ async function prepareBody(
     }
     throw new RetryableFailure('http', `HTTP ${response.statusCode} from ${options.url}`, true);
   }
-  await assertFreeSpace(options, (transfer.total ?? 0) - transfer.offset).catch(async (error) => {
-    await response.body.dump().catch(() => {});
-    throw error;
-  });
+  const free = await assertFreeSpace(options, (transfer.total ?? 0) - transfer.offset).catch(
+    async (error) => {
+      await response.body.dump().catch(() => {});
+      throw error;
+    },
+  );
+  transfer.limit = transfer.offset + free - reserveOf(options);
 }
 
 /** Bytes are written (and hashed) in batches of this size: one syscall per 1 MiB, not per 64 KiB. */
@@ -239,6 +286,9 @@ class WriteBatch {
       if (this.size === WRITE_BATCH_BYTES) await this.startWrite();
     }
     const received = this.transfer.offset + this.inFlightBytes + this.size;
+    if (received > this.transfer.limit) {
+      throw new DownloadError('no-space', `the download outgrew the free space (${received} bytes so far)`);
+    }
     this.meter.update(received, this.transfer.total, chunk.length);
   }
 
@@ -262,7 +312,7 @@ class WriteBatch {
         this.inFlightBytes = 0;
       },
       (error: NodeJS.ErrnoException) => {
-        const kind = error.code === 'ENOSPC' || error.code === 'EDQUOT' ? 'no-space' : 'io';
+        const kind = isNoSpace(error) ? 'no-space' : 'io';
         throw new DownloadError(kind, `writing the download failed: ${error.message}`, { cause: error });
       },
     );
@@ -278,20 +328,36 @@ async function writeAll(handle: FileHandle, data: Buffer, position: number): Pro
   }
 }
 
-function networkFailure(options: DownloadFileOptions, error: unknown, madeProgress: boolean): Error {
+function networkFailure(
+  options: DownloadFileOptions,
+  error: unknown,
+  madeProgress: boolean,
+  floor: RateFloor,
+): Error {
   if (options.signal?.aborted) return error as Error;
+  if (floor.tripped) {
+    return new RetryableFailure('network', `${options.url}: ${floor.tripped.message}`, true, {
+      cause: error,
+    });
+  }
   return new RetryableFailure('network', `${options.url}: ${(error as Error).message}`, !madeProgress, {
     cause: error,
   });
 }
 
-async function assertFreeSpace(options: DownloadFileOptions, bytesNeeded: number): Promise<void> {
+/** Returns the free bytes of the destination's directory, refusing when `bytesNeeded` do not fit. */
+async function assertFreeSpace(options: DownloadFileOptions, bytesNeeded: number): Promise<number> {
   const dir = path.dirname(options.destination);
-  const free = await (options.freeBytes ?? statfsFreeBytes)(dir);
-  const needed = bytesNeeded + (options.reserveBytes ?? 512 * 1024);
+  const free = await (options.freeBytes ?? freeBytesIn)(dir);
+  const needed = bytesNeeded + reserveOf(options);
   if (free < needed) {
     throw new DownloadError('no-space', `${dir} has ${free} bytes free, ${needed} needed for ${options.url}`);
   }
+  return free;
+}
+
+function reserveOf(options: DownloadFileOptions): number {
+  return options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
 }
 
 /**

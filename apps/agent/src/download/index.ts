@@ -15,4 +15,5 @@ export {
 export { DownloadError, type DownloadErrorKind } from './errors.js';
 export { md5File } from './md5.js';
 export type { DownloadProgress } from './progress.js';
+export { RateFloor, type RateFloorOptions, TooSlowError } from './rate-floor.js';
 export { fetchIntoSharedDir, type SharedDirOptions, type SharedFetchResult } from './shared-dir.js';

@@ -3,8 +3,8 @@
 // zip appears, and take over a `.partial` that stopped changing (its downloader died).
 import { randomUUID } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Clock } from '../clock.js';
+import { fileIn } from '../confined-path.js';
 import { type DownloadFileOptions, type DownloadFileResult, downloadFile } from './download-file.js';
 import { DownloadError } from './errors.js';
 
@@ -34,7 +34,7 @@ export async function fetchIntoSharedDir(
   download: Omit<DownloadFileOptions, 'destination' | 'md5'>,
   shared: SharedDirOptions,
 ): Promise<SharedFetchResult> {
-  const target = path.join(shared.sharedDir, `${md5}.zip`);
+  const target = fileIn(shared.sharedDir, `${md5}.zip`);
   const partial = `${target}.partial`;
   const waitUntil = shared.clock.now() + (shared.maxWaitMs ?? 30 * 60_000);
   let watched: { signature: string; since: number } | undefined;

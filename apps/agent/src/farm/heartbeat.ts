@@ -6,12 +6,18 @@ import type { Logger } from '../log/index.js';
 import type { FarmHttp } from './http.js';
 
 const FIFTEEN_MINUTES_MS = 15 * 60_000;
+/**
+ * max-period comes from the farm: a tiny one must not turn the heartbeat into a request storm.
+ * SheepIt's is 800–1440 s; no farm needs a heartbeat more often than twice a minute.
+ */
+const MIN_INTERVAL_MS = 30_000;
 /** After a failed heartbeat, try again after this long (the Rust client's 60 s). */
 const RETRY_AFTER_FAILURE_MS = 60_000;
 
 export function heartbeatIntervalMs(maxPeriodSeconds: number | undefined): number {
   if (maxPeriodSeconds === undefined || maxPeriodSeconds <= 0) return FIFTEEN_MINUTES_MS;
-  return Math.min(FIFTEEN_MINUTES_MS, Math.floor(0.75 * maxPeriodSeconds * 1000));
+  const interval = Math.min(FIFTEEN_MINUTES_MS, Math.floor(0.75 * maxPeriodSeconds * 1000));
+  return Math.max(MIN_INTERVAL_MS, interval);
 }
 
 export interface KeepAliveInputs {

@@ -8,7 +8,7 @@ import type { HttpRequestSpec } from '@flock/protocol';
 import { MAX_XML_BODY_CHARS } from '@flock/protocol';
 import { type Dispatcher, FormData, request } from 'undici';
 import type { Clock } from '../clock.js';
-import { createDispatcher } from '../download/index.js';
+import { createDispatcher, RateFloor, type RateFloorOptions } from '../download/index.js';
 import { CookieJar } from './cookies.js';
 
 export type FarmHttpErrorKind = 'network' | 'timeout' | 'http-status' | 'too-large' | 'aborted' | 'file';
@@ -46,6 +46,8 @@ export interface FarmHttpOptions {
   proxy?: string;
   /** Tests pass their own; default: a fresh Agent (or ProxyAgent) with the timeouts below. */
   dispatcher?: Dispatcher;
+  /** Every call below this rate for a whole window is cut (a timeout). Default 1 KiB/s over 60 s. */
+  rateFloor?: RateFloorOptions;
 }
 
 /** The official client's timeouts (docs/protocol.md §1.1): read 60 s (10 min via a proxy), connect 30 s. */
@@ -90,24 +92,36 @@ export class FarmHttp {
     this.lastTraffic = this.options.clock.now();
   }
 
+  /**
+   * What every farm call carries, archive downloads included (as the official client does with its
+   * one HTTP client): the User-Agent and the session's cookies for `url`. Not the speed-test
+   * payloads, which J22 fetches without either.
+   */
+  headersFor(url: string, cookie = this.cookies.header(url)): Record<string, string> {
+    return { 'user-agent': this.options.userAgent, ...(cookie ? { cookie } : {}) };
+  }
+
   /** Any HTTP status is returned; only transport failures throw. */
   async send(spec: HttpRequestSpec, options: SendOptions = {}): Promise<FarmAnswer> {
     const { body, contentType, fileBytes } = await this.encodeBody(spec, options.file);
-    const headers: Record<string, string> = { 'user-agent': this.options.userAgent };
+    const headers = this.headersFor(spec.url, options.cookie ?? this.cookies.header(spec.url));
     if (contentType) headers['content-type'] = contentType;
-    const cookie = options.cookie ?? this.cookies.header(spec.url);
-    if (cookie) headers.cookie = cookie;
     const started = performance.now(); // a measurement of the network, not a schedule
+    // A farm that answers a few bytes at a time would hold this call for ever: below the floor for
+    // a whole window, it is cut. An uploaded file gets the time it needs at the floor rate first.
+    const cut = new AbortController();
+    const floor = new RateFloor(this.options.clock, this.options.rateFloor, (why) => cut.abort(why));
+    floor.start(fileBytes);
     try {
       const answer = await request(spec.url, {
         method: spec.method,
         headers,
         body,
         dispatcher: this.dispatcher,
-        ...(options.signal ? { signal: options.signal } : {}),
+        signal: options.signal ? AbortSignal.any([options.signal, cut.signal]) : cut.signal,
       });
       this.cookies.store(spec.url, answer.headers['set-cookie']);
-      const text = await readCapped(answer.body);
+      const text = await readCapped(answer.body, floor);
       this.noteTraffic();
       if (fileBytes > 0) {
         this.sentBytes += fileBytes;
@@ -116,7 +130,14 @@ export class FarmHttp {
       const type = answer.headers['content-type'];
       return { status: answer.statusCode, contentType: typeof type === 'string' ? type : null, body: text };
     } catch (error) {
+      if (floor.tripped && !options.signal?.aborted) {
+        throw new FarmHttpError('timeout', `${pathOf(spec.url)}: ${floor.tripped.message}`, undefined, {
+          cause: error,
+        });
+      }
       throw toHttpError(error, spec.url);
+    } finally {
+      floor.stop();
     }
   }
 
@@ -169,10 +190,12 @@ export class FarmHttp {
 
 async function readCapped(
   body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown },
+  floor: RateFloor,
 ): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
+    floor.add(chunk.length);
     size += chunk.length;
     if (size > MAX_XML_BODY_CHARS) {
       body.destroy();

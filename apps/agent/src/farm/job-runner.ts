@@ -3,10 +3,22 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { buildDownloadRequest, type Endpoints, ErrorType, type Job, type JobPhase } from '@flock/protocol';
+import {
+  assertFarmSite,
+  buildDownloadRequest,
+  CurrentJobSchema,
+  type Endpoints,
+  ErrorType,
+  isProtocolError,
+  type Job,
+  type JobPhase,
+  MD5_HEX,
+} from '@flock/protocol';
 import { ArchiveError, extractArchive } from '../archive/index.js';
 import type { Clock } from '../clock.js';
+import { fileIn, UnsafePathError } from '../confined-path.js';
 import type { Controls } from '../controls/index.js';
+import { isNoSpace } from '../disk.js';
 import { type ArchiveCache, DownloadError, type DownloadProgress } from '../download/index.js';
 import type { Logger } from '../log/index.js';
 import type { AgentStateStore } from '../state/index.js';
@@ -15,6 +27,9 @@ import { SpareProject } from './spare-project.js';
 
 /** Why a running job was stopped from outside: by the user (type 20) or by the farm (type 22). */
 export type JobInterrupt = 'pause-now' | 'stop-now' | 'block-project' | 'server';
+
+/** The longest project name the agent's state carries: the console's own limit. */
+const MAX_PROJECT_NAME_CHARS = CurrentJobSchema.shape.project.maxLength ?? 300;
 
 export type JobFailure = { kind: 'failed'; errorType: number; message: string } & RenderFacts;
 
@@ -42,6 +57,8 @@ export interface JobRunnerOptions {
   clock: Clock;
   log: Logger;
   onTraffic: () => void;
+  /** The headers of a farm call to `url` (session cookie, User-Agent): downloads are farm calls too. */
+  farmHeaders: (url: string) => Record<string, string>;
 }
 
 export class JobRunner {
@@ -62,12 +79,16 @@ export class JobRunner {
 
   /** Removes the extracted copy of a renderer archive the farm retired (`<file action="delete">`). */
   async forget(md5: string): Promise<void> {
-    if (!/^[0-9a-f]{32}$/i.test(md5)) return;
-    await rm(path.join(this.options.renderersDir, md5.toLowerCase()), { recursive: true, force: true });
+    if (!MD5_HEX.test(md5)) return;
+    await rm(this.rendererDir(md5), { recursive: true, force: true });
+  }
+
+  private rendererDir(md5: string): string {
+    return fileIn(this.options.renderersDir, md5.toLowerCase());
   }
 
   async run(job: Job, endpoints: Endpoints, signal: AbortSignal): Promise<JobOutcome> {
-    const jobDir = path.join(this.options.jobsDir, safeName(job.id));
+    const jobDir = fileIn(this.options.jobsDir, safeName(job.id));
     // The farm may send a job id again (a retried frame): its old dir must be gone first.
     await this.removals.get(jobDir);
     let outcome: JobOutcome;
@@ -113,7 +134,8 @@ export class JobRunner {
     store.update({
       job: {
         id: job.id,
-        project: job.name,
+        // Free text from the farm: cut to what the console's state accepts.
+        project: job.name.slice(0, MAX_PROJECT_NAME_CHARS),
         frame: Number.isFinite(frame) ? frame : 0,
         phase: 'download',
         progress: null,
@@ -123,6 +145,10 @@ export class JobRunner {
       },
     });
     log.info('job received', { job: job.id, project: job.name, frame: job.frame });
+    // The official client posts the frame wherever validation_url says; Flock only to the farm's own
+    // site (its origin, or https on a host of its domain, where SheepIt's shepherds are): a farm must
+    // not make this machine upload a user's frames to a third party.
+    assertFarmSite(endpoints.requestJob, job.validationUrl, 'validation_url');
     // Both cache checks at once (the usual case: both cached); downloads stay one after the other.
     const [cachedRenderer, cachedProject] = await Promise.all([
       this.options.cache.verified(job.renderer.md5),
@@ -135,7 +161,7 @@ export class JobRunner {
       cachedProject ??
       (await this.download(job.archiveMd5, buildDownloadRequest(endpoints, 'job', job.id).url, signal));
     this.phase('extract');
-    const rendererDir = path.join(this.options.renderersDir, job.renderer.md5.toLowerCase());
+    const rendererDir = this.rendererDir(job.renderer.md5);
     const projectDir = path.join(jobDir, 'project');
     const workDir = path.join(jobDir, 'work');
     // The small directory calls are synchronous (a thread-pool hop costs more than the call on a
@@ -194,7 +220,9 @@ export class JobRunner {
     const file = await cache.ensure({
       md5,
       url,
+      headers: this.options.farmHeaders(url),
       signal,
+      onRetry: (reason) => this.options.log.warn('download failed, retrying', { md5, reason }),
       onProgress: (progress: DownloadProgress) => {
         store.updateLocal({ downloadedBytes: store.local.downloadedBytes + (progress.bytes - counted) });
         if (progress.bytesPerSecond > 0 && progress.bytes === progress.total) {
@@ -242,9 +270,29 @@ function frameNotStored(error: unknown): JobFailure {
 
 function failure(error: unknown): JobFailure {
   const message = error instanceof Error ? error.message : String(error);
+  // A full disk anywhere (download, extraction, the cache's memo, the frame's move into the queue)
+  // is "no space left" (100), never a permission problem.
+  if (
+    isNoSpace(error) ||
+    (error instanceof DownloadError && error.kind === 'no-space') ||
+    (error instanceof ArchiveError && error.kind === 'no-space')
+  ) {
+    return {
+      kind: 'failed',
+      errorType: ErrorType.NO_SPACE_LEFT_ON_DEVICE,
+      message: `no space left: ${message}`,
+    };
+  }
   if (error instanceof DownloadError) {
-    const type = error.kind === 'no-space' ? ErrorType.NO_SPACE_LEFT_ON_DEVICE : ErrorType.DOWNLOAD_FILE;
-    return { kind: 'failed', errorType: type, message: `download failed (${error.kind}): ${message}` };
+    return {
+      kind: 'failed',
+      errorType: ErrorType.DOWNLOAD_FILE,
+      message: `download failed (${error.kind}): ${message}`,
+    };
+  }
+  if (error instanceof UnsafePathError || isProtocolError(error)) {
+    const type = ErrorType.ERROR_BAD_SERVER_RESPONSE;
+    return { kind: 'failed', errorType: type, message: `the farm sent a job the agent refuses: ${message}` };
   }
   if (error instanceof ArchiveError) {
     const type = error.kind === 'io' ? ErrorType.NO_WRITE_PERMISSION : ErrorType.UNKNOWN;

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { ErrorType } from '@flock/protocol';
 import type { Clock } from '../clock.js';
+import { pathInside, UnsafePathError } from '../confined-path.js';
 import type { GpuInfo } from '../hardware/index.js';
 import { type ComputeDevice, type RenderEvent, type RenderKillRequest, runRender } from '../render/index.js';
 import type { JobInterrupt } from './job-runner.js';
@@ -25,7 +26,7 @@ const KILLS: Record<JobInterrupt, RenderKillRequest> = {
 
 export function createBlenderRenderPort(options: BlenderRenderPortOptions = {}): RenderPort {
   return async (request) => {
-    const blendPath = insideDir(request.projectDir, request.job.path);
+    const blendPath = blendPathIn(request.projectDir, request.job.path);
     if (!blendPath) {
       return {
         ok: false,
@@ -113,7 +114,11 @@ function toPortResult(result: Awaited<ReturnType<typeof runRender>['result']>): 
 }
 
 /** The .blend named by the farm, only if it stays inside the extracted project. */
-function insideDir(dir: string, relative: string): string | undefined {
-  const resolved = path.resolve(dir, ...relative.split('/'));
-  return resolved.startsWith(path.resolve(dir) + path.sep) ? resolved : undefined;
+function blendPathIn(dir: string, relative: string): string | undefined {
+  try {
+    return pathInside(dir, relative);
+  } catch (error) {
+    if (error instanceof UnsafePathError) return undefined;
+    throw error;
+  }
 }

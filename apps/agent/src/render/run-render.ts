@@ -19,6 +19,7 @@ import {
   type RenderKillReason,
 } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
+import { fileIn } from '../confined-path.js';
 import { findNice, renderEnvironment, withPriority } from './environment.js';
 import { RenderLog } from './log.js';
 import { findOutputFile } from './output-file.js';
@@ -117,7 +118,7 @@ class RenderRun {
       rendererPath: this.job.rendererPath,
       blendPath: this.job.blendPath,
       scriptPath,
-      outputPrefix: join(this.job.workDir, `${this.job.jobId}_`),
+      outputPrefix: fileIn(this.job.workDir, `${this.job.jobId}_`),
       frame: this.job.frame,
       ...(this.options.cores !== undefined && { cores: this.options.cores }),
     });

@@ -1,16 +1,25 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type FarmContext, note, PATHS, queryOf } from '../context';
+import { type FarmContext, note, PATHS, queryOf, sessionIdOf } from '../context';
 import type { FaultEndpoint } from '../faults';
 import { respond } from '../respond';
 
-/** Archive downloads (docs/protocol.md §2.4): `?type=binary|job&job=ID`, the raw zip, else 404. */
+/**
+ * Archive downloads (docs/protocol.md §2.4): `?type=binary|job&job=ID`, the raw zip, or 404 for anything unknown.
+ * Only for a live session (the cookie of a login), as on the real farm: a client that does not send
+ * its session cookie with downloads gets 403 and never renders there.
+ */
 export function registerDownloadRoute(app: FastifyInstance, context: FarmContext): void {
   app.route({
     method: ['GET', 'POST'],
     url: PATHS.downloadArchive,
     handler: async (request, reply) => {
+      const session = context.sessions.touch(sessionIdOf(request));
+      if (!session) {
+        note(request, { refused: 'no live session' });
+        return reply.code(403).type('text/plain; charset=utf-8').send('no live session: log in first\n');
+      }
       const { type, job: jobParam } = queryOf(request);
       const archive = typeof jobParam === 'string' ? archiveFor(context, String(type), jobParam) : undefined;
       note(request, { type: String(type), job: String(jobParam) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { endpointPathProblem, urlAttribute } from '../farm-values';
 import {
   type ContentTypeArgument,
   childElement,
@@ -27,12 +28,17 @@ export interface ConfigAnswer {
 }
 
 const configAttributes = z.object({ status: intAttribute, publickey: z.string().optional() });
+// Endpoint paths are appended to the server URL and speed-test targets are downloaded from: both
+// are checked here, where they are parsed (farm-values.ts).
 const requestAttributes = z.object({
   type: z.string(),
-  path: z.string(),
+  path: z.string().superRefine((value, context) => {
+    const problem = endpointPathProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  }),
   'max-period': intAttribute.optional(),
 });
-const targetAttributes = z.object({ url: z.string() });
+const targetAttributes = z.object({ url: urlAttribute });
 
 /**
  * Parses a `<config>` answer; `contentType`: the answer's Content-Type header (see ContentTypeArgument).

@@ -1,5 +1,15 @@
 import { z } from 'zod';
+import { commandlineProblem } from '../commandline';
 import { ProtocolError } from '../errors';
+import {
+  blendPathAttribute,
+  frameAttribute,
+  httpUrlProblem,
+  isChunkId,
+  jobIdAttribute,
+  MD5_HEX,
+  md5Attribute,
+} from '../farm-values';
 import {
   type ContentTypeArgument,
   cdata,
@@ -85,20 +95,38 @@ const statsAttributes = z.object({
   connected_machine: intAttribute,
   renderable_project: intAttribute.optional(),
 });
-const fileAttributes = z.object({ md5: z.string(), action: z.string() });
+// Every value that becomes a file name, a directory, a URL or a process argument on the agent is
+// checked here, where it is parsed (farm-values.ts): an answer with one hostile value is refused whole.
+// The agent treats a refused answer as an unusable farm answer (like one that is not XML): it logs
+// why and waits 15-30 min before asking again. It sends no error report for the job it carried: the
+// job's values are exactly what cannot be trusted.
+const fileAttributes = z.object({ md5: md5Attribute, action: z.string() });
 const jobAttributes = z.object({
-  id: z.string(),
+  id: jobIdAttribute,
   use_gpu: intAttribute,
-  archive_md5: z.string(),
-  path: z.string(),
-  frame: z.string(),
+  archive_md5: md5Attribute,
+  path: blendPathAttribute,
+  frame: frameAttribute,
   synchronous_upload: z.string(),
   validation_url: z.string(),
   name: z.string(),
   password: z.string(),
   extras: z.string().optional(),
 });
-const rendererAttributes = z.object({ md5: z.string(), commandline: z.string(), update_method: z.string() });
+const rendererAttributes = z.object({
+  md5: md5Attribute,
+  commandline: z.string().superRefine((value, context) => {
+    const problem = commandlineProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  }),
+  update_method: z.string(),
+});
+
+/**
+ * More `<file>` entries than this is not an answer about one agent's cache (which lists a handful
+ * of archives): each asks for file deletions, so the answer is refused instead of worked through.
+ */
+export const MAX_FILE_ACTIONS = 1000;
 
 /** `contentType`: the answer's Content-Type header; see ContentTypeArgument. */
 export function parseJobRequestAnswer(body: string, ...contentType: ContentTypeArgument): JobRequestAnswer {
@@ -106,7 +134,14 @@ export function parseJobRequestAnswer(body: string, ...contentType: ContentTypeA
   const { status } = readAttributes(root, rootAttributes);
   const statsElement = childElement(root, 'stats');
   const jobElement = childElement(root, 'job');
-  const files = childElements(root, 'file').map((element) => readAttributes(element, fileAttributes));
+  const fileElements = childElements(root, 'file');
+  if (fileElements.length > MAX_FILE_ACTIONS) {
+    throw new ProtocolError(
+      'too-large',
+      `${fileElements.length} <file> entries, at most ${MAX_FILE_ACTIONS}`,
+    );
+  }
+  const files = fileElements.map((element) => readAttributes(element, fileAttributes));
   return {
     status,
     ...(statsElement ? { stats: readStats(statsElement) } : {}),
@@ -148,23 +183,38 @@ function readJob(element: XmlElement): Job {
   };
 }
 
-/** Chunks are never fatal (docs/decisions.md D1): a chunk without both attributes is skipped. */
+/** Chunks are never fatal (docs/decisions.md D1): a chunk without a token id and an MD5 is skipped. */
 function readChunks(element: XmlElement): JobChunk[] {
   return childElements(element, 'chunk').flatMap(({ attributes: { id, md5 } }) =>
-    id === undefined || md5 === undefined ? [] : [{ id, md5 }],
+    id === undefined || md5 === undefined || !isChunkId(id) || !MD5_HEX.test(md5)
+      ? []
+      : [{ id, md5: md5.toLowerCase() }],
   );
 }
 
-/** Decodes like Java's URLDecoder (the official client): `+` is a space, `%XX` a UTF-8 byte. */
+/**
+ * Decodes like Java's URLDecoder (the official client): `+` is a space, `%XX` a UTF-8 byte. The result must be an
+ * absolute http(s) URL: the agent posts frames there. Whether its host is the farm's is the agent's
+ * check (isFarmSite), which knows the farm.
+ */
 function decodeValidationUrl(encoded: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(encoded.replaceAll('+', ' '));
+    decoded = decodeURIComponent(encoded.replaceAll('+', ' '));
   } catch {
     throw new ProtocolError(
       'invalid-value',
       `validation_url="${encoded.slice(0, 100)}" on <job> is not percent-encoded`,
     );
   }
+  const problem = httpUrlProblem(decoded);
+  if (problem) {
+    throw new ProtocolError(
+      'invalid-value',
+      `validation_url="${encoded.slice(0, 100)}" on <job>: ${problem}`,
+    );
+  }
+  return decoded;
 }
 
 /**

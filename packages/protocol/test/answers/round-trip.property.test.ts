@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ConfigAnswer,
+  hasControlCharacter,
   type JobRequestAnswer,
   parseConfigAnswer,
   parseErrorAnswer,
@@ -41,20 +42,24 @@ const text = fc
   .map((parts) => toXmlCharacters(parts.join('')));
 const int = fc.integer();
 
+// Endpoint paths are printable ASCII after one "/"; speed-test targets are http(s) URLs.
+const endpointPath = fc.stringMatching(/^\/[\x21-\x5b\x5d-\x7e]{0,20}$/).filter((p) => !p.startsWith('//'));
+const targetUrl = fc.stringMatching(/^[a-z0-9-]{1,10}$/).map((host) => `https://${host}.example/payload.bin`);
+
 const configAnswer: fc.Arbitrary<ConfigAnswer> = fc.record(
   {
     status: int,
     publicKey: text,
     requests: fc.array(
       fc.record(
-        { type: text, path: text, maxPeriod: int },
+        { type: text, path: endpointPath, maxPeriod: int },
         { noNullPrototype: true, requiredKeys: ['type', 'path'] },
       ),
       {
         maxLength: 8,
       },
     ),
-    speedtestTargets: fc.array(text, { maxLength: 4 }),
+    speedtestTargets: fc.array(targetUrl, { maxLength: 4 }),
   },
   { noNullPrototype: true, requiredKeys: ['status', 'requests', 'speedtestTargets'] },
 );
@@ -74,22 +79,38 @@ const stats = fc.record(
   },
 );
 
+// Values that reach paths, URLs and arguments have a shape (farm-values.ts); the rest is free text.
+const md5 = fc.stringMatching(/^[0-9a-f]{32}$/);
+const segment = fc
+  .stringMatching(/^[^/\\:]{1,12}$/)
+  .filter((s) => s !== '.' && s !== '..' && !hasControlCharacter(s));
+const blendPath = fc.array(segment, { minLength: 1, maxLength: 4 }).map((segments) => segments.join('/'));
+const noControl = text.map((value) => [...value].filter((c) => !hasControlCharacter(c)).join(''));
+const validationUrl = noControl.map((query) => `https://farm.example/server/send_frame.php?job=${query}`);
+const argument = fc.stringMatching(/^[A-Za-z0-9_=,:+-][A-Za-z0-9._=,:+-]{0,8}$/);
+const commandline = fc
+  .array(fc.oneof(argument, fc.constantFrom('.c', '.o', '.f')), { maxLength: 8 })
+  .map((tokens) => ['.e', ...tokens].join(' '));
+
 const job = fc.record(
   {
-    id: text,
+    id: fc.stringMatching(/^[0-9]{1,19}$/),
     useGpu: fc.boolean(),
-    archiveMd5: text,
-    path: text,
-    frame: text,
+    archiveMd5: md5,
+    path: blendPath,
+    frame: fc.stringMatching(/^[0-9]{1,7}$/),
     synchronousUpload: fc.boolean(),
-    validationUrl: text,
+    validationUrl,
     name: text,
     password: text,
     // The renderer always sends extras (the 2020 official client requires it), so it always comes back.
     extras: text,
-    renderer: fc.record({ md5: text, commandline: text, updateMethod: text }, { noNullPrototype: true }),
+    renderer: fc.record({ md5, commandline, updateMethod: text }, { noNullPrototype: true }),
     script: fc.string({ unit: 'binary', maxLength: 300 }).map(toXmlCharacters),
-    chunks: fc.array(fc.record({ id: text, md5: text }, { noNullPrototype: true }), { maxLength: 3 }),
+    chunks: fc.array(
+      fc.record({ id: fc.stringMatching(/^[A-Za-z0-9_-]{1,16}$/), md5 }, { noNullPrototype: true }),
+      { maxLength: 3 },
+    ),
   },
   {
     noNullPrototype: true,
@@ -114,7 +135,7 @@ const jobRequestAnswer: fc.Arbitrary<JobRequestAnswer> = fc.record(
   {
     status: int,
     stats,
-    files: fc.array(fc.record({ md5: text, action: text }, { noNullPrototype: true }), { maxLength: 3 }),
+    files: fc.array(fc.record({ md5, action: text }, { noNullPrototype: true }), { maxLength: 3 }),
     job,
   },
   { noNullPrototype: true, requiredKeys: ['status', 'files'] },
