@@ -10,7 +10,7 @@ export const freeBytesIn: FreeBytes = async (dir) => {
   return info.bavail * info.bsize;
 };
 
-/** Space left free beyond what a download or an extraction needs (J22 stops below 512 KiB). */
+/** Space left free beyond what a download or an extraction needs (the official client stops below 512 KiB). */
 export const DEFAULT_RESERVE_BYTES = 512 * 1024;
 
 /** ENOSPC (device full) and EDQUOT (quota exceeded): both mean "no space left", error type 100. */

@@ -11,7 +11,7 @@ export const MD5_HEX = /^[0-9a-fA-F]{32}$/;
 export const JOB_ID = /^[0-9]{1,19}$/;
 /** A frame number: decimal, at most 7 digits (Blender's last frame is 1 048 574). */
 export const FRAME_NUMBER = /^[0-9]{1,7}$/;
-/** A G3 chunk id: a short token (the Rust client stores chunks as `<id>.wool`). */
+/** A chunk id of newer farms (docs/protocol.md §10): a short token (the Rust client stores chunks as `<id>.wool`). */
 const CHUNK_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Longest `.blend` path inside an archive, and longest URL, the agent accepts from a farm. */
 export const MAX_FARM_PATH_CHARS = 1024;

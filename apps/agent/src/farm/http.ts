@@ -95,7 +95,7 @@ export class FarmHttp {
   /**
    * What every farm call carries, archive downloads included (as the official client does with its
    * one HTTP client): the User-Agent and the session's cookies for `url`. Not the speed-test
-   * payloads, which J22 fetches without either.
+   * payloads, which the official client fetches without either.
    */
   headersFor(url: string, cookie = this.cookies.header(url)): Record<string, string> {
     return { 'user-agent': this.options.userAgent, ...(cookie ? { cookie } : {}) };
