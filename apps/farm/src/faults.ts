@@ -54,6 +54,8 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('slow'), endpoint, bytesPerSecond: z.int().positive(), ...limits }),
   /** Wait this long before answering. */
   z.object({ kind: z.literal('delay'), endpoint, ms: z.int().min(0).max(3_600_000), ...limits }),
+  /** Take error reports of type 20 ("project blocked by the user") without blocking the project. */
+  z.object({ kind: z.literal('ignore-block'), endpoint: z.literal('error'), ...limits }),
   /** Reset the connection after `afterBytes` of the body (default half). */
   z.object({
     kind: z.literal('drop-connection'),
