@@ -2,6 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ClientVersionSchema } from '@flock/protocol';
 import type { AccountCredentials } from './accounts';
 import { type AddProjectOptions, addProject } from './add-project';
 import { systemClock } from './clock';
@@ -28,6 +29,7 @@ Farm options:
   --renderer R              auto | synthetic | blender (default auto: Blender when found)
   --max-period S            seconds of silence after which a session is dead (default 1440)
   --account LOGIN:PASSWORD  an account (repeatable; default demo:demo)
+  --min-client-version V    refuse logins of clients older than V with 101 (e.g. 7.24086.0)
   --fault JSON              arm a fault from the start (repeatable), e.g.
                             '{"kind":"status","endpoint":"request-job","status":206,"forMs":60000}'
   --no-demo                 do not create the demo project on first start
@@ -56,6 +58,7 @@ const options = {
   'max-period': { type: 'string' },
   account: { type: 'string', multiple: true },
   fault: { type: 'string', multiple: true },
+  'min-client-version': { type: 'string' },
   'no-demo': { type: 'boolean' },
   'log-level': { type: 'string' },
   frames: { type: 'string' },
@@ -93,6 +96,7 @@ async function serve(values: Values): Promise<void> {
       values['max-period'] === undefined ? undefined : integer('--max-period', values['max-period'], 1),
     accounts: values.account?.map(account),
     faults: values.fault?.map(fault),
+    minClientVersion: clientVersion(values['min-client-version']),
     demoProject: !values['no-demo'],
     logLevel: logLevel(values['log-level']),
   });
@@ -171,6 +175,13 @@ function fault(text: string): FaultSpec {
   } catch (error) {
     throw new UsageError(`--fault: ${(error as Error).message}`);
   }
+}
+
+function clientVersion(text: string | undefined): string | undefined {
+  const result = text === undefined ? undefined : ClientVersionSchema.safeParse(text);
+  if (result && !result.success)
+    throw new UsageError(`--min-client-version must look like 7.24086.0, got "${text}"`);
+  return result?.data;
 }
 
 function rendererChoice(text: string | undefined): RendererChoice | undefined {

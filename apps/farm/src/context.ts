@@ -24,6 +24,8 @@ export interface FarmContext {
   maxUploadBytes: number;
   /** The Blender this farm found (for .blend projects), if any. */
   blender: string | undefined;
+  /** Logins with an older client version get 101; undefined = any version. */
+  minClientVersion: string | undefined;
 }
 
 /** The endpoint paths announced in the config answer (the PHP farm's names). */

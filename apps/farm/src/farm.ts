@@ -50,6 +50,8 @@ export interface StartFarmOptions {
   maxUploadBytes?: number;
   /** Faults armed from the start (like the CLI's --fault). */
   faults?: FaultSpec[];
+  /** Logins with an older client `version` are refused with 101 (client too old); default: any. */
+  minClientVersion?: string;
 }
 
 export interface SessionInfo extends Omit<SessionRow, 'speedtest'> {
@@ -117,6 +119,7 @@ export async function startFarm(options: StartFarmOptions): Promise<RunningFarm>
     renderers,
     maxUploadBytes: options.maxUploadBytes ?? 256 * 1024 * 1024,
     blender,
+    minClientVersion: options.minClientVersion,
   };
   logRenderers(log, renderers, blender);
   if (options.demoProject) await createDemoProjectIfEmpty(context, options.renderer ?? 'auto');
