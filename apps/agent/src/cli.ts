@@ -19,7 +19,13 @@ import {
   writeConfigFile,
 } from './config/index.js';
 import { PairingError, pair, startConsoleLink } from './link/index.js';
-import { createTerminalOutput, formatStatusLine, Logger } from './log/index.js';
+import {
+  createTerminalOutput,
+  formatLocalTime,
+  formatReason,
+  formatStatusLine,
+  Logger,
+} from './log/index.js';
 import { isAlive, readStateFile } from './state/index.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -56,7 +62,7 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   const settings = await resolveSettings(commandLine);
   const log = new Logger(systemClock);
   log.addSecret(settings.password);
-  const output = createTerminalOutput(process.stderr, settings.logFormat);
+  const output = createTerminalOutput(process.stderr, settings.logFormat, systemClock);
   log.onEntry((entry) => output.log(entry));
   const agent = await Agent.create({ settings, log });
   agent.store.on('change', () => output.update(agent.store.snapshot()));
@@ -112,17 +118,18 @@ async function status(commandLine: ParsedCommandLine): Promise<number> {
     return 1;
   }
   const running = isAlive(content.pid) && content.local.worker !== 'stopped';
+  const now = systemClock.now();
   process.stdout.write(
-    `${running ? `running (pid ${content.pid})` : 'not running'}, state of ${new Date(content.writtenAt).toISOString()}\n`,
+    `${running ? `running (pid ${content.pid})` : 'not running'}, state of ${formatLocalTime(content.writtenAt, now)}\n`,
   );
-  process.stdout.write(`${formatStatusLine(content)}\n`);
+  process.stdout.write(`${formatStatusLine(content, now)}\n`);
   const { state, local } = content;
   process.stdout.write(
     `frames rendered ${state.stats.framesRendered}, delivered ${local.framesDelivered}, failed ${state.stats.framesFailed}; ` +
       `credits this session ${state.stats.creditsSession}${local.creditsTotal === null ? '' : `, total ${local.creditsTotal}`}; ` +
       `downloaded ${local.downloadedBytes} B, uploaded ${local.uploadedBytes} B\n`,
   );
-  if (state.reason) process.stdout.write(`not rendering: ${state.reason.message}\n`);
+  if (state.reason) process.stdout.write(`not rendering: ${formatReason(state.reason, now)}\n`);
   if (local.lastError) process.stdout.write(`last error: ${local.lastError}\n`);
   return running ? 0 : 1;
 }

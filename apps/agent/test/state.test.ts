@@ -5,7 +5,7 @@ import { AgentStateSchema } from '@flock/protocol';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { CookieJar } from '../src/farm/cookies.js';
-import { formatStatusLine, Logger, progressBar } from '../src/log/index.js';
+import { formatLocalTime, formatStatusLine, Logger, progressBar } from '../src/log/index.js';
 import { AgentStateStore, mirrorStateToFile, readStateFile } from '../src/state/index.js';
 import { defaultLimits, testMachine } from './support/store.js';
 
@@ -63,11 +63,33 @@ describe('the observable state', () => {
         startedAt: 0,
       },
     });
-    const line = formatStatusLine(store.snapshot());
+    const line = formatStatusLine(store.snapshot(), 0);
     expect(line).toContain('render Shot #3');
     expect(line).toContain(`${progressBar(0.5)}  50%`);
     expect(line).toContain('ETA 1m15s');
     expect(progressBar(0.5, 10)).toBe('[#####-----]');
+  });
+
+  it('says since when and until when the farm is unreachable in local time, never as ISO text', () => {
+    const store = new AgentStateStore({ machine, limits });
+    const since = new Date(2026, 0, 5, 14, 2, 7).getTime(); // local time
+    const until = since + 30_000;
+    store.setReason({
+      code: 'farm-unreachable',
+      message: 'The farm did not answer in time.',
+      since,
+      until,
+      detail: 'Headers Timeout Error',
+    });
+    const line = formatStatusLine(store.snapshot(), since, 400);
+    expect(line).toContain(
+      `The farm did not answer in time, since ${formatLocalTime(since)}, next try at ${formatLocalTime(until)}`,
+    );
+    expect(formatLocalTime(since)).toBe(new Date(since).toLocaleTimeString());
+    expect(line).not.toContain(new Date(since).toISOString().slice(0, 16));
+    expect(line).not.toContain('Headers Timeout');
+    // another day: the day is shown too
+    expect(formatLocalTime(until, until + 86_400_000)).toContain(String(new Date(until).getDate()));
   });
 });
 

@@ -4,4 +4,5 @@ export {
   type ControlsInit,
   type InterruptReason,
   type LocalCommand,
+  type ProjectUnblocker,
 } from './controls.js';

@@ -236,6 +236,9 @@ export class LinkClient {
         break;
       case 'heartbeat':
         break;
+      case 'fleet-settings':
+        this.options.agent.applyFleetSettings(message.settings);
+        break;
     }
   }
 

@@ -1,4 +1,11 @@
-import type { AgentEvent, AgentState, CommandResult, ControlCommand, LogLine } from '@flock/protocol';
+import type {
+  AgentEvent,
+  AgentState,
+  CommandResult,
+  ControlCommand,
+  FleetSettings,
+  LogLine,
+} from '@flock/protocol';
 
 /**
  * What the link needs from the agent. The agent loop satisfies it; tests and the console bench use a
@@ -15,6 +22,10 @@ export interface LinkedAgent {
   execute(command: ControlCommand): Promise<CommandResult>;
   /** Recent log lines, newest last, optionally only those containing `search`. */
   logs(query: { limit: number; search?: string }): LogLine[];
+  /** The console's fleet-wide settings, whole, after each connect and on every change. */
+  applyFleetSettings(settings: FleetSettings): void;
+  /** Told once when a console link starts for it (before it connects). */
+  linkStarted?(): void;
 }
 
 export type LinkLogger = (level: 'info' | 'warn' | 'error', message: string) => void;

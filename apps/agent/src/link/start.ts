@@ -21,6 +21,7 @@ export async function startConsoleLink(
 ): Promise<LinkClient | null> {
   const credentials = await loadLinkCredentials(options.configDir ?? defaultConfigDir());
   if (!credentials) return null;
+  agent.linkStarted?.();
   const client = new LinkClient({
     ...credentials,
     agent,

@@ -1,3 +1,4 @@
+export { formatLocalTime, formatReason } from './local-time.js';
 export {
   formatEntryLine,
   formatEntryText,

@@ -1,6 +1,8 @@
 // What the person at the terminal sees. On a TTY: log lines scroll above one live status line with
 // a progress bar; off a TTY: one log line per event (text or JSON), no status line.
+import type { Clock } from '../clock.js';
 import type { StateSnapshot } from '../state/index.js';
+import { formatReason } from './local-time.js';
 import { formatEntryLine, type LogEntry } from './logger.js';
 
 const BAR_WIDTH = 20;
@@ -18,8 +20,8 @@ export function progressBar(fraction: number | null, width = BAR_WIDTH): string 
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-/** One line: phase, project, frame, bar, %, ETA, upload queue, frames, why idle. */
-export function formatStatusLine({ state, local }: StateSnapshot, width = 120): string {
+/** One line: phase, project, frame, bar, %, ETA, upload queue, frames, why idle (times local to `now`). */
+export function formatStatusLine({ state, local }: StateSnapshot, now: number, width = 120): string {
   const parts: string[] = [];
   const job = state.job;
   if (job) {
@@ -28,7 +30,7 @@ export function formatStatusLine({ state, local }: StateSnapshot, width = 120): 
     if (job.etaSeconds !== null) parts.push(`ETA ${formatDuration(job.etaSeconds)}`);
   } else {
     parts.push(local.worker);
-    if (state.reason) parts.push(state.reason.message);
+    if (state.reason) parts.push(formatReason(state.reason, now));
   }
   parts.push(
     `uploads ${local.uploadsPending}`,
@@ -45,7 +47,11 @@ export interface TerminalOutput {
   close(): void;
 }
 
-export function createTerminalOutput(stream: NodeJS.WriteStream, format: 'text' | 'json'): TerminalOutput {
+export function createTerminalOutput(
+  stream: NodeJS.WriteStream,
+  format: 'text' | 'json',
+  clock: Clock,
+): TerminalOutput {
   if (!stream.isTTY) {
     return {
       log: (entry) => {
@@ -69,7 +75,7 @@ export function createTerminalOutput(stream: NodeJS.WriteStream, format: 'text' 
       pending = snapshot;
       timer ??= setTimeout(() => {
         timer = undefined;
-        if (pending) status = formatStatusLine(pending, (stream.columns || 120) - 1);
+        if (pending) status = formatStatusLine(pending, clock.now(), (stream.columns || 120) - 1);
         draw();
       }, 100);
     },

@@ -95,6 +95,17 @@ export const NotRenderingReasonSchema = z.object({
 });
 export type NotRenderingReason = z.infer<typeof NotRenderingReasonSchema>;
 
+/**
+ * Reasons that need someone to look (the farm gone, a refused login, a full disk, a disabled
+ * session): an agent idle for one of them reports the status `error`, and the console counts it so.
+ */
+export const REASONS_IN_ERROR: ReadonlySet<NotRenderingReason['code']> = new Set([
+  'farm-unreachable',
+  'login-refused',
+  'disk-full',
+  'session-error',
+]);
+
 export const JobPhaseSchema = z.enum(['download', 'extract', 'prepare', 'render', 'upload']);
 export type JobPhase = z.infer<typeof JobPhaseSchema>;
 
@@ -113,7 +124,7 @@ export const CurrentJobSchema = z.object({
 });
 export type CurrentJob = z.infer<typeof CurrentJobSchema>;
 
-/** At most this many blocked projects are kept (the oldest go first). */
+/** At most this many blocked projects are kept per scope (machine, fleet); the oldest go first. */
 export const MAX_BLOCKED_PROJECTS = 200;
 
 /** A project a machine never renders: blocked on that machine, or by the console for the whole fleet. */
@@ -162,7 +173,10 @@ export const AgentStateSchema = z.object({
   }),
   lastFramePath: z.string().max(4096).nullable(),
   /** Left out by agents older than project blocking; read as none. */
-  blockedProjects: z.array(BlockedProjectSchema).max(MAX_BLOCKED_PROJECTS).optional(),
+  blockedProjects: z
+    .array(BlockedProjectSchema)
+    .max(2 * MAX_BLOCKED_PROJECTS)
+    .optional(),
   recentLog: z.array(LogLineSchema).max(200),
 });
 export type AgentState = z.infer<typeof AgentStateSchema>;
