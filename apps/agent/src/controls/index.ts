@@ -6,3 +6,11 @@ export {
   type LocalCommand,
   type ProjectUnblocker,
 } from './controls.js';
+export {
+  CONTROL_SOCKET_NAME,
+  type ControlChannel,
+  ControlChannelError,
+  controlSocketPath,
+  sendControlCommand,
+  startControlChannel,
+} from './local-channel.js';
