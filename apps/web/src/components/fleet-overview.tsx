@@ -3,7 +3,7 @@ import type { ControlCommand } from '@flock/protocol';
 import { useMutation } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useCallback, useMemo, useState } from 'react';
-import { formatCredits } from '../lib/format';
+import { formatCredits, isInError } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { FleetUpdate } from '../server/api/routers/fleet';
 import type { FleetTotals, MachineSummary } from '../server/views';
@@ -34,9 +34,10 @@ const FILTERS = {
   all: () => true,
   rendering: (m: MachineSummary) =>
     ['requesting', 'downloading', 'rendering', 'uploading'].includes(m.status),
-  idle: (m: MachineSummary) => m.online && ['idle', 'starting', 'stopped'].includes(m.status),
+  idle: (m: MachineSummary) =>
+    m.online && ['idle', 'starting', 'stopped'].includes(m.status) && !isInError(m),
   paused: (m: MachineSummary) => m.status === 'paused' || m.status === 'stopping',
-  error: (m: MachineSummary) => m.status === 'error',
+  error: isInError,
   offline: (m: MachineSummary) => !m.online,
 } as const;
 type Filter = keyof typeof FILTERS;

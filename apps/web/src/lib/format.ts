@@ -1,3 +1,4 @@
+import { type NotRenderingReason, REASONS_IN_ERROR } from '@flock/protocol';
 import type { DisplayStatus } from '../server/views';
 
 export function formatBytes(bytes: number | null | undefined): string {
@@ -43,6 +44,19 @@ export const STATUS_LABEL: Record<DisplayStatus, string> = {
   offline: 'Offline',
   'never-connected': 'Never connected',
 };
+
+/**
+ * A machine that needs someone to look: it says so (status error), or it waits for a reason that
+ * needs someone (farm unreachable, login refused, disk full) — also when an older agent says idle.
+ */
+export function isInError(machine: {
+  online: boolean;
+  status: DisplayStatus;
+  reason: NotRenderingReason | null;
+}): boolean {
+  if (!machine.online) return false;
+  return machine.status === 'error' || (machine.reason !== null && REASONS_IN_ERROR.has(machine.reason.code));
+}
 
 /** The colour family of a status (CSS class suffix). */
 export function statusTone(status: DisplayStatus): 'busy' | 'work' | 'idle' | 'paused' | 'error' | 'offline' {
