@@ -2,6 +2,7 @@
 import type { ControlCommand } from '@flock/protocol';
 import { useMutation } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
+import Link from 'next/link';
 import { useCallback, useMemo, useState } from 'react';
 import { formatCredits, isInError } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
@@ -188,6 +189,9 @@ export function FleetOverview() {
               >
                 {chosen.length === visible.length && visible.length > 0 ? 'Select none' : 'Select all'}
               </button>
+              <Link href="/settings" className="button-link">
+                Fleet settings
+              </Link>
             </div>
             {chosen.length > 0 && (
               <div className="bulkbar" role="toolbar" aria-label="Actions on selected machines">
@@ -212,6 +216,14 @@ export function FleetOverview() {
                   onClick={() => send('Resume', { type: 'resume' })}
                 >
                   Resume
+                </button>
+                <button
+                  type="button"
+                  disabled={command.isPending}
+                  title="Ends a wait (a back-off, a refused login) and asks the farm again now"
+                  onClick={() => send('Retry now', { type: 'retry-now' })}
+                >
+                  Retry now
                 </button>
                 <button
                   type="button"

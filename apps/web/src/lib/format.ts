@@ -28,6 +28,19 @@ export function formatAgo(at: number | null | undefined, now = Date.now()): stri
   return new Date(at).toLocaleDateString();
 }
 
+/** A time in the browser's own zone and locale: "14:02:07" today, with the day otherwise. */
+export function formatClockTime(at: number, now = Date.now()): string {
+  const date = new Date(at);
+  if (date.toDateString() === new Date(now).toDateString()) return date.toLocaleTimeString();
+  return date.toLocaleString(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
 export const formatCredits = (credits: number): string => Math.round(credits).toLocaleString();
 
 export const STATUS_LABEL: Record<DisplayStatus, string> = {
