@@ -4,6 +4,7 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import {
@@ -86,6 +87,27 @@ describe('the local control channel', () => {
     expect(lines.join('\n')).toMatch(/local command refused/);
     expect(await sendControlCommand(dir, { type: 'retry-now' })).toMatchObject({ ok: true });
     expect(controls.retries).toBe(1);
+  });
+
+  it('answers any line with a command result and never applies what is not a command (fuzz)', async () => {
+    const { dir, controls } = await setUp();
+    const socket = controlSocketPath(dir);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.json().map((json) => `{"command":${json}}`),
+          fc.constantFrom('{"command":{"type":"stop"}}', '{"command":{"type":"set-limits","limits":{}}}'),
+        ),
+        async (line) => {
+          const answer = JSON.parse(await raw(socket, `${line.replaceAll('\n', ' ')}\n`));
+          expect(typeof answer.ok).toBe('boolean');
+        },
+      ),
+      { numRuns: 100 },
+    );
+    expect(controls.stopRequested).toBeNull();
+    expect(controls.paused).toBe(false);
   });
 
   it('replaces a socket file a crashed agent left, and does not steal a live agent’s', async () => {
