@@ -18,6 +18,59 @@ const doneFrames = (farm: RunningFarm, projectId: number) =>
  */
 const SPARE_FRAMES = 5;
 
+describe('bad answers from the farm', () => {
+  it.each([
+    [
+      { kind: 'http-status', endpoint: 'request-job', status: 500, times: 1 } as const,
+      /internal error \(HTTP 500\)/,
+      /HTTP 500/,
+    ],
+    [
+      { kind: 'http-status', endpoint: 'request-job', status: 503, times: 1 } as const,
+      /unavailable \(HTTP 503\)/,
+      /HTTP 503/,
+    ],
+    [{ kind: 'not-xml', endpoint: 'request-job', times: 1 } as const, /not a SheepIt answer/, /xml/i],
+    [
+      { kind: 'wrong-content-type', endpoint: 'request-job', times: 1 } as const,
+      /not a SheepIt answer/,
+      /content.type/i,
+    ],
+    [
+      { kind: 'drop-connection', endpoint: 'request-job', afterBytes: 0, times: 1 } as const,
+      /connection to the farm was cut|cannot be reached/,
+      /\w/,
+    ],
+  ])(
+    '%j: says so in a sentence, keeps the raw text as detail, tries again in about 30 s',
+    async (fault, sentence, detail) => {
+      const farm = await testFarm();
+      const project = await syntheticProject(farm, SPARE_FRAMES);
+      farm.faults.add(fault);
+      const clock = new ManualClock(Date.now());
+      const t = await testAgent(farm, { clock });
+      await until(() => t.agent.store.state.reason?.code === 'farm-unreachable', {
+        what: 'a back-off',
+        lines: t.lines,
+      });
+      const reason = t.agent.store.state.reason;
+      expect(reason?.message).toMatch(sentence);
+      expect(reason?.detail).toMatch(detail);
+      expect(reason?.since).toBe(clock.now());
+      // the first retry of a growing back-off (30 s ± 20 %), not the official client's 10–30 minutes
+      expect(reason?.until).toBeGreaterThanOrEqual(clock.now() + 24_000);
+      expect(reason?.until).toBeLessThanOrEqual(clock.now() + 36_000);
+      expect(t.agent.store.state.status).toBe('error');
+      await until(() => doneFrames(farm, project.id) >= 1, {
+        clock,
+        stepMs: 30_000,
+        what: 'a frame',
+        lines: t.lines,
+      });
+    },
+  );
+});
+
 describe('a farm outage', () => {
   it('of 60 s costs about a minute, not the official client’s 10–30 minutes', async () => {
     const clock = new ManualClock(Date.now());
