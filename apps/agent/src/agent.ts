@@ -11,6 +11,7 @@ import type {
   CommandResult,
   ComputeMethod,
   ConfigParams,
+  FleetSettings,
   JobRequestParams,
   Limits,
   LogLine,
@@ -19,7 +20,9 @@ import type {
 import { type Clock, systemClock } from './clock.js';
 import type { AgentSettings } from './config/index.js';
 import { type AgentCommand, Controls } from './controls/index.js';
+import { freeBytesIn } from './disk.js';
 import { ArchiveCache, type ArchiveCacheOptions, type RateFloorOptions } from './download/index.js';
+import { BlockedProjects } from './farm/blocked-projects.js';
 import { ErrorReporter, type ReportHeader } from './farm/error-report.js';
 import { Heartbeat, keepAliveParams } from './farm/heartbeat.js';
 import { FarmHttp } from './farm/http.js';
@@ -51,7 +54,7 @@ export interface AgentOptions {
   random?: () => number;
   /** Tests shorten the upload retry waits. */
   uploadBackoff?: UploadBackoff;
-  /** Tests shorten download retries. */
+  /** Tests shorten download retries; their `freeBytes` also serves the wait for a full disk. */
   download?: ArchiveCacheOptions['download'];
   /** The minimum rate of every farm call and download (default 1 KiB/s over 60 s). */
   rateFloor?: RateFloorOptions;
@@ -74,6 +77,7 @@ export class Agent implements LinkedAgent {
       uploads: FarmUploads;
       usage: UsageMonitor;
       clock: Clock;
+      blocks: BlockedProjects;
     },
   ) {}
 
@@ -89,10 +93,22 @@ export class Agent implements LinkedAgent {
     const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
     const usage = new UsageMonitor({ store, clock });
+    let loop: FarmLoop | undefined;
+    const blocks = await BlockedProjects.load({
+      cacheDir: settings.cacheDir,
+      clock,
+      log,
+      onChange: (blockedProjects) => {
+        store.update({ blockedProjects });
+        loop?.blocksChanged();
+      },
+    });
     const controls = new Controls({
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
       gpuIds: machine.gpus.flatMap((gpu) => (gpu.id ? [gpu.id] : [])),
+      clientVersion: settings.clientVersion ?? AGENT_VERSION,
+      blocks,
     });
     controls.on('change', () => store.update({ limits: controls.limits }));
     const http = new FarmHttp({
@@ -101,20 +117,19 @@ export class Agent implements LinkedAgent {
       ...(settings.proxy ? { proxy: settings.proxy } : {}),
       ...(options.rateFloor ? { rateFloor: options.rateFloor } : {}),
     });
-    const version = settings.clientVersion ?? AGENT_VERSION;
     const session = new FarmSession({
       http,
       log,
       serverUrl: settings.server,
-      params: configParams(settings, machine, hwid, version),
+      params: configParams(settings, machine, hwid, controls.clientVersion),
+      clientVersion: () => controls.clientVersion,
       ...(options.skipSpeedtest ? { skipSpeedtest: true } : {}),
     });
-    const header: ReportHeader = reportHeader(settings, machine, version);
     const reporter = new ErrorReporter({
       http,
       log,
       dir: dirs.reports,
-      header: () => header,
+      header: () => reportHeader(settings, machine, controls.clientVersion),
       endpoints: () => session.endpoints,
     });
     const cache = await ArchiveCache.open({
@@ -129,7 +144,6 @@ export class Agent implements LinkedAgent {
     // its rendered frames are in the upload queue.
     await rm(dirs.jobs, { recursive: true, force: true });
     let logins = 0;
-    let loop: FarmLoop | undefined;
     const uploads = await FarmUploads.open({
       dir: dirs.uploads,
       http,
@@ -187,10 +201,12 @@ export class Agent implements LinkedAgent {
       runner,
       uploads,
       cache,
+      blocks,
+      disk: { dir: dirs.archives, freeBytes: options.download?.freeBytes ?? freeBytesIn },
       account: { server: settings.server, login: settings.login },
       jobRequestParams: () =>
         jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
-      configDump: () => configDump(settings, machine, hwid, version),
+      configDump: () => configDump(settings, machine, hwid, controls.clientVersion),
       onLoggedIn: () => {
         logins++;
         heartbeat.start();
@@ -198,7 +214,15 @@ export class Agent implements LinkedAgent {
       },
       ...(options.random ? { random: options.random } : {}),
     });
-    return new Agent(settings, store, controls, log, { http, loop, heartbeat, uploads, usage, clock });
+    return new Agent(settings, store, controls, log, {
+      http,
+      loop,
+      heartbeat,
+      uploads,
+      usage,
+      clock,
+      blocks,
+    });
   }
 
   /** Logs in and works until stopped; resolves with the process exit code. */
@@ -213,12 +237,24 @@ export class Agent implements LinkedAgent {
       await heartbeat.stop();
       await uploads.stop();
       await http.close();
+      await this.parts.blocks.flushed();
       await stopMirror();
     }
   }
 
   execute(command: AgentCommand): Promise<CommandResult> {
     return this.controls.execute(command);
+  }
+
+  /** A console link runs: a login refused as "client too old" then waits for the console's version. */
+  linkStarted(): void {
+    this.controls.markLinkedToConsole();
+  }
+
+  /** The console's fleet-wide settings: its client version for the next login, its blocked projects. */
+  applyFleetSettings(settings: FleetSettings): void {
+    this.parts.blocks.setFleet(settings.blockedProjects);
+    this.controls.setFleetClientVersion(settings.clientVersion);
   }
 
   state(): AgentState {

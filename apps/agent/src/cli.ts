@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// flock-agent: `run` renders for a SheepIt farm, `status` shows the running agent, `save-config`
-// writes the config file. Bad flags or config: one line on stderr, exit 2. Fatal farm answers
+// flock-agent: `run` renders for a SheepIt farm, `status` shows the running agent, `retry`, `pause`,
+// `resume` and `stop` steer it through its local control channel, `save-config` writes the config file. Bad flags or config: one line on stderr, exit 2. Fatal farm answers
 // (login refused, no rendering rights): one line, exit 1.
 import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -9,6 +9,7 @@ import { AGENT_VERSION, Agent } from './agent.js';
 import { systemClock } from './clock.js';
 import {
   ConfigError,
+  type ControlCommandName,
   helpText,
   type ParsedCommandLine,
   parseCommandLine,
@@ -18,8 +19,21 @@ import {
   toSettings,
   writeConfigFile,
 } from './config/index.js';
+import {
+  type AgentCommand,
+  ControlChannelError,
+  sendControlCommand,
+  startControlChannel,
+} from './controls/index.js';
 import { linkWhenPaired, PairingError, pair } from './link/index.js';
-import { consoleLinkNote, createTerminalOutput, formatStatusLine, Logger } from './log/index.js';
+import {
+  consoleLinkNote,
+  createTerminalOutput,
+  formatLocalTime,
+  formatReason,
+  formatStatusLine,
+  Logger,
+} from './log/index.js';
 import { isAlive, readStateFile } from './state/index.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -38,8 +52,17 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await pairWithConsole(commandLine);
       case 'run':
         return await run(commandLine);
+      case 'retry':
+      case 'pause':
+      case 'resume':
+      case 'stop':
+        return await control(commandLine, commandLine.command);
     }
   } catch (error) {
+    if (error instanceof ControlChannelError) {
+      process.stderr.write(`flock-agent: ${error.message}\n`);
+      return 1;
+    }
     if (error instanceof ConfigError) {
       process.stderr.write(`flock-agent: ${error.message}\n`);
       return 2;
@@ -56,7 +79,7 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   const settings = await resolveSettings(commandLine);
   const log = new Logger(systemClock);
   log.addSecret(settings.password);
-  const output = createTerminalOutput(process.stderr, settings.logFormat);
+  const output = createTerminalOutput(process.stderr, settings.logFormat, systemClock);
   log.onEntry((entry) => output.log(entry));
   // Listening from the start: a Ctrl-C while the agent is still being set up is not lost.
   const interrupts = handleInterrupts(log, () => output.close());
@@ -64,6 +87,11 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
     const agent = await Agent.create({ settings, log });
     interrupts.attach(agent);
     agent.store.on('change', () => output.update(agent.store.snapshot()));
+    const channel = await startControlChannel({
+      cacheDir: settings.cacheDir,
+      execute: (command) => agent.execute(command),
+      log,
+    });
     // The credentials of `pair` live beside the config file; the agent links once they are there.
     const link = await linkWhenPaired(agent, {
       agentVersion: AGENT_VERSION,
@@ -77,6 +105,7 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
       return code;
     } finally {
       await link.stop();
+      await channel?.close();
     }
   } finally {
     output.close();
@@ -131,30 +160,55 @@ async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> 
   return 0;
 }
 
-async function status(commandLine: ParsedCommandLine): Promise<number> {
+/** The cache dir of the agent a command is about: --cache-dir, else the config file's. */
+async function runningAgentDir(commandLine: ParsedCommandLine): Promise<string> {
   const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
   const cacheDir = commandLine.flags['cache-dir'] ?? file['cache-dir'];
   if (typeof cacheDir !== 'string')
     throw new ConfigError('cache-dir', "missing (the running agent's --cache-dir)");
+  return cacheDir;
+}
+
+function controlCommand(name: ControlCommandName, now: boolean): AgentCommand {
+  const when = now ? 'now' : 'after-frame';
+  if (name === 'retry') return { type: 'retry-now' };
+  if (name === 'resume') return { type: 'resume' };
+  return { type: name, when };
+}
+
+async function control(commandLine: ParsedCommandLine, name: ControlCommandName): Promise<number> {
+  const cacheDir = await runningAgentDir(commandLine);
+  const result = await sendControlCommand(cacheDir, controlCommand(name, commandLine.now));
+  if (result.ok) {
+    process.stdout.write(`${result.message ?? 'done'}\n`);
+    return 0;
+  }
+  process.stderr.write(`flock-agent: ${name} refused (${result.reason}): ${result.message}\n`);
+  return 1;
+}
+
+async function status(commandLine: ParsedCommandLine): Promise<number> {
+  const cacheDir = await runningAgentDir(commandLine);
   const content = await readStateFile(cacheDir);
   if (!content) {
     process.stdout.write(`no agent state in ${cacheDir}\n`);
     return 1;
   }
   const running = isAlive(content.pid) && content.local.worker !== 'stopped';
+  const now = systemClock.now();
   process.stdout.write(
-    `${running ? `running (pid ${content.pid})` : 'not running'}, state of ${new Date(content.writtenAt).toISOString()}\n`,
+    `${running ? `running (pid ${content.pid})` : 'not running'}, state of ${formatLocalTime(content.writtenAt, now)}\n`,
   );
-  process.stdout.write(`${formatStatusLine(content)}\n`);
+  process.stdout.write(`${formatStatusLine(content, now)}\n`);
   const { state, local } = content;
   process.stdout.write(
     `frames rendered ${state.stats.framesRendered}, delivered ${local.framesDelivered}, failed ${state.stats.framesFailed}; ` +
       `credits this session ${state.stats.creditsSession}${local.creditsTotal === null ? '' : `, total ${local.creditsTotal}`}; ` +
       `downloaded ${local.downloadedBytes} B, uploaded ${local.uploadedBytes} B\n`,
   );
-  const removed = consoleLinkNote(local);
+  const removed = consoleLinkNote(local, now);
   if (removed) process.stdout.write(`console link: ${removed}\n`);
-  if (state.reason) process.stdout.write(`not rendering: ${state.reason.message}\n`);
+  if (state.reason) process.stdout.write(`not rendering: ${formatReason(state.reason, now)}\n`);
   if (local.lastError) process.stdout.write(`last error: ${local.lastError}\n`);
   return running ? 0 : 1;
 }

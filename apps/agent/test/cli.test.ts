@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SETTING_KEYS } from '../src/config/index.js';
+import { readStateFile } from '../src/state/index.js';
 import { cleanUp, syntheticProject, tempDir, testFarm, until } from './e2e-helpers.js';
 
 const running = new Set<ChildProcess>();
@@ -96,6 +97,8 @@ describe('flock-agent CLI', () => {
     [['run', '--login', 'demo', '--password', 'p', '--cache-dir', '/tmp/x', '--memory', 'lots']],
     [['pair', 'http://127.0.0.1:9']],
     [['pair', 'http://127.0.0.1:9', 'CODE', 'extra']],
+    [['retry', '--now', '--cache-dir', '/tmp/x']],
+    [['retry']],
   ])('%j: one clear line, exit 2', async (args) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
@@ -222,6 +225,43 @@ describe('flock-agent CLI', () => {
     expect(result.stderr).toContain('stopping now');
     expect(farm.errorReports().map((r) => r.type)).toContain(20);
     expect(farm.sessions()[0]?.state).toBe('logged-out');
+  });
+
+  it('retry, pause, resume and stop reach the running agent through its control socket', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 5);
+    // the farm hands out a frame before the injected error spoils its answer: spare frames above
+    farm.faults.add({ kind: 'http-status', endpoint: 'request-job', status: 503, times: 1 });
+    const cacheDir = await tempDir('cli');
+    const agent = startCli(agentArgs(farm, cacheDir));
+    let until503 = 0;
+    await until(
+      () => {
+        void readStateFile(cacheDir).then((content) => {
+          if (content?.state.reason?.code === 'farm-unreachable') until503 = content.state.reason.until ?? 0;
+        });
+        return until503 > 0;
+      },
+      { timeoutMs: 30_000, what: 'the agent backing off' },
+    );
+    const retry = await runCli(['retry', '--cache-dir', cacheDir]);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(retry.stdout.trim()).toBe('retrying now');
+    await until(() => farm.frames(project.id).some((f) => f.state === 'done'), {
+      timeoutMs: 30_000,
+      what: 'a frame after the retry',
+    });
+    // the second job request went out before the back-off would have ended
+    expect(farm.jobRequests()[1]?.createdAt).toBeLessThan(until503);
+
+    expect((await runCli(['pause', '--now', '--cache-dir', cacheDir])).stdout.trim()).toBe('paused now');
+    expect((await runCli(['resume', '--cache-dir', cacheDir])).stdout.trim()).toBe('resumed');
+    const stop = await runCli(['stop', '--now', '--cache-dir', cacheDir]);
+    expect(stop.stdout.trim()).toBe('stopping now');
+    expect((await agent.done).code).toBe(0);
+    const gone = await runCli(['retry', '--cache-dir', cacheDir]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^flock-agent: no agent is running with --cache-dir/);
   });
 
   it('launch.mjs: one SIGINT to its process group finishes the frame and its upload, then logs out', async () => {

@@ -98,18 +98,18 @@ describe('pause, resume, stop', () => {
 });
 
 describe('block project', () => {
-  it('kills the render, reports type 20 and never takes the project again this session', async () => {
+  it('kills the render, reports type 20 and never takes the project again on this machine', async () => {
     const farm = await testFarm();
     const blocked = await syntheticProject(farm, 3, { synthetic: { renderMs: 60_000 } });
     const clock = new ManualClock(Date.now());
     const t = await testAgent(farm, { clock });
     await until(() => t.agent.store.state.job?.phase === 'render', { what: 'rendering', lines: t.lines });
+    expect(t.agent.store.state.job?.archiveMd5).toBe(blocked.archiveMd5);
     await t.agent.execute({ type: 'block-project' });
-    // the running frame and the project's two other frames, each refused with type 20
-    await until(() => countReports(farm, ErrorType.RENDERER_KILLED_BY_USER) === 3, {
+    await until(() => countReports(farm, ErrorType.RENDERER_KILLED_BY_USER) === 1, {
       clock,
       stepMs: 30_000,
-      what: '3 reports 20',
+      what: 'the block reported',
       lines: t.lines,
     });
     const other = await syntheticProject(farm, 1, { frames: [10, 10] });
@@ -119,8 +119,13 @@ describe('block project', () => {
       what: 'the other project',
       lines: t.lines,
     });
+    // the farm keeps the blocked project away from the session: its other frames are never offered
+    expect(countReports(farm, ErrorType.RENDERER_KILLED_BY_USER)).toBe(1);
     expect(doneFrames(farm, blocked.id)).toBe(0);
     expect(t.agent.store.state.stats.framesRendered).toBe(1);
+    expect(t.agent.store.state.blockedProjects).toMatchObject([
+      { archiveMd5: blocked.archiveMd5, name: `${blocked.name} (synthetic)`, scope: 'machine' },
+    ]);
   });
 });
 

@@ -148,29 +148,6 @@ describe('job-request statuses', () => {
   });
 });
 
-describe('bad answers from the farm', () => {
-  it.each([
-    [{ kind: 'http-status', endpoint: 'request-job', status: 500, times: 1 } as const, /HTTP 500/],
-    [{ kind: 'http-status', endpoint: 'request-job', status: 503, times: 1 } as const, /HTTP 503/],
-    [{ kind: 'not-xml', endpoint: 'request-job', times: 1 } as const, /xml/i],
-    [{ kind: 'wrong-content-type', endpoint: 'request-job', times: 1 } as const, /content.type/i],
-  ])('%j: backs off with a reason, then renders', async (fault, message) => {
-    const farm = await testFarm();
-    // 2 frames: the farm assigned one before the fault spoiled its answer; it stays with the session
-    const project = await syntheticProject(farm, 2);
-    farm.faults.add(fault);
-    const clock = new ManualClock(Date.now());
-    const t = await testAgent(farm, { clock });
-    await until(() => t.agent.store.state.reason?.code === 'server-busy', {
-      what: 'a back-off',
-      lines: t.lines,
-    });
-    expect(t.agent.store.state.reason?.message).toMatch(message);
-    expect(t.agent.store.state.reason?.until).toBeGreaterThanOrEqual(clock.now() + 10 * MINUTE);
-    await renderedUntilDone(farm, t, clock, project.id, 1);
-  });
-});
-
 describe('download faults', () => {
   it.each([
     { kind: 'truncate', endpoint: 'download-job', times: 1 } as const,

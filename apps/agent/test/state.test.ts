@@ -5,7 +5,7 @@ import { AgentStateSchema } from '@flock/protocol';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { CookieJar } from '../src/farm/cookies.js';
-import { consoleLinkNote, formatStatusLine, Logger, progressBar } from '../src/log/index.js';
+import { consoleLinkNote, formatLocalTime, formatStatusLine, Logger, progressBar } from '../src/log/index.js';
 import { AgentStateStore, mirrorStateToFile, readStateFile } from '../src/state/index.js';
 import { defaultLimits, testMachine } from './support/store.js';
 
@@ -63,7 +63,7 @@ describe('the observable state', () => {
         startedAt: 0,
       },
     });
-    const line = formatStatusLine(store.snapshot());
+    const line = formatStatusLine(store.snapshot(), 0);
     expect(line).toContain('render Shot #3');
     expect(line).toContain(`${progressBar(0.5)}  50%`);
     expect(line).toContain('ETA 1m15s');
@@ -73,13 +73,34 @@ describe('the observable state', () => {
   it('says when the console removed this machine, in local time, and how to link it again', () => {
     const store = new AgentStateStore({ machine, limits });
     store.updateLocal({ consoleLink: { url: 'http://192.168.1.10:3000', removedAt: null } });
-    expect(formatStatusLine(store.snapshot(), 400)).not.toContain('removed');
     const removedAt = new Date(2026, 11, 7, 17, 5).getTime();
+    expect(formatStatusLine(store.snapshot(), removedAt, 400)).not.toContain('removed');
     store.updateLocal({ consoleLink: { url: 'http://192.168.1.10:3000', removedAt } });
-    const note =
-      'removed from the console at 2026-12-07 17:05; run `flock-agent pair http://192.168.1.10:3000 <code>` to link it again';
-    expect(consoleLinkNote(store.local)).toBe(note);
-    expect(formatStatusLine(store.snapshot(), 400)).toContain(note);
+    const note = `removed from the console at ${formatLocalTime(removedAt)}; run \`flock-agent pair http://192.168.1.10:3000 <code>\` to link it again`;
+    expect(consoleLinkNote(store.local, removedAt)).toBe(note);
+    expect(formatStatusLine(store.snapshot(), removedAt, 400)).toContain(note);
+  });
+
+  it('says since when and until when the farm is unreachable in local time, never as ISO text', () => {
+    const store = new AgentStateStore({ machine, limits });
+    const since = new Date(2026, 0, 5, 14, 2, 7).getTime(); // local time
+    const until = since + 30_000;
+    store.setReason({
+      code: 'farm-unreachable',
+      message: 'The farm did not answer in time.',
+      since,
+      until,
+      detail: 'Headers Timeout Error',
+    });
+    const line = formatStatusLine(store.snapshot(), since, 400);
+    expect(line).toContain(
+      `The farm did not answer in time, since ${formatLocalTime(since)}, next try at ${formatLocalTime(until)}`,
+    );
+    expect(formatLocalTime(since)).toBe(new Date(since).toLocaleTimeString());
+    expect(line).not.toContain(new Date(since).toISOString().slice(0, 16));
+    expect(line).not.toContain('Headers Timeout');
+    // another day: the day is shown too
+    expect(formatLocalTime(until, until + 86_400_000)).toContain(String(new Date(until).getDate()));
   });
 });
 

@@ -2,6 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ClientVersionSchema } from '@flock/protocol';
 import type { AccountCredentials } from './accounts';
 import { type AddProjectOptions, addProject } from './add-project';
 import { ADMIN_TOKEN_MIN_LENGTH, isUsableToken } from './admin-token';
@@ -31,6 +32,7 @@ Farm options:
   --account LOGIN:PASSWORD  an account (repeatable; default demo:demo)
   --admin-token T           the admin API's bearer token (default: $FLOCK_FARM_ADMIN_TOKEN, else a
                             random one made at first start in DIR/admin-token, mode 0600)
+  --min-client-version V    refuse logins of clients older than V with 101 (e.g. 7.24086.0)
   --fault JSON              arm a fault from the start (repeatable), e.g.
                             '{"kind":"status","endpoint":"request-job","status":206,"forMs":60000}'
   --no-demo                 do not create the demo project on first start
@@ -60,6 +62,7 @@ const options = {
   account: { type: 'string', multiple: true },
   'admin-token': { type: 'string' },
   fault: { type: 'string', multiple: true },
+  'min-client-version': { type: 'string' },
   'no-demo': { type: 'boolean' },
   'log-level': { type: 'string' },
   frames: { type: 'string' },
@@ -97,6 +100,7 @@ async function serve(values: Values): Promise<void> {
       values['max-period'] === undefined ? undefined : integer('--max-period', values['max-period'], 1),
     accounts: values.account?.map(account),
     faults: values.fault?.map(fault),
+    minClientVersion: clientVersion(values['min-client-version']),
     demoProject: !values['no-demo'],
     logLevel: logLevel(values['log-level']),
     adminToken: adminToken(values['admin-token'] ?? (process.env.FLOCK_FARM_ADMIN_TOKEN || undefined)),
@@ -187,6 +191,13 @@ function adminToken(text: string | undefined): string | undefined {
   throw new UsageError(
     `--admin-token (or FLOCK_FARM_ADMIN_TOKEN) must be at least ${ADMIN_TOKEN_MIN_LENGTH} printable characters without spaces`,
   );
+}
+
+function clientVersion(text: string | undefined): string | undefined {
+  const result = text === undefined ? undefined : ClientVersionSchema.safeParse(text);
+  if (result && !result.success)
+    throw new UsageError(`--min-client-version must look like 7.24086.0, got "${text}"`);
+  return result?.data;
 }
 
 function rendererChoice(text: string | undefined): RendererChoice | undefined {

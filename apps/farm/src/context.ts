@@ -26,6 +26,8 @@ export interface FarmContext {
   blender: string | undefined;
   /** The admin API's bearer token. */
   adminToken: string;
+  /** Logins with an older client version get 101; undefined = any version. */
+  minClientVersion: string | undefined;
 }
 
 /** The endpoint paths announced in the config answer (the PHP farm's names). */

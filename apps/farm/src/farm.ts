@@ -53,6 +53,8 @@ export interface StartFarmOptions {
   faults?: FaultSpec[];
   /** The admin API's bearer token; default: the one in `<dataDir>/admin-token`, made at first start. */
   adminToken?: string;
+  /** Logins with an older client `version` are refused with 101 (client too old); default: any. */
+  minClientVersion?: string;
 }
 
 export interface SessionInfo extends Omit<SessionRow, 'speedtest'> {
@@ -126,6 +128,7 @@ export async function startFarm(options: StartFarmOptions): Promise<RunningFarm>
     maxUploadBytes: options.maxUploadBytes ?? 256 * 1024 * 1024,
     blender,
     adminToken: admin.token,
+    minClientVersion: options.minClientVersion,
   };
   logRenderers(log, renderers, blender);
   if (options.demoProject) await createDemoProjectIfEmpty(context, options.renderer ?? 'auto');

@@ -70,6 +70,8 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
     replacement: z.string().max(16 * 1024 * 1024),
     ...limits,
   }),
+  /** Take error reports of type 20 ("project blocked by the user") without blocking the project. */
+  z.object({ kind: z.literal('ignore-block'), endpoint: z.literal('error'), ...limits }),
   /** Reset the connection after `afterBytes` of the body (default half). */
   z.object({
     kind: z.literal('drop-connection'),

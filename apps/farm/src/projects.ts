@@ -110,8 +110,9 @@ export class ProjectStore {
   /**
    * Hands the next waiting frame (oldest project first) to the session, or undefined when none waits.
    * When none waits, a repeating project's longest-done frame is queued again first.
-   * Only projects whose renderer this farm can serve are considered, and never a frame this session
-   * already failed (a frame that crashes a machine must not come back to it in a loop).
+   * Only projects whose renderer this farm can serve are considered, never a frame this session
+   * already failed (a frame that crashes a machine must not come back to it in a loop), and never a
+   * project the session blocked.
    */
   assignNext(sessionId: string, renderers: readonly RendererKind[]): AssignedJob | undefined {
     return this.db.transaction(() => {
@@ -228,6 +229,12 @@ export class ProjectStore {
    */
   failJob(jobId: number, reason: string, outcome: 'failed' | 'requeued' = 'failed'): void {
     this.endJob(jobId, outcome, reason);
+  }
+
+  /** The session's user blocked the project: none of its frames is offered to that session again. */
+  blockForSession(sessionId: string, projectId: number): void {
+    this.queries.blockProject.run({ sessionId, projectId, createdAt: this.clock.now() });
+    this.log.info('project blocked by the session', { session: sessionId.slice(0, 8), project: projectId });
   }
 
   /** Re-queues every unvalidated job of an ended session. */

@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningFarm, startFarm } from 'flock-farm';
+import { type RunningFarm, type StartFarmOptions, startFarm } from 'flock-farm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../agent/src/agent';
 import { toSettings } from '../../agent/src/config';
@@ -23,18 +23,26 @@ afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
 });
 
-async function stack(options: { frames?: [number, number]; credentialsCheckMs?: number } = {}) {
+interface StackOptions {
+  farm?: Partial<StartFarmOptions>;
+  frames?: [number, number];
+  renderMs?: number;
+  credentialsCheckMs?: number;
+}
+
+async function stack(options: StackOptions = {}) {
   const farm: RunningFarm = await startFarm({
     dataDir: temp('flock-stack-farm-'),
     renderer: 'synthetic',
     logLevel: 'warn',
     logSink: () => undefined,
+    ...options.farm,
   });
   stops.push(() => farm.close());
   const project = await farm.addProject({
     frames: options.frames ?? [1, 3],
     resolution: [64, 48],
-    synthetic: { renderMs: 1500 },
+    synthetic: { renderMs: options.renderMs ?? 1500 },
   });
   const running: RunningConsole = await startTestConsole();
   stops.push(() => running.stop());
@@ -79,7 +87,8 @@ async function stack(options: { frames?: [number, number]; credentialsCheckMs?: 
     );
     await pair(running.url, again, { configDir, hostname: 'stack-01' });
   };
-  return { farm, running, cookie, agent, link, summary, command, doneFrames, pairAgain };
+  const mutate = async (path: string, input: unknown) => call(running, 'mutation', path, input, { cookie });
+  return { farm, project, running, cookie, agent, link, summary, command, mutate, doneFrames, pairAgain };
 }
 
 describe('the real stack: farm + agent + console', () => {
@@ -149,8 +158,8 @@ describe('the real stack: farm + agent + console', () => {
     ).toBe(200);
     await vi.waitFor(() => expect(s.agent.store.local.consoleLink?.removedAt).toEqual(expect.any(Number)));
     expect(s.link.status).toBe('unauthorized');
-    expect(formatStatusLine(s.agent.store.snapshot(), 400)).toMatch(
-      /removed from the console at \d{4}-\d\d-\d\d \d\d:\d\d; run `flock-agent pair http:\/\/127\.0\.0\.1:\d+ <code>` to link it again/,
+    expect(formatStatusLine(s.agent.store.snapshot(), Date.now(), 400)).toMatch(
+      /removed from the console at [^;]+; run `flock-agent pair http:\/\/127\.0\.0\.1:\d+ <code>` to link it again/,
     );
     // The owner's machine goes on rendering for the farm without the console.
     const framesAtRemoval = s.doneFrames();
@@ -172,5 +181,55 @@ describe('the real stack: farm + agent + console', () => {
     );
     expect(s.agent.store.local.consoleLink?.removedAt).toBeNull();
     expect(s.link.status).toBe('connected');
+  });
+
+  it('a farm refusing the client as too old: the machine shows it, the console sets the version, it renders', async () => {
+    const s = await stack({ farm: { minClientVersion: '7.24086.0' } });
+    await vi.waitFor(
+      async () =>
+        expect(await s.summary()).toMatchObject({
+          online: true,
+          status: 'error',
+          reason: {
+            code: 'login-refused',
+            message: expect.stringMatching(/client version 0\.1\.0.*too old/),
+          },
+        }),
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(s.farm.sessions()).toHaveLength(0);
+    expect((await s.mutate('fleetSettings.setClientVersion', { clientVersion: '7.24086.0' })).status).toBe(
+      200,
+    );
+    await vi.waitFor(() => expect(s.doneFrames()).toBeGreaterThanOrEqual(1), {
+      timeout: 30_000,
+      interval: 100,
+    });
+    expect(s.farm.sessions()[0]?.clientVersion).toBe('7.24086.0');
+  });
+
+  it('blocking the project a machine renders for the whole fleet stops that render and is listed', async () => {
+    const s = await stack({ renderMs: 600_000 });
+    await vi.waitFor(async () => expect((await s.summary())?.job?.phase).toBe('render'), {
+      timeout: 20_000,
+      interval: 100,
+    });
+    const job = (await s.summary())?.job;
+    expect(job?.archiveMd5).toBe(s.project.archiveMd5);
+    const blocked = await s.mutate('fleetSettings.blockProject', {
+      archiveMd5: job?.archiveMd5,
+      name: job?.project,
+    });
+    expect(blocked.status).toBe(200);
+    await vi.waitFor(
+      async () => {
+        expect(s.farm.errorReports().some((report) => report.type === 20)).toBe(true);
+        expect((await s.summary())?.blockedProjects).toEqual([
+          expect.objectContaining({ archiveMd5: s.project.archiveMd5, scope: 'fleet' }),
+        ]);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(s.doneFrames()).toBe(0);
   });
 });

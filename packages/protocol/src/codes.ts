@@ -65,7 +65,12 @@ export const ConfigStatus = {
 export const CONFIG_STATUSES = table([
   code(0, 'OK', 'Logged in to the farm.', PROCEED),
   code(100, 'NO_VERSION', 'The farm got no client version with the login.', STOP),
-  code(101, 'CLIENT_TOO_OLD', 'The farm refuses this client version as too old.', STOP),
+  code(
+    101,
+    'CLIENT_TOO_OLD',
+    "The farm refuses this client version as too old; send the official client's version.",
+    STOP,
+  ),
   code(102, 'AUTHENTICATION_FAILED', 'Login or password (render key) was not accepted.', STOP),
   code(103, 'WEB_SESSION_EXPIRED', 'The web session has expired; log in again.', STOP),
   code(104, 'MISSING_PARAMETER', 'The login request lacked a parameter the farm requires.', STOP),
@@ -86,6 +91,55 @@ export const JobRequestStatus = {
 
 /** The official client's wait after "no job": 5, 8, 12, 15, then 20 minutes for every further one. */
 export const NO_JOB_BACKOFF_MS = [5, 8, 12, 15, 20].map((minutes) => minutes * MINUTE);
+
+/**
+ * A wait that starts small and grows while the same trouble lasts, then stays in the official
+ * client's own range: retry n (from 0) waits `stepsMs[n]`, spread by ± `jitter`, and once the steps
+ * are used up a random time in [capMinMs, capMaxMs]. Success resets it, so a blip costs a blip.
+ */
+export interface GrowingBackoff {
+  stepsMs: readonly number[];
+  /** Fraction each step is spread by, so machines that lost the farm together do not return together. */
+  jitter: number;
+  capMinMs: number;
+  capMaxMs: number;
+}
+
+const GROWING_STEPS_MS = [0.5, 1, 2, 4, 8].map((minutes) => minutes * MINUTE);
+
+/** Farm unreachable (network error, timeout, HTTP error): 30 s, 1, 2, 4, 8 min, then J22's 10–30 min. */
+export const SERVER_DOWN_BACKOFF: GrowingBackoff = Object.freeze({
+  stepsMs: GROWING_STEPS_MS,
+  jitter: 0.2,
+  capMinMs: 10 * MINUTE,
+  capMaxMs: 30 * MINUTE,
+});
+
+/** An answer that is not the expected XML: the same start, then J22's 15–30 min. */
+export const BAD_ANSWER_BACKOFF: GrowingBackoff = Object.freeze({
+  stepsMs: GROWING_STEPS_MS,
+  jitter: 0.2,
+  capMinMs: 15 * MINUTE,
+  capMaxMs: 30 * MINUTE,
+});
+
+/** The wait before retry `retry` (0 = the first retry); `random` returns [0, 1). */
+export function growingBackoffDelay(policy: GrowingBackoff, retry: number, random: () => number): number {
+  const step = policy.stepsMs[Math.max(0, retry)];
+  if (step === undefined) return Math.round(policy.capMinMs + (policy.capMaxMs - policy.capMinMs) * random());
+  return Math.round(step * (1 - policy.jitter + 2 * policy.jitter * random()));
+}
+
+/**
+ * The least time between two job requests while jobs end without a frame (failed, refused, blocked).
+ * J22 asks again at once after the error types in ERROR_TYPES_WITHOUT_PAUSE (a project blocked by the
+ * user among them), so a farm that keeps offering a project the machine refuses would be asked many
+ * times a second. The n-th such job in a row (from 0) waits at least `[n]` after the request that
+ * brought it, the last step repeating; a delivered frame resets the count.
+ */
+export const JOB_REQUEST_FLOOR_MS: readonly number[] = Object.freeze(
+  [10 / 60, 1, 5, 20].map((minutes) => Math.round(minutes * MINUTE)),
+);
 
 export const JOB_REQUEST_STATUSES = table([
   code(0, 'OK', 'The farm sent a job.', PROCEED),

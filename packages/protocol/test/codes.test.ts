@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  BAD_ANSWER_BACKOFF,
   CONFIG_STATUSES,
   type CodeInfo,
   ConfigStatus,
@@ -8,6 +10,8 @@ import {
   ERROR_TYPES_WITHOUT_PAUSE,
   ErrorType,
   errorType,
+  growingBackoffDelay,
+  JOB_REQUEST_FLOOR_MS,
   JOB_REQUEST_STATUSES,
   JobRequestStatus,
   jobRequestStatus,
@@ -15,6 +19,7 @@ import {
   KeepAliveStatus,
   keepAliveStatus,
   NO_JOB_BACKOFF_MS,
+  SERVER_DOWN_BACKOFF,
   VALIDATION_STATUSES,
   ValidationStatus,
   validationStatus,
@@ -154,5 +159,46 @@ describe('error types (docs/protocol.md §5.5, §9)', () => {
   it('keeps the tables immutable', () => {
     expect(Object.isFrozen(ERROR_TYPES)).toBe(true);
     expect(Object.isFrozen(ERROR_TYPES[0])).toBe(true);
+  });
+});
+
+describe('growing back-off while the farm is in trouble', () => {
+  const low = () => 0;
+  const high = () => 0.999_999;
+
+  it('starts at 30 s and doubles up to 8 min, each step spread by ±20 %', () => {
+    const steps = [0.5, 1, 2, 4, 8].map((minutes) => minutes * MINUTE);
+    steps.forEach((step, retry) => {
+      expect(growingBackoffDelay(SERVER_DOWN_BACKOFF, retry, low)).toBe(step * 0.8);
+      expect(growingBackoffDelay(SERVER_DOWN_BACKOFF, retry, high)).toBe(Math.round(step * 1.2));
+    });
+  });
+
+  it("then stays in the official client's range: 10–30 min unreachable, 15–30 min bad answers", () => {
+    for (const retry of [5, 6, 50]) {
+      expect(growingBackoffDelay(SERVER_DOWN_BACKOFF, retry, low)).toBe(10 * MINUTE);
+      expect(growingBackoffDelay(SERVER_DOWN_BACKOFF, retry, () => 0.5)).toBe(20 * MINUTE);
+      expect(growingBackoffDelay(BAD_ANSWER_BACKOFF, retry, low)).toBe(15 * MINUTE);
+    }
+  });
+
+  it('never waits longer than the cap, whatever the retry count and random value (fuzz)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -5, max: 10_000 }),
+        fc.double({ min: 0, max: 0.999_999, noNaN: true }),
+        (retry, r) => {
+          const delay = growingBackoffDelay(SERVER_DOWN_BACKOFF, retry, () => r);
+          expect(delay).toBeGreaterThanOrEqual(24_000);
+          expect(delay).toBeLessThanOrEqual(30 * MINUTE);
+        },
+      ),
+    );
+  });
+});
+
+describe('the floor under job requests while jobs end without a frame', () => {
+  it('grows 10 s, 1, 5, 20 min', () => {
+    expect(JOB_REQUEST_FLOOR_MS).toEqual([10_000, MINUTE, 5 * MINUTE, 20 * MINUTE]);
   });
 });

@@ -38,6 +38,7 @@ const state: AgentState = {
     etaSeconds: 30,
     device: 'CPU',
     startedAt: 1_700_000_100_000,
+    archiveMd5: '0123456789abcdef0123456789abcdef',
   },
   limits: {
     computeMethod: 'cpu',
@@ -52,6 +53,14 @@ const state: AgentState = {
   uploads: { queued: 1, inFlight: 1 },
   stats: { framesRendered: 3, framesFailed: 0, creditsSession: 120, renderTimeMsTotal: 90_000 },
   lastFramePath: '/tmp/frame.png',
+  blockedProjects: [
+    {
+      archiveMd5: 'fedcba9876543210fedcba9876543210',
+      name: 'Spam',
+      blockedAt: 1_700_000_050_000,
+      scope: 'fleet',
+    },
+  ],
   recentLog: [{ at: 1_700_000_100_000, level: 'info', message: 'rendering frame 7' }],
 };
 
@@ -96,6 +105,20 @@ const agentMessages: AgentToConsole[] = [
   { type: 'ack', commandId: 'c2', result: { ok: false, reason: 'stale', message: 'issued 90 s ago' } },
   { type: 'logs', requestId: 'r1', lines: state.recentLog },
   { type: 'heartbeat', at: 5 },
+  {
+    type: 'patch',
+    at: 2,
+    changes: {
+      status: 'idle',
+      reason: {
+        code: 'farm-unreachable',
+        message: 'The farm did not answer in time.',
+        since: 1_700_000_000_000,
+        until: 1_700_000_030_000,
+        detail: 'Headers Timeout Error',
+      },
+    },
+  },
 ];
 
 const consoleMessages: ConsoleToAgent[] = [
@@ -115,6 +138,21 @@ const consoleMessages: ConsoleToAgent[] = [
     command: { type: 'set-limits', limits: { cores: 2, gpu: null } },
   },
   { type: 'command', id: 'c3', issuedAt: 11, command: { type: 'block-project' } },
+  { type: 'command', id: 'c4', issuedAt: 11, command: { type: 'retry-now' } },
+  {
+    type: 'command',
+    id: 'c5',
+    issuedAt: 11,
+    command: { type: 'unblock-project', archiveMd5: 'fedcba9876543210fedcba9876543210' },
+  },
+  {
+    type: 'fleet-settings',
+    settings: {
+      clientVersion: '7.24086.0',
+      blockedProjects: [{ archiveMd5: 'fedcba9876543210fedcba9876543210', name: 'Spam', blockedAt: 9 }],
+    },
+  },
+  { type: 'fleet-settings', settings: { clientVersion: null, blockedProjects: [] } },
   { type: 'request-logs', requestId: 'r1', limit: 100, search: 'error' },
   { type: 'events-ack', bootId: 'b1', seq: 4 },
   { type: 'heartbeat', at: 12 },
@@ -173,10 +211,36 @@ describe('link messages', () => {
       /cores/,
     ],
     ['a pause without when', { type: 'command', id: 'x', issuedAt: 1, command: { type: 'pause' } }, /when/],
+    [
+      'an unblock of something that is not an MD5',
+      { type: 'command', id: 'x', issuedAt: 1, command: { type: 'unblock-project', archiveMd5: '../etc' } },
+      /archiveMd5/,
+    ],
+    [
+      'a client version with spaces or quotes',
+      { type: 'fleet-settings', settings: { clientVersion: '7.1 "x"', blockedProjects: [] } },
+      /clientVersion/,
+    ],
+    [
+      'fleet settings without the blocked list',
+      { type: 'fleet-settings', settings: { clientVersion: null } },
+      /blockedProjects/,
+    ],
   ])('rejects %s from the console', (_label, value, reason) => {
     const decoded = decodeConsoleMessage(JSON.stringify(value));
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.reason).toMatch(reason);
+  });
+
+  it('reads a state without blocked projects (an older agent) as valid', () => {
+    const { blockedProjects: _none, ...older } = state;
+    const decoded = decodeAgentMessage(JSON.stringify({ type: 'snapshot', at: 1, state: older }));
+    expect(decoded.ok).toBe(true);
+    // and a patch that does not name them leaves them alone
+    const patch = decodeAgentMessage(JSON.stringify({ type: 'patch', at: 1, changes: { status: 'idle' } }));
+    expect(patch.ok && patch.message.type === 'patch' && 'blockedProjects' in patch.message.changes).toBe(
+      false,
+    );
   });
 
   it('refuses oversized frames before parsing them', () => {

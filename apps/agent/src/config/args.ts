@@ -33,23 +33,36 @@ export function helpText(): string {
     'Commands:',
     '  run          log in to the farm and render until stopped (Ctrl-C: finish the frame; twice: now)',
     '  status       print the state of the agent running with this --cache-dir',
+    '  retry        the agent running with this --cache-dir asks the farm again now (ends a back-off)',
+    '  pause        it pauses after the current frame (--now: at once); resume: it goes on',
+    '  resume',
+    '  stop         it stops after the current frame and its uploads (--now: at once)',
     '  save-config  write the given flags to the config file (mode 0600)',
     '  pair URL CODE  pair with a Flock console (the code comes from its "Add machine"); `run` then',
     '               streams its state to that console and obeys it, and keeps rendering when it is away',
     '',
     'Flags (config file keys are the same names without "--"):',
     ...rows,
+    `  --${'now'.padEnd(16)} with pause or stop: at once, stopping the current render (reported as type 20)`,
   ].join('\n');
 }
 
+/** Commands sent to the running agent through its local control channel. */
+export const CONTROL_COMMANDS = ['retry', 'pause', 'resume', 'stop'] as const;
+export type ControlCommandName = (typeof CONTROL_COMMANDS)[number];
+
+const COMMANDS = ['run', 'status', 'save-config', 'pair', 'help', ...CONTROL_COMMANDS] as const;
+
 export interface ParsedCommandLine {
-  command: 'run' | 'status' | 'save-config' | 'pair' | 'help';
+  command: (typeof COMMANDS)[number];
   /** Positional arguments after the command (`pair <console-url> <code>`). */
   args: string[];
   /** Only the flags given on the command line. */
   flags: RawSettings;
   configFile: string;
   configExplicit: boolean;
+  /** `pause --now`, `stop --now`. */
+  now: boolean;
 }
 
 export function parseCommandLine(
@@ -61,7 +74,12 @@ export function parseCommandLine(
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { ...options, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        ...options,
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        now: { type: 'boolean' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -75,16 +93,20 @@ export function parseCommandLine(
   }
   if (extra.length < expectedArgs) throw new ConfigError('arguments', 'usage: pair <console-url> <code>');
   const help = parsed.values.help === true;
-  if (!help && !['run', 'status', 'save-config', 'pair', 'help'].includes(command)) {
-    throw new ConfigError('arguments', `unknown command "${command}" (run, status, save-config, pair)`);
+  if (!help && !(COMMANDS as readonly string[]).includes(command)) {
+    throw new ConfigError('arguments', `unknown command "${command}" (${COMMANDS.join(', ')})`);
   }
-  const { config, help: _help, ...flags } = parsed.values;
+  const { config, help: _help, now, ...flags } = parsed.values;
+  if (now === true && command !== 'pause' && command !== 'stop') {
+    throw new ConfigError('now', 'only goes with pause or stop');
+  }
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
     args: extra,
     flags,
     configFile: typeof config === 'string' ? config : defaultConfigPath(env),
     configExplicit: typeof config === 'string',
+    now: now === true,
   };
 }
 

@@ -1,4 +1,11 @@
-export { helpText, type ParsedCommandLine, parseCommandLine, resolveSettings } from './args.js';
+export {
+  CONTROL_COMMANDS,
+  type ControlCommandName,
+  helpText,
+  type ParsedCommandLine,
+  parseCommandLine,
+  resolveSettings,
+} from './args.js';
 export { defaultConfigPath, readConfigFile, writeConfigFile } from './file.js';
 export {
   type AgentSettings,

@@ -18,11 +18,19 @@ interface ControlEvents {
   interrupt: [InterruptReason];
 }
 
+/** Where blocks live (persisted); Controls only passes the user's undo on. */
+export interface ProjectUnblocker {
+  unblock(archiveMd5: string): CommandResult;
+}
+
 export interface ControlsInit {
   limits: Limits;
   maxFrames?: number;
   /** GPU ids this machine has; `set-limits` refuses others. */
   gpuIds?: readonly string[];
+  /** The client version this agent sends at login unless the console sets one for the fleet. */
+  clientVersion?: string;
+  blocks?: ProjectUnblocker;
 }
 
 export class Controls extends EventEmitter<ControlEvents> {
@@ -32,7 +40,12 @@ export class Controls extends EventEmitter<ControlEvents> {
   private pausedValue = false;
   private stopValue: 'after-frame' | 'now' | null = null;
   private revisionValue = 0;
+  private retriesValue = 0;
+  private fleetClientVersion: string | null = null;
+  private linkedValue = false;
+  private readonly ownClientVersion: string;
   private readonly gpuIds: readonly string[] | undefined;
+  private readonly blocks: ProjectUnblocker | undefined;
 
   constructor(init: ControlsInit) {
     super();
@@ -40,6 +53,34 @@ export class Controls extends EventEmitter<ControlEvents> {
     this.scheduleValue = init.limits.requestTime ? parseSchedule(init.limits.requestTime) : undefined;
     this.maxFramesValue = init.maxFrames ?? null;
     this.gpuIds = init.gpuIds;
+    this.ownClientVersion = init.clientVersion ?? '0.0.0';
+    this.blocks = init.blocks;
+  }
+
+  /** Rises with every "retry now" (and every resume): a wait that sees it change ends at once. */
+  get retries(): number {
+    return this.retriesValue;
+  }
+
+  /** The version to send at the next login: the fleet's, when the console set one, else this agent's. */
+  get clientVersion(): string {
+    return this.fleetClientVersion ?? this.ownClientVersion;
+  }
+
+  /** True once a console link was started: the console can then change what a refused login lacks. */
+  get linkedToConsole(): boolean {
+    return this.linkedValue;
+  }
+
+  markLinkedToConsole(): void {
+    this.linkedValue = true;
+  }
+
+  /** The console's fleet-wide client version (null: none); a change wakes a refused login. */
+  setFleetClientVersion(version: string | null): void {
+    if (version === this.fleetClientVersion) return;
+    this.fleetClientVersion = version;
+    this.changed();
   }
 
   get limits(): Limits {
@@ -85,8 +126,14 @@ export class Controls extends EventEmitter<ControlEvents> {
       case 'resume':
         this.pausedValue = false;
         if (this.stopValue === 'after-frame') this.stopValue = null; // like the official client's `cancel`
+        // A machine waiting out a back-off asks the farm again at once: resuming means "go".
+        this.retriesValue++;
         this.changed();
         return { ok: true, message: 'resumed' };
+      case 'retry-now':
+        this.retriesValue++;
+        this.changed();
+        return { ok: true, message: 'retrying now' };
       case 'stop':
         if (this.stopValue !== 'now') this.stopValue = command.when;
         this.changed(command.when === 'now' ? 'stop-now' : undefined);
@@ -97,6 +144,9 @@ export class Controls extends EventEmitter<ControlEvents> {
       case 'block-project':
         this.changed('block-project');
         return { ok: true, message: 'blocking the current project' };
+      case 'unblock-project':
+        if (!this.blocks) return { ok: false, reason: 'unsupported', message: 'this agent keeps no blocks' };
+        return this.blocks.unblock(command.archiveMd5);
       case 'set-limits':
         return this.setLimits(command.limits);
     }

@@ -4,4 +4,13 @@ export {
   type ControlsInit,
   type InterruptReason,
   type LocalCommand,
+  type ProjectUnblocker,
 } from './controls.js';
+export {
+  CONTROL_SOCKET_NAME,
+  type ControlChannel,
+  ControlChannelError,
+  controlSocketPath,
+  sendControlCommand,
+  startControlChannel,
+} from './local-channel.js';

@@ -142,6 +142,7 @@ export class JobRunner {
         etaSeconds: null,
         device: job.useGpu ? (controls.limits.gpu ?? 'GPU') : 'CPU',
         startedAt: clock.now(),
+        ...(/^[0-9a-f]{32}$/i.test(job.archiveMd5) ? { archiveMd5: job.archiveMd5.toLowerCase() } : {}),
       },
     });
     log.info('job received', { job: job.id, project: job.name, frame: job.frame });

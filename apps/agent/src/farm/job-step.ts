@@ -4,6 +4,7 @@ import { type Endpoints, ErrorType, errorType, type Job } from '@flock/protocol'
 import type { InterruptReason } from '../controls/index.js';
 import { formatReportLine, type LogEntry, type Logger } from '../log/index.js';
 import type { AgentStateStore, WorkerState } from '../state/index.js';
+import type { BlockedProjects } from './blocked-projects.js';
 import type { ErrorReporter } from './error-report.js';
 import type { JobInterrupt, JobOutcome, JobRunner } from './job-runner.js';
 
@@ -14,13 +15,12 @@ export interface JobStepOptions {
   store: AgentStateStore;
   runner: JobRunner;
   reporter: ErrorReporter;
+  blocks: BlockedProjects;
   setWorker: (worker: WorkerState) => void;
 }
 
 export class JobStep {
   private running: { job: Job; abort: AbortController } | undefined;
-  /** Projects (by archive md5) the user blocked: never rendered again this session. */
-  private readonly blockedProjects = new Set<string>();
 
   constructor(private readonly options: JobStepOptions) {}
 
@@ -37,9 +37,16 @@ export class JobStep {
     if (this.running?.job.id === jobId) this.running.abort.abort('server' satisfies JobInterrupt);
   }
 
-  /** Works the job; returns the error type reported when it failed. */
+  /** A project the console blocked for the fleet is being rendered here: stop it as a user block. */
+  stopIfBlocked(): void {
+    const job = this.running?.job;
+    if (job && this.options.blocks.has(job.archiveMd5)) this.interrupt('block-project');
+  }
+
+  /** Works the job; returns the error type reported when it failed or was refused. */
   async work(job: Job, endpoints: Endpoints): Promise<number | undefined> {
-    if (this.blockedProjects.has(job.archiveMd5)) {
+    if (this.options.blocks.has(job.archiveMd5)) {
+      // Refused before anything is downloaded, reported as the official client reports a user block.
       this.options.log.info('refusing a job of a blocked project', { job: job.id, project: job.name });
       const type = ErrorType.RENDERER_KILLED_BY_USER;
       await this.options.reporter.report({ type, job, lines: ['project blocked by the user'] });
@@ -89,7 +96,7 @@ export class JobStep {
     const interrupted = outcome.kind === 'interrupted';
     const type = interrupted ? interruptType(outcome.by) : outcome.errorType;
     const message = interrupted ? `job stopped (${outcome.by})` : outcome.message;
-    if (interrupted && outcome.by === 'block-project') this.blockedProjects.add(job.archiveMd5);
+    if (interrupted && outcome.by === 'block-project') this.options.blocks.block(job);
     const name = errorType(type).name;
     log.warn('job failed', { job: job.id, type: `${type} ${name}`, error: message });
     store.updateStats({ framesFailed: store.state.stats.framesFailed + 1 });

@@ -3,14 +3,14 @@
 //   stopping → stopped
 // Each pass decides from the user's controls, the request-time windows and the upload queue whether
 // to ask for a job; every job-request status gets the reaction of the protocol's code table, and
-// the agent always records why it is not rendering.
+// the agent always records why it is not rendering. Requests are paced (request-pacing.ts), logins
+// are their own step (login-step.ts).
 import {
   buildJobRequest,
   ERROR_REPORT_PAUSE_MS,
   ERROR_TYPES_WITHOUT_PAUSE,
   ErrorType,
   errorType,
-  isProtocolError,
   type Job,
   type JobRequestAnswer,
   type JobRequestParams,
@@ -21,25 +21,27 @@ import {
 import type { Clock } from '../clock.js';
 import type { Controls } from '../controls/index.js';
 import type { ArchiveCache } from '../download/index.js';
-import type { Logger } from '../log/index.js';
+import { formatLocalTime, type Logger } from '../log/index.js';
 import { type AgentStateStore, statusOfWorker, type WorkerState } from '../state/index.js';
+import type { BlockedProjects } from './blocked-projects.js';
+import { type DiskSpace, waitForDiskSpace } from './disk-space.js';
 import type { ErrorReporter } from './error-report.js';
-import { type FarmHttp, FarmHttpError } from './http.js';
+import { describeFarmTrouble } from './farm-trouble.js';
+import type { FarmHttp } from './http.js';
 import type { JobRunner } from './job-runner.js';
 import { JobStep } from './job-step.js';
+import { LoginStep, type LoopExit } from './login-step.js';
+import { LoopWaits, type WaitEnd } from './loop-waits.js';
 import type { FrameUploads } from './ports.js';
+import { RequestPacing } from './request-pacing.js';
 import { type FarmSession, LoginError } from './session.js';
 import { abortOnStop } from './stop-signal.js';
+
+export type { LoopExit } from './login-step.js';
 
 /** The farm gives one session at most 3 unvalidated frames (docs/protocol.md §7). */
 export const MAX_OUTSTANDING_UPLOADS = 3;
 const UPLOAD_QUEUE_POLL_MS = 4000;
-/**
- * docs/protocol.md §1.2: farm unreachable (network, HTTP error) → 10–30 min; an answer that is not the
- * expected XML → 15–30 min.
- */
-const SERVER_DOWN = { minMs: 10 * 60_000, maxMs: 30 * 60_000 };
-const BAD_ANSWER = { minMs: 15 * 60_000, maxMs: 30 * 60_000 };
 
 export interface FarmLoopOptions {
   clock: Clock;
@@ -52,6 +54,9 @@ export interface FarmLoopOptions {
   runner: JobRunner;
   uploads: FrameUploads;
   cache: ArchiveCache;
+  blocks: BlockedProjects;
+  /** Where the archives go, and how its free space is read (while idle for lack of space). */
+  disk: DiskSpace;
   /** The job-request parameters for the current limits and transfer speeds. */
   jobRequestParams: () => JobRequestParams;
   /** Lines of the type-0 report sent after login (settings, hardware). */
@@ -63,22 +68,35 @@ export interface FarmLoopOptions {
   random?: () => number;
 }
 
-/** An exit code: 0 after a requested stop, 1 when the farm refused to work with this agent. */
-export type LoopExit = 0 | 1;
-
 export class FarmLoop {
   private readonly jobs: JobStep;
-  private idleForever: NotRenderingReason | undefined;
+  private readonly waits: LoopWaits;
+  private readonly pacing: RequestPacing;
+  private readonly logins: LoginStep;
+  /** 203/205/208: no request until the user acts ("retry now", resume) — `retries` as it was then. */
+  private idleForever: { reason: NotRenderingReason; retries: number } | undefined;
   private noJobStreak = 0;
   private reloginWanted = false;
-  /** The controls revision this pass of the loop has taken into account. */
-  private seenRevision = -1;
-  private readonly random: () => number;
 
   constructor(private readonly options: FarmLoopOptions) {
-    this.random = options.random ?? Math.random;
+    const { clock, controls, uploads, session, log } = options;
+    this.pacing = new RequestPacing(options.random ?? Math.random);
+    this.waits = new LoopWaits({ clock, controls, uploads });
     this.jobs = new JobStep({ ...options, setWorker: (worker) => this.setWorker(worker) });
-    options.controls.on('interrupt', (reason) => this.jobs.interrupt(reason));
+    this.logins = new LoginStep({
+      session,
+      controls,
+      clock,
+      log,
+      pacing: this.pacing,
+      waits: this.waits,
+      setWorker: (worker) => this.setWorker(worker),
+      idle: (reason) => this.idle(reason),
+      backOff: (reason, waitMs) => this.backOff(reason, waitMs),
+      fail: (message) => this.fail(message),
+      onLoggedIn: () => options.onLoggedIn?.(),
+    });
+    controls.on('interrupt', (reason) => this.jobs.interrupt(reason));
   }
 
   /** The job being worked on (for the heartbeat). */
@@ -96,27 +114,29 @@ export class FarmLoop {
     this.jobs.cancel(jobId);
   }
 
+  /** The blocked projects changed (the console's fleet blocks): a running job of one of them stops. */
+  blocksChanged(): void {
+    this.jobs.stopIfBlocked();
+  }
+
   async run(): Promise<LoopExit> {
-    const { log, session, reporter } = this.options;
-    this.setWorker('logging-in');
-    const stop = abortOnStop(this.options.controls);
-    try {
-      await session.login(stop.signal);
-    } catch (error) {
-      stop.dispose();
-      if (error instanceof LoginError && error.kind === 'stopped') {
-        log.warn(error.message);
-        await this.shutDown({ uploadsStarted: false });
-        return 0;
-      }
-      this.fail(error instanceof Error ? error.message : String(error));
-      return 1;
+    const { log, reporter, controls } = this.options;
+    const login = await this.logins.logIn(false);
+    if (login === 1) return 1;
+    if (login === 0) {
+      // Stopped while logging in: no session, so no uploads were started.
+      await this.shutDown({ uploadsStarted: false });
+      return 0;
     }
-    const { server, login } = this.options.account;
+    if (controls.stopRequested) {
+      await this.shutDown({ uploadsStarted: true });
+      return 0;
+    }
+    const { server, login: account } = this.options.account;
     this.options.store.update({
-      session: { server, login, connected: true, startedAt: this.options.clock.now() },
+      session: { server, login: account, connected: true, startedAt: this.options.clock.now() },
     });
-    this.options.onLoggedIn?.();
+    const stop = abortOnStop(controls);
     await reporter.report({ type: ErrorType.OK, lines: this.options.configDump() }, stop.signal);
     stop.dispose();
     let exit: LoopExit = 1;
@@ -134,7 +154,7 @@ export class FarmLoop {
   private async work(): Promise<LoopExit> {
     const { controls, uploads, store } = this.options;
     for (;;) {
-      this.seenRevision = controls.revision;
+      this.waits.markSeen();
       if (controls.stopRequested) return 0;
       const maxFrames = controls.maxFrames;
       if (maxFrames !== null && store.local.framesDelivered >= maxFrames) {
@@ -146,19 +166,20 @@ export class FarmLoop {
           { code: 'max-frames-reached', message: 'waiting for the last uploads', until: null },
           'uploading-wait',
         );
-        await this.waitForChange(UPLOAD_QUEUE_POLL_MS);
+        await this.waits.forChange(UPLOAD_QUEUE_POLL_MS);
         continue;
       }
       if (controls.paused) {
         this.idle({ code: 'paused-by-user', message: 'paused by the user', until: null });
-        await this.waitForChange(null);
+        await this.waits.forChange(null);
         continue;
       }
-      if (this.idleForever) {
-        this.idle(this.idleForever);
-        await this.waitForChange(null);
+      if (this.idleForever && this.idleForever.retries === controls.retries) {
+        this.idle(this.idleForever.reason);
+        await this.waits.forChange(null);
         continue;
       }
+      this.idleForever = undefined;
       if (!(await this.inRequestWindow())) continue;
       if (this.reloginWanted) {
         this.reloginWanted = false;
@@ -168,9 +189,10 @@ export class FarmLoop {
       if (uploads.outstanding() >= MAX_OUTSTANDING_UPLOADS) {
         const message = `upload queue full (${uploads.outstanding()} frames waiting for the farm)`;
         this.idle({ code: 'upload-queue-full', message, until: null }, 'uploading-wait');
-        await this.waitForChange(UPLOAD_QUEUE_POLL_MS);
+        await this.waits.forChange(UPLOAD_QUEUE_POLL_MS);
         continue;
       }
+      if (!(await this.pastRequestFloor())) continue;
       const exit = await this.requestAndWork();
       if (exit !== undefined) return exit;
     }
@@ -181,24 +203,36 @@ export class FarmLoop {
     const now = this.options.clock.now();
     if (!schedule || schedule.isOpen(now)) return true;
     const opens = schedule.nextOpening(now);
-    const message =
-      opens === null
-        ? 'outside the request-time windows'
-        : `outside the request-time windows until ${new Date(opens).toISOString()}`;
-    this.idle({ code: 'outside-request-time', message, until: opens });
-    await this.waitForChange(opens === null ? null : opens - now);
+    this.idle({ code: 'outside-request-time', message: 'outside the request-time windows', until: opens });
+    await this.waits.forChange(opens === null ? null : opens - now);
+    return false;
+  }
+
+  /**
+   * While jobs end without a frame, the next request waits for the floor, so a farm that keeps
+   * offering a project this machine refuses cannot make it spin. "Retry now" lifts the floor once.
+   */
+  private async pastRequestFloor(): Promise<boolean> {
+    const earliest = this.pacing.earliestNextRequest();
+    if (this.options.clock.now() >= earliest) return true;
+    const message = 'Jobs keep ending without a frame; asking the farm again shortly.';
+    const end = await this.backOff({ code: 'backing-off', message }, earliest - this.options.clock.now());
+    if (end === 'cut' && !this.options.controls.stopRequested && !this.options.controls.paused)
+      this.pacing.waive();
     return false;
   }
 
   /** One job request and what follows; returns an exit code when the loop must end. */
   private async requestAndWork(): Promise<LoopExit | undefined> {
     this.setWorker('requesting');
+    this.pacing.requested(this.options.clock.now());
     let answer: JobRequestAnswer;
     try {
       answer = await this.requestJob();
     } catch (error) {
       return this.onRequestFailure(error);
     }
+    this.pacing.answered();
     await this.applyAnswerSideEffects(answer);
     const info = jobRequestStatus(answer.status);
     const reaction = info.reaction;
@@ -210,15 +244,14 @@ export class FarmLoop {
       case 'backoff-ladder': {
         const steps = reaction.stepsMs;
         const base = steps[Math.min(this.noJobStreak++, steps.length - 1)] ?? 0;
-        return this.backOff('no-job', info.explanation, base, base * 1.1);
+        await this.backOff({ code: 'no-job', message: info.explanation }, base * (1 + 0.1 * this.random()));
+        return undefined;
       }
-      case 'retry':
-        return this.backOff(
-          'server-busy',
-          `${info.name}: ${info.explanation}`,
-          reaction.minMs,
-          reaction.maxMs,
-        );
+      case 'retry': {
+        const waitMs = reaction.minMs + (reaction.maxMs - reaction.minMs) * this.random();
+        await this.backOff({ code: 'server-busy', message: `${info.name}: ${info.explanation}` }, waitMs);
+        return undefined;
+      }
       case 'relogin':
         return this.relogin(info.explanation);
       case 'stop':
@@ -226,12 +259,9 @@ export class FarmLoop {
         return 1;
       case 'idle-until-user': {
         const code = answer.status === 205 ? 'no-job-for-hardware' : 'session-error';
-        this.idleForever = {
-          code,
-          message: `${answer.status} ${info.name}: ${info.explanation}`,
-          until: null,
-        };
-        this.options.log.error(this.idleForever.message);
+        const message = `${answer.status} ${info.name}: ${info.explanation}`;
+        this.idleForever = { reason: { code, message, until: null }, retries: this.options.controls.retries };
+        this.options.log.error(message);
         return undefined;
       }
       default:
@@ -247,20 +277,18 @@ export class FarmLoop {
     return http.sendXml(spec, (body, type) => parseJobRequestAnswer(body, type));
   }
 
+  /** The farm did not answer properly: a sentence for people, the raw error as detail, a growing wait. */
   private async onRequestFailure(error: unknown): Promise<LoopExit | undefined> {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof LoginError) return this.relogin(message);
-    const wait =
-      isProtocolError(error) || (error instanceof FarmHttpError && error.kind === 'too-large')
-        ? BAD_ANSWER
-        : SERVER_DOWN;
+    const trouble = describeFarmTrouble(error);
+    const { since, waitMs } = this.pacing.failed(trouble.kind, this.options.clock.now());
     this.options.log.warn('job request failed', { error: message });
-    return this.backOff(
-      'server-busy',
-      `the farm is not answering properly: ${message}`,
-      wait.minMs,
-      wait.maxMs,
+    await this.backOff(
+      { code: 'farm-unreachable', message: trouble.sentence, detail: trouble.detail, since },
+      waitMs,
     );
+    return undefined;
   }
 
   /** Stats and the farm's `<file action="delete">` cleanup come before the status (the official client too). */
@@ -279,19 +307,26 @@ export class FarmLoop {
     }
   }
 
-  /** Works one job; after a failure that is not in ERROR_TYPES_WITHOUT_PAUSE, pauses 5 minutes. */
+  /**
+   * Works one job. A disk found full is waited out by watching the free space; after any other
+   * failure not in ERROR_TYPES_WITHOUT_PAUSE, the official client's 5-minute pause.
+   */
   private async workOn(job: Job): Promise<undefined> {
-    const endpoints = this.options.session.endpoints;
+    const { session, controls, log } = this.options;
+    const endpoints = session.endpoints;
     if (!endpoints) return undefined;
     const failedType = await this.jobs.work(job, endpoints);
-    if (failedType !== undefined && !ERROR_TYPES_WITHOUT_PAUSE.has(failedType)) {
-      const name = errorType(failedType).name;
-      await this.backOff(
-        'backing-off',
-        `pausing after error ${name}`,
-        ERROR_REPORT_PAUSE_MS,
-        ERROR_REPORT_PAUSE_MS,
-      );
+    this.pacing.jobEnded(failedType === undefined);
+    if (failedType === ErrorType.NO_SPACE_LEFT_ON_DEVICE) {
+      await waitForDiskSpace(this.options.disk, {
+        controls,
+        log,
+        waits: this.waits,
+        idle: (reason) => this.idle(reason),
+      });
+    } else if (failedType !== undefined && !ERROR_TYPES_WITHOUT_PAUSE.has(failedType)) {
+      const message = `Pausing after error ${errorType(failedType).name}, as the official client does.`;
+      await this.backOff({ code: 'backing-off', message }, ERROR_REPORT_PAUSE_MS);
     }
     return undefined;
   }
@@ -299,78 +334,26 @@ export class FarmLoop {
   private async reportAndPause(type: number, message: string): Promise<undefined> {
     this.options.log.warn(message);
     await this.options.reporter.report({ type, lines: [message] });
-    await this.backOff('backing-off', message, ERROR_REPORT_PAUSE_MS, ERROR_REPORT_PAUSE_MS);
+    await this.backOff({ code: 'backing-off', message }, ERROR_REPORT_PAUSE_MS);
     return undefined;
   }
 
   /** 202 (or a dead session found elsewhere): log in again, waiting while the farm is unreachable. */
-  private async relogin(why: string): Promise<LoopExit | undefined> {
-    const { log, session, controls } = this.options;
-    log.info('logging in again', { why });
-    while (!controls.stopRequested) {
-      this.setWorker('logging-in');
-      const stop = abortOnStop(this.options.controls);
-      try {
-        await session.login(stop.signal);
-        this.options.onLoggedIn?.();
-        return undefined;
-      } catch (error) {
-        if (error instanceof LoginError && error.kind === 'stopped') return undefined;
-        if (error instanceof LoginError && error.kind === 'refused') {
-          this.fail(error.message);
-          return 1;
-        }
-        await this.backOff(
-          'session-error',
-          `cannot log in again: ${(error as Error).message}`,
-          SERVER_DOWN.minMs,
-          SERVER_DOWN.maxMs,
-        );
-      } finally {
-        stop.dispose();
-      }
-    }
-    return undefined;
+  private relogin(why: string): Promise<LoopExit | undefined> {
+    this.options.log.info('logging in again', { why });
+    return this.logins.logIn(true);
   }
 
-  private async backOff(
-    code: NotRenderingReason['code'],
-    message: string,
-    minMs: number,
-    maxMs: number,
-  ): Promise<undefined> {
-    const { clock, controls, log } = this.options;
-    const until = clock.now() + Math.round(minMs + (maxMs - minMs) * this.random());
-    this.idle({ code, message, until });
-    log.info(`${message}; next try at ${new Date(until).toISOString()}`);
-    // Only a stop or a pause cuts a back-off short; other changes (limits) do not end the wait.
-    while (!controls.stopRequested && !controls.paused && clock.now() < until) {
-      this.seenRevision = controls.revision;
-      await this.waitForChange(until - clock.now());
-    }
-    return undefined;
+  /** Not rendering until `waitMs` from now, or until the user stops, pauses or asks to retry now. */
+  private async backOff(reason: Omit<NotRenderingReason, 'until'>, waitMs: number): Promise<WaitEnd> {
+    const until = this.options.clock.now() + Math.round(waitMs);
+    this.idle({ ...reason, until });
+    this.options.log.info(`${reason.message.replace(/\.?$/, '.')} Next try at ${formatLocalTime(until)}.`);
+    return this.waits.until(until);
   }
 
-  /**
-   * Sleeps until `ms` passed (null: forever) or the user or the upload queue changed something —
-   * including a change made while this pass was busy (a stop that came during a request).
-   */
-  private async waitForChange(ms: number | null): Promise<void> {
-    const { controls, uploads, clock } = this.options;
-    const wake = new AbortController();
-    const onChange = () => wake.abort();
-    controls.on('change', onChange);
-    const stopUploads = uploads.onChange(onChange);
-    if (controls.revision !== this.seenRevision) wake.abort();
-    try {
-      if (wake.signal.aborted) return;
-      if (ms === null)
-        await new Promise((resolve) => wake.signal.addEventListener('abort', resolve, { once: true }));
-      else await clock.sleep(ms, wake.signal).catch(() => undefined);
-    } finally {
-      controls.off('change', onChange);
-      stopUploads();
-    }
+  private random(): number {
+    return (this.options.random ?? Math.random)();
   }
 
   /** Waits for the uploads (unless stopped 'now' or they never started: no session), then logs out. */
@@ -419,6 +402,6 @@ export class FarmLoop {
       this.options.runner.discardSpare();
     if (worker !== 'idle' && worker !== 'uploading-wait' && worker !== 'stopping') store.setReason(null);
     store.updateLocal({ worker });
-    store.update({ status: statusOfWorker(worker, controls.paused) });
+    store.update({ status: statusOfWorker(worker, controls.paused, store.state.reason) });
   }
 }

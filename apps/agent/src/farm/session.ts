@@ -6,6 +6,7 @@ import {
   buildLogout,
   buildSpeedtestAnswer,
   type ConfigParams,
+  ConfigStatus,
   configStatus,
   type Endpoints,
   endpointsFromConfig,
@@ -44,6 +45,8 @@ export interface SessionOptions {
   serverUrl: string;
   /** Every config parameter; `password` is replaced by the render key after the first login. */
   params: ConfigParams;
+  /** The client version to send at each login (it may change between logins); default `params.version`. */
+  clientVersion?: () => string;
   /** Skip the speed test (tests of other parts; the farm then gets no speedtest-answer). */
   skipSpeedtest?: boolean;
 }
@@ -67,8 +70,9 @@ export class FarmSession {
    */
   async login(signal?: AbortSignal): Promise<Endpoints> {
     const { http, log, serverUrl, params } = this.options;
-    log.info('logging in', { server: serverUrl, login: params.login, version: params.version });
-    const spec = buildConfigRequest(serverUrl, { ...params, password: this.password });
+    const version = this.options.clientVersion?.() ?? params.version;
+    log.info('logging in', { server: serverUrl, login: params.login, version });
+    const spec = buildConfigRequest(serverUrl, { ...params, version, password: this.password });
     const answer = await http
       .sendXml(spec, (body, type) => parseConfigAnswer(body, type), signal ? { signal } : {})
       .catch((error) => {
@@ -76,9 +80,11 @@ export class FarmSession {
       });
     if (answer.status !== 0) {
       const info = configStatus(answer.status);
+      const explanation =
+        answer.status === ConfigStatus.CLIENT_TOO_OLD ? tooOldExplanation(version) : info.explanation;
       throw new LoginError(
         'refused',
-        `login refused: ${answer.status} ${info.name}: ${info.explanation}`,
+        `login refused: ${answer.status} ${info.name}: ${explanation}`,
         answer.status,
       );
     }
@@ -138,6 +144,15 @@ export class FarmSession {
       this.options.log.warn('logout failed', { error: (error as Error).message });
     }
   }
+}
+
+/** 101: what to do, since the agent's own version means nothing to the farm. */
+function tooOldExplanation(version: string): string {
+  return (
+    `the farm refuses client version ${version} as too old. Start the agent with --client-version set to ` +
+    "the official SheepIt client's current version (shown on the SheepIt website's download page, and " +
+    'printed by the official client when it starts)'
+  );
 }
 
 function loginFailure(error: unknown, signal: AbortSignal | undefined): LoginError {

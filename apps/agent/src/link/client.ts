@@ -295,6 +295,9 @@ export class LinkClient {
         break;
       case 'heartbeat':
         break;
+      case 'fleet-settings':
+        this.options.agent.applyFleetSettings(message.settings);
+        break;
     }
   }
 

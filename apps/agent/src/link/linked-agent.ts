@@ -1,4 +1,11 @@
-import type { AgentEvent, AgentState, CommandResult, ControlCommand, LogLine } from '@flock/protocol';
+import type {
+  AgentEvent,
+  AgentState,
+  CommandResult,
+  ControlCommand,
+  FleetSettings,
+  LogLine,
+} from '@flock/protocol';
 
 /**
  * What the link needs from the agent. The agent loop satisfies it; tests and the console bench use a
@@ -17,6 +24,10 @@ export interface LinkedAgent {
   logs(query: { limit: number; search?: string }): LogLine[];
   /** Told when the link's console changes or the console removes this machine (or links it again). */
   consoleLinkChanged?(link: ConsoleLinkInfo): void;
+  /** The console's fleet-wide settings, whole, after each connect and on every change. */
+  applyFleetSettings(settings: FleetSettings): void;
+  /** Told once when a console link starts for it (before it connects). */
+  linkStarted?(): void;
 }
 
 /** What the agent shows about its console link (status line, `flock-agent status`). */

@@ -4,6 +4,7 @@ import type {
   AgentStatePatch,
   CommandResult,
   ControlCommand,
+  FleetSettings,
   LogLine,
   MachineInfo,
 } from '@flock/protocol';
@@ -16,6 +17,8 @@ import type { LinkedAgent } from './linked-agent';
  */
 export class SimulatedAgent implements LinkedAgent {
   readonly executed: ControlCommand[] = [];
+  /** Every fleet-settings message the console sent, in order. */
+  readonly fleetSettings: FleetSettings[] = [];
   private current: AgentState;
   private readonly changeListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: AgentEvent) => void>();
@@ -58,6 +61,13 @@ export class SimulatedAgent implements LinkedAgent {
     return matching.slice(-limit);
   }
 
+  applyFleetSettings(settings: FleetSettings): void {
+    this.fleetSettings.push(settings);
+    const fleet = settings.blockedProjects.map((block) => ({ ...block, scope: 'fleet' as const }));
+    const machine = (this.current.blockedProjects ?? []).filter((block) => block.scope === 'machine');
+    this.update({ blockedProjects: [...fleet, ...machine] });
+  }
+
   async execute(command: ControlCommand): Promise<CommandResult> {
     this.executed.push(command);
     switch (command.type) {
@@ -81,10 +91,31 @@ export class SimulatedAgent implements LinkedAgent {
       case 'block-project':
         if (!this.current.job)
           return { ok: false, reason: 'invalid', message: 'no current project to block' };
-        this.update({ job: null });
+        this.update({
+          job: null,
+          blockedProjects: [
+            ...(this.current.blockedProjects ?? []),
+            {
+              archiveMd5: this.current.job.archiveMd5 ?? '0'.repeat(32),
+              name: this.current.job.project,
+              blockedAt: Date.now(),
+              scope: 'machine',
+            },
+          ],
+        });
         break;
       case 'set-limits':
         this.update({ limits: { ...this.current.limits, ...command.limits } });
+        break;
+      case 'unblock-project': {
+        const blocked = this.current.blockedProjects ?? [];
+        if (!blocked.some((block) => block.archiveMd5 === command.archiveMd5 && block.scope === 'machine'))
+          return { ok: false, reason: 'invalid', message: 'this project is not blocked here' };
+        this.update({ blockedProjects: blocked.filter((block) => block.archiveMd5 !== command.archiveMd5) });
+        break;
+      }
+      case 'retry-now':
+        this.update({ status: 'requesting', reason: null });
         break;
     }
     return { ok: true };

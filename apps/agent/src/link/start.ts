@@ -26,6 +26,7 @@ export async function startConsoleLink(
   const configDir = options.configDir ?? defaultConfigDir();
   const credentials = await loadLinkCredentials(configDir);
   if (!credentials) return null;
+  agent.linkStarted?.();
   const client = new LinkClient({
     ...credentials,
     agent,

@@ -1,3 +1,4 @@
+export { formatLocalTime, formatReason } from './local-time.js';
 export {
   formatEntryLine,
   formatEntryText,
@@ -12,7 +13,6 @@ export {
   consoleLinkNote,
   createTerminalOutput,
   formatDuration,
-  formatLocalTime,
   formatStatusLine,
   progressBar,
   type TerminalOutput,

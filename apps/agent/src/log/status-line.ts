@@ -1,6 +1,8 @@
 // What the person at the terminal sees. On a TTY: log lines scroll above one live status line with
 // a progress bar; off a TTY: one log line per event (text or JSON), no status line.
+import type { Clock } from '../clock.js';
 import type { LocalState, StateSnapshot } from '../state/index.js';
+import { formatLocalTime, formatReason } from './local-time.js';
 import { formatEntryLine, type LogEntry } from './logger.js';
 
 const BAR_WIDTH = 20;
@@ -18,23 +20,16 @@ export function progressBar(fraction: number | null, width = BAR_WIDTH): string 
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-/** Local date and time to the minute, e.g. 2026-12-07 17:05 (this machine's time zone). */
-export function formatLocalTime(at: number): string {
-  const date = new Date(at);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
-}
-
 /** What to tell the person at this machine once the console removed it; null while it is linked. */
-export function consoleLinkNote(local: LocalState): string | null {
+export function consoleLinkNote(local: LocalState, now: number): string | null {
   // State files written before the link was shown have no consoleLink.
   const link = local.consoleLink;
   if (!link?.removedAt) return null;
-  return `removed from the console at ${formatLocalTime(link.removedAt)}; run \`flock-agent pair ${link.url} <code>\` to link it again`;
+  return `removed from the console at ${formatLocalTime(link.removedAt, now)}; run \`flock-agent pair ${link.url} <code>\` to link it again`;
 }
 
-/** One line: phase, project, frame, bar, %, ETA, console removal, upload queue, frames, why idle. */
-export function formatStatusLine({ state, local }: StateSnapshot, width = 120): string {
+/** One line: phase, project, frame, bar, %, ETA, console removal, upload queue, frames, why idle (times local to `now`). */
+export function formatStatusLine({ state, local }: StateSnapshot, now: number, width = 120): string {
   const parts: string[] = [];
   const job = state.job;
   if (job) {
@@ -43,9 +38,9 @@ export function formatStatusLine({ state, local }: StateSnapshot, width = 120): 
     if (job.etaSeconds !== null) parts.push(`ETA ${formatDuration(job.etaSeconds)}`);
   } else {
     parts.push(local.worker);
-    if (state.reason) parts.push(state.reason.message);
+    if (state.reason) parts.push(formatReason(state.reason, now));
   }
-  const note = consoleLinkNote(local);
+  const note = consoleLinkNote(local, now);
   if (note) parts.push(note);
   parts.push(
     `uploads ${local.uploadsPending}`,
@@ -62,7 +57,11 @@ export interface TerminalOutput {
   close(): void;
 }
 
-export function createTerminalOutput(stream: NodeJS.WriteStream, format: 'text' | 'json'): TerminalOutput {
+export function createTerminalOutput(
+  stream: NodeJS.WriteStream,
+  format: 'text' | 'json',
+  clock: Clock,
+): TerminalOutput {
   if (!stream.isTTY) {
     return {
       log: (entry) => {
@@ -86,7 +85,7 @@ export function createTerminalOutput(stream: NodeJS.WriteStream, format: 'text' 
       pending = snapshot;
       timer ??= setTimeout(() => {
         timer = undefined;
-        if (pending) status = formatStatusLine(pending, (stream.columns || 120) - 1);
+        if (pending) status = formatStatusLine(pending, clock.now(), (stream.columns || 120) - 1);
         draw();
       }, 100);
     },

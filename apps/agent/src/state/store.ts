@@ -2,14 +2,15 @@
 // `local` holds what only this process shows (worker state, transfer totals, delivered frames).
 // Every change emits 'change'; frame results and errors are also emitted as link events.
 import { EventEmitter } from 'node:events';
-import type {
-  AgentEvent,
-  AgentState,
-  AgentStatus,
-  CurrentJob,
-  LogLine,
-  MachineInfo,
-  NotRenderingReason,
+import {
+  type AgentEvent,
+  type AgentState,
+  type AgentStatus,
+  type CurrentJob,
+  type LogLine,
+  type MachineInfo,
+  type NotRenderingReason,
+  REASONS_IN_ERROR,
 } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
 import type { ConsoleLinkInfo } from '../link/linked-agent.js';
@@ -28,8 +29,12 @@ export type WorkerState =
   | 'stopping'
   | 'stopped';
 
-/** The console's coarser status for a worker state. */
-export function statusOfWorker(worker: WorkerState, paused: boolean): AgentStatus {
+/** The console's coarser status for a worker state (idle for a reason in REASONS_IN_ERROR: error). */
+export function statusOfWorker(
+  worker: WorkerState,
+  paused: boolean,
+  reason: NotRenderingReason | null = null,
+): AgentStatus {
   switch (worker) {
     case 'starting':
     case 'logging-in':
@@ -37,7 +42,8 @@ export function statusOfWorker(worker: WorkerState, paused: boolean): AgentStatu
     case 'uploading-wait':
       return 'uploading';
     case 'idle':
-      return paused ? 'paused' : 'idle';
+      if (paused) return 'paused';
+      return reason && REASONS_IN_ERROR.has(reason.code) ? 'error' : 'idle';
     default:
       return worker;
   }
@@ -101,6 +107,7 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
       uploads: { queued: 0, inFlight: 0 },
       stats: { framesRendered: 0, framesFailed: 0, creditsSession: 0, renderTimeMsTotal: 0 },
       lastFramePath: null,
+      blockedProjects: [],
       recentLog: [],
     };
   }
@@ -149,10 +156,14 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
   }
 
   setReason(reason: NotRenderingReason | null): void {
+    const current = this.current.reason;
     const same =
-      reason?.code === this.current.reason?.code &&
-      reason?.message === this.current.reason?.message &&
-      reason?.until === this.current.reason?.until;
+      reason === current ||
+      (reason !== null &&
+        current !== null &&
+        (['code', 'message', 'until', 'since', 'detail'] as const).every(
+          (key) => reason[key] === current[key],
+        ));
     if (!same) this.update({ reason });
   }
 

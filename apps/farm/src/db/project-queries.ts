@@ -1,7 +1,7 @@
 import { and, asc, eq, ne, not, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { FarmDb } from './client';
-import { accounts, frames, jobs, projects, sessions } from './schema';
+import { accounts, frames, jobs, projects, sessionBlocks, sessions } from './schema';
 
 /** `column in (…)` over a JSON array bound as one parameter, so the statement can be prepared once. */
 function inJsonArray(column: SQLiteColumn, name: string): SQL {
@@ -18,6 +18,9 @@ export function prepareProjectQueries(db: FarmDb) {
   const notFailedBy = sql`not exists (select 1 from ${jobs} where ${jobs.projectId} = ${frames.projectId}
     and ${jobs.frame} = ${frames.number} and ${jobs.sessionId} = ${sql.placeholder('sessionId')}
     and ${jobs.state} = 'failed')`;
+  const notBlockedBy = sql`not exists (select 1 from ${sessionBlocks}
+    where ${sessionBlocks.sessionId} = ${sql.placeholder('sessionId')}
+    and ${sessionBlocks.projectId} = ${frames.projectId})`;
   const unfinished = sql`exists (select 1 from ${frames}
     where ${frames.projectId} = ${projects.id} and ${frames.state} != 'done')`;
   return {
@@ -52,10 +55,20 @@ export function prepareProjectQueries(db: FarmDb) {
           eq(projects.state, 'active'),
           inJsonArray(projects.renderer, 'renderers'),
           notFailedBy,
+          notBlockedBy,
         ),
       )
       .orderBy(asc(frames.projectId), asc(frames.number))
       // No LIMIT: `.get()` reads the first row only, and a bound `limit ?` made SQLite ~6× slower here.
+      .prepare(),
+    blockProject: db
+      .insert(sessionBlocks)
+      .values({
+        sessionId: sql.placeholder('sessionId'),
+        projectId: sql.placeholder('projectId'),
+        createdAt: sql.placeholder('createdAt'),
+      })
+      .onConflictDoNothing()
       .prepare(),
     maxJobId: db
       .select({ max: sql<number | null>`max(${jobs.id})` })

@@ -92,6 +92,22 @@ export const sessions = sqliteTable('sessions', {
   speedtest: text(),
 });
 
+/**
+ * Projects a session must not be offered again: the user blocked them (error report type 20, the
+ * official client's "Block this project"). Per session, as the block lives in the client's memory.
+ */
+export const sessionBlocks = sqliteTable(
+  'session_blocks',
+  {
+    sessionId: text('session_id').notNull(),
+    projectId: integer('project_id')
+      .notNull()
+      .references(() => projects.id),
+    createdAt: integer('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.sessionId, table.projectId] })],
+);
+
 export const errorReports = sqliteTable('error_reports', {
   id: integer().primaryKey({ autoIncrement: true }),
   sessionId: text('session_id'),

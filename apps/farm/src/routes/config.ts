@@ -7,6 +7,7 @@ import {
   renderConfigAnswer,
 } from '@flock/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { compareClientVersions } from '../client-version';
 import {
   baseUrlOf,
   type FarmContext,
@@ -58,6 +59,11 @@ function login(request: FastifyRequest, context: FarmContext): LoginResult {
     context.log.warn('login refused: bad parameters', { error: error.message });
     const missingVersion = error.kind === 'missing-parameter' && error.detail === 'version';
     return failure(missingVersion ? ConfigStatus.NO_VERSION : ConfigStatus.MISSING_PARAMETER);
+  }
+  const { minClientVersion } = context;
+  if (minClientVersion !== undefined && compareClientVersions(params.version, minClientVersion) < 0) {
+    context.log.warn('login refused: client too old', { version: params.version, minimum: minClientVersion });
+    return failure(ConfigStatus.CLIENT_TOO_OLD);
   }
   const account = context.accounts.authenticate(params.login, params.password);
   if (!account) {

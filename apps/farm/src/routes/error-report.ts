@@ -38,7 +38,8 @@ export function registerErrorRoute(app: FastifyInstance, context: FarmContext): 
   app.post(PATHS.error, async (request, reply) => {
     const faults = context.faults.take('error');
     const log = await readLog(request, context);
-    const status = forcedStatus(faults) ?? record(request, context, log);
+    const honourBlock = !faults.some((fault) => fault.kind === 'ignore-block');
+    const status = forcedStatus(faults) ?? record(request, context, log, honourBlock);
     note(request, { status });
     await respond(reply, xmlAnswer(renderErrorAnswer({ status })), faults);
   });
@@ -58,7 +59,7 @@ async function readLog(request: FastifyRequest, context: FarmContext): Promise<s
   }
 }
 
-function record(request: FastifyRequest, context: FarmContext, log: string): number {
+function record(request: FastifyRequest, context: FarmContext, log: string, honourBlock: boolean): number {
   const session = context.sessions.touch(sessionIdOf(request));
   let params: ErrorReportParams | undefined;
   try {
@@ -93,6 +94,10 @@ function record(request: FastifyRequest, context: FarmContext, log: string): num
   if (job && session && context.projects.loginOf(job) === session.login && params.type !== ErrorType.OK) {
     const reason = `error report type ${params.type} (${errorType(params.type).name})`;
     context.projects.failJob(job.id, reason, NOT_THE_FRAMES_FAULT.has(params.type) ? 'requeued' : 'failed');
+    // The official client's "Block this project" kills the render and reports type 20: that report
+    // is how the farm learns of the block, and the session is not given the project again.
+    if (params.type === ErrorType.RENDERER_KILLED_BY_USER && honourBlock)
+      context.projects.blockForSession(session.id, job.projectId);
   }
   return 0;
 }

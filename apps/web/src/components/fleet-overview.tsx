@@ -2,8 +2,9 @@
 import type { ControlCommand } from '@flock/protocol';
 import { useMutation } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
+import Link from 'next/link';
 import { useCallback, useMemo, useState } from 'react';
-import { formatCredits } from '../lib/format';
+import { formatCredits, isInError } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { FleetUpdate } from '../server/api/routers/fleet';
 import type { FleetTotals, MachineSummary } from '../server/views';
@@ -34,9 +35,10 @@ const FILTERS = {
   all: () => true,
   rendering: (m: MachineSummary) =>
     ['requesting', 'downloading', 'rendering', 'uploading'].includes(m.status),
-  idle: (m: MachineSummary) => m.online && ['idle', 'starting', 'stopped'].includes(m.status),
+  idle: (m: MachineSummary) =>
+    m.online && ['idle', 'starting', 'stopped'].includes(m.status) && !isInError(m),
   paused: (m: MachineSummary) => m.status === 'paused' || m.status === 'stopping',
-  error: (m: MachineSummary) => m.status === 'error',
+  error: isInError,
   offline: (m: MachineSummary) => !m.online,
 } as const;
 type Filter = keyof typeof FILTERS;
@@ -187,6 +189,9 @@ export function FleetOverview() {
               >
                 {chosen.length === visible.length && visible.length > 0 ? 'Select none' : 'Select all'}
               </button>
+              <Link href="/settings" className="button-link">
+                Fleet settings
+              </Link>
             </div>
             {chosen.length > 0 && (
               <div className="bulkbar" role="toolbar" aria-label="Actions on selected machines">
@@ -211,6 +216,14 @@ export function FleetOverview() {
                   onClick={() => send('Resume', { type: 'resume' })}
                 >
                   Resume
+                </button>
+                <button
+                  type="button"
+                  disabled={command.isPending}
+                  title="Ends a wait (a back-off, a refused login) and asks the farm again now"
+                  onClick={() => send('Retry now', { type: 'retry-now' })}
+                >
+                  Retry now
                 </button>
                 <button
                   type="button"

@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { memo } from 'react';
 import { formatAgo, formatBytes, formatCpuLoad, formatCredits, statusTone } from '../lib/format';
 import type { MachineSummary } from '../server/views';
+import { ReasonLine } from './reason-line';
 import { JobProgress, StatusBadge } from './status';
 
 function Activity({ machine }: { machine: MachineSummary }) {
@@ -24,7 +25,8 @@ function Activity({ machine }: { machine: MachineSummary }) {
       </div>
     );
   }
-  return <div className="reason">{machine.reason?.message ?? 'No job right now'}</div>;
+  if (!machine.reason) return <div className="reason">No job right now</div>;
+  return <ReasonLine reason={machine.reason} compact />;
 }
 
 /** Memoised: a live update re-renders only the cards of the machines that changed. */

@@ -7,9 +7,12 @@ import { useState } from 'react';
 import { formatAgo, formatBytes, formatCpuLoad, formatCredits, formatDuration } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { MachineSummary } from '../server/views';
+import { BlockProjectButtons } from './block-project-buttons';
+import { BlockedProjectsCard } from './blocked-projects-card';
 import { describeOutcomes } from './command-results';
 import { LimitsForm } from './limits-form';
 import { LogTail } from './log-tail';
+import { ReasonLine } from './reason-line';
 import { JobProgress, LoadingList, StateMessage, StatusBadge } from './status';
 import { liveState, Topbar } from './topbar';
 import { useToast } from './use-toast';
@@ -175,10 +178,10 @@ export function MachinePage({ id }: { id: string }) {
                 </p>
                 <JobProgress job={summary.job} status={summary.status} />
               </>
+            ) : offline || !summary.reason ? (
+              <p className="reason">{offline ? 'Offline' : 'No job right now'}</p>
             ) : (
-              <p className="reason">
-                {offline ? 'Offline' : (summary.reason?.message ?? 'No job right now')}
-              </p>
+              <ReasonLine reason={summary.reason} />
             )}
             <p className="muted">
               {state
@@ -210,17 +213,24 @@ export function MachinePage({ id }: { id: string }) {
               <button
                 type="button"
                 disabled={offline || command.isPending}
+                title="Ends a wait (a back-off, a refused login) and asks the farm again now"
+                onClick={() => send('Retry now', { type: 'retry-now' })}
+              >
+                Retry now
+              </button>
+              <button
+                type="button"
+                disabled={offline || command.isPending}
                 onClick={() => send('Stop after frame', { type: 'stop', when: 'after-frame' })}
               >
                 Stop
               </button>
-              <button
-                type="button"
-                disabled={offline || command.isPending || !summary.job}
-                onClick={() => send('Block project', { type: 'block-project' })}
-              >
-                Block this project
-              </button>
+              <BlockProjectButtons
+                job={summary.job}
+                disabled={offline || command.isPending}
+                onBlockHere={() => send('Block project', { type: 'block-project' })}
+                onDone={showToast}
+              />
             </div>
           </section>
           <section className="card" aria-label="Last frame">
@@ -264,6 +274,13 @@ export function MachinePage({ id }: { id: string }) {
             <Hardware machine={machine} summary={summary} />
           </section>
         </div>
+        <BlockedProjectsCard
+          blocked={summary.blockedProjects}
+          offline={offline}
+          busy={command.isPending}
+          send={send}
+          onDone={showToast}
+        />
         <section className="card" style={{ marginBottom: 12 }} aria-label="Recent frames">
           <h2>Recent frames</h2>
           {history.data?.frames.length ? (

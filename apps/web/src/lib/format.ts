@@ -1,3 +1,4 @@
+import { type NotRenderingReason, REASONS_IN_ERROR } from '@flock/protocol';
 import type { DisplayStatus } from '../server/views';
 
 export function formatBytes(bytes: number | null | undefined): string {
@@ -27,6 +28,19 @@ export function formatAgo(at: number | null | undefined, now = Date.now()): stri
   return new Date(at).toLocaleDateString();
 }
 
+/** A time in the browser's own zone and locale: "14:02:07" today, with the day otherwise. */
+export function formatClockTime(at: number, now = Date.now()): string {
+  const date = new Date(at);
+  if (date.toDateString() === new Date(now).toDateString()) return date.toLocaleTimeString();
+  return date.toLocaleString(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
 export const formatCredits = (credits: number): string => Math.round(credits).toLocaleString();
 
 export const STATUS_LABEL: Record<DisplayStatus, string> = {
@@ -43,6 +57,19 @@ export const STATUS_LABEL: Record<DisplayStatus, string> = {
   offline: 'Offline',
   'never-connected': 'Never connected',
 };
+
+/**
+ * A machine that needs someone to look: it says so (status error), or it waits for a reason that
+ * needs someone (farm unreachable, login refused, disk full) — also when an older agent says idle.
+ */
+export function isInError(machine: {
+  online: boolean;
+  status: DisplayStatus;
+  reason: NotRenderingReason | null;
+}): boolean {
+  if (!machine.online) return false;
+  return machine.status === 'error' || (machine.reason !== null && REASONS_IN_ERROR.has(machine.reason.code));
+}
 
 /** The colour family of a status (CSS class suffix). */
 export function statusTone(status: DisplayStatus): 'busy' | 'work' | 'idle' | 'paused' | 'error' | 'offline' {

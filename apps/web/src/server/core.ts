@@ -4,6 +4,7 @@ import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
+import { FleetSettingsStore } from './fleet-settings';
 import { Fleet } from './link/fleet';
 import { LinkHub } from './link/hub';
 import { log } from './log';
@@ -31,6 +32,7 @@ export interface ConsoleOptions {
 export interface ConsoleCore {
   repo: ConsoleRepo;
   fleet: Fleet;
+  fleetSettings: FleetSettingsStore;
   hub: LinkHub;
   auth: AuthService;
   accounts: Accounts;
@@ -49,11 +51,14 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   const repo = new ConsoleRepo(database.db);
   const fleet = new Fleet(repo, now);
   await fleet.load();
+  const fleetSettings = new FleetSettingsStore(repo, fleet.bus, now);
+  await fleetSettings.load();
   const hub = new LinkHub(fleet, repo, {
     heartbeatMs: options.heartbeatMs ?? 5_000,
     commandMaxAgeMs: options.commandMaxAgeMs ?? 60_000,
     ackWaitMs: options.ackWaitMs ?? 5_000,
     now,
+    fleetSettings: () => fleetSettings.settings,
   });
   const auth = new AuthService(repo, now);
   if (options.adminPassword && (await auth.needsSetup())) await auth.createAdmin(options.adminPassword);
@@ -65,6 +70,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   return {
     repo,
     fleet,
+    fleetSettings,
     hub,
     auth,
     accounts: new Accounts(repo, auth, now),

@@ -1,4 +1,13 @@
-import type { AgentState, AgentStatus, CurrentJob, Hello, Limits, NotRenderingReason } from '@flock/protocol';
+import type {
+  AgentState,
+  AgentStatus,
+  BlockedProject,
+  CurrentJob,
+  Hello,
+  Limits,
+  NotRenderingReason,
+} from '@flock/protocol';
+import { isInError } from '../lib/format';
 
 /** What the console shows for a machine; `offline` wins over whatever the agent last reported. */
 export type DisplayStatus = AgentStatus | 'offline' | 'never-connected';
@@ -18,6 +27,8 @@ export interface MachineSummary {
   creditsSession: number;
   framesRendered: number;
   agentVersion: string | null;
+  /** Projects the machine never renders (its own blocks and the fleet's). */
+  blockedProjects: BlockedProject[];
   /** The agent's send time of the state shown (for latency measurement). */
   stateAt: number | null;
 }
@@ -71,6 +82,7 @@ export function summarize(record: MachineRecord): MachineSummary {
     creditsSession: state?.stats.creditsSession ?? 0,
     framesRendered: state?.stats.framesRendered ?? 0,
     agentVersion: record.hello?.agentVersion ?? null,
+    blockedProjects: state?.blockedProjects ?? [],
     stateAt: record.stateAt,
   };
 }
@@ -97,7 +109,7 @@ export function totalsOf(
     else totals.offline++;
     if (RENDERING.includes(s.status)) totals.rendering++;
     if (s.status === 'paused') totals.paused++;
-    if (s.status === 'error') totals.error++;
+    if (isInError(s)) totals.error++;
   }
   return totals;
 }

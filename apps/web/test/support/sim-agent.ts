@@ -1,9 +1,12 @@
 // A simulated agent for the end-to-end test and demos: pairs with a console using a one-time code,
 // then "renders" frames through the real link client and reports what it receives as JSON lines.
+// With --scenario it is a machine in trouble instead (farm unreachable, login refused as too old);
+// the refused one renders once the console sets a client version for the fleet.
 //   node --import tsx test/support/sim-agent.ts --console URL --code CODE --name NAME --config-dir DIR
+//        [--scenario farm-unreachable|login-refused]
 import { parseArgs } from 'node:util';
 import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../../agent/src/link';
-import { step } from './simulation';
+import { step, type TroubleScenario, troubled } from './simulation';
 
 const { values } = parseArgs({
   options: {
@@ -12,8 +15,10 @@ const { values } = parseArgs({
     name: { type: 'string', default: 'sim-agent' },
     'config-dir': { type: 'string' },
     'step-ms': { type: 'string', default: '400' },
+    scenario: { type: 'string' },
   },
 });
+const scenario = values.scenario as TroubleScenario | undefined;
 if (!values.console || !values.code || !values['config-dir']) {
   console.error('usage: sim-agent --console URL --code CODE --config-dir DIR [--name NAME]');
   process.exit(2);
@@ -42,8 +47,19 @@ const client = new LinkClient({
   backoff: { initialMs: 200, maxMs: 2000 },
 });
 client.onStatus((status) => report('link', { status }));
+let timer: NodeJS.Timeout | undefined;
+const render = () => {
+  timer ??= setInterval(() => step(agent), Number(values['step-ms']));
+};
+const applyFleetSettings = agent.applyFleetSettings.bind(agent);
+agent.applyFleetSettings = (settings) => {
+  report('fleet-settings', { settings });
+  applyFleetSettings(settings);
+  if (scenario === 'login-refused' && settings.clientVersion) render();
+};
+if (scenario) troubled(agent, scenario);
+else render();
 client.start();
-const timer = setInterval(() => step(agent), Number(values['step-ms']));
 
 const stop = async () => {
   clearInterval(timer);

@@ -94,3 +94,46 @@ export function step(agent: SimulatedAgent, increment = 0.1): void {
     thumbnail: { mime: 'image/png', base64: gradientPng(64, 48, job.frame) },
   });
 }
+
+export type TroubleScenario = 'farm-unreachable' | 'login-refused';
+
+/** A machine in trouble instead of rendering, as the real agent reports it (for the e2e and demos). */
+export function troubled(agent: SimulatedAgent, scenario: TroubleScenario, now = Date.now()): void {
+  const blockedProjects = [
+    {
+      archiveMd5: '5d41402abc4b2a76b9719d911017c592',
+      name: 'Crashing smoke sim',
+      blockedAt: now - 3_600_000,
+      scope: 'machine' as const,
+    },
+  ];
+  if (scenario === 'farm-unreachable') {
+    agent.update({
+      status: 'error',
+      job: null,
+      blockedProjects,
+      reason: {
+        code: 'farm-unreachable',
+        message: 'The farm did not answer in time.',
+        since: now - 4 * 60_000,
+        until: now + 2 * 60_000,
+        detail: 'https://client.sheepit-renderfarm.com/server/request_job.php: Headers Timeout Error',
+      },
+    });
+    agent.addLog({ at: now, level: 'warn', message: 'job request failed error="Headers Timeout Error"' });
+    return;
+  }
+  agent.update({
+    status: 'error',
+    job: null,
+    session: null,
+    reason: {
+      code: 'login-refused',
+      message:
+        "The farm refuses client version 0.1.0 as too old. Set the official SheepIt client's current " +
+        'version for the fleet in the console (Fleet settings), or start this agent with --client-version.',
+      until: null,
+      detail: 'login refused: 101 CLIENT_TOO_OLD: the farm refuses client version 0.1.0 as too old.',
+    },
+  });
+}

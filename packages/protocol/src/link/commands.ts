@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LimitsSchema } from './state';
+import { ArchiveMd5Schema, LimitsSchema } from './state';
 
 // The control commands the console can send; the same set the agent's internal command API accepts.
 
@@ -9,8 +9,12 @@ export const ControlCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pause'), when: WhenSchema }),
   z.object({ type: z.literal('resume') }),
   z.object({ type: z.literal('stop'), when: WhenSchema }),
-  /** Kill the current job, report it as type 20 and never take that project again this session. */
+  /** Kill the current job, report it as type 20 and never take that project again on this machine. */
   z.object({ type: z.literal('block-project') }),
+  /** Take a project blocked on this machine again. */
+  z.object({ type: z.literal('unblock-project'), archiveMd5: ArchiveMd5Schema }),
+  /** End a back-off or wait now and ask the farm again (a job request, or the refused login). */
+  z.object({ type: z.literal('retry-now') }),
   /** Change some limits; keys that are absent stay as they are. */
   z.object({
     type: z.literal('set-limits'),

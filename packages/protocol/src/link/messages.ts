@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
-import { AgentStatePatchSchema, AgentStateSchema, LogLineSchema, MachineInfoSchema } from './state';
+import {
+  AgentStatePatchSchema,
+  AgentStateSchema,
+  ArchiveMd5Schema,
+  LogLineSchema,
+  MAX_BLOCKED_PROJECTS,
+  MachineInfoSchema,
+} from './state';
 import { ThumbnailSchema } from './thumbnail';
 
 /** Bumped on any incompatible change; both sides refuse a peer with another major version. */
@@ -68,6 +75,31 @@ export type Hello = z.infer<typeof HelloSchema>;
 
 // ---- console → agent ----
 
+/** A client version as the farm's login takes it, e.g. `7.24086.0`. */
+export const ClientVersionSchema = z
+  .string()
+  .trim()
+  .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,49}$/, 'letters, digits and . + _ - only, at most 50');
+
+/** A project the console blocked for every machine. */
+export const FleetBlockSchema = z.object({
+  archiveMd5: ArchiveMd5Schema,
+  name: z.string().max(300),
+  blockedAt: epochMs,
+});
+export type FleetBlock = z.infer<typeof FleetBlockSchema>;
+
+/**
+ * Settings the console holds for the whole fleet, sent to each agent after `welcome` and again on
+ * every change (whole, not as a patch). More fleet-wide settings are added here the same way.
+ */
+export const FleetSettingsSchema = z.object({
+  /** Sent at login instead of the agent's own version; null: each agent's own (`--client-version`). */
+  clientVersion: ClientVersionSchema.nullable(),
+  blockedProjects: z.array(FleetBlockSchema).max(MAX_BLOCKED_PROJECTS),
+});
+export type FleetSettings = z.infer<typeof FleetSettingsSchema>;
+
 export const CommandMessageSchema = z.object({
   type: z.literal('command'),
   id,
@@ -96,5 +128,6 @@ export const ConsoleToAgentSchema = z.discriminatedUnion('type', [
   /** Every event of `bootId` up to and including `seq` is stored; the agent may forget them. */
   z.object({ type: z.literal('events-ack'), bootId: id, seq: z.number().int().nonnegative() }),
   z.object({ type: z.literal('heartbeat'), at: epochMs }),
+  z.object({ type: z.literal('fleet-settings'), settings: FleetSettingsSchema }),
 ]);
 export type ConsoleToAgent = z.infer<typeof ConsoleToAgentSchema>;

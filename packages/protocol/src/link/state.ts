@@ -7,6 +7,9 @@ const count = z.number().int().nonnegative();
 const bytes = z.number().int().nonnegative();
 const epochMs = z.number().int().nonnegative();
 
+/** A project archive's MD5 (lower-case hex): what identifies a project across its frames and jobs. */
+export const ArchiveMd5Schema = z.string().regex(/^[0-9a-f]{32}$/, 'not a lower-case MD5');
+
 export const ComputeMethodNameSchema = z.enum(['cpu', 'gpu', 'cpu_gpu']);
 export type ComputeMethodName = z.infer<typeof ComputeMethodNameSchema>;
 
@@ -76,12 +79,32 @@ export const NotRenderingReasonSchema = z.object({
     'disk-full',
     'max-frames-reached',
     'backing-off',
+    /** The farm does not answer (network, timeout, HTTP error): `since` the first failure, `until` the next try. */
+    'farm-unreachable',
+    /** The farm refused the login (e.g. 101: client version too old); the agent waits for a change. */
+    'login-refused',
     'other',
   ]),
+  /** A sentence for people; times are in `since`/`until`, for the reader to show in their own zone. */
   message: z.string().max(500),
   until: epochMs.nullable(),
+  /** When the trouble began, for reasons that last (`farm-unreachable`). */
+  since: epochMs.optional(),
+  /** The raw technical detail behind the sentence (e.g. the HTTP client's error text). */
+  detail: z.string().max(500).optional(),
 });
 export type NotRenderingReason = z.infer<typeof NotRenderingReasonSchema>;
+
+/**
+ * Reasons that need someone to look (the farm gone, a refused login, a full disk, a disabled
+ * session): an agent idle for one of them reports the status `error`, and the console counts it so.
+ */
+export const REASONS_IN_ERROR: ReadonlySet<NotRenderingReason['code']> = new Set([
+  'farm-unreachable',
+  'login-refused',
+  'disk-full',
+  'session-error',
+]);
 
 export const JobPhaseSchema = z.enum(['download', 'extract', 'prepare', 'render', 'upload']);
 export type JobPhase = z.infer<typeof JobPhaseSchema>;
@@ -96,8 +119,22 @@ export const CurrentJobSchema = z.object({
   etaSeconds: z.number().nonnegative().nullable(),
   device: z.string().max(200),
   startedAt: epochMs,
+  /** The project's archive MD5: what "block this project" blocks. */
+  archiveMd5: ArchiveMd5Schema.optional(),
 });
 export type CurrentJob = z.infer<typeof CurrentJobSchema>;
+
+/** At most this many blocked projects are kept per scope (machine, fleet); the oldest go first. */
+export const MAX_BLOCKED_PROJECTS = 200;
+
+/** A project a machine never renders: blocked on that machine, or by the console for the whole fleet. */
+export const BlockedProjectSchema = z.object({
+  archiveMd5: ArchiveMd5Schema,
+  name: z.string().max(300),
+  blockedAt: epochMs,
+  scope: z.enum(['machine', 'fleet']),
+});
+export type BlockedProject = z.infer<typeof BlockedProjectSchema>;
 
 export const LogLineSchema = z.object({
   at: epochMs,
@@ -135,6 +172,11 @@ export const AgentStateSchema = z.object({
     renderTimeMsTotal: count,
   }),
   lastFramePath: z.string().max(4096).nullable(),
+  /** Left out by agents older than project blocking; read as none. */
+  blockedProjects: z
+    .array(BlockedProjectSchema)
+    .max(2 * MAX_BLOCKED_PROJECTS)
+    .optional(),
   recentLog: z.array(LogLineSchema).max(200),
 });
 export type AgentState = z.infer<typeof AgentStateSchema>;

@@ -1,5 +1,6 @@
 import { authRouter } from './routers/auth';
 import { fleetRouter } from './routers/fleet';
+import { fleetSettingsRouter } from './routers/fleet-settings';
 import { machinesRouter } from './routers/machines';
 import { usersRouter } from './routers/users';
 import { router } from './trpc';
@@ -7,6 +8,7 @@ import { router } from './trpc';
 export const appRouter = router({
   auth: authRouter,
   fleet: fleetRouter,
+  fleetSettings: fleetSettingsRouter,
   machines: machinesRouter,
   users: usersRouter,
 });

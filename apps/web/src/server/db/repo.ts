@@ -2,7 +2,17 @@ import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limi
 import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, notInArray, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import type { ConsoleDb } from './client';
-import { commands, desiredConfig, events, frames, machines, pairingCodes, sessions, users } from './schema';
+import {
+  commands,
+  desiredConfig,
+  events,
+  fleetSettings,
+  frames,
+  machines,
+  pairingCodes,
+  sessions,
+  users,
+} from './schema';
 
 export type MachineRow = typeof machines.$inferSelect;
 export type FrameRow = typeof frames.$inferSelect;
@@ -195,6 +205,21 @@ export class ConsoleRepo {
       .insert(desiredConfig)
       .values({ machineId, limits: merged, updatedAt: now })
       .onConflictDoUpdate({ target: desiredConfig.machineId, set: { limits: merged, updatedAt: now } });
+  }
+
+  // ---- fleet settings ----
+
+  /** Every fleet-wide setting, key → stored JSON value (the caller validates it). */
+  async fleetSettings(): Promise<Map<string, unknown>> {
+    const rows = await this.db.select().from(fleetSettings).all();
+    return new Map(rows.map((row) => [row.key, row.value]));
+  }
+
+  async setFleetSetting(key: string, value: unknown, now: number, by: string): Promise<void> {
+    await this.db
+      .insert(fleetSettings)
+      .values({ key, value, updatedAt: now, updatedBy: by })
+      .onConflictDoUpdate({ target: fleetSettings.key, set: { value, updatedAt: now, updatedBy: by } });
   }
 
   // ---- events and frames ----

@@ -112,3 +112,16 @@ export const commands = sqliteTable(
   },
   (t) => [index('commands_machine').on(t.machineId, t.issuedAt)],
 );
+
+/**
+ * Settings the console holds for the whole fleet, one row per key, the value as JSON (e.g.
+ * `client-version`, `blocked-projects`); pushed to every agent over the link. A new fleet-wide
+ * setting is a new key, not a migration.
+ */
+export const fleetSettings = sqliteTable('fleet_settings', {
+  key: text('key').primaryKey(),
+  value: text('value', { mode: 'json' }).$type<unknown>().notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  /** The console user who changed it last. */
+  updatedBy: text('updated_by'),
+});

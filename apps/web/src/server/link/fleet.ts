@@ -10,6 +10,8 @@ export interface FleetEvents {
   agentEvent: [id: string, event: AgentEvent, at: number];
   logs: [id: string, requestId: string, lines: LogLine[]];
   ack: [id: string, commandId: string, result: CommandResult];
+  /** The fleet-wide settings changed (no id: they concern every machine). */
+  fleetSettings: [];
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type ControlCommand,
   decodeAgentMessage,
   encodeMessage,
+  type FleetSettings,
   LINK_PROTOCOL_VERSION,
   type Limits,
   type LogLine,
@@ -25,6 +26,8 @@ export interface HubOptions {
   /** How long a mutation waits for an agent's ack before answering "sent". */
   ackWaitMs: number;
   now: () => number;
+  /** The fleet-wide settings, sent to each agent after `welcome` and again whenever they change. */
+  fleetSettings: () => FleetSettings;
 }
 
 export type CommandOutcome =
@@ -68,7 +71,15 @@ export class LinkHub {
     const every = Math.max(50, Math.min(1000, options.heartbeatMs / 2));
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
+    fleet.bus.on('fleetSettings', this.broadcastFleetSettings);
   }
+
+  /** Every connected agent gets the fleet-wide settings, whole. */
+  private readonly broadcastFleetSettings = (): void => {
+    const settings = this.options.fleetSettings();
+    for (const connection of this.connections.values())
+      if (connection.bootId) this.send(connection, { type: 'fleet-settings', settings });
+  };
 
   get onlineCount(): number {
     return this.connections.size;
@@ -152,6 +163,7 @@ export class LinkHub {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
+    this.fleet.bus.off('fleetSettings', this.broadcastFleetSettings);
     for (const connection of this.connections.values()) connection.socket.terminate();
     this.connections.clear();
   }
@@ -265,6 +277,7 @@ export class LinkHub {
       heartbeatMs,
       commandMaxAgeMs,
     });
+    this.send(connection, { type: 'fleet-settings', settings: this.options.fleetSettings() });
     this.fleet.connected(machineId, hello);
     log('info', `link ${machineId}: connected (${hello.machine.hostname}, agent ${hello.agentVersion})`);
     // Commands issued while the link was down (or whose ack was lost) go again; the agent dedupes by id.

@@ -1,0 +1,5 @@
+import { FleetSettingsPage } from '../../components/fleet-settings-page';
+
+export default function Page() {
+  return <FleetSettingsPage />;
+}

@@ -1,0 +1,192 @@
+'use client';
+import type { FleetSettings } from '@flock/protocol';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
+import { type FormEvent, useState } from 'react';
+import { formatAgo, formatClockTime } from '../lib/format';
+import { useTRPC } from '../lib/trpc';
+import { LoadingList } from './status';
+import { Topbar } from './topbar';
+import { useToast } from './use-toast';
+
+/** Settings for every machine at once; each change reaches every agent over its link right away. */
+export function FleetSettingsPage() {
+  const trpc = useTRPC();
+  const settings = useQuery(trpc.fleetSettings.get.queryOptions());
+  const status = useQuery(trpc.auth.status.queryOptions());
+  const [toast, showToast] = useToast();
+  return (
+    <>
+      <Topbar />
+      <main className="page">
+        <div className="head">
+          <Link href="/">← Fleet</Link>
+          <h1>Fleet settings</h1>
+        </div>
+        {settings.isPending && <LoadingList rows={2} />}
+        {settings.isError && (
+          <p className="error-text" role="alert">
+            Could not load the fleet settings: {settings.error.message}. Reload the page to try again.
+          </p>
+        )}
+        {settings.data && (
+          <div className="grid-2">
+            <ClientVersionCard
+              current={settings.data.clientVersion}
+              canEdit={status.data?.user?.isAdmin === true}
+              onDone={showToast}
+            />
+            <FleetBlocksCard blocked={settings.data.blockedProjects} onDone={showToast} />
+          </div>
+        )}
+      </main>
+      {toast && (
+        <div className="toast" role="status">
+          {toast}
+        </div>
+      )}
+    </>
+  );
+}
+
+function ClientVersionCard({
+  current,
+  canEdit,
+  onDone,
+}: {
+  current: string | null;
+  canEdit: boolean;
+  onDone: (message: string) => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [value, setValue] = useState(current ?? '');
+  const save = useMutation(
+    trpc.fleetSettings.setClientVersion.mutationOptions({
+      onSuccess: (saved) => {
+        queryClient.setQueryData(trpc.fleetSettings.get.queryKey(), saved);
+        onDone(
+          saved.clientVersion
+            ? `Every machine now logs in as client ${saved.clientVersion}`
+            : 'Every machine logs in with its own client version again',
+        );
+      },
+    }),
+  );
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    save.mutate({ clientVersion: value.trim() === '' ? null : value.trim() });
+  };
+  return (
+    <section className="card" aria-label="Client version">
+      <h2>Client version</h2>
+      <p className="muted">
+        The version every machine sends when it logs in to the farm. A farm that wants a newer client refuses
+        older ones (“client too old”): enter the official SheepIt client’s current version, shown on the
+        SheepIt website’s download page and printed by the official client when it starts (e.g. 7.24086.0).
+        Machines waiting on a refused login try again at once; the others use it at their next login.
+      </p>
+      <p data-testid="client-version">
+        Now:{' '}
+        <strong>{current ?? 'each machine’s own (its --client-version, else the agent’s version)'}</strong>
+      </p>
+      {canEdit ? (
+        <form className="form" onSubmit={submit}>
+          <label>
+            Client version
+            <input
+              value={value}
+              onChange={(event) => setValue(event.target.value)}
+              placeholder="7.24086.0"
+              maxLength={50}
+              autoComplete="off"
+              autoCapitalize="none"
+            />
+          </label>
+          <div className="actions" style={{ justifyContent: 'flex-start' }}>
+            <button type="submit" className="primary" disabled={save.isPending}>
+              Save for the fleet
+            </button>
+            {current && (
+              <button
+                type="button"
+                disabled={save.isPending}
+                onClick={() => save.mutate({ clientVersion: null })}
+              >
+                Use each machine’s own
+              </button>
+            )}
+          </div>
+          {save.isError && (
+            <p className="error-text" role="alert">
+              {save.error.data?.code === 'BAD_REQUEST'
+                ? 'Not a version: use letters, digits and . + _ - only, like 7.24086.0.'
+                : save.error.message}
+            </p>
+          )}
+        </form>
+      ) : (
+        <p className="muted">Only an admin can change it.</p>
+      )}
+    </section>
+  );
+}
+
+function FleetBlocksCard({
+  blocked,
+  onDone,
+}: {
+  blocked: FleetSettings['blockedProjects'];
+  onDone: (message: string) => void;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const unblock = useMutation(
+    trpc.fleetSettings.unblockProject.mutationOptions({
+      onSuccess: () => {
+        void queryClient.invalidateQueries({ queryKey: trpc.fleetSettings.get.queryKey() });
+        onDone('Unblocked for the whole fleet');
+      },
+      onError: (error) => onDone(`Unblock failed: ${error.message}`),
+    }),
+  );
+  return (
+    <section className="card" aria-label="Projects blocked for the fleet">
+      <h2>Projects blocked for the whole fleet</h2>
+      {blocked.length === 0 ? (
+        <p className="muted">
+          None. “Block for the whole fleet” on a machine’s page keeps a project away from every machine.
+        </p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>Project</th>
+                <th>Blocked</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {blocked.map((project) => (
+                <tr key={project.archiveMd5} data-testid="fleet-block">
+                  <td>{project.name}</td>
+                  <td title={formatClockTime(project.blockedAt)}>{formatAgo(project.blockedAt)}</td>
+                  <td className="cell-action">
+                    <button
+                      type="button"
+                      disabled={unblock.isPending}
+                      onClick={() => unblock.mutate({ archiveMd5: project.archiveMd5 })}
+                    >
+                      Unblock
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
