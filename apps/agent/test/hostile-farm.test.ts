@@ -141,7 +141,8 @@ const configCases: HostileCase[] = [
     field: 'endpoint path',
     faults: (s) =>
       atRelogin({ pattern: 'path="/server/archive.php"', replacement: `path="${s.traversal('important')}"` }),
-    logged: /path=.* on <request>: does not start with a single "\/"/,
+    // the refusal is a quoted log field: its quotes are escaped
+    logged: /path=.* on <request>: does not start with a single \\?"\/\\?"/,
   },
   {
     field: 'speed-test target',
