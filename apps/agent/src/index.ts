@@ -9,8 +9,8 @@ export {
   resolveSettings,
   toSettings,
 } from './config/index.js';
-export { type AgentCommand, Controls, type InterruptReason } from './controls/index.js';
-export { FarmLoop, MAX_OUTSTANDING_UPLOADS } from './farm/loop.js';
+export { type AgentCommand, Controls } from './controls/index.js';
+export { FarmLoop } from './farm/loop.js';
 export type { FrameUploads, RenderPort, RenderRequest, RenderResult } from './farm/ports.js';
 export { Logger } from './log/index.js';
 export {

@@ -121,19 +121,6 @@ describe('upload queue: durability', () => {
     expect(queue.size).toBe(1);
   });
 
-  it('says it is full at 3 outstanding frames and has room again after a delivery', async () => {
-    const sender = scriptedSender([{ status: 0 }]);
-    const { queue } = await openQueue(sender.send);
-    for (const job of ['1', '2', '3']) await enqueueFrame(queue, job);
-    expect(queue.isFull()).toBe(true);
-    const room = queue.waitForRoom();
-    queue.start();
-    await room;
-    expect(queue.isFull()).toBe(false);
-    await queue.drain();
-    expect(sender.calls.map((c) => c.bytes)).toEqual(['frame 1/0001', 'frame 2/0001', 'frame 3/0001']);
-  });
-
   it('deletes entry and frame after status 0 and never sends it again after a restart', async () => {
     const sender = scriptedSender([{ status: 0 }]);
     const { queue } = await openQueue(sender.send);

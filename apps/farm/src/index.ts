@@ -16,4 +16,3 @@ export {
 export type { LogLevel } from './log';
 export { CREDITS_PER_FRAME, FIRST_JOB_ID } from './projects';
 export type { RendererArchive } from './renderer/index';
-export { MAX_UNVALIDATED_JOBS } from './routes/request-job';

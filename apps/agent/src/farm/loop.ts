@@ -15,6 +15,7 @@ import {
   type JobRequestAnswer,
   type JobRequestParams,
   jobRequestStatus,
+  MAX_OUTSTANDING_FRAMES,
   type NotRenderingReason,
   parseJobRequestAnswer,
 } from '@flock/protocol';
@@ -39,8 +40,6 @@ import { abortOnStop } from './stop-signal.js';
 
 export type { LoopExit } from './login-step.js';
 
-/** The farm gives one session at most 3 unvalidated frames (docs/protocol.md §7). */
-export const MAX_OUTSTANDING_UPLOADS = 3;
 const UPLOAD_QUEUE_POLL_MS = 4000;
 
 export interface FarmLoopOptions {
@@ -96,7 +95,7 @@ export class FarmLoop {
       fail: (message) => this.fail(message),
       onLoggedIn: () => options.onLoggedIn?.(),
     });
-    controls.on('interrupt', (reason) => this.jobs.interrupt(reason));
+    controls.on('stop-job', (reason) => this.jobs.stop(reason));
   }
 
   /** The job being worked on (for the heartbeat). */
@@ -186,7 +185,7 @@ export class FarmLoop {
         const exit = await this.relogin('the farm refused a frame of this session');
         if (exit !== undefined) return exit;
       }
-      if (uploads.outstanding() >= MAX_OUTSTANDING_UPLOADS) {
+      if (uploads.outstanding() >= MAX_OUTSTANDING_FRAMES) {
         const message = `upload queue full (${uploads.outstanding()} frames waiting for the farm)`;
         this.idle({ code: 'upload-queue-full', message, until: null }, 'uploading-wait');
         await this.waits.forChange(UPLOAD_QUEUE_POLL_MS);

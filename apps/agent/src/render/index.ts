@@ -5,11 +5,10 @@ export { runRender } from './run-render.js';
 export { type ComputeDevice, coreScript, renderScript } from './script.js';
 export type {
   RenderEvent,
+  RenderFacts,
   RenderHandle,
   RenderJob,
-  RenderKillRequest,
   RenderOptions,
   RenderResult,
   RenderSnapshot,
-  RenderStopReason,
 } from './types.js';

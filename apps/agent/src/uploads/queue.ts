@@ -38,8 +38,6 @@ export interface UploadQueueOptions {
   send: UploadSender;
   clock?: Clock;
   random?: () => number;
-  /** Frames outstanding before `isFull()` says so (the farm allows 3 per session). */
-  maxOutstanding?: number;
   backoff?: UploadBackoff;
   onEvent?: (event: UploadEvent) => void;
 }
@@ -65,7 +63,6 @@ export class UploadQueue {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly backoff: UploadBackoff;
-  readonly maxOutstanding: number;
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake = new AbortController();
@@ -76,7 +73,6 @@ export class UploadQueue {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? DEFAULT_UPLOAD_BACKOFF;
-    this.maxOutstanding = options.maxOutstanding ?? 3;
     if (options.onEvent) this.listeners.add(options.onEvent);
   }
 
@@ -104,11 +100,6 @@ export class UploadQueue {
 
   list(): UploadItem[] {
     return [...this.items.values()].map((item) => ({ ...item, meta: { ...item.meta } }));
-  }
-
-  /** True when no new job should be requested until an upload finishes. */
-  isFull(): boolean {
-    return this.items.size >= this.maxOutstanding;
   }
 
   /** Records a rendered frame durably; resolves once it is safe on disk (the frame then counts as rendered). */
@@ -157,11 +148,6 @@ export class UploadQueue {
     this.poke();
     await this.running;
     this.running = undefined;
-  }
-
-  /** Resolves when the queue has room for another frame (or the signal aborts). */
-  waitForRoom(signal?: AbortSignal): Promise<void> {
-    return this.waitUntil(() => !this.isFull(), signal);
   }
 
   /** Resolves when every frame got a final answer (exit after uploads). */

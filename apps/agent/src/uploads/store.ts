@@ -15,7 +15,7 @@ export interface UploadItem {
   memoryUsedKiB?: number;
   cores?: number;
   projectName?: string;
-  /** Which farm session rendered the frame (the farm allows 3 outstanding frames per session). */
+  /** Which farm session (login) rendered the frame. */
   sessionKey: string;
   /** Opaque values for the sender (e.g. the session cookie the frame was rendered under). */
   meta: Record<string, string>;

@@ -55,7 +55,7 @@ export const frames = sqliteTable(
   ],
 );
 
-/** One hand-out of one frame to one session. Job ids start at 100: the client treats ids below 20 as test frames. */
+/** One hand-out of one frame to one session. Job ids start at FIRST_JOB_ID, clear of the test frames' ids. */
 export const jobs = sqliteTable(
   'jobs',
   {
