@@ -5,17 +5,17 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import path from 'node:path';
-import type {
-  AgentEvent,
-  AgentState,
-  CommandResult,
-  ComputeMethod,
-  ConfigParams,
-  FleetSettings,
-  JobRequestParams,
-  Limits,
-  LogLine,
-  MachineInfo,
+import {
+  type AgentEvent,
+  type AgentState,
+  type CommandResult,
+  type ConfigParams,
+  computeMethodCode,
+  type FleetSettings,
+  type JobRequestParams,
+  type Limits,
+  type LogLine,
+  type MachineInfo,
 } from '@flock/protocol';
 import { type Clock, systemClock } from './clock.js';
 import type { AgentSettings } from './config/index.js';
@@ -60,8 +60,6 @@ export interface AgentOptions {
   rateFloor?: RateFloorOptions;
   skipSpeedtest?: boolean;
 }
-
-const COMPUTE_METHODS: Record<Limits['computeMethod'], ComputeMethod> = { cpu_gpu: 0, cpu: 1, gpu: 2 };
 
 /** The agent; also what the console link drives (LinkedAgent). */
 export class Agent implements LinkedAgent {
@@ -362,12 +360,12 @@ function jobRequestParams(
   const limitKiB = limits.memoryBytes === null ? freeKiB : Math.floor(limits.memoryBytes / 1024);
   const gpu = selectedGpu(limits, machine);
   return {
-    computeMethod: COMPUTE_METHODS[limits.computeMethod],
+    computeMethod: computeMethodCode(limits.computeMethod),
     networkDl,
     networkUp,
-    cpuCores: limits.cores ?? machine.cpu.cores,
-    ramMaxKiB: Math.min(limitKiB, freeKiB),
-    rendertimeMaxSeconds: limits.maxFrameTimeSeconds ?? 0,
+    cores: limits.cores ?? machine.cpu.cores,
+    memoryKiB: Math.min(limitKiB, freeKiB),
+    maxFrameTimeSeconds: limits.maxFrameTimeSeconds ?? 0,
     ...(gpu?.type ? { gpu: { type: gpu.type, model: gpu.model, ramBytes: gpu.vramBytes } } : {}),
   };
 }

@@ -5,6 +5,7 @@
 import type { ConfigAnswer } from './answers/config';
 import { ProtocolError } from './errors';
 import { endpointPathProblem } from './farm-values';
+import type { ComputeMethodName } from './link/state';
 import { CLIENT_XML_CONTENT_TYPE, renderElement } from './xml';
 
 export interface HttpRequestSpec {
@@ -59,18 +60,36 @@ export interface ConfigParams {
   hwid: string;
 }
 
+/** The compute method's code on the wire (`computemethod`): 0 = CPU or GPU, 1 = CPU only, 2 = GPU only. */
 export type ComputeMethod = 0 | 1 | 2;
 
+/** The compute methods by their wire code. */
+const COMPUTE_METHODS_BY_CODE = ['cpu_gpu', 'cpu', 'gpu'] as const satisfies readonly ComputeMethodName[];
+
+export function computeMethodCode(name: ComputeMethodName): ComputeMethod {
+  return COMPUTE_METHODS_BY_CODE.indexOf(name) as ComputeMethod;
+}
+
+export function computeMethodName(code: ComputeMethod): ComputeMethodName {
+  return COMPUTE_METHODS_BY_CODE[code];
+}
+
+export function isComputeMethod(value: number): value is ComputeMethod {
+  return Number.isInteger(value) && value >= 0 && value < COMPUTE_METHODS_BY_CODE.length;
+}
+
+/** A job request's parameters, named as the user's limits are (`Limits`); wire names only in the builder. */
 export interface JobRequestParams {
-  /** 0 = CPU or GPU, 1 = CPU only, 2 = GPU only. */
   computeMethod: ComputeMethod;
   /** Average download and upload speed of the session in bytes/s (0 before any transfer). */
   networkDl: number;
   networkUp: number;
-  cpuCores?: number;
-  ramMaxKiB: number;
-  /** 0 means no limit (docs/decisions.md D10). */
-  rendertimeMaxSeconds: number;
+  /** Cores Blender may use (`cpu_cores`). */
+  cores?: number;
+  /** Memory the render may use, KiB (`ram_max`). */
+  memoryKiB: number;
+  /** The longest frame time (`rendertime_max`); 0 means no limit (docs/decisions.md D10). */
+  maxFrameTimeSeconds: number;
   /** Only when the session may render on a GPU (the official client leaves them out for CPU only). */
   gpu?: { type: string; model: string; ramBytes: number };
 }
@@ -263,9 +282,9 @@ export function buildJobRequest(
     computemethod: params.computeMethod,
     network_dl: params.networkDl,
     network_up: params.networkUp,
-    cpu_cores: params.cpuCores,
-    ram_max: params.ramMaxKiB,
-    rendertime_max: params.rendertimeMaxSeconds,
+    cpu_cores: params.cores,
+    ram_max: params.memoryKiB,
+    rendertime_max: params.maxFrameTimeSeconds,
     gpu_model: params.gpu?.model,
     gpu_ram: params.gpu?.ramBytes,
     gpu_type: params.gpu?.type,

@@ -95,13 +95,13 @@ describe('readJobRequestParams', () => {
       computeMethod: 1,
       networkDl: 100,
       networkUp: 50,
-      ramMaxKiB: 2048,
-      rendertimeMaxSeconds: 600,
+      memoryKiB: 2048,
+      maxFrameTimeSeconds: 600,
     });
   });
 
   it("reads the official client's rendertime_max=-1 as no limit (0)", () => {
-    expect(readJobRequestParams({ ...query, rendertime_max: '-1' }).rendertimeMaxSeconds).toBe(0);
+    expect(readJobRequestParams({ ...query, rendertime_max: '-1' }).maxFrameTimeSeconds).toBe(0);
   });
 
   it('reads the GPU when gpu_model is sent, and then needs type and memory', () => {

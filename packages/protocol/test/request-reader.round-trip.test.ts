@@ -90,14 +90,14 @@ const jobRequestParams: fc.Arbitrary<JobRequestParams> = fc.record(
     computeMethod: fc.constantFrom(0, 1, 2),
     networkDl: count,
     networkUp: count,
-    cpuCores: count,
-    ramMaxKiB: count,
-    rendertimeMaxSeconds: count,
+    cores: count,
+    memoryKiB: count,
+    maxFrameTimeSeconds: count,
     gpu: fc.record({ type: text, model: text, ramBytes: count }, options),
   },
   {
     ...options,
-    requiredKeys: ['computeMethod', 'networkDl', 'networkUp', 'ramMaxKiB', 'rendertimeMaxSeconds'],
+    requiredKeys: ['computeMethod', 'networkDl', 'networkUp', 'memoryKiB', 'maxFrameTimeSeconds'],
   },
 );
 

@@ -9,6 +9,8 @@ import {
   buildLogout,
   buildSpeedtestAnswer,
   buildValidation,
+  computeMethodCode,
+  computeMethodName,
   type Endpoints,
   endpointsFromConfig,
   joinUrl,
@@ -18,6 +20,15 @@ import { expectProtocolError, fixture, sampleConfigParams } from './helpers';
 
 const SERVER = 'https://farm.example';
 const endpoints: Endpoints = endpointsFromConfig(SERVER, parseConfigAnswer(fixture('config.valid.xml')));
+
+describe('compute methods', () => {
+  it('have their wire codes: 0 CPU or GPU, 1 CPU only, 2 GPU only', () => {
+    expect([computeMethodCode('cpu_gpu'), computeMethodCode('cpu'), computeMethodCode('gpu')]).toEqual([
+      0, 1, 2,
+    ]);
+    for (const code of [0, 1, 2] as const) expect(computeMethodCode(computeMethodName(code))).toBe(code);
+  });
+});
 
 describe('URL helpers', () => {
   it('joins base and path verbatim, without doubling the slash', () => {
@@ -129,9 +140,9 @@ describe('client requests', () => {
       computeMethod: 0,
       networkDl: 1000,
       networkUp: 500,
-      cpuCores: 8,
-      ramMaxKiB: 4096,
-      rendertimeMaxSeconds: 0,
+      cores: 8,
+      memoryKiB: 4096,
+      maxFrameTimeSeconds: 0,
     } as const;
     const request = buildJobRequest(
       endpoints,

@@ -1,4 +1,5 @@
 import {
+  computeMethodName,
   isProtocolError,
   type Job,
   type JobRequestAnswer,
@@ -149,7 +150,7 @@ function protocolJob(
   const id = String(job.id);
   return {
     id,
-    useGpu: params.computeMethod !== 1 && params.gpu !== undefined,
+    useGpu: computeMethodName(params.computeMethod) !== 'cpu' && params.gpu !== undefined,
     archiveMd5: project.archiveMd5,
     path: project.blendPath,
     frame,

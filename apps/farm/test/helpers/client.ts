@@ -51,9 +51,9 @@ export const JOB_PARAMS: JobRequestParams = {
   computeMethod: 1,
   networkDl: 0,
   networkUp: 0,
-  cpuCores: 2,
-  ramMaxKiB: 4_000_000,
-  rendertimeMaxSeconds: 0,
+  cores: 2,
+  memoryKiB: 4_000_000,
+  maxFrameTimeSeconds: 0,
 };
 
 export class TestClient {
