@@ -16,6 +16,7 @@ import {
   type Limits,
   type LogLine,
   type MachineInfo,
+  type UploadBackoff,
 } from '@flock/protocol';
 import { type Clock, systemClock } from './clock.js';
 import type { AgentSettings } from './config/index.js';
@@ -36,7 +37,6 @@ import { getHwid, getMachineFacts, type MachineFacts, UsageMonitor } from './har
 import type { ConsoleLinkInfo, LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
-import type { UploadBackoff } from './uploads/index.js';
 
 export const AGENT_VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),

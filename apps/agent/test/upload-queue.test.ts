@@ -5,13 +5,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import {
-  DEFAULT_UPLOAD_BACKOFF,
   type SendResult,
   type UploadEvent,
   type UploadItem,
   UploadQueue,
   type UploadQueueOptions,
-  uploadRetryDelay,
 } from '../src/uploads/index.js';
 
 let root: string;
@@ -287,17 +285,5 @@ describe('upload queue: farm answers (docs/protocol.md §7)', () => {
     await enqueueFrame(queue, '93');
     await delivered;
     expect(sender.calls).toHaveLength(1);
-  });
-});
-
-describe('upload retry delay', () => {
-  it('adds at most the jitter fraction and caps the exponential growth', () => {
-    const policy = DEFAULT_UPLOAD_BACKOFF;
-    expect(uploadRetryDelay(1, policy, () => 0)).toBe(22_000);
-    expect(uploadRetryDelay(1, policy, () => 1)).toBe(27_500);
-    expect(uploadRetryDelay(2, policy, () => 0)).toBe(44_000);
-    expect(uploadRetryDelay(3, policy, () => 0)).toBe(88_000);
-    expect(uploadRetryDelay(50, policy, () => 0)).toBe(policy.maxMs);
-    expect(uploadRetryDelay(5000, policy, () => 0.5)).toBe(policy.maxMs * 1.125);
   });
 });

@@ -8,18 +8,13 @@ import {
   ErrorType,
   isProtocolError,
   parseJobValidateAnswer,
+  type UploadBackoff,
   ValidationStatus,
 } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/index.js';
 import type { AgentStateStore } from '../state/index.js';
-import {
-  type SendResult,
-  type UploadBackoff,
-  type UploadEvent,
-  type UploadItem,
-  UploadQueue,
-} from '../uploads/index.js';
+import { type SendResult, type UploadEvent, type UploadItem, UploadQueue } from '../uploads/index.js';
 import type { ErrorReporter } from './error-report.js';
 import type { FarmHttp } from './http.js';
 import type { FrameUploads, RenderedFrame } from './ports.js';

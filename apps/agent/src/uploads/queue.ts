@@ -18,9 +18,14 @@
 
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorType, validationStatus } from '@flock/protocol';
+import {
+  ErrorType,
+  UPLOAD_BACKOFF,
+  type UploadBackoff,
+  uploadRetryDelay,
+  validationStatus,
+} from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
-import { DEFAULT_UPLOAD_BACKOFF, type UploadBackoff, uploadRetryDelay } from './backoff.js';
 import type { SendResult, UploadEvent, UploadSender } from './events.js';
 import {
   frameFileName,
@@ -72,7 +77,7 @@ export class UploadQueue {
   private constructor(private readonly options: UploadQueueOptions) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.backoff = options.backoff ?? DEFAULT_UPLOAD_BACKOFF;
+    this.backoff = options.backoff ?? UPLOAD_BACKOFF;
     if (options.onEvent) this.listeners.add(options.onEvent);
   }
 
