@@ -298,7 +298,7 @@ export function limitsFrom(settings: AgentSettings): Limits {
     gpu: settings.gpu ?? null,
     cores: settings.cores ?? null,
     memoryBytes: settings.memoryBytes ?? null,
-    maxFrameTimeSeconds: settings.rendertimeMinutes === undefined ? null : settings.rendertimeMinutes * 60,
+    maxFrameTimeSeconds: settings.maxFrameTimeSeconds ?? null,
     priority: settings.priority,
     requestTime: settings.requestTime ?? null,
   };

@@ -211,11 +211,11 @@ describe('render failures', () => {
     await renderedUntilDone(farm, t, clock, good.id, 1);
   });
 
-  it('a render over --rendertime is stopped and reported as type 23', async () => {
+  it('a render over --max-frame-time is stopped and reported as type 23', async () => {
     const farm = await testFarm();
     const slow = await syntheticProject(farm, 1, { synthetic: { renderMs: 600_000 } });
     const clock = new ManualClock(Date.now());
-    const t = await testAgent(farm, { clock, settings: { rendertime: 1 } });
+    const t = await testAgent(farm, { clock, settings: { 'max-frame-time': 1 } });
     await until(() => t.agent.store.state.job?.phase === 'render', { what: 'rendering', lines: t.lines });
     await until(() => reportTypes(farm).includes(ErrorType.RENDERER_KILLED_BY_USER_OVER_TIME), {
       clock,

@@ -1,7 +1,16 @@
 // Command-line flags with node:util parseArgs, merged over the config file and FLOCK_PASSWORD.
 import { parseArgs } from 'node:util';
+import { DEFAULT_PRIORITY, LIMIT_BOUNDS } from '@flock/protocol';
 import { defaultConfigPath, readConfigFile } from './file.js';
-import { type AgentSettings, ConfigError, type RawSettings, SETTING_KEYS, toSettings } from './settings.js';
+import {
+  type AgentSettings,
+  ConfigError,
+  canonicalSettings,
+  type RawSettings,
+  SETTING_ALIASES,
+  SETTING_KEYS,
+  toSettings,
+} from './settings.js';
 
 const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', string> = {
   server: 'farm URL (default https://client.sheepit-renderfarm.com)',
@@ -13,8 +22,8 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   gpu: 'GPU id to render on (e.g. CUDA_0)',
   cores: 'CPU cores Blender may use (default: all)',
   memory: 'memory limit for Blender, e.g. 4G or 512M (binary units)',
-  rendertime: 'max render time per frame in minutes (longer renders are stopped, error 23)',
-  priority: 'process priority (nice) of Blender, -20..19 (default 19)',
+  'max-frame-time': 'longest render of one frame in minutes (longer renders are stopped, error 23)',
+  priority: `process priority (nice) of Blender, ${LIMIT_BOUNDS.priority.min}..${LIMIT_BOUNDS.priority.max} (default ${DEFAULT_PRIORITY})`,
   'request-time': 'when to ask for jobs, e.g. "mon-fri 18:00-08:00, sat-sun all day"',
   hostname: 'machine name shown on the farm ([a-z0-9-_])',
   proxy: 'HTTP(S) proxy URL, e.g. http://user:pass@host:3128',
@@ -25,8 +34,16 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   help: 'show this help',
 };
 
+/** ` (also --rendertime)` for a flag with an older spelling. */
+function olderSpellings(flag: string): string {
+  const aliases = Object.entries(SETTING_ALIASES).filter(([, key]) => key === flag);
+  return aliases.length === 0 ? '' : ` (also ${aliases.map(([alias]) => `--${alias}`).join(', ')})`;
+}
+
 export function helpText(): string {
-  const rows = Object.entries(FLAG_HELP).map(([flag, help]) => `  --${flag.padEnd(16)} ${help}`);
+  const rows = Object.entries(FLAG_HELP).map(
+    ([flag, help]) => `  --${flag.padEnd(16)} ${help}${olderSpellings(flag)}`,
+  );
   return [
     'Usage: flock-agent <command> [flags]',
     '',
@@ -69,7 +86,8 @@ export function parseCommandLine(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): ParsedCommandLine {
-  const options = Object.fromEntries(SETTING_KEYS.map((key) => [key, { type: 'string' as const }]));
+  const flagNames = [...SETTING_KEYS, ...Object.keys(SETTING_ALIASES)];
+  const options = Object.fromEntries(flagNames.map((key) => [key, { type: 'string' as const }]));
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -103,7 +121,7 @@ export function parseCommandLine(
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
     args: extra,
-    flags,
+    flags: canonicalSettings(flags),
     configFile: typeof config === 'string' ? config : defaultConfigPath(env),
     configExplicit: typeof config === 'string',
     now: now === true,

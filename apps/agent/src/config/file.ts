@@ -4,7 +4,7 @@
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, type RawSettings, SETTING_KEYS } from './settings.js';
+import { ConfigError, canonicalSettings, isSettingKey, type RawSettings, SETTING_KEYS } from './settings.js';
 
 export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   const base =
@@ -33,12 +33,12 @@ export async function readConfigFile(file: string, explicit: boolean): Promise<R
     throw new ConfigError('config', `${file} must hold a JSON object`);
   }
   for (const key of Object.keys(value)) {
-    if (!(SETTING_KEYS as readonly string[]).includes(key)) {
+    if (!isSettingKey(key)) {
       throw new ConfigError('config', `${file}: unknown key "${key}" (known: ${SETTING_KEYS.join(', ')})`);
     }
   }
   await tightenMode(file);
-  return value as RawSettings;
+  return canonicalSettings(value as RawSettings);
 }
 
 /** Writes the file atomically with mode 0600 (directory 0700). */

@@ -1,12 +1,13 @@
-import type {
-  AgentEvent,
-  AgentState,
-  AgentStatePatch,
-  CommandResult,
-  ControlCommand,
-  FleetSettings,
-  LogLine,
-  MachineInfo,
+import {
+  type AgentEvent,
+  type AgentState,
+  type AgentStatePatch,
+  type CommandResult,
+  type ControlCommand,
+  DEFAULT_PRIORITY,
+  type FleetSettings,
+  type LogLine,
+  type MachineInfo,
 } from '@flock/protocol';
 import type { LinkedAgent } from './linked-agent';
 
@@ -145,7 +146,7 @@ function initialState(machine: MachineInfo, now: number): AgentState {
       cores: null,
       memoryBytes: null,
       maxFrameTimeSeconds: null,
-      priority: 19,
+      priority: DEFAULT_PRIORITY,
       requestTime: null,
     },
     usage: { cpuPercent: 0, memoryBytes: 0 },

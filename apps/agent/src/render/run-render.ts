@@ -14,6 +14,7 @@ import {
   buildBlenderArgv,
   classifyRenderExit,
   createBlenderOutputParser,
+  DEFAULT_PRIORITY,
   ErrorType,
   errorType as errorTypeInfo,
   isTestFrame,
@@ -38,7 +39,6 @@ import type {
 
 /** The official client fires the frame-time limit 2 s after the limit itself. */
 const TIME_LIMIT_SLACK_MS = 2_000;
-const DEFAULT_PRIORITY = 19;
 /** A memory check on every output line (as the official client) is throttled to this: it reads /proc. */
 const LINE_MEMORY_CHECK_MS = 50;
 
