@@ -72,7 +72,7 @@ async function enqueueFrame(queue: UploadQueue, jobId: string, frame = '0001') {
     jobId,
     frame,
     validationUrl: `http://farm.test/server/send_frame.php?job=${jobId}&frame=${frame}`,
-    rendertimeSeconds: 12,
+    renderTimeSeconds: 12,
     memoryUsedKiB: 4096,
     sessionKey: 'session-a',
     meta: { cookie: 'FLOCKSESSION=abc' },
@@ -187,6 +187,28 @@ describe('upload queue: durability', () => {
     const { events } = await openQueue(scriptedSender([{ status: 0 }]).send);
     expect(events.filter((e) => e.type === 'problem')).toHaveLength(3);
     expect(await queueFiles()).toEqual(['broken-1.json.corrupt', 'broken-1.png']);
+  });
+
+  it('sends an entry an older agent wrote (its render time under the name `rendertimeSeconds`)', async () => {
+    const first = await openQueue(scriptedSender(['hang']).send);
+    const item = await enqueueFrame(first.queue, '81');
+    await first.queue.stop();
+    const { renderTimeSeconds, ...rest } = JSON.parse(
+      await readFile(join(queueDir, `${item.id}.json`), 'utf8'),
+    );
+    await writeFile(
+      join(queueDir, `${item.id}.json`),
+      JSON.stringify({ ...rest, rendertimeSeconds: renderTimeSeconds }),
+    );
+    const sent: UploadItem[] = [];
+    const second = await openQueue(async (entry) => {
+      sent.push(entry);
+      return { status: 0 };
+    });
+    expect(second.queue.size).toBe(1);
+    second.queue.start();
+    await second.queue.drain();
+    expect(sent.map((entry) => entry.renderTimeSeconds)).toEqual([12]);
   });
 
   it('reports an entry whose frame file vanished as lost instead of retrying it forever', async () => {

@@ -104,11 +104,11 @@ export interface SpeedtestResult {
 
 export interface KeepAliveParams {
   paused: boolean;
-  job?: { id: string; frame: string; rendertimeSeconds?: number; remainingSeconds?: number };
+  job?: { id: string; frame: string; renderTimeSeconds?: number; remainingSeconds?: number };
 }
 
 export interface ValidationUpload {
-  rendertimeSeconds: number;
+  renderTimeSeconds: number;
   memoryUsedKiB?: number;
   cores?: number;
   /** Name of the uploaded frame file, e.g. `116372253_0007.png`. */
@@ -312,7 +312,7 @@ export function buildKeepAlive(endpoints: Endpoints, state: KeepAliveParams): Ht
     paused: state.paused,
     frame: state.job?.frame,
     job: state.job?.id,
-    rendertime: state.job?.rendertimeSeconds,
+    rendertime: state.job?.renderTimeSeconds,
     remainingtime: state.job?.remainingSeconds,
   });
   return { method: 'GET', url, expect: 'xml' };
@@ -321,7 +321,7 @@ export function buildKeepAlive(endpoints: Endpoints, state: KeepAliveParams): Ht
 /** Frame upload: multipart `file` to the job's (decoded) validation_url plus the render facts. */
 export function buildValidation(validationUrl: string, upload: ValidationUpload): HttpRequestSpec {
   const url = appendQuery(validationUrl, {
-    rendertime: upload.rendertimeSeconds,
+    rendertime: upload.renderTimeSeconds,
     memoryused: upload.memoryUsedKiB,
     cores: upload.cores,
   });

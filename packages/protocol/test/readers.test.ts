@@ -166,7 +166,7 @@ describe('readKeepAliveParams', () => {
     const query = new URLSearchParams('paused=false&frame=0007&job=12&rendertime=61&remainingtime=30');
     expect(readKeepAliveParams(query)).toStrictEqual({
       paused: false,
-      job: { id: '12', frame: '0007', rendertimeSeconds: 61, remainingSeconds: 30 },
+      job: { id: '12', frame: '0007', renderTimeSeconds: 61, remainingSeconds: 30 },
     });
     expectProtocolError(
       () => readKeepAliveParams({ paused: 'false', job: '12' }),
@@ -183,7 +183,7 @@ describe('readValidationParams', () => {
     expect(readValidationParams(query)).toStrictEqual({
       job: '12',
       frame: '0007',
-      rendertimeSeconds: 95,
+      renderTimeSeconds: 95,
       memoryUsedKiB: 2048,
       cores: 4,
     });

@@ -178,7 +178,7 @@ describe('client requests', () => {
       url: 'https://farm.example/server/keepmealive.php?paused=false',
       expect: 'xml',
     });
-    const job = { id: '12', frame: '0007', rendertimeSeconds: 61, remainingSeconds: 30 };
+    const job = { id: '12', frame: '0007', renderTimeSeconds: 61, remainingSeconds: 30 };
     expect(buildKeepAlive(endpoints, { paused: true, job }).url).toBe(
       'https://farm.example/server/keepmealive.php?paused=true&frame=0007&job=12&rendertime=61&remainingtime=30',
     );
@@ -187,7 +187,7 @@ describe('client requests', () => {
   it('uploads a frame to the decoded validation_url with & and the render facts (whole seconds)', () => {
     const url = 'https://farm.example/server/send_frame.php?job=116372253&frame=0007';
     const upload = {
-      rendertimeSeconds: 94.6, // the agent keeps render times exact; the wire carries whole seconds
+      renderTimeSeconds: 94.6, // the agent keeps render times exact; the wire carries whole seconds
       memoryUsedKiB: 204800,
       cores: 4,
       filename: '116372253_0007.png',

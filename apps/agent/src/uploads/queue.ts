@@ -54,7 +54,7 @@ export interface EnqueueRequest {
   jobId: string;
   frame: string;
   validationUrl: string;
-  rendertimeSeconds: number;
+  renderTimeSeconds: number;
   memoryUsedKiB?: number;
   cores?: number;
   projectName?: string;
@@ -120,7 +120,7 @@ export class UploadQueue {
       jobId: request.jobId,
       frame: request.frame,
       validationUrl: request.validationUrl,
-      rendertimeSeconds: request.rendertimeSeconds,
+      renderTimeSeconds: request.renderTimeSeconds,
       ...(request.memoryUsedKiB !== undefined && { memoryUsedKiB: request.memoryUsedKiB }),
       ...(request.cores !== undefined && { cores: request.cores }),
       ...(request.projectName !== undefined && { projectName: request.projectName }),

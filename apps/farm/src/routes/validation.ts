@@ -104,7 +104,7 @@ function accept(
 ): number {
   const outcome = context.projects.complete(jobId, {
     session,
-    renderTimeSeconds: params.rendertimeSeconds,
+    renderTimeSeconds: params.renderTimeSeconds,
     persistImage: (project) => persistFrame(context.dataDir, project, params.frame, uploadPath),
   });
   if (outcome.kind === 'unknown-job') return ValidationStatus.MISSING_PARAMETER;

@@ -127,7 +127,7 @@ export class TestClient {
 
   async validate(job: Job, image: Uint8Array): Promise<number> {
     const spec = buildValidation(job.validationUrl, {
-      rendertimeSeconds: 3,
+      renderTimeSeconds: 3,
       memoryUsedKiB: 1000,
       filename: `${job.id}_${job.frame}.png`,
       contentType: 'image/png',
