@@ -79,9 +79,15 @@ function ensureInstalled() {
 const commands = {
   test() {
     run(join(binDir, 'biome'), ['ci', '.']);
-    // Every citation in the code resolves to a heading in docs/ (the check, then its own test).
+    // Every citation in the code resolves to a heading in docs/ (the check, then its own test); the
+    // lint above refuses imports across package boundaries (its configuration's own test).
     run(process.execPath, ['scripts/check-doc-refs.mjs']);
-    run(process.execPath, ['--test', '--test-reporter=dot', 'scripts/check-doc-refs.test.mjs']);
+    run(process.execPath, [
+      '--test',
+      '--test-reporter=dot',
+      'scripts/check-doc-refs.test.mjs',
+      'scripts/package-boundaries.test.mjs',
+    ]);
     run(join(binDir, 'turbo'), ['run', 'typecheck', 'test', '--concurrency=1', '--output-logs=new-only']);
   },
   // The fleet builds what it needs itself: the agent first, the console while the agent renders.

@@ -10,7 +10,7 @@ import { type Clock, ManualClock } from '../src/clock.js';
 import { type AgentSettings, toSettings } from '../src/config/index.js';
 import type { MachineFacts } from '../src/hardware/index.js';
 import { formatEntryLine, Logger } from '../src/log/index.js';
-import { testMachineFacts } from './support/machine.js';
+import { testMachineFacts } from '../testing/index.js';
 
 export const MACHINE: MachineFacts = testMachineFacts('test-box');
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../src/clock';
-import { LinkClient, SimulatedAgent } from '../src/link';
+import { LinkClient } from '../src/link';
+import { SimulatedAgent } from '../testing/index.js';
 import { FakeConsole } from './link-fake-console';
 
 const SECRET = 's'.repeat(43);

@@ -12,10 +12,10 @@ import {
   loadLinkCredentials,
   PairingError,
   pair,
-  SimulatedAgent,
   saveLinkCredentials,
   startConsoleLink,
 } from '../src/link';
+import { SimulatedAgent } from '../testing/index.js';
 import { FakeConsole } from './link-fake-console';
 
 const SECRET = 'x'.repeat(43);

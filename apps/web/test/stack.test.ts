@@ -4,13 +4,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, formatStatusLine, type LinkClient, pair, startConsoleLink, toSettings } from 'flock-agent';
+import { testMachineFacts } from 'flock-agent/testing';
 import { type RunningFarm, type StartFarmOptions, startFarm } from 'flock-farm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Agent } from '../../agent/src/agent';
-import { toSettings } from '../../agent/src/config';
-import { type LinkClient, pair, startConsoleLink } from '../../agent/src/link';
-import { formatStatusLine } from '../../agent/src/log';
-import { testMachineFacts } from '../../agent/test/support/machine';
 import type { RunningConsole } from '../src/server/start';
 import type { MachineSummary } from '../src/server/views';
 import { call, dataOf, login, startTestConsole } from './support/console';

@@ -10,7 +10,6 @@ export {
   saveLinkCredentials,
 } from './credentials';
 export type { ConsoleLinkInfo, LinkedAgent, LinkLogger } from './linked-agent';
-export { SimulatedAgent } from './simulated-agent';
 export {
   type ConsoleLinkHandle,
   type ConsoleLinkOptions,

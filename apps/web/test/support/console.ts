@@ -1,13 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  LinkClient,
-  type LinkClientOptions,
-  loadLinkCredentials,
-  pair,
-  SimulatedAgent,
-} from '../../../agent/src/link';
+import { LinkClient, type LinkClientOptions, loadLinkCredentials, pair } from 'flock-agent';
+import { SimulatedAgent } from 'flock-agent/testing';
 import type { ConsoleOptions } from '../../src/server/core';
 import { type RunningConsole, startConsole } from '../../src/server/start';
 

@@ -11,12 +11,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startFarm } from 'flock-farm';
-import { Agent } from '../../../agent/src/agent';
-import { toSettings } from '../../../agent/src/config';
-import { pair, startConsoleLink } from '../../../agent/src/link';
-import { testMachineFacts } from '../../../agent/test/support/machine';
-import { DEMO_SCENE, generateDemoBlend } from '../../../farm/src/blender';
+import { Agent, pair, startConsoleLink, toSettings } from 'flock-agent';
+import { testMachineFacts } from 'flock-agent/testing';
+import { DEMO_SCENE, generateDemoBlend, startFarm } from 'flock-farm';
 
 const { values } = parseArgs({
   options: {

@@ -9,7 +9,8 @@ import {
   type LogLine,
   type MachineInfo,
 } from '@flock/protocol';
-import type { LinkedAgent } from './linked-agent';
+import type { LinkedAgent } from '../src/link/index.js';
+import { testMachineInfo } from './machine.js';
 
 /**
  * A LinkedAgent without a renderer: state changes and events are driven by the caller. Used by the
@@ -26,7 +27,7 @@ export class SimulatedAgent implements LinkedAgent {
   private readonly log: LogLine[] = [];
 
   constructor(machine: Partial<MachineInfo> = {}, now = Date.now()) {
-    this.current = initialState({ ...defaultMachine, ...machine }, now);
+    this.current = initialState(testMachineInfo('sim-agent', machine), now);
   }
 
   state(): AgentState {
@@ -122,16 +123,6 @@ export class SimulatedAgent implements LinkedAgent {
     return { ok: true };
   }
 }
-
-const defaultMachine: MachineInfo = {
-  hostname: 'sim-agent',
-  os: 'Linux (simulated)',
-  arch: 'x64',
-  cpu: { model: 'Simulated CPU', cores: 4 },
-  ramBytes: 8 * 2 ** 30,
-  gpus: [],
-  blender: null,
-};
 
 function initialState(machine: MachineInfo, now: number): AgentState {
   return {
