@@ -24,7 +24,7 @@ interface StackOptions {
   farm?: Partial<StartFarmOptions>;
   frames?: [number, number];
   renderMs?: number;
-  credentialsCheckMs?: number;
+  pairingCheckMs?: number;
 }
 
 async function stack(options: StackOptions = {}) {
@@ -60,7 +60,7 @@ async function stack(options: StackOptions = {}) {
   const link = (await startConsoleLink(agent, {
     configDir,
     agentVersion: 'stack-test',
-    ...(options.credentialsCheckMs ? { credentialsCheckMs: options.credentialsCheckMs } : {}),
+    ...(options.pairingCheckMs ? { pairingCheckMs: options.pairingCheckMs } : {}),
   })) as LinkClient;
   const run = agent.run();
   stops.push(async () => {
@@ -141,7 +141,7 @@ describe('the real stack: farm + agent + console', () => {
   });
 
   it('a removed machine stops dialling, says so, keeps rendering, and links again after a new pair', async () => {
-    const s = await stack({ frames: [1, 4], credentialsCheckMs: 100 });
+    const s = await stack({ frames: [1, 4], pairingCheckMs: 100 });
     await vi.waitFor(
       async () => expect(await s.summary()).toMatchObject({ online: true, status: 'rendering' }),
       {

@@ -20,8 +20,8 @@ import WebSocket from 'ws';
 import { type Clock, systemClock } from '../clock';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
-import { waitForNewPairing } from './new-pairing';
 import { Outbox } from './outbox';
+import { waitForPairing } from './pairing-wait';
 import { commandIdOf, RecentCommands } from './recent-commands';
 
 export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'unauthorized' | 'stopped';
@@ -47,8 +47,8 @@ export interface LinkClientOptions {
    * this machine, the link dials only after this returns other credentials; without it, never again.
    */
   credentialsSource?: () => Promise<LinkCredentials | null>;
-  /** How often the stored credentials are read while the machine is removed (default 5 s). */
-  credentialsCheckMs?: number;
+  /** How often the stored credentials are read while the machine is removed (default PAIRING_CHECK_MS). */
+  pairingCheckMs?: number;
 }
 
 /** Close codes by which the console says this machine is not (or no longer) one of its own. */
@@ -192,13 +192,16 @@ export class LinkClient {
       'error',
       `console link: this machine was removed from the console (${refused.consoleUrl} refused its secret); it keeps rendering on its own. Run \`flock-agent pair ${refused.consoleUrl} <code>\` with a code from "Add machine" to link it again.`,
     );
-    const stored = await waitForNewPairing({
-      refused,
-      ...(this.options.credentialsSource ? { source: this.options.credentialsSource } : {}),
-      checkMs: this.options.credentialsCheckMs ?? 5_000,
-      clock: this.clock,
-      signal: this.stopping.signal,
-    });
+    const source = this.options.credentialsSource;
+    const stored = source
+      ? await waitForPairing({
+          source,
+          refused,
+          ...(this.options.pairingCheckMs ? { checkMs: this.options.pairingCheckMs } : {}),
+          clock: this.clock,
+          signal: this.stopping.signal,
+        })
+      : await stopped(this.stopping.signal);
     if (!stored) return false;
     this.credentials = stored;
     this.refusedAt = null;
@@ -406,4 +409,12 @@ export class LinkClient {
   private send(connection: Connection, message: AgentToConsole): void {
     if (connection.socket.readyState === WebSocket.OPEN) connection.socket.send(encodeMessage(message));
   }
+}
+
+/** Resolves with null once `signal` aborts: a link without a credentials source waits for nothing else. */
+function stopped(signal: AbortSignal): Promise<null> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(null);
+    else signal.addEventListener('abort', () => resolve(null), { once: true });
+  });
 }

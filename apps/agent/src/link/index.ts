@@ -10,11 +10,6 @@ export {
   saveLinkCredentials,
 } from './credentials';
 export type { ConsoleLinkInfo, LinkedAgent, LinkLogger } from './linked-agent';
-export {
-  type ConsoleLinkHandle,
-  type ConsoleLinkOptions,
-  linkWhenPaired,
-  PAIRING_CHECK_MS,
-  startConsoleLink,
-} from './start';
+export { PAIRING_CHECK_MS } from './pairing-wait';
+export { type ConsoleLinkHandle, type ConsoleLinkOptions, linkWhenPaired, startConsoleLink } from './start';
 export { makeThumbnail, THUMBNAIL_MAX_EDGE } from './thumbnail';
