@@ -4,7 +4,6 @@ import {
   type AgentToConsole,
   type CommandMessage,
   type CommandResult,
-  CommandResultSchema,
   type ConsoleToAgent,
   decodeConsoleMessage,
   diffState,
@@ -19,10 +18,10 @@ import {
 import WebSocket from 'ws';
 import { type Clock, systemClock } from '../clock';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
+import { CommandInbox, commandIdOf } from './command-inbox';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
 import { Outbox } from './outbox';
 import { waitForPairing } from './pairing-wait';
-import { commandIdOf, RecentCommands } from './recent-commands';
 
 export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'unauthorized' | 'stopped';
 
@@ -86,7 +85,7 @@ export class LinkClient {
   private readonly random: () => number;
   private readonly log: LinkLogger;
   private readonly outbox: Outbox;
-  private readonly recent: RecentCommands;
+  private readonly commands: CommandInbox;
   private readonly bootId = randomUUID();
   private readonly stopping = new AbortController();
   private readonly statusListeners = new Set<(status: LinkStatus) => void>();
@@ -103,7 +102,7 @@ export class LinkClient {
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => {});
     this.outbox = new Outbox(options.maxBufferedEvents ?? 500);
-    this.recent = new RecentCommands(options.rememberedCommands ?? 1000);
+    this.commands = new CommandInbox(options.agent, this.log, options.rememberedCommands ?? 1000);
   }
 
   get status(): LinkStatus {
@@ -192,16 +191,13 @@ export class LinkClient {
       'error',
       `console link: this machine was removed from the console (${refused.consoleUrl} refused its secret); it keeps rendering on its own. Run \`flock-agent pair ${refused.consoleUrl} <code>\` with a code from "Add machine" to link it again.`,
     );
-    const source = this.options.credentialsSource;
-    const stored = source
-      ? await waitForPairing({
-          source,
-          refused,
-          ...(this.options.pairingCheckMs ? { checkMs: this.options.pairingCheckMs } : {}),
-          clock: this.clock,
-          signal: this.stopping.signal,
-        })
-      : await stopped(this.stopping.signal);
+    const stored = await waitForPairing({
+      ...(this.options.credentialsSource ? { source: this.options.credentialsSource } : {}),
+      refused,
+      ...(this.options.pairingCheckMs ? { checkMs: this.options.pairingCheckMs } : {}),
+      clock: this.clock,
+      signal: this.stopping.signal,
+    });
     if (!stored) return false;
     this.credentials = stored;
     this.refusedAt = null;
@@ -366,31 +362,15 @@ export class LinkClient {
   }
 
   private async onCommand(message: CommandMessage): Promise<void> {
-    if (this.recent.has(message.id)) {
-      // Delivered twice: answer again with the first result (or let the running one answer).
-      const known = this.recent.result(message.id);
-      if (known && this.connection) this.ack(this.connection, message.id, known);
-      return;
-    }
-    this.recent.begin(message.id);
-    const result = await this.apply(message);
-    this.recent.finish(message.id, result);
-    if (!result.ok) this.log('warn', `console command ${message.command.type} rejected: ${result.message}`);
+    const connection = this.connection;
+    const welcome = connection?.welcome;
+    const clock = welcome && {
+      consoleNow: this.clock.now() + connection.skewMs,
+      maxAgeMs: welcome.commandMaxAgeMs,
+    };
+    const result = await this.commands.receive(message, clock);
     // The connection the command came on may be gone; the console re-sends unacknowledged commands.
-    if (this.connection) this.ack(this.connection, message.id, result);
-  }
-
-  private async apply(message: CommandMessage): Promise<CommandResult> {
-    const welcome = this.connection?.welcome;
-    const ageMs = this.clock.now() + (this.connection?.skewMs ?? 0) - message.issuedAt;
-    if (!welcome || ageMs > welcome.commandMaxAgeMs) {
-      return { ok: false, reason: 'stale', message: `issued ${Math.round(ageMs / 1000)} s ago` };
-    }
-    try {
-      return CommandResultSchema.parse(await this.options.agent.execute(message.command));
-    } catch (error) {
-      return { ok: false, reason: 'failed', message: error instanceof Error ? error.message : String(error) };
-    }
+    if (result && this.connection) this.ack(this.connection, message.id, result);
   }
 
   private ack(connection: Connection, commandId: string, result: CommandResult): void {
@@ -409,12 +389,4 @@ export class LinkClient {
   private send(connection: Connection, message: AgentToConsole): void {
     if (connection.socket.readyState === WebSocket.OPEN) connection.socket.send(encodeMessage(message));
   }
-}
-
-/** Resolves with null once `signal` aborts: a link without a credentials source waits for nothing else. */
-function stopped(signal: AbortSignal): Promise<null> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(null);
-    else signal.addEventListener('abort', () => resolve(null), { once: true });
-  });
 }

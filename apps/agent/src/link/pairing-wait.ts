@@ -5,8 +5,8 @@ import type { Clock } from '../clock';
 export const PAIRING_CHECK_MS = 2000;
 
 export interface PairingWait {
-  /** Reads the stored credentials (those `flock-agent pair` writes). */
-  source: () => Promise<LinkCredentials | null>;
+  /** Reads the stored credentials (those `flock-agent pair` writes); none: only `signal` ends the wait. */
+  source?: () => Promise<LinkCredentials | null>;
   /** Credentials that do not count: those the console refused. Without them, any stored ones count. */
   refused?: LinkCredentials;
   /** Default PAIRING_CHECK_MS. */
@@ -24,13 +24,19 @@ export interface PairingWait {
  * Null when `signal` aborts first.
  */
 export async function waitForPairing(wait: PairingWait): Promise<LinkCredentials | null> {
+  const { source, signal } = wait;
+  if (!source) {
+    if (!signal.aborted)
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    return null;
+  }
   for (;;) {
     try {
-      await wait.clock.sleep(wait.checkMs ?? PAIRING_CHECK_MS, wait.signal);
+      await wait.clock.sleep(wait.checkMs ?? PAIRING_CHECK_MS, signal);
     } catch {
       return null;
     }
-    const stored = await wait.source().catch((error: Error) => {
+    const stored = await source().catch((error: Error) => {
       wait.onUnreadable?.(error);
       return null;
     });
