@@ -6,6 +6,7 @@ import type { AgentStateStore, WorkerState } from '../state/index.js';
 import type { BlockedProjects } from './blocked-projects.js';
 import type { ErrorReporter } from './error-report.js';
 import type { JobOutcome, JobRunner } from './job-runner.js';
+import type { LoopStatus } from './loop-status.js';
 import { stopJob } from './stop-signal.js';
 
 const MAX_JOB_LOG_LINES = 5000;
@@ -16,7 +17,7 @@ export interface JobStepOptions {
   runner: JobRunner;
   reporter: ErrorReporter;
   blocks: BlockedProjects;
-  setWorker: (worker: WorkerState) => void;
+  status: Pick<LoopStatus, 'setWorker'>;
 }
 
 export class JobStep {
@@ -64,7 +65,7 @@ export class JobStep {
     this.options.store.on('change', follow);
     let outcome: JobOutcome;
     try {
-      this.options.setWorker('downloading');
+      this.options.status.setWorker('downloading');
       outcome = await this.options.runner.run(job, endpoints, abort.signal);
     } finally {
       this.options.store.off('change', follow);
@@ -85,7 +86,7 @@ export class JobStep {
         : phase === 'download' || phase === 'extract'
           ? 'downloading'
           : undefined;
-    if (worker && this.options.store.local.worker !== worker) this.options.setWorker(worker);
+    if (worker && this.options.store.local.worker !== worker) this.options.status.setWorker(worker);
   }
 
   private async failed(

@@ -1,13 +1,13 @@
 // Logging in, at start and again (202, a dead session): an unreachable farm is waited out with the
 // growing back-off; a refused login stops the agent with what to do, except "client too old" (101)
 // on a machine linked to a console, which waits for the console to set the client version.
-import { ConfigStatus, type NotRenderingReason } from '@flock/protocol';
+import { ConfigStatus } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Controls } from '../controls/index.js';
 import type { Logger } from '../log/index.js';
-import type { WorkerState } from '../state/index.js';
 import { describeFarmTrouble } from './farm-trouble.js';
-import type { LoopWaits, WaitEnd } from './loop-waits.js';
+import type { LoopStatus } from './loop-status.js';
+import type { LoopWaits } from './loop-waits.js';
 import type { RequestPacing } from './request-pacing.js';
 import { type FarmSession, LoginError } from './session.js';
 import { abortOnStop } from './stop-signal.js';
@@ -22,10 +22,7 @@ export interface LoginStepOptions {
   log: Logger;
   pacing: RequestPacing;
   waits: LoopWaits;
-  setWorker: (worker: WorkerState) => void;
-  idle: (reason: NotRenderingReason) => void;
-  backOff: (reason: Omit<NotRenderingReason, 'until'>, waitMs: number) => Promise<WaitEnd>;
-  fail: (message: string) => void;
+  status: LoopStatus;
   onLoggedIn: () => void;
 }
 
@@ -39,7 +36,7 @@ export class LoginStep {
   async logIn(again: boolean): Promise<LoopExit | undefined> {
     const { session, controls, log } = this.options;
     while (!controls.stopRequested) {
-      this.options.setWorker('logging-in');
+      this.options.status.setWorker('logging-in');
       // A stop (after the frame or now) ends the login and its speed test at once: no frame to finish.
       const stop = abortOnStop(controls);
       try {
@@ -55,20 +52,20 @@ export class LoginStep {
         }
         if (error instanceof LoginError && error.kind === 'refused') {
           if (error.status !== ConfigStatus.CLIENT_TOO_OLD || !controls.linkedToConsole) {
-            this.options.fail(message);
+            this.options.status.fail(message);
             return 1;
           }
           await this.waitForClientVersion(message);
           continue;
         }
         if (!again) {
-          this.options.fail(message);
+          this.options.status.fail(message);
           return 1;
         }
         const trouble = describeFarmTrouble(error instanceof LoginError ? (error.cause ?? error) : error);
         const { since, waitMs } = this.options.pacing.failed(trouble.kind, this.options.clock.now());
         log.warn('cannot log in again', { error: message });
-        await this.options.backOff(
+        await this.options.status.backOff(
           { code: 'farm-unreachable', message: trouble.sentence, detail: trouble.detail, since },
           waitMs,
         );
@@ -88,7 +85,7 @@ export class LoginStep {
       `The farm refuses client version ${version} as too old. Set the official SheepIt client's ` +
       `current version for the fleet in the console (Fleet settings), or start this agent with --client-version.`;
     log.error(refusal);
-    this.options.idle({ code: 'login-refused', message, until: null, detail: refusal.slice(0, 500) });
+    this.options.status.idle({ code: 'login-refused', message, until: null, detail: refusal.slice(0, 500) });
     while (!controls.stopRequested && controls.clientVersion === version && controls.retries === retries) {
       await waits.sleep(60 * 60_000);
     }
