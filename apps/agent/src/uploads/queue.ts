@@ -47,20 +47,23 @@ export interface UploadQueueOptions {
   onEvent?: (event: UploadEvent) => void;
 }
 
-export interface EnqueueRequest {
+/** A rendered frame for the queue: the facts its entry keeps, and where Blender left the file. */
+export type EnqueueRequest = Pick<
+  UploadItem,
+  | 'contentType'
+  | 'jobId'
+  | 'frame'
+  | 'validationUrl'
+  | 'renderTimeSeconds'
+  | 'memoryUsedKiB'
+  | 'cores'
+  | 'projectName'
+  | 'sessionKey'
+> & {
   /** Blender's output file; it is moved into the queue dir. */
   sourceFile: string;
-  contentType: string;
-  jobId: string;
-  frame: string;
-  validationUrl: string;
-  renderTimeSeconds: number;
-  memoryUsedKiB?: number;
-  cores?: number;
-  projectName?: string;
-  sessionKey: string;
-  meta?: Record<string, string>;
-}
+  meta?: UploadItem['meta'];
+};
 
 export class UploadQueue {
   private readonly items = new Map<string, UploadItem>();
