@@ -308,58 +308,6 @@ describe('heartbeat', () => {
   });
 });
 
-describe('validation answers', () => {
-  // 305 and 307 are in no table of the official client's: like any other unknown status, retried.
-  it.each([302, 303, 305, 307])('%i: the upload is retried and the frame delivered', async (status) => {
-    const farm = await testFarm();
-    const project = await syntheticProject(farm, 1);
-    farm.faults.add({ kind: 'status', endpoint: 'validation', status, times: 1 });
-    const clock = new ManualClock(Date.now());
-    const t = await testAgent(farm, { clock });
-    await renderedUntilDone(farm, t, clock, project.id, 1);
-    expect(t.lines.join('\n')).toMatch(/upload failed, will retry/);
-  });
-
-  it.each([
-    [300, ErrorType.UNKNOWN],
-    [301, ErrorType.SESSION_DISABLED],
-    [304, ErrorType.SESSION_DISABLED],
-    [306, ErrorType.IMAGE_TOO_LARGE],
-    [308, ErrorType.IMAGE_TOO_LARGE],
-  ])(
-    '%i: final refusal reported as type %i with the job; the agent keeps rendering',
-    async (status, type) => {
-      const farm = await testFarm();
-      const project = await syntheticProject(farm, 2);
-      farm.faults.add({ kind: 'status', endpoint: 'validation', status, times: 1 });
-      const clock = new ManualClock(Date.now());
-      const t = await testAgent(farm, { clock });
-      await until(() => reportTypes(farm).includes(type), {
-        clock,
-        stepMs: 30_000,
-        what: `report ${type}`,
-        lines: t.lines,
-      });
-      const report = farm.errorReports().find((r) => r.type === type);
-      expect(report?.jobId).toBeGreaterThan(0);
-      // 304 means the session is dead: the agent logs in again before its next request
-      const logins = status === 304 ? 2 : 1;
-      await until(() => farm.sessions().length === logins, {
-        clock,
-        stepMs: 30_000,
-        what: `${logins} logins`,
-      });
-      // the refused frame went back to the farm (or to another machine); this one renders the other
-      await until(() => doneFrames(farm, project.id) >= 1, {
-        clock,
-        stepMs: 30_000,
-        what: 'a frame done',
-        lines: t.lines,
-      });
-    },
-  );
-});
-
 /** A minimal HTTP CONNECT proxy (what undici's ProxyAgent speaks) that counts its tunnels. */
 async function connectProxy(): Promise<{ url: string; tunnels: () => number; close: () => Promise<void> }> {
   let tunnels = 0;
