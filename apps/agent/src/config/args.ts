@@ -1,6 +1,6 @@
 // Command-line flags with node:util parseArgs, merged over the config file and FLOCK_PASSWORD.
 import { parseArgs } from 'node:util';
-import { DEFAULT_PRIORITY, LIMIT_BOUNDS } from '@flock/protocol';
+import { ComputeMethodNameSchema, DEFAULT_PRIORITY, LIMIT_BOUNDS } from '@flock/protocol';
 import { defaultConfigPath, readConfigFile } from './file.js';
 import {
   type AgentSettings,
@@ -18,11 +18,11 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   password: 'password or render key (or FLOCK_PASSWORD; never logged)',
   'cache-dir': 'directory for archives, work files, the upload queue and the state file',
   'shared-zip': 'download directory shared by the agents of this machine',
-  'compute-method': 'cpu | gpu | cpu_gpu (default cpu)',
+  'compute-method': `${ComputeMethodNameSchema.options.join(' | ')} (default cpu)`,
   gpu: 'GPU id to render on (e.g. CUDA_0)',
   cores: 'CPU cores Blender may use (default: all)',
   memory: 'memory limit for Blender, e.g. 4G or 512M (binary units)',
-  'max-frame-time': 'longest render of one frame in minutes (longer renders are stopped, error 23)',
+  'max-frame-time': 'longest render of one frame in minutes; longer ones are stopped, error 23',
   priority: `process priority (nice) of Blender, ${LIMIT_BOUNDS.priority.min}..${LIMIT_BOUNDS.priority.max} (default ${DEFAULT_PRIORITY})`,
   'request-time': 'when to ask for jobs, e.g. "mon-fri 18:00-08:00, sat-sun all day"',
   hostname: 'machine name shown on the farm ([a-z0-9-_])',

@@ -1,7 +1,13 @@
 // The agent's settings: one typed object built from defaults, the config file, FLOCK_PASSWORD and
 // the command line (later wins). Every value is checked here; a bad one is a ConfigError naming the
 // flag or key, which the CLI prints as one line (exit 2).
-import { type ComputeMethodName, DEFAULT_PRIORITY, LIMIT_BOUNDS, LimitsSchema } from '@flock/protocol';
+import {
+  type ComputeMethodName,
+  ComputeMethodNameSchema,
+  DEFAULT_PRIORITY,
+  LIMIT_BOUNDS,
+  LimitsSchema,
+} from '@flock/protocol';
 import { parseSchedule, ScheduleParseError } from '../schedule/index.js';
 
 export const DEFAULT_SERVER = 'https://client.sheepit-renderfarm.com';
@@ -202,7 +208,7 @@ export function toSettings(given: RawSettings): AgentSettings {
       'cache-dir',
       '--cache-dir DIR or "cache-dir" in the config file',
     ),
-    computeMethod: oneOf(raw, 'compute-method', ['cpu', 'gpu', 'cpu_gpu'] as const) ?? 'cpu',
+    computeMethod: oneOf(raw, 'compute-method', ComputeMethodNameSchema.options) ?? 'cpu',
     priority: limit(raw, 'priority', 'priority') ?? DEFAULT_PRIORITY,
     logFormat: oneOf(raw, 'log-format', ['text', 'json'] as const) ?? 'text',
   };
