@@ -1,35 +1,20 @@
 // The farm loop and the farm's validation answers, against the real sandbox farm (synthetic
 // renderer): retried and final answers, and no job request while three frames are outstanding.
 import { ErrorType, MAX_OUTSTANDING_FRAMES } from '@flock/protocol';
-import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
-import { cleanUp, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
+import {
+  cleanUp,
+  doneFrames,
+  renderedUntilDone,
+  reportTypes,
+  syntheticProject,
+  testAgent,
+  testFarm,
+  until,
+} from './e2e-helpers.js';
 
 afterEach(cleanUp);
-
-function reportTypes(farm: RunningFarm): number[] {
-  return farm.errorReports().map((report) => report.type ?? -1);
-}
-
-function doneFrames(farm: RunningFarm, projectId: number): number {
-  return farm.frames(projectId).filter((frame) => frame.state === 'done').length;
-}
-
-async function renderedUntilDone(
-  farm: RunningFarm,
-  t: { lines: string[] },
-  clock: ManualClock,
-  projectId: number,
-  frames: number,
-) {
-  await until(() => doneFrames(farm, projectId) >= frames, {
-    clock,
-    stepMs: 30_000,
-    what: `${frames} frames done`,
-    lines: t.lines,
-  });
-}
 
 describe('validation answers', () => {
   // 305 and 307 are in no table of the official client's: like any other unknown status, retried.

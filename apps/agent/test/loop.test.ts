@@ -10,8 +10,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import {
   cleanUp,
+  doneFrames,
+  renderedUntilDone,
+  reportTypes,
   syntheticProject,
-  type TestAgent,
   tempDir,
   testAgent,
   testFarm,
@@ -22,35 +24,12 @@ afterEach(cleanUp);
 
 const MINUTE = 60_000;
 
-function reportTypes(farm: RunningFarm): number[] {
-  return farm.errorReports().map((report) => report.type ?? -1);
-}
-
-function doneFrames(farm: RunningFarm, projectId: number): number {
-  return farm.frames(projectId).filter((frame) => frame.state === 'done').length;
-}
-
 /**
  * A healthy project to render after a failed frame. Its frame number differs from the failed one:
  * the farm never hands a session a frame number it failed (the check does not look at the project).
  */
 function afterFailureProject(farm: RunningFarm) {
   return syntheticProject(farm, 1, { frames: [10, 10] });
-}
-
-async function renderedUntilDone(
-  farm: RunningFarm,
-  t: TestAgent,
-  clock: ManualClock,
-  projectId: number,
-  frames: number,
-) {
-  await until(() => doneFrames(farm, projectId) >= frames, {
-    clock,
-    stepMs: 30_000,
-    what: `${frames} frames done`,
-    lines: t.lines,
-  });
 }
 
 describe('the full loop', () => {
