@@ -110,11 +110,15 @@ function killGroup(pid: number): void {
   }
 }
 
-/** A farm data dir holding `project` (no demo then), as a farm the fleet then serves. */
-async function seedFarm(dataDir: string, project: AddProjectOptions): Promise<void> {
+/**
+ * A farm data dir holding `project` (no demo then), as a farm the fleet then serves. Returns the
+ * farm's admin token, kept in the data dir for the fleet's farm too.
+ */
+async function seedFarm(dataDir: string, project: AddProjectOptions): Promise<string> {
   const farm = await startFarm({ dataDir: join(dataDir, 'farm'), renderer: 'synthetic', logLevel: 'silent' });
   await farm.addProject(project);
   await farm.close();
+  return farm.adminToken;
 }
 
 /** The fleet in its own process group (as a terminal runs a command); `command` defaults to fleet.ts. */
@@ -162,9 +166,9 @@ function pressCtrlC(fleet: Fleet): void {
   process.kill(-(fleet.child.pid as number), 'SIGINT');
 }
 
-async function farmState(fleet: Fleet) {
+async function farmState(fleet: Fleet, adminToken: string) {
   const response = await fetch(`${fleet.farmUrl}/admin/state`, {
-    headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
+    headers: { authorization: `Bearer ${adminToken}` },
   }).catch(() => undefined);
   if (!response?.ok) return undefined;
   return (await response.json()) as { projects: { framesRendering: number; framesDone: number }[] };
@@ -200,7 +204,11 @@ describe.skipIf(!built)('npm start (scripts/fleet.ts)', () => {
 
   it('npm start, one Ctrl-C to its process group: the frame in progress is delivered, the agent logs out, all exit', async () => {
     const dataDir = tempDataDir();
-    await seedFarm(dataDir, { frames: [1, 3], resolution: [64, 48], synthetic: { renderMs: 8000 } });
+    const adminToken = await seedFarm(dataDir, {
+      frames: [1, 3],
+      resolution: [64, 48],
+      synthetic: { renderMs: 8000 },
+    });
     // A newcomer's shell: npm and node, no pnpm on PATH.
     const fleet = await startFleet(dataDir, {
       file: 'npm',
@@ -208,7 +216,8 @@ describe.skipIf(!built)('npm start (scripts/fleet.ts)', () => {
       env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
     });
     const { output } = fleet;
-    const rendering = async () => ((await farmState(fleet))?.projects[0]?.framesRendering ?? 0) > 0;
+    const rendering = async () =>
+      ((await farmState(fleet, adminToken))?.projects[0]?.framesRendering ?? 0) > 0;
     await until(rendering, 'frame in progress', output, 240_000);
 
     pressCtrlC(fleet);
