@@ -32,6 +32,7 @@ import { FarmUploads } from './farm/uploads.js';
 import { getHwid, getMachineFacts, type MachineFacts, UsageMonitor } from './hardware/index.js';
 import type { ConsoleLinkInfo, LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
+import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
 import type { UploadBackoff } from './uploads/index.js';
 
@@ -87,6 +88,7 @@ export class Agent implements LinkedAgent {
     const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
     const usage = new UsageMonitor({ store, clock });
+    const memoryNotice = memoryNoticeOnce((message) => log.warn(message));
     const controls = new Controls({
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
@@ -147,7 +149,10 @@ export class Agent implements LinkedAgent {
           createBlenderRenderPort({
             clock,
             gpus: machine.gpus,
-            onRenderEvent: (event) => usage.onRenderEvent(event),
+            onRenderEvent: (event) => {
+              usage.onRenderEvent(event);
+              memoryNotice(event);
+            },
           }),
       ),
       uploads,
