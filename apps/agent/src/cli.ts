@@ -9,6 +9,7 @@ import { AGENT_VERSION, Agent } from './agent.js';
 import { systemClock } from './clock.js';
 import {
   ConfigError,
+  defaultCacheDir,
   helpText,
   type ParsedCommandLine,
   parseCommandLine,
@@ -26,6 +27,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   let commandLine: ParsedCommandLine;
   try {
     commandLine = parseCommandLine(argv);
+    if (commandLine.configNotice && commandLine.command !== 'help') {
+      process.stderr.write(`flock-agent: ${commandLine.configNotice}\n`);
+    }
     switch (commandLine.command) {
       case 'help':
         process.stdout.write(`${helpText()}\n`);
@@ -133,9 +137,9 @@ async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> 
 
 async function status(commandLine: ParsedCommandLine): Promise<number> {
   const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
-  const cacheDir = commandLine.flags['cache-dir'] ?? file['cache-dir'];
+  const cacheDir = commandLine.flags['cache-dir'] ?? file['cache-dir'] ?? defaultCacheDir(commandLine.system);
   if (typeof cacheDir !== 'string')
-    throw new ConfigError('cache-dir', "missing (the running agent's --cache-dir)");
+    throw new ConfigError('cache-dir', "must be the running agent's --cache-dir");
   const content = await readStateFile(cacheDir);
   if (!content) {
     process.stdout.write(`no agent state in ${cacheDir}\n`);
