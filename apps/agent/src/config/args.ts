@@ -18,7 +18,7 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   'cache-dir': 'directory for archives, work files, the upload queue and the state file (default below)',
   'shared-zip': 'download directory shared by the agents of this machine',
   'compute-method': 'cpu | gpu | cpu_gpu (default cpu)',
-  gpu: 'GPU id to render on (e.g. CUDA_0)',
+  gpu: 'GPU id to render on (e.g. OPTIX_0, CUDA_0, HIP_0, METAL_0 or a full id; default the first)',
   cores: 'CPU cores Blender may use (default: all)',
   memory: 'memory limit for Blender, e.g. 4G or 512M (binary units)',
   rendertime: 'max render time per frame in minutes (longer renders are stopped, error 23)',
