@@ -14,6 +14,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorType } from '@flock/protocol';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   applyPriorityAfterSpawn,
@@ -109,6 +110,29 @@ describe('process snapshots from recorded command outputs', () => {
     // The System Idle Process (0) is its own parent: counted once, not forever.
     expect(treeRssKiB(rows, 0)).toBe(
       8 + Math.floor(110821376 / 1024) + Math.floor(20480000 / 1024) + Math.floor(4096000 / 1024),
+    );
+  });
+
+  it('never throws on hostile output, and sums every tree of any parent graph once per pid', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), fc.integer({ min: 1, max: 4096 }), (text, unit) => {
+        for (const row of parseProcessRows(text, unit)) {
+          expect(Number.isSafeInteger(row.pid) && Number.isSafeInteger(row.rssKiB)).toBe(true);
+        }
+      }),
+    );
+    const row = fc.record({ pid: fc.nat(20), parentPid: fc.nat(20), rssKiB: fc.nat(1000) });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(row, { selector: (r) => r.pid, maxLength: 20 }),
+        fc.nat(20),
+        (rows, root) => {
+          const total = treeRssKiB(rows, root);
+          const all = rows.reduce((sum, r) => sum + r.rssKiB, 0);
+          if (rows.some((r) => r.pid === root)) expect(total).toBeLessThanOrEqual(all);
+          else expect(total).toBeUndefined();
+        },
+      ),
     );
   });
 
