@@ -122,8 +122,8 @@ function required(value: string | undefined, key: SettingKey, hint: string): str
   return value;
 }
 
-/** Checks and types merged raw settings. */
-export function toSettings(raw: RawSettings): AgentSettings {
+/** Checks and types merged raw settings; `defaults.cacheDir` stands in for a missing `cache-dir`. */
+export function toSettings(raw: RawSettings, defaults: { cacheDir?: string } = {}): AgentSettings {
   const requestTime = text(raw, 'request-time');
   if (requestTime !== undefined) {
     try {
@@ -147,7 +147,7 @@ export function toSettings(raw: RawSettings): AgentSettings {
       '--password, FLOCK_PASSWORD or "password" in the config file',
     ),
     cacheDir: required(
-      text(raw, 'cache-dir'),
+      text(raw, 'cache-dir') ?? defaults.cacheDir,
       'cache-dir',
       '--cache-dir DIR or "cache-dir" in the config file',
     ),
