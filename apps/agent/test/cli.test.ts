@@ -98,7 +98,7 @@ describe('flock-agent CLI', () => {
     [['pair', 'http://127.0.0.1:9']],
     [['pair', 'http://127.0.0.1:9', 'CODE', 'extra']],
     [['retry', '--now', '--cache-dir', '/tmp/x']],
-    [['retry']],
+    [['retry', 'extra']],
   ])('%j: one clear line, exit 2', async (args) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
