@@ -4,10 +4,10 @@ import { useMutation } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
 import { useCallback, useMemo, useState } from 'react';
-import { formatCredits, isInError } from '../lib/format';
+import { formatCredits } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { FleetUpdate } from '../server/api/routers/fleet';
-import type { FleetTotals, MachineSummary } from '../server/views';
+import { type FleetTotals, inStatusFilter, type MachineSummary, type StatusFilter } from '../server/views';
 import { AddMachineDialog } from './add-machine-dialog';
 import { describeOutcomes } from './command-results';
 import { LimitsForm } from './limits-form';
@@ -31,17 +31,6 @@ function apply(view: FleetView | null, update: FleetUpdate): FleetView {
   return { machines, totals: update.totals };
 }
 
-const FILTERS = {
-  all: () => true,
-  rendering: (m: MachineSummary) =>
-    ['requesting', 'downloading', 'rendering', 'uploading'].includes(m.status),
-  idle: (m: MachineSummary) =>
-    m.online && ['idle', 'starting', 'stopped'].includes(m.status) && !isInError(m),
-  paused: (m: MachineSummary) => m.status === 'paused' || m.status === 'stopping',
-  error: isInError,
-  offline: (m: MachineSummary) => !m.online,
-} as const;
-type Filter = keyof typeof FILTERS;
 
 function matches(machine: MachineSummary, search: string): boolean {
   if (!search) return true;
@@ -88,7 +77,7 @@ export function FleetOverview() {
     trpc.fleet.live.subscriptionOptions(undefined, { onData: (update) => setView((v) => apply(v, update)) }),
   );
   const [search, setSearch] = useState('');
-  const [filter, setFilter] = useState<Filter>('all');
+  const [filter, setFilter] = useState<StatusFilter>('all');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [adding, setAdding] = useState(false);
   const [editingLimits, setEditingLimits] = useState(false);
@@ -98,7 +87,7 @@ export function FleetOverview() {
   const visible = useMemo(
     () =>
       [...(view?.machines.values() ?? [])]
-        .filter((m) => FILTERS[filter](m) && matches(m, search))
+        .filter((m) => inStatusFilter(m, filter) && matches(m, search))
         .sort((a, b) => a.name.localeCompare(b.name)),
     [view, filter, search],
   );
@@ -169,11 +158,11 @@ export function FleetOverview() {
               />
               <select
                 value={filter}
-                onChange={(e) => setFilter(e.target.value as Filter)}
+                onChange={(e) => setFilter(e.target.value as StatusFilter)}
                 aria-label="Filter by status"
               >
                 <option value="all">All machines</option>
-                <option value="rendering">Working</option>
+                <option value="working">Working</option>
                 <option value="idle">Idle</option>
                 <option value="paused">Paused</option>
                 <option value="error">In error</option>

@@ -89,6 +89,25 @@ export function summarize(record: MachineRecord): MachineSummary {
 
 const RENDERING: readonly DisplayStatus[] = ['requesting', 'downloading', 'rendering', 'uploading'];
 
+/** The overview's status groups: its tiles count them and its filter shows them. */
+export const STATUS_GROUPS = ['working', 'idle', 'paused', 'error', 'offline'] as const;
+export type StatusGroup = (typeof STATUS_GROUPS)[number];
+export type StatusFilter = 'all' | StatusGroup;
+
+const FILTERS: Record<StatusFilter, (machine: MachineSummary) => boolean> = {
+  all: () => true,
+  working: (m) => ['requesting', 'downloading', 'rendering', 'uploading'].includes(m.status),
+  idle: (m) => m.online && ['idle', 'starting', 'stopped'].includes(m.status) && !isInError(m),
+  paused: (m) => m.status === 'paused' || m.status === 'stopping',
+  error: isInError,
+  offline: (m) => !m.online,
+};
+
+/** Whether the overview's status filter shows this machine. */
+export function inStatusFilter(machine: MachineSummary, filter: StatusFilter): boolean {
+  return FILTERS[filter](machine);
+}
+
 export function totalsOf(
   summaries: Iterable<MachineSummary>,
   today: { frames: number; credits: number },
