@@ -4,10 +4,17 @@ import { useMutation } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import Link from 'next/link';
 import { useCallback, useMemo, useState } from 'react';
-import { formatCredits } from '../lib/format';
+import { formatCredits, STATUS_GROUP_LABEL } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { FleetUpdate } from '../server/api/routers/fleet';
-import { type FleetTotals, inStatusFilter, type MachineSummary, type StatusFilter } from '../server/views';
+import {
+  type FleetTotals,
+  inStatusFilter,
+  type MachineSummary,
+  STATUS_GROUPS,
+  type StatusFilter,
+  type StatusGroup,
+} from '../server/views';
 import { AddMachineDialog } from './add-machine-dialog';
 import { describeOutcomes } from './command-results';
 import { LimitsForm } from './limits-form';
@@ -31,7 +38,6 @@ function apply(view: FleetView | null, update: FleetUpdate): FleetView {
   return { machines, totals: update.totals };
 }
 
-
 function matches(machine: MachineSummary, search: string): boolean {
   if (!search) return true;
   const haystack = [
@@ -49,12 +55,13 @@ function matches(machine: MachineSummary, search: string): boolean {
     .every((word) => haystack.includes(word));
 }
 
+/** The groups with a tile of their own; offline machines show in the Online tile (online / all). */
+const TILE_GROUPS: StatusGroup[] = ['working', 'paused', 'error'];
+
 function Totals({ totals }: { totals: FleetTotals }) {
   const items: [string, string | number][] = [
     ['Online', `${totals.online} / ${totals.machines}`],
-    ['Rendering', totals.rendering],
-    ['Paused', totals.paused],
-    ['In error', totals.error],
+    ...TILE_GROUPS.map((group): [string, number] => [STATUS_GROUP_LABEL[group], totals[group]]),
     ['Frames today', totals.framesToday],
     ['Credits today', formatCredits(totals.creditsToday)],
   ];
@@ -162,11 +169,11 @@ export function FleetOverview() {
                 aria-label="Filter by status"
               >
                 <option value="all">All machines</option>
-                <option value="working">Working</option>
-                <option value="idle">Idle</option>
-                <option value="paused">Paused</option>
-                <option value="error">In error</option>
-                <option value="offline">Offline</option>
+                {STATUS_GROUPS.map((group) => (
+                  <option key={group} value={group}>
+                    {STATUS_GROUP_LABEL[group]}
+                  </option>
+                ))}
               </select>
               <button
                 type="button"
