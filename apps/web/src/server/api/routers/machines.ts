@@ -1,4 +1,4 @@
-import { type AgentEvent, type AgentState, PAIR_PATH } from '@flock/protocol';
+import type { AgentEvent, AgentState } from '@flock/protocol';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { CLOSE } from '../../link/hub';
@@ -40,13 +40,13 @@ async function history(ctx: Context, id: string) {
 }
 
 export const machinesRouter = router({
-  get: protectedProcedure.input(machineId).query(async ({ ctx, input }) => {
+  /** The machine as it is now; its frames and errors come from `history`. */
+  get: protectedProcedure.input(machineId).query(({ ctx, input }) => {
     const record = requireMachine(ctx, input.id);
     return {
       summary: ctx.core.fleet.summary(input.id) as MachineSummary,
       state: record.state,
       machine: record.state?.machine ?? record.hello?.machine ?? null,
-      ...(await history(ctx, input.id)),
     };
   }),
 
@@ -134,7 +134,6 @@ export const machinesRouter = router({
       code,
       expiresAt,
       command: `pnpm agent pair ${origin} ${code}`,
-      endpoint: `${origin}${PAIR_PATH}`,
     };
   }),
 });
