@@ -40,6 +40,11 @@ export function formatClockTime(at: number, now = Date.now()): string {
   });
 }
 
+/** "1 frame", "3 frames", "1,200 machines". */
+export function formatCount(count: number, noun: string): string {
+  return `${count.toLocaleString()} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 export const formatCredits = (credits: number): string => Math.round(credits).toLocaleString();
 
 export const STATUS_LABEL: Record<DisplayStatus, string> = {

@@ -20,6 +20,9 @@ function requireMachine(ctx: Context, id: string) {
   return record;
 }
 
+/** A machine's recent frames (newest first, with thumbnails) and errors, for its page. */
+export type MachineHistory = Awaited<ReturnType<typeof history>>;
+
 async function history(ctx: Context, id: string) {
   const [frames, errors] = await Promise.all([
     ctx.core.repo.recentFrames(id, 20),
