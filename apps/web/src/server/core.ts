@@ -88,18 +88,3 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     },
   };
 }
-
-// The custom server and Next's bundle load separate copies of every module (docs/stack.md §2.2), so the
-// one live core is reached through globalThis, never through a module-level variable.
-const KEY = '__flockConsoleCore';
-type WithCore = typeof globalThis & { [KEY]?: ConsoleCore };
-
-export function installCore(core: ConsoleCore): void {
-  (globalThis as WithCore)[KEY] = core;
-}
-
-export function currentCore(): ConsoleCore {
-  const core = (globalThis as WithCore)[KEY];
-  if (!core) throw new Error('the console core is not running (start the console with server.ts)');
-  return core;
-}

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ConsoleCore, type ConsoleOptions, createConsoleCore, installCore } from './core';
+import { type ConsoleCore, type ConsoleOptions, createConsoleCore } from './core';
 import { type ConsoleHttpOptions, createConsoleHttpServer } from './http';
 
 export interface RunningConsole {
@@ -15,7 +15,6 @@ export async function startConsole(
   options: ConsoleOptions & ConsoleHttpOptions & { host?: string; port?: number },
 ): Promise<RunningConsole> {
   const core = await createConsoleCore(options);
-  installCore(core);
   const server = createConsoleHttpServer(core, options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
