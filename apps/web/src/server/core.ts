@@ -28,7 +28,7 @@ export interface ConsoleOptions {
   now?: () => number;
 }
 
-/** Everything the console's server side is made of; one per process, kept on globalThis. */
+/** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
 export interface ConsoleCore {
   repo: ConsoleRepo;
   fleet: Fleet;
