@@ -6,6 +6,7 @@
 // reads when it serves the two files. The benchmarks bundle their agent drivers with the same
 // options (agentBundle).
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -53,10 +54,14 @@ export const AGENT_BUNDLE = 'flock-agent.mjs';
 export const LAUNCHER = 'launcher.mjs';
 export const BUILD_INFO = 'build.json';
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await rm(here('./dist'), { recursive: true, force: true });
-  await agentBundle(here('./src/cli.ts'), here(`./dist/${AGENT_BUNDLE}`));
-  await agentBundle(here('./src/install/launcher-main.ts'), here(`./dist/${LAUNCHER}`));
+/** Builds the agent bundle, the launcher and build.json into `outDir` (emptied first). */
+export async function buildAgent(outDir) {
+  await rm(outDir, { recursive: true, force: true });
+  await agentBundle(here('./src/cli.ts'), join(outDir, AGENT_BUNDLE));
+  await agentBundle(here('./src/install/launcher-main.ts'), join(outDir, LAUNCHER));
   const { version, engines } = JSON.parse(await readFile(here('./package.json'), 'utf8'));
-  await writeFile(here(`./dist/${BUILD_INFO}`), `${JSON.stringify({ version, node: engines.node })}\n`);
+  await writeFile(join(outDir, BUILD_INFO), `${JSON.stringify({ version, node: engines.node })}\n`);
+  return outDir;
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildAgent(here('./dist'));
