@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -116,7 +117,7 @@ const base = (
 function snapshot(): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
+    .filter((entry) => !entry.isDirectory())
     .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
     .filter((file) => !file.startsWith('build-'))
     .sort();
@@ -169,6 +170,7 @@ describe('install', () => {
     expect(statSync(credentials).mode & 0o777).toBe(0o600);
     expect(lines.join('\n')).toContain('sudo loginctl enable-linger');
     expect(readdirSync(path.dirname(layout.home))).toEqual(['flock-agent']); // no staging dir left
+    expect(readlinkSync(path.join(m.userHome, '.local', 'bin', 'flock-agent'))).toBe(layout.wrapper);
   });
 
   it('upgrades in place when run again: the new version current, the old one previous, the pairing kept', async () => {
@@ -236,7 +238,9 @@ describe('install', () => {
     expect(result.service).toBeNull();
     expect(calls).toEqual([]);
     expect(existsSync(path.join(m.userHome, '.config', 'systemd'))).toBe(false);
-    expect(lines.at(-1)).toContain(`start the agent with ${homeLayout(result.home).wrapper} run`);
+    expect(lines.at(-1)).toBe(
+      `Installed without a service: start the agent with \`flock-agent run\` (linked in ${path.join(m.userHome, '.local', 'bin')}); the console cannot restart or update it then`,
+    );
   });
 
   it('refuses bad input before touching anything', async () => {
@@ -278,6 +282,7 @@ describe('uninstall', () => {
       'systemctl --user daemon-reload',
     ]);
     expect(existsSync(agentHome(m.context))).toBe(false);
+    expect(existsSync(path.join(m.userHome, '.local', 'bin', 'flock-agent'))).toBe(false);
     expect(existsSync(path.join(m.userHome, '.config', 'systemd', 'user', 'flock-agent.service'))).toBe(
       false,
     );

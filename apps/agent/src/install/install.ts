@@ -6,10 +6,13 @@ import {
   chmodSync,
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { hostname as osHostname, userInfo } from 'node:os';
@@ -20,6 +23,7 @@ import { LINK_CREDENTIALS_FILE, loadLinkCredentials, pair } from '../link/index.
 import {
   AGENT_BUNDLE_FILE,
   agentHome,
+  commandLink,
   type HomeContext,
   type HomeLayout,
   homeLayout,
@@ -153,6 +157,29 @@ async function pairOnce(options: InstallOptions, url: URL, say: (line: string) =
   };
 }
 
+/**
+ * Links `flock-agent` on the PATH to the wrapper (a file of another program there is left alone).
+ * Returns whether it did, and how to put back what was there.
+ */
+function linkCommand(link: string | null, wrapper: string, say: (line: string) => void) {
+  const none = { linked: false, undo: () => {} };
+  if (!link) return none;
+  const existing = lstatSync(link, { throwIfNoEntry: false });
+  if (existing && !existing.isSymbolicLink()) {
+    say(`${link} exists and is not a link: left alone`);
+    return none;
+  }
+  const before = existing ? readlinkSync(link) : null;
+  mkdirSync(path.dirname(link), { recursive: true });
+  rmSync(link, { force: true });
+  symlinkSync(wrapper, link);
+  const undo = () => {
+    rmSync(link, { force: true });
+    if (before) symlinkSync(before, link);
+  };
+  return { linked: true, undo };
+}
+
 function planFor(options: InstallOptions, layout: HomeLayout): ServicePlan {
   const user = userInfo();
   return servicePlan({
@@ -193,6 +220,9 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     say(
       `${replaced ? `replaced version ${replaced} with` : 'installed version'} ${versionId} in ${final.home}`,
     );
+    const link = commandLink(options.context);
+    const linked = linkCommand(link, final.wrapper, say);
+    undo.push(linked.undo);
     let service: string | null = null;
     if (!options.noService) {
       const plan = planFor(options, final);
@@ -202,10 +232,12 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
       for (const note of plan.notes) say(note);
     }
     rmSync(replacedHome, { recursive: true, force: true });
+    const command = linked.linked ? 'flock-agent' : final.wrapper;
+    const where = linked.linked ? ` (linked in ${path.dirname(link ?? '')})` : '';
     say(
       service
-        ? `Done: the agent appears in the console once it connects. Its command line: ${final.wrapper} (status, stop, uninstall…)`
-        : `Installed without a service: start the agent with ${final.wrapper} run (the console cannot restart or update it then)`,
+        ? `Done: the agent appears in the console once it connects. Its command line: ${command}${where}: status, stop, uninstall…`
+        : `Installed without a service: start the agent with \`${command} run\`${where}; the console cannot restart or update it then`,
     );
     return { home: final.home, versionId, replaced, paired: pairing.paired, service };
   } catch (error) {

@@ -52,6 +52,16 @@ export function agentHome(context: HomeContext): string {
   return path.join(absoluteDir(env.XDG_DATA_HOME) ?? path.join(userHome, '.local', 'share'), 'flock-agent');
 }
 
+/**
+ * Where `flock-agent` is linked so it is on the PATH: Linux `~/.local/bin` (a system install:
+ * `/usr/local/bin`); elsewhere none (the install names the wrapper's full path).
+ */
+export function commandLink(context: HomeContext): string | null {
+  if (context.platform !== 'linux') return null;
+  if (context.scope === 'system') return '/usr/local/bin/flock-agent';
+  return path.join(context.userHome, '.local', 'bin', 'flock-agent');
+}
+
 export interface HomeLayout {
   home: string;
   launcher: string;

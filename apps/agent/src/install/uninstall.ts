@@ -1,10 +1,10 @@
 // `flock-agent uninstall [--purge]`: stops and removes the service and the agent home. The cache
 // (frames waiting for upload, downloaded projects) and the pairing stay unless --purge is given.
-import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { LINK_CREDENTIALS_FILE } from '../link/index.js';
-import { agentHome, type HomeContext, homeLayout, type ServiceScope } from './layout.js';
+import { agentHome, commandLink, type HomeContext, homeLayout, type ServiceScope } from './layout.js';
 import { type CommandRunner, removeService, runCommand, servicePlan } from './service.js';
 
 /** Files the agent keeps in its config dir: removed with --purge. */
@@ -47,6 +47,13 @@ export function uninstall(options: UninstallOptions): { removed: boolean } {
   });
   const hadService = removeService(plan, options.run ?? runCommand);
   if (hadService) say(`removed ${plan.description}`);
+  const link = commandLink(context);
+  if (
+    link &&
+    lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink() &&
+    readlinkSync(link) === layout.wrapper
+  )
+    rmSync(link);
   const hadHome = existsSync(layout.home);
   rmSync(layout.home, { recursive: true, force: true });
   if (hadHome) say(`removed ${layout.home}`);
