@@ -63,10 +63,11 @@ function expectNothingInstalled(machine: NewMachine): void {
   expect(machine.files()).toEqual([]);
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+async function until(check: () => boolean, what: string | (() => string), timeoutMs = 60_000): Promise<void> {
   const started = Date.now();
   while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -77,6 +78,46 @@ function unitValues(unit: string, key: string): string[] {
     .split('\n')
     .filter((line) => line.startsWith(`${key}=`))
     .map((line) => line.slice(key.length + 1));
+}
+
+const agentHomeOf = (machine: NewMachine) => join(machine.home, '.local', 'share', 'flock-agent');
+const unitFileOf = (machine: NewMachine) =>
+  join(machine.home, '.config', 'systemd', 'user', 'flock-agent.service');
+const versionsOf = (machine: NewMachine) =>
+  JSON.parse(readFileSync(join(agentHomeOf(machine), 'versions.json'), 'utf8'));
+
+/** The farm account from the agent's own config file (the console does not hand it out yet). */
+function giveFarmAccount(machine: NewMachine, farm: RunningFarm): void {
+  writeFileSync(
+    join(machine.home, '.config', 'flock', 'agent.json'),
+    JSON.stringify({
+      server: farm.url,
+      login: 'demo',
+      password: 'demo',
+      'cache-dir': join(machine.home, 'cache'),
+    }),
+  );
+  giveToMachineUser(machine.home);
+}
+
+/** Starts the installed agent exactly as its unit does: the unit's ExecStart and Environment. */
+function startAsTheUnitDoes(machine: NewMachine) {
+  const unit = readFileSync(unitFileOf(machine), 'utf8');
+  const [node = '', ...args] = (unitValues(unit, 'ExecStart')[0] ?? '').split(' ');
+  const env = Object.fromEntries(unitValues(unit, 'Environment').map((pair) => pair.split('=', 2)));
+  const child = spawn(node, args, {
+    ...machine.spawnOptions(),
+    env: { ...machine.env, ...env },
+    stdio: 'pipe',
+  });
+  let log = '';
+  child.stderr?.on('data', (chunk) => (log += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  stops.push(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  return { env, exited, log: () => log, stop: (signal: NodeJS.Signals) => child.kill(signal) };
 }
 
 describe('install.sh from the console', () => {
@@ -127,7 +168,7 @@ describe('install.sh from the console', () => {
       '--user enable flock-agent.service',
       '--user restart flock-agent.service',
     ]);
-    const unitFile = join(machine.home, '.config', 'systemd', 'user', 'flock-agent.service');
+    const unitFile = unitFileOf(machine);
     const verify = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn('systemd-analyze', ['verify', unitFile], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
@@ -140,43 +181,20 @@ describe('install.sh from the console', () => {
     expect(machineNamed(running, hostname())).toMatchObject({ status: 'never-connected' });
 
     // The farm account comes from the agent's own config here (the console does not send one yet).
-    writeFileSync(
-      join(machine.home, '.config', 'flock', 'agent.json'),
-      JSON.stringify({
-        server: farm.url,
-        login: 'demo',
-        password: 'demo',
-        'cache-dir': join(machine.home, 'cache'),
-      }),
-    );
-    giveToMachineUser(machine.home);
-    const unit = readFileSync(unitFile, 'utf8');
-    const [node = '', ...args] = (unitValues(unit, 'ExecStart')[0] ?? '').split(' ');
-    const unitEnv = Object.fromEntries(unitValues(unit, 'Environment').map((pair) => pair.split('=', 2)));
-    expect(unitEnv).toEqual({ FLOCK_SUPERVISOR: 'systemd' });
-    const agent = spawn(node, args, {
-      ...machine.spawnOptions(),
-      env: { ...machine.env, ...unitEnv },
-      stdio: 'pipe',
-    });
-    let log = '';
-    agent.stderr?.on('data', (chunk) => (log += chunk));
-    const exited = new Promise<number | null>((resolve) => agent.on('close', resolve));
-    stops.push(async () => {
-      agent.kill('SIGKILL');
-      await exited;
-    });
+    giveFarmAccount(machine, farm);
+    const agent = startAsTheUnitDoes(machine);
+    expect(agent.env).toEqual({ FLOCK_SUPERVISOR: 'systemd' });
     await until(
       () => farm.jobs().some((job) => job.state === 'validated'),
-      `a validated frame (agent log:\n${log})`,
+      () => `a validated frame (agent log:\n${agent.log()})`,
     );
     await until(
       () => machineNamed(running, hostname())?.online === true,
       'the machine online in the console',
     );
     expect(machineNamed(running, hostname())?.agentVersion).toBe(manifest.version);
-    agent.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    agent.stop('SIGTERM');
+    expect(await agent.exited).toBe(0);
   }, 180_000);
 
   it('upgrades in place when run again after the agent was rebuilt: the old version kept as previous', async () => {
@@ -216,6 +234,75 @@ describe('install.sh from the console', () => {
     );
     expect(versions).toMatchObject({ current: id(after), previous: id(before) });
     expect(running.core.fleet.summaries()).toHaveLength(1);
+  }, 120_000);
+});
+
+describe('updates on an installed machine (the launcher and the agent, real processes)', () => {
+  let farm: RunningFarm;
+  beforeAll(async () => {
+    farm = await startFarm({
+      dataDir: tempDir('flock-update-farm-'),
+      renderer: 'synthetic',
+      logLevel: 'warn',
+      logSink: () => {},
+    });
+    await farm.addProject({ frames: [1, 50], resolution: [64, 48], synthetic: { renderMs: 300 } });
+  });
+  afterAll(() => farm.close());
+
+  it('a new version runs on trial and stays once its console welcomes it; a broken one is rolled back and the old one links again', async () => {
+    const running = await consoleWithAgent();
+    const machine = newMachine();
+    expect((await machine.sh((await addMachine(running)).commands.unix)).code).toBe(0);
+    giveFarmAccount(machine, farm);
+    const home = agentHomeOf(machine);
+    const installed = versionsOf(machine).current as string;
+    const { requestUpdate } = await import('../../agent/src/install/updates');
+    const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+    // A working new build (as the console's update will store it): confirmed on welcome.
+    const next = Buffer.concat([
+      readFileSync(join(agentDist, 'flock-agent.mjs')),
+      Buffer.from('\n// next build\n'),
+    ]);
+    const nextId = requestUpdate(
+      { home, versionId: installed, supervisor: 'systemd' },
+      { version: '0.1.0', sha256: sha(next), bytes: next },
+    );
+    giveToMachineUser(machine.home);
+    const trial = startAsTheUnitDoes(machine);
+    await until(
+      () => versionsOf(machine).current === nextId,
+      () => `the trial confirmed (agent log:\n${trial.log()})`,
+    );
+    expect(versionsOf(machine)).toEqual({
+      current: nextId,
+      previous: installed,
+      trial: null,
+      rolledBack: null,
+    });
+    expect(trial.log()).toContain(`version ${nextId} confirmed: it connected to the console`);
+    trial.stop('SIGTERM');
+    expect(await trial.exited).toBe(0);
+
+    // A broken one: the launcher asks for a restart (75), and the restart runs the version before.
+    const broken = Buffer.from('export function runCli( {\n');
+    const brokenId = requestUpdate(
+      { home, versionId: nextId, supervisor: 'systemd' },
+      { version: '0.1.1', sha256: sha(broken), bytes: broken },
+    );
+    giveToMachineUser(machine.home);
+    const failed = startAsTheUnitDoes(machine);
+    expect(await failed.exited).toBe(75);
+    expect(failed.log()).toContain(`rolled back from version ${brokenId}: it failed to start (SyntaxError`);
+    const restarted = startAsTheUnitDoes(machine);
+    await until(
+      () => machineNamed(running, hostname())?.online === true,
+      () => `the old version online (log:\n${restarted.log()})`,
+    );
+    expect(versionsOf(machine)).toMatchObject({ current: nextId, trial: null, rolledBack: { id: brokenId } });
+    restarted.stop('SIGTERM');
+    expect(await restarted.exited).toBe(0);
   }, 120_000);
 });
 
