@@ -161,6 +161,7 @@ describe('install', () => {
     expect(unit).toContain('Restart=always');
     expect(unit).toContain('WantedBy=default.target');
     expect(calls).toEqual([
+      'systemctl --user show-environment',
       'systemctl --user daemon-reload',
       'systemctl --user enable flock-agent.service',
       'systemctl --user restart flock-agent.service',
@@ -206,7 +207,18 @@ describe('install', () => {
       `pairing with ${consoleUrl} failed: pairing refused (403): pairing code unknown, already used or expired; nothing was installed`,
     );
     expect(snapshot()).toEqual([]);
-    expect(calls).toEqual([]);
+    expect(calls).toEqual(['systemctl --user show-environment']); // checked, then nothing more
+  });
+
+  it('stops before spending the code when there is no systemd user session, and says what to do', async () => {
+    const m = machine();
+    const { calls, run } = recorder('show-environment');
+    await expect(install(base(m, build('one'), run))).rejects.toThrow(
+      /^`systemctl --user show-environment` failed: Failed to connect to bus: No medium found — systemd user services need a login session here .*--no-service\); nothing was installed$/,
+    );
+    expect(calls).toEqual(['systemctl --user show-environment']);
+    expect(pairings).toBe(0);
+    expect(snapshot()).toEqual([]);
   });
 
   it('leaves nothing installed when the service cannot start, and says what to do', async () => {

@@ -30,7 +30,14 @@ import {
   LAUNCHER_FILE,
   versionIdOf,
 } from './layout.js';
-import { type CommandRunner, runCommand, type ServicePlan, servicePlan, startService } from './service.js';
+import {
+  type CommandRunner,
+  checkService,
+  runCommand,
+  type ServicePlan,
+  servicePlan,
+  startService,
+} from './service.js';
 import { posixWrapper, windowsWrapper } from './service-files.js';
 import { bundleIsIntact, readVersions, sha256Of, type Versions, writeVersions } from './versions.js';
 
@@ -209,6 +216,8 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   try {
     rmSync(staging.home, { recursive: true, force: true });
     const { replaced } = stageHome(options, final, staging, versionId, bundle);
+    const plan = options.noService ? null : planFor(options, final);
+    if (plan) checkService(plan, options.run ?? runCommand); // before the pairing code is spent
     const pairing = await pairOnce(options, url, say);
     undo.push(pairing.undo);
     if (upgrade) {
@@ -224,8 +233,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
     const linked = linkCommand(link, final.wrapper, say);
     undo.push(linked.undo);
     let service: string | null = null;
-    if (!options.noService) {
-      const plan = planFor(options, final);
+    if (plan) {
       startService(plan, options.run ?? runCommand);
       service = plan.description;
       say(`started ${service}`);

@@ -44,6 +44,8 @@ export interface ServicePlan {
   /** What it is, for messages: "a systemd user unit, /home/ann/.config/systemd/user/flock-agent.service". */
   description: string;
   files: { path: string; content: string | Buffer }[];
+  /** Run before anything is done (the pairing code is still unused): is the service manager there? */
+  check: ServiceStep[];
   /** Run after the files are written: register, enable, (re)start. */
   start: ServiceStep[];
   /** Run before the files are removed: stop, unregister. Failures are ignored. */
@@ -104,6 +106,7 @@ function systemdPlan(context: ServiceContext, command: ServiceCommand): ServiceP
   return {
     description: `a systemd ${user ? 'user' : 'system'} unit, ${unit}`,
     files: [{ path: unit, content: systemdUnit(command, context.scope) }],
+    check: [systemctl('show-environment')],
     start: [
       systemctl('daemon-reload'),
       systemctl('enable', `${SERVICE_NAME}.service`),
@@ -131,6 +134,7 @@ function launchdPlan(context: ServiceContext, command: ServiceCommand): ServiceP
   return {
     description: `a LaunchAgent, ${plist} (log: ${logFile})`,
     files: [{ path: plist, content: launchdPlist(command, logFile) }],
+    check: [{ argv: ['launchctl', 'print', domain] }],
     start: [
       { argv: ['launchctl', 'bootout', `${domain}/${LAUNCHD_LABEL}`], mayFail: true },
       { argv: ['launchctl', 'bootstrap', domain, plist] },
@@ -158,6 +162,7 @@ function scheduledTaskPlan(context: ServiceContext, command: ServiceCommand): Se
         ),
       },
     ],
+    check: [{ argv: ['schtasks', '/Query', '/FO', 'LIST'] }],
     start: [
       { argv: ['schtasks', '/Create', '/TN', SCHEDULED_TASK_NAME, '/XML', taskXml, '/F'] },
       { argv: ['schtasks', '/Run', '/TN', SCHEDULED_TASK_NAME] },
@@ -191,6 +196,11 @@ function runSteps(steps: readonly ServiceStep[], run: CommandRunner, hint: strin
       throw new ServiceError(`\`${step.argv.join(' ')}\` failed: ${detail} — ${hint}`);
     }
   }
+}
+
+/** Throws ServiceError when the service manager cannot be used here (before anything is changed). */
+export function checkService(plan: ServicePlan, run: CommandRunner = runCommand): void {
+  runSteps(plan.check, run, plan.hint);
 }
 
 const ignoringFailures = (steps: readonly ServiceStep[]) => steps.map((step) => ({ ...step, mayFail: true }));

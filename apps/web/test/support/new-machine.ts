@@ -54,7 +54,7 @@ export function newMachine(): NewMachine {
   const tmp = join(root, 'tmp');
   const standIns = join(root, 'stand-ins');
   for (const dir of [home, tmp, standIns]) mkdirSync(dir, { mode: 0o755 });
-  const systemctlLog = join(home, 'systemctl-calls.log');
+  const systemctlLog = join(root, 'systemctl-calls.log'); // beside the home: not one of its files
   const env: Record<string, string> = {
     HOME: home,
     TMPDIR: tmp,
@@ -80,8 +80,7 @@ export function newMachine(): NewMachine {
       ...(AS_NOBODY ? { uid: NOBODY, gid: NOBODY } : {}),
     }),
     sh(commandLine, options = {}) {
-      giveToMachineUser(home);
-      giveToMachineUser(tmp);
+      giveToMachineUser(root);
       const child = spawn('sh', ['-c', commandLine], { ...machine.spawnOptions(), stdio: 'pipe' });
       let stdout = '';
       let stderr = '';
