@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_VERSION } from '../src/agent.js';
+import { parseCommandLine } from '../src/config/index.js';
 import {
   type CommandRunner,
   type HomeContext,
@@ -307,5 +308,38 @@ describe('uninstall', () => {
     uninstall({ context: m.context, purge: true, configDir: m.configDir, cacheDir, run, say: () => {} });
     expect(existsSync(cacheDir)).toBe(false);
     expect(existsSync(m.configDir)).toBe(false);
+  });
+});
+
+describe('install and uninstall on the command line', () => {
+  it('takes their flags, each only with its own command', () => {
+    const parsed = parseCommandLine(
+      [
+        'install',
+        '--console',
+        'http://10.0.0.2:3000',
+        '--code',
+        'K7Q9-M2XD',
+        '--no-service',
+        '--service-scope',
+        'user',
+      ],
+      {},
+    );
+    expect(parsed.command).toBe('install');
+    expect(parsed.install).toEqual({
+      console: 'http://10.0.0.2:3000',
+      code: 'K7Q9-M2XD',
+      noService: true,
+      serviceScope: 'user',
+      purge: false,
+    });
+    expect(parsed.flags).toEqual({});
+    expect(parseCommandLine(['uninstall', '--purge'], {}).install.purge).toBe(true);
+    expect(() => parseCommandLine(['run', '--purge'], {})).toThrow('purge: only goes with uninstall');
+    expect(() => parseCommandLine(['uninstall', '--code', 'X'], {})).toThrow('code: only goes with install');
+    expect(() => parseCommandLine(['install', '--service-scope', 'machine'], {})).toThrow(
+      'service-scope: "machine" is not system or user',
+    );
   });
 });

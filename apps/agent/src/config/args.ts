@@ -78,11 +78,14 @@ function installFlags(values: Record<string, unknown>, command: string): Install
   const scope = values['service-scope'];
   if (scope !== undefined && scope !== 'system' && scope !== 'user')
     throw new ConfigError('service-scope', `"${String(scope)}" is not system or user`);
-  const text = (flag: string) => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
+  const given = (['console', 'code', 'fingerprint'] as const).filter(
+    (flag) => typeof values[flag] === 'string',
+  );
   return {
-    ...(text('console') !== undefined ? { console: text('console') } : {}),
-    ...(text('code') !== undefined ? { code: text('code') } : {}),
-    ...(text('fingerprint') !== undefined ? { fingerprint: text('fingerprint') } : {}),
+    ...(Object.fromEntries(given.map((flag) => [flag, values[flag]])) as Pick<
+      InstallFlags,
+      (typeof given)[number]
+    >),
     ...(scope !== undefined ? { serviceScope: scope } : {}),
     noService: values['no-service'] === true,
     purge: values.purge === true,
