@@ -15,7 +15,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { hostname as osHostname, userInfo } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { CERTIFICATE_PIN, nodeVersionAtLeast, nodeVersionFloor } from '@flock/protocol';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -30,14 +30,7 @@ import {
   LAUNCHER_FILE,
   versionIdOf,
 } from './layout.js';
-import {
-  type CommandRunner,
-  checkService,
-  runCommand,
-  type ServicePlan,
-  servicePlan,
-  startService,
-} from './service.js';
+import { type CommandRunner, checkService, planForHome, runCommand, startService } from './service.js';
 import { posixWrapper, windowsWrapper } from './service-files.js';
 import { bundleIsIntact, readVersions, sha256Of, type Versions, writeVersions } from './versions.js';
 
@@ -187,22 +180,6 @@ function linkCommand(link: string | null, wrapper: string, say: (line: string) =
   return { linked: true, undo };
 }
 
-function planFor(options: InstallOptions, layout: HomeLayout): ServicePlan {
-  const user = userInfo();
-  return servicePlan({
-    platform: options.context.platform,
-    scope: options.context.scope,
-    layout,
-    node: options.node ?? process.execPath,
-    userHome: options.context.userHome,
-    username: user.username,
-    uid: user.uid,
-    env: options.context.env,
-    ...(options.systemUnitDir ? { systemUnitDir: options.systemUnitDir } : {}),
-    ...(options.lingerDir ? { lingerDir: options.lingerDir } : {}),
-  });
-}
-
 export async function install(options: InstallOptions): Promise<InstallResult> {
   const say = options.say ?? ((line: string) => process.stdout.write(`${line}\n`));
   const url = checkOptions(options);
@@ -216,7 +193,7 @@ export async function install(options: InstallOptions): Promise<InstallResult> {
   try {
     rmSync(staging.home, { recursive: true, force: true });
     const { replaced } = stageHome(options, final, staging, versionId, bundle);
-    const plan = options.noService ? null : planFor(options, final);
+    const plan = options.noService ? null : planForHome(options.context, final, options);
     if (plan) checkService(plan, options.run ?? runCommand); // before the pairing code is spent
     const pairing = await pairOnce(options, url, say);
     undo.push(pairing.undo);

@@ -4,8 +4,9 @@
 // (the real one spawns systemctl, launchctl or schtasks; tests put a stand-in first on PATH).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
-import type { HomeLayout, ServiceScope } from './layout.js';
+import type { HomeContext, HomeLayout, ServiceScope } from './layout.js';
 import {
   LAUNCHD_LABEL,
   launchdPlist,
@@ -186,6 +187,37 @@ export function servicePlan(context: ServiceContext): ServicePlan {
   if (context.platform === 'win32') return scheduledTaskPlan(context, command);
   if (context.platform === 'darwin') return launchdPlan(context, command);
   return systemdPlan(context, command);
+}
+
+/** The user the service runs as: this process's (a user without a passwd entry: from the environment). */
+function currentUser(env: NodeJS.ProcessEnv): { username: string; uid: number } {
+  try {
+    const { username, uid } = userInfo();
+    return { username, uid };
+  } catch {
+    return { username: env.USER ?? env.USERNAME ?? 'user', uid: process.getuid?.() ?? 0 };
+  }
+}
+
+/** The plan for an agent home on this machine, for the user running this process. */
+export function planForHome(
+  context: HomeContext,
+  layout: HomeLayout,
+  extra: { node?: string; systemUnitDir?: string; lingerDir?: string } = {},
+): ServicePlan {
+  const user = currentUser(context.env);
+  return servicePlan({
+    platform: context.platform,
+    scope: context.scope,
+    layout,
+    node: extra.node ?? process.execPath,
+    userHome: context.userHome,
+    username: user.username,
+    uid: user.uid,
+    env: context.env,
+    ...(extra.systemUnitDir ? { systemUnitDir: extra.systemUnitDir } : {}),
+    ...(extra.lingerDir ? { lingerDir: extra.lingerDir } : {}),
+  });
 }
 
 function runSteps(steps: readonly ServiceStep[], run: CommandRunner, hint: string): void {

@@ -1,11 +1,10 @@
 // `flock-agent uninstall [--purge]`: stops and removes the service and the agent home. The cache
 // (frames waiting for upload, downloaded projects) and the pairing stay unless --purge is given.
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import { LINK_CREDENTIALS_FILE } from '../link/index.js';
 import { agentHome, commandLink, type HomeContext, homeLayout, type ServiceScope } from './layout.js';
-import { type CommandRunner, removeService, runCommand, servicePlan } from './service.js';
+import { type CommandRunner, planForHome, removeService, runCommand } from './service.js';
 
 /** Files the agent keeps in its config dir: removed with --purge. */
 const CONFIG_FILES = ['agent.json', LINK_CREDENTIALS_FILE, 'farm-account.json'];
@@ -33,18 +32,7 @@ export function uninstall(options: UninstallOptions): { removed: boolean } {
   const say = options.say ?? ((line: string) => process.stdout.write(`${line}\n`));
   const context = installedScope(options.context);
   const layout = homeLayout(agentHome(context), context.platform);
-  const user = userInfo();
-  const plan = servicePlan({
-    platform: context.platform,
-    scope: context.scope,
-    layout,
-    node: process.execPath,
-    userHome: context.userHome,
-    username: user.username,
-    uid: user.uid,
-    env: context.env,
-    ...(options.systemUnitDir ? { systemUnitDir: options.systemUnitDir } : {}),
-  });
+  const plan = planForHome(context, layout, options);
   const hadService = removeService(plan, options.run ?? runCommand);
   if (hadService) say(`removed ${plan.description}`);
   const link = commandLink(context);
