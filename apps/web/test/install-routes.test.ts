@@ -5,10 +5,12 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AgentManifestSchema } from '@flock/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCommands } from '../src/lib/install-commands';
+import { MAX_AGENT_DOWNLOADS } from '../src/server/install/routes';
 import type { RunningConsole } from '../src/server/start';
 import { ADMIN_PASSWORD, call, dataOf, login, startTestConsole, tempDir } from './support/console';
 
@@ -37,6 +39,16 @@ function get(
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Asks until the answer is the awaited one (the server takes the sockets in its own time), at most 10 s. */
+async function answerWithin<T>(ask: () => Promise<T>, awaited: (answer: T) => boolean): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const answer = await ask();
+    if (awaited(answer) || Date.now() - started > 10_000) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 describe('install routes', () => {
@@ -125,6 +137,42 @@ describe('install routes', () => {
     expect(script.split('(').length).toBe(script.split(')').length);
     expect(script.split('\n').length).toBeLessThan(60); // small
     expect(spawnSync('pwsh', ['-v']).error).toBeDefined(); // if pwsh appears, this test should run the script
+  });
+
+  it(`serves at most ${MAX_AGENT_DOWNLOADS} downloads at once; clients that stop reading do not block it for good`, async () => {
+    const dist = fakeDist();
+    // Large enough that a client that does not read keeps its download open (the socket buffers fill).
+    writeFileSync(
+      join(dist, 'flock-agent.mjs'),
+      `export function runCli() {}\n//${'x'.repeat(16 * 1024 * 1024)}\n`,
+    );
+    const busy = await startTestConsole({ agentDist: dist });
+    const stalled: Socket[] = [];
+    try {
+      const path = busy.core.agentBuilds.manifest()?.agent.url ?? '';
+      const { port } = new URL(busy.url);
+      for (let index = 0; index < MAX_AGENT_DOWNLOADS; index++) {
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.pause(); // never reads
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+        stalled.push(socket);
+      }
+      const refused = await answerWithin(
+        () => get(`${busy.url}${path}`),
+        (answer) => answer.status !== 200,
+      );
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.body).error).toBe('too many agent downloads at once: try again in a minute');
+      for (const socket of stalled.splice(0)) socket.destroy();
+      const freed = await answerWithin(
+        () => get(`${busy.url}${path}`),
+        (answer) => answer.status === 200,
+      );
+      expect(freed.status).toBe(200);
+    } finally {
+      for (const socket of stalled) socket.destroy();
+      await busy.stop();
+    }
   });
 
   it('without an agent build: 503 and what to do', async () => {

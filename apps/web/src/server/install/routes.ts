@@ -62,6 +62,12 @@ function serveScript(
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
+/** Agent downloads served at once: each holds a file and a socket; a burst beyond waits its turn. */
+export const MAX_AGENT_DOWNLOADS = 32;
+/** A download whose client stops reading is dropped after this long without progress. */
+const DOWNLOAD_IDLE_MS = 60_000;
+let downloads = 0;
+
 function serveBuildFile(core: ConsoleCore, req: IncomingMessage, res: ServerResponse, path: string): boolean {
   const wanted = parseAgentBuildPath(path);
   if (!wanted) return false;
@@ -70,7 +76,26 @@ function serveBuildFile(core: ConsoleCore, req: IncomingMessage, res: ServerResp
     json(res, 404, { error: 'no such agent build on this console' });
     return true;
   }
+  if (downloads >= MAX_AGENT_DOWNLOADS) {
+    log(
+      'warn',
+      `agent builds: ${MAX_AGENT_DOWNLOADS} downloads at once, refused one from ${req.socket.remoteAddress}`,
+    );
+    json(
+      res,
+      503,
+      { error: 'too many agent downloads at once: try again in a minute' },
+      { 'retry-after': '30' },
+    );
+    return true;
+  }
+  downloads++;
   const stream = createReadStream(file);
+  res.once('close', () => {
+    downloads--;
+    stream.destroy(); // the client went away mid-download: the file is closed too
+  });
+  res.setTimeout(DOWNLOAD_IDLE_MS, () => res.destroy());
   stream.once('open', () => {
     res.writeHead(200, {
       'content-type': 'text/javascript; charset=utf-8',
