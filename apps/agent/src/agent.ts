@@ -1,7 +1,6 @@
 // The composition root: settings → HTTP client, session, cache, uploads, renderer, heartbeat and the
 // farm loop, all sharing one clock, one logger and one observable state. It is also what the
 // console link drives (LinkedAgent).
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import type {
   LogLine,
   MachineInfo,
 } from '@flock/protocol';
+import packageJson from '../package.json' with { type: 'json' };
 import { type Clock, systemClock } from './clock.js';
 import type { AgentSettings } from './config/index.js';
 import { type AgentCommand, Controls } from './controls/index.js';
@@ -39,9 +39,8 @@ import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
 import type { UploadBackoff } from './uploads/index.js';
 
-export const AGENT_VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-).version;
+/** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
+export const AGENT_VERSION: string = packageJson.version;
 
 export interface AgentOptions {
   settings: AgentSettings;

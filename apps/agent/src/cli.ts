@@ -3,7 +3,7 @@
 // `resume` and `stop` steer it through its local control channel, `save-config` writes the config file. Bad flags or config: one line on stderr, exit 2. Fatal farm answers
 // (login refused, no rendering rights): one line, exit 1.
 import { realpathSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_VERSION, Agent } from './agent.js';
 import { systemClock } from './clock.js';
@@ -26,6 +26,15 @@ import {
   sendControlCommand,
   startControlChannel,
 } from './controls/index.js';
+import {
+  confirmTrial,
+  currentHomeContext,
+  InstallError,
+  type InstalledAgent,
+  install,
+  installedAgent,
+  uninstall,
+} from './install/index.js';
 import { linkWhenPaired, PairingError, pair } from './link/index.js';
 import {
   consoleLinkNote,
@@ -54,6 +63,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await saveConfig(commandLine);
       case 'pair':
         return await pairWithConsole(commandLine);
+      case 'install':
+        return await installAgent(commandLine);
+      case 'uninstall':
+        return await uninstallAgent(commandLine);
       case 'run':
         return await run(commandLine);
       case 'retry':
@@ -71,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`flock-agent: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof PairingError) {
+    if (error instanceof PairingError || error instanceof InstallError) {
       process.stderr.write(`flock-agent: ${error.message}\n`);
       return 1;
     }
@@ -97,10 +110,12 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
       log,
     });
     // The credentials of `pair` live beside the config file; the agent links once they are there.
+    const installed = installedAgent();
     const link = await linkWhenPaired(agent, {
       agentVersion: AGENT_VERSION,
       configDir: dirname(commandLine.configFile),
       log: (level, message) => log[level](message),
+      ...(installed ? { onConnected: () => confirmVersion(installed, log) } : {}),
     });
     try {
       const code = await agent.run();
@@ -161,6 +176,49 @@ async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> 
   process.stdout.write(
     `paired with ${new URL(consoleUrl).origin}; credentials saved to ${file} (mode 0600)\n`,
   );
+  return 0;
+}
+
+/** A new version on trial has connected to its console: it stays (the launcher rolls back otherwise). */
+function confirmVersion(installed: InstalledAgent, log: Logger): void {
+  try {
+    if (confirmTrial(installed))
+      log.info(`version ${installed.versionId} confirmed: it connected to the console`);
+  } catch (error) {
+    log.warn(`could not confirm version ${installed.versionId}: ${(error as Error).message}`);
+  }
+}
+
+async function installAgent(commandLine: ParsedCommandLine): Promise<number> {
+  const { console: consoleUrl, code, fingerprint, noService, serviceScope } = commandLine.install;
+  if (!consoleUrl || !code)
+    throw new ConfigError(
+      'arguments',
+      'usage: install --console URL --code CODE [--fingerprint sha256//…] [--no-service]',
+    );
+  const bundleFile = fileURLToPath(import.meta.url);
+  await install({
+    consoleUrl,
+    code,
+    ...(fingerprint ? { fingerprint } : {}),
+    noService,
+    context: currentHomeContext(serviceScope),
+    bundleFile,
+    launcherFile: join(dirname(bundleFile), 'launcher.mjs'),
+    configDir: dirname(commandLine.configFile),
+  });
+  return 0;
+}
+
+async function uninstallAgent(commandLine: ParsedCommandLine): Promise<number> {
+  const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
+  const cacheDir = commandLine.flags['cache-dir'] ?? file['cache-dir'];
+  uninstall({
+    context: currentHomeContext(),
+    purge: commandLine.install.purge,
+    configDir: dirname(commandLine.configFile),
+    ...(typeof cacheDir === 'string' ? { cacheDir } : {}),
+  });
   return 0;
 }
 

@@ -49,6 +49,10 @@ export function helpText(system: SystemPlaces = thisSystem()): string {
     '  save-config  write the given flags to the config file (mode 0600)',
     '  pair URL CODE  pair with a Flock console (the code comes from its "Add machine"); `run` then',
     '               streams its state to that console and obeys it, and keeps rendering when it is away',
+    '  install      install this agent on this machine, pair it and start it as a service (what the',
+    "               console's install.sh and install.ps1 run): --console URL --code CODE",
+    '               [--fingerprint sha256//…] [--no-service] [--service-scope system|user]',
+    '  uninstall    remove the service and the installed agent (--purge: the cache, settings and pairing too)',
     '',
     'Flags (config file keys are the same names without "--"):',
     ...rows,
@@ -63,11 +67,61 @@ export function helpText(system: SystemPlaces = thisSystem()): string {
   ].join('\n');
 }
 
+/** Flags of `install` and `uninstall`, each allowed only with its command. */
+const INSTALL_FLAGS = {
+  console: { type: 'string', command: 'install' },
+  code: { type: 'string', command: 'install' },
+  fingerprint: { type: 'string', command: 'install' },
+  'no-service': { type: 'boolean', command: 'install' },
+  'service-scope': { type: 'string', command: 'install' },
+  purge: { type: 'boolean', command: 'uninstall' },
+} as const;
+
+export interface InstallFlags {
+  console?: string;
+  code?: string;
+  fingerprint?: string;
+  noService: boolean;
+  serviceScope?: 'system' | 'user';
+  purge: boolean;
+}
+
+function installFlags(values: Record<string, unknown>, command: string): InstallFlags {
+  for (const [flag, spec] of Object.entries(INSTALL_FLAGS)) {
+    if (values[flag] !== undefined && command !== spec.command)
+      throw new ConfigError(flag, `only goes with ${spec.command}`);
+  }
+  const scope = values['service-scope'];
+  if (scope !== undefined && scope !== 'system' && scope !== 'user')
+    throw new ConfigError('service-scope', `"${String(scope)}" is not system or user`);
+  const given = (['console', 'code', 'fingerprint'] as const).filter(
+    (flag) => typeof values[flag] === 'string',
+  );
+  return {
+    ...(Object.fromEntries(given.map((flag) => [flag, values[flag]])) as Pick<
+      InstallFlags,
+      (typeof given)[number]
+    >),
+    ...(scope !== undefined ? { serviceScope: scope } : {}),
+    noService: values['no-service'] === true,
+    purge: values.purge === true,
+  };
+}
+
 /** Commands sent to the running agent through its local control channel. */
 export const CONTROL_COMMANDS = ['retry', 'pause', 'resume', 'stop'] as const;
 export type ControlCommandName = (typeof CONTROL_COMMANDS)[number];
 
-const COMMANDS = ['run', 'status', 'save-config', 'pair', 'help', ...CONTROL_COMMANDS] as const;
+const COMMANDS = [
+  'run',
+  'status',
+  'save-config',
+  'pair',
+  'install',
+  'uninstall',
+  'help',
+  ...CONTROL_COMMANDS,
+] as const;
 
 export interface ParsedCommandLine {
   command: (typeof COMMANDS)[number];
@@ -83,6 +137,7 @@ export interface ParsedCommandLine {
   system: SystemPlaces;
   /** Set when the config is read from where an earlier Flock kept it: what to tell the user. */
   configNotice?: string;
+  install: InstallFlags;
 }
 
 export function parseCommandLine(
@@ -101,6 +156,7 @@ export function parseCommandLine(
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         now: { type: 'boolean' },
+        ...Object.fromEntries(Object.entries(INSTALL_FLAGS).map(([flag, { type }]) => [flag, { type }])),
       },
       allowPositionals: true,
       strict: true,
@@ -118,11 +174,13 @@ export function parseCommandLine(
   if (!help && !(COMMANDS as readonly string[]).includes(command)) {
     throw new ConfigError('arguments', `unknown command "${command}" (${COMMANDS.join(', ')})`);
   }
-  const { config, help: _help, now, ...flags } = parsed.values;
+  const { config, help: _help, now, ...rest } = parsed.values;
   if (now === true && command !== 'pause' && command !== 'stop') {
     throw new ConfigError('now', 'only goes with pause or stop');
   }
   const legacy = typeof config === 'string' ? undefined : legacyConfigDir(system);
+  const install = installFlags(rest, command);
+  const flags = Object.fromEntries(Object.entries(rest).filter(([key]) => !(key in INSTALL_FLAGS)));
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
     args: extra,
@@ -136,6 +194,7 @@ export function parseCommandLine(
         `using the config in ${legacy}, where an earlier version kept it; ` +
         `this system's place for it is ${osConfigDir(system)} (move the files there to use it)`,
     }),
+    install,
   };
 }
 

@@ -25,6 +25,8 @@ export interface PairOptions {
   configDir?: string;
   hostname?: string;
   fetch?: typeof fetch;
+  /** The console certificate's pin (`sha256//<base64>`), from `install --fingerprint`. */
+  fingerprint?: string;
 }
 
 /**

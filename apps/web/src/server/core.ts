@@ -5,6 +5,7 @@ import { AuthService } from './auth/service';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
 import { FleetSettingsStore } from './fleet-settings';
+import { AgentBuilds } from './install/builds';
 import { Fleet } from './link/fleet';
 import { LinkHub } from './link/hub';
 import { log } from './log';
@@ -26,6 +27,10 @@ export interface ConsoleOptions {
   sweepIntervalMs?: number;
   /** The console's clock; tests pass a fake one. */
   now?: () => number;
+  /** The agent's dist/ (flock-agent.mjs, launcher.mjs, build.json): a new build there is served. */
+  agentDist?: string;
+  /** The pin (`sha256//…`) of the certificate the console serves HTTPS with; null on plain HTTP. */
+  certificatePin?: string | null;
 }
 
 /** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
@@ -40,6 +45,9 @@ export interface ConsoleCore {
   sweeper: Sweeper;
   allowedOrigins: string[];
   secureCookies: boolean;
+  /** The agent builds served for installs and updates. */
+  agentBuilds: AgentBuilds;
+  certificatePin: string | null;
   now: () => number;
   close(): Promise<void>;
 }
@@ -64,6 +72,11 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   if (options.adminPassword && (await auth.needsSetup())) await auth.createAdmin(options.adminPassword);
   const persister = setInterval(() => void fleet.persistDirty(), 30_000);
   persister.unref();
+  const agentBuilds = await AgentBuilds.load({
+    dataDir: options.dataDir,
+    now,
+    ...(options.agentDist ? { agentDist: options.agentDist } : {}),
+  });
   const sweeper = new Sweeper(repo, now, options.sweepIntervalMs);
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
@@ -78,6 +91,8 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     pairing: new Pairing(repo, fleet, now, options.pairingCodeTtlMs ?? PAIRING_CODE_TTL_MS),
     allowedOrigins: options.publicOrigins ?? [],
     secureCookies: options.secureCookies ?? false,
+    agentBuilds,
+    certificatePin: options.certificatePin ?? null,
     now,
     async close() {
       clearInterval(persister);

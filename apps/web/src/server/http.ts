@@ -13,6 +13,7 @@ import { createContext } from './api/trpc';
 import { isSameOrigin, readCookie, SESSION_COOKIE } from './auth/cookies';
 import type { ConsoleCore } from './core';
 import { answerAndClose, BodyTooLarge, json, readBody, refuseTooLarge } from './http-io';
+import { serveInstallRoute } from './install/routes';
 import { createLinkUpgrade } from './link/upgrade';
 import { log } from './log';
 import { PairingRefused } from './pairing';
@@ -132,6 +133,8 @@ export function createConsoleHttpServer(core: ConsoleCore, options: ConsoleHttpO
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return answerAndClose(req, res, 405, `${req.method} is not allowed here`);
       if (path === '/healthz') return json(res, 200, { ok: true });
+      // Public: a new machine downloads the agent before it has any credentials.
+      if (serveInstallRoute(core, req, res, path)) return;
       if (!(await gatePage(core, req, res, path))) return;
       if (options.pages) return options.pages(req, res);
       json(res, 404, { error: 'not found' });

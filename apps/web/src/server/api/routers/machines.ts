@@ -1,6 +1,7 @@
 import type { AgentEvent, AgentState } from '@flock/protocol';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { installCommands } from '../../../lib/install-commands';
 import { CLOSE } from '../../link/hub';
 import { log } from '../../log';
 import type { MachineSummary } from '../../views';
@@ -8,6 +9,9 @@ import { coalescedIds } from '../changes';
 import { type Context, protectedProcedure, router } from '../trpc';
 
 const machineId = z.object({ id: z.string().min(1).max(100) });
+
+const agentBuildSummary = (build: { version: string; minNode: string } | null) =>
+  build ? { version: build.version, minNode: build.minNode } : null;
 
 export type MachineUpdate =
   | { kind: 'state'; summary: MachineSummary; state: AgentState | null }
@@ -136,7 +140,9 @@ export const machinesRouter = router({
     return {
       code,
       expiresAt,
-      command: `pnpm agent pair ${origin} ${code}`,
+      commands: installCommands({ consoleUrl: origin, code, pin: ctx.core.certificatePin }),
+      /** What the install commands install; null until the console has an agent build. */
+      agentBuild: agentBuildSummary(ctx.core.agentBuilds.current),
     };
   }),
 });
