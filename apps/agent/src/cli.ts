@@ -153,11 +153,24 @@ function handleInterrupts(log: Logger, closeOutput: () => void) {
 
 async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> {
   const [consoleUrl = '', code = ''] = commandLine.args;
-  const file = await pair(consoleUrl, code, { configDir: dirname(commandLine.configFile) });
+  const file = await pair(consoleUrl, code, {
+    configDir: dirname(commandLine.configFile),
+    ...(commandLine.fingerprint === undefined ? {} : { fingerprint: commandLine.fingerprint }),
+  });
+  const { origin, protocol, hostname } = new URL(consoleUrl);
   process.stdout.write(
-    `paired with ${new URL(consoleUrl).origin}; credentials saved to ${file} (mode 0600)\n`,
+    `paired with ${origin}${commandLine.fingerprint ? ' (certificate pinned)' : ''}; credentials saved to ${file} (mode 0600)\n`,
   );
+  if (protocol === 'http:' && !isLoopbackName(hostname))
+    process.stderr.write(
+      `flock-agent: warning: the link to ${origin} is plain HTTP, readable on the network; the console sends no farm account over it\n`,
+    );
   return 0;
+}
+
+/** 127.0.0.0/8, ::1, localhost: a plain link to these never leaves this machine. */
+function isLoopbackName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 /** The cache dir of the agent a command is about: --cache-dir, else the config file's. */

@@ -39,7 +39,9 @@ export function helpText(): string {
     '  stop         it stops after the current frame and its uploads (--now: at once)',
     '  save-config  write the given flags to the config file (mode 0600)',
     '  pair URL CODE  pair with a Flock console (the code comes from its "Add machine"); `run` then',
-    '               streams its state to that console and obeys it, and keeps rendering when it is away',
+    '               streams its state to that console and obeys it, and keeps rendering when it is away.',
+    '               --fingerprint sha256//…: the console\'s certificate pin ("Add machine" shows it), checked',
+    '               on every connection; needed for an https console with its own certificate',
     '',
     'Flags (config file keys are the same names without "--"):',
     ...rows,
@@ -63,6 +65,8 @@ export interface ParsedCommandLine {
   configExplicit: boolean;
   /** `pause --now`, `stop --now`. */
   now: boolean;
+  /** `pair … --fingerprint sha256//…`: the console's certificate pin. */
+  fingerprint?: string;
 }
 
 export function parseCommandLine(
@@ -79,6 +83,7 @@ export function parseCommandLine(
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         now: { type: 'boolean' },
+        fingerprint: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -91,15 +96,18 @@ export function parseCommandLine(
   if (extra.length > expectedArgs) {
     throw new ConfigError('arguments', `unexpected argument "${extra[expectedArgs]}"`);
   }
-  if (extra.length < expectedArgs) throw new ConfigError('arguments', 'usage: pair <console-url> <code>');
+  if (extra.length < expectedArgs)
+    throw new ConfigError('arguments', 'usage: pair <console-url> <code> [--fingerprint sha256//…]');
   const help = parsed.values.help === true;
   if (!help && !(COMMANDS as readonly string[]).includes(command)) {
     throw new ConfigError('arguments', `unknown command "${command}" (${COMMANDS.join(', ')})`);
   }
-  const { config, help: _help, now, ...flags } = parsed.values;
+  const { config, help: _help, now, fingerprint, ...flags } = parsed.values;
   if (now === true && command !== 'pause' && command !== 'stop') {
     throw new ConfigError('now', 'only goes with pause or stop');
   }
+  if (fingerprint !== undefined && command !== 'pair')
+    throw new ConfigError('fingerprint', 'only goes with pair');
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
     args: extra,
@@ -107,6 +115,7 @@ export function parseCommandLine(
     configFile: typeof config === 'string' ? config : defaultConfigPath(env),
     configExplicit: typeof config === 'string',
     now: now === true,
+    ...(typeof fingerprint === 'string' ? { fingerprint } : {}),
   };
 }
 

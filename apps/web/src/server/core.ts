@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CertPin } from '@flock/protocol';
 import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
 import { openDatabase } from './db/client';
@@ -10,6 +11,7 @@ import { LinkHub } from './link/hub';
 import { log } from './log';
 import { PAIRING_CODE_TTL_MS, Pairing } from './pairing';
 import { Sweeper } from './sweeper';
+import type { ConsoleTransport } from './tls/transport';
 
 export interface ConsoleOptions {
   dataDir: string;
@@ -26,6 +28,10 @@ export interface ConsoleOptions {
   sweepIntervalMs?: number;
   /** The console's clock; tests pass a fake one. */
   now?: () => number;
+  /** How the console is served (default plain HTTP on loopback). */
+  transport?: ConsoleTransport;
+  /** The pin of the certificate it serves over HTTPS, for "Add machine"; null on plain HTTP. */
+  certificatePin?: CertPin | null;
 }
 
 /** Everything the console's server side is made of; one per process, kept on globalThis. */
@@ -40,6 +46,8 @@ export interface ConsoleCore {
   sweeper: Sweeper;
   allowedOrigins: string[];
   secureCookies: boolean;
+  transport: ConsoleTransport;
+  certificatePin: CertPin | null;
   now: () => number;
   close(): Promise<void>;
 }
@@ -78,6 +86,8 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     pairing: new Pairing(repo, fleet, now, options.pairingCodeTtlMs ?? PAIRING_CODE_TTL_MS),
     allowedOrigins: options.publicOrigins ?? [],
     secureCookies: options.secureCookies ?? false,
+    transport: options.transport ?? 'http-loopback',
+    certificatePin: options.certificatePin ?? null,
     now,
     async close() {
       clearInterval(persister);

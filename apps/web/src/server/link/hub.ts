@@ -41,6 +41,8 @@ interface Connection {
   lastSeenAt: number;
   /** Messages of one connection are handled strictly in order (events are acknowledged cumulatively). */
   queue: Promise<void>;
+  /** TLS, or a loopback connection to a loopback console: the farm account may be sent on it. */
+  privateLink: boolean;
 }
 
 /** Thumbnails one machine may send: a burst of 20, then one every 3 s; frames beyond go without. */
@@ -86,13 +88,14 @@ export class LinkHub {
   }
 
   /** Takes over a socket whose upgrade was already authenticated as `machineId`. */
-  attach(socket: WebSocket, machineId: string): void {
+  attach(socket: WebSocket, machineId: string, { privateLink }: { privateLink: boolean }): void {
     if (this.closed) return void socket.terminate();
     const connection: Connection = {
       machineId,
       socket,
       lastSeenAt: this.options.now(),
       queue: Promise.resolve(),
+      privateLink,
     };
     socket.on('message', (data, isBinary) => {
       connection.lastSeenAt = this.options.now();

@@ -126,15 +126,20 @@ export const machinesRouter = router({
     return { ok: true };
   }),
 
-  /** A one-time pairing code and the exact command to run on the new machine. */
+  /**
+   * A one-time pairing code and the exact command to run on the new machine; over HTTPS also the pin of
+   * the console's certificate, which the agent checks on every connection.
+   */
   addCode: protectedProcedure.input(z.object({ consoleUrl: z.url() })).mutation(async ({ ctx, input }) => {
     const { code, expiresAt } = await ctx.core.pairing.createCode();
     const origin = new URL(input.consoleUrl).origin;
+    const pin = ctx.core.certificatePin;
     return {
       code,
       expiresAt,
-      command: `pnpm agent pair ${origin} ${code}`,
+      command: `pnpm agent pair ${origin} ${code}${pin ? ` --fingerprint ${pin}` : ''}`,
       endpoint: `${origin}${PAIR_PATH}`,
+      ...(pin ? { pin } : {}),
     };
   }),
 });
