@@ -307,6 +307,12 @@ export class LinkClient {
       case 'fleet-settings':
         this.options.agent.applyFleetSettings(message.settings);
         break;
+      case 'farm-account':
+        this.options.agent.farmAccountFromConsole?.({ account: message.account });
+        break;
+      case 'farm-account-withheld':
+        this.options.agent.farmAccountFromConsole?.({ withheld: message.reason });
+        break;
     }
   }
 

@@ -9,7 +9,7 @@ export {
   pair,
   saveLinkCredentials,
 } from './credentials';
-export type { ConsoleLinkInfo, LinkedAgent, LinkLogger } from './linked-agent';
+export type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent, LinkLogger } from './linked-agent';
 export { SimulatedAgent } from './simulated-agent';
 export {
   type ConsoleLinkHandle,

@@ -5,6 +5,8 @@ import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
+import { SecretBox } from './farm-account/secret-box';
+import { FarmAccountStore } from './farm-account/store';
 import { FleetSettingsStore } from './fleet-settings';
 import { Fleet } from './link/fleet';
 import { LinkHub } from './link/hub';
@@ -39,6 +41,7 @@ export interface ConsoleCore {
   repo: ConsoleRepo;
   fleet: Fleet;
   fleetSettings: FleetSettingsStore;
+  farmAccounts: FarmAccountStore;
   hub: LinkHub;
   auth: AuthService;
   accounts: Accounts;
@@ -61,12 +64,15 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   await fleet.load();
   const fleetSettings = new FleetSettingsStore(repo, fleet.bus, now);
   await fleetSettings.load();
+  const farmAccounts = new FarmAccountStore(repo, SecretBox.open(options.dataDir), fleet.bus, now);
+  await farmAccounts.load();
   const hub = new LinkHub(fleet, repo, {
     heartbeatMs: options.heartbeatMs ?? 5_000,
     commandMaxAgeMs: options.commandMaxAgeMs ?? 60_000,
     ackWaitMs: options.ackWaitMs ?? 5_000,
     now,
     fleetSettings: () => fleetSettings.settings,
+    farmAccount: (machineId) => farmAccounts.accountFor(machineId),
   });
   const auth = new AuthService(repo, now);
   if (options.adminPassword && (await auth.needsSetup())) await auth.createAdmin(options.adminPassword);
@@ -79,6 +85,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     repo,
     fleet,
     fleetSettings,
+    farmAccounts,
     hub,
     auth,
     accounts: new Accounts(repo, auth, now),

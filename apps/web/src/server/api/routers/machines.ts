@@ -122,6 +122,7 @@ export const machinesRouter = router({
     await ctx.core.repo.revokeMachine(input.id, ctx.core.now());
     ctx.core.fleet.remove(input.id);
     ctx.core.hub.drop(input.id, CLOSE.revoked, 'removed from the console');
+    await ctx.core.farmAccounts.clearMachine(input.id, ctx.user.username);
     log('info', `console: machine ${input.id} removed by ${ctx.user.username}`);
     return { ok: true };
   }),
