@@ -84,7 +84,8 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   // Listening from the start: a Ctrl-C while the agent is still being set up is not lost.
   const interrupts = handleInterrupts(log, () => output.close());
   try {
-    const agent = await Agent.create({ settings, log });
+    // The config dir holds the console link's credentials and the farm account the console sends.
+    const agent = await Agent.create({ settings, log, configDir: dirname(commandLine.configFile) });
     interrupts.attach(agent);
     agent.store.on('change', () => output.update(agent.store.snapshot()));
     const channel = await startControlChannel({
