@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
 import { formatAgo, formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
+import { FarmAccountCard } from './farm-account-card';
 import { LoadingList } from './status';
 import { Topbar } from './topbar';
 import { useToast } from './use-toast';
@@ -37,6 +38,7 @@ export function FleetSettingsPage() {
               onDone={showToast}
             />
             <FleetBlocksCard blocked={settings.data.blockedProjects} onDone={showToast} />
+            <FarmAccountCard isAdmin={status.data?.user?.isAdmin === true} onDone={showToast} />
           </div>
         )}
       </main>

@@ -12,6 +12,7 @@ import { BlockedProjectsCard } from './blocked-projects-card';
 import { describeOutcomes } from './command-results';
 import { LimitsForm } from './limits-form';
 import { LogTail } from './log-tail';
+import { MachineFarmAccount } from './machine-farm-account';
 import { ReasonLine } from './reason-line';
 import { JobProgress, LoadingList, StateMessage, StatusBadge } from './status';
 import { liveState, Topbar } from './topbar';
@@ -274,6 +275,7 @@ export function MachinePage({ id }: { id: string }) {
             <Hardware machine={machine} summary={summary} />
           </section>
         </div>
+        <MachineFarmAccount id={id} farmAccount={state?.farmAccount} onDone={showToast} />
         <BlockedProjectsCard
           blocked={summary.blockedProjects}
           offline={offline}
