@@ -39,8 +39,9 @@ export function chooseTransport(flags: TransportFlags): TransportChoice {
     if (insecureHttp) return { error: '--insecure-http and --tls-cert contradict each other: choose one' };
     return { transport: 'https', tlsFiles: { certFile: tlsCert, keyFile: tlsKey } };
   }
-  if (isLoopbackHost(host)) return { transport: 'http-loopback' };
-  return { transport: insecureHttp ? 'http-insecure' : 'https' };
+  // --insecure-http on loopback declares the port public (a plain port-forward or tunnel points at it).
+  if (insecureHttp) return { transport: 'http-insecure' };
+  return { transport: isLoopbackHost(host) ? 'http-loopback' : 'https' };
 }
 
 /**
