@@ -220,6 +220,10 @@ async function status(commandLine: ParsedCommandLine): Promise<number> {
       `credits this session ${state.stats.creditsSession}${local.creditsTotal === null ? '' : `, total ${local.creditsTotal}`}; ` +
       `downloaded ${local.downloadedBytes} B, uploaded ${local.uploadedBytes} B\n`,
   );
+  if (state.farmAccount)
+    process.stdout.write(
+      `farm account: ${state.farmAccount.source === 'none' ? 'none yet' : `${state.farmAccount.login} (${state.farmAccount.source === 'local' ? "this agent's own" : 'from the console'})`}\n`,
+    );
   const removed = consoleLinkNote(local, now);
   if (removed) process.stdout.write(`console link: ${removed}\n`);
   if (state.reason) process.stdout.write(`not rendering: ${formatReason(state.reason, now)}\n`);

@@ -34,6 +34,9 @@ export interface LoginStepOptions {
 }
 
 export class LoginStep {
+  /** The last "no account" message logged: said once, not on every wake-up. */
+  private missingLogged: string | undefined;
+
   constructor(private readonly options: LoginStepOptions) {}
 
   /**
@@ -96,6 +99,8 @@ export class LoginStep {
   private async waitForAccount(): Promise<void> {
     const { controls, accounts, waits } = this.options;
     const message = accounts.missingMessage(controls.linkedToConsole);
+    if (message !== this.missingLogged) this.options.log.warn(message);
+    this.missingLogged = message;
     this.options.idle({ code: 'no-farm-account', message, until: null });
     await waits.sleep(60 * 60_000);
   }
