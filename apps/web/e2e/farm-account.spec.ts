@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { CHROMIUM, E2E_ADMIN_PASSWORD } from '../playwright.config';
-import { SHOTS } from './helpers';
+import { machineCard, pairingCode, SHOTS, startAgent } from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
@@ -39,14 +39,41 @@ test('the farm account is entered once in the fleet settings and its render key 
   await card.getByRole('textbox', { name: 'SheepIt login' }).fill('fleet-owner');
   await card.getByLabel('Render key').fill(RENDER_KEY);
   await card.getByRole('button', { name: 'Save for the fleet' }).click();
-  await expect(card.getByTestId('farm-account-now')).toContainText('Set: fleet-owner, render key stored encrypted');
+  await expect(card.getByTestId('farm-account-now')).toContainText(
+    'Set: fleet-owner, render key stored encrypted',
+  );
   await expect(card.getByLabel('Render key')).toHaveValue('');
   await page.reload();
   await expect(card.getByTestId('farm-account-now')).toContainText('fleet-owner');
   await shoot(page, 'farm-account-settings', 1100);
+  await expect(page.getByTestId('insecure-banner')).toHaveCount(0);
+
+  // A machine's page says which account it renders with, and an admin can give it one of its own.
+  await page.goto('/');
+  const agent = startAgent(
+    'sim-agent',
+    page.url().replace(/\/$/, ''),
+    await pairingCode(page, new URL(page.url()).origin),
+    'e2e-acct-01',
+  );
+  try {
+    await page.getByRole('button', { name: 'Done' }).click();
+    await machineCard(page, 'e2e-acct-01').getByRole('link', { name: 'e2e-acct-01' }).click();
+    const machineCardOnPage = page.getByRole('region', { name: 'Farm account' });
+    await expect(machineCardOnPage.getByTestId('farm-account-source')).toHaveText(
+      'Renders with demo, its own account (started with --login), which wins over the console’s.',
+    );
+    await machineCardOnPage.getByText('An account for this machine only').click();
+    await machineCardOnPage.getByRole('textbox', { name: 'SheepIt login' }).fill('render-room-2');
+    await machineCardOnPage.getByLabel('Render key').fill(`${RENDER_KEY}-own`);
+    await machineCardOnPage.getByRole('button', { name: 'Save for this machine' }).click();
+    await expect(machineCardOnPage.getByTestId('farm-account-now')).toContainText('Set: render-room-2');
+    await shoot(page, 'machine-farm-account', 1700);
+  } finally {
+    agent.process.kill('SIGTERM');
+  }
   expect(bodies.length).toBeGreaterThan(3);
   for (const body of bodies) expect(body).not.toContain(RENDER_KEY);
-  await expect(page.getByTestId('insecure-banner')).toHaveCount(0);
 });
 
 test('a console on --insecure-http says so on every page', async ({ page }) => {

@@ -158,6 +158,7 @@ function initialState(machine: MachineInfo, now: number): AgentState {
     uploads: { queued: 0, inFlight: 0 },
     stats: { framesRendered: 0, framesFailed: 0, creditsSession: 0, renderTimeMsTotal: 0 },
     lastFramePath: null,
+    farmAccount: { source: 'local', login: 'demo' },
     recentLog: [],
   };
 }

@@ -7,7 +7,6 @@ import { FarmAccountForm, farmAccountError } from './farm-account-form';
 const SOURCE_TEXT = {
   local: 'its own account (started with --login), which wins over the console’s',
   console: 'the account from this console',
-  none: 'no account yet: it waits for one',
 } as const;
 
 /** A machine's page: which farm account it renders with, and (admins) an account of its own. */
@@ -42,18 +41,14 @@ export function MachineFarmAccount({
     <section className="card" style={{ marginBottom: 12 }} aria-label="Farm account">
       <h2>Farm account</h2>
       <p data-testid="farm-account-source">
-        {farmAccount ? (
-          <>
-            Renders with {SOURCE_TEXT[farmAccount.source]}
-            {farmAccount.login && (
-              <>
-                : <strong>{farmAccount.login}</strong>
-              </>
-            )}
-            .
-          </>
-        ) : (
+        {!farmAccount ? (
           <span className="muted">Known once the agent connects.</span>
+        ) : farmAccount.source === 'none' || !farmAccount.login ? (
+          'No farm account yet: the machine waits for one.'
+        ) : (
+          <>
+            Renders with <strong>{farmAccount.login}</strong>, {SOURCE_TEXT[farmAccount.source]}.
+          </>
         )}
       </p>
       {isAdmin && accounts.data && (
