@@ -77,7 +77,8 @@ test('the farm account is entered once in the fleet settings and its render key 
 });
 
 test('a console on --insecure-http says so on every page', async ({ page }) => {
-  const port = 3218;
+  // Beside the e2e console's port (playwright.config.ts).
+  const port = Number(process.env.FLOCK_E2E_PORT ?? 3217) + 1;
   const child: ChildProcess = spawn(
     process.execPath,
     [
