@@ -33,9 +33,10 @@ import type { RenderPort } from './farm/ports.js';
 import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
-import { getHwid, getMachineFacts, type MachineFacts, UsageMonitor } from './hardware/index.js';
+import { getHwid, getMachineFacts, gpuIdFor, type MachineFacts, UsageMonitor } from './hardware/index.js';
 import type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
+import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
 import type { UploadBackoff } from './uploads/index.js';
 
@@ -94,6 +95,7 @@ export class Agent implements LinkedAgent {
     const machine = options.machine ?? (await getMachineFacts());
     const hwid = options.hwid ?? (await getHwid(settings.cacheDir));
     const limits = limitsFrom(settings);
+    limits.gpu = configuredGpu(limits.gpu, machine, log);
     const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
     const accounts = await FarmAccounts.open({
@@ -115,6 +117,7 @@ export class Agent implements LinkedAgent {
         loop?.blocksChanged();
       },
     });
+    const memoryNotice = memoryNoticeOnce((message) => log.warn(message));
     const controls = new Controls({
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
@@ -183,7 +186,10 @@ export class Agent implements LinkedAgent {
           createBlenderRenderPort({
             clock,
             gpus: machine.gpus,
-            onRenderEvent: (event) => usage.onRenderEvent(event),
+            onRenderEvent: (event) => {
+              usage.onRenderEvent(event);
+              memoryNotice(event);
+            },
           }),
       ),
       uploads,
@@ -338,6 +344,22 @@ export function limitsFrom(settings: AgentSettings): Limits {
     priority: settings.priority,
     requestTime: settings.requestTime ?? null,
   };
+}
+
+/**
+ * The configured `--gpu` as this machine's GPU id: a name of an earlier Flock or of the official
+ * client (`CUDA_0`, a card's CUDA id now that it renders with OptiX) selects the same card.
+ */
+function configuredGpu(name: string | null, machine: MachineFacts, log: Logger): string | null {
+  if (name === null) return null;
+  const id = gpuIdFor(name, machine.gpus);
+  if (id === undefined) {
+    const known = machine.gpus.flatMap((gpu) => (gpu.id ? [gpu.id] : [])).join(', ') || 'none';
+    log.warn(`--gpu ${name} is not a GPU of this machine (${known}): no GPU is used until it names one`);
+    return name;
+  }
+  if (id !== name) log.info(`--gpu ${name} is ${id}`);
+  return id;
 }
 
 function machineInfo(machine: MachineFacts, settings: AgentSettings): MachineInfo {

@@ -10,6 +10,7 @@ import { systemClock } from './clock.js';
 import {
   ConfigError,
   type ControlCommandName,
+  defaultCacheDir,
   helpText,
   type ParsedCommandLine,
   parseCommandLine,
@@ -40,6 +41,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   let commandLine: ParsedCommandLine;
   try {
     commandLine = parseCommandLine(argv);
+    if (commandLine.configNotice && commandLine.command !== 'help') {
+      process.stderr.write(`flock-agent: ${commandLine.configNotice}\n`);
+    }
     switch (commandLine.command) {
       case 'help':
         process.stdout.write(`${helpText()}\n`);
@@ -177,9 +181,9 @@ function isLoopbackName(hostname: string): boolean {
 /** The cache dir of the agent a command is about: --cache-dir, else the config file's. */
 async function runningAgentDir(commandLine: ParsedCommandLine): Promise<string> {
   const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
-  const cacheDir = commandLine.flags['cache-dir'] ?? file['cache-dir'];
+  const cacheDir = commandLine.flags['cache-dir'] ?? file['cache-dir'] ?? defaultCacheDir(commandLine.system);
   if (typeof cacheDir !== 'string')
-    throw new ConfigError('cache-dir', "missing (the running agent's --cache-dir)");
+    throw new ConfigError('cache-dir', "must be the running agent's --cache-dir");
   return cacheDir;
 }
 

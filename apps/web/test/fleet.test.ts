@@ -163,8 +163,12 @@ function pressCtrlC(fleet: Fleet): void {
 }
 
 async function farmState(fleet: Fleet) {
+  // The farm made its admin token at first start, in its data dir (mode 0600).
+  const tokenFile = join(fleet.dataDir, 'farm', 'admin-token');
+  if (!existsSync(tokenFile)) return undefined;
+  const token = readFileSync(tokenFile, 'utf8').trim();
   const response = await fetch(`${fleet.farmUrl}/admin/state`, {
-    headers: { authorization: `Basic ${Buffer.from('demo:demo').toString('base64')}` },
+    headers: { authorization: `Bearer ${token}` },
   }).catch(() => undefined);
   if (!response?.ok) return undefined;
   return (await response.json()) as { projects: { framesRendering: number; framesDone: number }[] };

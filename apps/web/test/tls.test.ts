@@ -68,7 +68,9 @@ describe('the transport the flags ask for', () => {
     expect(chooseTransport({ host: '0.0.0.0' })).toEqual({ transport: 'https' });
     expect(chooseTransport({ host: '192.168.1.10' })).toEqual({ transport: 'https' });
     expect(chooseTransport({ host: '0.0.0.0', insecureHttp: true })).toEqual({ transport: 'http-insecure' });
-    expect(chooseTransport({ host: '127.0.0.1', insecureHttp: true })).toEqual({ transport: 'http-insecure' });
+    expect(chooseTransport({ host: '127.0.0.1', insecureHttp: true })).toEqual({
+      transport: 'http-insecure',
+    });
     expect(chooseTransport({ host: '127.0.0.1', tlsCert: 'c.pem', tlsKey: 'k.pem' })).toEqual({
       transport: 'https',
       tlsFiles: { certFile: 'c.pem', keyFile: 'k.pem' },

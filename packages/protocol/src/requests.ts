@@ -61,6 +61,14 @@ export interface ConfigParams {
 
 export type ComputeMethod = 0 | 1 | 2;
 
+/**
+ * The Cycles GPU backends a client names as `gpu_type` (and as the first argument of
+ * `sheepit_set_compute_device`): the official client sent CUDA (NVIDIA) and HIP (AMD) until 2022,
+ * then OPTIX for NVIDIA cards whose driver runs OptiX; METAL is Blender's only GPU backend on macOS.
+ */
+export const GPU_TYPES = ['CUDA', 'OPTIX', 'HIP', 'METAL'] as const;
+export type GpuType = (typeof GPU_TYPES)[number];
+
 export interface JobRequestParams {
   /** 0 = CPU or GPU, 1 = CPU only, 2 = GPU only. */
   computeMethod: ComputeMethod;

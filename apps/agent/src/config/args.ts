@@ -1,31 +1,40 @@
 // Command-line flags with node:util parseArgs, merged over the config file and FLOCK_PASSWORD.
 import { parseArgs } from 'node:util';
-import { defaultConfigPath, readConfigFile } from './file.js';
+import { readConfigFile } from './file.js';
+import {
+  defaultCacheDir,
+  defaultConfigPath,
+  legacyConfigDir,
+  osConfigDir,
+  type SystemPlaces,
+  thisSystem,
+} from './paths.js';
 import { type AgentSettings, ConfigError, type RawSettings, SETTING_KEYS, toSettings } from './settings.js';
 
 const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', string> = {
   server: 'farm URL (default https://client.sheepit-renderfarm.com)',
   login: 'farm account name',
   password: 'password or render key (or FLOCK_PASSWORD; never logged)',
-  'cache-dir': 'directory for archives, work files, the upload queue and the state file',
+  'cache-dir': 'directory for archives, work files, the upload queue and the state file (default below)',
   'shared-zip': 'download directory shared by the agents of this machine',
   'compute-method': 'cpu | gpu | cpu_gpu (default cpu)',
-  gpu: 'GPU id to render on (e.g. CUDA_0)',
+  gpu: 'GPU id to render on (e.g. OPTIX_0, CUDA_0, HIP_0, METAL_0 or a full id; default the first)',
   cores: 'CPU cores Blender may use (default: all)',
   memory: 'memory limit for Blender, e.g. 4G or 512M (binary units)',
   rendertime: 'max render time per frame in minutes (longer renders are stopped, error 23)',
-  priority: 'process priority (nice) of Blender, -20..19 (default 19)',
+  priority: "Blender's priority as a nice level, -20..19 (default 19; a priority class on Windows)",
   'request-time': 'when to ask for jobs, e.g. "mon-fri 18:00-08:00, sat-sun all day"',
   hostname: 'machine name shown on the farm ([a-z0-9-_])',
   proxy: 'HTTP(S) proxy URL, e.g. http://user:pass@host:3128',
   'client-version': "client version sent at login (default Flock's own)",
   'max-frames': 'exit after this many frames were delivered',
   'log-format': 'text | json for log lines off a terminal (default text)',
-  config: 'config file (default $XDG_CONFIG_HOME/flock/agent.json)',
+  config: 'config file (default below)',
   help: 'show this help',
 };
 
-export function helpText(): string {
+/** The help, with this machine's default config file and cache dir. */
+export function helpText(system: SystemPlaces = thisSystem()): string {
   const rows = Object.entries(FLAG_HELP).map(([flag, help]) => `  --${flag.padEnd(16)} ${help}`);
   return [
     'Usage: flock-agent <command> [flags]',
@@ -46,6 +55,13 @@ export function helpText(): string {
     'Flags (config file keys are the same names without "--"):',
     ...rows,
     `  --${'now'.padEnd(16)} with pause or stop: at once, stopping the current render (reported as type 20)`,
+    '',
+    'Defaults on this machine:',
+    `  config file      ${defaultConfigPath(system)}`,
+    `  cache dir        ${defaultCacheDir(system)}`,
+    '  (Linux: $XDG_CONFIG_HOME/flock or ~/.config/flock, $XDG_CACHE_HOME/flock or ~/.cache/flock;',
+    '   macOS: ~/Library/Application Support/flock, ~/Library/Caches/flock;',
+    '   Windows: %APPDATA%\\flock, %LOCALAPPDATA%\\flock)',
   ].join('\n');
 }
 
@@ -67,12 +83,18 @@ export interface ParsedCommandLine {
   now: boolean;
   /** `pair … --fingerprint sha256//…`: the console's certificate pin. */
   fingerprint?: string;
+  /** The machine the defaults come from (config dir, cache dir). */
+  system: SystemPlaces;
+  /** Set when the config is read from where an earlier Flock kept it: what to tell the user. */
+  configNotice?: string;
 }
 
 export function parseCommandLine(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  machine: Omit<SystemPlaces, 'env'> = thisSystem(env),
 ): ParsedCommandLine {
+  const system: SystemPlaces = { ...machine, env };
   const options = Object.fromEntries(SETTING_KEYS.map((key) => [key, { type: 'string' as const }]));
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -108,14 +130,21 @@ export function parseCommandLine(
   }
   if (fingerprint !== undefined && command !== 'pair')
     throw new ConfigError('fingerprint', 'only goes with pair');
+  const legacy = typeof config === 'string' ? undefined : legacyConfigDir(system);
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
     args: extra,
     flags,
-    configFile: typeof config === 'string' ? config : defaultConfigPath(env),
+    configFile: typeof config === 'string' ? config : defaultConfigPath(system),
     configExplicit: typeof config === 'string',
     now: now === true,
     ...(typeof fingerprint === 'string' ? { fingerprint } : {}),
+    system,
+    ...(legacy && {
+      configNotice:
+        `using the config in ${legacy}, where an earlier version kept it; ` +
+        `this system's place for it is ${osConfigDir(system)} (move the files there to use it)`,
+    }),
   };
 }
 
@@ -126,5 +155,8 @@ export async function resolveSettings(
 ): Promise<AgentSettings> {
   const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
   const fromEnv: RawSettings = env.FLOCK_PASSWORD ? { password: env.FLOCK_PASSWORD } : {};
-  return toSettings({ ...file, ...fromEnv, ...commandLine.flags });
+  return toSettings(
+    { ...file, ...fromEnv, ...commandLine.flags },
+    { cacheDir: defaultCacheDir(commandLine.system) },
+  );
 }

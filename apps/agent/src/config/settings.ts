@@ -123,8 +123,8 @@ function required(value: string | undefined, key: SettingKey, hint: string): str
   return value;
 }
 
-/** Checks and types merged raw settings. */
-export function toSettings(raw: RawSettings): AgentSettings {
+/** Checks and types merged raw settings; `defaults.cacheDir` stands in for a missing `cache-dir`. */
+export function toSettings(raw: RawSettings, defaults: { cacheDir?: string } = {}): AgentSettings {
   const requestTime = text(raw, 'request-time');
   if (requestTime !== undefined) {
     try {
@@ -149,7 +149,7 @@ export function toSettings(raw: RawSettings): AgentSettings {
     server: url(raw, 'server') ?? DEFAULT_SERVER,
     ...(login !== undefined && password !== undefined ? { login, password } : {}),
     cacheDir: required(
-      text(raw, 'cache-dir'),
+      text(raw, 'cache-dir') ?? defaults.cacheDir,
       'cache-dir',
       '--cache-dir DIR or "cache-dir" in the config file',
     ),

@@ -1,5 +1,5 @@
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir, hostname as osHostname } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import {
   type CertPin,
@@ -10,6 +10,7 @@ import {
   PairResponseSchema,
 } from '@flock/protocol';
 import { request } from 'undici';
+import { defaultConfigDir as configDirOf, LINK_CREDENTIALS_FILE, thisSystem } from '../config/paths.js';
 import {
   certificateErrorCode,
   certificateMismatch,
@@ -17,11 +18,11 @@ import {
   parseFingerprint,
 } from './console-http';
 
-export const LINK_CREDENTIALS_FILE = 'console-link.json';
+export { LINK_CREDENTIALS_FILE };
 
-/** The agent's config dir on Linux (XDG); the CLI may pass its own. */
+/** The agent's config dir by this OS's conventions (config/paths.ts); the CLI passes its own. */
 export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'flock');
+  return configDirOf(thisSystem(env));
 }
 
 export class PairingError extends Error {

@@ -2,21 +2,16 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from '../lib/trpc';
 import { FarmAccountForm, farmAccountError } from './farm-account-form';
+import type { Notify } from './toast';
 
 /** Fleet settings: the SheepIt account every machine without its own renders with. Admins only. */
-export function FarmAccountCard({
-  isAdmin,
-  onDone,
-}: {
-  isAdmin: boolean;
-  onDone: (message: string) => void;
-}) {
+export function FarmAccountCard({ isAdmin, notify }: { isAdmin: boolean; notify: Notify }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const accounts = useQuery({ ...trpc.farmAccount.get.queryOptions(), enabled: isAdmin });
   const saved = (message: string) => (views: unknown) => {
     queryClient.setQueryData(trpc.farmAccount.get.queryKey(), views as never);
-    onDone(message);
+    notify(message);
   };
   const save = useMutation(
     trpc.farmAccount.setFleet.mutationOptions({

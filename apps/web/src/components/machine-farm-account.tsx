@@ -3,6 +3,7 @@ import type { AgentState } from '@flock/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTRPC } from '../lib/trpc';
 import { FarmAccountForm, farmAccountError } from './farm-account-form';
+import type { Notify } from './toast';
 
 const SOURCE_TEXT = {
   local: 'its own account (started with --login), which wins over the console’s',
@@ -13,11 +14,11 @@ const SOURCE_TEXT = {
 export function MachineFarmAccount({
   id,
   farmAccount,
-  onDone,
+  notify,
 }: {
   id: string;
   farmAccount: AgentState['farmAccount'] | undefined;
-  onDone: (message: string) => void;
+  notify: Notify;
 }) {
   const trpc = useTRPC();
   const status = useQuery(trpc.auth.status.queryOptions());
@@ -26,7 +27,7 @@ export function MachineFarmAccount({
   const accounts = useQuery({ ...trpc.farmAccount.get.queryOptions(), enabled: isAdmin });
   const saved = (message: string) => (views: unknown) => {
     queryClient.setQueryData(trpc.farmAccount.get.queryKey(), views as never);
-    onDone(message);
+    notify(message);
   };
   const save = useMutation(
     trpc.farmAccount.setMachine.mutationOptions({ onSuccess: saved('Account saved for this machine') }),

@@ -6,7 +6,7 @@ import { formatClockTime } from '../lib/format';
  * The headline of a reason, its times in the browser's local time ("since 14:02:07, next try at …");
  * `short`: only the message's first sentence (the machine cards).
  */
-export function reasonHeadline(reason: NotRenderingReason, short = false): string {
+function reasonHeadline(reason: NotRenderingReason, short = false): string {
   const times: string[] = [];
   if (reason.since !== undefined) times.push(`since ${formatClockTime(reason.since)}`);
   if (reason.until !== null) {

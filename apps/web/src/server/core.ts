@@ -36,7 +36,7 @@ export interface ConsoleOptions {
   certificatePin?: CertPin | null;
 }
 
-/** Everything the console's server side is made of; one per process, kept on globalThis. */
+/** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
 export interface ConsoleCore {
   repo: ConsoleRepo;
   fleet: Fleet;
@@ -104,19 +104,4 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
       database.close();
     },
   };
-}
-
-// The custom server and Next's bundle load separate copies of every module (docs/stack.md §2.2), so the
-// one live core is reached through globalThis, never through a module-level variable.
-const KEY = '__flockConsoleCore';
-type WithCore = typeof globalThis & { [KEY]?: ConsoleCore };
-
-export function installCore(core: ConsoleCore): void {
-  (globalThis as WithCore)[KEY] = core;
-}
-
-export function currentCore(): ConsoleCore {
-  const core = (globalThis as WithCore)[KEY];
-  if (!core) throw new Error('the console core is not running (start the console with server.ts)');
-  return core;
 }

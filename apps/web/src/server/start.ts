@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ConsoleCore, type ConsoleOptions, createConsoleCore, installCore } from './core';
+import { type ConsoleCore, type ConsoleOptions, createConsoleCore } from './core';
 import { type ConsoleHttpOptions, createConsoleHttpServer } from './http';
 import { log } from './log';
 import { type ConsoleCertificate, loadCertificate } from './tls/certificate';
@@ -43,7 +43,6 @@ export async function startConsole(options: StartOptions): Promise<RunningConsol
     certificatePin: certificate?.pin ?? null,
     secureCookies: options.secureCookies || transport === 'https',
   });
-  installCore(core);
   const server = createConsoleHttpServer(core, {
     ...options,
     ...(certificate ? { tls: { cert: certificate.cert, key: certificate.key } } : {}),

@@ -1,4 +1,4 @@
-import { type AgentEvent, type AgentState, PAIR_PATH } from '@flock/protocol';
+import type { AgentEvent, AgentState } from '@flock/protocol';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { CLOSE } from '../../link/hub';
@@ -20,6 +20,9 @@ function requireMachine(ctx: Context, id: string) {
   return record;
 }
 
+/** A machine's recent frames (newest first, with thumbnails) and errors, for its page. */
+export type MachineHistory = Awaited<ReturnType<typeof history>>;
+
 async function history(ctx: Context, id: string) {
   const [frames, errors] = await Promise.all([
     ctx.core.repo.recentFrames(id, 20),
@@ -40,13 +43,13 @@ async function history(ctx: Context, id: string) {
 }
 
 export const machinesRouter = router({
-  get: protectedProcedure.input(machineId).query(async ({ ctx, input }) => {
+  /** The machine as it is now; its frames and errors come from `history`. */
+  get: protectedProcedure.input(machineId).query(({ ctx, input }) => {
     const record = requireMachine(ctx, input.id);
     return {
       summary: ctx.core.fleet.summary(input.id) as MachineSummary,
       state: record.state,
       machine: record.state?.machine ?? record.hello?.machine ?? null,
-      ...(await history(ctx, input.id)),
     };
   }),
 
@@ -139,7 +142,6 @@ export const machinesRouter = router({
       code,
       expiresAt,
       command: `pnpm agent pair ${origin} ${code}${pin ? ` --fingerprint ${pin}` : ''}`,
-      endpoint: `${origin}${PAIR_PATH}`,
       ...(pin ? { pin } : {}),
     };
   }),
