@@ -8,6 +8,7 @@ import next from 'next';
 import type { UpgradeListener } from './src/server/http';
 import { log } from './src/server/log';
 import { startConsole } from './src/server/start';
+import { chooseTransport } from './src/server/tls/transport';
 
 // `pnpm … start -- --port 3000` hands the script a literal `--` first: it ends no options here.
 const args = process.argv.slice(2);
@@ -23,6 +24,9 @@ const { values } = parseArgs({
     'public-url': { type: 'string', multiple: true, default: [] },
     'pairing-code-file': { type: 'string' },
     'agent-dist': { type: 'string', default: resolve(import.meta.dirname, '../agent/dist') },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'insecure-http': { type: 'boolean', default: false },
     dev: { type: 'boolean', default: process.env.NODE_ENV === 'development' },
     help: { type: 'boolean', default: false },
   },
@@ -34,6 +38,10 @@ if (values.help) {
   --port P          port (default 3000)
   --data DIR        where the SQLite database lives (default .data/console)
   --public-url URL  an extra origin browsers use to reach the console (repeatable), e.g. https://flock.lan
+  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate and key. Off loopback the
+                    console serves HTTPS anyway, with a certificate it makes on first start (DIR/tls/)
+  --insecure-http   plain HTTP off loopback (a warning in the console; the farm account is then never
+                    sent to agents)
   --dev             Next.js development mode (hot reload)
   --pairing-code-file PATH  issue one pairing code at start and write it there (0600), for a local
                     launcher that pairs an agent on this machine (npm start does)
@@ -48,6 +56,17 @@ const fromInvocation = (path: string): string => resolve(process.env.INIT_CWD ??
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`flock console: --port must be 0-65535, got "${values.port}"`);
+  process.exit(2);
+}
+
+const transport = chooseTransport({
+  host: values.host,
+  tlsCert: values['tls-cert'] === undefined ? undefined : fromInvocation(values['tls-cert']),
+  tlsKey: values['tls-key'] === undefined ? undefined : fromInvocation(values['tls-key']),
+  insecureHttp: values['insecure-http'],
+});
+if ('error' in transport) {
+  console.error(`flock console: ${transport.error}`);
   process.exit(2);
 }
 
@@ -78,6 +97,8 @@ await app.prepare().catch((error: Error) => {
 const consoleServer = await startConsole({
   host: values.host,
   port,
+  transport: transport.transport,
+  ...(transport.tlsFiles ? { tlsFiles: transport.tlsFiles } : {}),
   dataDir: fromInvocation(values.data),
   publicOrigins: values['public-url'].map((url) => new URL(url).origin),
   secureCookies: values['public-url'].some((url) => url.startsWith('https:')),
@@ -85,6 +106,9 @@ const consoleServer = await startConsole({
   agentDist: fromInvocation(values['agent-dist']),
   pages: (req, res) => void handle(req, res),
   pagesUpgrade: () => nextUpgrade,
+}).catch((error: Error) => {
+  console.error(`flock console: ${error.message}`);
+  process.exit(1);
 });
 
 if (values['pairing-code-file']) {
@@ -95,6 +119,8 @@ if (values['pairing-code-file']) {
 const needsSetup = await consoleServer.core.auth.needsSetup();
 log('info', `console: listening on ${consoleServer.url}`);
 console.log(`\nFlock console: ${consoleServer.url}`);
+if (consoleServer.certificate)
+  console.log(`Certificate pin (agents check it): ${consoleServer.certificate.pin}`);
 console.log(needsSetup ? 'First start: open it and choose the admin password.\n' : 'Log in as admin.\n');
 
 let stopping = false;

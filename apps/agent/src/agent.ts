@@ -22,6 +22,7 @@ import type { AgentSettings } from './config/index.js';
 import { type AgentCommand, Controls } from './controls/index.js';
 import { freeBytesIn } from './disk.js';
 import { ArchiveCache, type ArchiveCacheOptions, type RateFloorOptions } from './download/index.js';
+import { FarmAccounts } from './farm/account.js';
 import { BlockedProjects } from './farm/blocked-projects.js';
 import { ErrorReporter, type ReportHeader } from './farm/error-report.js';
 import { Heartbeat, keepAliveParams } from './farm/heartbeat.js';
@@ -33,7 +34,7 @@ import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
 import { getHwid, getMachineFacts, gpuIdFor, type MachineFacts, UsageMonitor } from './hardware/index.js';
-import type { ConsoleLinkInfo, LinkedAgent } from './link/index.js';
+import type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
@@ -59,6 +60,8 @@ export interface AgentOptions {
   /** The minimum rate of every farm call and download (default 1 KiB/s over 60 s). */
   rateFloor?: RateFloorOptions;
   skipSpeedtest?: boolean;
+  /** The config dir: where the farm account from the console is kept (else only in memory). */
+  configDir?: string;
 }
 
 const COMPUTE_METHODS: Record<Limits['computeMethod'], ComputeMethod> = { cpu_gpu: 0, cpu: 1, gpu: 2 };
@@ -78,6 +81,7 @@ export class Agent implements LinkedAgent {
       usage: UsageMonitor;
       clock: Clock;
       blocks: BlockedProjects;
+      accounts: FarmAccounts;
     },
   ) {}
 
@@ -93,6 +97,14 @@ export class Agent implements LinkedAgent {
     limits.gpu = configuredGpu(limits.gpu, machine, log);
     const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
+    const accounts = await FarmAccounts.open({
+      local:
+        settings.login && settings.password ? { login: settings.login, password: settings.password } : null,
+      log,
+      ...(options.configDir ? { configDir: options.configDir } : {}),
+    });
+    store.update({ farmAccount: accounts.view });
+    accounts.on('change', () => store.update({ farmAccount: accounts.view }));
     const usage = new UsageMonitor({ store, clock });
     let loop: FarmLoop | undefined;
     const blocks = await BlockedProjects.load({
@@ -124,6 +136,7 @@ export class Agent implements LinkedAgent {
       log,
       serverUrl: settings.server,
       params: configParams(settings, machine, hwid, controls.clientVersion),
+      account: () => accounts.current,
       clientVersion: () => controls.clientVersion,
       ...(options.skipSpeedtest ? { skipSpeedtest: true } : {}),
     });
@@ -131,7 +144,13 @@ export class Agent implements LinkedAgent {
       http,
       log,
       dir: dirs.reports,
-      header: () => reportHeader(settings, machine, controls.clientVersion),
+      header: () =>
+        reportHeader(
+          settings,
+          machine,
+          controls.clientVersion,
+          session.loggedInAs ?? accounts.current?.login ?? '',
+        ),
       endpoints: () => session.endpoints,
     });
     const cache = await ArchiveCache.open({
@@ -202,13 +221,14 @@ export class Agent implements LinkedAgent {
       controls,
       http,
       session,
+      accounts,
       reporter,
       runner,
       uploads,
       cache,
       blocks,
       disk: { dir: dirs.archives, freeBytes: options.download?.freeBytes ?? freeBytesIn },
-      account: { server: settings.server, login: settings.login },
+      server: settings.server,
       jobRequestParams: () =>
         jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
       configDump: () => configDump(settings, machine, hwid, controls.clientVersion),
@@ -227,6 +247,7 @@ export class Agent implements LinkedAgent {
       usage,
       clock,
       blocks,
+      accounts,
     });
   }
 
@@ -260,6 +281,19 @@ export class Agent implements LinkedAgent {
   applyFleetSettings(settings: FleetSettings): void {
     this.parts.blocks.setFleet(settings.blockedProjects);
     this.controls.setFleetClientVersion(settings.clientVersion);
+  }
+
+  /**
+   * The console's farm account: kept, and when the credentials to log in with change (no local
+   * account; another or none from the console), logged in again after the current frame.
+   */
+  farmAccountFromConsole(update: FarmAccountUpdate): void {
+    void this.parts.accounts.update(update).then((changed) => {
+      if (changed) {
+        this.parts.loop.requestRelogin('the farm account from the console changed');
+        this.controls.farmAccountChanged();
+      } else if ('withheld' in update) this.controls.farmAccountChanged();
+    });
   }
 
   state(): AgentState {
@@ -348,10 +382,8 @@ function configParams(
   machine: MachineFacts,
   hwid: string,
   version: string,
-): ConfigParams {
+): Omit<ConfigParams, 'login' | 'password'> {
   return {
-    login: settings.login,
-    password: settings.password,
     version,
     os: machine.os,
     osVersion: machine.osVersion,
@@ -393,9 +425,14 @@ function jobRequestParams(
   };
 }
 
-function reportHeader(settings: AgentSettings, machine: MachineFacts, version: string): ReportHeader {
+function reportHeader(
+  settings: AgentSettings,
+  machine: MachineFacts,
+  version: string,
+  login: string,
+): ReportHeader {
   return {
-    login: settings.login,
+    login,
     hostname: settings.hostname ?? machine.hostname,
     osName: machine.osVersion,
     clientVersion: version,

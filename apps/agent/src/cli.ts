@@ -101,7 +101,8 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   // Listening from the start: a Ctrl-C while the agent is still being set up is not lost.
   const interrupts = handleInterrupts(log, () => output.close());
   try {
-    const agent = await Agent.create({ settings, log });
+    // The config dir holds the console link's credentials and the farm account the console sends.
+    const agent = await Agent.create({ settings, log, configDir: dirname(commandLine.configFile) });
     interrupts.attach(agent);
     agent.store.on('change', () => output.update(agent.store.snapshot()));
     const channel = await startControlChannel({
@@ -172,10 +173,18 @@ function handleInterrupts(log: Logger, closeOutput: () => void) {
 
 async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> {
   const [consoleUrl = '', code = ''] = commandLine.args;
-  const file = await pair(consoleUrl, code, { configDir: dirname(commandLine.configFile) });
+  const file = await pair(consoleUrl, code, {
+    configDir: dirname(commandLine.configFile),
+    ...(commandLine.fingerprint === undefined ? {} : { fingerprint: commandLine.fingerprint }),
+  });
+  const { origin, protocol, hostname } = new URL(consoleUrl);
   process.stdout.write(
-    `paired with ${new URL(consoleUrl).origin}; credentials saved to ${file} (mode 0600)\n`,
+    `paired with ${origin}${commandLine.fingerprint ? ' (certificate pinned)' : ''}; credentials saved to ${file} (mode 0600)\n`,
   );
+  if (protocol === 'http:' && !isLoopbackName(hostname))
+    process.stderr.write(
+      `flock-agent: warning: the link to ${origin} is plain HTTP, readable on the network; the console sends no farm account over it\n`,
+    );
   return 0;
 }
 
@@ -190,7 +199,8 @@ function confirmVersion(installed: InstalledAgent, log: Logger): void {
 }
 
 async function installAgent(commandLine: ParsedCommandLine): Promise<number> {
-  const { console: consoleUrl, code, fingerprint, noService, serviceScope } = commandLine.install;
+  const { console: consoleUrl, code, noService, serviceScope } = commandLine.install;
+  const { fingerprint } = commandLine;
   if (!consoleUrl || !code)
     throw new ConfigError(
       'arguments',
@@ -220,6 +230,11 @@ async function uninstallAgent(commandLine: ParsedCommandLine): Promise<number> {
     ...(typeof cacheDir === 'string' ? { cacheDir } : {}),
   });
   return 0;
+}
+
+/** 127.0.0.0/8, ::1, localhost: a plain link to these never leaves this machine. */
+function isLoopbackName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 /** The cache dir of the agent a command is about: --cache-dir, else the config file's. */
@@ -268,6 +283,10 @@ async function status(commandLine: ParsedCommandLine): Promise<number> {
       `credits this session ${state.stats.creditsSession}${local.creditsTotal === null ? '' : `, total ${local.creditsTotal}`}; ` +
       `downloaded ${local.downloadedBytes} B, uploaded ${local.uploadedBytes} B\n`,
   );
+  if (state.farmAccount)
+    process.stdout.write(
+      `farm account: ${state.farmAccount.source === 'none' ? 'none yet' : `${state.farmAccount.login} (${state.farmAccount.source === 'local' ? "this agent's own" : 'from the console'})`}\n`,
+    );
   const removed = consoleLinkNote(local, now);
   if (removed) process.stdout.write(`console link: ${removed}\n`);
   if (state.reason) process.stdout.write(`not rendering: ${formatReason(state.reason, now)}\n`);

@@ -5,7 +5,7 @@ import {
   AGENT_BUILD_FILES,
   AgentManifestSchema,
   agentBuildPath,
-  CERTIFICATE_PIN,
+  CertPinSchema,
   nodeVersionAtLeast,
   nodeVersionFloor,
   parseAgentBuildPath,
@@ -69,7 +69,7 @@ describe('manifest and pin', () => {
     expect(
       AgentManifestSchema.safeParse({ ...manifest, agent: { sha256: sha, url: 'http://evil/x' } }).success,
     ).toBe(false);
-    expect(CERTIFICATE_PIN.test(`sha256//${Buffer.alloc(32).toString('base64')}`)).toBe(true);
-    expect(CERTIFICATE_PIN.test(`sha256//${Buffer.alloc(31).toString('base64')}`)).toBe(false);
+    expect(CertPinSchema.safeParse(`sha256//${Buffer.alloc(32).toString('base64')}`).success).toBe(true);
+    expect(CertPinSchema.safeParse(`sha256//${Buffer.alloc(31).toString('base64')}`).success).toBe(false);
   });
 });

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
-import { CERTIFICATE_PIN, nodeVersionAtLeast, nodeVersionFloor } from '@flock/protocol';
+import { CertPinSchema, nodeVersionAtLeast, nodeVersionFloor } from '@flock/protocol';
 import packageJson from '../../package.json' with { type: 'json' };
 import { LINK_CREDENTIALS_FILE, loadLinkCredentials, pair } from '../link/index.js';
 import {
@@ -88,7 +88,7 @@ function checkOptions(options: InstallOptions): URL {
     throw new InstallError(`--console: "${options.consoleUrl}" is not an http(s) URL`);
   if (!options.code.trim())
     throw new InstallError('--code: the pairing code from the console\'s "Add machine" is missing');
-  if (options.fingerprint !== undefined && !CERTIFICATE_PIN.test(options.fingerprint))
+  if (options.fingerprint !== undefined && !CertPinSchema.safeParse(options.fingerprint).success)
     throw new InstallError('--fingerprint: expected sha256//<base64 of 32 bytes>, as the console shows it');
   if (!options.bundleFile.endsWith('.mjs') || !existsSync(options.launcherFile))
     throw new InstallError(

@@ -133,6 +133,11 @@ export function AddMachineDialog({ open, onClose }: { open: boolean; onClose: ()
           <div className="code" data-testid="pair-code">
             {data.code}
           </div>
+          {data.pin && (
+            <p className="muted pin" data-testid="pair-pin">
+              Certificate fingerprint (the machine checks it on every connection): <code>{data.pin}</code>
+            </p>
+          )}
           <p className="muted">
             {secondsLeft > 0
               ? `The code works once and expires in ${Math.floor(secondsLeft / 60)}:${String(secondsLeft % 60).padStart(2, '0')}.`

@@ -2,7 +2,7 @@
 // the console's own certificate, the pin goes into the command: curl checks it (`-k` skips the
 // certificate chain, which a self-signed certificate has none of; curl still refuses any other key
 // with `--pinnedpubkey`, checked with curl 7.88), and the agent pins it for every later connection.
-import { CERTIFICATE_PIN, INSTALL_PS1_PATH, INSTALL_SH_PATH } from '@flock/protocol';
+import { CertPinSchema, INSTALL_PS1_PATH, INSTALL_SH_PATH } from '@flock/protocol';
 
 export interface InstallCommands {
   /** Linux and macOS: install.sh through sh, a service (systemd, launchd). */
@@ -24,7 +24,8 @@ export function installCommands(input: {
   const origin = new URL(input.consoleUrl).origin;
   if (!CODE.test(input.code)) throw new Error('a pairing code is letters, digits and dashes');
   const pin = input.pin ?? null;
-  if (pin !== null && !CERTIFICATE_PIN.test(pin)) throw new Error('a certificate pin is sha256//<base64>');
+  if (pin !== null && !CertPinSchema.safeParse(pin).success)
+    throw new Error('a certificate pin is sha256//<base64>');
   if (pin === null) {
     return {
       unix: `curl -fsSL ${origin}${INSTALL_SH_PATH} | sh -s -- ${input.code}`,

@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CertPin } from '@flock/protocol';
 import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
+import { SecretBox } from './farm-account/secret-box';
+import { FarmAccountStore } from './farm-account/store';
 import { FleetSettingsStore } from './fleet-settings';
 import { AgentBuilds } from './install/builds';
 import { Fleet } from './link/fleet';
@@ -11,6 +14,7 @@ import { LinkHub } from './link/hub';
 import { log } from './log';
 import { PAIRING_CODE_TTL_MS, Pairing } from './pairing';
 import { Sweeper } from './sweeper';
+import type { ConsoleTransport } from './tls/transport';
 
 export interface ConsoleOptions {
   dataDir: string;
@@ -29,8 +33,10 @@ export interface ConsoleOptions {
   now?: () => number;
   /** The agent's dist/ (flock-agent.mjs, launcher.mjs, build.json): a new build there is served. */
   agentDist?: string;
-  /** The pin (`sha256//…`) of the certificate the console serves HTTPS with; null on plain HTTP. */
-  certificatePin?: string | null;
+  /** How the console is served (default plain HTTP on loopback). */
+  transport?: ConsoleTransport;
+  /** The pin of the certificate it serves over HTTPS, for "Add machine"; null on plain HTTP. */
+  certificatePin?: CertPin | null;
 }
 
 /** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
@@ -38,6 +44,7 @@ export interface ConsoleCore {
   repo: ConsoleRepo;
   fleet: Fleet;
   fleetSettings: FleetSettingsStore;
+  farmAccounts: FarmAccountStore;
   hub: LinkHub;
   auth: AuthService;
   accounts: Accounts;
@@ -47,7 +54,8 @@ export interface ConsoleCore {
   secureCookies: boolean;
   /** The agent builds served for installs and updates. */
   agentBuilds: AgentBuilds;
-  certificatePin: string | null;
+  transport: ConsoleTransport;
+  certificatePin: CertPin | null;
   now: () => number;
   close(): Promise<void>;
 }
@@ -61,12 +69,15 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   await fleet.load();
   const fleetSettings = new FleetSettingsStore(repo, fleet.bus, now);
   await fleetSettings.load();
+  const farmAccounts = new FarmAccountStore(repo, SecretBox.open(options.dataDir), fleet.bus, now);
+  await farmAccounts.load();
   const hub = new LinkHub(fleet, repo, {
     heartbeatMs: options.heartbeatMs ?? 5_000,
     commandMaxAgeMs: options.commandMaxAgeMs ?? 60_000,
     ackWaitMs: options.ackWaitMs ?? 5_000,
     now,
     fleetSettings: () => fleetSettings.settings,
+    farmAccount: (machineId) => farmAccounts.accountFor(machineId),
   });
   const auth = new AuthService(repo, now);
   if (options.adminPassword && (await auth.needsSetup())) await auth.createAdmin(options.adminPassword);
@@ -84,6 +95,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     repo,
     fleet,
     fleetSettings,
+    farmAccounts,
     hub,
     auth,
     accounts: new Accounts(repo, auth, now),
@@ -92,6 +104,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     allowedOrigins: options.publicOrigins ?? [],
     secureCookies: options.secureCookies ?? false,
     agentBuilds,
+    transport: options.transport ?? 'http-loopback',
     certificatePin: options.certificatePin ?? null,
     now,
     async close() {

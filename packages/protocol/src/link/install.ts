@@ -34,9 +34,6 @@ export const AgentManifestSchema = z.object({
 });
 export type AgentManifest = z.infer<typeof AgentManifestSchema>;
 
-/** curl's `--pinnedpubkey` form of a certificate pin: SHA-256 of its public key, base64. */
-export const CERTIFICATE_PIN = /^sha256\/\/[A-Za-z0-9+/]{43}=$/;
-
 /** The lowest version a `>=X.Y[.Z]` engines range admits ("20.19.0" for ">=20.19"). */
 export function nodeVersionFloor(range: string): string {
   const match = /^\s*>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$/.exec(range);

@@ -3,7 +3,7 @@
 // filled in. Nothing secret goes in: both are public routes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AgentManifest, CERTIFICATE_PIN } from '@flock/protocol';
+import { type AgentManifest, CertPinSchema } from '@flock/protocol';
 
 export type InstallScript = 'install.sh' | 'install.ps1';
 
@@ -29,7 +29,7 @@ export interface ScriptValues {
 function checked(values: ScriptValues): Record<string, string> {
   const { consoleUrl, manifest, pin } = values;
   if (new URL(consoleUrl).origin !== consoleUrl) throw new Error(`not an origin: ${consoleUrl}`);
-  if (pin !== null && !CERTIFICATE_PIN.test(pin)) throw new Error('not a certificate pin');
+  if (pin !== null && !CertPinSchema.safeParse(pin).success) throw new Error('not a certificate pin');
   const filled: Record<string, string> = {
     __CONSOLE__: consoleUrl,
     __PIN__: pin ?? '',

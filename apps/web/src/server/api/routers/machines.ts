@@ -129,20 +129,26 @@ export const machinesRouter = router({
     await ctx.core.repo.revokeMachine(input.id, ctx.core.now());
     ctx.core.fleet.remove(input.id);
     ctx.core.hub.drop(input.id, CLOSE.revoked, 'removed from the console');
+    await ctx.core.farmAccounts.clearMachine(input.id, ctx.user.username);
     log('info', `console: machine ${input.id} removed by ${ctx.user.username}`);
     return { ok: true };
   }),
 
-  /** A one-time pairing code and the exact command to run on the new machine. */
+  /**
+   * A one-time pairing code and the exact command to run on the new machine; over HTTPS also the pin of
+   * the console's certificate, which the agent checks on every connection.
+   */
   addCode: protectedProcedure.input(z.object({ consoleUrl: z.url() })).mutation(async ({ ctx, input }) => {
     const { code, expiresAt } = await ctx.core.pairing.createCode();
     const origin = new URL(input.consoleUrl).origin;
+    const pin = ctx.core.certificatePin;
     return {
       code,
       expiresAt,
-      commands: installCommands({ consoleUrl: origin, code, pin: ctx.core.certificatePin }),
+      commands: installCommands({ consoleUrl: origin, code, pin }),
       /** What the install commands install; null until the console has an agent build. */
       agentBuild: agentBuildSummary(ctx.core.agentBuilds.current),
+      ...(pin ? { pin } : {}),
     };
   }),
 });
