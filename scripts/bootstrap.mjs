@@ -79,13 +79,15 @@ function ensureInstalled() {
 const commands = {
   test() {
     run(join(binDir, 'biome'), ['ci', '.']);
-    // Every citation in the code resolves to a heading in docs/ (the check, then its own test); the
-    // lint above refuses imports across package boundaries (its configuration's own test).
+    // Every citation in the code resolves to a heading in docs/ (the check, then its own test); every
+    // command the READMEs show runs with Node and npm alone; the lint above refuses imports across
+    // package boundaries (its configuration's own test).
     run(process.execPath, ['scripts/check-doc-refs.mjs']);
     run(process.execPath, [
       '--test',
       '--test-reporter=dot',
       'scripts/check-doc-refs.test.mjs',
+      'scripts/doc-commands.test.mjs',
       'scripts/package-boundaries.test.mjs',
     ]);
     // The benchmarks are no package: their scripts are type-checked here (the console's with the DOM).

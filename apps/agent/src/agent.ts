@@ -1,7 +1,6 @@
 // The composition root: settings → HTTP client, session, cache, uploads, renderer, heartbeat and the
 // farm loop, all sharing one clock, one logger and one observable state. It is also what the
 // console link drives (LinkedAgent).
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import path from 'node:path';
@@ -18,11 +17,13 @@ import {
   type MachineInfo,
   type UploadBackoff,
 } from '@flock/protocol';
+import packageJson from '../package.json' with { type: 'json' };
 import { type Clock, systemClock } from './clock.js';
 import type { AgentSettings } from './config/index.js';
 import { type AgentCommand, Controls } from './controls/index.js';
 import { freeBytesIn } from './disk.js';
 import { ArchiveCache, type ArchiveCacheOptions, type RateFloorOptions } from './download/index.js';
+import { FarmAccounts } from './farm/account.js';
 import { BlockedProjects } from './farm/blocked-projects.js';
 import { ErrorReporter, type ReportHeader } from './farm/error-report.js';
 import { Heartbeat, keepAliveParams } from './farm/heartbeat.js';
@@ -33,14 +34,14 @@ import type { RenderPort } from './farm/ports.js';
 import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
-import { getHwid, getMachineFacts, type MachineFacts, UsageMonitor } from './hardware/index.js';
-import type { ConsoleLinkInfo, LinkedAgent } from './link/index.js';
+import { getHwid, getMachineFacts, gpuIdFor, type MachineFacts, UsageMonitor } from './hardware/index.js';
+import type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
+import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
 
-export const AGENT_VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-).version;
+/** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
+export const AGENT_VERSION: string = packageJson.version;
 
 export interface AgentOptions {
   settings: AgentSettings;
@@ -59,6 +60,8 @@ export interface AgentOptions {
   /** The minimum rate of every farm call and download (default 1 KiB/s over 60 s). */
   rateFloor?: RateFloorOptions;
   skipSpeedtest?: boolean;
+  /** The config dir: where the farm account from the console is kept (else only in memory). */
+  configDir?: string;
 }
 
 /** The agent; also what the console link drives (LinkedAgent). */
@@ -76,6 +79,7 @@ export class Agent implements LinkedAgent {
       usage: UsageMonitor;
       clock: Clock;
       blocks: BlockedProjects;
+      accounts: FarmAccounts;
     },
   ) {}
 
@@ -88,8 +92,17 @@ export class Agent implements LinkedAgent {
     const machine = options.machine ?? (await getMachineFacts());
     const hwid = options.hwid ?? (await getHwid(settings.cacheDir));
     const limits = limitsFrom(settings);
+    limits.gpu = configuredGpu(limits.gpu, machine, log);
     const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
+    const accounts = await FarmAccounts.open({
+      local:
+        settings.login && settings.password ? { login: settings.login, password: settings.password } : null,
+      log,
+      ...(options.configDir ? { configDir: options.configDir } : {}),
+    });
+    store.update({ farmAccount: accounts.view });
+    accounts.on('change', () => store.update({ farmAccount: accounts.view }));
     const usage = new UsageMonitor({ store, clock });
     let loop: FarmLoop | undefined;
     const blocks = await BlockedProjects.load({
@@ -101,6 +114,7 @@ export class Agent implements LinkedAgent {
         loop?.blocksChanged();
       },
     });
+    const memoryNotice = memoryNoticeOnce((message) => log.warn(message));
     const controls = new Controls({
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
@@ -120,6 +134,7 @@ export class Agent implements LinkedAgent {
       log,
       serverUrl: settings.server,
       params: configParams(settings, machine, hwid, controls.clientVersion),
+      account: () => accounts.current,
       clientVersion: () => controls.clientVersion,
       ...(options.skipSpeedtest ? { skipSpeedtest: true } : {}),
     });
@@ -127,7 +142,13 @@ export class Agent implements LinkedAgent {
       http,
       log,
       dir: dirs.reports,
-      header: () => reportHeader(settings, machine, controls.clientVersion),
+      header: () =>
+        reportHeader(
+          settings,
+          machine,
+          controls.clientVersion,
+          session.loggedInAs ?? accounts.current?.login ?? '',
+        ),
       endpoints: () => session.endpoints,
     });
     const cache = await ArchiveCache.open({
@@ -162,7 +183,10 @@ export class Agent implements LinkedAgent {
           createBlenderRenderPort({
             clock,
             gpus: machine.gpus,
-            onRenderEvent: (event) => usage.onRenderEvent(event),
+            onRenderEvent: (event) => {
+              usage.onRenderEvent(event);
+              memoryNotice(event);
+            },
           }),
       ),
       uploads,
@@ -195,13 +219,14 @@ export class Agent implements LinkedAgent {
       controls,
       http,
       session,
+      accounts,
       reporter,
       runner,
       uploads,
       cache,
       blocks,
       disk: { dir: dirs.archives, freeBytes: options.download?.freeBytes ?? freeBytesIn },
-      account: { server: settings.server, login: settings.login },
+      server: settings.server,
       jobRequestParams: () =>
         jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
       configDump: () => configDump(settings, machine, hwid, controls.clientVersion),
@@ -220,6 +245,7 @@ export class Agent implements LinkedAgent {
       usage,
       clock,
       blocks,
+      accounts,
     });
   }
 
@@ -253,6 +279,19 @@ export class Agent implements LinkedAgent {
   applyFleetSettings(settings: FleetSettings): void {
     this.parts.blocks.setFleet(settings.blockedProjects);
     this.controls.setFleetClientVersion(settings.clientVersion);
+  }
+
+  /**
+   * The console's farm account: kept, and when the credentials to log in with change (no local
+   * account; another or none from the console), logged in again after the current frame.
+   */
+  farmAccountFromConsole(update: FarmAccountUpdate): void {
+    void this.parts.accounts.update(update).then((changed) => {
+      if (changed) {
+        this.parts.loop.requestRelogin('the farm account from the console changed');
+        this.controls.farmAccountChanged();
+      } else if ('withheld' in update) this.controls.farmAccountChanged();
+    });
   }
 
   state(): AgentState {
@@ -304,6 +343,22 @@ export function limitsFrom(settings: AgentSettings): Limits {
   };
 }
 
+/**
+ * The configured `--gpu` as this machine's GPU id: a name of an earlier Flock or of the official
+ * client (`CUDA_0`, a card's CUDA id now that it renders with OptiX) selects the same card.
+ */
+function configuredGpu(name: string | null, machine: MachineFacts, log: Logger): string | null {
+  if (name === null) return null;
+  const id = gpuIdFor(name, machine.gpus);
+  if (id === undefined) {
+    const known = machine.gpus.flatMap((gpu) => (gpu.id ? [gpu.id] : [])).join(', ') || 'none';
+    log.warn(`--gpu ${name} is not a GPU of this machine (${known}): no GPU is used until it names one`);
+    return name;
+  }
+  if (id !== name) log.info(`--gpu ${name} is ${id}`);
+  return id;
+}
+
 function machineInfo(machine: MachineFacts, settings: AgentSettings): MachineInfo {
   return {
     hostname: (settings.hostname ?? machine.hostname).slice(0, 253) || 'unknown',
@@ -325,10 +380,8 @@ function configParams(
   machine: MachineFacts,
   hwid: string,
   version: string,
-): ConfigParams {
+): Omit<ConfigParams, 'login' | 'password'> {
   return {
-    login: settings.login,
-    password: settings.password,
     version,
     os: machine.os,
     osVersion: machine.osVersion,
@@ -370,9 +423,14 @@ function jobRequestParams(
   };
 }
 
-function reportHeader(settings: AgentSettings, machine: MachineFacts, version: string): ReportHeader {
+function reportHeader(
+  settings: AgentSettings,
+  machine: MachineFacts,
+  version: string,
+  login: string,
+): ReportHeader {
   return {
-    login: settings.login,
+    login,
     hostname: settings.hostname ?? machine.hostname,
     osName: machine.osVersion,
     clientVersion: version,

@@ -1,6 +1,6 @@
-// flock-agent as a library: the agent itself, its settings, the command API and the console link
-// (pairing and the link client), for the console's tests and tools. Test doubles live in
-// flock-agent/testing.
+// flock-agent as a library: the agent itself, its settings, the command API, the console link
+// (pairing and the link client) and the installed agent's updates, for the console's tests and tools.
+// Test doubles live in flock-agent/testing.
 export { AGENT_VERSION, Agent, type AgentOptions, limitsFrom } from './agent.js';
 export {
   type AgentSettings,
@@ -11,8 +11,10 @@ export {
   toSettings,
 } from './config/index.js';
 export { type AgentCommand, Controls } from './controls/index.js';
+export { FARM_ACCOUNT_FILE } from './farm/account.js';
 export { FarmLoop } from './farm/loop.js';
 export type { FrameUploads, RenderPort, RenderRequest, RenderResult } from './farm/ports.js';
+export { type Build, type InstalledAgent, requestUpdate } from './install/index.js';
 export {
   LinkClient,
   type LinkClientOptions,

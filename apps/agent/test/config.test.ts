@@ -102,8 +102,13 @@ describe('settings from flags, config file and environment', () => {
   });
 
   it('uses the XDG config dir by default', async () => {
-    expect(defaultConfigPath({ XDG_CONFIG_HOME: '/x/cfg' })).toBe('/x/cfg/flock/agent.json');
-    expect(defaultConfigPath({ XDG_CONFIG_HOME: 'relative' })).toMatch(/\.config\/flock\/agent\.json$/);
+    const linux = { platform: 'linux' as const, home: '/home/u' };
+    expect(defaultConfigPath({ ...linux, env: { XDG_CONFIG_HOME: '/x/cfg' } })).toBe(
+      '/x/cfg/flock/agent.json',
+    );
+    expect(defaultConfigPath({ ...linux, env: { XDG_CONFIG_HOME: 'relative' } })).toBe(
+      '/home/u/.config/flock/agent.json',
+    );
     const dir = await mkdtemp(path.join(tmpdir(), 'flock-xdg-'));
     await writeConfigFile(path.join(dir, 'flock', 'agent.json'), {
       login: 'xdg',
@@ -127,7 +132,6 @@ describe('settings from flags, config file and environment', () => {
     [['fly'], 'arguments'],
     [['run', '--cache-dir', '/a', '--password', 'p'], 'login'],
     [['run', '--login', 'a', '--cache-dir', '/a'], 'password'],
-    [['run', '--login', 'a', '--password', 'p'], 'cache-dir'],
     [[...base, '--compute-method', 'tpu'], 'compute-method'],
     [[...base, '--cores', 'many'], 'cores'],
     [[...base, '--cores', '0'], 'cores'],

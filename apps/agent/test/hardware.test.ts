@@ -70,7 +70,7 @@ describe('machine facts (this machine, systeminformation 5)', () => {
 });
 
 describe('machine facts from canned systeminformation answers', () => {
-  it('names macOS on Apple silicon "macm1" and reads GPUs with official-client device ids', async () => {
+  it('names macOS on Apple silicon "macm1"; only its Apple GPU renders there (Metal)', async () => {
     const facts = await collectMachineFacts({
       platform: 'darwin',
       arch: 'arm64',
@@ -91,6 +91,7 @@ describe('machine facts from canned systeminformation answers', () => {
             vram: 24576,
           }),
           controller({ vendor: 'Intel Corporation', model: 'UHD Graphics 770', vram: 256 }),
+          controller({ vendor: 'Apple', model: 'Apple M2 Max', bus: 'Built-In', vramDynamic: true }),
           controller({ vendor: 'Unknown', model: '' }),
         ],
       }),
@@ -108,19 +109,16 @@ describe('machine facts from canned systeminformation answers', () => {
         vendor: 'NVIDIA',
         model: 'NVIDIA GeForce RTX 3060',
         vramBytes: 12288 * 1024 * 1024,
-        type: 'CUDA',
-        id: 'CUDA_NVIDIA GeForce RTX 3060_0000:01:00',
         pciBus: '00000000:01:00.0',
       },
       {
         vendor: 'Advanced Micro Devices, Inc. [AMD/ATI]',
         model: 'Radeon RX 7900',
         vramBytes: 24576 * 1024 * 1024,
-        type: 'HIP',
-        id: 'HIP_Radeon RX 7900_0000:0a:00',
         pciBus: '0a:00.0',
       },
       { vendor: 'Intel Corporation', model: 'UHD Graphics 770', vramBytes: 256 * 1024 * 1024 },
+      { vendor: 'Apple', model: 'Apple M2 Max', vramBytes: 64 * 1024 ** 3, type: 'METAL', id: 'METAL_0' },
     ]);
   });
 

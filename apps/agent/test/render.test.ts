@@ -192,7 +192,7 @@ describe('runRender with the fake renderer: success', () => {
     expect(script).toContain('signal.signal(signal.SIGINT, ');
   });
 
-  it('selects the GPU in the script when the job uses one; runs without nice when there is none', async () => {
+  it('selects the GPU in the script when the job uses one; without nice, os.setPriority sets the level', async () => {
     const { handle, events } = render(
       'ok',
       { nice: null, gpu: { type: 'CUDA', id: 'CUDA_NVIDIA GeForce RTX 3060_0000:01:00' } },
@@ -205,7 +205,7 @@ describe('runRender with the fake renderer: success', () => {
     );
     const started = events.find((e) => e.type === 'started');
     expect(started?.type === 'started' && started.argv[0]).toBe(FAKE_BLENDER);
-    expect(Number(fakeReport(result.log, 'niceness'))).toBe(getPriority());
+    expect(Number(fakeReport(result.log, 'niceness'))).toBe(19);
     expect(JSON.parse(fakeReport(result.log, 'env') ?? '{}').CORES).toBe('-1');
   });
 

@@ -9,7 +9,7 @@ import {
   type LogLine,
   type MachineInfo,
 } from '@flock/protocol';
-import type { LinkedAgent } from '../src/link/index.js';
+import type { FarmAccountUpdate, LinkedAgent } from '../src/link/index.js';
 import { testMachineInfo } from './machine.js';
 
 /**
@@ -21,6 +21,8 @@ export class SimulatedAgent implements LinkedAgent {
   readonly executed: ControlCommand[] = [];
   /** Every fleet-settings message the console sent, in order. */
   readonly fleetSettings: FleetSettings[] = [];
+  /** Every farm-account message (or withholding) the console sent, in order. */
+  readonly farmAccounts: FarmAccountUpdate[] = [];
   private current: AgentState;
   private readonly changeListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: AgentEvent) => void>();
@@ -68,6 +70,10 @@ export class SimulatedAgent implements LinkedAgent {
     const fleet = settings.blockedProjects.map((block) => ({ ...block, scope: 'fleet' as const }));
     const machine = (this.current.blockedProjects ?? []).filter((block) => block.scope === 'machine');
     this.update({ blockedProjects: [...fleet, ...machine] });
+  }
+
+  farmAccountFromConsole(update: FarmAccountUpdate): void {
+    this.farmAccounts.push(update);
   }
 
   async execute(command: ControlCommand): Promise<CommandResult> {
@@ -144,6 +150,7 @@ function initialState(machine: MachineInfo, now: number): AgentState {
     uploads: { queued: 0, inFlight: 0 },
     stats: { framesRendered: 0, framesFailed: 0, creditsSession: 0, renderTimeMsTotal: 0 },
     lastFramePath: null,
+    farmAccount: { source: 'local', login: 'demo' },
     recentLog: [],
   };
 }

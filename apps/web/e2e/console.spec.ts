@@ -45,6 +45,9 @@ test('log in, pair an agent, watch it live, pause it, open and remove it', async
     await page.setViewportSize({ width: 1280, height: 720 });
 
     await card.getByRole('checkbox').check();
+    await page.setViewportSize({ width: 390, height: 844 }); // the actions on the selection, on a phone
+    await page.screenshot({ path: join(SHOTS, 'overview-selected-phone.png') });
+    await page.setViewportSize({ width: 1280, height: 720 });
     await page.getByRole('button', { name: 'Pause after frame' }).click();
     await expect(card.getByTestId('status')).toHaveText('Paused');
     await expect(
@@ -70,6 +73,9 @@ test('log in, pair an agent, watch it live, pause it, open and remove it', async
     });
     await page.setViewportSize({ width: 1280, height: 1500 });
     await page.screenshot({ path: join(SHOTS, 'machine.png') });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SHOTS, 'machine-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Remove machine' }).click();

@@ -110,15 +110,11 @@ function killGroup(pid: number): void {
   }
 }
 
-/**
- * A farm data dir holding `project` (no demo then), as a farm the fleet then serves. Returns the
- * farm's admin token, kept in the data dir for the fleet's farm too.
- */
-async function seedFarm(dataDir: string, project: AddProjectOptions): Promise<string> {
+/** A farm data dir holding `project` (no demo then), as a farm the fleet then serves. */
+async function seedFarm(dataDir: string, project: AddProjectOptions): Promise<void> {
   const farm = await startFarm({ dataDir: join(dataDir, 'farm'), renderer: 'synthetic', logLevel: 'silent' });
   await farm.addProject(project);
   await farm.close();
-  return farm.adminToken;
 }
 
 /** The fleet in its own process group (as a terminal runs a command); `command` defaults to fleet.ts. */
@@ -166,9 +162,13 @@ function pressCtrlC(fleet: Fleet): void {
   process.kill(-(fleet.child.pid as number), 'SIGINT');
 }
 
-async function farmState(fleet: Fleet, adminToken: string) {
+async function farmState(fleet: Fleet) {
+  // The farm made its admin token at first start, in its data dir (mode 0600).
+  const tokenFile = join(fleet.dataDir, 'farm', 'admin-token');
+  if (!existsSync(tokenFile)) return undefined;
+  const token = readFileSync(tokenFile, 'utf8').trim();
   const response = await fetch(`${fleet.farmUrl}/admin/state`, {
-    headers: { authorization: `Bearer ${adminToken}` },
+    headers: { authorization: `Bearer ${token}` },
   }).catch(() => undefined);
   if (!response?.ok) return undefined;
   return (await response.json()) as { projects: { framesRendering: number; framesDone: number }[] };
@@ -204,11 +204,7 @@ describe.skipIf(!built)('npm start (scripts/fleet.ts)', () => {
 
   it('npm start, one Ctrl-C to its process group: the frame in progress is delivered, the agent logs out, all exit', async () => {
     const dataDir = tempDataDir();
-    const adminToken = await seedFarm(dataDir, {
-      frames: [1, 3],
-      resolution: [64, 48],
-      synthetic: { renderMs: 8000 },
-    });
+    await seedFarm(dataDir, { frames: [1, 3], resolution: [64, 48], synthetic: { renderMs: 8000 } });
     // A newcomer's shell: npm and node, no pnpm on PATH.
     const fleet = await startFleet(dataDir, {
       file: 'npm',
@@ -216,8 +212,7 @@ describe.skipIf(!built)('npm start (scripts/fleet.ts)', () => {
       env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
     });
     const { output } = fleet;
-    const rendering = async () =>
-      ((await farmState(fleet, adminToken))?.projects[0]?.framesRendering ?? 0) > 0;
+    const rendering = async () => ((await farmState(fleet))?.projects[0]?.framesRendering ?? 0) > 0;
     await until(rendering, 'frame in progress', output, 240_000);
 
     pressCtrlC(fleet);

@@ -78,6 +78,14 @@ export function isComputeMethod(value: number): value is ComputeMethod {
   return Number.isInteger(value) && value >= 0 && value < COMPUTE_METHODS_BY_CODE.length;
 }
 
+/**
+ * The Cycles GPU backends a client names as `gpu_type` (and as the first argument of
+ * `sheepit_set_compute_device`): the official client sent CUDA (NVIDIA) and HIP (AMD) until 2022,
+ * then OPTIX for NVIDIA cards whose driver runs OptiX; METAL is Blender's only GPU backend on macOS.
+ */
+export const GPU_TYPES = ['CUDA', 'OPTIX', 'HIP', 'METAL'] as const;
+export type GpuType = (typeof GPU_TYPES)[number];
+
 /** A job request's parameters, named as the user's limits are (`Limits`); wire names only in the builder. */
 export interface JobRequestParams {
   computeMethod: ComputeMethod;

@@ -1,7 +1,15 @@
 // Command-line flags with node:util parseArgs, merged over the config file and FLOCK_PASSWORD.
 import { parseArgs } from 'node:util';
 import { ComputeMethodNameSchema, DEFAULT_PRIORITY, LIMIT_BOUNDS } from '@flock/protocol';
-import { defaultConfigPath, readConfigFile } from './file.js';
+import { readConfigFile } from './file.js';
+import {
+  defaultCacheDir,
+  defaultConfigPath,
+  legacyConfigDir,
+  osConfigDir,
+  type SystemPlaces,
+  thisSystem,
+} from './paths.js';
 import {
   type AgentSettings,
   ConfigError,
@@ -16,21 +24,21 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   server: 'farm URL (default https://client.sheepit-renderfarm.com)',
   login: 'farm account name',
   password: 'password or render key (or FLOCK_PASSWORD; never logged)',
-  'cache-dir': 'directory for archives, work files, the upload queue and the state file',
+  'cache-dir': 'directory for archives, work files, the upload queue and the state file (default below)',
   'shared-zip': 'download directory shared by the agents of this machine',
   'compute-method': `${ComputeMethodNameSchema.options.join(' | ')} (default cpu)`,
-  gpu: 'GPU id to render on (e.g. CUDA_0)',
+  gpu: 'GPU id to render on (e.g. OPTIX_0, CUDA_0, HIP_0, METAL_0 or a full id; default the first)',
   cores: 'CPU cores Blender may use (default: all)',
   memory: 'memory limit for Blender, e.g. 4G or 512M (binary units)',
   'max-frame-time': 'longest render of one frame in minutes; longer ones are stopped, error 23',
-  priority: `process priority (nice) of Blender, ${LIMIT_BOUNDS.priority.min}..${LIMIT_BOUNDS.priority.max} (default ${DEFAULT_PRIORITY})`,
+  priority: `Blender's priority as a nice level, ${LIMIT_BOUNDS.priority.min}..${LIMIT_BOUNDS.priority.max} (default ${DEFAULT_PRIORITY}; a priority class on Windows)`,
   'request-time': 'when to ask for jobs, e.g. "mon-fri 18:00-08:00, sat-sun all day"',
   hostname: 'machine name shown on the farm ([a-z0-9-_])',
   proxy: 'HTTP(S) proxy URL, e.g. http://user:pass@host:3128',
   'client-version': "client version sent at login (default Flock's own)",
   'max-frames': 'exit after this many frames were delivered',
   'log-format': 'text | json for log lines off a terminal (default text)',
-  config: 'config file (default $XDG_CONFIG_HOME/flock/agent.json)',
+  config: 'config file (default below)',
   help: 'show this help',
 };
 
@@ -40,7 +48,8 @@ function olderSpellings(flag: string): string {
   return aliases.length === 0 ? '' : ` (also ${aliases.map(([alias]) => `--${alias}`).join(', ')})`;
 }
 
-export function helpText(): string {
+/** The help, with this machine's default config file and cache dir. */
+export function helpText(system: SystemPlaces = thisSystem()): string {
   const rows = Object.entries(FLAG_HELP).map(
     ([flag, help]) => `  --${flag.padEnd(16)} ${help}${olderSpellings(flag)}`,
   );
@@ -56,19 +65,78 @@ export function helpText(): string {
     '  stop         it stops after the current frame and its uploads (--now: at once)',
     '  save-config  write the given flags to the config file (mode 0600)',
     '  pair URL CODE  pair with a Flock console (the code comes from its "Add machine"); `run` then',
-    '               streams its state to that console and obeys it, and keeps rendering when it is away',
+    '               streams its state to that console and obeys it, and keeps rendering when it is away.',
+    '               --fingerprint sha256//…: the console\'s certificate pin ("Add machine" shows it), checked',
+    '               on every connection; needed for an https console with its own certificate',
+    '  install      install this agent on this machine, pair it and start it as a service (what the',
+    "               console's install.sh and install.ps1 run): --console URL --code CODE",
+    '               [--fingerprint sha256//…] [--no-service] [--service-scope system|user]',
+    '  uninstall    remove the service and the installed agent (--purge: the cache, settings and pairing too)',
     '',
     'Flags (config file keys are the same names without "--"):',
     ...rows,
     `  --${'now'.padEnd(16)} with pause or stop: at once, stopping the current render (reported as type 20)`,
+    '',
+    'Defaults on this machine:',
+    `  config file      ${defaultConfigPath(system)}`,
+    `  cache dir        ${defaultCacheDir(system)}`,
+    '  (Linux: $XDG_CONFIG_HOME/flock or ~/.config/flock, $XDG_CACHE_HOME/flock or ~/.cache/flock;',
+    '   macOS: ~/Library/Application Support/flock, ~/Library/Caches/flock;',
+    '   Windows: %APPDATA%\\flock, %LOCALAPPDATA%\\flock)',
   ].join('\n');
+}
+
+/** Flags of `install` and `uninstall`, each allowed only with its command. */
+const INSTALL_FLAGS = {
+  console: { type: 'string', command: 'install' },
+  code: { type: 'string', command: 'install' },
+  'no-service': { type: 'boolean', command: 'install' },
+  'service-scope': { type: 'string', command: 'install' },
+  purge: { type: 'boolean', command: 'uninstall' },
+} as const;
+
+export interface InstallFlags {
+  console?: string;
+  code?: string;
+  noService: boolean;
+  serviceScope?: 'system' | 'user';
+  purge: boolean;
+}
+
+function installFlags(values: Record<string, unknown>, command: string): InstallFlags {
+  for (const [flag, spec] of Object.entries(INSTALL_FLAGS)) {
+    if (values[flag] !== undefined && command !== spec.command)
+      throw new ConfigError(flag, `only goes with ${spec.command}`);
+  }
+  const scope = values['service-scope'];
+  if (scope !== undefined && scope !== 'system' && scope !== 'user')
+    throw new ConfigError('service-scope', `"${String(scope)}" is not system or user`);
+  const given = (['console', 'code'] as const).filter((flag) => typeof values[flag] === 'string');
+  return {
+    ...(Object.fromEntries(given.map((flag) => [flag, values[flag]])) as Pick<
+      InstallFlags,
+      (typeof given)[number]
+    >),
+    ...(scope !== undefined ? { serviceScope: scope } : {}),
+    noService: values['no-service'] === true,
+    purge: values.purge === true,
+  };
 }
 
 /** Commands sent to the running agent through its local control channel. */
 export const CONTROL_COMMANDS = ['retry', 'pause', 'resume', 'stop'] as const;
 export type ControlCommandName = (typeof CONTROL_COMMANDS)[number];
 
-const COMMANDS = ['run', 'status', 'save-config', 'pair', 'help', ...CONTROL_COMMANDS] as const;
+const COMMANDS = [
+  'run',
+  'status',
+  'save-config',
+  'pair',
+  'install',
+  'uninstall',
+  'help',
+  ...CONTROL_COMMANDS,
+] as const;
 
 export interface ParsedCommandLine {
   command: (typeof COMMANDS)[number];
@@ -80,12 +148,21 @@ export interface ParsedCommandLine {
   configExplicit: boolean;
   /** `pause --now`, `stop --now`. */
   now: boolean;
+  /** `pair|install … --fingerprint sha256//…`: the console's certificate pin. */
+  fingerprint?: string;
+  /** The machine the defaults come from (config dir, cache dir). */
+  system: SystemPlaces;
+  /** Set when the config is read from where an earlier Flock kept it: what to tell the user. */
+  configNotice?: string;
+  install: InstallFlags;
 }
 
 export function parseCommandLine(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  machine: Omit<SystemPlaces, 'env'> = thisSystem(env),
 ): ParsedCommandLine {
+  const system: SystemPlaces = { ...machine, env };
   const flagNames = [...SETTING_KEYS, ...Object.keys(SETTING_ALIASES)];
   const options = Object.fromEntries(flagNames.map((key) => [key, { type: 'string' as const }]));
   let parsed: ReturnType<typeof parseArgs>;
@@ -97,6 +174,8 @@ export function parseCommandLine(
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         now: { type: 'boolean' },
+        ...Object.fromEntries(Object.entries(INSTALL_FLAGS).map(([flag, { type }]) => [flag, { type }])),
+        fingerprint: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -109,22 +188,36 @@ export function parseCommandLine(
   if (extra.length > expectedArgs) {
     throw new ConfigError('arguments', `unexpected argument "${extra[expectedArgs]}"`);
   }
-  if (extra.length < expectedArgs) throw new ConfigError('arguments', 'usage: pair <console-url> <code>');
+  if (extra.length < expectedArgs)
+    throw new ConfigError('arguments', 'usage: pair <console-url> <code> [--fingerprint sha256//…]');
   const help = parsed.values.help === true;
   if (!help && !(COMMANDS as readonly string[]).includes(command)) {
     throw new ConfigError('arguments', `unknown command "${command}" (${COMMANDS.join(', ')})`);
   }
-  const { config, help: _help, now, ...flags } = parsed.values;
+  const { config, help: _help, now, fingerprint, ...rest } = parsed.values;
   if (now === true && command !== 'pause' && command !== 'stop') {
     throw new ConfigError('now', 'only goes with pause or stop');
   }
+  if (fingerprint !== undefined && command !== 'pair' && command !== 'install')
+    throw new ConfigError('fingerprint', 'only goes with pair or install');
+  const legacy = typeof config === 'string' ? undefined : legacyConfigDir(system);
+  const install = installFlags(rest, command);
+  const flags = Object.fromEntries(Object.entries(rest).filter(([key]) => !(key in INSTALL_FLAGS)));
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
     args: extra,
     flags: canonicalSettings(flags),
-    configFile: typeof config === 'string' ? config : defaultConfigPath(env),
+    configFile: typeof config === 'string' ? config : defaultConfigPath(system),
     configExplicit: typeof config === 'string',
     now: now === true,
+    ...(typeof fingerprint === 'string' ? { fingerprint } : {}),
+    system,
+    ...(legacy && {
+      configNotice:
+        `using the config in ${legacy}, where an earlier version kept it; ` +
+        `this system's place for it is ${osConfigDir(system)} (move the files there to use it)`,
+    }),
+    install,
   };
 }
 
@@ -135,5 +228,8 @@ export async function resolveSettings(
 ): Promise<AgentSettings> {
   const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
   const fromEnv: RawSettings = env.FLOCK_PASSWORD ? { password: env.FLOCK_PASSWORD } : {};
-  return toSettings({ ...file, ...fromEnv, ...commandLine.flags });
+  return toSettings(
+    { ...file, ...fromEnv, ...commandLine.flags },
+    { cacheDir: defaultCacheDir(commandLine.system) },
+  );
 }

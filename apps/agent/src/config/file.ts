@@ -1,18 +1,9 @@
-// The config file: JSON with the same keys as the flags, in the XDG config dir by default
-// (`$XDG_CONFIG_HOME/flock/agent.json`, else `~/.config/flock/agent.json`). It may hold the password,
-// so it is written 0600 and its mode is tightened when a looser one is found.
+// The config file: JSON with the same keys as the flags, by default `agent.json` in the OS's config
+// dir (config/paths.ts). It may hold the password, so it is written 0600 and its mode is tightened
+// when a looser one is found.
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, canonicalSettings, isSettingKey, type RawSettings, SETTING_KEYS } from './settings.js';
-
-export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME)
-      ? env.XDG_CONFIG_HOME
-      : path.join(homedir(), '.config');
-  return path.join(base, 'flock', 'agent.json');
-}
 
 /** Reads the config file; a missing default file is an empty config, a missing explicit one an error. */
 export async function readConfigFile(file: string, explicit: boolean): Promise<RawSettings> {

@@ -6,7 +6,17 @@ export {
   parseCommandLine,
   resolveSettings,
 } from './args.js';
-export { defaultConfigPath, readConfigFile, writeConfigFile } from './file.js';
+export { readConfigFile, writeConfigFile } from './file.js';
+export {
+  CONFIG_FILE_NAME,
+  defaultCacheDir,
+  defaultConfigDir,
+  defaultConfigPath,
+  legacyConfigDir,
+  osConfigDir,
+  type SystemPlaces,
+  thisSystem,
+} from './paths.js';
 export {
   type AgentSettings,
   ConfigError,

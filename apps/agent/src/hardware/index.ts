@@ -1,4 +1,13 @@
-export { type GpuInfo, type GpuType, gpusFromControllers, pciAddress } from './gpu.js';
+export {
+  driverAtLeast,
+  type GpuContext,
+  type GpuInfo,
+  type GpuType,
+  gpuIdFor,
+  gpusFromControllers,
+  OPTIX_MIN_DRIVER,
+  pciAddress,
+} from './gpu.js';
 export { computeHwid, type HwidSources, loadInstallSecret } from './hwid.js';
 export {
   collectMachineFacts,

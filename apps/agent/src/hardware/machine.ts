@@ -44,7 +44,8 @@ export async function collectMachineFacts(options: MachineOptions = {}): Promise
     source.osInfo(),
     source.graphics().catch(() => ({ controllers: [] })),
   ]);
-  const os = osName(options.platform ?? platform(), options.arch ?? arch());
+  const nodePlatform = options.platform ?? platform();
+  const os = osName(nodePlatform, options.arch ?? arch());
   return {
     os,
     osVersion: `${os.replace('macm1', 'mac')} ${osInfo.distro} ${osInfo.release}`.toLowerCase().trim(),
@@ -57,7 +58,7 @@ export async function collectMachineFacts(options: MachineOptions = {}): Promise
     },
     ramKiB: Math.floor(mem.total / 1024),
     hostname: osInfo.hostname || osHostname(),
-    gpus: gpusFromControllers(graphics.controllers),
+    gpus: gpusFromControllers(graphics.controllers, { platform: nodePlatform, totalRamBytes: mem.total }),
   };
 }
 

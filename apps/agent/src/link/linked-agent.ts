@@ -3,6 +3,8 @@ import type {
   AgentState,
   CommandResult,
   ControlCommand,
+  FarmAccount,
+  FarmAccountWithheldReason,
   FleetSettings,
   LogLine,
 } from '@flock/protocol';
@@ -28,7 +30,12 @@ export interface LinkedAgent {
   applyFleetSettings(settings: FleetSettings): void;
   /** Told once when a console link starts for it (before it connects). */
   linkStarted?(): void;
+  /** The console's farm account for this machine (null: it holds none), or why it was withheld. */
+  farmAccountFromConsole?(update: FarmAccountUpdate): void;
 }
+
+/** What the console says about the farm account, after each connect and on every change. */
+export type FarmAccountUpdate = { account: FarmAccount | null } | { withheld: FarmAccountWithheldReason };
 
 /** What the agent shows about its console link (status line, `flock-agent status`). */
 export interface ConsoleLinkInfo {

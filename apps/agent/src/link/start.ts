@@ -13,6 +13,8 @@ export interface ConsoleLinkOptions {
   clock?: Clock;
   /** How often the stored credentials are read while waiting for `pair` (default PAIRING_CHECK_MS). */
   pairingCheckMs?: number;
+  /** Called each time the console welcomes this agent (an installed agent confirms its new version). */
+  onConnected?: () => void;
 }
 
 /**
@@ -47,6 +49,9 @@ function linkWith(agent: LinkedAgent, credentials: LinkCredentials, options: Con
   });
   const report = () => agent.consoleLinkChanged?.({ url: client.consoleUrl, removedAt: client.removedAt });
   client.onStatus(report);
+  client.onStatus((status) => {
+    if (status === 'connected') options.onConnected?.();
+  });
   report();
   client.start();
   return client;

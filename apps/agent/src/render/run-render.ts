@@ -1,8 +1,9 @@
 /**
  * One Blender run (docs/protocol.md §4, §5): script file, argv from the protocol package (no shell),
- * `nice`, the environment of docs/protocol.md §4.3, output parsed live, RSS and time limits, external
- * kills, the output file found with the dot (docs/decisions.md D5), and every failure classified for
- * the error report.
+ * the priority (`nice`, or a Windows priority class), the environment of docs/protocol.md §4.3,
+ * output parsed live, RSS and time limits, external kills of the whole process tree, the output file
+ * found with the dot (docs/decisions.md D5), and every failure classified for the error report.
+ * The platform comes in with the options (default: this machine's), so every branch is testable.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -25,9 +26,12 @@ import { type Clock, systemClock } from '../clock.js';
 import { fileIn } from '../confined-path.js';
 import { findNice, renderEnvironment, withPriority } from './environment.js';
 import { RenderLog } from './log.js';
+import { DEFAULT_SYSTEM_COMMANDS, type SystemCommands } from './memory-sampler.js';
+import { MemoryWatch } from './memory-watch.js';
 import { findOutputFile } from './output-file.js';
-import { ProcessTreeSampler } from './process-tree.js';
+import { applyPriorityAfterSpawn } from './priority.js';
 import { renderScript, writeScriptFile } from './script.js';
+import { killProcessTree, type TreeKillStage } from './tree-kill.js';
 import type {
   RenderEvent,
   RenderHandle,
@@ -41,6 +45,7 @@ import type {
 const TIME_LIMIT_SLACK_MS = 2_000;
 /** A memory check on every output line (as the official client) is throttled to this: it reads /proc. */
 const LINE_MEMORY_CHECK_MS = 50;
+const MEMORY_POLL_MS = 200;
 
 export function runRender(job: RenderJob, options: RenderOptions = {}): RenderHandle {
   return new RenderRun(job, options).handle;
@@ -59,13 +64,15 @@ class RenderRun {
   private readonly parser: BlenderOutputParser;
   private readonly log: RenderLog;
   private readonly finished = new AbortController();
+  private readonly platform: NodeJS.Platform;
+  private readonly commands: SystemCommands;
   private child: ChildProcess | undefined;
-  private memory: ProcessTreeSampler | undefined;
+  private memory: MemoryWatch | undefined;
+  private startedWithNice = false;
   /** Why Blender is being stopped, once it is: the error type to report and what happened. */
   private stopping: { errorType: number; detail: string } | undefined;
   private peakRssKiB = 0;
   private lastRssKiB: number | undefined;
-  private lastMemoryCheck = Number.NEGATIVE_INFINITY;
   private lineCount = 0;
   private startedAt = 0;
 
@@ -74,6 +81,8 @@ class RenderRun {
     private readonly options: RenderOptions,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.platform = options.platform ?? process.platform;
+    this.commands = { ...DEFAULT_SYSTEM_COMMANDS, ...options.systemCommands };
     this.parser = createBlenderOutputParser({ updateMethod: job.updateMethod });
     this.log = new RenderLog(options.maxLogLines ?? 20_000);
     if (options.onEvent) this.listeners.add(options.onEvent);
@@ -122,7 +131,8 @@ class RenderRun {
       ...(this.options.cores !== undefined && { cores: this.options.cores }),
     });
     const env = this.options.env ?? process.env;
-    const nice = this.options.nice === undefined ? findNice(env.PATH) : this.options.nice;
+    const nice = this.options.nice === undefined ? findNice(env.PATH, this.platform) : this.options.nice;
+    this.startedWithNice = nice !== null;
     return withPriority(argv, this.priority, nice);
   }
 
@@ -139,11 +149,13 @@ class RenderRun {
     });
     this.note(`starting ${JSON.stringify(argv)}`);
     this.startedAt = this.clock.now();
-    // Detached: Blender leads its own process group, so a kill reaches nice, Blender and any helper.
+    // Detached: Blender leads its own process group, so a kill reaches nice, Blender and any helper
+    // (on Windows: no console of its own, so a Ctrl-C in the agent's console does not reach it).
     const child = spawn(command, args, {
       cwd: this.job.workDir,
       env,
       detached: true,
+      windowsHide: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -165,7 +177,7 @@ class RenderRun {
       }
       child.once('close', (exitCode, signal) => {
         this.finished.abort();
-        this.signalGroup('SIGKILL'); // helpers Blender left behind
+        this.killTree('leftovers');
         resolve({ exitCode, signal });
       });
     });
@@ -173,10 +185,10 @@ class RenderRun {
 
   private onSpawned(child: ChildProcess, argv: string[]): void {
     if (child.pid === undefined) return;
-    this.memory = new ProcessTreeSampler(child.pid);
+    this.note(applyPriorityAfterSpawn(child.pid, this.priority, this.platform, this.startedWithNice));
     this.emit({ type: 'started', pid: child.pid, argv });
     if (this.stopping) this.terminate();
-    this.watchMemory();
+    this.watchMemory(child.pid);
     void this.watchTime();
   }
 
@@ -189,7 +201,7 @@ class RenderRun {
       if (event.type === 'error') this.stopBlender(event.errorType, event.line);
       if (event.type === 'blend-loaded') void this.onBlendLoaded();
     }
-    if (performance.now() - this.lastMemoryCheck >= LINE_MEMORY_CHECK_MS) this.checkMemory();
+    this.memory?.onOutputLine();
   }
 
   private async onBlendLoaded(): Promise<void> {
@@ -210,17 +222,25 @@ class RenderRun {
    * timers, not on the injected clock: a test clock that jumps hours must neither fire thousands of
    * samples nor hold back a SIGKILL. Policy times (the render-time limit, durations) use the clock.
    */
-  private watchMemory(): void {
-    this.checkMemory();
-    const timer = setInterval(() => this.checkMemory(), this.options.memoryPollMs ?? 200);
-    this.finished.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  private watchMemory(rootPid: number): void {
+    this.memory = new MemoryWatch({
+      rootPid,
+      platform: this.platform,
+      commands: this.commands,
+      pollMs: this.options.memoryPollMs ?? MEMORY_POLL_MS,
+      lineCheckMs: LINE_MEMORY_CHECK_MS,
+      signal: this.finished.signal,
+      onRss: (rss) => this.onRss(rss),
+      onUnavailable: (reason) => {
+        const detail = `cannot measure the memory of Blender's processes on ${this.platform}: ${reason}`;
+        this.note(detail);
+        this.emit({ type: 'memory-unavailable', reason: detail });
+      },
+    });
+    this.memory.start();
   }
 
-  private checkMemory(): void {
-    if (!this.memory || this.finished.signal.aborted) return;
-    this.lastMemoryCheck = performance.now();
-    const rss = this.memory.rssKiB();
-    if (rss === undefined) return;
+  private onRss(rss: number): void {
     this.lastRssKiB = rss;
     this.peakRssKiB = Math.max(this.peakRssKiB, rss);
     this.emit({ type: 'memory', rssKiB: rss, peakKiB: this.peakRssKiB });
@@ -272,19 +292,18 @@ class RenderRun {
   }
 
   private terminate(): void {
-    this.signalGroup('SIGTERM');
-    const timer = setTimeout(() => this.signalGroup('SIGKILL'), this.options.killGraceMs ?? 5_000);
+    this.killTree('terminate');
+    const timer = setTimeout(() => this.killTree('kill'), this.options.killGraceMs ?? 5_000);
     this.finished.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   }
 
-  private signalGroup(signal: NodeJS.Signals): void {
+  private killTree(stage: TreeKillStage): void {
     const pid = this.child?.pid;
     if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // the group is gone
-    }
+    killProcessTree(pid, stage, this.platform, {
+      taskkill: this.commands.taskkill,
+      onNote: (message) => this.note(message),
+    });
   }
 
   private async outcome(exit: ExitInfo | undefined): Promise<RenderResult> {

@@ -1,5 +1,6 @@
 import type { BlenderOutputEvent, BlenderPhase, StopReason } from '@flock/protocol';
 import type { Clock } from '../clock.js';
+import type { SystemCommands } from './memory-sampler.js';
 import type { ComputeDevice } from './script.js';
 
 /** One frame to render, from the job answer plus where the agent put the renderer and the project. */
@@ -25,7 +26,7 @@ export interface RenderJob {
 export interface RenderOptions {
   /** `-t N` and CORES; unset = all cores. */
   cores?: number;
-  /** nice level on Linux/macOS, 19 (lowest) by default. */
+  /** Nice level -20…19, 19 (lowest) by default: `nice` on Linux/macOS, a priority class on Windows. */
   priority?: number;
   /** The memory limit: RSS of Blender's process tree above this → stopped, error 21. Unset or 0 = none. */
   memoryKiB?: number;
@@ -38,6 +39,10 @@ export interface RenderOptions {
   env?: NodeJS.ProcessEnv;
   /** Path of `nice`, or null for none; default: found on PATH (never on Windows). */
   nice?: string | null;
+  /** The platform whose ways to measure, prioritise and stop processes apply; default this machine's. */
+  platform?: NodeJS.Platform;
+  /** The `ps`, `powershell.exe` and `taskkill.exe` to run (default: from the PATH). */
+  systemCommands?: Partial<SystemCommands>;
   /**
    * Delete the extracted .blend once Blender's output shows it was loaded — its first `Fra:` line
    * (docs/decisions.md D13: Blender prints `Read blend:` before it opens the file). Default true.
@@ -46,7 +51,10 @@ export interface RenderOptions {
   /** Called once Blender's output shows the .blend was loaded (after the removal, if enabled). */
   onBlendLoaded?: (blendPath: string) => void | Promise<void>;
   onEvent?: (event: RenderEvent) => void;
-  /** RSS sampling period in wall-time ms (the official client's: 200 ms). */
+  /**
+   * RSS sampling period in wall-time ms (the official client's: 200 ms); at least 1 s where a sample
+   * runs a command (macOS, Windows).
+   */
   memoryPollMs?: number;
   /** SIGTERM → SIGKILL delay when stopping Blender, wall-time ms. */
   killGraceMs?: number;
@@ -62,6 +70,8 @@ export type RenderEvent =
   | { type: 'output'; event: BlenderOutputEvent }
   /** RSS of Blender's process tree. */
   | { type: 'memory'; rssKiB: number; peakKiB: number }
+  /** This platform cannot measure the tree's memory (no memory limit, no live figure): why. */
+  | { type: 'memory-unavailable'; reason: string }
   | { type: 'blend-removed'; path: string }
   /** Blender is being stopped: for a stop reason, or on a fatal output line; `errorType` is what gets reported. */
   | { type: 'stopping'; errorType: number; detail: string };
@@ -112,6 +122,9 @@ export interface RenderHandle {
   readonly result: Promise<RenderResult>;
   snapshot(): RenderSnapshot;
   on(listener: (event: RenderEvent) => void): () => void;
-  /** Stops Blender (SIGTERM, then SIGKILL after the grace period, whole process group). */
+  /**
+   * Stops Blender and its helpers (SIGTERM, then SIGKILL after the grace period, to the process
+   * group; on Windows `taskkill /T /F`).
+   */
   stop(reason: StopReason, detail?: string): void;
 }

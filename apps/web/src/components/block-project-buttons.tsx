@@ -1,7 +1,7 @@
 'use client';
 import type { CurrentJob } from '@flock/protocol';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useTRPC } from '../lib/trpc';
+import type { Notify } from './toast';
+import { useFleetBlocks } from './use-fleet-blocks';
 
 /**
  * "Block this project" for the machine rendering it, or for the whole fleet: every machine stops
@@ -11,24 +11,14 @@ export function BlockProjectButtons({
   job,
   disabled,
   onBlockHere,
-  onDone,
+  notify,
 }: {
   job: CurrentJob | null;
   disabled: boolean;
   onBlockHere: () => void;
-  onDone: (message: string) => void;
+  notify: Notify;
 }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const blockForFleet = useMutation(
-    trpc.fleetSettings.blockProject.mutationOptions({
-      onSuccess: ({ outcome }, { name }) => {
-        void queryClient.invalidateQueries({ queryKey: trpc.fleetSettings.get.queryKey() });
-        onDone(outcome === 'blocked' ? `${name} blocked for the whole fleet` : `${name} was already blocked`);
-      },
-      onError: (error) => onDone(`Block for the fleet failed: ${error.message}`),
-    }),
-  );
+  const { block: blockForFleet } = useFleetBlocks(notify);
   const archiveMd5 = job?.archiveMd5;
   return (
     <>

@@ -1,8 +1,9 @@
 'use client';
-import type { BlockedProject, ControlCommand } from '@flock/protocol';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import type { BlockedProject } from '@flock/protocol';
 import { formatAgo, formatClockTime } from '../lib/format';
-import { useTRPC } from '../lib/trpc';
+import type { SendCommand } from './send-command';
+import type { Notify } from './toast';
+import { useFleetBlocks } from './use-fleet-blocks';
 
 /** The projects a machine never renders, its own blocks and the fleet's, each with its undo. */
 export function BlockedProjectsCard({
@@ -10,34 +11,17 @@ export function BlockedProjectsCard({
   offline,
   busy,
   send,
-  onDone,
+  notify,
 }: {
   blocked: BlockedProject[];
   offline: boolean;
   busy: boolean;
-  send: (label: string, command: ControlCommand) => Promise<void>;
-  onDone: (message: string) => void;
+  send: SendCommand;
+  notify: Notify;
 }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const settled = (message: string) => {
-    void queryClient.invalidateQueries({ queryKey: trpc.fleetSettings.get.queryKey() });
-    onDone(message);
-  };
-  const unblockForFleet = useMutation(
-    trpc.fleetSettings.unblockProject.mutationOptions({
-      onSuccess: () => settled('Unblocked for the whole fleet'),
-      onError: (error) => onDone(`Unblock failed: ${error.message}`),
-    }),
-  );
-  const blockForFleet = useMutation(
-    trpc.fleetSettings.blockProject.mutationOptions({
-      onSuccess: (_, { name }) => settled(`${name} blocked for the whole fleet`),
-      onError: (error) => onDone(`Block for the fleet failed: ${error.message}`),
-    }),
-  );
+  const { block: blockForFleet, unblock: unblockForFleet } = useFleetBlocks(notify);
   return (
-    <section className="card" style={{ marginBottom: 12 }} aria-label="Blocked projects">
+    <section className="card" aria-label="Blocked projects">
       <h2>Blocked projects</h2>
       {blocked.length === 0 ? (
         <p className="muted">None. “Block this project” while one renders keeps it away from this machine.</p>
@@ -67,7 +51,7 @@ export function BlockedProjectsCard({
                       type="button"
                       disabled={offline || busy}
                       onClick={() =>
-                        send('Unblock', { type: 'unblock-project', archiveMd5: project.archiveMd5 })
+                        void send('Unblock', { type: 'unblock-project', archiveMd5: project.archiveMd5 })
                       }
                     >
                       Unblock

@@ -5,16 +5,18 @@ import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
 import { formatAgo, formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
+import { FarmAccountCard } from './farm-account-card';
 import { LoadingList } from './status';
+import { type Notify, Toast, useToast } from './toast';
 import { Topbar } from './topbar';
-import { useToast } from './use-toast';
+import { useFleetBlocks } from './use-fleet-blocks';
 
 /** Settings for every machine at once; each change reaches every agent over its link right away. */
 export function FleetSettingsPage() {
   const trpc = useTRPC();
   const settings = useQuery(trpc.fleetSettings.get.queryOptions());
   const status = useQuery(trpc.auth.status.queryOptions());
-  const [toast, showToast] = useToast();
+  const [toast, notify] = useToast();
   return (
     <>
       <Topbar />
@@ -34,17 +36,14 @@ export function FleetSettingsPage() {
             <ClientVersionCard
               current={settings.data.clientVersion}
               canEdit={status.data?.user?.isAdmin === true}
-              onDone={showToast}
+              notify={notify}
             />
-            <FleetBlocksCard blocked={settings.data.blockedProjects} onDone={showToast} />
+            <FleetBlocksCard blocked={settings.data.blockedProjects} notify={notify} />
+            <FarmAccountCard isAdmin={status.data?.user?.isAdmin === true} notify={notify} />
           </div>
         )}
       </main>
-      {toast && (
-        <div className="toast" role="status">
-          {toast}
-        </div>
-      )}
+      <Toast message={toast} />
     </>
   );
 }
@@ -52,11 +51,11 @@ export function FleetSettingsPage() {
 function ClientVersionCard({
   current,
   canEdit,
-  onDone,
+  notify,
 }: {
   current: string | null;
   canEdit: boolean;
-  onDone: (message: string) => void;
+  notify: Notify;
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -65,7 +64,7 @@ function ClientVersionCard({
     trpc.fleetSettings.setClientVersion.mutationOptions({
       onSuccess: (saved) => {
         queryClient.setQueryData(trpc.fleetSettings.get.queryKey(), saved);
-        onDone(
+        notify(
           saved.clientVersion
             ? `Every machine now logs in as client ${saved.clientVersion}`
             : 'Every machine logs in with its own client version again',
@@ -103,7 +102,7 @@ function ClientVersionCard({
               autoCapitalize="none"
             />
           </label>
-          <div className="actions" style={{ justifyContent: 'flex-start' }}>
+          <div className="actions start">
             <button type="submit" className="primary" disabled={save.isPending}>
               Save for the fleet
             </button>
@@ -132,24 +131,8 @@ function ClientVersionCard({
   );
 }
 
-function FleetBlocksCard({
-  blocked,
-  onDone,
-}: {
-  blocked: FleetSettings['blockedProjects'];
-  onDone: (message: string) => void;
-}) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const unblock = useMutation(
-    trpc.fleetSettings.unblockProject.mutationOptions({
-      onSuccess: () => {
-        void queryClient.invalidateQueries({ queryKey: trpc.fleetSettings.get.queryKey() });
-        onDone('Unblocked for the whole fleet');
-      },
-      onError: (error) => onDone(`Unblock failed: ${error.message}`),
-    }),
-  );
+function FleetBlocksCard({ blocked, notify }: { blocked: FleetSettings['blockedProjects']; notify: Notify }) {
+  const { unblock } = useFleetBlocks(notify);
   return (
     <section className="card" aria-label="Projects blocked for the fleet">
       <h2>Projects blocked for the whole fleet</h2>

@@ -2,9 +2,8 @@
 import type { LogLine } from '@flock/protocol';
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
+import { formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
-
-const time = (at: number) => new Date(at).toLocaleTimeString();
 
 /** The agent's recent log lines as they stream in, with search; older lines fetched on demand. */
 export function LogTail({ id, recent, online }: { id: string; recent: LogLine[]; online: boolean }) {
@@ -61,7 +60,7 @@ function render(line: LogLine, index: number) {
       key={`${line.at}-${index}`}
       className={line.level === 'error' ? 'log-error' : line.level === 'warn' ? 'log-warn' : undefined}
     >
-      {time(line.at)} {line.message}
+      {formatClockTime(line.at)} {line.message}
     </div>
   );
 }

@@ -1,5 +1,5 @@
-import { formatLocalTime, type NotRenderingReason, REASONS_IN_ERROR } from '@flock/protocol';
-import type { DisplayStatus } from '../server/views';
+import { formatLocalTime } from '@flock/protocol';
+import type { DisplayStatus, StatusGroup } from '../server/views';
 
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined) return '—';
@@ -33,6 +33,11 @@ export function formatClockTime(at: number, now = Date.now()): string {
   return formatLocalTime(at, now);
 }
 
+/** "1 frame", "3 frames", "1,200 machines". */
+export function formatCount(count: number, noun: string): string {
+  return `${count.toLocaleString()} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 export const formatCredits = (credits: number): string => Math.round(credits).toLocaleString();
 
 export const STATUS_LABEL: Record<DisplayStatus, string> = {
@@ -50,18 +55,14 @@ export const STATUS_LABEL: Record<DisplayStatus, string> = {
   'never-connected': 'Never connected',
 };
 
-/**
- * A machine that needs someone to look: it says so (status error), or it waits for a reason that
- * needs someone (farm unreachable, login refused, disk full) — also when an older agent says idle.
- */
-export function isInError(machine: {
-  online: boolean;
-  status: DisplayStatus;
-  reason: NotRenderingReason | null;
-}): boolean {
-  if (!machine.online) return false;
-  return machine.status === 'error' || (machine.reason !== null && REASONS_IN_ERROR.has(machine.reason.code));
-}
+/** The overview's status groups, as its tiles and its filter name them. */
+export const STATUS_GROUP_LABEL: Record<StatusGroup, string> = {
+  working: 'Working',
+  idle: 'Idle',
+  paused: 'Paused',
+  error: 'In error',
+  offline: 'Offline',
+};
 
 /** The colour family of a status (CSS class suffix). */
 export function statusTone(status: DisplayStatus): 'busy' | 'work' | 'idle' | 'paused' | 'error' | 'offline' {

@@ -1,13 +1,13 @@
-import type {
-  AgentState,
-  AgentStatus,
-  BlockedProject,
-  CurrentJob,
-  Hello,
-  Limits,
-  NotRenderingReason,
+import {
+  type AgentState,
+  type AgentStatus,
+  type BlockedProject,
+  type CurrentJob,
+  type Hello,
+  type Limits,
+  type NotRenderingReason,
+  REASONS_IN_ERROR,
 } from '@flock/protocol';
-import { isInError } from '../lib/format';
 
 /** What the console shows for a machine; `offline` wins over whatever the agent last reported. */
 export type DisplayStatus = AgentStatus | 'offline' | 'never-connected';
@@ -33,13 +33,10 @@ export interface MachineSummary {
   stateAt: number | null;
 }
 
-export interface FleetTotals {
+/** Machines in all, online, and in each status group; today's frames and credits. */
+export interface FleetTotals extends Record<StatusGroup, number> {
   machines: number;
   online: number;
-  rendering: number;
-  paused: number;
-  error: number;
-  offline: number;
   framesToday: number;
   creditsToday: number;
 }
@@ -87,7 +84,41 @@ export function summarize(record: MachineRecord): MachineSummary {
   };
 }
 
-const RENDERING: readonly DisplayStatus[] = ['requesting', 'downloading', 'rendering', 'uploading'];
+/**
+ * The overview's status groups: every machine is in exactly one, which its tile counts and its filter
+ * shows. A machine that is gone is offline, whatever it said last; one waiting for a reason that needs
+ * someone (farm unreachable, login refused, disk full, session error) is in error, whatever status it
+ * reports (older agents say idle; an agent whose uploads wait for an unreachable farm says uploading).
+ */
+export const STATUS_GROUPS = ['working', 'idle', 'paused', 'error', 'offline'] as const;
+export type StatusGroup = (typeof STATUS_GROUPS)[number];
+export type StatusFilter = 'all' | StatusGroup;
+
+const GROUP_OF_STATUS: Record<DisplayStatus, StatusGroup> = {
+  starting: 'idle',
+  requesting: 'working',
+  downloading: 'working',
+  rendering: 'working',
+  uploading: 'working',
+  idle: 'idle',
+  paused: 'paused',
+  stopping: 'paused',
+  stopped: 'idle',
+  error: 'error',
+  offline: 'offline',
+  'never-connected': 'offline',
+};
+
+export function statusGroupOf(machine: Pick<MachineSummary, 'online' | 'status' | 'reason'>): StatusGroup {
+  if (!machine.online) return 'offline';
+  if (machine.reason && REASONS_IN_ERROR.has(machine.reason.code)) return 'error';
+  return GROUP_OF_STATUS[machine.status];
+}
+
+/** Whether the overview's status filter shows this machine. */
+export function inStatusFilter(machine: MachineSummary, filter: StatusFilter): boolean {
+  return filter === 'all' || statusGroupOf(machine) === filter;
+}
 
 export function totalsOf(
   summaries: Iterable<MachineSummary>,
@@ -96,7 +127,8 @@ export function totalsOf(
   const totals: FleetTotals = {
     machines: 0,
     online: 0,
-    rendering: 0,
+    working: 0,
+    idle: 0,
     paused: 0,
     error: 0,
     offline: 0,
@@ -106,10 +138,7 @@ export function totalsOf(
   for (const s of summaries) {
     totals.machines++;
     if (s.online) totals.online++;
-    else totals.offline++;
-    if (RENDERING.includes(s.status)) totals.rendering++;
-    if (s.status === 'paused') totals.paused++;
-    if (isInError(s)) totals.error++;
+    totals[statusGroupOf(s)]++;
   }
   return totals;
 }

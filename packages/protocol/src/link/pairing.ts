@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CertPinSchema } from './pin';
 
 /** The console's pairing endpoint: the agent POSTs a one-time code and gets its own secret back. */
 export const PAIR_PATH = '/api/pair';
@@ -32,10 +33,20 @@ export function parseLinkAuthorization(
   return match?.[1] && match[2] ? { machineId: match[1], secret: match[2] } : null;
 }
 
-/** What pairing leaves on the agent's disk: enough to dial the console and authenticate. */
-export const LinkCredentialsSchema = z.object({
-  consoleUrl: z.url(),
-  machineId: PairResponseSchema.shape.machineId,
-  secret: PairResponseSchema.shape.secret,
-});
+/**
+ * What pairing leaves on the agent's disk: enough to dial the console and authenticate. `pin`: the
+ * console's certificate pin, checked on every connection to it (https consoles only; without one an
+ * https console must present a certificate the system trusts).
+ */
+export const LinkCredentialsSchema = z
+  .object({
+    consoleUrl: z.url(),
+    machineId: PairResponseSchema.shape.machineId,
+    secret: PairResponseSchema.shape.secret,
+    pin: CertPinSchema.optional(),
+  })
+  .refine((credentials) => !credentials.pin || credentials.consoleUrl.startsWith('https:'), {
+    message: 'a certificate pin goes with an https console only',
+    path: ['pin'],
+  });
 export type LinkCredentials = z.infer<typeof LinkCredentialsSchema>;

@@ -1,0 +1,37 @@
+'use client';
+import { useState } from 'react';
+import { formatCount } from '../lib/format';
+import { CommandButtons } from './command-buttons';
+import { LimitsForm } from './limits-form';
+import { useSendCommand } from './send-command';
+import type { Notify } from './toast';
+
+/** The commands and limits for the selected machines (`ids`, at least one). */
+export function BulkActions({ ids, notify }: { ids: string[]; notify: Notify }) {
+  const { send, busy } = useSendCommand(ids, notify);
+  const [editingLimits, setEditingLimits] = useState(false);
+  return (
+    <>
+      <div className="bulkbar" role="toolbar" aria-label="Actions on selected machines">
+        <strong>{ids.length} selected</strong>
+        <CommandButtons send={send} disabled={busy} />
+        <button type="button" onClick={() => setEditingLimits((v) => !v)}>
+          Limits…
+        </button>
+      </div>
+      {editingLimits && (
+        <div className="card">
+          <h2>Limits for {formatCount(ids.length, 'machine')} (only filled fields change)</h2>
+          <LimitsForm
+            limits={null}
+            busy={busy}
+            onCancel={() => setEditingLimits(false)}
+            onApply={async (limits) => {
+              if (await send('Limits', { type: 'set-limits', limits })) setEditingLimits(false);
+            }}
+          />
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,64 @@
+'use client';
+import { useMutation } from '@tanstack/react-query';
+import Link from 'next/link';
+import { formatAgo } from '../lib/format';
+import { useTRPC } from '../lib/trpc';
+import type { MachineSummary } from '../server/views';
+import { StatusBadge } from './status';
+import type { Notify } from './toast';
+
+/** The machine's name and status, renaming and removing it, and whether it is offline. */
+export function MachineHeader({ summary, notify }: { summary: MachineSummary; notify: Notify }) {
+  const trpc = useTRPC();
+  const remove = useMutation(
+    trpc.machines.remove.mutationOptions({
+      onSuccess: () => location.assign('/'),
+      onError: (error) => notify(`Remove failed: ${error.message}`, 'error'),
+    }),
+  );
+  const rename = useMutation(
+    trpc.machines.rename.mutationOptions({
+      onError: (error) => notify(`Rename failed: ${error.message}`, 'error'),
+    }),
+  );
+  const { id, name } = summary;
+  return (
+    <>
+      <div className="head">
+        <Link href="/">← Fleet</Link>
+        <h1 data-testid="machine-name">{name}</h1>
+        <StatusBadge status={summary.status} />
+        <span className="spacer" />
+        <div className="head-actions">
+          <button
+            type="button"
+            disabled={rename.isPending}
+            onClick={() => {
+              const next = prompt('New name for this machine', name)?.trim();
+              if (next && next !== name) rename.mutate({ id, name: next });
+            }}
+          >
+            Rename
+          </button>
+          <button
+            type="button"
+            className="danger"
+            disabled={remove.isPending}
+            onClick={() => {
+              if (confirm(`Remove ${name}? Its agent is disconnected at once and must be paired again.`))
+                remove.mutate({ id });
+            }}
+          >
+            Remove machine
+          </button>
+        </div>
+      </div>
+      {!summary.online && (
+        <div className="banner">
+          This machine is offline (last seen {formatAgo(summary.lastSeenAt)}). Changes are applied when it
+          reconnects.
+        </div>
+      )}
+    </>
+  );
+}

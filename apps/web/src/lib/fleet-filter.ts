@@ -1,0 +1,30 @@
+import { inStatusFilter, type MachineSummary, type StatusFilter } from '../server/views';
+
+/** Every word of the search appears in the machine's name, project, reason, CPU or GPUs. */
+function matchesSearch(machine: MachineSummary, search: string): boolean {
+  if (!search) return true;
+  const haystack = [
+    machine.name,
+    machine.job?.project,
+    machine.reason?.message,
+    machine.hardware?.cpu,
+    ...(machine.hardware?.gpus ?? []),
+  ]
+    .join(' ')
+    .toLowerCase();
+  return search
+    .toLowerCase()
+    .split(/\s+/)
+    .every((word) => haystack.includes(word));
+}
+
+/** The machines the overview lists for this status filter and search, by name. */
+export function visibleMachines(
+  machines: Iterable<MachineSummary>,
+  filter: StatusFilter,
+  search: string,
+): MachineSummary[] {
+  return [...machines]
+    .filter((machine) => inStatusFilter(machine, filter) && matchesSearch(machine, search))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
