@@ -86,18 +86,21 @@ const unitFileOf = (machine: NewMachine) =>
 const versionsOf = (machine: NewMachine) =>
   JSON.parse(readFileSync(join(agentHomeOf(machine), 'versions.json'), 'utf8'));
 
-/** The farm account from the agent's own config file (the console does not hand it out yet). */
-function giveFarmAccount(machine: NewMachine, farm: RunningFarm): void {
+/**
+ * The sandbox farm's address in the agent's config (a real machine uses the public farm, the default).
+ * The SheepIt account itself comes from the console, set once for the fleet: the agent has none.
+ */
+async function pointAtFarm(machine: NewMachine, farm: RunningFarm, running: RunningConsole): Promise<void> {
   writeFileSync(
     join(machine.home, '.config', 'flock', 'agent.json'),
-    JSON.stringify({
-      server: farm.url,
-      login: 'demo',
-      password: 'demo',
-      'cache-dir': join(machine.home, 'cache'),
-    }),
+    JSON.stringify({ server: farm.url, 'cache-dir': join(machine.home, 'cache') }),
   );
   giveToMachineUser(machine.home);
+  const account = { login: 'demo', renderKey: 'demo' };
+  const set = await call(running, 'mutation', 'farmAccount.setFleet', account, {
+    cookie: await login(running),
+  });
+  expect(set.status).toBe(200);
 }
 
 /** Starts the installed agent exactly as its unit does: the unit's ExecStart and Environment. */
@@ -181,8 +184,8 @@ describe('install.sh from the console', () => {
     // The pairing: the machine is in the console under this host's name.
     expect(machineNamed(running, hostname())).toMatchObject({ status: 'never-connected' });
 
-    // The farm account comes from the agent's own config here (the console does not send one yet).
-    giveFarmAccount(machine, farm);
+    // No SheepIt account on the machine: it renders with the one the console hands out.
+    await pointAtFarm(machine, farm, running);
     const agent = startAsTheUnitDoes(machine);
     expect(agent.env).toEqual({ FLOCK_SUPERVISOR: 'systemd' });
     await until(
@@ -255,7 +258,7 @@ describe('updates on an installed machine (the launcher and the agent, real proc
     const running = await consoleWithAgent();
     const machine = newMachine();
     expect((await machine.sh((await addMachine(running)).commands.unix)).code).toBe(0);
-    giveFarmAccount(machine, farm);
+    await pointAtFarm(machine, farm, running);
     const home = agentHomeOf(machine);
     const installed = versionsOf(machine).current as string;
     const { requestUpdate } = await import('../../agent/src/install/updates');
