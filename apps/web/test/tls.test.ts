@@ -40,7 +40,7 @@ async function addCode(running: RunningConsole, cookie: string) {
     { consoleUrl: running.url },
     { cookie },
   );
-  return dataOf<{ code: string; command: string; pin?: string }>(body);
+  return dataOf<{ code: string; commands: { unix: string; clone: string }; pin?: string }>(body);
 }
 
 function linkClient(consoleDir: string, logs: string[]) {
@@ -119,7 +119,13 @@ describe('HTTPS with the console’s own certificate', () => {
     const cookie = await login(first);
     const shown = await addCode(first, cookie);
     expect(shown.pin).toBe(pinOf(cert));
-    expect(shown.command).toBe(`pnpm agent pair ${first.url} ${shown.code} --fingerprint ${pinOf(cert)}`);
+    const pin = pinOf(cert);
+    expect(shown.commands.clone).toBe(
+      `npm run agent -- pair ${first.url} ${shown.code} --fingerprint '${pin}'`,
+    );
+    expect(shown.commands.unix).toBe(
+      `curl -fsSLk --pinnedpubkey '${pin}' ${first.url}/install.sh | sh -s -- ${shown.code} --fingerprint '${pin}'`,
+    );
     await first.stop();
 
     const again = await httpsConsole({ dataDir });
