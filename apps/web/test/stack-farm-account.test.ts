@@ -8,7 +8,7 @@ import { testMachineFacts } from 'flock-agent/testing';
 import { type RunningFarm, startFarm } from 'flock-farm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunningConsole } from '../src/server/start';
-import { call, dataOf, login, startTestConsole, tempDir } from './support/console';
+import { addMachine, call, dataOf, login, startTestConsole, tempDir } from './support/console';
 
 const stops: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -48,14 +48,7 @@ async function agentOn(
   name: string,
   own: { login?: string; password?: string },
 ) {
-  const { body } = await call(
-    running,
-    'mutation',
-    'machines.addCode',
-    { consoleUrl: running.url },
-    { cookie },
-  );
-  const { code, pin } = dataOf<{ code: string; pin: string }>(body);
+  const { code, pin } = await addMachine(running, cookie);
   const configDir = tempDir('flock-account-config-');
   await pair(running.url, code, { configDir, hostname: name, fingerprint: pin });
   const settings = toSettings({ server: farm.url, 'cache-dir': tempDir('flock-account-cache-'), ...own });
