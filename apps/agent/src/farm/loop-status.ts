@@ -1,5 +1,6 @@
-// What the farm loop shows: its worker state, why it is not rendering, a failure, and the back-off
-// waits it announces. The loop and its steps (login, a full disk) decide; this records and waits.
+// What the farm loop shows: its worker state, why it is not rendering, a failure, the back-off waits
+// it announces, and its farm session. The loop and its steps (login, a full disk) decide; this
+// records and waits.
 import type { NotRenderingReason } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Controls } from '../controls/index.js';
@@ -7,6 +8,7 @@ import { formatLocalTime, type Logger } from '../log/index.js';
 import { type AgentStateStore, statusOfWorker, type WorkerState } from '../state/index.js';
 import type { JobRunner } from './job-runner.js';
 import type { LoopWaits, WaitEnd } from './loop-waits.js';
+import type { FarmSession } from './session.js';
 
 export interface LoopStatusOptions {
   store: AgentStateStore;
@@ -15,6 +17,9 @@ export interface LoopStatusOptions {
   clock: Clock;
   log: Logger;
   waits: LoopWaits;
+  session: Pick<FarmSession, 'loggedInAs'>;
+  /** The farm, shown in the state's session with the login of the account in use. */
+  server: string;
 }
 
 export class LoopStatus {
@@ -52,5 +57,19 @@ export class LoopStatus {
     this.idle({ ...reason, until });
     this.options.log.info(`${reason.message.replace(/\.?$/, '.')} Next try at ${formatLocalTime(until)}.`);
     return this.options.waits.until(until);
+  }
+
+  /** The state's session: the farm and the login of the account now logged in. */
+  sessionStarted(): void {
+    const { store, session, server, clock } = this.options;
+    store.update({
+      session: { server, login: session.loggedInAs ?? '', connected: true, startedAt: clock.now() },
+    });
+  }
+
+  /** The session is over (logged out or never logged in): shown as disconnected. */
+  sessionEnded(): void {
+    const { store } = this.options;
+    store.update({ session: store.state.session && { ...store.state.session, connected: false } });
   }
 }

@@ -138,7 +138,7 @@ export class FarmLoop {
       await this.shutDown({ uploadsStarted: true });
       return 0;
     }
-    this.sessionStarted();
+    this.status.sessionStarted();
     const stop = abortOnStop(controls);
     await reporter.report({ type: ErrorType.OK, lines: this.options.configDump() }, stop.signal);
     stop.dispose();
@@ -363,16 +363,8 @@ export class FarmLoop {
   private async relogin(why: string): Promise<LoopExit | undefined> {
     this.options.log.info('logging in again', { why });
     const exit = await this.logins.logIn(true);
-    if (exit === undefined) this.sessionStarted();
+    if (exit === undefined) this.status.sessionStarted();
     return exit;
-  }
-
-  /** The state's session: the farm and the login of the account now logged in. */
-  private sessionStarted(): void {
-    const { store, session, server, clock } = this.options;
-    store.update({
-      session: { server, login: session.loggedInAs ?? '', connected: true, startedAt: clock.now() },
-    });
   }
 
   private random(): number {
@@ -398,9 +390,7 @@ export class FarmLoop {
       controls.off('change', onStopNow);
     }
     await Promise.all([session.logout(), this.options.runner.settled()]);
-    this.options.store.update({
-      session: this.options.store.state.session && { ...this.options.store.state.session, connected: false },
-    });
+    this.status.sessionEnded();
     this.status.setWorker('stopped');
   }
 }
