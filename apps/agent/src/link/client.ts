@@ -80,8 +80,9 @@ export function linkUrl(consoleUrl: string): string {
 
 /**
  * The agent's side of the console link: dials out (so it works through NAT), sends hello + snapshot,
- * then coalesced patches and events; applies console commands once each; reconnects with jittered
- * back-off and replays unacknowledged events. The agent keeps working whether or not this is connected.
+ * then coalesced patches and events; applies console commands once each and its settings as they
+ * come; reconnects with jittered back-off and replays unacknowledged events. The agent keeps working
+ * whether or not this is connected.
  */
 export class LinkClient {
   private readonly clock: Clock;
@@ -304,13 +305,9 @@ export class LinkClient {
       case 'heartbeat':
         break;
       case 'fleet-settings':
-        this.options.agent.applyFleetSettings(message.settings);
-        break;
       case 'farm-account':
-        this.options.agent.farmAccountFromConsole?.({ account: message.account });
-        break;
       case 'farm-account-withheld':
-        this.options.agent.farmAccountFromConsole?.({ withheld: message.reason });
+        this.commands.applySettings(message);
         break;
     }
   }

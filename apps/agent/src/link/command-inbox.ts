@@ -1,7 +1,19 @@
 // The console's commands as the agent applies them: each once (a command delivered again after a
-// reconnect is answered with its first result), a stale one refused, a failing one answered.
-import { type CommandMessage, type CommandResult, CommandResultSchema } from '@flock/protocol';
+// reconnect is answered with its first result), a stale one refused, a failing one answered. The
+// console's settings for the agent (the fleet's settings, the farm account) are applied as they come.
+import {
+  type CommandMessage,
+  type CommandResult,
+  CommandResultSchema,
+  type ConsoleToAgent,
+} from '@flock/protocol';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
+
+/** The console's messages that set something on the agent: no acknowledgement, no id. */
+export type ConsoleSettingsMessage = Extract<
+  ConsoleToAgent,
+  { type: 'fleet-settings' | 'farm-account' | 'farm-account-withheld' }
+>;
 
 /** When a command arrives: the console's clock as the agent estimates it, and the age it accepts. */
 export interface CommandClock {
@@ -35,6 +47,14 @@ export class CommandInbox {
     this.recent.finish(message.id, result);
     if (!result.ok) this.log('warn', `console command ${message.command.type} rejected: ${result.message}`);
     return result;
+  }
+
+  /** The fleet's settings or the farm account the console sends (or the reason it withholds it). */
+  applySettings(message: ConsoleSettingsMessage): void {
+    if (message.type === 'fleet-settings') this.agent.applyFleetSettings(message.settings);
+    else if (message.type === 'farm-account')
+      this.agent.farmAccountFromConsole?.({ account: message.account });
+    else this.agent.farmAccountFromConsole?.({ withheld: message.reason });
   }
 
   private async apply(message: CommandMessage, clock: CommandClock | undefined): Promise<CommandResult> {
