@@ -220,7 +220,7 @@ class RenderRun {
   /**
    * RSS sampling and the SIGKILL grace period supervise a real OS process, so they run on wall-time
    * timers, not on the injected clock: a test clock that jumps hours must neither fire thousands of
-   * samples nor hold back a SIGKILL. Policy times (the render-time limit, durations) use the clock.
+   * samples nor hold back a SIGKILL. Policy times (the frame-time limit, durations) use the clock.
    */
   private watchMemory(rootPid: number): void {
     this.memory = new MemoryWatch({
