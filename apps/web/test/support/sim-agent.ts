@@ -5,7 +5,8 @@
 //   node --import tsx test/support/sim-agent.ts --console URL --code CODE --name NAME --config-dir DIR
 //        [--scenario farm-unreachable|login-refused]
 import { parseArgs } from 'node:util';
-import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../../agent/src/link';
+import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
+import { SimulatedAgent } from 'flock-agent/testing';
 import { step, type TroubleScenario, troubled } from './simulation';
 
 const { values } = parseArgs({
