@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunningConsole } from '../src/server/start';
-import {
-  ADMIN_PASSWORD,
-  call,
-  dataOf,
-  login,
-  pairSimulatedAgent,
-  seenResponses,
-  startTestConsole,
-} from './support/console';
+import { call, dataOf, login, pairSimulatedAgent, seenResponses, startTestConsole } from './support/console';
 import { type ReceivedPost, startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
 let running: RunningConsole | undefined;
