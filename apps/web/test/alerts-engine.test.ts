@@ -213,6 +213,23 @@ describe('alert engine (injected clock, real database)', () => {
     expect(changes('disk-full')).toEqual(['fired', 'resolved']);
   });
 
+  it('an upload queue that grows for 30 minutes without shrinking fires below the count', async () => {
+    const { state, advance, changes } = await setup();
+    for (const queued of [1, 2, 3]) {
+      await state({ uploads: { queued, inFlight: 1 } });
+      await advance(10 * MINUTE);
+    }
+    expect(changes('upload-queue')).toEqual(['fired']);
+    await state({ uploads: { queued: 2, inFlight: 1 } });
+    expect(changes('upload-queue')).toEqual(['fired', 'resolved']);
+    // Growing and shrinking in turn (uploads going through) never fires.
+    for (const queued of [3, 2, 3, 2, 3, 2]) {
+      await state({ uploads: { queued, inFlight: 1 } });
+      await advance(10 * MINUTE);
+    }
+    expect(changes('upload-queue')).toEqual(['fired', 'resolved']);
+  });
+
   it('an alert still open at restart is taken over, not fired again', async () => {
     const first = await setup();
     first.fleet.disconnected('m1');

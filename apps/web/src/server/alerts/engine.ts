@@ -3,7 +3,14 @@ import type { AlertsRepo } from '../db/alerts-repo';
 import type { Fleet } from '../link/fleet';
 import { log } from '../log';
 import type { MachineRecord } from '../views';
-import { type Condition, evaluateRules, expectsFrames, isCrashCode, type MachineHistory } from './rules';
+import {
+  type Condition,
+  evaluateRules,
+  expectsFrames,
+  isCrashCode,
+  type MachineHistory,
+  trackUploadQueue,
+} from './rules';
 import { ALERT_RULES, type AlertRule, type AlertSettings } from './settings';
 import { type AlertEvidence, type AlertNotice, EVIDENCE_CRASH_CHARS, EVIDENCE_LOG_LINES } from './types';
 
@@ -98,6 +105,7 @@ export class AlertEngine {
         lastFrameAt: this.options.now(),
         workingSince: null,
         lastProject: null,
+        uploadQueue: { last: 0, growingSince: null },
       };
       this.histories.set(machineId, history);
     }
@@ -119,6 +127,7 @@ export class AlertEngine {
     if (working && history.workingSince === null) history.workingSince = now;
     if (!working) history.workingSince = null;
     if (record.state?.job?.project) history.lastProject = record.state.job.project;
+    if (record.online && record.state) trackUploadQueue(history, record.state.uploads.queued, now);
     const verdicts = evaluateRules(this.options.settings().rules, record, history, now);
     for (const rule of ALERT_RULES) await this.step(rule, record, verdicts[rule], now);
   }

@@ -15,6 +15,19 @@ export interface MachineHistory {
   /** Since when the machine has been expected to deliver frames (online, not paused); null if not. */
   workingSince: number | null;
   lastProject: string | null;
+  /** The upload queue's length when last seen, and since when it has grown without ever shrinking. */
+  uploadQueue: { last: number; growingSince: number | null };
+}
+
+/** A queue that grows for this long without shrinking is stuck (the farm takes no uploads). */
+export const UPLOAD_QUEUE_GROWING_MS = 30 * 60_000;
+
+/** Follows the upload queue: growing starts the clock; shrinking or emptying stops it. */
+export function trackUploadQueue(history: MachineHistory, queued: number, now: number): void {
+  const queue = history.uploadQueue;
+  if (queued > queue.last) queue.growingSince ??= now;
+  else if (queued < queue.last || queued === 0) queue.growingSince = null;
+  queue.last = queued;
 }
 
 /** A rule's verdict for one machine now: whether its condition holds and for how long it must. */
@@ -78,10 +91,15 @@ export function evaluateRules(
         : 'Errors with no frame delivered in between.',
     },
     'upload-queue': {
-      holds: rules.uploadQueue.enabled && (state?.uploads.queued ?? 0) >= rules.uploadQueue.count,
+      holds:
+        rules.uploadQueue.enabled &&
+        state !== null &&
+        (state.uploads.queued >= rules.uploadQueue.count ||
+          (history.uploadQueue.growingSince !== null &&
+            now - history.uploadQueue.growingSince >= UPLOAD_QUEUE_GROWING_MS)),
       delayMs: 0,
       title: `${name}: ${plural(state?.uploads.queued ?? 0, 'frame')} waiting to upload`,
-      detail: `The upload queue holds ${rules.uploadQueue.count} frames or more; the farm may not accept uploads.`,
+      detail: `The upload queue holds ${rules.uploadQueue.count} frames or more, or has grown for ${UPLOAD_QUEUE_GROWING_MS / 60_000} minutes without shrinking; the farm may not accept uploads.`,
     },
     'no-frames': {
       holds:
