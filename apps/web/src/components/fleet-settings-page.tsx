@@ -35,11 +35,11 @@ export function FleetSettingsPage() {
           <div className="grid-2">
             <ClientVersionCard
               current={settings.data.clientVersion}
-              canEdit={status.data?.user?.isAdmin === true}
+              canEdit={status.data?.user?.role === 'admin'}
               notify={notify}
             />
             <FleetBlocksCard blocked={settings.data.blockedProjects} notify={notify} />
-            <FarmAccountCard isAdmin={status.data?.user?.isAdmin === true} notify={notify} />
+            <FarmAccountCard isAdmin={status.data?.user?.role === 'admin'} notify={notify} />
           </div>
         )}
       </main>

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertPin } from '@flock/protocol';
+import { AuditTrail } from './audit/trail';
 import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
+import { AuditRepo } from './db/audit-repo';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
 import { SecretBox } from './farm-account/secret-box';
@@ -48,6 +50,8 @@ export interface ConsoleCore {
   hub: LinkHub;
   auth: AuthService;
   accounts: Accounts;
+  /** Who did what to which machine, written by every accepted mutation (api/audited.ts). */
+  audit: AuditTrail;
   pairing: Pairing;
   sweeper: Sweeper;
   allowedOrigins: string[];
@@ -88,7 +92,8 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     now,
     ...(options.agentDist ? { agentDist: options.agentDist } : {}),
   });
-  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs);
+  const audit = new AuditTrail(new AuditRepo(database.db), (id) => fleet.summary(id)?.name);
+  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit);
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
   return {
@@ -99,6 +104,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     hub,
     auth,
     accounts: new Accounts(repo, auth, now),
+    audit,
     sweeper,
     pairing: new Pairing(repo, fleet, now, options.pairingCodeTtlMs ?? PAIRING_CODE_TTL_MS),
     allowedOrigins: options.publicOrigins ?? [],

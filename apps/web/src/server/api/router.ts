@@ -1,3 +1,4 @@
+import { auditRouter } from './routers/audit';
 import { authRouter } from './routers/auth';
 import { farmAccountRouter } from './routers/farm-account';
 import { fleetRouter } from './routers/fleet';
@@ -7,6 +8,7 @@ import { usersRouter } from './routers/users';
 import { router } from './trpc';
 
 export const appRouter = router({
+  audit: auditRouter,
   auth: authRouter,
   farmAccount: farmAccountRouter,
   fleet: fleetRouter,
