@@ -6,6 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { formatAgo, formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import { FarmAccountCard } from './farm-account-card';
+import { RoleGate } from './role-gate';
 import { LoadingList } from './status';
 import { type Notify, Toast, useToast } from './toast';
 import { Topbar } from './topbar';
@@ -38,7 +39,9 @@ export function FleetSettingsPage() {
               canEdit={status.data?.user?.role === 'admin'}
               notify={notify}
             />
-            <FleetBlocksCard blocked={settings.data.blockedProjects} notify={notify} />
+            <RoleGate minimum="operator">
+              <FleetBlocksCard blocked={settings.data.blockedProjects} notify={notify} />
+            </RoleGate>
             <FarmAccountCard isAdmin={status.data?.user?.role === 'admin'} notify={notify} />
           </div>
         )}

@@ -11,11 +11,14 @@ export const auditRouter = router({
       z.object({
         machineId: z.string().min(1).max(100).optional(),
         username: z.string().min(1).max(100).optional(),
-        beforeId: z.number().int().positive().optional(),
+        /** The id of the oldest entry already shown: the next page starts below it. */
+        cursor: z.number().int().positive().nullish(),
         limit: z.number().int().min(1).max(200).default(100),
       }),
     )
-    .query(({ ctx, input }) => ctx.core.audit.list(input)),
+    .query(({ ctx, input: { cursor, ...query } }) =>
+      ctx.core.audit.list({ ...query, ...(cursor ? { beforeId: cursor } : {}) }),
+    ),
 
   /** The user names that appear in the trail, for the filter. */
   usernames: operatorProcedure.query(({ ctx }) => ctx.core.audit.usernames()),
