@@ -1,6 +1,7 @@
 'use client';
-import { useQuery } from '@tanstack/react-query';
+import { useIsMutating, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
+import { useEffect } from 'react';
 import { formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { AuditEntry } from '../server/db/audit-repo';
@@ -24,17 +25,25 @@ const ACTION_LABELS: Record<string, string> = {
   'users.remove': 'Removed a user',
 };
 
-/** "Pause now", "Set limits cores=2": a command in words; other parameters as `key: value`. */
+/** A parameter's value as read: strings bare, anything else as JSON. */
+const valueText = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** "pause now", "set-limits limits {…}": a command in words; other parameters as `key: value`. */
 function describeParams(entry: AuditEntry): string {
   const { command, ...rest } = entry.params as { command?: { type: string } & Record<string, unknown> };
   const parts: string[] = [];
   if (command) {
     const { type, ...args } = command;
     parts.push(
-      [type, ...Object.entries(args).map(([key, value]) => `${key} ${JSON.stringify(value)}`)].join(' '),
+      [
+        type,
+        ...Object.entries(args).map(([key, value]) =>
+          key === 'when' ? valueText(value) : `${key} ${valueText(value)}`,
+        ),
+      ].join(' '),
     );
   }
-  for (const [key, value] of Object.entries(rest)) parts.push(`${key}: ${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(rest)) parts.push(`${key}: ${valueText(value)}`);
   return parts.join(', ');
 }
 
@@ -79,13 +88,13 @@ export function AuditTable({
           {entries.map((entry) => (
             <tr key={entry.id} data-testid="audit-row">
               <td title={new Date(entry.at).toLocaleString()}>{formatClockTime(entry.at)}</td>
-              <td>{entry.username}</td>
+              <td data-testid="audit-who">{entry.username}</td>
               <td>
                 {ACTION_LABELS[entry.action] ?? entry.action}
                 <div className="params">{describeParams(entry)}</div>
               </td>
               {showMachines && (
-                <td>
+                <td data-testid="audit-machines">
                   <Machines entry={entry} />
                 </td>
               )}
@@ -110,6 +119,12 @@ export function MachineAuditCard({ machineId }: { machineId: string }) {
     enabled: allowed,
     refetchInterval: 10_000,
   });
+  // Every change is audited before its answer: once this page's calls have settled, their entries exist.
+  const mutating = useIsMutating();
+  const { refetch } = entries;
+  useEffect(() => {
+    if (mutating === 0 && allowed) void refetch();
+  }, [mutating, allowed, refetch]);
   if (!allowed) return null;
   return (
     <section className="card" aria-label="Audit">
