@@ -1,5 +1,5 @@
 'use client';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import { formatAgo, formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
@@ -9,13 +9,14 @@ import { LoadingList } from './status';
 import { Toast, useToast } from './toast';
 import { Topbar } from './topbar';
 import { useAlertsLive } from './use-alerts-live';
+import { useRole } from './use-role';
 
-/** Open and recent alerts with their evidence; admins acknowledge them and set rules and webhooks. */
+/** Open and recent alerts with their evidence; operators acknowledge them, admins set rules and webhooks. */
 export function AlertsPage() {
   const trpc = useTRPC();
   const { list, feed } = useAlertsLive();
-  const status = useQuery(trpc.auth.status.queryOptions());
-  const isAdmin = status.data?.user?.isAdmin === true;
+  const { can } = useRole();
+  const canAcknowledge = can('operator');
   const [toast, notify] = useToast();
   const acknowledge = useMutation(
     trpc.alerts.acknowledge.mutationOptions({
@@ -31,7 +32,7 @@ export function AlertsPage() {
         <div className="head">
           <Link href="/">← Fleet</Link>
           <h1>Alerts</h1>
-          {isAdmin && (list?.unacknowledged ?? 0) > 0 && (
+          {canAcknowledge && (list?.unacknowledged ?? 0) > 0 && (
             <button
               type="button"
               disabled={acknowledge.isPending}
@@ -53,7 +54,7 @@ export function AlertsPage() {
               title="Open"
               empty="Nothing open: every machine is fine by the rules below."
               alerts={open}
-              canAcknowledge={isAdmin}
+              canAcknowledge={canAcknowledge}
               onAcknowledge={(id) => acknowledge.mutate({ id })}
               busy={acknowledge.isPending}
             />
@@ -61,13 +62,13 @@ export function AlertsPage() {
               title="Resolved in the last 7 days"
               empty="None."
               alerts={resolved}
-              canAcknowledge={isAdmin}
+              canAcknowledge={canAcknowledge}
               onAcknowledge={(id) => acknowledge.mutate({ id })}
               busy={acknowledge.isPending}
             />
           </>
         )}
-        {isAdmin && <AlertSettingsCard notify={notify} />}
+        {can('admin') && <AlertSettingsCard notify={notify} />}
       </main>
       <Toast message={toast} />
     </>

@@ -2,6 +2,7 @@
 import type { AgentState } from '@flock/protocol';
 import Link from 'next/link';
 import type { MachineSummary } from '../server/views';
+import { MachineAuditCard } from './audit-list';
 import { BlockedProjectsCard } from './blocked-projects-card';
 import { HardwareCard } from './hardware-card';
 import { LimitsForm } from './limits-form';
@@ -10,6 +11,7 @@ import { MachineFarmAccount } from './machine-farm-account';
 import { MachineHeader } from './machine-header';
 import { LastFrameCard, RecentErrorsCard, RecentFramesCard } from './machine-history';
 import { MachineNowCard } from './machine-now-card';
+import { RoleGate } from './role-gate';
 import { type SendCommand, useSendCommand } from './send-command';
 import { LoadingList, StateMessage } from './status';
 import { type Notify, Toast, useToast } from './toast';
@@ -66,24 +68,31 @@ function MachineView({
     <>
       <MachineHeader summary={summary} notify={notify} />
       <div className="grid-2">
-        <MachineNowCard summary={summary} send={send} busy={busy} notify={notify} />
+        <RoleGate minimum="operator">
+          <MachineNowCard summary={summary} send={send} busy={busy} notify={notify} />
+        </RoleGate>
         <LastFrameCard frame={history.data?.frames[0]} />
       </div>
       <div className="grid-2">
-        <LimitsCard summary={summary} machine={view.machine} send={send} busy={busy} />
+        <RoleGate minimum="operator">
+          <LimitsCard summary={summary} machine={view.machine} send={send} busy={busy} />
+        </RoleGate>
         <HardwareCard machine={view.machine} summary={summary} />
       </div>
       <MachineFarmAccount id={id} farmAccount={view.state?.farmAccount} notify={notify} />
-      <BlockedProjectsCard
-        blocked={summary.blockedProjects}
-        offline={!summary.online}
-        busy={busy}
-        send={send}
-        notify={notify}
-      />
+      <RoleGate minimum="operator">
+        <BlockedProjectsCard
+          blocked={summary.blockedProjects}
+          offline={!summary.online}
+          busy={busy}
+          send={send}
+          notify={notify}
+        />
+      </RoleGate>
       <RecentFramesCard frames={history.data?.frames ?? []} loading={history.isPending} />
       <RecentErrorsCard errors={history.data?.errors ?? []} />
       <LogTail id={id} recent={view.state?.recentLog ?? []} online={summary.online} />
+      <MachineAuditCard machineId={id} />
     </>
   );
 }

@@ -2,8 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertPin } from '@flock/protocol';
 import { Alerts } from './alerts/service';
+import { AuditTrail } from './audit/trail';
 import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
+import { AuditRepo } from './db/audit-repo';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
 import { SecretBox } from './farm-account/secret-box';
@@ -56,6 +58,8 @@ export interface ConsoleCore {
   alerts: Alerts;
   auth: AuthService;
   accounts: Accounts;
+  /** Who did what to which machine, written by every accepted mutation (api/audited.ts). */
+  audit: AuditTrail;
   pairing: Pairing;
   sweeper: Sweeper;
   allowedOrigins: string[];
@@ -105,7 +109,8 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     now,
     ...(options.agentDist ? { agentDist: options.agentDist } : {}),
   });
-  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs);
+  const audit = new AuditTrail(new AuditRepo(database.db), (id) => fleet.summary(id)?.name);
+  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit);
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
   return {
@@ -117,6 +122,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     alerts,
     auth,
     accounts: new Accounts(repo, auth, now),
+    audit,
     sweeper,
     pairing: new Pairing(repo, fleet, now, options.pairingCodeTtlMs ?? PAIRING_CODE_TTL_MS),
     allowedOrigins: options.publicOrigins ?? [],

@@ -11,8 +11,9 @@ import {
   webhookHint,
 } from '../../alerts/settings';
 import type { AlertRecord } from '../../alerts/types';
+import { audited } from '../audited';
 import { coalescedIds } from '../changes';
-import { adminProcedure, protectedProcedure, router } from '../trpc';
+import { adminProcedure, operatorProcedure, router, viewerProcedure } from '../trpc';
 
 export interface AlertList {
   alerts: AlertRecord[];
@@ -26,20 +27,21 @@ async function listOf(alerts: Alerts): Promise<AlertList> {
   return { alerts: await alerts.recent(), unacknowledged: await alerts.unacknowledged() };
 }
 
-/** Alerts: anyone logged in reads them; admins acknowledge them and set rules and webhooks. */
+/** Alerts: every role reads them, operators acknowledge them, admins set rules and webhooks. */
 export const alertsRouter = router({
-  list: protectedProcedure.query(({ ctx }) => listOf(ctx.core.alerts)),
+  list: viewerProcedure.query(({ ctx }) => listOf(ctx.core.alerts)),
 
   /** The list again whenever an alert fires, resolves or is acknowledged. */
-  live: protectedProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<AlertList> {
+  live: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<AlertList> {
     const changes = coalescedIds(ctx.core.alerts.changes, ['changed'], signal, ALERTS_PUSH_INTERVAL_MS);
     yield await listOf(ctx.core.alerts);
     for await (const _ of changes) yield await listOf(ctx.core.alerts);
   }),
 
   /** One alert, or every unacknowledged one (`id` null). */
-  acknowledge: adminProcedure
+  acknowledge: operatorProcedure
     .input(z.object({ id: z.number().int().positive().nullable() }).strict())
+    .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => ({
       acknowledged: await ctx.core.alerts.acknowledge(input.id, ctx.user.username),
     })),
@@ -67,6 +69,7 @@ export const alertsRouter = router({
         })
         .strict(),
     )
+    .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => {
       await ctx.core.alerts.settings.update(input, ctx.user.username);
       return { ok: true };
@@ -82,6 +85,10 @@ export const alertsRouter = router({
         })
         .strict(),
     )
+    // A webhook's URL often holds its token (Discord, ntfy with auth): the trail keeps its host only.
+    .use((call) =>
+      audited(call, ({ kind, name, url }) => ({ params: { kind, name, url: webhookHint(url) } })),
+    )
     .mutation(async ({ ctx, input }) => {
       const added = await ctx.core.alerts.settings.addWebhook(input, ctx.user.username);
       if (!added)
@@ -94,6 +101,7 @@ export const alertsRouter = router({
 
   removeWebhook: adminProcedure
     .input(z.object({ id: z.string().min(1).max(64) }).strict())
+    .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => {
       if (!(await ctx.core.alerts.settings.removeWebhook(input.id, ctx.user.username)))
         throw new TRPCError({ code: 'NOT_FOUND', message: 'No such webhook (removed meanwhile?).' });
@@ -103,6 +111,7 @@ export const alertsRouter = router({
   /** Posts a test message now and says how the receiver answered. */
   testWebhook: adminProcedure
     .input(z.object({ id: z.string().min(1).max(64) }).strict())
+    .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => {
       const result = await ctx.core.alerts.sendTest(input.id);
       if (!result)
