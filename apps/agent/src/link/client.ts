@@ -400,7 +400,11 @@ export class LinkClient {
       return { ok: false, reason: 'stale', message: `issued ${Math.round(ageMs / 1000)} s ago` };
     }
     try {
-      return CommandResultSchema.parse(await this.options.agent.execute(message.command));
+      const { agent } = this.options;
+      const result = agent.executeFromConsole
+        ? agent.executeFromConsole(message.command)
+        : agent.execute(message.command);
+      return CommandResultSchema.parse(await result);
     } catch (error) {
       return { ok: false, reason: 'failed', message: error instanceof Error ? error.message : String(error) };
     }
