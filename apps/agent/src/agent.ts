@@ -37,7 +37,7 @@ import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
 import { getHwid, getMachineFacts, gpuIdFor, type MachineFacts, UsageMonitor } from './hardware/index.js';
 import { EXIT_RESTART, type InstalledAgent } from './install/index.js';
-import { AgentLifecycle } from './lifecycle/index.js';
+import { AgentLifecycle, isLifecycleCommand } from './lifecycle/index.js';
 import {
   type ConsoleLinkInfo,
   type FarmAccountUpdate,
@@ -310,7 +310,7 @@ export class Agent implements LinkedAgent {
 
   /** A command from the console: its Stop waits for Start; Restart and Update need a supervisor. */
   executeFromConsole(command: ControlCommand): Promise<CommandResult> {
-    return this.parts.lifecycle.execute(command);
+    return isLifecycleCommand(command) ? this.parts.lifecycle.execute(command) : this.execute(command);
   }
 
   /** The console welcomed this agent: a new version on trial is confirmed. */

@@ -39,6 +39,12 @@ export interface LifecycleOptions {
   download?: typeof downloadBuild;
 }
 
+/** The console's commands that mean more than the agent's own command API does. */
+export type LifecycleCommand = Extract<ControlCommand, { type: 'stop' | 'restart' | 'update' }>;
+
+export const isLifecycleCommand = (command: ControlCommand): command is LifecycleCommand =>
+  command.type === 'stop' || command.type === 'restart' || command.type === 'update';
+
 /** How a stopped agent stops waiting: the console's Start, or a stop that ends the process. */
 export type StoppedEnd = 'start' | 'exit' | 'restart';
 
@@ -56,7 +62,7 @@ export class AgentLifecycle {
   }
 
   /** A command from the console: Stop waits for Start here; Restart and Update need a supervisor. */
-  async execute(command: ControlCommand): Promise<CommandResult> {
+  async execute(command: LifecycleCommand): Promise<CommandResult> {
     const { controls } = this.options;
     switch (command.type) {
       case 'stop':
@@ -73,8 +79,6 @@ export class AgentLifecycle {
         return this.restart();
       case 'update':
         return this.update(command.version, command.sha256);
-      default:
-        return controls.execute(command);
     }
   }
 
