@@ -9,7 +9,7 @@ import { type RunningFarm, startFarm } from 'flock-farm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConsole } from '../src/server/start';
 import type { Rollout } from '../src/server/updates/rollout';
-import { call, dataOf, login, startTestConsole, tempDir } from './support/console';
+import { addMachine, call, dataOf, login, startTestConsole, tempDir } from './support/console';
 import { type SupervisedAgent, superviseAsTheUnit, versionsOf } from './support/installed-agent';
 import { giveToMachineUser, type NewMachine, newMachine } from './support/new-machine';
 
@@ -52,14 +52,7 @@ async function startConsole(options: Parameters<typeof startTestConsole>[0] = {}
 
 /** Installs the agent with the console's Linux line, with the farm account in its own config. */
 async function installMachine(running: RunningConsole, cookie: string): Promise<NewMachine> {
-  const { body } = await call(
-    running,
-    'mutation',
-    'machines.addCode',
-    { consoleUrl: running.url },
-    { cookie },
-  );
-  const { commands } = dataOf<{ commands: { unix: string } }>(body);
+  const { commands } = await addMachine(running, cookie);
   const machine = newMachine();
   const result = await machine.sh(commands.unix);
   expect(result.code, result.stderr).toBe(0);
