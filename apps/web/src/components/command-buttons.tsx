@@ -1,9 +1,20 @@
 'use client';
 import type { ControlCommand } from '@flock/protocol';
+import { formatCount } from '../lib/format';
+import { type ConfirmRequest, useConfirm } from './confirm-dialog';
 import type { SendCommand } from './send-command';
 
-/** `label` names the command in its result ("Stop after frame: 1 of 1 done") when the button says less. */
-const COMMANDS: { button: string; label?: string; command: ControlCommand; title?: string }[] = [
+interface CommandButton {
+  button: string;
+  /** Names the command in its result ("Stop after frame: 1 of 1 done") when the button says less. */
+  label?: string;
+  command: ControlCommand;
+  title?: string;
+  /** Asked first, for `machines` (how many machines the command goes to). */
+  confirm?: (machines: string) => ConfirmRequest;
+}
+
+const COMMANDS: CommandButton[] = [
   { button: 'Pause after frame', command: { type: 'pause', when: 'after-frame' } },
   { button: 'Pause now', command: { type: 'pause', when: 'now' } },
   { button: 'Resume', command: { type: 'resume' } },
@@ -16,21 +27,71 @@ const COMMANDS: { button: string; label?: string; command: ControlCommand; title
     button: 'Stop',
     label: 'Stop after frame',
     command: { type: 'stop', when: 'after-frame' },
-    title: 'Stops the agent after its current frame',
+    title: 'Stops rendering after the current frame and its upload; the agent stays linked until Start',
+    confirm: (machines) => ({
+      title: `Stop ${machines}?`,
+      body: (
+        <p>
+          Each finishes its current frame and its upload, logs out of the farm and renders nothing more until
+          you press Start. The agents stay linked to the console.
+        </p>
+      ),
+      confirmLabel: `Stop ${machines}`,
+      danger: true,
+    }),
+  },
+  {
+    button: 'Start',
+    command: { type: 'start' },
+    title: 'Renders again after a Stop from the console',
+  },
+  {
+    button: 'Restart',
+    command: { type: 'restart' },
+    title: 'Restarts the agent after its current frame and upload (agents installed with a service)',
+    confirm: (machines) => ({
+      title: `Restart ${machines}?`,
+      body: (
+        <p>
+          Each finishes its current frame and its upload, logs out and exits; its service starts it again
+          within seconds. Agents without a service refuse and say so.
+        </p>
+      ),
+      confirmLabel: `Restart ${machines}`,
+    }),
   },
 ];
 
-/** Pause, resume, retry and stop: the same buttons for one machine (its page) and many (the overview). */
-export function CommandButtons({ send, disabled }: { send: SendCommand; disabled: boolean }) {
-  return COMMANDS.map(({ button, label, command, title }) => (
-    <button
-      key={button}
-      type="button"
-      disabled={disabled}
-      title={title}
-      onClick={() => void send(label ?? button, command)}
-    >
-      {button}
-    </button>
-  ));
+/** Pause, resume, retry, stop, start and restart: the same buttons for one machine (its page) and many. */
+export function CommandButtons({
+  send,
+  disabled,
+  machines = 1,
+}: {
+  send: SendCommand;
+  disabled: boolean;
+  machines?: number;
+}) {
+  const { confirm, dialog } = useConfirm();
+  const count = machines === 1 ? 'this machine' : formatCount(machines, 'machine');
+  const run = async ({ button, label, command, confirm: ask }: CommandButton) => {
+    if (ask && !(await confirm(ask(count)))) return;
+    await send(label ?? button, command);
+  };
+  return (
+    <>
+      {COMMANDS.map((entry) => (
+        <button
+          key={entry.button}
+          type="button"
+          disabled={disabled}
+          title={entry.title}
+          onClick={() => void run(entry)}
+        >
+          {entry.button}
+        </button>
+      ))}
+      {dialog}
+    </>
+  );
 }
