@@ -10,8 +10,8 @@ interface CommandButton {
   label?: string;
   command: ControlCommand;
   title?: string;
-  /** Asked first, for `machines` (how many machines the command goes to). */
-  confirm?: (machines: string) => ConfirmRequest;
+  /** Asked first, for `count` machines ("this machine" or "3 machines" in `machines`). */
+  confirm?: (machines: string, count: number) => ConfirmRequest;
 }
 
 const COMMANDS: CommandButton[] = [
@@ -28,12 +28,13 @@ const COMMANDS: CommandButton[] = [
     label: 'Stop after frame',
     command: { type: 'stop', when: 'after-frame' },
     title: 'Stops rendering after the current frame and its upload; the agent stays linked until Start',
-    confirm: (machines) => ({
+    confirm: (machines, count) => ({
       title: `Stop ${machines}?`,
       body: (
         <p>
-          Each finishes its current frame and its upload, logs out of the farm and renders nothing more until
-          you press Start. The agents stay linked to the console.
+          {count === 1 ? 'It finishes' : 'Each finishes'} its current frame and its upload, logs out of the
+          farm and renders nothing more until you press Start.{' '}
+          {count === 1 ? 'Its agent stays' : 'The agents stay'} linked to the console.
         </p>
       ),
       confirmLabel: `Stop ${machines}`,
@@ -49,12 +50,13 @@ const COMMANDS: CommandButton[] = [
     button: 'Restart',
     command: { type: 'restart' },
     title: 'Restarts the agent after its current frame and upload (agents installed with a service)',
-    confirm: (machines) => ({
+    confirm: (machines, count) => ({
       title: `Restart ${machines}?`,
       body: (
         <p>
-          Each finishes its current frame and its upload, logs out and exits; its service starts it again
-          within seconds. Agents without a service refuse and say so.
+          {count === 1 ? 'Its agent finishes' : 'Each agent finishes'} its current frame and its upload, logs
+          out and exits; its service starts it again within seconds. An agent without a service refuses and
+          says so.
         </p>
       ),
       confirmLabel: `Restart ${machines}`,
@@ -75,7 +77,7 @@ export function CommandButtons({
   const { confirm, dialog } = useConfirm();
   const count = machines === 1 ? 'this machine' : formatCount(machines, 'machine');
   const run = async ({ button, label, command, confirm: ask }: CommandButton) => {
-    if (ask && !(await confirm(ask(count)))) return;
+    if (ask && !(await confirm(ask(count, machines)))) return;
     await send(label ?? button, command);
   };
   return (

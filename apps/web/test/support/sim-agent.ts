@@ -3,7 +3,8 @@
 // With --scenario it is a machine in trouble instead (farm unreachable, login refused as too old);
 // the refused one renders once the console sets a client version for the fleet.
 //   node --import tsx test/support/sim-agent.ts --console URL --code CODE --name NAME --config-dir DIR
-//        [--scenario farm-unreachable|login-refused]
+//        [--scenario farm-unreachable|login-refused] [--version-id 0.1.0-0123456789ab]
+// --version-id: it says it is that installed build, restarted by systemd (the console can update it).
 import { parseArgs } from 'node:util';
 import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../../agent/src/link';
 import { step, type TroubleScenario, troubled } from './simulation';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     'config-dir': { type: 'string' },
     'step-ms': { type: 'string', default: '400' },
     scenario: { type: 'string' },
+    'version-id': { type: 'string' },
   },
 });
 const scenario = values.scenario as TroubleScenario | undefined;
@@ -57,6 +59,16 @@ agent.applyFleetSettings = (settings) => {
   applyFleetSettings(settings);
   if (scenario === 'login-refused' && settings.clientVersion) render();
 };
+const versionId = values['version-id'];
+if (versionId)
+  agent.update({
+    lifecycle: {
+      version: versionId.replace(/-[0-9a-f]{12}$/, ''),
+      versionId,
+      supervisor: 'systemd',
+      update: null,
+    },
+  });
 if (scenario) troubled(agent, scenario);
 else render();
 client.start();
