@@ -23,7 +23,7 @@ import type { LinkedAgent, LinkLogger } from './linked-agent';
 import { waitForNewPairing } from './new-pairing';
 import { Outbox } from './outbox';
 import { CertificateMismatchError, PinnedHttpsAgent } from './pinned-tls';
-import { commandIdOf, RecentCommands } from './recent-commands';
+import { commandIdOf, RecentCommands, unknownCommandTypeOf } from './recent-commands';
 
 export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'unauthorized' | 'stopped';
 
@@ -280,7 +280,14 @@ export class LinkClient {
     if (!decoded.ok) {
       const commandId = commandIdOf(raw);
       this.log('warn', `console link: malformed message (${decoded.reason})`);
-      if (commandId)
+      const unknown = unknownCommandTypeOf(raw);
+      if (commandId && unknown)
+        this.ack(connection, commandId, {
+          ok: false,
+          reason: 'unsupported',
+          message: `this agent does not know the command "${unknown}": update it`,
+        });
+      else if (commandId)
         this.ack(connection, commandId, { ok: false, reason: 'malformed', message: decoded.reason });
       return;
     }

@@ -1,4 +1,5 @@
 import type { CommandResult } from '@flock/protocol';
+import { ControlCommandSchema } from '@flock/protocol';
 
 /**
  * Remembers the last commands by id so a command delivered twice (a console retry after a reconnect)
@@ -44,6 +45,20 @@ export function commandIdOf(raw: string): string | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
     const { type, id } = value as { type?: unknown; id?: unknown };
     return type === 'command' && typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const KNOWN_COMMANDS: ReadonlySet<string> = new Set(
+  ControlCommandSchema.options.map((option) => option.shape.type.value),
+);
+
+/** The type of a command this agent does not know (a newer console's), or undefined. */
+export function unknownCommandTypeOf(raw: string): string | undefined {
+  try {
+    const type = (JSON.parse(raw) as { command?: { type?: unknown } } | null)?.command?.type;
+    return typeof type === 'string' && type.length <= 50 && !KNOWN_COMMANDS.has(type) ? type : undefined;
   } catch {
     return undefined;
   }
