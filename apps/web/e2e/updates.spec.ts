@@ -22,7 +22,7 @@ test('Update asks first, then rolls out to one machine before the others; Stop a
       const code = await pairingCode(page, baseURL ?? '');
       agents.push(startAgent('sim-agent', baseURL ?? '', code, name, ['--version-id', OLD_BUILD]));
       await page.getByRole('button', { name: 'Done' }).click();
-      await expect(machineCard(page, name)).toBeVisible();
+      await expect(machineCard(page, name)).toBeVisible({ timeout: 30_000 }); // tsx starting up
     }
     const panel = page.getByRole('region', { name: 'Updates' });
     await expect(panel).toBeVisible();
