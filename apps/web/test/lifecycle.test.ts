@@ -286,3 +286,39 @@ describe('updates rolled out from the console', () => {
     );
   }, 300_000);
 });
+
+describe('who may update', () => {
+  it('only admins roll builds out, only through the roll-out, and only builds the console keeps', async () => {
+    const { running, cookie } = await startConsole();
+    const mutation = (path: string, input: unknown, as = cookie) =>
+      call(running, 'mutation', path, input, { cookie: as });
+    expect(
+      (await mutation('users.add', { username: 'operator', password: 'operator password 1', isAdmin: false }))
+        .status,
+    ).toBe(200);
+    const { setCookie } = await call(running, 'mutation', 'auth.login', {
+      username: 'operator',
+      password: 'operator password 1',
+    });
+    const operator = setCookie?.split(';')[0] ?? '';
+    const sha256 = running.core.agentBuilds.current?.sha256 ?? '';
+
+    expect((await mutation('updates.start', { sha256 }, operator)).status).toBe(403);
+    expect((await call(running, 'mutation', 'updates.start', { sha256 })).status).toBe(401);
+    // The generic command route does not take an update, from anyone.
+    const direct = await mutation('fleet.command', {
+      ids: ['any'],
+      command: { type: 'update', version: '0.1.0', sha256 },
+    });
+    expect(direct.status).toBe(400);
+    expect(JSON.stringify(direct.body)).toContain('updates are rolled out from the Updates panel');
+
+    const unknown = await mutation('updates.start', { sha256: 'f'.repeat(64) });
+    expect(unknown.status).toBe(412);
+    expect(JSON.stringify(unknown.body)).toContain('this console keeps no such agent build.');
+    // No machine that could try it first: a clear refusal, and no roll-out.
+    const none = await mutation('updates.start', { sha256 });
+    expect(JSON.stringify(none.body)).toContain('there are no machines to update.');
+    expect(running.core.rollouts.rollout).toBeNull();
+  });
+});

@@ -83,6 +83,7 @@ export class Rollouts {
       throw new RolloutError(`an update to ${this.current.build.versionId} is still under way`);
     const build = builds.builds.find((candidate) => candidate.sha256 === sha256);
     if (!build) throw new RolloutError('this console keeps no such agent build');
+    if (fleet.summaries().length === 0) throw new RolloutError('there are no machines to update');
     const versionId = agentVersionId(build.version, build.sha256);
     const machines = fleet
       .summaries()
