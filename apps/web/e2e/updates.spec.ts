@@ -50,6 +50,19 @@ test('Update asks first, then rolls out to one machine before the others; Stop a
     await panel.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'updates-panel-phone.png') });
 
+    // The first machine's page says what it is doing with the update.
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await machineCard(page, 'render-01').getByRole('link', { name: 'render-01' }).click();
+    const agentCard = page.getByRole('region', { name: 'Agent' });
+    await expect(agentCard.getByTestId('last-update')).toContainText(
+      'restarting into 0.1.0 after the current frame',
+    );
+    await expect(agentCard).toContainText('restarted and updated by systemd');
+    await agentCard.scrollIntoViewIfNeeded();
+    await agentCard.screenshot({ path: join(SHOTS, 'machine-agent-card.png') });
+    await page.goBack();
+    await page.setViewportSize({ width: 390, height: 844 });
+
     // Stop asks first too (on the machine's page, on a phone).
     await machineCard(page, 'render-02').getByRole('link', { name: 'render-02' }).click();
     await page.getByRole('button', { name: 'Stop', exact: true }).click();

@@ -40,7 +40,10 @@ export function UpdatesPanel({ notify }: { notify: Notify }) {
     start.isPending || (rollout !== null && rollout.phase !== 'done' && rollout.phase !== 'halted');
 
   const rollOut = async (build: Build, newest: boolean) => {
-    const count = formatCount(data.machines - build.machines, 'machine');
+    // Counted now, not from the last poll: machines may have joined or moved since.
+    const fresh = (await updates.refetch()).data ?? data;
+    const running = fresh.builds.find((candidate) => candidate.sha256 === build.sha256)?.machines ?? 0;
+    const count = formatCount(fresh.machines - running, 'machine');
     const confirmed = await confirm({
       title: newest ? `Update ${count} to ${build.version}?` : `Roll ${count} back to ${build.version}?`,
       body: (

@@ -6,6 +6,7 @@
 //        [--scenario farm-unreachable|login-refused] [--version-id 0.1.0-0123456789ab]
 // --version-id: it says it is that installed build, restarted by systemd (the console can update it).
 import { parseArgs } from 'node:util';
+import { agentVersionId } from '@flock/protocol';
 import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../../agent/src/link';
 import { step, type TroubleScenario, troubled } from './simulation';
 
@@ -40,6 +41,19 @@ const agent = new SimulatedAgent({
 const execute = agent.execute.bind(agent);
 agent.execute = async (command) => {
   report('command', { command });
+  // An installed agent reports the update it is about to restart into (this one never restarts).
+  const lifecycle = agent.state().lifecycle;
+  if (command.type === 'update' && lifecycle)
+    agent.update({
+      lifecycle: {
+        ...lifecycle,
+        update: {
+          kind: 'restarting',
+          versionId: agentVersionId(command.version, command.sha256),
+          at: Date.now(),
+        },
+      },
+    });
   return execute(command);
 };
 const client = new LinkClient({
