@@ -54,6 +54,18 @@ describe("the console's Stop and Start", () => {
     expect(await t.run).toBe(0);
   });
 
+  it('while its uploads finish, a console-stopped agent says it is stopping, not exiting', async () => {
+    const farm = await testFarm();
+    await syntheticProject(farm, 3, { synthetic: { renderMs: 300 } });
+    farm.faults.add({ kind: 'delay', endpoint: 'validation', ms: 3000, times: 1 });
+    const t = await testAgent(farm);
+    await until(() => t.agent.store.state.uploads.inFlight > 0, { what: 'an upload', lines: t.lines });
+    await t.agent.executeFromConsole({ type: 'stop', when: 'after-frame' });
+    await until(() => t.agent.store.state.reason?.code === 'stopping', { what: 'stopping', lines: t.lines });
+    expect(t.agent.store.state.reason?.message).toBe('finishing the uploads before stopping');
+    await until(() => t.agent.store.state.reason?.code === 'stopped-by-user', { what: 'stopped' });
+  });
+
   it("a stopped agent restarts on the console's Restart when supervised", async () => {
     const farm = await testFarm();
     await syntheticProject(farm, 2, { synthetic: { renderMs: 300 } });
