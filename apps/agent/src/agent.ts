@@ -4,19 +4,20 @@
 import { rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import path from 'node:path';
-import type {
-  AgentEvent,
-  AgentState,
-  CommandResult,
-  ComputeMethod,
-  ConfigParams,
-  ControlCommand,
-  FleetSettings,
-  JobRequestParams,
-  Limits,
-  LogLine,
-  MachineInfo,
-  Supervisor,
+import {
+  type AgentEvent,
+  type AgentState,
+  type CommandResult,
+  type ConfigParams,
+  type ControlCommand,
+  computeMethodCode,
+  type FleetSettings,
+  type JobRequestParams,
+  type Limits,
+  type LogLine,
+  type MachineInfo,
+  type Supervisor,
+  type UploadBackoff,
 } from '@flock/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 import { type Clock, systemClock } from './clock.js';
@@ -47,7 +48,6 @@ import {
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
-import type { UploadBackoff } from './uploads/index.js';
 
 /** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
 export const AGENT_VERSION: string = packageJson.version;
@@ -76,8 +76,6 @@ export interface AgentOptions {
   /** What starts the agent again after exit code 75; default: nothing (restart, update refused). */
   supervisor?: Supervisor | null;
 }
-
-const COMPUTE_METHODS: Record<Limits['computeMethod'], ComputeMethod> = { cpu_gpu: 0, cpu: 1, gpu: 2 };
 
 /** The agent; also what the console link drives (LinkedAgent). */
 export class Agent implements LinkedAgent {
@@ -385,7 +383,7 @@ export function limitsFrom(settings: AgentSettings): Limits {
     gpu: settings.gpu ?? null,
     cores: settings.cores ?? null,
     memoryBytes: settings.memoryBytes ?? null,
-    maxFrameTimeSeconds: settings.rendertimeMinutes === undefined ? null : settings.rendertimeMinutes * 60,
+    maxFrameTimeSeconds: settings.maxFrameTimeSeconds ?? null,
     priority: settings.priority,
     requestTime: settings.requestTime ?? null,
   };
@@ -461,12 +459,12 @@ function jobRequestParams(
   const limitKiB = limits.memoryBytes === null ? freeKiB : Math.floor(limits.memoryBytes / 1024);
   const gpu = selectedGpu(limits, machine);
   return {
-    computeMethod: COMPUTE_METHODS[limits.computeMethod],
+    computeMethod: computeMethodCode(limits.computeMethod),
     networkDl,
     networkUp,
-    cpuCores: limits.cores ?? machine.cpu.cores,
-    ramMaxKiB: Math.min(limitKiB, freeKiB),
-    rendertimeMaxSeconds: limits.maxFrameTimeSeconds ?? 0,
+    cores: limits.cores ?? machine.cpu.cores,
+    memoryKiB: Math.min(limitKiB, freeKiB),
+    maxFrameTimeSeconds: limits.maxFrameTimeSeconds ?? 0,
     ...(gpu?.type ? { gpu: { type: gpu.type, model: gpu.model, ramBytes: gpu.vramBytes } } : {}),
   };
 }

@@ -1,12 +1,13 @@
 // One job inside the farm loop: refuses blocked projects, runs the job with its own abort (user
 // interrupts, heartbeat 400), collects the job's log for the report, and reports a failure.
-import { type Endpoints, ErrorType, errorType, type Job } from '@flock/protocol';
-import type { InterruptReason } from '../controls/index.js';
+import { type Endpoints, errorType, type Job, type StopReason, stopErrorType } from '@flock/protocol';
 import { formatReportLine, type LogEntry, type Logger } from '../log/index.js';
 import type { AgentStateStore, WorkerState } from '../state/index.js';
 import type { BlockedProjects } from './blocked-projects.js';
 import type { ErrorReporter } from './error-report.js';
-import type { JobInterrupt, JobOutcome, JobRunner } from './job-runner.js';
+import type { JobOutcome, JobRunner } from './job-runner.js';
+import type { LoopStatus } from './loop-status.js';
+import { stopJob } from './stop-signal.js';
 
 const MAX_JOB_LOG_LINES = 5000;
 
@@ -16,7 +17,7 @@ export interface JobStepOptions {
   runner: JobRunner;
   reporter: ErrorReporter;
   blocks: BlockedProjects;
-  setWorker: (worker: WorkerState) => void;
+  status: Pick<LoopStatus, 'setWorker'>;
 }
 
 export class JobStep {
@@ -28,19 +29,20 @@ export class JobStep {
     return this.running?.job;
   }
 
-  interrupt(reason: InterruptReason): void {
-    this.running?.abort.abort(reason satisfies JobInterrupt);
+  /** Stops the running job, if any, for `reason`. */
+  stop(reason: StopReason): void {
+    if (this.running) stopJob(this.running.abort, reason);
   }
 
   /** The farm cancelled this job (heartbeat 400). */
   cancel(jobId: string): void {
-    if (this.running?.job.id === jobId) this.running.abort.abort('server' satisfies JobInterrupt);
+    if (this.running?.job.id === jobId) stopJob(this.running.abort, 'server');
   }
 
   /** A project the console blocked for the fleet is being rendered here: stop it as a user block. */
   stopIfBlocked(): void {
     const job = this.running?.job;
-    if (job && this.options.blocks.has(job.archiveMd5)) this.interrupt('block-project');
+    if (job && this.options.blocks.has(job.archiveMd5)) this.stop('block-project');
   }
 
   /** Works the job; returns the error type reported when it failed or was refused. */
@@ -48,7 +50,7 @@ export class JobStep {
     if (this.options.blocks.has(job.archiveMd5)) {
       // Refused before anything is downloaded, reported as the official client reports a user block.
       this.options.log.info('refusing a job of a blocked project', { job: job.id, project: job.name });
-      const type = ErrorType.RENDERER_KILLED_BY_USER;
+      const type = stopErrorType('block-project');
       await this.options.reporter.report({ type, job, lines: ['project blocked by the user'] });
       return type;
     }
@@ -63,7 +65,7 @@ export class JobStep {
     this.options.store.on('change', follow);
     let outcome: JobOutcome;
     try {
-      this.options.setWorker('downloading');
+      this.options.status.setWorker('downloading');
       outcome = await this.options.runner.run(job, endpoints, abort.signal);
     } finally {
       this.options.store.off('change', follow);
@@ -84,7 +86,7 @@ export class JobStep {
         : phase === 'download' || phase === 'extract'
           ? 'downloading'
           : undefined;
-    if (worker && this.options.store.local.worker !== worker) this.options.setWorker(worker);
+    if (worker && this.options.store.local.worker !== worker) this.options.status.setWorker(worker);
   }
 
   private async failed(
@@ -93,10 +95,10 @@ export class JobStep {
     lines: string[],
   ): Promise<number> {
     const { store, log } = this.options;
-    const interrupted = outcome.kind === 'interrupted';
-    const type = interrupted ? interruptType(outcome.by) : outcome.errorType;
-    const message = interrupted ? `job stopped (${outcome.by})` : outcome.message;
-    if (interrupted && outcome.by === 'block-project') this.options.blocks.block(job);
+    const stopped = outcome.kind === 'stopped';
+    const type = stopped ? stopErrorType(outcome.reason) : outcome.errorType;
+    const message = stopped ? `job stopped (${outcome.reason})` : outcome.message;
+    if (stopped && outcome.reason === 'block-project') this.options.blocks.block(job);
     const name = errorType(type).name;
     log.warn('job failed', { job: job.id, type: `${type} ${name}`, error: message });
     store.updateStats({ framesFailed: store.state.stats.framesFailed + 1 });
@@ -122,8 +124,4 @@ export class JobStep {
     });
     return type;
   }
-}
-
-function interruptType(by: JobInterrupt): number {
-  return by === 'server' ? ErrorType.RENDERER_KILLED_BY_SERVER : ErrorType.RENDERER_KILLED_BY_USER;
 }

@@ -3,6 +3,7 @@ import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { useTRPC } from '../lib/trpc';
+import { AlertsBell } from './alerts-bell';
 import { InsecureBanner } from './insecure-banner';
 
 export type LiveState = 'live' | 'reconnecting' | 'offline';
@@ -33,6 +34,7 @@ export function Topbar({ live, children }: { live?: LiveState; children?: ReactN
         )}
         <span className="spacer" />
         {children}
+        <AlertsBell />
         <Link href="/account" className="account-link">
           Account
         </Link>

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertPin } from '@flock/protocol';
+import { Alerts } from './alerts/service';
 import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
 import { openDatabase } from './db/client';
@@ -38,6 +39,12 @@ export interface ConsoleOptions {
   transport?: ConsoleTransport;
   /** The pin of the certificate it serves over HTTPS, for "Add machine"; null on plain HTTP. */
   certificatePin?: CertPin | null;
+  /** `FLOCK_ALERT_WEBHOOK_URL`: alerts also go to this generic JSON webhook. */
+  alertWebhookUrl?: string;
+  /** How often alert rules are checked (default 5 s); tests use less. */
+  alertTickMs?: number;
+  /** Webhook posts: timeout per attempt, retries, back-off (defaults 10 s, 3, 1 s doubling). */
+  alertDelivery?: { timeoutMs?: number; retries?: number; backoffMs?: number };
 }
 
 /** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
@@ -47,6 +54,7 @@ export interface ConsoleCore {
   fleetSettings: FleetSettingsStore;
   farmAccounts: FarmAccountStore;
   hub: LinkHub;
+  alerts: Alerts;
   auth: AuthService;
   accounts: Accounts;
   pairing: Pairing;
@@ -82,6 +90,15 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     fleetSettings: () => fleetSettings.settings,
     farmAccount: (machineId) => farmAccounts.accountFor(machineId),
   });
+  const alerts = await Alerts.start({
+    db: database.db,
+    repo,
+    fleet,
+    now,
+    envWebhookUrl: options.alertWebhookUrl,
+    ...(options.alertTickMs ? { tickMs: options.alertTickMs } : {}),
+    ...(options.alertDelivery ? { delivery: options.alertDelivery } : {}),
+  });
   const auth = new AuthService(repo, now);
   if (options.adminPassword && (await auth.needsSetup())) await auth.createAdmin(options.adminPassword);
   const persister = setInterval(() => void fleet.persistDirty(), 30_000);
@@ -107,6 +124,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     fleetSettings,
     farmAccounts,
     hub,
+    alerts,
     auth,
     accounts: new Accounts(repo, auth, now),
     sweeper,
@@ -123,6 +141,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
       rollouts.close();
       await sweeper.stop();
       hub.close();
+      await alerts.stop();
       await fleet.persistDirty();
       database.close();
     },

@@ -1,13 +1,15 @@
 // A simulated agent for the end-to-end test and demos: pairs with a console using a one-time code,
 // then "renders" frames through the real link client and reports what it receives as JSON lines.
 // With --scenario it is a machine in trouble instead (farm unreachable, login refused as too old);
-// the refused one renders once the console sets a client version for the fleet.
-//   node --import tsx test/support/sim-agent.ts --console URL --code CODE --name NAME --config-dir DIR
+// the refused one renders once the console sets a client version for the fleet. Without --code it
+// links with the credentials already in --config-dir (a restarted agent).
+//   node --import tsx test/support/sim-agent.ts --console URL [--code CODE] --name NAME --config-dir DIR
 //        [--scenario farm-unreachable|login-refused] [--version-id 0.1.0-0123456789ab]
 // --version-id: it says it is that installed build, restarted by systemd (the console can update it).
 import { parseArgs } from 'node:util';
 import { agentVersionId } from '@flock/protocol';
-import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../../agent/src/link';
+import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
+import { SimulatedAgent } from 'flock-agent/testing';
 import { step, type TroubleScenario, troubled } from './simulation';
 
 const { values } = parseArgs({
@@ -22,13 +24,14 @@ const { values } = parseArgs({
   },
 });
 const scenario = values.scenario as TroubleScenario | undefined;
-if (!values.console || !values.code || !values['config-dir']) {
-  console.error('usage: sim-agent --console URL --code CODE --config-dir DIR [--name NAME]');
+if (!values.console || !values['config-dir']) {
+  console.error('usage: sim-agent --console URL [--code CODE] --config-dir DIR [--name NAME]');
   process.exit(2);
 }
 const report = (event: string, detail: object = {}) => console.log(JSON.stringify({ event, ...detail }));
 
-await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
+if (values.code)
+  await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
 const credentials = await loadLinkCredentials(values['config-dir']);
 if (!credentials) throw new Error('no credentials after pairing');
 report('paired', { machineId: credentials.machineId });

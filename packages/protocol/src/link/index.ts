@@ -3,6 +3,7 @@ export * from './commands';
 export * from './farm-account';
 export * from './install';
 export * from './lifecycle';
+export * from './local-time';
 export * from './messages';
 export * from './pairing';
 export * from './pin';

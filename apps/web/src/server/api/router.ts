@@ -1,3 +1,4 @@
+import { alertsRouter } from './routers/alerts';
 import { authRouter } from './routers/auth';
 import { farmAccountRouter } from './routers/farm-account';
 import { fleetRouter } from './routers/fleet';
@@ -8,6 +9,7 @@ import { usersRouter } from './routers/users';
 import { router } from './trpc';
 
 export const appRouter = router({
+  alerts: alertsRouter,
   auth: authRouter,
   farmAccount: farmAccountRouter,
   fleet: fleetRouter,

@@ -126,3 +126,26 @@ export const fleetSettings = sqliteTable('fleet_settings', {
   /** The console user who changed it last. */
   updatedBy: text('updated_by'),
 });
+
+/**
+ * One row per alert incident that fired: opened once, resolved once (`resolved_at`), acknowledged by a
+ * console user. `evidence` holds what was known when it fired (last log lines, project, crash text).
+ */
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    rule: text('rule').notNull(),
+    title: text('title').notNull(),
+    detail: text('detail').notNull(),
+    evidence: text('evidence', { mode: 'json' }).$type<unknown>().notNull(),
+    firedAt: integer('fired_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+    acknowledgedAt: integer('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+  },
+  (t) => [index('alerts_fired').on(t.firedAt), index('alerts_open').on(t.resolvedAt)],
+);
