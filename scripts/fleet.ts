@@ -42,7 +42,8 @@ const agent = new SupervisedChild({
   file: agentLauncher,
   args: ['run', '--config', agentConfig],
   cwd: root,
-  env,
+  // Tells the agent it is started again when it exits: the console's Restart and Update work.
+  env: { ...env, FLOCK_SUPERVISOR: 'fleet' },
 });
 const consoleServer = new SupervisedChild({
   name: 'console',

@@ -9,12 +9,14 @@ import {
   type AgentState,
   type CommandResult,
   type ConfigParams,
+  type ControlCommand,
   computeMethodCode,
   type FleetSettings,
   type JobRequestParams,
   type Limits,
   type LogLine,
   type MachineInfo,
+  type Supervisor,
   type UploadBackoff,
 } from '@flock/protocol';
 import packageJson from '../package.json' with { type: 'json' };
@@ -35,7 +37,14 @@ import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
 import { getHwid, getMachineFacts, gpuIdFor, type MachineFacts, UsageMonitor } from './hardware/index.js';
-import type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent } from './link/index.js';
+import { EXIT_RESTART, type InstalledAgent } from './install/index.js';
+import { AgentLifecycle, isLifecycleCommand } from './lifecycle/index.js';
+import {
+  type ConsoleLinkInfo,
+  type FarmAccountUpdate,
+  type LinkedAgent,
+  loadLinkCredentials,
+} from './link/index.js';
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
@@ -62,6 +71,10 @@ export interface AgentOptions {
   skipSpeedtest?: boolean;
   /** The config dir: where the farm account from the console is kept (else only in memory). */
   configDir?: string;
+  /** The installed agent this process is (the launcher's versions); default: none, a clone. */
+  installed?: InstalledAgent | null;
+  /** What starts the agent again after exit code 75; default: nothing (restart, update refused). */
+  supervisor?: Supervisor | null;
 }
 
 /** The agent; also what the console link drives (LinkedAgent). */
@@ -80,6 +93,7 @@ export class Agent implements LinkedAgent {
       clock: Clock;
       blocks: BlockedProjects;
       accounts: FarmAccounts;
+      lifecycle: AgentLifecycle;
     },
   ) {}
 
@@ -237,6 +251,17 @@ export class Agent implements LinkedAgent {
       },
       ...(options.random ? { random: options.random } : {}),
     });
+    const { configDir } = options;
+    const lifecycle = new AgentLifecycle({
+      controls,
+      store,
+      log,
+      clock,
+      version: AGENT_VERSION,
+      installed: options.installed ?? null,
+      supervisor: options.supervisor ?? null,
+      buildSource: async () => (configDir ? await loadLinkCredentials(configDir) : null),
+    });
     return new Agent(settings, store, controls, log, {
       http,
       loop,
@@ -246,16 +271,26 @@ export class Agent implements LinkedAgent {
       clock,
       blocks,
       accounts,
+      lifecycle,
     });
   }
 
-  /** Logs in and works until stopped; resolves with the process exit code. */
+  /**
+   * Logs in and works until stopped; resolves with the process exit code (EXIT_RESTART: start it
+   * again). Stopped from the console, it waits logged out for Start and then logs in again.
+   */
   async run(): Promise<number> {
-    const { loop, heartbeat, uploads, usage, http, clock } = this.parts;
+    const { loop, heartbeat, uploads, usage, http, clock, lifecycle } = this.parts;
     const stopMirror = mirrorStateToFile(this.store, this.settings.cacheDir, clock);
     usage.start();
     try {
-      return await loop.run();
+      for (;;) {
+        const code = await loop.run();
+        const then = code === 0 ? this.controls.afterStop : 'exit';
+        const end = then === 'wait' ? await lifecycle.waitWhileStopped() : then;
+        if (end === 'restart') return EXIT_RESTART;
+        if (end !== 'start') return code;
+      }
     } finally {
       await usage.stop();
       await heartbeat.stop();
@@ -266,8 +301,19 @@ export class Agent implements LinkedAgent {
     }
   }
 
+  /** A command from this machine (Ctrl-C, `flock-agent stop`, tests): its stop ends the process. */
   execute(command: AgentCommand): Promise<CommandResult> {
     return this.controls.execute(command);
+  }
+
+  /** A command from the console: its Stop waits for Start; Restart and Update need a supervisor. */
+  executeFromConsole(command: ControlCommand): Promise<CommandResult> {
+    return isLifecycleCommand(command) ? this.parts.lifecycle.execute(command) : this.execute(command);
+  }
+
+  /** The console welcomed this agent: a new version on trial is confirmed. */
+  consoleWelcomed(): void {
+    this.parts.lifecycle.connected();
   }
 
   /** A console link runs: a login refused as "client too old" then waits for the console's version. */

@@ -27,14 +27,14 @@ import {
   startControlChannel,
 } from './controls/index.js';
 import {
-  confirmTrial,
   currentHomeContext,
+  EXIT_RESTART,
   InstallError,
-  type InstalledAgent,
   install,
   installedAgent,
   uninstall,
 } from './install/index.js';
+import { supervisorOf } from './lifecycle/index.js';
 import { linkWhenPaired, PairingError, pair } from './link/index.js';
 import {
   consoleLinkNote,
@@ -102,25 +102,33 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   const interrupts = handleInterrupts(log, () => output.close());
   try {
     // The config dir holds the console link's credentials and the farm account the console sends.
-    const agent = await Agent.create({ settings, log, configDir: dirname(commandLine.configFile) });
+    const installed = installedAgent();
+    const agent = await Agent.create({
+      settings,
+      log,
+      configDir: dirname(commandLine.configFile),
+      installed,
+      supervisor: supervisorOf(),
+    });
     interrupts.attach(agent);
     agent.store.on('change', () => output.update(agent.store.snapshot()));
     const channel = await startControlChannel({
       cacheDir: settings.cacheDir,
-      execute: (command) => agent.execute(command),
+      execute: (command) => agent.execute(command), // this machine's: its stop ends the process
       log,
     });
     // The credentials of `pair` live beside the config file; the agent links once they are there.
-    const installed = installedAgent();
     const link = await linkWhenPaired(agent, {
       agentVersion: AGENT_VERSION,
       configDir: dirname(commandLine.configFile),
       log: (level, message) => log[level](message),
-      ...(installed ? { onConnected: () => confirmVersion(installed, log) } : {}),
+      onConnected: () => agent.consoleWelcomed(),
     });
     try {
       const code = await agent.run();
-      if (code !== 0)
+      if (code === EXIT_RESTART)
+        process.stderr.write(`flock-agent: exiting with code ${EXIT_RESTART} to be started again\n`);
+      else if (code !== 0)
         process.stderr.write(`flock-agent: ${agent.store.local.lastError ?? 'stopped on an error'}\n`);
       return code;
     } finally {
@@ -186,16 +194,6 @@ async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> 
       `flock-agent: warning: the link to ${origin} is plain HTTP, readable on the network; the console sends no farm account over it\n`,
     );
   return 0;
-}
-
-/** A new version on trial has connected to its console: it stays (the launcher rolls back otherwise). */
-function confirmVersion(installed: InstalledAgent, log: Logger): void {
-  try {
-    if (confirmTrial(installed))
-      log.info(`version ${installed.versionId} confirmed: it connected to the console`);
-  } catch (error) {
-    log.warn(`could not confirm version ${installed.versionId}: ${(error as Error).message}`);
-  }
 }
 
 async function installAgent(commandLine: ParsedCommandLine): Promise<number> {

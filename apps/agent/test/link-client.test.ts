@@ -226,6 +226,25 @@ describe('link client: commands', () => {
     expect(agent.executed).toHaveLength(1);
   });
 
+  it('answers a command it does not know (from a newer console) as unsupported, naming it', async () => {
+    startClient();
+    await connected();
+    fakeConsole.send(
+      JSON.stringify({ type: 'command', id: 'new', issuedAt: clock.now(), command: { type: 'defragment' } }),
+    );
+    await vi.waitFor(() => expect(fakeConsole.ofType('ack')).toHaveLength(1));
+    expect(fakeConsole.ofType('ack')[0]).toEqual({
+      type: 'ack',
+      commandId: 'new',
+      result: {
+        ok: false,
+        reason: 'unsupported',
+        message: 'this agent does not know the command "defragment": update it',
+      },
+    });
+    expect(agent.executed).toHaveLength(0);
+  });
+
   it('turns a throwing command into a failed ack', async () => {
     agent.execute = async () => {
       throw new Error('GPU not found');

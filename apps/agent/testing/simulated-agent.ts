@@ -93,8 +93,11 @@ export class SimulatedAgent implements LinkedAgent {
         this.update({
           status: 'stopped',
           job: null,
-          reason: { code: 'stopping', message: 'Stopped', until: null },
+          reason: { code: 'stopped-by-user', message: 'Stopped from the console', until: null },
         });
+        break;
+      case 'start':
+        this.update({ status: 'idle', reason: null });
         break;
       case 'block-project':
         if (!this.current.job)

@@ -77,8 +77,11 @@ test('log in, pair an agent, watch it live, pause it, open and remove it', async
     await page.screenshot({ path: join(SHOTS, 'machine-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 720 });
 
-    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Remove machine' }).click();
+    await page
+      .getByRole('alertdialog')
+      .getByRole('button', { name: /^Remove / })
+      .click();
     await expect(page.getByText('No machines yet')).toBeVisible();
     await expect
       .poll(() => agent.events.some((e) => e.event === 'link' && e.status === 'unauthorized'))
@@ -162,8 +165,11 @@ test('the real agent rendering with Blender: live progress, pause after frame, r
     await page.setViewportSize({ width: 1280, height: 1500 });
     await page.screenshot({ path: join(SHOTS, 'machine-real-agent.png') });
 
-    page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Remove machine' }).click();
+    await page
+      .getByRole('alertdialog')
+      .getByRole('button', { name: /^Remove / })
+      .click();
     await expect(page).toHaveURL(/\/$/);
     await expect.poll(() => agent.last('link')?.status).toBe('unauthorized');
     expectNoSecrets(await traffic(), [E2E_ADMIN_PASSWORD, E2E_FARM_PASSWORD, secretOf(agent)]);

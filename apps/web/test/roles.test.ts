@@ -67,6 +67,8 @@ const PROCEDURES: Record<string, Case> = {
   'machines.remove': { minimum: 'admin', input: () => ({ id: 'no-such-machine' }) },
   'machines.addCode': { minimum: 'admin', input: (_id, url) => ({ consoleUrl: url }) },
   'users.list': { minimum: 'admin' },
+  'updates.get': { minimum: 'viewer' },
+  'updates.start': { minimum: 'admin', input: () => ({ sha256: 'f'.repeat(64) }) },
   'users.add': {
     minimum: 'admin',
     input: () => ({ username: 'x'.repeat(40), password: 'long enough pass' }),

@@ -28,6 +28,8 @@ function machine(status: DisplayStatus, reasonCode: NotRenderingReason['code'] |
     creditsSession: 0,
     framesRendered: 0,
     agentVersion: null,
+    lifecycle: null,
+    blender: null,
     blockedProjects: [],
     stateAt: null,
   };

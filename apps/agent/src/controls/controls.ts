@@ -11,6 +11,14 @@ import {
 } from '@flock/protocol';
 import { parseSchedule, type Schedule, ScheduleParseError } from '../schedule/index.js';
 
+/**
+ * What follows a stop once the frame and its uploads are done and the agent logged out: the process
+ * ends (Ctrl-C, `flock-agent stop`), ends asking its supervisor for a restart (exit code 75), or
+ * waits, linked, for the console's `start`. The stronger one wins: exit, then restart, then wait.
+ */
+export type AfterStop = 'exit' | 'restart' | 'wait';
+const AFTER_STOP_STRENGTH: Record<AfterStop, number> = { wait: 0, restart: 1, exit: 2 };
+
 /** Commands beyond the console's set that only local callers use. */
 export type LocalCommand = { type: 'set-max-frames'; maxFrames: number | null };
 
@@ -43,6 +51,7 @@ export class Controls extends EventEmitter<ControlEvents> {
   private maxFramesValue: number | null;
   private pausedValue = false;
   private stopValue: 'after-frame' | 'now' | null = null;
+  private afterStopValue: AfterStop | null = null;
   private revisionValue = 0;
   private retriesValue = 0;
   private fleetClientVersion: string | null = null;
@@ -113,6 +122,30 @@ export class Controls extends EventEmitter<ControlEvents> {
     return this.stopValue;
   }
 
+  /** What the requested stop leads to; null while no stop is requested. */
+  get afterStop(): AfterStop | null {
+    return this.stopValue === null ? null : this.afterStopValue;
+  }
+
+  /** Stops after the frame (or now), then `then`; a stronger `then` already asked for stays. */
+  stop(when: 'after-frame' | 'now', then: AfterStop): void {
+    const current = this.afterStop;
+    if (current === null || AFTER_STOP_STRENGTH[then] > AFTER_STOP_STRENGTH[current])
+      this.afterStopValue = then;
+    if (this.stopValue !== 'now') this.stopValue = when;
+    this.changed(when === 'now' ? 'stop-now' : undefined);
+  }
+
+  /** Renders again after a stop that waits (the console's Stop); false when no such stop is pending. */
+  start(): boolean {
+    if (this.afterStop !== 'wait') return false;
+    this.stopValue = null;
+    this.afterStopValue = null;
+    this.retriesValue++;
+    this.changed();
+    return true;
+  }
+
   /** Rises with every change, so a reader can tell whether it missed one (events are not replayed). */
   get revision(): number {
     return this.revisionValue;
@@ -139,6 +172,7 @@ export class Controls extends EventEmitter<ControlEvents> {
       case 'resume':
         this.pausedValue = false;
         if (this.stopValue === 'after-frame') this.stopValue = null; // like the official client's `cancel`
+        if (this.stopValue === null) this.afterStopValue = null;
         // A machine waiting out a back-off asks the farm again at once: resuming means "go".
         this.retriesValue++;
         this.changed();
@@ -148,12 +182,20 @@ export class Controls extends EventEmitter<ControlEvents> {
         this.changed();
         return { ok: true, message: 'retrying now' };
       case 'stop':
-        if (this.stopValue !== 'now') this.stopValue = command.when;
-        this.changed(command.when === 'now' ? 'stop-now' : undefined);
+        this.stop(command.when, 'exit');
         return {
           ok: true,
           message: command.when === 'now' ? 'stopping now' : 'stopping after the current frame',
         };
+      case 'start':
+        if (this.start()) return { ok: true, message: 'starting: logging in and asking for work' };
+        return this.stopValue === null
+          ? { ok: true, message: 'already rendering' }
+          : { ok: false, reason: 'invalid', message: 'the agent is ending; it cannot be started again' };
+      case 'restart':
+      case 'update':
+        // The console's link applies these (agent/lifecycle); the local channel has no use for them.
+        return { ok: false, reason: 'unsupported', message: `${command.type} is a command of the console` };
       case 'block-project':
         this.changed('block-project');
         return { ok: true, message: 'blocking the current project' };

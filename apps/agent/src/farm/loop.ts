@@ -377,7 +377,12 @@ export class FarmLoop {
     this.status.setWorker('stopping');
     if (uploadsStarted && controls.stopRequested !== 'now' && uploads.outstanding() > 0) {
       this.status.idle(
-        { code: 'stopping', message: 'finishing the uploads before exiting', until: null },
+        {
+          code: 'stopping',
+          // The console's Stop keeps the process: it waits for Start once the uploads are done.
+          message: `finishing the uploads before ${controls.afterStop === 'wait' ? 'stopping' : 'exiting'}`,
+          until: null,
+        },
         'stopping',
       );
       log.info('waiting for the uploads to finish', { outstanding: uploads.outstanding() });

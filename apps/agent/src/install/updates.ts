@@ -3,12 +3,13 @@
 // rest (start the trial once, watchdog, rollback).
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Supervisor } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
+import { supervisorOf } from '../lifecycle/supervisor.js';
 import { AGENT_BUNDLE_FILE, HOME_ENV, homeLayout, VERSION_ENV, versionIdOf } from './layout.js';
 import { bundleIsIntact, confirmedTrial, readVersions, sha256Of, writeVersions } from './versions.js';
 
-export type Supervisor = 'systemd' | 'launchd' | 'schtasks';
-const SUPERVISORS: readonly string[] = ['systemd', 'launchd', 'schtasks'];
+export type { Supervisor };
 
 /** An agent started by an installed launcher. */
 export interface InstalledAgent {
@@ -24,12 +25,7 @@ export function installedAgent(env: NodeJS.ProcessEnv = process.env): InstalledA
   const home = env[HOME_ENV];
   const versionId = env[VERSION_ENV];
   if (!home || !versionId || !path.isAbsolute(home)) return null;
-  const supervisor = env.FLOCK_SUPERVISOR ?? '';
-  return {
-    home,
-    versionId,
-    supervisor: SUPERVISORS.includes(supervisor) ? (supervisor as Supervisor) : null,
-  };
+  return { home, versionId, supervisor: supervisorOf(env) };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 import WebSocket from 'ws';
 import { type Clock, systemClock } from '../clock';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
-import { CommandInbox, commandIdOf } from './command-inbox';
+import { CommandInbox, commandIdOf, unknownCommandTypeOf } from './command-inbox';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
 import { Outbox } from './outbox';
 import { waitForPairing } from './pairing-wait';
@@ -280,7 +280,14 @@ export class LinkClient {
     if (!decoded.ok) {
       const commandId = commandIdOf(raw);
       this.log('warn', `console link: malformed message (${decoded.reason})`);
-      if (commandId)
+      const unknown = unknownCommandTypeOf(raw);
+      if (commandId && unknown)
+        this.ack(connection, commandId, {
+          ok: false,
+          reason: 'unsupported',
+          message: `this agent does not know the command "${unknown}": update it`,
+        });
+      else if (commandId)
         this.ack(connection, commandId, { ok: false, reason: 'malformed', message: decoded.reason });
       return;
     }

@@ -6,6 +6,7 @@ import {
   type CommandResult,
   CommandResultSchema,
   type ConsoleToAgent,
+  ControlCommandSchema,
 } from '@flock/protocol';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
 
@@ -64,7 +65,11 @@ export class CommandInbox {
       return { ok: false, reason: 'stale', message: issued };
     }
     try {
-      return CommandResultSchema.parse(await this.agent.execute(message.command));
+      const { agent } = this;
+      const result = agent.executeFromConsole
+        ? agent.executeFromConsole(message.command)
+        : agent.execute(message.command);
+      return CommandResultSchema.parse(await result);
     } catch (error) {
       return { ok: false, reason: 'failed', message: error instanceof Error ? error.message : String(error) };
     }
@@ -115,6 +120,20 @@ export function commandIdOf(raw: string): string | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
     const { type, id } = value as { type?: unknown; id?: unknown };
     return type === 'command' && typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const KNOWN_COMMANDS: ReadonlySet<string> = new Set(
+  ControlCommandSchema.options.map((option) => option.shape.type.value),
+);
+
+/** The type of a command this agent does not know (a newer console's), or undefined. */
+export function unknownCommandTypeOf(raw: string): string | undefined {
+  try {
+    const type = (JSON.parse(raw) as { command?: { type?: unknown } } | null)?.command?.type;
+    return typeof type === 'string' && type.length <= 50 && !KNOWN_COMMANDS.has(type) ? type : undefined;
   } catch {
     return undefined;
   }

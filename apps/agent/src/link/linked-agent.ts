@@ -22,6 +22,11 @@ export interface LinkedAgent {
   onEvent(listener: (event: AgentEvent) => void): () => void;
   /** Applies one control command through the agent's internal command API. */
   execute(command: ControlCommand): Promise<CommandResult>;
+  /**
+   * Applies a command from the console when it means something else there than on the machine
+   * (its Stop waits for Start instead of ending the process); without it, `execute`.
+   */
+  executeFromConsole?(command: ControlCommand): Promise<CommandResult>;
   /** Recent log lines, newest last, optionally only those containing `search`. */
   logs(query: { limit: number; search?: string }): LogLine[];
   /** Told when the link's console changes or the console removes this machine (or links it again). */

@@ -15,7 +15,7 @@ export function BulkActions({ ids, notify }: { ids: string[]; notify: Notify }) 
     <RoleGate minimum="operator">
       <div className="bulkbar" role="toolbar" aria-label="Actions on selected machines">
         <strong>{ids.length} selected</strong>
-        <CommandButtons send={send} disabled={busy} />
+        <CommandButtons send={send} disabled={busy} machines={ids.length} />
         <button type="button" onClick={() => setEditingLimits((v) => !v)}>
           Limits…
         </button>

@@ -10,6 +10,7 @@ import { MachineCard } from './machine-card';
 import { LoadingList, StateMessage } from './status';
 import { type Notify, Toast, useToast } from './toast';
 import { Topbar } from './topbar';
+import { UpdatesPanel } from './updates-panel';
 import { type FleetView, useFleetLive } from './use-fleet-live';
 import { useRole } from './use-role';
 
@@ -67,6 +68,7 @@ export function FleetOverview() {
           </StateMessage>
         )}
         {view && view.machines.size > 0 && <MachineList view={view} notify={notify} />}
+        {view && view.machines.size > 0 && <UpdatesPanel notify={notify} />}
       </main>
       <AddMachineDialog open={adding} onClose={() => setAdding(false)} />
       <Toast message={toast} />

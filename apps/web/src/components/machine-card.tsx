@@ -78,6 +78,7 @@ export const MachineCard = memo(function MachineCard({
             {formatBytes(hardware.ramBytes)}
           </span>
         )}
+        {machine.agentVersion && <span title="Agent version">agent {machine.agentVersion}</span>}
         {uploads && uploads.queued + uploads.inFlight > 0 && (
           <span title="Frames waiting to upload">↑ {uploads.queued + uploads.inFlight}</span>
         )}

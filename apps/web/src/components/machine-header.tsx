@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { formatAgo } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import type { MachineSummary } from '../server/views';
+import { useConfirm } from './confirm-dialog';
 import { RoleGate } from './role-gate';
 import { StatusBadge } from './status';
 import type { Notify } from './toast';
@@ -23,6 +24,21 @@ export function MachineHeader({ summary, notify }: { summary: MachineSummary; no
     }),
   );
   const { id, name } = summary;
+  const { confirm, dialog } = useConfirm();
+  const askToRemove = async () => {
+    const confirmed = await confirm({
+      title: `Remove ${name}?`,
+      body: (
+        <p>
+          Its agent is disconnected at once and its secret revoked. The agent keeps rendering on its own; to
+          see it here again, pair it with a code from "Add machine".
+        </p>
+      ),
+      confirmLabel: `Remove ${name}`,
+      danger: true,
+    });
+    if (confirmed) remove.mutate({ id });
+  };
   return (
     <>
       <div className="head">
@@ -48,16 +64,14 @@ export function MachineHeader({ summary, notify }: { summary: MachineSummary; no
               type="button"
               className="danger"
               disabled={remove.isPending}
-              onClick={() => {
-                if (confirm(`Remove ${name}? Its agent is disconnected at once and must be paired again.`))
-                  remove.mutate({ id });
-              }}
+              onClick={() => void askToRemove()}
             >
               Remove machine
             </button>
           </RoleGate>
         </div>
       </div>
+      {dialog}
       {!summary.online && (
         <div className="banner">
           This machine is offline (last seen {formatAgo(summary.lastSeenAt)}). Changes are applied when it

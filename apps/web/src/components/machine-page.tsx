@@ -7,6 +7,7 @@ import { BlockedProjectsCard } from './blocked-projects-card';
 import { HardwareCard } from './hardware-card';
 import { LimitsForm } from './limits-form';
 import { LogTail } from './log-tail';
+import { MachineAgentCard } from './machine-agent-card';
 import { MachineFarmAccount } from './machine-farm-account';
 import { MachineHeader } from './machine-header';
 import { LastFrameCard, RecentErrorsCard, RecentFramesCard } from './machine-history';
@@ -80,6 +81,7 @@ function MachineView({
         <HardwareCard machine={view.machine} summary={summary} />
       </div>
       <MachineFarmAccount id={id} farmAccount={view.state?.farmAccount} notify={notify} />
+      <MachineAgentCard summary={summary} />
       <RoleGate minimum="operator">
         <BlockedProjectsCard
           blocked={summary.blockedProjects}

@@ -18,6 +18,7 @@ import { log } from './log';
 import { PAIRING_CODE_TTL_MS, Pairing } from './pairing';
 import { Sweeper } from './sweeper';
 import type { ConsoleTransport } from './tls/transport';
+import { Rollouts } from './updates/rollout';
 
 export interface ConsoleOptions {
   dataDir: string;
@@ -66,6 +67,8 @@ export interface ConsoleCore {
   secureCookies: boolean;
   /** The agent builds served for installs and updates. */
   agentBuilds: AgentBuilds;
+  /** Rolling an agent build out to the machines (canary first). */
+  rollouts: Rollouts;
   transport: ConsoleTransport;
   certificatePin: CertPin | null;
   now: () => number;
@@ -110,6 +113,13 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     ...(options.agentDist ? { agentDist: options.agentDist } : {}),
   });
   const audit = new AuditTrail(new AuditRepo(database.db), (id) => fleet.summary(id)?.name);
+  const rollouts = new Rollouts({
+    dataDir: options.dataDir,
+    fleet,
+    builds: agentBuilds,
+    send: (machineId, command) => hub.command(machineId, command),
+    now,
+  });
   const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit);
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
@@ -128,11 +138,13 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     allowedOrigins: options.publicOrigins ?? [],
     secureCookies: options.secureCookies ?? false,
     agentBuilds,
+    rollouts,
     transport: options.transport ?? 'http-loopback',
     certificatePin: options.certificatePin ?? null,
     now,
     async close() {
       clearInterval(persister);
+      rollouts.close();
       await sweeper.stop();
       hub.close();
       await alerts.stop();

@@ -1,4 +1,5 @@
 import {
+  type AgentLifecycle,
   type AgentState,
   type AgentStatus,
   type BlockedProject,
@@ -27,6 +28,10 @@ export interface MachineSummary {
   creditsSession: number;
   framesRendered: number;
   agentVersion: string | null;
+  /** Its installed build, what restarts it and its last update; null for agents that do not say. */
+  lifecycle: AgentLifecycle | null;
+  /** The Blender version of its last render; null until it rendered with one. */
+  blender: string | null;
   /** Projects the machine never renders (its own blocks and the fleet's). */
   blockedProjects: BlockedProject[];
   /** The agent's send time of the state shown (for latency measurement). */
@@ -79,6 +84,8 @@ export function summarize(record: MachineRecord): MachineSummary {
     creditsSession: state?.stats.creditsSession ?? 0,
     framesRendered: state?.stats.framesRendered ?? 0,
     agentVersion: record.hello?.agentVersion ?? null,
+    lifecycle: state?.lifecycle ?? null,
+    blender: machine?.blender ?? null,
     blockedProjects: state?.blockedProjects ?? [],
     stateAt: record.stateAt,
   };
@@ -112,6 +119,8 @@ const GROUP_OF_STATUS: Record<DisplayStatus, StatusGroup> = {
 export function statusGroupOf(machine: Pick<MachineSummary, 'online' | 'status' | 'reason'>): StatusGroup {
   if (!machine.online) return 'offline';
   if (machine.reason && REASONS_IN_ERROR.has(machine.reason.code)) return 'error';
+  // Stopped from the console on purpose: with the paused ones, not among the idle.
+  if (machine.reason?.code === 'stopped-by-user') return 'paused';
   return GROUP_OF_STATUS[machine.status];
 }
 

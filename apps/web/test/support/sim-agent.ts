@@ -4,8 +4,10 @@
 // the refused one renders once the console sets a client version for the fleet. Without --code it
 // links with the credentials already in --config-dir (a restarted agent).
 //   node --import tsx test/support/sim-agent.ts --console URL [--code CODE] --name NAME --config-dir DIR
-//        [--scenario farm-unreachable|login-refused]
+//        [--scenario farm-unreachable|login-refused] [--version-id 0.1.0-0123456789ab]
+// --version-id: it says it is that installed build, restarted by systemd (the console can update it).
 import { parseArgs } from 'node:util';
+import { agentVersionId } from '@flock/protocol';
 import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
 import { SimulatedAgent } from 'flock-agent/testing';
 import { step, type TroubleScenario, troubled } from './simulation';
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     'config-dir': { type: 'string' },
     'step-ms': { type: 'string', default: '400' },
     scenario: { type: 'string' },
+    'version-id': { type: 'string' },
   },
 });
 const scenario = values.scenario as TroubleScenario | undefined;
@@ -41,6 +44,19 @@ const agent = new SimulatedAgent({
 const execute = agent.execute.bind(agent);
 agent.execute = async (command) => {
   report('command', { command });
+  // An installed agent reports the update it is about to restart into (this one never restarts).
+  const lifecycle = agent.state().lifecycle;
+  if (command.type === 'update' && lifecycle)
+    agent.update({
+      lifecycle: {
+        ...lifecycle,
+        update: {
+          kind: 'restarting',
+          versionId: agentVersionId(command.version, command.sha256),
+          at: Date.now(),
+        },
+      },
+    });
   return execute(command);
 };
 const client = new LinkClient({
@@ -60,6 +76,16 @@ agent.applyFleetSettings = (settings) => {
   applyFleetSettings(settings);
   if (scenario === 'login-refused' && settings.clientVersion) render();
 };
+const versionId = values['version-id'];
+if (versionId)
+  agent.update({
+    lifecycle: {
+      version: versionId.replace(/-[0-9a-f]{12}$/, ''),
+      versionId,
+      supervisor: 'systemd',
+      update: null,
+    },
+  });
 if (scenario) troubled(agent, scenario);
 else render();
 client.start();

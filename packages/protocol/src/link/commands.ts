@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentVersionSchema, Sha256Schema } from './install';
 import { ArchiveMd5Schema, LimitsSchema } from './state';
 
 // The control commands the console can send; the same set the agent's internal command API accepts.
@@ -8,7 +9,20 @@ const WhenSchema = z.enum(['after-frame', 'now']);
 export const ControlCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pause'), when: WhenSchema }),
   z.object({ type: z.literal('resume') }),
+  /**
+   * From the console: stop rendering (finish or cut the frame, its uploads, log out) and wait, still
+   * linked, for `start`. From the agent's own machine (Ctrl-C, `flock-agent stop`): end the process.
+   */
   z.object({ type: z.literal('stop'), when: WhenSchema }),
+  /** Render again after the console's `stop`. */
+  z.object({ type: z.literal('start') }),
+  /** Finish the frame and its upload, log out and exit with code 75 for its supervisor to restart. */
+  z.object({ type: z.literal('restart') }),
+  /**
+   * Download this build from the console (`agentBuildPath(sha256, 'flock-agent.mjs')`), check its
+   * SHA-256, store it as the version on trial, then restart as `restart` does.
+   */
+  z.object({ type: z.literal('update'), version: AgentVersionSchema, sha256: Sha256Schema }),
   /** Kill the current job, report it as type 20 and never take that project again on this machine. */
   z.object({ type: z.literal('block-project') }),
   /** Take a project blocked on this machine again. */

@@ -9,7 +9,7 @@ export const INSTALL_PS1_PATH = '/install.ps1';
 export const AGENT_BUILD_FILES = ['flock-agent.mjs', 'launcher.mjs'] as const;
 export type AgentBuildFile = (typeof AGENT_BUILD_FILES)[number];
 
-const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256: 64 lowercase hex digits');
+export const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256: 64 lowercase hex digits');
 
 /** `/agent/builds/<sha256 of the bundle>/<file>`: a build is named by its bundle's SHA-256. */
 export const agentBuildPath = (bundleSha256: string, file: AgentBuildFile): string =>
@@ -25,8 +25,20 @@ export function parseAgentBuildPath(path: string): { sha256: string; file: Agent
 const BuildFileSchema = z.object({ sha256: Sha256Schema, url: z.string().startsWith('/agent/builds/') });
 
 /** `GET /agent/manifest.json`: the current agent build (URLs are relative to the console). */
+/** An agent build's version, e.g. `0.1.0` (from its package.json). */
+export const AgentVersionSchema = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/);
+
+/**
+ * How an installed agent names a build: `<version>-<first 12 hex digits of its bundle's SHA-256>`
+ * (the launcher's versions/ directory names; an agent reports its own in its state).
+ */
+export const agentVersionId = (version: string, sha256: string): string =>
+  `${AgentVersionSchema.parse(version)}-${Sha256Schema.parse(sha256).slice(0, 12)}`;
+
+export const AgentVersionIdSchema = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}-[0-9a-f]{12}$/);
+
 export const AgentManifestSchema = z.object({
-  version: z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/),
+  version: AgentVersionSchema,
   /** The lowest Node.js version the agent runs on, e.g. "20.19.0". */
   minNode: z.string().regex(/^\d+\.\d+\.\d+$/),
   agent: BuildFileSchema,

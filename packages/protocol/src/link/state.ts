@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FarmAccountSourceSchema } from './farm-account';
+import { AgentLifecycleSchema } from './lifecycle';
 
 // The agent's observable state, shared by the agent (which produces it) and the console (which shows
 // it). Every field is plain JSON so a snapshot can be stored, diffed and sent as-is.
@@ -104,6 +105,8 @@ export const NotRenderingReasonSchema = z.object({
     'login-refused',
     /** No farm account yet: none in the agent's settings, none (or not over this link) from the console. */
     'no-farm-account',
+    /** The console stopped it: logged out, still linked, it renders again on the console's Start. */
+    'stopped-by-user',
     'other',
   ]),
   /** A sentence for people; times are in `since`/`until`, for the reader to show in their own zone. */
@@ -198,6 +201,8 @@ export const AgentStateSchema = z.object({
   farmAccount: z
     .object({ source: FarmAccountSourceSchema, login: z.string().max(100).nullable() })
     .optional(),
+  /** Its version, what restarts it and its last update; left out by older agents. */
+  lifecycle: AgentLifecycleSchema.optional(),
   /** Left out by agents older than project blocking; read as none. */
   blockedProjects: z
     .array(BlockedProjectSchema)

@@ -5,6 +5,7 @@ import { farmAccountRouter } from './routers/farm-account';
 import { fleetRouter } from './routers/fleet';
 import { fleetSettingsRouter } from './routers/fleet-settings';
 import { machinesRouter } from './routers/machines';
+import { updatesRouter } from './routers/updates';
 import { usersRouter } from './routers/users';
 import { router } from './trpc';
 
@@ -16,6 +17,7 @@ export const appRouter = router({
   fleet: fleetRouter,
   fleetSettings: fleetSettingsRouter,
   machines: machinesRouter,
+  updates: updatesRouter,
   users: usersRouter,
 });
 

@@ -14,6 +14,8 @@ export interface FleetEvents {
   fleetSettings: [];
   /** The farm account of one machine changed, or the fleet's (null: every machine without its own). */
   farmAccount: [id: string | null];
+  /** An agent update's roll-out moved on. */
+  rollout: [];
 }
 
 /**

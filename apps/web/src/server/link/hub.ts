@@ -52,6 +52,18 @@ interface Connection {
 const THUMBNAIL_BURST = 20;
 const THUMBNAIL_REFILL_MS = 3_000;
 
+/** Commands agents older than them do not know: they answer "malformed". */
+const LIFECYCLE_COMMANDS = new Set<ControlCommand['type']>(['start', 'restart', 'update']);
+
+/** An older agent's "malformed" for a command it does not know, in words that say what to do. */
+function withOlderAgentsExplained(command: ControlCommand, outcome: CommandOutcome): CommandOutcome {
+  if (outcome.status !== 'acked' || outcome.result.ok || outcome.result.reason !== 'malformed')
+    return outcome;
+  if (!LIFECYCLE_COMMANDS.has(command.type)) return outcome;
+  const message = `this agent is older than ${command.type} from the console: install it again with the command from "Add machine"`;
+  return { ...outcome, result: { ok: false, reason: 'unsupported', message } };
+}
+
 /** Close codes the agent understands (after 4403 it stops dialling until it is paired again). */
 export const CLOSE = { protocol: 4400, revoked: 4403, replaced: 4000 } as const;
 
@@ -152,7 +164,10 @@ export class LinkHub {
     const commandId = randomUUID();
     const issuedAt = this.options.now();
     await this.repo.insertCommand(commandId, machineId, issuedAt, command);
-    const outcome = await this.deliver(machineId, commandId, issuedAt, command);
+    const outcome = withOlderAgentsExplained(
+      command,
+      await this.deliver(machineId, commandId, issuedAt, command),
+    );
     // Limits become the machine's desired config unless the agent refused them (re-sending those
     // on every reconnect would only be refused again).
     const refused = outcome.status === 'acked' && !outcome.result.ok;

@@ -45,7 +45,10 @@ export const fleetRouter = router({
     .input(
       z.object({
         ids: z.array(z.string().min(1).max(100)).min(1).max(10_000),
-        command: ControlCommandSchema,
+        // An update goes through the roll-out (one machine first; admins only): `updates.start`.
+        command: ControlCommandSchema.refine((command) => command.type !== 'update', {
+          message: 'updates are rolled out from the Updates panel',
+        }),
       }),
     )
     .use((call) =>
