@@ -5,17 +5,18 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import path from 'node:path';
-import type {
-  AgentEvent,
-  AgentState,
-  CommandResult,
-  ComputeMethod,
-  ConfigParams,
-  FleetSettings,
-  JobRequestParams,
-  Limits,
-  LogLine,
-  MachineInfo,
+import {
+  type AgentEvent,
+  type AgentState,
+  type CommandResult,
+  type ComputeMethod,
+  type ConfigParams,
+  type FleetSettings,
+  type JobRequestParams,
+  type Limits,
+  type LogLine,
+  logLineText,
+  type MachineInfo,
 } from '@flock/protocol';
 import { type Clock, systemClock } from './clock.js';
 import type { AgentSettings } from './config/index.js';
@@ -279,7 +280,7 @@ export class Agent implements LinkedAgent {
 
   logs(query: { limit: number; search?: string }): LogLine[] {
     const lines = this.store.state.recentLog.filter(
-      (line) => !query.search || line.message.includes(query.search),
+      (line) => !query.search || logLineText(line).includes(query.search),
     );
     return lines.slice(-query.limit);
   }

@@ -70,9 +70,9 @@ export class JobStep {
       this.running = undefined;
       stopCapture();
     }
-    if (outcome.kind !== 'rendered') return this.failed(job, outcome, entries.map(formatReportLine));
+    if (outcome.kind !== 'rendered') return this.failed(job, outcome, entries);
     // Stored while the loop asks for the next job; a frame lost to the disk is still reported.
-    void outcome.stored.then((lost) => lost && this.failed(job, lost, entries.map(formatReportLine)));
+    void outcome.stored.then((lost) => lost && this.failed(job, lost, entries));
     return undefined;
   }
 
@@ -90,28 +90,15 @@ export class JobStep {
   private async failed(
     job: Job,
     outcome: Exclude<JobOutcome, { kind: 'rendered' }>,
-    lines: string[],
+    entries: LogEntry[],
   ): Promise<number> {
-    const { store, log } = this.options;
     const interrupted = outcome.kind === 'interrupted';
     const type = interrupted ? interruptType(outcome.by) : outcome.errorType;
     const message = interrupted ? `job stopped (${outcome.by})` : outcome.message;
-    if (interrupted && outcome.by === 'block-project') this.options.blocks.block(job);
-    const name = errorType(type).name;
-    log.warn('job failed', { job: job.id, type: `${type} ${name}`, error: message });
-    store.updateStats({ framesFailed: store.state.stats.framesFailed + 1 });
-    store.updateLocal({ lastError: `${name}: ${message}` });
-    store.publish({
-      kind: 'error',
-      jobId: job.id,
-      code: name,
-      message: message.slice(0, 2000),
-      logExcerpt: lines
-        .slice(-200)
-        .join('\n')
-        .slice(-64 * 1024),
-    });
+    if (interrupted) this.stopped(job, outcome.by);
+    else this.announceFailure(job, type, message, this.options.store.logExcerpt(entries.slice(-200)));
     const { renderTimeSeconds, memoryUsedKiB, blenderVersion } = outcome;
+    const lines = entries.map(formatReportLine);
     await this.options.reporter.report({
       type,
       job,
@@ -121,6 +108,34 @@ export class JobStep {
       ...(blenderVersion === undefined ? {} : { blenderVersion }),
     });
     return type;
+  }
+
+  /** Stopped on purpose (by the user or the farm): an event for the console, not an error. */
+  private stopped(job: Job, by: JobInterrupt): void {
+    if (by === 'block-project') this.options.blocks.block(job);
+    this.options.log.info('job stopped', { job: job.id, frame: job.frame, by });
+    this.options.store.publish({
+      kind: 'job-stopped',
+      jobId: job.id,
+      project: job.name.slice(0, 300),
+      frame: Number.parseInt(job.frame, 10) || 0,
+      by,
+    });
+  }
+
+  private announceFailure(job: Job, type: number, message: string, logExcerpt: string): void {
+    const { store, log } = this.options;
+    const name = errorType(type).name;
+    log.warn('job failed', { job: job.id, type: `${type} ${name}`, error: message });
+    store.updateStats({ framesFailed: store.state.stats.framesFailed + 1 });
+    store.updateLocal({ lastError: `${name}: ${message}` });
+    store.publish({
+      kind: 'error',
+      jobId: job.id,
+      code: name,
+      message: message.slice(0, 2000),
+      logExcerpt,
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 export * from './codec';
 export * from './commands';
+export * from './log-text';
 export * from './messages';
 export * from './pairing';
 export * from './state';

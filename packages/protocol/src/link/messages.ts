@@ -22,6 +22,9 @@ export const LINK_MAX_MESSAGE_CHARS = 512 * 1024;
 const epochMs = z.number().int().nonnegative();
 const id = z.string().min(1).max(100);
 
+/** The most frames one `frame-credits` event names (a farm silent for longer leaves the oldest out). */
+export const MAX_FRAMES_PER_CREDIT_REPORT = 100;
+
 export const AgentEventSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('frame-done'),
@@ -39,6 +42,29 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     code: z.string().max(100),
     message: z.string().max(2000),
     logExcerpt: z.string().max(64 * 1024),
+  }),
+  /**
+   * A job stopped on purpose before its frame was done: by the user (pause now, stop now, block the
+   * project) or by the farm (it cancelled the job). Not an error: nothing went wrong.
+   */
+  z.object({
+    kind: z.literal('job-stopped'),
+    jobId: id,
+    project: z.string().max(300),
+    frame: z.number().int(),
+    by: z.enum(['pause-now', 'stop-now', 'block-project', 'server']),
+  }),
+  /**
+   * Credits the farm granted for frames delivered earlier (`frame-done`). The farm reports only the
+   * session's total, on each job-request answer: what it gained since its previous report is shared by
+   * the frames delivered in between.
+   */
+  z.object({
+    kind: z.literal('frame-credits'),
+    frames: z
+      .array(z.object({ jobId: id, credits: z.number().nonnegative() }))
+      .min(1)
+      .max(MAX_FRAMES_PER_CREDIT_REPORT),
   }),
 ]);
 export type AgentEvent = z.infer<typeof AgentEventSchema>;
