@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningFarm, type StartFarmOptions, startFarm } from 'flock-farm';
+import { CREDITS_PER_FRAME, type RunningFarm, type StartFarmOptions, startFarm } from 'flock-farm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Agent } from '../../agent/src/agent';
 import { toSettings } from '../../agent/src/config';
@@ -231,5 +231,31 @@ describe('the real stack: farm + agent + console', () => {
       { timeout: 20_000, interval: 100 },
     );
     expect(s.doneFrames()).toBe(0);
+  });
+
+  it("each frame shows the credits the farm granted for it, and today's credits are their sum", async () => {
+    const frames = 4;
+    const s = await stack({ frames: [1, frames], renderMs: 200 });
+    const id = async () => (await s.summary())?.id;
+    const history = async () =>
+      dataOf<{ frames: { frame: number; credits: number | null }[] }>(
+        (await call(s.running, 'query', 'machines.history', { id: await id() }, { cookie: s.cookie })).body,
+      ).frames;
+    await vi.waitFor(() => expect(s.doneFrames()).toBe(frames), { timeout: 30_000, interval: 100 });
+    // The farm reports the last frame's credits with the next job request only: ask it now (the agent
+    // waits minutes after "no job").
+    await vi.waitFor(
+      async () => {
+        await s.command({ type: 'retry-now' });
+        const credits = (await history()).map((frame) => [frame.frame, frame.credits]);
+        expect(credits.sort()).toEqual([1, 2, 3, 4].map((frame) => [frame, CREDITS_PER_FRAME]));
+      },
+      { timeout: 20_000, interval: 500 },
+    );
+    const { totals } = dataOf<{ totals: { creditsToday: number } }>(
+      (await call(s.running, 'query', 'fleet.list', undefined, { cookie: s.cookie })).body,
+    );
+    expect(totals.creditsToday).toBe(frames * CREDITS_PER_FRAME);
+    expect(s.farm.credits('demo')).toBe(frames * CREDITS_PER_FRAME);
   });
 });

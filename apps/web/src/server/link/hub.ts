@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AgentEvent,
-  type AgentState,
   type AgentToConsole,
   applyPatch,
   type CommandResult,
@@ -205,30 +204,22 @@ export class LinkHub {
     await this.onMessage(connection, message);
   }
 
-  private async stateChanged(machineId: string, state: AgentState, at: number): Promise<void> {
-    const before = this.fleet.record(machineId)?.state?.stats.creditsSession;
-    this.fleet.stateChanged(machineId, state, at);
-    const gained = state.stats.creditsSession - (before ?? state.stats.creditsSession);
-    // A drop is a new agent session starting from zero, not credits taken back.
-    if (gained > 0 && (await this.repo.addCreditsToLatestFrame(machineId, gained))) this.fleet.frameStored();
-  }
-
   private async onMessage(connection: Connection, message: AgentToConsole): Promise<void> {
     const { machineId } = connection;
     switch (message.type) {
       case 'snapshot':
-        await this.stateChanged(machineId, message.state, message.at);
+        this.fleet.stateChanged(machineId, message.state, message.at);
         await this.applyDesiredLimits(machineId, message.state.limits);
         break;
       case 'patch': {
         const state = this.fleet.record(machineId)?.state;
-        if (state) await this.stateChanged(machineId, applyPatch(state, message.changes), message.at);
+        if (state) this.fleet.stateChanged(machineId, applyPatch(state, message.changes), message.at);
         break;
       }
       case 'event': {
         const event = this.withinThumbnailBudget(machineId, message.event);
         if (await this.repo.insertEvent(machineId, connection.bootId ?? '', message.seq, message.at, event)) {
-          if (event.kind === 'frame-done') this.fleet.frameStored();
+          if (event.kind === 'frame-done' || event.kind === 'frame-credits') this.fleet.frameStored();
           this.fleet.bus.emit('agentEvent', machineId, event, message.at);
         }
         this.send(connection, { type: 'events-ack', bootId: connection.bootId ?? '', seq: message.seq });
