@@ -111,10 +111,11 @@ export class Agent implements LinkedAgent {
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
       gpuIds: machine.gpus.flatMap((gpu) => (gpu.id ? [gpu.id] : [])),
+      machineCores: Math.max(1, machine.cpu.cores),
       clientVersion: settings.clientVersion ?? AGENT_VERSION,
       blocks,
     });
-    controls.on('change', () => store.update({ limits: controls.limits }));
+    controls.on('change', () => store.update({ limits: controls.limits, afterFrame: controls.afterFrame }));
     const http = new FarmHttp({
       clock,
       userAgent: `Flock/${AGENT_VERSION}`,

@@ -28,6 +28,8 @@ export interface ControlsInit {
   maxFrames?: number;
   /** GPU ids this machine has; `set-limits` refuses others. */
   gpuIds?: readonly string[];
+  /** The cores this machine has; `set-limits` refuses more. */
+  machineCores?: number;
   /** The client version this agent sends at login unless the console sets one for the fleet. */
   clientVersion?: string;
   blocks?: ProjectUnblocker;
@@ -45,6 +47,7 @@ export class Controls extends EventEmitter<ControlEvents> {
   private linkedValue = false;
   private readonly ownClientVersion: string;
   private readonly gpuIds: readonly string[] | undefined;
+  private readonly machineCores: number | undefined;
   private readonly blocks: ProjectUnblocker | undefined;
 
   constructor(init: ControlsInit) {
@@ -53,6 +56,7 @@ export class Controls extends EventEmitter<ControlEvents> {
     this.scheduleValue = init.limits.requestTime ? parseSchedule(init.limits.requestTime) : undefined;
     this.maxFramesValue = init.maxFrames ?? null;
     this.gpuIds = init.gpuIds;
+    this.machineCores = init.machineCores;
     this.ownClientVersion = init.clientVersion ?? '0.0.0';
     this.blocks = init.blocks;
   }
@@ -100,6 +104,12 @@ export class Controls extends EventEmitter<ControlEvents> {
     return this.stopValue;
   }
 
+  /** What the user asked to happen once the current frame is done (the state's `afterFrame`). */
+  get afterFrame(): 'pause' | 'stop' | null {
+    if (this.stopValue === 'after-frame') return 'stop';
+    return this.pausedValue ? 'pause' : null;
+  }
+
   /** Rises with every change, so a reader can tell whether it missed one (events are not replayed). */
   get revision(): number {
     return this.revisionValue;
@@ -117,6 +127,9 @@ export class Controls extends EventEmitter<ControlEvents> {
     const command = parsed.data;
     switch (command.type) {
       case 'pause':
+        // "Pause now" still stops a frame that a pause after the frame lets finish.
+        if (this.pausedValue && command.when === 'after-frame')
+          return { ok: true, unchanged: true, message: 'was already paused' };
         this.pausedValue = true;
         this.changed(command.when === 'now' ? 'pause-now' : undefined);
         return {
@@ -124,6 +137,8 @@ export class Controls extends EventEmitter<ControlEvents> {
           message: command.when === 'now' ? 'paused now' : 'pausing after the current frame',
         };
       case 'resume':
+        if (!this.pausedValue && this.stopValue !== 'after-frame')
+          return { ok: true, unchanged: true, message: 'was not paused' };
         this.pausedValue = false;
         if (this.stopValue === 'after-frame') this.stopValue = null; // like the official client's `cancel`
         // A machine waiting out a back-off asks the farm again at once: resuming means "go".
@@ -162,6 +177,13 @@ export class Controls extends EventEmitter<ControlEvents> {
           return { ok: false, reason: 'invalid', message: error.message };
         throw error;
       }
+    }
+    if (patch.cores && this.machineCores && patch.cores > this.machineCores) {
+      return {
+        ok: false,
+        reason: 'invalid',
+        message: `${patch.cores} cores asked, this machine has ${this.machineCores}`,
+      };
     }
     if (patch.gpu && this.gpuIds && !this.gpuIds.includes(patch.gpu)) {
       return {

@@ -105,6 +105,7 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
       machine: initial.machine,
       session: null,
       status: 'starting',
+      afterFrame: null,
       reason: null,
       job: null,
       limits: initial.limits,

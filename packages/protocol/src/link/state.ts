@@ -170,6 +170,11 @@ export const AgentStateSchema = z.object({
     })
     .nullable(),
   status: AgentStatusSchema,
+  /**
+   * What the user asked to happen once the current frame is done: a pause (until resumed) or a stop.
+   * While a frame is in progress it has not taken effect yet. Left out by older agents.
+   */
+  afterFrame: z.enum(['pause', 'stop']).nullable().optional(),
   reason: NotRenderingReasonSchema.nullable(),
   job: CurrentJobSchema.nullable(),
   limits: LimitsSchema,
