@@ -72,6 +72,7 @@ export class Agent implements LinkedAgent {
     readonly store: AgentStateStore,
     readonly controls: Controls,
     readonly log: Logger,
+    readonly hwid: string,
     private readonly parts: {
       http: FarmHttp;
       loop: FarmLoop;
@@ -113,9 +114,14 @@ export class Agent implements LinkedAgent {
       gpuIds: machine.gpus.flatMap((gpu) => (gpu.id ? [gpu.id] : [])),
       machineCores: Math.max(1, machine.cpu.cores),
       clientVersion: settings.clientVersion ?? AGENT_VERSION,
+      machineName: settings.hostname ?? machine.hostname,
       blocks,
     });
-    controls.on('change', () => store.update({ limits: controls.limits, afterFrame: controls.afterFrame }));
+    controls.on('change', () => {
+      store.update({ limits: controls.limits, afterFrame: controls.afterFrame });
+      const hostname = controls.machineName.slice(0, 253);
+      if (store.state.machine.hostname !== hostname) store.setMachine({ ...store.state.machine, hostname });
+    });
     const http = new FarmHttp({
       clock,
       userAgent: `Flock/${AGENT_VERSION}`,
@@ -128,13 +134,17 @@ export class Agent implements LinkedAgent {
       serverUrl: settings.server,
       params: configParams(settings, machine, hwid, controls.clientVersion),
       clientVersion: () => controls.clientVersion,
+      hostname: () => controls.machineName,
       ...(options.skipSpeedtest ? { skipSpeedtest: true } : {}),
     });
     const reporter = new ErrorReporter({
       http,
       log,
       dir: dirs.reports,
-      header: () => reportHeader(settings, machine, controls.clientVersion),
+      header: () => ({
+        ...reportHeader(settings, machine, controls.clientVersion),
+        hostname: controls.machineName,
+      }),
       endpoints: () => session.endpoints,
     });
     const cache = await ArchiveCache.open({
@@ -222,7 +232,7 @@ export class Agent implements LinkedAgent {
       },
       ...(options.random ? { random: options.random } : {}),
     });
-    return new Agent(settings, store, controls, log, {
+    return new Agent(settings, store, controls, log, hwid, {
       http,
       loop,
       heartbeat,
@@ -263,6 +273,12 @@ export class Agent implements LinkedAgent {
   applyFleetSettings(settings: FleetSettings): void {
     this.parts.blocks.setFleet(settings.blockedProjects);
     this.controls.setFleetClientVersion(settings.clientVersion);
+  }
+
+  /** The console's name for this machine: the hostname the farm gets from the next login. */
+  applyMachineName(name: string): void {
+    if (name !== this.controls.machineName) this.log.info('named by the console', { name });
+    this.controls.setMachineName(name);
   }
 
   state(): AgentState {

@@ -119,11 +119,11 @@ describe('console link: state and commands', () => {
       consoleNow(),
       'mutation',
       'machines.rename',
-      { id: machineId, name: 'Attic PC' },
+      { id: machineId, name: 'attic-pc' },
       { cookie },
     );
     expect(renamed.status).toBe(200);
-    expect((await summaryOf(cookie, machineId))?.name).toBe('Attic PC');
+    expect((await summaryOf(cookie, machineId))?.name).toBe('attic-pc');
   });
 
   it('refuses a malformed command before it reaches any agent', async () => {

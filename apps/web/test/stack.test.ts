@@ -258,4 +258,32 @@ describe('the real stack: farm + agent + console', () => {
     expect(totals.creditsToday).toBe(frames * CREDITS_PER_FRAME);
     expect(s.farm.credits('demo')).toBe(frames * CREDITS_PER_FRAME);
   });
+
+  it("one name per machine: the console's name reaches the farm and survives re-pairing", async () => {
+    const s = await stack({ frames: [1, 20], credentialsCheckMs: 100 });
+    await vi.waitFor(async () => expect(await s.summary()).toMatchObject({ online: true }), {
+      timeout: 20_000,
+      interval: 100,
+    });
+    const firstId = (await s.summary())?.id;
+    expect((await s.mutate('machines.rename', { id: firstId, name: 'alice desk' })).status).toBe(400);
+    expect((await s.mutate('machines.rename', { id: firstId, name: 'alice-desk' })).status).toBe(200);
+    // The Host row (the name the agent gives the farm) follows at once, the farm at the next login.
+    await vi.waitFor(() => expect(s.agent.state().machine.hostname).toBe('alice-desk'));
+    s.farm.faults.add({ kind: 'status', endpoint: 'request-job', status: 202, times: 1 });
+    await vi.waitFor(() => expect(s.farm.sessions().at(-1)?.hostname).toBe('alice-desk'), {
+      timeout: 20_000,
+      interval: 100,
+    });
+
+    // Removed and paired again: a new machine for the console, with the name it had.
+    await s.mutate('machines.remove', { id: firstId });
+    await vi.waitFor(() => expect(s.link.status).toBe('unauthorized'));
+    await s.pairAgain();
+    await vi.waitFor(
+      async () => expect(await s.summary()).toMatchObject({ online: true, name: 'alice-desk' }),
+      { timeout: 20_000, interval: 100 },
+    );
+    expect((await s.summary())?.id).not.toBe(firstId);
+  });
 });

@@ -32,6 +32,8 @@ export interface ControlsInit {
   machineCores?: number;
   /** The client version this agent sends at login unless the console sets one for the fleet. */
   clientVersion?: string;
+  /** The hostname this agent sends the farm at login unless the console names the machine. */
+  machineName?: string;
   blocks?: ProjectUnblocker;
 }
 
@@ -44,8 +46,10 @@ export class Controls extends EventEmitter<ControlEvents> {
   private revisionValue = 0;
   private retriesValue = 0;
   private fleetClientVersion: string | null = null;
+  private consoleMachineName: string | null = null;
   private linkedValue = false;
   private readonly ownClientVersion: string;
+  private readonly ownMachineName: string;
   private readonly gpuIds: readonly string[] | undefined;
   private readonly machineCores: number | undefined;
   private readonly blocks: ProjectUnblocker | undefined;
@@ -58,6 +62,7 @@ export class Controls extends EventEmitter<ControlEvents> {
     this.gpuIds = init.gpuIds;
     this.machineCores = init.machineCores;
     this.ownClientVersion = init.clientVersion ?? '0.0.0';
+    this.ownMachineName = init.machineName ?? 'unknown';
     this.blocks = init.blocks;
   }
 
@@ -69,6 +74,18 @@ export class Controls extends EventEmitter<ControlEvents> {
   /** The version to send at the next login: the fleet's, when the console set one, else this agent's. */
   get clientVersion(): string {
     return this.fleetClientVersion ?? this.ownClientVersion;
+  }
+
+  /** The hostname to send the farm at the next login: the console's name for the machine, else its own. */
+  get machineName(): string {
+    return this.consoleMachineName ?? this.ownMachineName;
+  }
+
+  /** The console named (or renamed) this machine: its farm hostname from the next login. */
+  setMachineName(name: string): void {
+    if (name === this.consoleMachineName) return;
+    this.consoleMachineName = name;
+    this.changed();
   }
 
   /** True once a console link was started: the console can then change what a refused login lacks. */

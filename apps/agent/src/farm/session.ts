@@ -47,6 +47,8 @@ export interface SessionOptions {
   params: ConfigParams;
   /** The client version to send at each login (it may change between logins); default `params.version`. */
   clientVersion?: () => string;
+  /** The hostname to send at each login (the console may rename the machine); default `params.hostname`. */
+  hostname?: () => string;
   /** Skip the speed test (tests of other parts; the farm then gets no speedtest-answer). */
   skipSpeedtest?: boolean;
 }
@@ -72,7 +74,8 @@ export class FarmSession {
     const { http, log, serverUrl, params } = this.options;
     const version = this.options.clientVersion?.() ?? params.version;
     log.info('logging in', { server: serverUrl, login: params.login, version });
-    const spec = buildConfigRequest(serverUrl, { ...params, version, password: this.password });
+    const hostname = this.options.hostname?.() ?? params.hostname;
+    const spec = buildConfigRequest(serverUrl, { ...params, version, hostname, password: this.password });
     const answer = await http
       .sendXml(spec, (body, type) => parseConfigAnswer(body, type), signal ? { signal } : {})
       .catch((error) => {

@@ -49,6 +49,8 @@ export interface LinkClientOptions {
   credentialsSource?: () => Promise<LinkCredentials | null>;
   /** How often the stored credentials are read while the machine is removed (default 5 s). */
   credentialsCheckMs?: number;
+  /** Keeps the console's name for the machine `machineId` for the next start (beside the credentials). */
+  rememberMachineName?: (machineId: string, name: string) => Promise<void>;
 }
 
 /** Close codes by which the console says this machine is not (or no longer) one of its own. */
@@ -255,6 +257,7 @@ export class LinkClient {
       agentVersion,
       bootId: this.bootId,
       machine: agent.state().machine,
+      ...(agent.hwid ? { hwid: agent.hwid } : {}),
     });
     this.clock
       .sleep(this.options.welcomeTimeoutMs ?? 10_000, connection.abort.signal)
@@ -297,6 +300,10 @@ export class LinkClient {
         break;
       case 'fleet-settings':
         this.options.agent.applyFleetSettings(message.settings);
+        break;
+      case 'machine-name':
+        this.options.agent.applyMachineName?.(message.name);
+        void this.options.rememberMachineName?.(this.credentials.machineId, message.name);
         break;
     }
   }

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock';
 import { LinkClient } from './client';
-import { defaultConfigDir, LINK_CREDENTIALS_FILE, loadLinkCredentials } from './credentials';
+import { defaultConfigDir, LINK_CREDENTIALS_FILE, loadLinkCredentials, saveMachineName } from './credentials';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
 
 export interface ConsoleLinkOptions {
@@ -27,11 +27,17 @@ export async function startConsoleLink(
   const credentials = await loadLinkCredentials(configDir);
   if (!credentials) return null;
   agent.linkStarted?.();
+  if (credentials.machineName) agent.applyMachineName?.(credentials.machineName);
+  const log = options.log ?? (() => {});
   const client = new LinkClient({
     ...credentials,
     agent,
     agentVersion: options.agentVersion,
     credentialsSource: () => loadLinkCredentials(configDir),
+    rememberMachineName: (machineId, name) =>
+      saveMachineName(configDir, machineId, name).catch((error: Error) =>
+        log('warn', `cannot keep the console's name for this machine: ${error.message}`),
+      ),
     ...(options.credentialsCheckMs ? { credentialsCheckMs: options.credentialsCheckMs } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
+import { MachineNameSchema } from './pairing';
 import {
   AgentStatePatchSchema,
   AgentStateSchema,
@@ -79,6 +80,8 @@ export const HelloSchema = z.object({
   /** Random per agent process: lets the console tell a restart from a reconnect. */
   bootId: id,
   machine: MachineInfoSchema,
+  /** The pseudonymous hardware id the farm also gets: the same machine paired again has the same. */
+  hwid: z.string().min(1).max(100).optional(),
 });
 
 export const AgentToConsoleSchema = z.discriminatedUnion('type', [
@@ -155,5 +158,7 @@ export const ConsoleToAgentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('events-ack'), bootId: id, seq: z.number().int().nonnegative() }),
   z.object({ type: z.literal('heartbeat'), at: epochMs }),
   z.object({ type: z.literal('fleet-settings'), settings: FleetSettingsSchema }),
+  /** The machine's name in the console, after `welcome` and on every rename: its farm hostname from the next login. */
+  z.object({ type: z.literal('machine-name'), name: MachineNameSchema }),
 ]);
 export type ConsoleToAgent = z.infer<typeof ConsoleToAgentSchema>;

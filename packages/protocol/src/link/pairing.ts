@@ -32,10 +32,24 @@ export function parseLinkAuthorization(
   return match?.[1] && match[2] ? { machineId: match[1], secret: match[2] } : null;
 }
 
+/**
+ * A machine's one name: what the console lists it as and what the agent sends the farm as its
+ * hostname at login (the farm takes host names: letters, digits, '.', '-' and '_').
+ */
+export const MachineNameSchema = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+    "Use letters, digits, '.', '-' and '_' (at most 63, no spaces): the name is the machine's hostname on the farm.",
+  );
+
 /** What pairing leaves on the agent's disk: enough to dial the console and authenticate. */
 export const LinkCredentialsSchema = z.object({
   consoleUrl: z.url(),
   machineId: PairResponseSchema.shape.machineId,
   secret: PairResponseSchema.shape.secret,
+  /** The name the console gave this machine, kept for the logins before the link is up. */
+  machineName: MachineNameSchema.optional(),
 });
 export type LinkCredentials = z.infer<typeof LinkCredentialsSchema>;

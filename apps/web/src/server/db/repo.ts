@@ -181,6 +181,21 @@ export class ConsoleRepo {
     await this.db.update(machines).set({ name }).where(eq(machines.id, id));
   }
 
+  async setMachineHwid(id: string, hwid: string): Promise<void> {
+    await this.db.update(machines).set({ hwid }).where(eq(machines.id, id));
+  }
+
+  /** The newest other machine (removed ones too) with this hardware id: the same machine paired before. */
+  async earlierPairingOf(hwid: string, exceptId: string): Promise<MachineRow | undefined> {
+    return this.db
+      .select()
+      .from(machines)
+      .where(and(eq(machines.hwid, hwid), ne(machines.id, exceptId)))
+      .orderBy(desc(machines.createdAt))
+      .limit(1)
+      .get();
+  }
+
   async saveMachineSeen(
     id: string,
     seen: { lastSeenAt: number; hello?: Hello; lastState?: AgentState },

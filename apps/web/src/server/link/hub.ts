@@ -17,6 +17,7 @@ import { WebSocket } from 'ws';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
 import type { Fleet } from './fleet';
+import { farmHostname, nameOnHello } from './machine-names';
 import { TokenBuckets } from './token-buckets';
 
 export interface HubOptions {
@@ -107,6 +108,13 @@ export class LinkHub {
       if (!connection.bootId) socket.close(CLOSE.protocol, 'no hello');
     }, 10_000);
     helloTimer.unref();
+  }
+
+  /** The machine was renamed: its agent sends the farm that name from its next login. */
+  sendMachineName(machineId: string, name: string): void {
+    const connection = this.connections.get(machineId);
+    const hostname = farmHostname(name);
+    if (connection?.bootId && hostname) this.send(connection, { type: 'machine-name', name: hostname });
   }
 
   /** Revocation: closes the machine's live socket now. */
@@ -269,6 +277,8 @@ export class LinkHub {
       commandMaxAgeMs,
     });
     this.send(connection, { type: 'fleet-settings', settings: this.options.fleetSettings() });
+    const name = await nameOnHello(this.repo, this.fleet, machineId, hello);
+    if (name) this.send(connection, { type: 'machine-name', name });
     this.fleet.connected(machineId, hello);
     log('info', `link ${machineId}: connected (${hello.machine.hostname}, agent ${hello.agentVersion})`);
     // Commands issued while the link was down (or whose ack was lost) go again; the agent dedupes by id.
