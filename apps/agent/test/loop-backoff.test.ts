@@ -4,6 +4,7 @@
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
+import { formatLocalTime } from '../src/log/index.js';
 import { cleanUp, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
 
 afterEach(cleanUp);
@@ -163,5 +164,17 @@ describe('a full disk', () => {
     free = 50 * 1024 ** 3;
     await clock.advance(10_000);
     await until(() => doneFrames(farm, project.id) === 1, { what: 'the frame', lines: t.lines });
+  });
+
+  it('says the next try with its day when it falls on another day than now', async () => {
+    const farm = await testFarm();
+    const clock = new ManualClock(new Date(2026, 0, 12, 23, 58).getTime());
+    const t = await testAgent(farm, { clock });
+    await until(() => t.agent.store.state.reason?.code === 'no-job', { what: 'no job', lines: t.lines });
+    const nextTry = t.agent.store.state.reason?.until ?? 0;
+    expect(new Date(nextTry).getDate()).toBe(13);
+    const said = t.lines.find((line) => line.includes('Next try at')) ?? '';
+    expect(said).toContain(`Next try at ${formatLocalTime(nextTry, clock.now())}.`);
+    expect(said).not.toContain(`Next try at ${new Date(nextTry).toLocaleTimeString()}.`);
   });
 });

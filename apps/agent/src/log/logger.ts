@@ -1,7 +1,7 @@
 // One logger for the whole agent: every line goes through the redactor (secrets never reach a
 // terminal, a file or the farm), then to the listeners (the CLI sink, the state's recent-log ring,
 // the current job's report buffer).
-import { formatLogFields } from '@flock/protocol';
+import { formatLogFields, formatLogTimestamp } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -99,7 +99,7 @@ export function formatEntryLine(entry: LogEntry, format: 'text' | 'json'): strin
       ...entry.fields,
     });
   }
-  return `${new Date(entry.at).toISOString()} ${entry.level.padEnd(5)} ${formatEntryText(entry)}`;
+  return `${formatLogTimestamp(entry.at)} ${entry.level.padEnd(5)} ${formatEntryText(entry)}`;
 }
 
 /** A job's log line as the official client writes it in error reports: `dd-MM HH:mm:ss (level) …`. */

@@ -37,3 +37,15 @@ export function boundedLogFields(fields: FieldValues): LogFields | undefined {
   // fromEntries defines own properties: a key like `__proto__` stays a plain field.
   return kept.length === 0 ? undefined : Object.fromEntries(kept);
 }
+
+/**
+ * A log line's time for the person reading the log on this machine: its local time,
+ * `2026-12-08 04:05:06.789`, sortable and without a zone letter to convert from.
+ */
+export function formatLogTimestamp(at: number): string {
+  const d = new Date(at);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+  const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  return `${day} ${time}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
