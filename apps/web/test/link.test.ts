@@ -168,6 +168,16 @@ describe('console link: state and commands', () => {
     clients.push(newClient());
     await vi.waitFor(() => expect(agent.state().limits).toMatchObject({ cores: 3, priority: 5 }));
   });
+
+  it('queues limits for an offline machine and says so; they are applied when it reconnects', async () => {
+    const { agent, client, newClient, cookie, machineId } = await setup();
+    await client.stop();
+    await vi.waitFor(() => expect(consoleNow().core.fleet.summary(machineId)?.online).toBe(false));
+    const { body } = await command(cookie, [machineId], { type: 'set-limits', limits: { cores: 2 } });
+    expect(dataOf<{ status: string }[]>(body)[0]?.status).toBe('queued');
+    clients.push(newClient());
+    await vi.waitFor(() => expect(agent.state().limits.cores).toBe(2));
+  });
 });
 
 describe('console link: reconnect, replay and offline detection', () => {

@@ -30,9 +30,14 @@ export interface HubOptions {
   fleetSettings: () => FleetSettings;
 }
 
+/**
+ * What became of a command: the agent's answer; sent but not answered in time; `queued`: limits for
+ * a machine that is away, applied when it reconnects; `offline`: any other command for one (sent if
+ * it reconnects within `commandMaxAgeMs`).
+ */
 export type CommandOutcome =
   | { machineId: string; commandId: string; status: 'acked'; result: CommandResult }
-  | { machineId: string; commandId: string; status: 'sent' | 'offline' };
+  | { machineId: string; commandId: string; status: 'sent' | 'queued' | 'offline' };
 
 interface Connection {
   machineId: string;
@@ -147,7 +152,8 @@ export class LinkHub {
     command: ControlCommand,
   ): Promise<CommandOutcome> {
     const connection = this.connections.get(machineId);
-    if (!connection?.bootId) return { machineId, commandId, status: 'offline' };
+    if (!connection?.bootId)
+      return { machineId, commandId, status: command.type === 'set-limits' ? 'queued' : 'offline' };
     const acked = this.waitFor('ack', machineId, (id, result) => (id === commandId ? result : undefined));
     this.send(connection, { type: 'command', id: commandId, issuedAt, command });
     const result = await acked;
