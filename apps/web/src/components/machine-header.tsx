@@ -3,7 +3,7 @@ import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import { formatAgo } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
-import type { MachineSummary } from '../server/views';
+import { type MachineSummary, shownStatus } from '../server/views';
 import { StatusBadge } from './status';
 import type { Notify } from './toast';
 
@@ -27,7 +27,7 @@ export function MachineHeader({ summary, notify }: { summary: MachineSummary; no
       <div className="head">
         <Link href="/">← Fleet</Link>
         <h1 data-testid="machine-name">{name}</h1>
-        <StatusBadge status={summary.status} />
+        <StatusBadge status={shownStatus(summary)} />
         <span className="spacer" />
         <div className="head-actions">
           <button
