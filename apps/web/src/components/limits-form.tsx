@@ -40,14 +40,20 @@ function changedLimits(draft: Draft, base: Draft, hasBase: boolean): Partial<Lim
 export function LimitsForm({
   limits,
   gpus,
+  maxCores,
   busy,
+  disabled = false,
   onApply,
   onCancel,
 }: {
   /** Current limits of one machine, or null when editing many at once (only filled fields apply). */
   limits: Limits | null;
   gpus?: Gpu[];
+  /** The machine's cores: the most it can be given (one machine only; each agent refuses more). */
+  maxCores?: number;
   busy: boolean;
+  /** Nothing can be applied now (the console's live feed is down). */
+  disabled?: boolean;
   onApply: (limits: Partial<Limits>) => void;
   onCancel?: () => void;
 }) {
@@ -87,11 +93,11 @@ export function LimitsForm({
           </label>
         )}
         <label>
-          Cores
+          {maxCores ? `Cores (1–${maxCores})` : 'Cores'}
           <input
             type="number"
             min={1}
-            max={4096}
+            max={maxCores ?? 4096}
             placeholder={limits === null ? 'unchanged' : 'all'}
             value={draft.cores}
             onChange={set('cores')}
@@ -144,7 +150,11 @@ export function LimitsForm({
             Cancel
           </button>
         )}
-        <button type="submit" className="primary" disabled={busy || Object.keys(changes).length === 0}>
+        <button
+          type="submit"
+          className="primary"
+          disabled={busy || disabled || Object.keys(changes).length === 0}
+        >
           {busy ? 'Applying…' : 'Apply limits'}
         </button>
       </div>

@@ -8,7 +8,16 @@ import { StatusBadge } from './status';
 import type { Notify } from './toast';
 
 /** The machine's name and status, renaming and removing it, and whether it is offline. */
-export function MachineHeader({ summary, notify }: { summary: MachineSummary; notify: Notify }) {
+export function MachineHeader({
+  summary,
+  disabled,
+  notify,
+}: {
+  summary: MachineSummary;
+  /** The console's live feed is down: no renaming or removing meanwhile. */
+  disabled: boolean;
+  notify: Notify;
+}) {
   const trpc = useTRPC();
   const remove = useMutation(
     trpc.machines.remove.mutationOptions({
@@ -32,7 +41,7 @@ export function MachineHeader({ summary, notify }: { summary: MachineSummary; no
         <div className="head-actions">
           <button
             type="button"
-            disabled={rename.isPending}
+            disabled={disabled || rename.isPending}
             onClick={() => {
               const next = prompt('New name for this machine', name)?.trim();
               if (next && next !== name) rename.mutate({ id, name: next });
@@ -43,7 +52,7 @@ export function MachineHeader({ summary, notify }: { summary: MachineSummary; no
           <button
             type="button"
             className="danger"
-            disabled={remove.isPending}
+            disabled={disabled || remove.isPending}
             onClick={() => {
               if (confirm(`Remove ${name}? Its agent is disconnected at once and must be paired again.`))
                 remove.mutate({ id });
