@@ -79,9 +79,15 @@ function ensureInstalled() {
 const commands = {
   test() {
     run(join(binDir, 'biome'), ['ci', '.']);
-    // Every citation in the code resolves to a heading in docs/ (the check, then its own test).
+    // Every citation in the code resolves to a heading in docs/ (the check, then its own test); every
+    // command the READMEs show runs with Node and npm alone.
     run(process.execPath, ['scripts/check-doc-refs.mjs']);
-    run(process.execPath, ['--test', '--test-reporter=dot', 'scripts/check-doc-refs.test.mjs']);
+    run(process.execPath, [
+      '--test',
+      '--test-reporter=dot',
+      'scripts/check-doc-refs.test.mjs',
+      'scripts/doc-commands.test.mjs',
+    ]);
     run(join(binDir, 'turbo'), ['run', 'typecheck', 'test', '--concurrency=1', '--output-logs=new-only']);
   },
   // The fleet builds what it needs itself: the agent first, the console while the agent renders.

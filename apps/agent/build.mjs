@@ -1,8 +1,12 @@
-// `pnpm --filter flock-agent build`: bundles the agent into dist/cli.js with esbuild, so it runs on
-// plain `node` — no TypeScript loader in the process (about 30 MB less RSS than `node --import tsx`)
-// and one file to load instead of hundreds of modules. The benchmarks bundle their agent drivers
-// with the same options (agentBundle).
-import { rm } from 'node:fs/promises';
+// `npm run build` (or this package's `build` script): bundles the agent into dist/flock-agent.mjs with
+// esbuild, so it runs on plain `node` — no TypeScript loader in the process (about 30 MB less RSS
+// than `node --import tsx`) and one file to load instead of hundreds of modules. Beside it:
+// dist/launcher.mjs, the small launcher an installed agent starts through (node built-ins only), and
+// dist/build.json with the agent's version and the Node.js versions it runs on, which the console
+// reads when it serves the two files. The benchmarks bundle their agent drivers with the same
+// options (agentBundle).
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -45,7 +49,19 @@ export async function agentBundle(entry, outfile) {
   return outfile;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await rm(here('./dist'), { recursive: true, force: true });
-  await agentBundle(here('./src/cli.ts'), here('./dist/cli.js'));
+/** The artifacts an install needs, by file name in dist/ (the console serves these). */
+export const AGENT_BUNDLE = 'flock-agent.mjs';
+export const LAUNCHER = 'launcher.mjs';
+export const BUILD_INFO = 'build.json';
+
+/** Builds the agent bundle, the launcher and build.json into `outDir` (emptied first). */
+export async function buildAgent(outDir) {
+  await rm(outDir, { recursive: true, force: true });
+  await agentBundle(here('./src/cli.ts'), join(outDir, AGENT_BUNDLE));
+  await agentBundle(here('./src/install/launcher-main.ts'), join(outDir, LAUNCHER));
+  const { version, engines } = JSON.parse(await readFile(here('./package.json'), 'utf8'));
+  await writeFile(join(outDir, BUILD_INFO), `${JSON.stringify({ version, node: engines.node })}\n`);
+  return outDir;
 }
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildAgent(here('./dist'));

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --liftoff-only --max-semi-space-size=1
-// The agent's launcher (`pnpm agent`, the fleet of `npm start`, the package's bin): runs the esbuild
-// bundle dist/cli.js on plain node — built by `pnpm --filter flock-agent build`, and by `npm start`
-// through turbo — unless it is missing or older than the TypeScript sources, then the sources
+// The agent's launcher in a clone of the repository (`npm run agent`, the fleet of `npm start`, the
+// package's bin): runs the esbuild bundle dist/flock-agent.mjs on plain node — built by
+// `npm run build`, and by `npm start` through turbo — unless it is missing or older than the TypeScript sources, then the sources
 // through tsx (with a note). The shebang's V8 flags keep the agent small (measured in
 // bench/agent/results/agent-rss-1024mib.md; they apply when this file is executed, not when it is
 // passed to `node`): undici's HTTP parser is WebAssembly, and optimising it in the background cost
@@ -11,7 +11,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const here = (relative) => fileURLToPath(new URL(relative, import.meta.url));
-const bundle = here('./dist/cli.js');
+const bundle = here('./dist/flock-agent.mjs');
 const sources = [here('./src'), here('../../packages/protocol/src')];
 
 /** Newest modification time of the .ts files under `dir` (0 when it does not exist). */
@@ -37,7 +37,7 @@ if (bundleIsFresh()) {
 } else {
   if (existsSync(bundle))
     process.stderr.write(
-      'flock-agent: dist/ is older than the sources; running them with tsx (rebuild: pnpm --filter flock-agent build)\n',
+      'flock-agent: dist/ is older than the sources; running them with tsx (rebuild: npm run build -- --filter=flock-agent)\n',
     );
   const { register } = await import('tsx/esm/api');
   register();

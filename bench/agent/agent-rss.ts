@@ -36,7 +36,7 @@ const IDLE_GOAL = 70e6;
 const IDLE_SETTLE_MS = 10_000;
 const DOWNLOAD_GOAL = 100e6;
 const root = path.resolve(agentDir, '../..');
-const bundle = path.join(agentDir, 'dist/cli.js');
+const bundle = path.join(agentDir, 'dist/flock-agent.mjs');
 const LAUNCHER = '`apps/agent/launch.mjs` (what `pnpm agent` runs; flags in its shebang)';
 /** The launcher runs the sources with tsx when they are newer than dist/: build right before. */
 const build = () => run(process.execPath, [path.join(agentDir, 'build.mjs')]);

@@ -1,7 +1,6 @@
 // The composition root: settings → HTTP client, session, cache, uploads, renderer, heartbeat and the
 // farm loop, all sharing one clock, one logger and one observable state. It is also what the
 // console link drives (LinkedAgent).
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import path from 'node:path';
@@ -18,11 +17,13 @@ import {
   logLineText,
   type MachineInfo,
 } from '@flock/protocol';
+import packageJson from '../package.json' with { type: 'json' };
 import { type Clock, systemClock } from './clock.js';
 import type { AgentSettings } from './config/index.js';
 import { type AgentCommand, Controls } from './controls/index.js';
 import { freeBytesIn } from './disk.js';
 import { ArchiveCache, type ArchiveCacheOptions, type RateFloorOptions } from './download/index.js';
+import { FarmAccounts } from './farm/account.js';
 import { BlockedProjects } from './farm/blocked-projects.js';
 import { ErrorReporter, type ReportHeader } from './farm/error-report.js';
 import { Heartbeat, keepAliveParams } from './farm/heartbeat.js';
@@ -34,15 +35,14 @@ import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
 import { getHwid, getMachineFacts, gpuIdFor, type MachineFacts, UsageMonitor } from './hardware/index.js';
-import type { ConsoleLinkInfo, LinkedAgent } from './link/index.js';
+import type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent } from './link/index.js';
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
 import type { UploadBackoff } from './uploads/index.js';
 
-export const AGENT_VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-).version;
+/** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
+export const AGENT_VERSION: string = packageJson.version;
 
 export interface AgentOptions {
   settings: AgentSettings;
@@ -61,6 +61,8 @@ export interface AgentOptions {
   /** The minimum rate of every farm call and download (default 1 KiB/s over 60 s). */
   rateFloor?: RateFloorOptions;
   skipSpeedtest?: boolean;
+  /** The config dir: where the farm account from the console is kept (else only in memory). */
+  configDir?: string;
 }
 
 const COMPUTE_METHODS: Record<Limits['computeMethod'], ComputeMethod> = { cpu_gpu: 0, cpu: 1, gpu: 2 };
@@ -81,6 +83,7 @@ export class Agent implements LinkedAgent {
       usage: UsageMonitor;
       clock: Clock;
       blocks: BlockedProjects;
+      accounts: FarmAccounts;
     },
   ) {}
 
@@ -96,6 +99,14 @@ export class Agent implements LinkedAgent {
     limits.gpu = configuredGpu(limits.gpu, machine, log);
     const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
+    const accounts = await FarmAccounts.open({
+      local:
+        settings.login && settings.password ? { login: settings.login, password: settings.password } : null,
+      log,
+      ...(options.configDir ? { configDir: options.configDir } : {}),
+    });
+    store.update({ farmAccount: accounts.view });
+    accounts.on('change', () => store.update({ farmAccount: accounts.view }));
     const usage = new UsageMonitor({ store, clock });
     let loop: FarmLoop | undefined;
     const blocks = await BlockedProjects.load({
@@ -133,6 +144,7 @@ export class Agent implements LinkedAgent {
       log,
       serverUrl: settings.server,
       params: configParams(settings, machine, hwid, controls.clientVersion),
+      account: () => accounts.current,
       clientVersion: () => controls.clientVersion,
       hostname: () => controls.machineName,
       ...(options.skipSpeedtest ? { skipSpeedtest: true } : {}),
@@ -142,7 +154,12 @@ export class Agent implements LinkedAgent {
       log,
       dir: dirs.reports,
       header: () => ({
-        ...reportHeader(settings, machine, controls.clientVersion),
+        ...reportHeader(
+          settings,
+          machine,
+          controls.clientVersion,
+          session.loggedInAs ?? accounts.current?.login ?? '',
+        ),
         hostname: controls.machineName,
       }),
       endpoints: () => session.endpoints,
@@ -215,13 +232,14 @@ export class Agent implements LinkedAgent {
       controls,
       http,
       session,
+      accounts,
       reporter,
       runner,
       uploads,
       cache,
       blocks,
       disk: { dir: dirs.archives, freeBytes: options.download?.freeBytes ?? freeBytesIn },
-      account: { server: settings.server, login: settings.login },
+      server: settings.server,
       jobRequestParams: () =>
         jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
       configDump: () => configDump(settings, machine, hwid, controls.clientVersion),
@@ -240,6 +258,7 @@ export class Agent implements LinkedAgent {
       usage,
       clock,
       blocks,
+      accounts,
     });
   }
 
@@ -279,6 +298,19 @@ export class Agent implements LinkedAgent {
   applyMachineName(name: string): void {
     if (name !== this.controls.machineName) this.log.info('named by the console', { name });
     this.controls.setMachineName(name);
+  }
+
+  /**
+   * The console's farm account: kept, and when the credentials to log in with change (no local
+   * account; another or none from the console), logged in again after the current frame.
+   */
+  farmAccountFromConsole(update: FarmAccountUpdate): void {
+    void this.parts.accounts.update(update).then((changed) => {
+      if (changed) {
+        this.parts.loop.requestRelogin('the farm account from the console changed');
+        this.controls.farmAccountChanged();
+      } else if ('withheld' in update) this.controls.farmAccountChanged();
+    });
   }
 
   state(): AgentState {
@@ -367,10 +399,8 @@ function configParams(
   machine: MachineFacts,
   hwid: string,
   version: string,
-): ConfigParams {
+): Omit<ConfigParams, 'login' | 'password'> {
   return {
-    login: settings.login,
-    password: settings.password,
     version,
     os: machine.os,
     osVersion: machine.osVersion,
@@ -412,9 +442,14 @@ function jobRequestParams(
   };
 }
 
-function reportHeader(settings: AgentSettings, machine: MachineFacts, version: string): ReportHeader {
+function reportHeader(
+  settings: AgentSettings,
+  machine: MachineFacts,
+  version: string,
+  login: string,
+): ReportHeader {
   return {
-    login: settings.login,
+    login,
     hostname: settings.hostname ?? machine.hostname,
     osName: machine.osVersion,
     clientVersion: version,

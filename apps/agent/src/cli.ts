@@ -3,7 +3,7 @@
 // `resume` and `stop` steer it through its local control channel, `save-config` writes the config file. Bad flags or config: one line on stderr, exit 2. Fatal farm answers
 // (login refused, no rendering rights): one line, exit 1.
 import { realpathSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_VERSION, Agent } from './agent.js';
 import { systemClock } from './clock.js';
@@ -26,6 +26,15 @@ import {
   sendControlCommand,
   startControlChannel,
 } from './controls/index.js';
+import {
+  confirmTrial,
+  currentHomeContext,
+  InstallError,
+  type InstalledAgent,
+  install,
+  installedAgent,
+  uninstall,
+} from './install/index.js';
 import { linkWhenPaired, PairingError, pair } from './link/index.js';
 import {
   consoleLinkNote,
@@ -54,6 +63,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await saveConfig(commandLine);
       case 'pair':
         return await pairWithConsole(commandLine);
+      case 'install':
+        return await installAgent(commandLine);
+      case 'uninstall':
+        return await uninstallAgent(commandLine);
       case 'run':
         return await run(commandLine);
       case 'retry':
@@ -71,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`flock-agent: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof PairingError) {
+    if (error instanceof PairingError || error instanceof InstallError) {
       process.stderr.write(`flock-agent: ${error.message}\n`);
       return 1;
     }
@@ -88,7 +101,8 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
   // Listening from the start: a Ctrl-C while the agent is still being set up is not lost.
   const interrupts = handleInterrupts(log, () => output.close());
   try {
-    const agent = await Agent.create({ settings, log });
+    // The config dir holds the console link's credentials and the farm account the console sends.
+    const agent = await Agent.create({ settings, log, configDir: dirname(commandLine.configFile) });
     interrupts.attach(agent);
     agent.store.on('change', () => output.update(agent.store.snapshot()));
     const channel = await startControlChannel({
@@ -97,10 +111,12 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
       log,
     });
     // The credentials of `pair` live beside the config file; the agent links once they are there.
+    const installed = installedAgent();
     const link = await linkWhenPaired(agent, {
       agentVersion: AGENT_VERSION,
       configDir: dirname(commandLine.configFile),
       log: (level, message) => log[level](message),
+      ...(installed ? { onConnected: () => confirmVersion(installed, log) } : {}),
     });
     try {
       const code = await agent.run();
@@ -157,11 +173,68 @@ function handleInterrupts(log: Logger, closeOutput: () => void) {
 
 async function pairWithConsole(commandLine: ParsedCommandLine): Promise<number> {
   const [consoleUrl = '', code = ''] = commandLine.args;
-  const file = await pair(consoleUrl, code, { configDir: dirname(commandLine.configFile) });
+  const file = await pair(consoleUrl, code, {
+    configDir: dirname(commandLine.configFile),
+    ...(commandLine.fingerprint === undefined ? {} : { fingerprint: commandLine.fingerprint }),
+  });
+  const { origin, protocol, hostname } = new URL(consoleUrl);
   process.stdout.write(
-    `paired with ${new URL(consoleUrl).origin}; credentials saved to ${file} (mode 0600)\n`,
+    `paired with ${origin}${commandLine.fingerprint ? ' (certificate pinned)' : ''}; credentials saved to ${file} (mode 0600)\n`,
   );
+  if (protocol === 'http:' && !isLoopbackName(hostname))
+    process.stderr.write(
+      `flock-agent: warning: the link to ${origin} is plain HTTP, readable on the network; the console sends no farm account over it\n`,
+    );
   return 0;
+}
+
+/** A new version on trial has connected to its console: it stays (the launcher rolls back otherwise). */
+function confirmVersion(installed: InstalledAgent, log: Logger): void {
+  try {
+    if (confirmTrial(installed))
+      log.info(`version ${installed.versionId} confirmed: it connected to the console`);
+  } catch (error) {
+    log.warn(`could not confirm version ${installed.versionId}: ${(error as Error).message}`);
+  }
+}
+
+async function installAgent(commandLine: ParsedCommandLine): Promise<number> {
+  const { console: consoleUrl, code, noService, serviceScope } = commandLine.install;
+  const { fingerprint } = commandLine;
+  if (!consoleUrl || !code)
+    throw new ConfigError(
+      'arguments',
+      'usage: install --console URL --code CODE [--fingerprint sha256//…] [--no-service]',
+    );
+  const bundleFile = fileURLToPath(import.meta.url);
+  await install({
+    consoleUrl,
+    code,
+    ...(fingerprint ? { fingerprint } : {}),
+    noService,
+    context: currentHomeContext(serviceScope),
+    bundleFile,
+    launcherFile: join(dirname(bundleFile), 'launcher.mjs'),
+    configDir: dirname(commandLine.configFile),
+  });
+  return 0;
+}
+
+async function uninstallAgent(commandLine: ParsedCommandLine): Promise<number> {
+  const file = await readConfigFile(commandLine.configFile, commandLine.configExplicit);
+  const cacheDir = commandLine.flags['cache-dir'] ?? file['cache-dir'];
+  uninstall({
+    context: currentHomeContext(),
+    purge: commandLine.install.purge,
+    configDir: dirname(commandLine.configFile),
+    ...(typeof cacheDir === 'string' ? { cacheDir } : {}),
+  });
+  return 0;
+}
+
+/** 127.0.0.0/8, ::1, localhost: a plain link to these never leaves this machine. */
+function isLoopbackName(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 /** The cache dir of the agent a command is about: --cache-dir, else the config file's. */
@@ -210,6 +283,10 @@ async function status(commandLine: ParsedCommandLine): Promise<number> {
       `credits this session ${state.stats.creditsSession}${local.creditsTotal === null ? '' : `, total ${local.creditsTotal}`}; ` +
       `downloaded ${local.downloadedBytes} B, uploaded ${local.uploadedBytes} B\n`,
   );
+  if (state.farmAccount)
+    process.stdout.write(
+      `farm account: ${state.farmAccount.source === 'none' ? 'none yet' : `${state.farmAccount.login} (${state.farmAccount.source === 'local' ? "this agent's own" : 'from the console'})`}\n`,
+    );
   const removed = consoleLinkNote(local, now);
   if (removed) process.stdout.write(`console link: ${removed}\n`);
   if (state.reason) process.stdout.write(`not rendering: ${formatReason(state.reason, now)}\n`);

@@ -262,7 +262,8 @@ describe('flock-agent CLI', () => {
     const gone = await runCli(['retry', '--cache-dir', cacheDir]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^flock-agent: no agent is running with --cache-dir/);
-  });
+    // five CLI processes (the agent and four commands) each start through tsx
+  }, 120_000);
 
   it('launch.mjs: one SIGINT to its process group finishes the frame and its upload, then logs out', async () => {
     const farm = await testFarm();

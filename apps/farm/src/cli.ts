@@ -17,10 +17,10 @@ import { findBlender } from './renderer/index';
 
 const HELP = `flock-farm — a local farm speaking the SheepIt protocol (the Flock sandbox farm)
 
-Usage:
-  pnpm farm [--port P] [--data DIR] [options]         start the farm
-  pnpm farm add-project FILE.blend --frames A-B [...]  add a project to the farm in DIR
-  pnpm farm add-project --synthetic --frames A-B [...] add a synthetic test project
+Usage (from the repository root):
+  npm run farm -- [--port P] [--data DIR] [options]          start the farm
+  npm run farm -- add-project FILE.blend --frames A-B [...]  add a project to the farm in DIR
+  npm run farm -- add-project --synthetic --frames A-B [...] add a synthetic test project
 
 Farm options:
   --port P                  HTTP port (default 8080; 0 = any free port)

@@ -25,7 +25,7 @@ describe('flock-farm CLI', () => {
   it('prints help and exits 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('pnpm farm add-project FILE.blend --frames A-B');
+    expect(result.stdout).toContain('npm run farm -- add-project FILE.blend --frames A-B');
   });
 
   it.each([

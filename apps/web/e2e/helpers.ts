@@ -65,7 +65,9 @@ export async function logIn(page: Page): Promise<void> {
 export async function pairingCode(page: Page, baseURL: string): Promise<string> {
   await page.getByRole('button', { name: 'Add machine' }).first().click();
   const code = (await page.getByTestId('pair-code').textContent()) ?? '';
-  await expect(page.getByTestId('pair-command')).toHaveText(`pnpm agent pair ${baseURL} ${code}`);
+  await expect(page.getByTestId('pair-command')).toHaveText(
+    `curl -fsSL ${baseURL}/install.sh | sh -s -- ${code}`,
+  );
   return code;
 }
 

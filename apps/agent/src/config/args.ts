@@ -48,7 +48,13 @@ export function helpText(system: SystemPlaces = thisSystem()): string {
     '  stop         it stops after the current frame and its uploads (--now: at once)',
     '  save-config  write the given flags to the config file (mode 0600)',
     '  pair URL CODE  pair with a Flock console (the code comes from its "Add machine"); `run` then',
-    '               streams its state to that console and obeys it, and keeps rendering when it is away',
+    '               streams its state to that console and obeys it, and keeps rendering when it is away.',
+    '               --fingerprint sha256//…: the console\'s certificate pin ("Add machine" shows it), checked',
+    '               on every connection; needed for an https console with its own certificate',
+    '  install      install this agent on this machine, pair it and start it as a service (what the',
+    "               console's install.sh and install.ps1 run): --console URL --code CODE",
+    '               [--fingerprint sha256//…] [--no-service] [--service-scope system|user]',
+    '  uninstall    remove the service and the installed agent (--purge: the cache, settings and pairing too)',
     '',
     'Flags (config file keys are the same names without "--"):',
     ...rows,
@@ -63,11 +69,57 @@ export function helpText(system: SystemPlaces = thisSystem()): string {
   ].join('\n');
 }
 
+/** Flags of `install` and `uninstall`, each allowed only with its command. */
+const INSTALL_FLAGS = {
+  console: { type: 'string', command: 'install' },
+  code: { type: 'string', command: 'install' },
+  'no-service': { type: 'boolean', command: 'install' },
+  'service-scope': { type: 'string', command: 'install' },
+  purge: { type: 'boolean', command: 'uninstall' },
+} as const;
+
+export interface InstallFlags {
+  console?: string;
+  code?: string;
+  noService: boolean;
+  serviceScope?: 'system' | 'user';
+  purge: boolean;
+}
+
+function installFlags(values: Record<string, unknown>, command: string): InstallFlags {
+  for (const [flag, spec] of Object.entries(INSTALL_FLAGS)) {
+    if (values[flag] !== undefined && command !== spec.command)
+      throw new ConfigError(flag, `only goes with ${spec.command}`);
+  }
+  const scope = values['service-scope'];
+  if (scope !== undefined && scope !== 'system' && scope !== 'user')
+    throw new ConfigError('service-scope', `"${String(scope)}" is not system or user`);
+  const given = (['console', 'code'] as const).filter((flag) => typeof values[flag] === 'string');
+  return {
+    ...(Object.fromEntries(given.map((flag) => [flag, values[flag]])) as Pick<
+      InstallFlags,
+      (typeof given)[number]
+    >),
+    ...(scope !== undefined ? { serviceScope: scope } : {}),
+    noService: values['no-service'] === true,
+    purge: values.purge === true,
+  };
+}
+
 /** Commands sent to the running agent through its local control channel. */
 export const CONTROL_COMMANDS = ['retry', 'pause', 'resume', 'stop'] as const;
 export type ControlCommandName = (typeof CONTROL_COMMANDS)[number];
 
-const COMMANDS = ['run', 'status', 'save-config', 'pair', 'help', ...CONTROL_COMMANDS] as const;
+const COMMANDS = [
+  'run',
+  'status',
+  'save-config',
+  'pair',
+  'install',
+  'uninstall',
+  'help',
+  ...CONTROL_COMMANDS,
+] as const;
 
 export interface ParsedCommandLine {
   command: (typeof COMMANDS)[number];
@@ -79,10 +131,13 @@ export interface ParsedCommandLine {
   configExplicit: boolean;
   /** `pause --now`, `stop --now`. */
   now: boolean;
+  /** `pair|install … --fingerprint sha256//…`: the console's certificate pin. */
+  fingerprint?: string;
   /** The machine the defaults come from (config dir, cache dir). */
   system: SystemPlaces;
   /** Set when the config is read from where an earlier Flock kept it: what to tell the user. */
   configNotice?: string;
+  install: InstallFlags;
 }
 
 export function parseCommandLine(
@@ -101,6 +156,8 @@ export function parseCommandLine(
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         now: { type: 'boolean' },
+        ...Object.fromEntries(Object.entries(INSTALL_FLAGS).map(([flag, { type }]) => [flag, { type }])),
+        fingerprint: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -113,16 +170,21 @@ export function parseCommandLine(
   if (extra.length > expectedArgs) {
     throw new ConfigError('arguments', `unexpected argument "${extra[expectedArgs]}"`);
   }
-  if (extra.length < expectedArgs) throw new ConfigError('arguments', 'usage: pair <console-url> <code>');
+  if (extra.length < expectedArgs)
+    throw new ConfigError('arguments', 'usage: pair <console-url> <code> [--fingerprint sha256//…]');
   const help = parsed.values.help === true;
   if (!help && !(COMMANDS as readonly string[]).includes(command)) {
     throw new ConfigError('arguments', `unknown command "${command}" (${COMMANDS.join(', ')})`);
   }
-  const { config, help: _help, now, ...flags } = parsed.values;
+  const { config, help: _help, now, fingerprint, ...rest } = parsed.values;
   if (now === true && command !== 'pause' && command !== 'stop') {
     throw new ConfigError('now', 'only goes with pause or stop');
   }
+  if (fingerprint !== undefined && command !== 'pair' && command !== 'install')
+    throw new ConfigError('fingerprint', 'only goes with pair or install');
   const legacy = typeof config === 'string' ? undefined : legacyConfigDir(system);
+  const install = installFlags(rest, command);
+  const flags = Object.fromEntries(Object.entries(rest).filter(([key]) => !(key in INSTALL_FLAGS)));
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
     args: extra,
@@ -130,12 +192,14 @@ export function parseCommandLine(
     configFile: typeof config === 'string' ? config : defaultConfigPath(system),
     configExplicit: typeof config === 'string',
     now: now === true,
+    ...(typeof fingerprint === 'string' ? { fingerprint } : {}),
     system,
     ...(legacy && {
       configNotice:
         `using the config in ${legacy}, where an earlier version kept it; ` +
         `this system's place for it is ${osConfigDir(system)} (move the files there to use it)`,
     }),
+    install,
   };
 }
 

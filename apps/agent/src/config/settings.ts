@@ -8,8 +8,9 @@ export const DEFAULT_SERVER = 'https://client.sheepit-renderfarm.com';
 
 export interface AgentSettings {
   server: string;
-  login: string;
-  password: string;
+  /** The agent's own SheepIt account; without one it uses the account its console sends. */
+  login?: string;
+  password?: string;
   cacheDir: string;
   sharedZip?: string;
   computeMethod: ComputeMethodName;
@@ -138,14 +139,15 @@ export function toSettings(raw: RawSettings, defaults: { cacheDir?: string } = {
     throw new ConfigError('hostname', `"${hostname}" may only hold letters, digits, "-" and "_"`);
   }
   const memory = text(raw, 'memory');
+  const login = text(raw, 'login');
+  const password = text(raw, 'password');
+  // An own account is both or neither: without one the agent waits for its console's.
+  if (password !== undefined) required(login, 'login', '--login NAME or "login" in the config file');
+  if (login !== undefined)
+    required(password, 'password', '--password, FLOCK_PASSWORD or "password" in the config file');
   const settings: AgentSettings = {
     server: url(raw, 'server') ?? DEFAULT_SERVER,
-    login: required(text(raw, 'login'), 'login', '--login NAME or "login" in the config file'),
-    password: required(
-      text(raw, 'password'),
-      'password',
-      '--password, FLOCK_PASSWORD or "password" in the config file',
-    ),
+    ...(login !== undefined && password !== undefined ? { login, password } : {}),
     cacheDir: required(
       text(raw, 'cache-dir') ?? defaults.cacheDir,
       'cache-dir',

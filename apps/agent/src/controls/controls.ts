@@ -104,6 +104,15 @@ export class Controls extends EventEmitter<ControlEvents> {
     this.changed();
   }
 
+  /**
+   * The farm account changed (or why there is none): a wait for an account, or a back-off of the
+   * previous account's session, ends at once and the loop looks again.
+   */
+  farmAccountChanged(): void {
+    this.retriesValue++;
+    this.changed();
+  }
+
   get limits(): Limits {
     return this.limitsValue;
   }

@@ -1,11 +1,14 @@
-// Logging in, at start and again (202, a dead session): an unreachable farm is waited out with the
-// growing back-off; a refused login stops the agent with what to do, except "client too old" (101)
-// on a machine linked to a console, which waits for the console to set the client version.
+// Logging in, at start and again (202, a dead session, another account): an unreachable farm is waited
+// out with the growing back-off; a refused login stops the agent with what to do, except "client too
+// old" (101) on a machine linked to a console, which waits for the console to set the client version,
+// and a refused account from the console, which waits for the console to correct it. Without any
+// account the agent waits for one.
 import { ConfigStatus, type NotRenderingReason } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Controls } from '../controls/index.js';
 import type { Logger } from '../log/index.js';
 import type { WorkerState } from '../state/index.js';
+import type { FarmAccounts } from './account.js';
 import { describeFarmTrouble } from './farm-trouble.js';
 import type { LoopWaits, WaitEnd } from './loop-waits.js';
 import type { RequestPacing } from './request-pacing.js';
@@ -17,6 +20,7 @@ export type LoopExit = 0 | 1;
 
 export interface LoginStepOptions {
   session: FarmSession;
+  accounts: FarmAccounts;
   controls: Controls;
   clock: Clock;
   log: Logger;
@@ -30,6 +34,9 @@ export interface LoginStepOptions {
 }
 
 export class LoginStep {
+  /** The last "no account" message logged: said once, not on every wake-up. */
+  private missingLogged: string | undefined;
+
   constructor(private readonly options: LoginStepOptions) {}
 
   /**
@@ -39,6 +46,10 @@ export class LoginStep {
   async logIn(again: boolean): Promise<LoopExit | undefined> {
     const { session, controls, log } = this.options;
     while (!controls.stopRequested) {
+      if (!this.options.accounts.current) {
+        await this.waitForAccount();
+        continue;
+      }
       this.options.setWorker('logging-in');
       // A stop (after the frame or now) ends the login and its speed test at once: no frame to finish.
       const stop = abortOnStop(controls);
@@ -53,7 +64,12 @@ export class LoginStep {
           log.warn(message);
           return 0;
         }
+        if (error instanceof LoginError && error.kind === 'no-account') continue;
         if (error instanceof LoginError && error.kind === 'refused') {
+          if (error.status !== ConfigStatus.CLIENT_TOO_OLD && this.options.accounts.source === 'console') {
+            await this.waitForAnotherAccount(message);
+            continue;
+          }
           if (error.status !== ConfigStatus.CLIENT_TOO_OLD || !controls.linkedToConsole) {
             this.options.fail(message);
             return 1;
@@ -77,6 +93,29 @@ export class LoginStep {
       }
     }
     return 0;
+  }
+
+  /** No account: says why and what to do, and waits until one comes (or the agent is stopped). */
+  private async waitForAccount(): Promise<void> {
+    const { controls, accounts, waits } = this.options;
+    const message = accounts.missingMessage(controls.linkedToConsole);
+    if (message !== this.missingLogged) this.options.log.warn(message);
+    this.missingLogged = message;
+    this.options.idle({ code: 'no-farm-account', message, until: null });
+    await waits.sleep(60 * 60_000);
+  }
+
+  /** The farm refused the console's account: waits for the console to send another one. */
+  private async waitForAnotherAccount(refusal: string): Promise<void> {
+    const { controls, accounts, log, waits } = this.options;
+    const refused = accounts.current;
+    const message =
+      "The farm refused the farm account set in the console. Correct its login or render key in the console's Fleet settings (or this machine's page).";
+    log.error(refusal);
+    this.options.idle({ code: 'login-refused', message, until: null, detail: refusal.slice(0, 500) });
+    const retries = controls.retries;
+    while (!controls.stopRequested && accounts.current === refused && controls.retries === retries)
+      await waits.sleep(60 * 60_000);
   }
 
   /** 101 with a console: says what to do and waits for another client version (or "retry now"). */

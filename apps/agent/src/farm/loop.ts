@@ -23,6 +23,7 @@ import type { Controls } from '../controls/index.js';
 import type { ArchiveCache } from '../download/index.js';
 import { formatLocalTime, type Logger } from '../log/index.js';
 import { type AgentStateStore, statusOfWorker, type WorkerState } from '../state/index.js';
+import type { FarmAccounts } from './account.js';
 import type { BlockedProjects } from './blocked-projects.js';
 import { type DiskSpace, waitForDiskSpace } from './disk-space.js';
 import type { ErrorReporter } from './error-report.js';
@@ -50,6 +51,7 @@ export interface FarmLoopOptions {
   controls: Controls;
   http: FarmHttp;
   session: FarmSession;
+  accounts: FarmAccounts;
   reporter: ErrorReporter;
   runner: JobRunner;
   uploads: FrameUploads;
@@ -63,8 +65,8 @@ export interface FarmLoopOptions {
   configDump: () => string[];
   /** Called after each successful (re)login, e.g. to start the heartbeat. */
   onLoggedIn?: () => void;
-  /** Shown in the state's session. */
-  account: { server: string; login: string };
+  /** The farm, shown in the state's session with the login of the account in use. */
+  server: string;
   random?: () => number;
 }
 
@@ -76,15 +78,17 @@ export class FarmLoop {
   /** 203/205/208: no request until the user acts ("retry now", resume) — `retries` as it was then. */
   private idleForever: { reason: NotRenderingReason; retries: number } | undefined;
   private noJobStreak = 0;
-  private reloginWanted = false;
+  /** Why the agent must log in again before its next job request (none: it need not). */
+  private reloginWanted: string | undefined;
 
   constructor(private readonly options: FarmLoopOptions) {
-    const { clock, controls, uploads, session, log } = options;
+    const { clock, controls, uploads, session, log, accounts } = options;
     this.pacing = new RequestPacing(options.random ?? Math.random);
     this.waits = new LoopWaits({ clock, controls, uploads });
     this.jobs = new JobStep({ ...options, setWorker: (worker) => this.setWorker(worker) });
     this.logins = new LoginStep({
       session,
+      accounts,
       controls,
       clock,
       log,
@@ -104,9 +108,12 @@ export class FarmLoop {
     return this.jobs.current;
   }
 
-  /** The farm refused a frame as from a disabled or dead session (304): log in again before the next request. */
-  requestRelogin(): void {
-    this.reloginWanted = true;
+  /**
+   * Log in again before the next job request: the farm refused a frame as from a disabled or dead
+   * session (304), or the account changed.
+   */
+  requestRelogin(why = 'the farm refused a frame of this session'): void {
+    this.reloginWanted = why;
   }
 
   /** The farm cancelled this job (heartbeat 400). */
@@ -132,10 +139,7 @@ export class FarmLoop {
       await this.shutDown({ uploadsStarted: true });
       return 0;
     }
-    const { server, login: account } = this.options.account;
-    this.options.store.update({
-      session: { server, login: account, connected: true, startedAt: this.options.clock.now() },
-    });
+    this.sessionStarted();
     const stop = abortOnStop(controls);
     await reporter.report({ type: ErrorType.OK, lines: this.options.configDump() }, stop.signal);
     stop.dispose();
@@ -182,8 +186,9 @@ export class FarmLoop {
       this.idleForever = undefined;
       if (!(await this.inRequestWindow())) continue;
       if (this.reloginWanted) {
-        this.reloginWanted = false;
-        const exit = await this.relogin('the farm refused a frame of this session');
+        const why = this.reloginWanted;
+        this.reloginWanted = undefined;
+        const exit = await this.relogin(why);
         if (exit !== undefined) return exit;
       }
       if (uploads.outstanding() >= MAX_OUTSTANDING_UPLOADS) {
@@ -340,9 +345,19 @@ export class FarmLoop {
   }
 
   /** 202 (or a dead session found elsewhere): log in again, waiting while the farm is unreachable. */
-  private relogin(why: string): Promise<LoopExit | undefined> {
+  private async relogin(why: string): Promise<LoopExit | undefined> {
     this.options.log.info('logging in again', { why });
-    return this.logins.logIn(true);
+    const exit = await this.logins.logIn(true);
+    if (exit === undefined) this.sessionStarted();
+    return exit;
+  }
+
+  /** The state's session: the farm and the login of the account now logged in. */
+  private sessionStarted(): void {
+    const { store, session, server, clock } = this.options;
+    store.update({
+      session: { server, login: session.loggedInAs ?? '', connected: true, startedAt: clock.now() },
+    });
   }
 
   /** Not rendering until `waitMs` from now, or until the user stops, pauses or asks to retry now. */

@@ -14,12 +14,15 @@ import {
   parseConfigAnswer,
 } from '@flock/protocol';
 import type { Logger } from '../log/index.js';
+import type { FarmCredentials } from './account.js';
 import { type FarmHttp, FarmHttpError } from './http.js';
 import { runSpeedtest } from './speedtest.js';
 
 export type LoginErrorKind =
   /** The farm answered with a config status other than 0 (100–104 or unknown). */
   | 'refused'
+  /** There is no account to log in with (none of the agent's own, none from the console). */
+  | 'no-account'
   /** Network failure, HTTP error or an answer that is not a config XML. */
   | 'unreachable'
   | 'bad-answer'
@@ -43,8 +46,10 @@ export interface SessionOptions {
   http: FarmHttp;
   log: Logger;
   serverUrl: string;
-  /** Every config parameter; `password` is replaced by the render key after the first login. */
-  params: ConfigParams;
+  /** Every config parameter but the account's. */
+  params: Omit<ConfigParams, 'login' | 'password'>;
+  /** The account to log in with now (the same object until it changes); null: none yet. */
+  account: () => FarmCredentials | null;
   /** The client version to send at each login (it may change between logins); default `params.version`. */
   clientVersion?: () => string;
   /** The hostname to send at each login (the console may rename the machine); default `params.hostname`. */
@@ -55,12 +60,11 @@ export interface SessionOptions {
 
 export class FarmSession {
   private current: Endpoints | undefined;
-  private password: string;
+  /** The account of the last login, and the password that goes with it (the render key once known). */
+  private account: FarmCredentials | null = null;
+  private password = '';
 
-  constructor(private readonly options: SessionOptions) {
-    this.password = options.params.password;
-    options.log.addSecret(this.password);
-  }
+  constructor(private readonly options: SessionOptions) {}
 
   get endpoints(): Endpoints | undefined {
     return this.current;
@@ -72,10 +76,24 @@ export class FarmSession {
    */
   async login(signal?: AbortSignal): Promise<Endpoints> {
     const { http, log, serverUrl, params } = this.options;
+    const account = this.options.account();
+    if (!account) throw new LoginError('no-account', 'no farm account to log in with');
+    if (account !== this.account) {
+      // Another account: its own password, not the render key the farm gave the previous one.
+      this.account = account;
+      this.password = account.password;
+      log.addSecret(account.password);
+    }
     const version = this.options.clientVersion?.() ?? params.version;
-    log.info('logging in', { server: serverUrl, login: params.login, version });
+    log.info('logging in', { server: serverUrl, login: account.login, version });
     const hostname = this.options.hostname?.() ?? params.hostname;
-    const spec = buildConfigRequest(serverUrl, { ...params, version, hostname, password: this.password });
+    const spec = buildConfigRequest(serverUrl, {
+      ...params,
+      login: account.login,
+      version,
+      hostname,
+      password: this.password,
+    });
     const answer = await http
       .sendXml(spec, (body, type) => parseConfigAnswer(body, type), signal ? { signal } : {})
       .catch((error) => {
@@ -133,6 +151,11 @@ export class FarmSession {
     if (answer.status !== 200) {
       throw new LoginError('bad-answer', `the farm refused the speed test answer (HTTP ${answer.status})`);
     }
+  }
+
+  /** The login of the account last logged in with. */
+  get loggedInAs(): string | null {
+    return this.account?.login ?? null;
   }
 
   /** Logout (docs/protocol.md §2.8): the answer is ignored; failures are only logged. */

@@ -22,6 +22,7 @@ import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
 import { waitForNewPairing } from './new-pairing';
 import { Outbox } from './outbox';
+import { CertificateMismatchError, PinnedHttpsAgent } from './pinned-tls';
 import { commandIdOf, RecentCommands } from './recent-commands';
 
 export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'unauthorized' | 'stopped';
@@ -31,6 +32,8 @@ export interface LinkClientOptions {
   consoleUrl: string;
   machineId: string;
   secret: string;
+  /** The console's certificate pin (`pair --fingerprint`): every connection checks it before sending. */
+  pin?: LinkCredentials['pin'];
   agent: LinkedAgent;
   agentVersion: string;
   clock?: Clock;
@@ -97,10 +100,12 @@ export class LinkClient {
   private currentStatus: LinkStatus = 'disconnected';
   private credentials: LinkCredentials;
   private refusedAt: number | null = null;
+  /** The last connection error logged, so a console that keeps failing the same way is logged once. */
+  private lastFailure: string | undefined;
 
   constructor(private readonly options: LinkClientOptions) {
-    const { consoleUrl, machineId, secret } = options;
-    this.credentials = { consoleUrl, machineId, secret };
+    const { consoleUrl, machineId, secret, pin } = options;
+    this.credentials = { consoleUrl, machineId, secret, ...(pin ? { pin } : {}) };
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => {});
@@ -209,13 +214,14 @@ export class LinkClient {
   }
 
   private connectOnce(): Promise<'welcomed' | 'failed' | 'unauthorized'> {
-    const { machineId, secret, consoleUrl } = this.credentials;
+    const { machineId, secret, consoleUrl, pin } = this.credentials;
     this.setStatus('connecting');
     return new Promise((resolve) => {
       const socket = new WebSocket(linkUrl(consoleUrl), {
         headers: { authorization: linkAuthorization(machineId, secret) },
         maxPayload: LINK_MAX_MESSAGE_CHARS * 4,
         handshakeTimeout: this.options.welcomeTimeoutMs ?? 10_000,
+        ...(pin ? { agent: new PinnedHttpsAgent(pin, new URL(consoleUrl).origin) } : {}),
       });
       const connection: Connection = {
         socket,
@@ -234,7 +240,10 @@ export class LinkClient {
       });
       socket.on('error', (error) => {
         unauthorized ||= /Unexpected server response: 401/.test(error.message);
-        this.log(unauthorized ? 'error' : 'warn', `console link: ${error.message}`);
+        if (error.message === this.lastFailure) return;
+        this.lastFailure = error.message;
+        const level = unauthorized || error instanceof CertificateMismatchError ? 'error' : 'warn';
+        this.log(level, `console link: ${error.message}`);
       });
       socket.on('close', (code, reason) => {
         connection.abort.abort();
@@ -305,6 +314,12 @@ export class LinkClient {
         this.options.agent.applyMachineName?.(message.name);
         void this.options.rememberMachineName?.(this.credentials.machineId, message.name);
         break;
+      case 'farm-account':
+        this.options.agent.farmAccountFromConsole?.({ account: message.account });
+        break;
+      case 'farm-account-withheld':
+        this.options.agent.farmAccountFromConsole?.({ withheld: message.reason });
+        break;
     }
   }
 
@@ -318,6 +333,7 @@ export class LinkClient {
       return;
     }
     connection.welcome = welcome;
+    this.lastFailure = undefined;
     connection.skewMs = welcome.serverTime - this.clock.now();
     this.setStatus('connected');
     this.log('info', 'console link: connected');

@@ -2,13 +2,21 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import {
+  type CertPin,
   type LinkCredentials,
   LinkCredentialsSchema,
   normalizePairingCode,
   PAIR_PATH,
   PairResponseSchema,
 } from '@flock/protocol';
+import { request } from 'undici';
 import { defaultConfigDir as configDirOf, LINK_CREDENTIALS_FILE, thisSystem } from '../config/paths.js';
+import {
+  certificateErrorCode,
+  certificateMismatch,
+  consoleDispatcher,
+  parseFingerprint,
+} from './console-http';
 
 export { LINK_CREDENTIALS_FILE };
 
@@ -24,27 +32,45 @@ export class PairingError extends Error {
 export interface PairOptions {
   configDir?: string;
   hostname?: string;
-  fetch?: typeof fetch;
+  /**
+   * The console's certificate pin, `sha256//…` ("Add machine" shows it): checked before the code is
+   * sent and on every later connection. An https console without one must present a certificate this
+   * machine's certificate authorities trust.
+   */
+  fingerprint?: string;
 }
+
+/** The largest pairing answer read: a machine id and a secret. */
+const PAIR_ANSWER_LIMIT = 64 * 1024;
 
 /**
  * Exchanges a one-time code shown by the console for this agent's own secret, and stores it 0600
- * next to the agent config. Returns where it was written.
+ * next to the agent config (with the console's pin, when given). Returns where it was written.
  */
 export async function pair(consoleUrl: string, code: string, options: PairOptions = {}): Promise<string> {
-  const base = new URL(consoleUrl);
-  const response = await (options.fetch ?? fetch)(new URL(PAIR_PATH, base), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code: normalizePairingCode(code), hostname: options.hostname ?? osHostname() }),
-  }).catch((error: Error) => {
-    throw new PairingError(`cannot reach the console at ${base.origin}: ${error.message}`);
-  });
-  const body: unknown = await response.json().catch(() => null);
-  if (!response.ok) {
+  const base = consoleBase(consoleUrl);
+  const pin = pinFor(base, options.fingerprint);
+  const dispatcher = consoleDispatcher(base.origin, pin);
+  let status: number;
+  let body: unknown;
+  try {
+    const response = await request(new URL(PAIR_PATH, base).toString(), {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: normalizePairingCode(code), hostname: options.hostname ?? osHostname() }),
+    });
+    status = response.statusCode;
+    body = await readAnswer(response.body);
+  } catch (error) {
+    throw pairingFailure(error, base.origin, code);
+  } finally {
+    await dispatcher.close();
+  }
+  if (status < 200 || status > 299) {
     const reason = (body as { error?: unknown } | null)?.error;
     throw new PairingError(
-      `pairing refused (${response.status}): ${typeof reason === 'string' ? reason : 'no reason given'}`,
+      `pairing refused (${status}): ${typeof reason === 'string' ? reason : 'no reason given'}`,
     );
   }
   const parsed = PairResponseSchema.safeParse(body);
@@ -52,7 +78,62 @@ export async function pair(consoleUrl: string, code: string, options: PairOption
   return saveLinkCredentials(options.configDir ?? defaultConfigDir(), {
     consoleUrl: base.origin,
     ...parsed.data,
+    ...(pin ? { pin } : {}),
   });
+}
+
+function consoleBase(consoleUrl: string): URL {
+  let base: URL;
+  try {
+    base = new URL(consoleUrl);
+  } catch {
+    throw new PairingError(`"${consoleUrl}" is not a console address like https://192.168.1.10:3000`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new PairingError(`"${consoleUrl}" must be an http:// or https:// address`);
+  return base;
+}
+
+function pinFor(base: URL, fingerprint: string | undefined): CertPin | undefined {
+  if (fingerprint === undefined) return undefined;
+  const parsed = parseFingerprint(fingerprint);
+  if ('error' in parsed) throw new PairingError(`--fingerprint: ${parsed.error}`);
+  if (base.protocol !== 'https:')
+    throw new PairingError(
+      `--fingerprint pins an https console, but ${base.origin} is plain http: use the https:// address "Add machine" shows`,
+    );
+  return parsed.pin;
+}
+
+/** A failed pairing request, in words that say what to do. */
+function pairingFailure(error: unknown, origin: string, code: string): PairingError {
+  const mismatch = certificateMismatch(error);
+  if (mismatch)
+    return new PairingError(
+      `the console at ${origin} presented a certificate whose key does not match --fingerprint (expected ${mismatch.pinned}, got ${mismatch.presented ?? 'none'}); the code was not sent. Check the fingerprint in the console's "Add machine".`,
+    );
+  const untrusted = certificateErrorCode(error);
+  if (untrusted)
+    return new PairingError(
+      `the console at ${origin} uses a certificate this machine does not trust (${untrusted}); the code was not sent. Pair with its fingerprint: flock-agent pair ${origin} ${code} --fingerprint sha256//… — the console's "Add machine" shows the whole command, and the console prints the fingerprint when it starts.`,
+    );
+  return new PairingError(`cannot reach the console at ${origin}: ${(error as Error).message}`);
+}
+
+async function readAnswer(
+  body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown },
+): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > PAIR_ANSWER_LIMIT) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return parseJson(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** Written beside and renamed into place: a running agent looking for it never reads half a file. */

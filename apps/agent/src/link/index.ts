@@ -1,6 +1,12 @@
 export { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 export { LinkClient, type LinkClientOptions, type LinkStatus, linkUrl } from './client';
 export {
+  certificateErrorCode,
+  certificateMismatch,
+  consoleDispatcher,
+  parseFingerprint,
+} from './console-http';
+export {
   defaultConfigDir,
   LINK_CREDENTIALS_FILE,
   loadLinkCredentials,
@@ -9,7 +15,14 @@ export {
   pair,
   saveLinkCredentials,
 } from './credentials';
-export type { ConsoleLinkInfo, LinkedAgent, LinkLogger } from './linked-agent';
+export type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent, LinkLogger } from './linked-agent';
+export {
+  CertificateMismatchError,
+  connectPinned,
+  PinnedHttpsAgent,
+  pinnedDispatcher,
+  presentedPin,
+} from './pinned-tls';
 export { SimulatedAgent } from './simulated-agent';
 export {
   type ConsoleLinkHandle,

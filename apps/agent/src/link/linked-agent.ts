@@ -3,6 +3,8 @@ import type {
   AgentState,
   CommandResult,
   ControlCommand,
+  FarmAccount,
+  FarmAccountWithheldReason,
   FleetSettings,
   LogLine,
 } from '@flock/protocol';
@@ -32,7 +34,12 @@ export interface LinkedAgent {
   applyMachineName?(name: string): void;
   /** The pseudonymous hardware id (the farm's `hwid`): how the console knows the machine paired again. */
   readonly hwid?: string;
+  /** The console's farm account for this machine (null: it holds none), or why it was withheld. */
+  farmAccountFromConsole?(update: FarmAccountUpdate): void;
 }
+
+/** What the console says about the farm account, after each connect and on every change. */
+export type FarmAccountUpdate = { account: FarmAccount | null } | { withheld: FarmAccountWithheldReason };
 
 /** What the agent shows about its console link (status line, `flock-agent status`). */
 export interface ConsoleLinkInfo {

@@ -9,7 +9,7 @@ import {
   logLineText,
   type MachineInfo,
 } from '@flock/protocol';
-import type { LinkedAgent } from './linked-agent';
+import type { FarmAccountUpdate, LinkedAgent } from './linked-agent';
 
 /**
  * A LinkedAgent without a renderer: state changes and events are driven by the caller. Used by the
@@ -20,6 +20,8 @@ export class SimulatedAgent implements LinkedAgent {
   readonly executed: ControlCommand[] = [];
   /** Every fleet-settings message the console sent, in order. */
   readonly fleetSettings: FleetSettings[] = [];
+  /** Every farm-account message (or withholding) the console sent, in order. */
+  readonly farmAccounts: FarmAccountUpdate[] = [];
   private current: AgentState;
   private readonly changeListeners = new Set<() => void>();
   private readonly eventListeners = new Set<(event: AgentEvent) => void>();
@@ -67,6 +69,10 @@ export class SimulatedAgent implements LinkedAgent {
     const fleet = settings.blockedProjects.map((block) => ({ ...block, scope: 'fleet' as const }));
     const machine = (this.current.blockedProjects ?? []).filter((block) => block.scope === 'machine');
     this.update({ blockedProjects: [...fleet, ...machine] });
+  }
+
+  farmAccountFromConsole(update: FarmAccountUpdate): void {
+    this.farmAccounts.push(update);
   }
 
   async execute(command: ControlCommand): Promise<CommandResult> {
@@ -166,6 +172,7 @@ function initialState(machine: MachineInfo, now: number): AgentState {
     uploads: { queued: 0, inFlight: 0 },
     stats: { framesRendered: 0, framesFailed: 0, creditsSession: 0, renderTimeMsTotal: 0 },
     lastFramePath: null,
+    farmAccount: { source: 'local', login: 'demo' },
     recentLog: [],
   };
 }

@@ -11,6 +11,8 @@ export interface ConsoleLinkOptions {
   clock?: Clock;
   /** How often the credentials are read again while the console has removed this machine (default 5 s). */
   credentialsCheckMs?: number;
+  /** Called each time the console welcomes this agent (an installed agent confirms its new version). */
+  onConnected?: () => void;
 }
 
 /**
@@ -44,6 +46,9 @@ export async function startConsoleLink(
   });
   const report = () => agent.consoleLinkChanged?.({ url: client.consoleUrl, removedAt: client.removedAt });
   client.onStatus(report);
+  client.onStatus((status) => {
+    if (status === 'connected') options.onConnected?.();
+  });
   report();
   client.start();
   return client;

@@ -3,6 +3,7 @@ import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { nextUrl } from '../lib/next-url';
 import { useTRPC } from '../lib/trpc';
+import { InsecureBanner } from './insecure-banner';
 import { TextField } from './text-field';
 
 export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
@@ -37,6 +38,7 @@ export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
 
   return (
     <main className="auth">
+      <InsecureBanner />
       <h1>{mode === 'login' ? 'Flock console' : 'Welcome to Flock'}</h1>
       {mode === 'setup' && (
         <p className="muted">

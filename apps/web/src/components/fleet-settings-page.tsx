@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
 import { formatAgo, formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
+import { FarmAccountCard } from './farm-account-card';
 import { LoadingList } from './status';
 import { type Notify, Toast, useToast } from './toast';
 import { Topbar } from './topbar';
@@ -38,6 +39,7 @@ export function FleetSettingsPage() {
               notify={notify}
             />
             <FleetBlocksCard blocked={settings.data.blockedProjects} notify={notify} />
+            <FarmAccountCard isAdmin={status.data?.user?.isAdmin === true} notify={notify} />
           </div>
         )}
       </main>

@@ -7,6 +7,7 @@ import { BlockedProjectsCard } from './blocked-projects-card';
 import { HardwareCard } from './hardware-card';
 import { LimitsForm } from './limits-form';
 import { LogTail } from './log-tail';
+import { MachineFarmAccount } from './machine-farm-account';
 import { MachineHeader } from './machine-header';
 import { LastFrameCard, RecentErrorsCard, RecentFramesCard } from './machine-history';
 import { MachineNowCard } from './machine-now-card';
@@ -100,6 +101,7 @@ function MachineView({
         <LimitsCard summary={summary} machine={view.machine} send={send} busy={sending} disabled={feedDown} />
         <HardwareCard machine={view.machine} summary={summary} />
       </div>
+      <MachineFarmAccount id={id} farmAccount={view.state?.farmAccount} notify={notify} />
       <BlockedProjectsCard
         blocked={summary.blockedProjects}
         offline={!summary.online}

@@ -3,6 +3,7 @@ import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { useTRPC } from '../lib/trpc';
+import { InsecureBanner } from './insecure-banner';
 
 export type LiveState = 'live' | 'reconnecting' | 'offline';
 
@@ -19,24 +20,27 @@ export function Topbar({ live, children }: { live?: LiveState; children?: ReactN
     trpc.auth.logout.mutationOptions({ onSettled: () => location.assign('/login') }),
   );
   return (
-    <header className="topbar">
-      <Link href="/" className="brand">
-        Flock
-      </Link>
-      {live && (
-        <span className="live" data-state={live} data-testid="live">
-          {LIVE_LABEL[live]}
-        </span>
-      )}
-      <span className="spacer" />
-      {children}
-      <Link href="/account" className="account-link">
-        Account
-      </Link>
-      <button type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
-        Log out
-      </button>
-    </header>
+    <>
+      <InsecureBanner />
+      <header className="topbar">
+        <Link href="/" className="brand">
+          Flock
+        </Link>
+        {live && (
+          <span className="live" data-state={live} data-testid="live">
+            {LIVE_LABEL[live]}
+          </span>
+        )}
+        <span className="spacer" />
+        {children}
+        <Link href="/account" className="account-link">
+          Account
+        </Link>
+        <button type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
+          Log out
+        </button>
+      </header>
+    </>
   );
 }
 

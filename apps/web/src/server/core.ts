@@ -1,15 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CertPin } from '@flock/protocol';
 import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
+import { SecretBox } from './farm-account/secret-box';
+import { FarmAccountStore } from './farm-account/store';
 import { FleetSettingsStore } from './fleet-settings';
+import { AgentBuilds } from './install/builds';
 import { Fleet } from './link/fleet';
 import { LinkHub } from './link/hub';
 import { log } from './log';
 import { PAIRING_CODE_TTL_MS, Pairing } from './pairing';
 import { Sweeper } from './sweeper';
+import type { ConsoleTransport } from './tls/transport';
 
 export interface ConsoleOptions {
   dataDir: string;
@@ -26,6 +31,12 @@ export interface ConsoleOptions {
   sweepIntervalMs?: number;
   /** The console's clock; tests pass a fake one. */
   now?: () => number;
+  /** The agent's dist/ (flock-agent.mjs, launcher.mjs, build.json): a new build there is served. */
+  agentDist?: string;
+  /** How the console is served (default plain HTTP on loopback). */
+  transport?: ConsoleTransport;
+  /** The pin of the certificate it serves over HTTPS, for "Add machine"; null on plain HTTP. */
+  certificatePin?: CertPin | null;
 }
 
 /** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
@@ -33,6 +44,7 @@ export interface ConsoleCore {
   repo: ConsoleRepo;
   fleet: Fleet;
   fleetSettings: FleetSettingsStore;
+  farmAccounts: FarmAccountStore;
   hub: LinkHub;
   auth: AuthService;
   accounts: Accounts;
@@ -40,6 +52,10 @@ export interface ConsoleCore {
   sweeper: Sweeper;
   allowedOrigins: string[];
   secureCookies: boolean;
+  /** The agent builds served for installs and updates. */
+  agentBuilds: AgentBuilds;
+  transport: ConsoleTransport;
+  certificatePin: CertPin | null;
   now: () => number;
   close(): Promise<void>;
 }
@@ -53,17 +69,25 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   await fleet.load();
   const fleetSettings = new FleetSettingsStore(repo, fleet.bus, now);
   await fleetSettings.load();
+  const farmAccounts = new FarmAccountStore(repo, SecretBox.open(options.dataDir), fleet.bus, now);
+  await farmAccounts.load();
   const hub = new LinkHub(fleet, repo, {
     heartbeatMs: options.heartbeatMs ?? 5_000,
     commandMaxAgeMs: options.commandMaxAgeMs ?? 60_000,
     ackWaitMs: options.ackWaitMs ?? 5_000,
     now,
     fleetSettings: () => fleetSettings.settings,
+    farmAccount: (machineId) => farmAccounts.accountFor(machineId),
   });
   const auth = new AuthService(repo, now);
   if (options.adminPassword && (await auth.needsSetup())) await auth.createAdmin(options.adminPassword);
   const persister = setInterval(() => void fleet.persistDirty(), 30_000);
   persister.unref();
+  const agentBuilds = await AgentBuilds.load({
+    dataDir: options.dataDir,
+    now,
+    ...(options.agentDist ? { agentDist: options.agentDist } : {}),
+  });
   const sweeper = new Sweeper(repo, now, options.sweepIntervalMs);
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
@@ -71,6 +95,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     repo,
     fleet,
     fleetSettings,
+    farmAccounts,
     hub,
     auth,
     accounts: new Accounts(repo, auth, now),
@@ -78,6 +103,9 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     pairing: new Pairing(repo, fleet, now, options.pairingCodeTtlMs ?? PAIRING_CODE_TTL_MS),
     allowedOrigins: options.publicOrigins ?? [],
     secureCookies: options.secureCookies ?? false,
+    agentBuilds,
+    transport: options.transport ?? 'http-loopback',
+    certificatePin: options.certificatePin ?? null,
     now,
     async close() {
       clearInterval(persister);

@@ -5,6 +5,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { LINK_PATH, PAIR_PATH, PairRequestSchema } from '@flock/protocol';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
@@ -13,6 +14,7 @@ import { createContext } from './api/trpc';
 import { isSameOrigin, readCookie, SESSION_COOKIE } from './auth/cookies';
 import type { ConsoleCore } from './core';
 import { answerAndClose, BodyTooLarge, json, readBody, refuseTooLarge } from './http-io';
+import { serveInstallRoute } from './install/routes';
 import { createLinkUpgrade } from './link/upgrade';
 import { log } from './log';
 import { PairingRefused } from './pairing';
@@ -24,6 +26,8 @@ export interface ConsoleHttpOptions {
   pages?: RequestListener;
   /** Next's own upgrade listener (dev HMR), captured with the httpServer stand-in. */
   pagesUpgrade?: () => UpgradeListener | undefined;
+  /** PEM certificate and key: the server speaks HTTPS (and WSS for the link). */
+  tls?: { cert: string; key: string };
 }
 
 const TRPC_PREFIX = '/api/trpc/';
@@ -99,7 +103,7 @@ async function gatePage(
 
 /** The console's one HTTP server: tRPC, pairing, the agent link, and the pages behind a session. */
 export function createConsoleHttpServer(core: ConsoleCore, options: ConsoleHttpOptions = {}): Server {
-  const server = createServer(async (req, res) => {
+  const handler: RequestListener = async (req, res) => {
     res.setHeader('x-frame-options', 'DENY');
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('referrer-policy', 'same-origin');
@@ -132,6 +136,8 @@ export function createConsoleHttpServer(core: ConsoleCore, options: ConsoleHttpO
       if (req.method !== 'GET' && req.method !== 'HEAD')
         return answerAndClose(req, res, 405, `${req.method} is not allowed here`);
       if (path === '/healthz') return json(res, 200, { ok: true });
+      // Public: a new machine downloads the agent before it has any credentials.
+      if (serveInstallRoute(core, req, res, path)) return;
       if (!(await gatePage(core, req, res, path))) return;
       if (options.pages) return options.pages(req, res);
       json(res, 404, { error: 'not found' });
@@ -140,8 +146,12 @@ export function createConsoleHttpServer(core: ConsoleCore, options: ConsoleHttpO
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
       else res.end();
     }
-  });
-  const linkUpgrade = createLinkUpgrade(core.repo, core.hub, core.allowedOrigins);
+  };
+  // An https.Server is an http.Server with TLS underneath: same requests, upgrades and close.
+  const server = options.tls
+    ? (createHttpsServer(options.tls, handler) as unknown as Server)
+    : createServer(handler);
+  const linkUpgrade = createLinkUpgrade(core.repo, core.hub, core.allowedOrigins, core.transport);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://console').pathname;
     if (path === LINK_PATH) return void linkUpgrade(req, socket, head);

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,8 +9,7 @@ import {
   pair,
   SimulatedAgent,
 } from '../../../agent/src/link';
-import type { ConsoleOptions } from '../../src/server/core';
-import { type RunningConsole, startConsole } from '../../src/server/start';
+import { type RunningConsole, type StartOptions, startConsole } from '../../src/server/start';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
@@ -20,9 +20,7 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function startTestConsole(
-  options: Partial<ConsoleOptions> & { port?: number } = {},
-): Promise<RunningConsole> {
+export function startTestConsole(options: Partial<StartOptions> = {}): Promise<RunningConsole> {
   return startConsole({ dataDir: tempDir('flock-console-'), adminPassword: ADMIN_PASSWORD, ...options });
 }
 
@@ -45,14 +43,43 @@ export async function call(
   const origin = options.origin === undefined ? running.url : options.origin;
   if (origin !== null) headers.origin = origin;
   if (options.cookie) headers.cookie = options.cookie;
-  const response = await fetch(url, {
-    method: kind === 'query' ? 'GET' : 'POST',
-    headers,
-    ...(kind === 'mutation' ? { body: JSON.stringify(input ?? null) } : {}),
+  const method = kind === 'query' ? 'GET' : 'POST';
+  const body = kind === 'mutation' ? JSON.stringify(input ?? null) : undefined;
+  const response = running.certificate
+    ? await httpsCall(url, method, headers, body, running.certificate.cert)
+    : await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) }).then(async (answer) => ({
+        status: answer.status,
+        text: await answer.text(),
+        setCookie: answer.headers.get('set-cookie'),
+      }));
+  seenResponses.push(response.text);
+  return { status: response.status, body: JSON.parse(response.text), setCookie: response.setCookie };
+}
+
+/** One HTTPS request to a console that trusts exactly its certificate (as a browser told to would). */
+export function httpsCall(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  ca: string,
+): Promise<{ status: number; text: string; setCookie: string | null }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method, headers, ca }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          text,
+          setCookie: res.headers['set-cookie']?.join(', ') ?? null,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  const text = await response.text();
-  seenResponses.push(text);
-  return { status: response.status, body: JSON.parse(text), setCookie: response.headers.get('set-cookie') };
 }
 
 export const dataOf = <T>(body: unknown): T => (body as { result: { data: T } }).result.data;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
+import { FarmAccountSchema, FarmAccountWithheldReasonSchema } from './farm-account';
 import { MachineNameSchema } from './pairing';
 import {
   AgentStatePatchSchema,
@@ -158,6 +159,13 @@ export const ConsoleToAgentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('events-ack'), bootId: id, seq: z.number().int().nonnegative() }),
   z.object({ type: z.literal('heartbeat'), at: epochMs }),
   z.object({ type: z.literal('fleet-settings'), settings: FleetSettingsSchema }),
+  /**
+   * The farm account this machine should use when it has none of its own (null: the console holds
+   * none for it), after `welcome` and on every change. Sent only over TLS or loopback.
+   */
+  z.object({ type: z.literal('farm-account'), account: FarmAccountSchema.nullable() }),
+  /** The console holds an account for this machine but will not send it over this link. */
+  z.object({ type: z.literal('farm-account-withheld'), reason: FarmAccountWithheldReasonSchema }),
   /** The machine's name in the console, after `welcome` and on every rename: its farm hostname from the next login. */
   z.object({ type: z.literal('machine-name'), name: MachineNameSchema }),
 ]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CertPinSchema } from './pin';
 
 /** The console's pairing endpoint: the agent POSTs a one-time code and gets its own secret back. */
 export const PAIR_PATH = '/api/pair';
@@ -44,12 +45,22 @@ export const MachineNameSchema = z
     "Use letters, digits, '.', '-' and '_' (at most 63, no spaces): the name is the machine's hostname on the farm.",
   );
 
-/** What pairing leaves on the agent's disk: enough to dial the console and authenticate. */
-export const LinkCredentialsSchema = z.object({
-  consoleUrl: z.url(),
-  machineId: PairResponseSchema.shape.machineId,
-  secret: PairResponseSchema.shape.secret,
-  /** The name the console gave this machine, kept for the logins before the link is up. */
-  machineName: MachineNameSchema.optional(),
-});
+/**
+ * What pairing leaves on the agent's disk: enough to dial the console and authenticate. `pin`: the
+ * console's certificate pin, checked on every connection to it (https consoles only; without one an
+ * https console must present a certificate the system trusts).
+ */
+export const LinkCredentialsSchema = z
+  .object({
+    consoleUrl: z.url(),
+    machineId: PairResponseSchema.shape.machineId,
+    secret: PairResponseSchema.shape.secret,
+    pin: CertPinSchema.optional(),
+    /** The name the console gave this machine, kept for the logins before the link is up. */
+    machineName: MachineNameSchema.optional(),
+  })
+  .refine((credentials) => !credentials.pin || credentials.consoleUrl.startsWith('https:'), {
+    message: 'a certificate pin goes with an https console only',
+    path: ['pin'],
+  });
 export type LinkCredentials = z.infer<typeof LinkCredentialsSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FarmAccountSourceSchema } from './farm-account';
 
 // The agent's observable state, shared by the agent (which produces it) and the console (which shows
 // it). Every field is plain JSON so a snapshot can be stored, diffed and sent as-is.
@@ -83,6 +84,8 @@ export const NotRenderingReasonSchema = z.object({
     'farm-unreachable',
     /** The farm refused the login (e.g. 101: client version too old); the agent waits for a change. */
     'login-refused',
+    /** No farm account yet: none in the agent's settings, none (or not over this link) from the console. */
+    'no-farm-account',
     'other',
   ]),
   /** A sentence for people; times are in `since`/`until`, for the reader to show in their own zone. */
@@ -102,6 +105,7 @@ export type NotRenderingReason = z.infer<typeof NotRenderingReasonSchema>;
 export const REASONS_IN_ERROR: ReadonlySet<NotRenderingReason['code']> = new Set([
   'farm-unreachable',
   'login-refused',
+  'no-farm-account',
   'disk-full',
   'session-error',
 ]);
@@ -193,6 +197,10 @@ export const AgentStateSchema = z.object({
     renderTimeMsTotal: count,
   }),
   lastFramePath: z.string().max(4096).nullable(),
+  /** The account the agent logs in with and where it comes from; left out by older agents. */
+  farmAccount: z
+    .object({ source: FarmAccountSourceSchema, login: z.string().max(100).nullable() })
+    .optional(),
   /** Left out by agents older than project blocking; read as none. */
   blockedProjects: z
     .array(BlockedProjectSchema)

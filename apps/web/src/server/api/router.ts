@@ -1,4 +1,5 @@
 import { authRouter } from './routers/auth';
+import { farmAccountRouter } from './routers/farm-account';
 import { fleetRouter } from './routers/fleet';
 import { fleetSettingsRouter } from './routers/fleet-settings';
 import { machinesRouter } from './routers/machines';
@@ -7,6 +8,7 @@ import { router } from './trpc';
 
 export const appRouter = router({
   auth: authRouter,
+  farmAccount: farmAccountRouter,
   fleet: fleetRouter,
   fleetSettings: fleetSettingsRouter,
   machines: machinesRouter,

@@ -237,6 +237,10 @@ export class ConsoleRepo {
       .onConflictDoUpdate({ target: fleetSettings.key, set: { value, updatedAt: now, updatedBy: by } });
   }
 
+  async deleteFleetSetting(key: string): Promise<void> {
+    await this.db.delete(fleetSettings).where(eq(fleetSettings.key, key));
+  }
+
   // ---- events and frames ----
 
   /** Stores an event once; false when this (boot, seq) was already stored (a replay). */

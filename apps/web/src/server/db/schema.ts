@@ -122,7 +122,8 @@ export const commands = sqliteTable(
 /**
  * Settings the console holds for the whole fleet, one row per key, the value as JSON (e.g.
  * `client-version`, `blocked-projects`); pushed to every agent over the link. A new fleet-wide
- * setting is a new key, not a migration.
+ * setting is a new key, not a migration. The farm account is kept here too (`farm-account`, and a
+ * machine's own as `farm-account:<machine id>`), its render key sealed (farm-account/secret-box.ts).
  */
 export const fleetSettings = sqliteTable('fleet_settings', {
   key: text('key').primaryKey(),

@@ -12,6 +12,8 @@ export interface FleetEvents {
   ack: [id: string, commandId: string, result: CommandResult];
   /** The fleet-wide settings changed (no id: they concern every machine). */
   fleetSettings: [];
+  /** The farm account of one machine changed, or the fleet's (null: every machine without its own). */
+  farmAccount: [id: string | null];
 }
 
 /**

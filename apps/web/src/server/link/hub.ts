@@ -8,6 +8,7 @@ import {
   type ControlCommand,
   decodeAgentMessage,
   encodeMessage,
+  type FarmAccount,
   type FleetSettings,
   LINK_PROTOCOL_VERSION,
   type Limits,
@@ -28,6 +29,8 @@ export interface HubOptions {
   now: () => number;
   /** The fleet-wide settings, sent to each agent after `welcome` and again whenever they change. */
   fleetSettings: () => FleetSettings;
+  /** The farm account a machine should use (its own or the fleet's), sent over private links only. */
+  farmAccount?: (machineId: string) => FarmAccount | null;
 }
 
 /**
@@ -46,6 +49,8 @@ interface Connection {
   lastSeenAt: number;
   /** Messages of one connection are handled strictly in order (events are acknowledged cumulatively). */
   queue: Promise<void>;
+  /** TLS, or a loopback connection to a loopback console: the farm account may be sent on it. */
+  privateLink: boolean;
 }
 
 /** Thumbnails one machine may send: a burst of 20, then one every 3 s; frames beyond go without. */
@@ -77,6 +82,28 @@ export class LinkHub {
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
     fleet.bus.on('fleetSettings', this.broadcastFleetSettings);
+    fleet.bus.on('farmAccount', this.farmAccountChanged);
+  }
+
+  /** A machine's account changed (null: the fleet's, for every machine). */
+  private readonly farmAccountChanged = (machineId: string | null): void => {
+    for (const connection of this.connections.values())
+      if (connection.bootId && (machineId === null || connection.machineId === machineId))
+        this.sendFarmAccount(connection);
+  };
+
+  /**
+   * The account goes only over a private link (TLS, or loopback to a loopback console); over another
+   * the agent is told it was withheld, so it can say why it waits. "None" carries no secret.
+   */
+  private sendFarmAccount(connection: Connection): void {
+    const account = this.options.farmAccount?.(connection.machineId) ?? null;
+    if (account && !connection.privateLink) {
+      this.send(connection, { type: 'farm-account-withheld', reason: 'plain-link' });
+      log('warn', `link ${connection.machineId}: farm account not sent over a plain link`);
+      return;
+    }
+    this.send(connection, { type: 'farm-account', account });
   }
 
   /** Every connected agent gets the fleet-wide settings, whole. */
@@ -91,13 +118,14 @@ export class LinkHub {
   }
 
   /** Takes over a socket whose upgrade was already authenticated as `machineId`. */
-  attach(socket: WebSocket, machineId: string): void {
+  attach(socket: WebSocket, machineId: string, { privateLink }: { privateLink: boolean }): void {
     if (this.closed) return void socket.terminate();
     const connection: Connection = {
       machineId,
       socket,
       lastSeenAt: this.options.now(),
       queue: Promise.resolve(),
+      privateLink,
     };
     socket.on('message', (data, isBinary) => {
       connection.lastSeenAt = this.options.now();
@@ -177,6 +205,7 @@ export class LinkHub {
     this.closed = true;
     clearInterval(this.sweeper);
     this.fleet.bus.off('fleetSettings', this.broadcastFleetSettings);
+    this.fleet.bus.off('farmAccount', this.farmAccountChanged);
     for (const connection of this.connections.values()) connection.socket.terminate();
     this.connections.clear();
   }
@@ -285,6 +314,7 @@ export class LinkHub {
     this.send(connection, { type: 'fleet-settings', settings: this.options.fleetSettings() });
     const name = await nameOnHello(this.repo, this.fleet, machineId, hello);
     if (name) this.send(connection, { type: 'machine-name', name });
+    this.sendFarmAccount(connection);
     this.fleet.connected(machineId, hello);
     log('info', `link ${machineId}: connected (${hello.machine.hostname}, agent ${hello.agentVersion})`);
     // Commands issued while the link was down (or whose ack was lost) go again; the agent dedupes by id.

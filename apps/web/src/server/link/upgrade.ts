@@ -6,6 +6,7 @@ import { isSameOrigin } from '../auth/cookies';
 import { tokenMatches } from '../auth/tokens';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
+import { type ConsoleTransport, linkIsPrivate } from '../tls/transport';
 import type { LinkHub } from './hub';
 
 function refuse(socket: Duplex, status: 401 | 403, text: string): void {
@@ -16,7 +17,12 @@ function refuse(socket: Duplex, status: 401 | 403, text: string): void {
  * Authenticates an agent's WebSocket upgrade before accepting it: refuses a browser origin other than
  * the console's own, a missing or wrong secret, and revoked machines.
  */
-export function createLinkUpgrade(repo: ConsoleRepo, hub: LinkHub, allowedOrigins: readonly string[]) {
+export function createLinkUpgrade(
+  repo: ConsoleRepo,
+  hub: LinkHub,
+  allowedOrigins: readonly string[],
+  transport: ConsoleTransport,
+) {
   // ws refuses (and closes on) a frame over maxPayload before buffering it: at most 4 UTF-8 bytes per
   // character of the largest message the link allows.
   const wss = new WebSocketServer({ noServer: true, maxPayload: LINK_MAX_MESSAGE_CHARS * 4 });
@@ -35,6 +41,7 @@ export function createLinkUpgrade(repo: ConsoleRepo, hub: LinkHub, allowedOrigin
       log('warn', `link: wrong secret for machine ${machine.id}`);
       return refuse(socket, 401, 'Unauthorized');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, machine.id));
+    const privateLink = linkIsPrivate(transport, req.socket);
+    wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, machine.id, { privateLink }));
   };
 }

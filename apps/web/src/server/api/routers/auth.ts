@@ -14,6 +14,8 @@ export const authRouter = router({
   status: publicProcedure.query(async ({ ctx }) => ({
     needsSetup: await ctx.core.auth.needsSetup(),
     user: ctx.user && { username: ctx.user.username, isAdmin: ctx.user.isAdmin },
+    /** `http-insecure`: the pages show a warning that everything crosses the network unencrypted. */
+    transport: ctx.core.transport,
   })),
 
   setup: publicProcedure.input(z.object({ password })).mutation(async ({ ctx, input }) => {

@@ -1,6 +1,7 @@
 import { type AgentEvent, type AgentState, MachineNameSchema } from '@flock/protocol';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { installCommands } from '../../../lib/install-commands';
 import { CLOSE } from '../../link/hub';
 import { log } from '../../log';
 import type { MachineSummary } from '../../views';
@@ -8,6 +9,9 @@ import { coalescedIds } from '../changes';
 import { type Context, protectedProcedure, router } from '../trpc';
 
 const machineId = z.object({ id: z.string().min(1).max(100) });
+
+const agentBuildSummary = (build: { version: string; minNode: string } | null) =>
+  build ? { version: build.version, minNode: build.minNode } : null;
 
 export type MachineUpdate =
   | { kind: 'state'; summary: MachineSummary; state: AgentState | null }
@@ -130,18 +134,26 @@ export const machinesRouter = router({
     await ctx.core.repo.revokeMachine(input.id, ctx.core.now());
     ctx.core.fleet.remove(input.id);
     ctx.core.hub.drop(input.id, CLOSE.revoked, 'removed from the console');
+    await ctx.core.farmAccounts.clearMachine(input.id, ctx.user.username);
     log('info', `console: machine ${input.id} removed by ${ctx.user.username}`);
     return { ok: true };
   }),
 
-  /** A one-time pairing code and the exact command to run on the new machine. */
+  /**
+   * A one-time pairing code and the exact command to run on the new machine; over HTTPS also the pin of
+   * the console's certificate, which the agent checks on every connection.
+   */
   addCode: protectedProcedure.input(z.object({ consoleUrl: z.url() })).mutation(async ({ ctx, input }) => {
     const { code, expiresAt } = await ctx.core.pairing.createCode();
     const origin = new URL(input.consoleUrl).origin;
+    const pin = ctx.core.certificatePin;
     return {
       code,
       expiresAt,
-      command: `pnpm agent pair ${origin} ${code}`,
+      commands: installCommands({ consoleUrl: origin, code, pin }),
+      /** What the install commands install; null until the console has an agent build. */
+      agentBuild: agentBuildSummary(ctx.core.agentBuilds.current),
+      ...(pin ? { pin } : {}),
     };
   }),
 });
