@@ -3,7 +3,9 @@
 // With --scenario it is a machine in trouble instead (farm unreachable, login refused as too old);
 // the refused one renders once the console sets a client version for the fleet.
 //   node --import tsx test/support/sim-agent.ts --console URL --code CODE --name NAME --config-dir DIR
-//        [--scenario farm-unreachable|login-refused]
+//        [--scenario farm-unreachable|login-refused] [--step-ms 400] [--steps N] [--backlog N]
+// --steps: stop after N steps (a frame held mid-way, its ETA as last sent); --backlog: N older log
+// lines before the first step (a log longer than its box).
 import { parseArgs } from 'node:util';
 import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../../agent/src/link';
 import { step, type TroubleScenario, troubled } from './simulation';
@@ -16,6 +18,8 @@ const { values } = parseArgs({
     'config-dir': { type: 'string' },
     'step-ms': { type: 'string', default: '400' },
     scenario: { type: 'string' },
+    steps: { type: 'string' },
+    backlog: { type: 'string', default: '0' },
   },
 });
 const scenario = values.scenario as TroubleScenario | undefined;
@@ -48,9 +52,15 @@ const client = new LinkClient({
 });
 client.onStatus((status) => report('link', { status }));
 let timer: NodeJS.Timeout | undefined;
+let stepsLeft = values.steps === undefined ? Number.POSITIVE_INFINITY : Number(values.steps);
 const render = () => {
-  timer ??= setInterval(() => step(agent), Number(values['step-ms']));
+  timer ??= setInterval(() => {
+    if (stepsLeft-- > 0) step(agent);
+  }, Number(values['step-ms']));
 };
+const backlogStart = Date.now() - 3_600_000;
+for (let line = 1; line <= Number(values.backlog); line++)
+  agent.addLog({ at: backlogStart + line * 1000, level: 'info', message: `older line ${line}` });
 const applyFleetSettings = agent.applyFleetSettings.bind(agent);
 agent.applyFleetSettings = (settings) => {
   report('fleet-settings', { settings });
