@@ -10,6 +10,7 @@ import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../age
 import type { RunningConsole, StartOptions } from '../src/server/start';
 import {
   ADMIN_PASSWORD,
+  addMachine,
   call,
   dataOf,
   login,
@@ -189,15 +190,9 @@ async function wiretap(
 
 /** Pairs through the proxy and links a simulated agent there; returns what it was told. */
 async function linkThrough(running: RunningConsole, cookie: string, proxyUrl: string) {
-  const { body } = await call(
-    running,
-    'mutation',
-    'machines.addCode',
-    { consoleUrl: running.url },
-    { cookie },
-  );
+  const { code } = await addMachine(running, cookie);
   const configDir = tempDir('flock-wire-agent-');
-  await pair(proxyUrl, dataOf<{ code: string }>(body).code, { configDir, hostname: 'wire-01' });
+  await pair(proxyUrl, code, { configDir, hostname: 'wire-01' });
   const credentials = await loadLinkCredentials(configDir);
   if (!credentials) throw new Error('not paired');
   const agent = new SimulatedAgent({ hostname: 'wire-01' });
@@ -241,14 +236,7 @@ describe('the farm account on the wire', () => {
     await mutate('farmAccount.setFleet', ACCOUNT);
     const tap = await wiretap(new URL(running.url));
     stops.push(tap.close);
-    const { body } = await call(
-      running,
-      'mutation',
-      'machines.addCode',
-      { consoleUrl: running.url },
-      { cookie },
-    );
-    const { code, pin } = dataOf<{ code: string; pin: string }>(body);
+    const { code, pin } = await addMachine(running, cookie);
     const configDir = tempDir('flock-wire-agent-');
     await pair(tap.url.replace('http:', 'https:'), code, {
       configDir,

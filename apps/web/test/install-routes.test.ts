@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCommands } from '../src/lib/install-commands';
 import { MAX_AGENT_DOWNLOADS } from '../src/server/install/routes';
 import type { RunningConsole } from '../src/server/start';
-import { ADMIN_PASSWORD, call, dataOf, login, startTestConsole, tempDir } from './support/console';
+import { ADMIN_PASSWORD, addMachine, login, startTestConsole, tempDir } from './support/console';
 
 /** A stand-in agent build: the routes serve whatever dist/ holds. */
 function fakeDist(): string {
@@ -57,14 +57,8 @@ describe('install routes', () => {
   beforeAll(async () => {
     running = await startTestConsole({ agentDist: fakeDist() });
     const cookie = await login(running);
-    const { body } = await call(
-      running,
-      'mutation',
-      'machines.addCode',
-      { consoleUrl: running.url },
-      { cookie },
-    );
-    secrets = [ADMIN_PASSWORD, cookie.split('=')[1] ?? '', dataOf<{ code: string }>(body).code];
+    const { code } = await addMachine(running, cookie);
+    secrets = [ADMIN_PASSWORD, cookie.split('=')[1] ?? '', code];
   });
   afterAll(() => running.stop());
 

@@ -12,14 +12,8 @@ import { AgentManifestSchema } from '@flock/protocol';
 import { type RunningFarm, startFarm } from 'flock-farm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConsole } from '../src/server/start';
-import { call, dataOf, login, startTestConsole, tempDir } from './support/console';
+import { addMachine, call, login, startTestConsole, tempDir } from './support/console';
 import { giveToMachineUser, type NewMachine, newMachine, systemctlCalls } from './support/new-machine';
-
-interface InstallCommands {
-  unix: string;
-  windows: string;
-  clone: string;
-}
 
 let agentDist: string;
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -43,17 +37,8 @@ async function consoleWithAgent(
   return running;
 }
 
-async function addMachine(running: RunningConsole): Promise<{ code: string; commands: InstallCommands }> {
-  const cookie = await login(running);
-  const { body } = await call(
-    running,
-    'mutation',
-    'machines.addCode',
-    { consoleUrl: running.url },
-    { cookie },
-  );
-  return dataOf<{ code: string; commands: InstallCommands }>(body);
-}
+/** "Add machine" as the admin: the code and the install commands. */
+const addMachineAsAdmin = async (running: RunningConsole) => addMachine(running, await login(running));
 
 const machineNamed = (running: RunningConsole, name: string) =>
   running.core.fleet.summaries().find((machine) => machine.name === name);
@@ -138,7 +123,7 @@ describe('install.sh from the console', () => {
 
   it('installs, pairs and registers the service; the agent started as the unit starts it renders and links', async () => {
     const running = await consoleWithAgent();
-    const { code, commands } = await addMachine(running);
+    const { code, commands } = await addMachineAsAdmin(running);
     expect(commands.unix).toBe(`curl -fsSL ${running.url}/install.sh | sh -s -- ${code}`);
     const machine = newMachine();
 
@@ -206,7 +191,7 @@ describe('install.sh from the console', () => {
     let running = await consoleWithAgent({ dataDir });
     const port = Number(new URL(running.url).port);
     const machine = newMachine();
-    expect((await machine.sh((await addMachine(running)).commands.unix)).code).toBe(0);
+    expect((await machine.sh((await addMachineAsAdmin(running)).commands.unix)).code).toBe(0);
     const before = AgentManifestSchema.parse(
       await (await fetch(`${running.url}/agent/manifest.json`)).json(),
     );
@@ -228,7 +213,7 @@ describe('install.sh from the console', () => {
       before.agent.sha256,
     ]);
 
-    const again = await machine.sh((await addMachine(running)).commands.unix);
+    const again = await machine.sh((await addMachineAsAdmin(running)).commands.unix);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`already paired with ${running.url}: kept`);
     const id = (manifest: typeof before) => `${manifest.version}-${manifest.agent.sha256.slice(0, 12)}`;
@@ -257,7 +242,7 @@ describe('updates on an installed machine (the launcher and the agent, real proc
   it('a new version runs on trial and stays once its console welcomes it; a broken one is rolled back and the old one links again', async () => {
     const running = await consoleWithAgent();
     const machine = newMachine();
-    expect((await machine.sh((await addMachine(running)).commands.unix)).code).toBe(0);
+    expect((await machine.sh((await addMachineAsAdmin(running)).commands.unix)).code).toBe(0);
     await pointAtFarm(machine, farm, running);
     const home = agentHomeOf(machine);
     const installed = versionsOf(machine).current as string;
@@ -317,7 +302,7 @@ describe('install.sh refuses, with one clear line, and leaves nothing behind', (
     const served = running.core.agentBuilds.file(bundleSha, 'flock-agent.mjs') ?? '';
     writeFileSync(served, `${readFileSync(served, 'utf8')};process.exit(0);`);
     const machine = newMachine();
-    const result = await machine.sh((await addMachine(running)).commands.unix);
+    const result = await machine.sh((await addMachineAsAdmin(running)).commands.unix);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       new RegExp(
@@ -340,7 +325,7 @@ describe('install.sh refuses, with one clear line, and leaves nothing behind', (
     );
     expectNothingInstalled(machine);
 
-    const { commands } = await addMachine(running);
+    const { commands } = await addMachineAsAdmin(running);
     now += 11 * 60_000; // codes are valid for 10 minutes
     const expired = await machine.sh(commands.unix);
     expect(expired.code).toBe(1);
@@ -362,7 +347,7 @@ describe('install.sh refuses, with one clear line, and leaves nothing behind', (
 
   it('Node missing, or too old', async () => {
     const running = await consoleWithAgent();
-    const { commands } = await addMachine(running);
+    const { commands } = await addMachineAsAdmin(running);
     const missing = newMachine();
     // Only the tools the script needs on PATH, node not among them.
     for (const tool of ['sh', 'curl', 'mktemp', 'rm', 'cut', 'sha256sum', 'basename'])
@@ -395,7 +380,7 @@ describe('install.sh refuses, with one clear line, and leaves nothing behind', (
 
   it('the console gone before the downloads', async () => {
     const running = await consoleWithAgent();
-    const { code } = await addMachine(running);
+    const { code } = await addMachineAsAdmin(running);
     const script = await (await fetch(`${running.url}/install.sh`)).text();
     await running.stop();
     const machine = newMachine();
@@ -410,7 +395,7 @@ describe('install.sh refuses, with one clear line, and leaves nothing behind', (
 
   it('the console gone after the downloads, before the pairing', async () => {
     const running = await consoleWithAgent();
-    const { commands } = await addMachine(running);
+    const { commands } = await addMachineAsAdmin(running);
     const machine = newMachine();
     // curl as usual, but after the last download it waits until the test has stopped the console.
     const paused = join(machine.home, '..', 'curl-paused');

@@ -11,7 +11,7 @@ import { FARM_ACCOUNT_FILE } from '../../agent/src/farm/account';
 import { type LinkClient, pair, startConsoleLink } from '../../agent/src/link';
 import { testMachineFacts } from '../../agent/test/support/machine';
 import type { RunningConsole } from '../src/server/start';
-import { call, dataOf, login, startTestConsole, tempDir } from './support/console';
+import { addMachine, call, dataOf, login, startTestConsole, tempDir } from './support/console';
 
 const stops: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -51,14 +51,7 @@ async function agentOn(
   name: string,
   own: { login?: string; password?: string },
 ) {
-  const { body } = await call(
-    running,
-    'mutation',
-    'machines.addCode',
-    { consoleUrl: running.url },
-    { cookie },
-  );
-  const { code, pin } = dataOf<{ code: string; pin: string }>(body);
+  const { code, pin } = await addMachine(running, cookie);
   const configDir = tempDir('flock-account-config-');
   await pair(running.url, code, { configDir, hostname: name, fingerprint: pin });
   const settings = toSettings({ server: farm.url, 'cache-dir': tempDir('flock-account-cache-'), ...own });

@@ -13,7 +13,7 @@ import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../age
 import type { RunningConsole } from '../src/server/start';
 import { loadCertificate } from '../src/server/tls/certificate';
 import { chooseTransport, isLoopbackHost, linkIsPrivate } from '../src/server/tls/transport';
-import { call, dataOf, login, startTestConsole, tempDir } from './support/console';
+import { addMachine, call, login, startTestConsole, tempDir } from './support/console';
 
 const stops: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -30,17 +30,6 @@ async function httpsConsole(options: Parameters<typeof startTestConsole>[0] = {}
   const running = await startTestConsole({ transport: 'https', ...options });
   stops.push(() => running.stop());
   return running;
-}
-
-async function addCode(running: RunningConsole, cookie: string) {
-  const { body } = await call(
-    running,
-    'mutation',
-    'machines.addCode',
-    { consoleUrl: running.url },
-    { cookie },
-  );
-  return dataOf<{ code: string; commands: { unix: string; clone: string }; pin?: string }>(body);
 }
 
 function linkClient(consoleDir: string, logs: string[]) {
@@ -117,7 +106,7 @@ describe('HTTPS with the console’s own certificate', () => {
     expect(names).toContain('IP Address:127.0.0.1');
 
     const cookie = await login(first);
-    const shown = await addCode(first, cookie);
+    const shown = await addMachine(first, cookie);
     expect(shown.pin).toBe(pinOf(cert));
     const pin = pinOf(cert);
     expect(shown.commands.clone).toBe(
@@ -130,7 +119,7 @@ describe('HTTPS with the console’s own certificate', () => {
 
     const again = await httpsConsole({ dataDir });
     expect(readFileSync(certFile, 'utf8')).toBe(cert);
-    expect((await addCode(again, await login(again))).pin).toBe(pinOf(cert));
+    expect((await addMachine(again, await login(again))).pin).toBe(pinOf(cert));
   });
 
   it('sends the session cookie Secure over HTTPS', async () => {
@@ -144,7 +133,7 @@ describe('HTTPS with the console’s own certificate', () => {
   it('pairs an agent with the pin and links it over WSS', async () => {
     const running = await httpsConsole();
     const cookie = await login(running);
-    const { code, pin } = await addCode(running, cookie);
+    const { code, pin } = await addMachine(running, cookie);
     const configDir = tempDir('flock-tls-agent-');
     await pair(running.url, code, { configDir, hostname: 'tls-01', ...(pin ? { fingerprint: pin } : {}) });
     expect(await loadLinkCredentials(configDir)).toMatchObject({ consoleUrl: running.url, pin });
@@ -156,7 +145,7 @@ describe('HTTPS with the console’s own certificate', () => {
   it('refuses to pair without a fingerprint or with a wrong one, and never sends the code', async () => {
     const running = await httpsConsole();
     const cookie = await login(running);
-    const { code, pin } = await addCode(running, cookie);
+    const { code, pin } = await addMachine(running, cookie);
     const configDir = tempDir('flock-tls-agent-');
     await expect(pair(running.url, code, { configDir })).rejects.toThrow(
       /does not trust \(DEPTH_ZERO_SELF_SIGNED_CERT\); the code was not sent\. Pair with its fingerprint: .*--fingerprint sha256\/\/… — the console's "Add machine" shows the whole command/,
@@ -177,7 +166,7 @@ describe('HTTPS with the console’s own certificate', () => {
   it('a paired agent refuses a console presenting another certificate, and sends it nothing', async () => {
     const dataDir = tempDir('flock-tls-console-');
     const running = await httpsConsole({ dataDir });
-    const { code, pin } = await addCode(running, await login(running));
+    const { code, pin } = await addMachine(running, await login(running));
     const configDir = tempDir('flock-tls-agent-');
     await pair(running.url, code, { configDir, ...(pin ? { fingerprint: pin } : {}) });
     const logs: string[] = [];
@@ -220,7 +209,7 @@ describe('HTTPS with the operator’s certificate', () => {
     const certFile = join(operatorDir, 'cert.pem');
     const running = await httpsConsole({ tlsFiles: { certFile, keyFile: join(operatorDir, 'key.pem') } });
     expect(running.certificate).toMatchObject({ origin: 'operator', certFile });
-    expect((await addCode(running, await login(running))).pin).toBe(pinOf(readFileSync(certFile, 'utf8')));
+    expect((await addMachine(running, await login(running))).pin).toBe(pinOf(readFileSync(certFile, 'utf8')));
     const otherKey = join(await ownCertificateDir(), 'key.pem');
     await expect(
       startTestConsole({ transport: 'https', tlsFiles: { certFile, keyFile: otherKey } }),
@@ -231,7 +220,7 @@ describe('HTTPS with the operator’s certificate', () => {
     const operatorDir = await ownCertificateDir();
     const certFile = join(operatorDir, 'cert.pem');
     const running = await httpsConsole({ tlsFiles: { certFile, keyFile: join(operatorDir, 'key.pem') } });
-    const { code } = await addCode(running, await login(running));
+    const { code } = await addMachine(running, await login(running));
     const configDir = tempDir('flock-tls-agent-');
     // A separate node whose certificate authorities include this one (NODE_EXTRA_CA_CERTS is read at start).
     const script = `import { pair } from '${join(import.meta.dirname, '../../agent/src/link/index.ts')}';

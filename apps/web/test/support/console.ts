@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { inferRouterOutputs } from '@trpc/server';
 import {
   LinkClient,
   type LinkClientOptions,
@@ -9,6 +10,7 @@ import {
   pair,
   SimulatedAgent,
 } from '../../../agent/src/link';
+import type { AppRouter } from '../../src/server/api/router';
 import { type RunningConsole, type StartOptions, startConsole } from '../../src/server/start';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -90,6 +92,21 @@ export async function login(running: RunningConsole): Promise<string> {
   return setCookie.split(';')[0] ?? '';
 }
 
+/** What "Add machine" shows: a one-time code, the install commands, the certificate pin on HTTPS. */
+export type AddedMachine = inferRouterOutputs<AppRouter>['machines']['addCode'];
+
+/** Clicks "Add machine" as the logged-in user behind `cookie`. */
+export async function addMachine(running: RunningConsole, cookie: string): Promise<AddedMachine> {
+  const { body } = await call(
+    running,
+    'mutation',
+    'machines.addCode',
+    { consoleUrl: running.url },
+    { cookie },
+  );
+  return dataOf<AddedMachine>(body);
+}
+
 /** Pairs a simulated agent through the real UI code + `pair()` and starts its link client. */
 export async function pairSimulatedAgent(
   running: RunningConsole,
@@ -104,14 +121,7 @@ export async function pairSimulatedAgent(
   machineId: string;
   secret: string;
 }> {
-  const { body } = await call(
-    running,
-    'mutation',
-    'machines.addCode',
-    { consoleUrl: running.url },
-    { cookie },
-  );
-  const { code } = dataOf<{ code: string }>(body);
+  const { code } = await addMachine(running, cookie);
   const configDir = tempDir('flock-agent-');
   await pair(running.url, code, { configDir, hostname });
   const credentials = await loadLinkCredentials(configDir);
