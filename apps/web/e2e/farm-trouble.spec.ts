@@ -72,11 +72,12 @@ test('machines in trouble: farm unreachable, login refused, blocks, retry now an
     await shoot(page, 'trouble-login-refused', 1300);
     await page.getByRole('link', { name: 'Set the client version for the fleet' }).click();
     await expect(page.getByRole('heading', { name: 'Fleet settings' })).toBeVisible();
-    await page.getByRole('textbox', { name: 'Client version' }).fill('7.1 oops');
-    await page.getByRole('button', { name: 'Save for the fleet' }).click();
+    const clientVersion = page.getByRole('region', { name: 'Client version' });
+    await clientVersion.getByRole('textbox', { name: 'Client version' }).fill('7.1 oops');
+    await clientVersion.getByRole('button', { name: 'Save for the fleet' }).click();
     await expect(page.getByRole('alert').filter({ hasText: 'Not a version' })).toBeVisible();
-    await page.getByRole('textbox', { name: 'Client version' }).fill('7.24086.0');
-    await page.getByRole('button', { name: 'Save for the fleet' }).click();
+    await clientVersion.getByRole('textbox', { name: 'Client version' }).fill('7.24086.0');
+    await clientVersion.getByRole('button', { name: 'Save for the fleet' }).click();
     await expect(page.getByTestId('client-version')).toContainText('7.24086.0');
     await expect
       .poll(() => old.all('fleet-settings').at(-1))
