@@ -80,14 +80,18 @@ const commands = {
   test() {
     run(join(binDir, 'biome'), ['ci', '.']);
     // Every citation in the code resolves to a heading in docs/ (the check, then its own test); every
-    // command the READMEs show runs with Node and npm alone.
+    // command the READMEs show runs with Node and npm alone; the lint above refuses imports across
+    // package boundaries (its configuration's own test).
     run(process.execPath, ['scripts/check-doc-refs.mjs']);
     run(process.execPath, [
       '--test',
       '--test-reporter=dot',
       'scripts/check-doc-refs.test.mjs',
       'scripts/doc-commands.test.mjs',
+      'scripts/package-boundaries.test.mjs',
     ]);
+    // The benchmarks are no package: their scripts are type-checked here (the console's with the DOM).
+    for (const project of ['bench', 'bench/console']) run(join(binDir, 'tsc'), ['--noEmit', '-p', project]);
     run(join(binDir, 'turbo'), ['run', 'typecheck', 'test', '--concurrency=1', '--output-logs=new-only']);
   },
   // The fleet builds what it needs itself: the agent first, the console while the agent renders.

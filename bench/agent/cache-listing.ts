@@ -44,7 +44,7 @@ for (let i = 0; i < archives; i++) writeArchive(i, perArchive, block);
 async function listingMs(cache: ArchiveCache, expected: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < listingRuns; i++) {
-    const { ms, value } = await timed(() => cache.cachedMd5s());
+    const { ms, value } = await timed(async () => cache.cachedMd5s());
     if (value.length !== expected) throw new Error(`listed ${value.length}, expected ${expected}`);
     times.push(ms);
   }

@@ -7,7 +7,7 @@
 import { Agent } from '../../apps/agent/src/agent.js';
 import { toSettings } from '../../apps/agent/src/config/index.js';
 import { createBlenderRenderPort } from '../../apps/agent/src/farm/render-adapter.js';
-import { testMachineFacts } from '../../apps/agent/test/support/machine.js';
+import { testMachineFacts } from '../../apps/agent/testing/index.js';
 import type { Job } from '../../packages/protocol/src/index.js';
 
 const [server, cacheDir, frames] = process.argv.slice(2) as [string, string, string];

@@ -2,7 +2,8 @@
 // changing its state once a second (the fleet spread evenly over the second).
 // Parent → child (IPC): { start: { url, machines } }, then { measure }, { report }, { stop }.
 // Child → parent: { connected: seconds }, { sent: count }.
-import { LinkClient, SimulatedAgent } from '../../apps/agent/src/link';
+import { LinkClient } from '../../apps/agent/src/link';
+import { SimulatedAgent } from '../../apps/agent/testing/index.js';
 
 interface Start {
   url: string;

@@ -10,12 +10,14 @@ import {
   type CommandResult,
   type ComputeMethod,
   type ConfigParams,
+  computeMethodCode,
   type FleetSettings,
   type JobRequestParams,
   type Limits,
   type LogLine,
   logLineText,
   type MachineInfo,
+  type UploadBackoff,
 } from '@flock/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 import { type Clock, systemClock } from './clock.js';
@@ -39,7 +41,6 @@ import type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent } from './link/ind
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
 import { AgentStateStore, mirrorStateToFile } from './state/index.js';
-import type { UploadBackoff } from './uploads/index.js';
 
 /** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
 export const AGENT_VERSION: string = packageJson.version;
@@ -64,8 +65,6 @@ export interface AgentOptions {
   /** The config dir: where the farm account from the console is kept (else only in memory). */
   configDir?: string;
 }
-
-const COMPUTE_METHODS: Record<Limits['computeMethod'], ComputeMethod> = { cpu_gpu: 0, cpu: 1, gpu: 2 };
 
 /** The agent; also what the console link drives (LinkedAgent). */
 export class Agent implements LinkedAgent {
@@ -356,7 +355,7 @@ export function limitsFrom(settings: AgentSettings): Limits {
     gpu: settings.gpu ?? null,
     cores: settings.cores ?? null,
     memoryBytes: settings.memoryBytes ?? null,
-    maxFrameTimeSeconds: settings.rendertimeMinutes === undefined ? null : settings.rendertimeMinutes * 60,
+    maxFrameTimeSeconds: settings.maxFrameTimeSeconds ?? null,
     priority: settings.priority,
     requestTime: settings.requestTime ?? null,
   };
@@ -432,12 +431,12 @@ function jobRequestParams(
   const limitKiB = limits.memoryBytes === null ? freeKiB : Math.floor(limits.memoryBytes / 1024);
   const gpu = selectedGpu(limits, machine);
   return {
-    computeMethod: COMPUTE_METHODS[limits.computeMethod],
+    computeMethod: computeMethodCode(limits.computeMethod),
     networkDl,
     networkUp,
-    cpuCores: limits.cores ?? machine.cpu.cores,
-    ramMaxKiB: Math.min(limitKiB, freeKiB),
-    rendertimeMaxSeconds: limits.maxFrameTimeSeconds ?? 0,
+    cores: limits.cores ?? machine.cpu.cores,
+    memoryKiB: Math.min(limitKiB, freeKiB),
+    maxFrameTimeSeconds: limits.maxFrameTimeSeconds ?? 0,
     ...(gpu?.type ? { gpu: { type: gpu.type, model: gpu.model, ramBytes: gpu.vramBytes } } : {}),
   };
 }

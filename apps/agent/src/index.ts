@@ -1,5 +1,6 @@
-// flock-agent as a library: the agent itself (for the console link and tests), its settings and
-// the command API.
+// flock-agent as a library: the agent itself, its settings, the command API, the console link
+// (pairing and the link client) and the installed agent's updates, for the console's tests and tools.
+// Test doubles live in flock-agent/testing.
 export { AGENT_VERSION, Agent, type AgentOptions, limitsFrom } from './agent.js';
 export {
   type AgentSettings,
@@ -9,10 +10,21 @@ export {
   resolveSettings,
   toSettings,
 } from './config/index.js';
-export { type AgentCommand, Controls, type InterruptReason } from './controls/index.js';
-export { FarmLoop, MAX_OUTSTANDING_UPLOADS } from './farm/loop.js';
+export { type AgentCommand, Controls } from './controls/index.js';
+export { FARM_ACCOUNT_FILE } from './farm/account.js';
+export { FarmLoop } from './farm/loop.js';
 export type { FrameUploads, RenderPort, RenderRequest, RenderResult } from './farm/ports.js';
-export { Logger } from './log/index.js';
+export { type Build, type InstalledAgent, requestUpdate } from './install/index.js';
+export {
+  LinkClient,
+  type LinkClientOptions,
+  type LinkedAgent,
+  loadLinkCredentials,
+  PairingError,
+  pair,
+  startConsoleLink,
+} from './link/index.js';
+export { formatStatusLine, Logger } from './log/index.js';
 export {
   AgentStateStore,
   type LocalState,

@@ -46,7 +46,7 @@ describe('settings from flags, config file and environment', () => {
     const settings = await settingsFor([
       ...base,
       ...['--server', 'http://127.0.0.1:8080/', '--shared-zip', '/tmp/s', '--compute-method', 'CPU_GPU'],
-      ...['--gpu', 'CUDA_0', '--cores', '4', '--memory', '4G', '--rendertime', '30', '--priority', '5'],
+      ...['--gpu', 'CUDA_0', '--cores', '4', '--memory', '4G', '--max-frame-time', '30', '--priority', '5'],
       ...['--request-time', 'mon-fri 18:00-08:00', '--hostname', 'box-1', '--proxy', 'http://p:3128'],
       ...['--client-version', '6.22306.0', '--max-frames', '3', '--log-format', 'json'],
     ]);
@@ -57,7 +57,7 @@ describe('settings from flags, config file and environment', () => {
       gpu: 'CUDA_0',
       cores: 4,
       memoryBytes: 4 * 1024 ** 3,
-      rendertimeMinutes: 30,
+      maxFrameTimeSeconds: 30 * 60,
       priority: 5,
       requestTime: 'mon-fri 18:00-08:00',
       hostname: 'box-1',
@@ -66,6 +66,23 @@ describe('settings from flags, config file and environment', () => {
       maxFrames: 3,
       logFormat: 'json',
     });
+  });
+
+  it('takes the longest frame time as --max-frame-time, and still as the older --rendertime', async () => {
+    expect((await settingsFor([...base, '--max-frame-time', '30'])).maxFrameTimeSeconds).toBe(1800);
+    expect((await settingsFor([...base, '--rendertime', '30'])).maxFrameTimeSeconds).toBe(1800);
+    const dir = await mkdtemp(path.join(tmpdir(), 'flock-config-'));
+    const file = path.join(dir, 'agent.json');
+    await writeFile(file, JSON.stringify({ rendertime: 20 }));
+    expect((await settingsFor([...base, '--config', file])).maxFrameTimeSeconds).toBe(1200);
+    // a flag wins over the file, whichever spelling each uses
+    expect(
+      (await settingsFor([...base, '--config', file, '--max-frame-time', '5'])).maxFrameTimeSeconds,
+    ).toBe(300);
+    const both = await configErrorOf(settingsFor([...base, '--rendertime', '30', '--max-frame-time', '20']));
+    expect(both).toBeInstanceOf(ConfigError);
+    expect((both as ConfigError).key).toBe('max-frame-time');
+    expect(helpText()).toMatch(/--max-frame-time .*\(also --rendertime\)/);
   });
 
   it('takes the password from FLOCK_PASSWORD, below the flag', async () => {
@@ -121,6 +138,9 @@ describe('settings from flags, config file and environment', () => {
     [[...base, '--memory', '4 parsecs'], 'memory'],
     [[...base, '--memory', '1M'], 'memory'],
     [[...base, '--priority', '20'], 'priority'],
+    [[...base, '--max-frame-time', '0'], 'max-frame-time'],
+    [[...base, '--max-frame-time', '10081'], 'max-frame-time'],
+    [[...base, '--rendertime', '10081'], 'max-frame-time'],
     [[...base, '--server', 'ftp://x'], 'server'],
     [[...base, '--server', 'not a url'], 'server'],
     [[...base, '--request-time', 'someday 25:00-26:00'], 'request-time'],

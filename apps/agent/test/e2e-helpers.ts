@@ -10,7 +10,7 @@ import { type Clock, ManualClock } from '../src/clock.js';
 import { type AgentSettings, toSettings } from '../src/config/index.js';
 import type { MachineFacts } from '../src/hardware/index.js';
 import { formatEntryLine, Logger } from '../src/log/index.js';
-import { testMachineFacts } from './support/machine.js';
+import { testMachineFacts } from '../testing/index.js';
 
 export const MACHINE: MachineFacts = testMachineFacts('test-box');
 
@@ -123,4 +123,29 @@ export async function until(
       await options.clock.advance(options.stepMs);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** The error types the farm received, in order (-1 for a report without one). */
+export function reportTypes(farm: RunningFarm): number[] {
+  return farm.errorReports().map((report) => report.type ?? -1);
+}
+
+export function doneFrames(farm: RunningFarm, projectId: number): number {
+  return farm.frames(projectId).filter((frame) => frame.state === 'done').length;
+}
+
+/** Moves the clock on in 30 s steps until `frames` frames of the project are done. */
+export async function renderedUntilDone(
+  farm: RunningFarm,
+  t: TestAgent,
+  clock: ManualClock,
+  projectId: number,
+  frames: number,
+): Promise<void> {
+  await until(() => doneFrames(farm, projectId) >= frames, {
+    clock,
+    stepMs: 30_000,
+    what: `${frames} frames done`,
+    lines: t.lines,
+  });
 }

@@ -12,6 +12,7 @@ import { ManualClock } from '../src/clock.js';
 import { buildZip, type RawEntry } from './archive-zip-builder.js';
 import {
   cleanUp,
+  doneFrames,
   syntheticProject,
   type TestAgent,
   tempDir,
@@ -32,10 +33,6 @@ afterEach(async () => {
 });
 
 const MINUTE = 60_000;
-
-function doneFrames(farm: RunningFarm, projectId: number): number {
-  return farm.frames(projectId).filter((frame) => frame.state === 'done').length;
-}
 
 /** Replaces one attribute's value in the job-request answer (the first match of `name="…"` after `element`). */
 function jobAttribute(element: string, name: string, value: string): FaultSpec {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../src/clock';
-import { LinkClient, SimulatedAgent } from '../src/link';
+import { LinkClient } from '../src/link';
+import { SimulatedAgent } from '../testing/index.js';
 import { FakeConsole } from './link-fake-console';
 
 const SECRET = 's'.repeat(43);
@@ -94,7 +95,7 @@ describe('link client: removed from the console', () => {
     startClient({
       log: (level, message) => lines.push(`${level} ${message}`),
       credentialsSource: stored.source,
-      credentialsCheckMs: CHECK_MS,
+      pairingCheckMs: CHECK_MS,
     });
     await vi.waitFor(() => expect(client.status).toBe('unauthorized'));
     expect(client.removedAt).toBe(clock.now());
@@ -119,7 +120,7 @@ describe('link client: removed from the console', () => {
 
   it('stops dialling when the console closes the link with 4403 (machine removed)', async () => {
     const stored = storedCredentials({ machineId: 'machine-1', secret: SECRET });
-    startClient({ credentialsSource: stored.source, credentialsCheckMs: CHECK_MS });
+    startClient({ credentialsSource: stored.source, pairingCheckMs: CHECK_MS });
     await connected();
     fakeConsole.closeWith(4403, 'machine removed');
     await vi.waitFor(() => expect(client.status).toBe('unauthorized'));
@@ -137,7 +138,7 @@ describe('link client: removed from the console', () => {
         if (reads % 2) throw new Error('console-link.json is damaged');
         return null;
       },
-      credentialsCheckMs: CHECK_MS,
+      pairingCheckMs: CHECK_MS,
     });
     await vi.waitFor(() => expect(client.status).toBe('unauthorized'));
     await clock.advance(10 * CHECK_MS);

@@ -12,10 +12,10 @@ import {
   loadLinkCredentials,
   PairingError,
   pair,
-  SimulatedAgent,
   saveLinkCredentials,
   startConsoleLink,
 } from '../src/link';
+import { SimulatedAgent } from '../testing/index.js';
 import { FakeConsole } from './link-fake-console';
 
 const SECRET = 'x'.repeat(43);
@@ -144,7 +144,7 @@ describe('linkWhenPaired (the running agent)', () => {
     const link = await linkWhenPaired(new SimulatedAgent(), {
       agentVersion: 't',
       configDir,
-      checkEveryMs: 20,
+      pairingCheckMs: 20,
       log: (_level, message) => logged.push(message),
     });
     try {
@@ -164,7 +164,7 @@ describe('linkWhenPaired (the running agent)', () => {
     const link = await linkWhenPaired(new SimulatedAgent(), {
       agentVersion: 't',
       configDir,
-      checkEveryMs: 20,
+      pairingCheckMs: 20,
     });
     await link.stop();
     expect(link.client).toBeUndefined();

@@ -42,17 +42,17 @@ describe('keep-alive rendertime (docs/protocol.md §2.5: seconds since the Blend
       });
     store.update({ job });
     await clock.advance(10 * MINUTE);
-    expect(params().job?.rendertimeSeconds).toBe(0);
+    expect(params().job?.renderTimeSeconds).toBe(0);
     store.update({ job: { ...job, phase: 'prepare' } });
     await clock.advance(MINUTE);
-    expect(params().job?.rendertimeSeconds).toBe(0);
+    expect(params().job?.renderTimeSeconds).toBe(0);
     store.update({ job: { ...job, phase: 'render' } }); // the render port: Blender has started
     await clock.advance(30_000);
     store.update({ job: { ...job, phase: 'render', progress: 0.5, etaSeconds: 12.4 } });
     await clock.advance(12_000);
     expect(params()).toEqual({
       paused: false,
-      job: { id: '4711', frame: '0007', rendertimeSeconds: 42, remainingSeconds: 12 },
+      job: { id: '4711', frame: '0007', renderTimeSeconds: 42, remainingSeconds: 12 },
     });
     store.update({ job: null });
     expect(store.renderStartedAt).toBeNull();

@@ -10,8 +10,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import {
   cleanUp,
+  doneFrames,
+  renderedUntilDone,
+  reportTypes,
   syntheticProject,
-  type TestAgent,
   tempDir,
   testAgent,
   testFarm,
@@ -22,35 +24,12 @@ afterEach(cleanUp);
 
 const MINUTE = 60_000;
 
-function reportTypes(farm: RunningFarm): number[] {
-  return farm.errorReports().map((report) => report.type ?? -1);
-}
-
-function doneFrames(farm: RunningFarm, projectId: number): number {
-  return farm.frames(projectId).filter((frame) => frame.state === 'done').length;
-}
-
 /**
  * A healthy project to render after a failed frame. Its frame number differs from the failed one:
  * the farm never hands a session a frame number it failed (the check does not look at the project).
  */
 function afterFailureProject(farm: RunningFarm) {
   return syntheticProject(farm, 1, { frames: [10, 10] });
-}
-
-async function renderedUntilDone(
-  farm: RunningFarm,
-  t: TestAgent,
-  clock: ManualClock,
-  projectId: number,
-  frames: number,
-) {
-  await until(() => doneFrames(farm, projectId) >= frames, {
-    clock,
-    stepMs: 30_000,
-    what: `${frames} frames done`,
-    lines: t.lines,
-  });
 }
 
 describe('the full loop', () => {
@@ -211,11 +190,11 @@ describe('render failures', () => {
     await renderedUntilDone(farm, t, clock, good.id, 1);
   });
 
-  it('a render over --rendertime is stopped and reported as type 23', async () => {
+  it('a render over --max-frame-time is stopped and reported as type 23', async () => {
     const farm = await testFarm();
     const slow = await syntheticProject(farm, 1, { synthetic: { renderMs: 600_000 } });
     const clock = new ManualClock(Date.now());
-    const t = await testAgent(farm, { clock, settings: { rendertime: 1 } });
+    const t = await testAgent(farm, { clock, settings: { 'max-frame-time': 1 } });
     await until(() => t.agent.store.state.job?.phase === 'render', { what: 'rendering', lines: t.lines });
     await until(() => reportTypes(farm).includes(ErrorType.RENDERER_KILLED_BY_USER_OVER_TIME), {
       clock,
@@ -306,57 +285,6 @@ describe('heartbeat', () => {
     const good = await afterFailureProject(farm);
     await renderedUntilDone(farm, t, clock, good.id, 1);
   });
-});
-
-describe('validation answers', () => {
-  it.each([302, 303])('%i: the upload is retried and the frame delivered', async (status) => {
-    const farm = await testFarm();
-    const project = await syntheticProject(farm, 1);
-    farm.faults.add({ kind: 'status', endpoint: 'validation', status, times: 1 });
-    const clock = new ManualClock(Date.now());
-    const t = await testAgent(farm, { clock });
-    await renderedUntilDone(farm, t, clock, project.id, 1);
-    expect(t.lines.join('\n')).toMatch(/upload failed, will retry/);
-  });
-
-  it.each([
-    [300, ErrorType.UNKNOWN],
-    [301, ErrorType.SESSION_DISABLED],
-    [304, ErrorType.SESSION_DISABLED],
-    [306, ErrorType.IMAGE_TOO_LARGE],
-    [308, ErrorType.IMAGE_TOO_LARGE],
-  ])(
-    '%i: final refusal reported as type %i with the job; the agent keeps rendering',
-    async (status, type) => {
-      const farm = await testFarm();
-      const project = await syntheticProject(farm, 2);
-      farm.faults.add({ kind: 'status', endpoint: 'validation', status, times: 1 });
-      const clock = new ManualClock(Date.now());
-      const t = await testAgent(farm, { clock });
-      await until(() => reportTypes(farm).includes(type), {
-        clock,
-        stepMs: 30_000,
-        what: `report ${type}`,
-        lines: t.lines,
-      });
-      const report = farm.errorReports().find((r) => r.type === type);
-      expect(report?.jobId).toBeGreaterThan(0);
-      // 304 means the session is dead: the agent logs in again before its next request
-      const logins = status === 304 ? 2 : 1;
-      await until(() => farm.sessions().length === logins, {
-        clock,
-        stepMs: 30_000,
-        what: `${logins} logins`,
-      });
-      // the refused frame went back to the farm (or to another machine); this one renders the other
-      await until(() => doneFrames(farm, project.id) >= 1, {
-        clock,
-        stepMs: 30_000,
-        what: 'a frame done',
-        lines: t.lines,
-      });
-    },
-  );
 });
 
 /** A minimal HTTP CONNECT proxy (what undici's ProxyAgent speaks) that counts its tunnels. */

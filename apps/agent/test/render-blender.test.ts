@@ -82,7 +82,7 @@ describe.skipIf(!hasBlender)('runRender with the real Blender', () => {
     expect([png.width, png.height]).toEqual([64, 48]);
     expect(result.blenderVersion).toMatch(/^3\.\d/);
     expect(result.log).toContain('sheepit_set_compute_device: CPU');
-    expect(result.peakMemoryKiB).toBeGreaterThan(10_000);
+    expect(result.memoryUsedKiB).toBeGreaterThan(10_000);
     expect(existsSync(job.blendPath)).toBe(false);
     const outputs = events.flatMap((e) => (e.type === 'output' ? [e.event] : []));
     expect(outputs.some((e) => e.type === 'progress' && e.percent === 100)).toBe(true);
@@ -91,7 +91,7 @@ describe.skipIf(!hasBlender)('runRender with the real Blender', () => {
 
   it('kills Blender over the memory limit and reports 21', async () => {
     const job = await jobIn('memory');
-    const result = await runRender(job, { memoryLimitKiB: 8 * 1024, removeBlendWhenLoaded: false }).result;
+    const result = await runRender(job, { memoryKiB: 8 * 1024, removeBlendWhenLoaded: false }).result;
     expect(result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_OUT_OF_MEMORY });
     expect(existsSync(join(job.workDir, '21_0002.png'))).toBe(false);
   });

@@ -206,10 +206,10 @@ describe('priority per platform', () => {
 
 describe('process-tree memory per platform, for real', () => {
   it('measures with ps as on macOS and kills the tree over the memory limit: 21', async () => {
-    const { handle, events } = render('memory-hog', { platform: 'darwin', memoryLimitKiB: 200 * 1024 });
+    const { handle, events } = render('memory-hog', { platform: 'darwin', memoryKiB: 200 * 1024 });
     const result = await handle.result;
     expect(result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_OUT_OF_MEMORY });
-    expect(result.peakMemoryKiB).toBeGreaterThan(200 * 1024);
+    expect(result.memoryUsedKiB).toBeGreaterThan(200 * 1024);
     expect(events.some((e) => e.type === 'memory-unavailable')).toBe(false);
   });
 
@@ -225,7 +225,7 @@ describe('process-tree memory per platform, for real', () => {
     });
     const { handle } = render('slow', {
       platform: 'win32',
-      memoryLimitKiB: 200 * 1024,
+      memoryKiB: 200 * 1024,
       memoryPollMs: 50,
       systemCommands: { powershell: FAKE_POWERSHELL, taskkill: FAKE_TASKKILL },
     });
@@ -238,7 +238,7 @@ describe('process-tree memory per platform, for real', () => {
     );
     const result = await handle.result;
     expect(result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_OUT_OF_MEMORY });
-    expect(result.peakMemoryKiB).toBe(320 * 1024);
+    expect(result.memoryUsedKiB).toBe(320 * 1024);
     expect(await readFile(kills, 'utf8')).toBe(`${JSON.stringify(['/PID', String(pid), '/T', '/F'])}\n`);
     const sent = (await readFile(commands, 'utf8')).trim().split('\n');
     expect(sent[0]).toMatch(
@@ -249,7 +249,7 @@ describe('process-tree memory per platform, for real', () => {
   it('says once, with why, when the platform cannot measure, and renders on', async () => {
     const { handle, events } = render('ok', {
       platform: 'win32',
-      memoryLimitKiB: 200 * 1024,
+      memoryKiB: 200 * 1024,
       systemCommands: { powershell: join(root, 'no-such-powershell.exe') },
     });
     const result = await handle.result;

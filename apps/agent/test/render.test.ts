@@ -108,7 +108,7 @@ describe('runRender with the fake renderer: success', () => {
     // Exact, not whole seconds (the wire rounds): this sub-second render is not 0.
     expect(result.renderTimeSeconds).toBeGreaterThan(0);
     expect(result.renderTimeSeconds).toBeLessThan(5);
-    expect(result.peakMemoryKiB).toBeGreaterThan(0);
+    expect(result.memoryUsedKiB).toBeGreaterThan(0);
     expect(result.log).toContain('Read blend: '.concat(blendPath));
     const outputs = events.flatMap((e) => (e.type === 'output' ? [e.event] : []));
     expect(
@@ -269,8 +269,8 @@ describe('render internals', () => {
       renderSeconds: 10,
     });
     expect(snapshot.percent).toBeGreaterThanOrEqual(0);
-    handle.kill('other');
-    expect(await handle.result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_KILLED });
+    handle.stop('stop-now');
+    expect(await handle.result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_KILLED_BY_USER });
     expect(handle.snapshot().running).toBe(false);
   });
 });
@@ -313,7 +313,7 @@ describe('runRender with the fake renderer: failures are classified', () => {
       errorType: ErrorType.RENDERER_CRASHED_PYTHON_ERROR,
       signal: 'SIGTERM',
     });
-    expect(result.ok === false && result.reason).toContain('Traceback');
+    expect(result.ok === false && result.message).toContain('Traceback');
   });
 
   it('exiting without a file is 8', async () => {
@@ -339,21 +339,23 @@ describe('runRender with the fake renderer: failures are classified', () => {
 
 describe('runRender with the fake renderer: limits and kills', () => {
   it('kills the process tree over the memory limit: 21', async () => {
-    const { handle } = render('memory-hog', { memoryLimitKiB: 200 * 1024 });
+    const { handle } = render('memory-hog', { memoryKiB: 200 * 1024 });
     const result = await handle.result;
     expect(result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_OUT_OF_MEMORY });
-    expect(result.peakMemoryKiB).toBeGreaterThan(200 * 1024);
-    expect(result.ok === false && result.reason).toMatch(/over the limit/);
+    expect(result.memoryUsedKiB).toBeGreaterThan(200 * 1024);
+    expect(result.ok === false && result.message).toMatch(/over the limit/);
   });
 
   it('kills a render over the max frame time: 23 (time driven by the injected clock)', async () => {
     const clock = new ManualClock();
-    const { handle, events } = render('slow', { clock, maxRenderTimeSeconds: 60 });
+    const { handle, events } = render('slow', { clock, maxFrameTimeSeconds: 60 });
     await nextEvent(handle, (e) => e.type === 'output' && e.event.type === 'progress');
     await clock.advance(61_999); // the official client fires 2 s after the limit
     expect(events.some((e) => e.type === 'stopping')).toBe(false);
     await clock.advance(1);
-    expect(events.find((e) => e.type === 'stopping')).toMatchObject({ reason: 'time-limit' });
+    expect(events.find((e) => e.type === 'stopping')).toMatchObject({
+      errorType: ErrorType.RENDERER_KILLED_BY_USER_OVER_TIME,
+    });
     expect(await handle.result).toMatchObject({
       ok: false,
       errorType: ErrorType.RENDERER_KILLED_BY_USER_OVER_TIME,
@@ -362,12 +364,12 @@ describe('runRender with the fake renderer: limits and kills', () => {
 
   it('never applies the time limit to test frames (job id < 20)', async () => {
     const clock = new ManualClock();
-    const { handle, events } = render('slow', { clock, maxRenderTimeSeconds: 60 }, { jobId: '5' });
+    const { handle, events } = render('slow', { clock, maxFrameTimeSeconds: 60 }, { jobId: '5' });
     await nextEvent(handle, (e) => e.type === 'output' && e.event.type === 'progress');
     await clock.advance(120_000);
     await nextEvent(handle, (e) => e.type === 'output' && e.event.type === 'progress'); // still rendering
     expect(events.some((e) => e.type === 'stopping')).toBe(false);
-    handle.kill('server');
+    handle.stop('server');
     expect(await handle.result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_KILLED_BY_SERVER });
   });
 
@@ -376,7 +378,7 @@ describe('runRender with the fake renderer: limits and kills', () => {
     const line = await nextEvent(handle, isLine('FAKE grandchild '));
     const grandchild = Number(line.type === 'line' && line.line.split(' ')[2]);
     expect(isAlive(grandchild)).toBe(true);
-    handle.kill('block');
+    handle.stop('block-project');
     const result = await handle.result;
     expect(result).toMatchObject({
       ok: false,
@@ -390,18 +392,18 @@ describe('runRender with the fake renderer: limits and kills', () => {
   it('a heartbeat 400 kill is 22', async () => {
     const { handle } = render('slow');
     await nextEvent(handle, (e) => e.type === 'output' && e.event.type === 'progress');
-    handle.kill('server', 'keep-alive answered 400');
+    handle.stop('server', 'keep-alive answered 400');
     expect(await handle.result).toMatchObject({
       ok: false,
       errorType: ErrorType.RENDERER_KILLED_BY_SERVER,
-      reason: 'keep-alive answered 400',
+      message: 'keep-alive answered 400',
     });
   });
 
   it('escalates to SIGKILL when Blender ignores SIGTERM', async () => {
     const { handle } = render('stubborn', { killGraceMs: 300 });
     await nextEvent(handle, (e) => e.type === 'output' && e.event.type === 'progress');
-    handle.kill('user');
+    handle.stop('stop-now');
     await nextEvent(handle, isLine('FAKE ignoring SIGTERM'));
     expect(await handle.result).toMatchObject({
       ok: false,
@@ -412,7 +414,7 @@ describe('runRender with the fake renderer: limits and kills', () => {
 
   it('a kill before Blender started means it never starts', async () => {
     const { handle, events } = render('ok');
-    handle.kill('block');
+    handle.stop('block-project');
     expect(await handle.result).toMatchObject({ ok: false, errorType: ErrorType.RENDERER_KILLED_BY_USER });
     expect(events.some((e) => e.type === 'started')).toBe(false);
     expect(existsSync(join(workDir, '21_0001.png'))).toBe(false);

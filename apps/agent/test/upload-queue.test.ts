@@ -5,13 +5,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import {
-  DEFAULT_UPLOAD_BACKOFF,
   type SendResult,
   type UploadEvent,
   type UploadItem,
   UploadQueue,
   type UploadQueueOptions,
-  uploadRetryDelay,
 } from '../src/uploads/index.js';
 
 let root: string;
@@ -74,7 +72,7 @@ async function enqueueFrame(queue: UploadQueue, jobId: string, frame = '0001') {
     jobId,
     frame,
     validationUrl: `http://farm.test/server/send_frame.php?job=${jobId}&frame=${frame}`,
-    rendertimeSeconds: 12,
+    renderTimeSeconds: 12,
     memoryUsedKiB: 4096,
     sessionKey: 'session-a',
     meta: { cookie: 'FLOCKSESSION=abc' },
@@ -119,19 +117,6 @@ describe('upload queue: durability', () => {
     expect(stored.meta).toEqual({ cookie: 'FLOCKSESSION=abc' });
     expect(events.map((e) => e.type)).toEqual(['queued']);
     expect(queue.size).toBe(1);
-  });
-
-  it('says it is full at 3 outstanding frames and has room again after a delivery', async () => {
-    const sender = scriptedSender([{ status: 0 }]);
-    const { queue } = await openQueue(sender.send);
-    for (const job of ['1', '2', '3']) await enqueueFrame(queue, job);
-    expect(queue.isFull()).toBe(true);
-    const room = queue.waitForRoom();
-    queue.start();
-    await room;
-    expect(queue.isFull()).toBe(false);
-    await queue.drain();
-    expect(sender.calls.map((c) => c.bytes)).toEqual(['frame 1/0001', 'frame 2/0001', 'frame 3/0001']);
   });
 
   it('deletes entry and frame after status 0 and never sends it again after a restart', async () => {
@@ -202,6 +187,28 @@ describe('upload queue: durability', () => {
     const { events } = await openQueue(scriptedSender([{ status: 0 }]).send);
     expect(events.filter((e) => e.type === 'problem')).toHaveLength(3);
     expect(await queueFiles()).toEqual(['broken-1.json.corrupt', 'broken-1.png']);
+  });
+
+  it('sends an entry an older agent wrote (its render time under the name `rendertimeSeconds`)', async () => {
+    const first = await openQueue(scriptedSender(['hang']).send);
+    const item = await enqueueFrame(first.queue, '81');
+    await first.queue.stop();
+    const { renderTimeSeconds, ...rest } = JSON.parse(
+      await readFile(join(queueDir, `${item.id}.json`), 'utf8'),
+    );
+    await writeFile(
+      join(queueDir, `${item.id}.json`),
+      JSON.stringify({ ...rest, rendertimeSeconds: renderTimeSeconds }),
+    );
+    const sent: UploadItem[] = [];
+    const second = await openQueue(async (entry) => {
+      sent.push(entry);
+      return { status: 0 };
+    });
+    expect(second.queue.size).toBe(1);
+    second.queue.start();
+    await second.queue.drain();
+    expect(sent.map((entry) => entry.renderTimeSeconds)).toEqual([12]);
   });
 
   it('reports an entry whose frame file vanished as lost instead of retrying it forever', async () => {
@@ -300,17 +307,5 @@ describe('upload queue: farm answers (docs/protocol.md §7)', () => {
     await enqueueFrame(queue, '93');
     await delivered;
     expect(sender.calls).toHaveLength(1);
-  });
-});
-
-describe('upload retry delay', () => {
-  it('adds at most the jitter fraction and caps the exponential growth', () => {
-    const policy = DEFAULT_UPLOAD_BACKOFF;
-    expect(uploadRetryDelay(1, policy, () => 0)).toBe(22_000);
-    expect(uploadRetryDelay(1, policy, () => 1)).toBe(27_500);
-    expect(uploadRetryDelay(2, policy, () => 0)).toBe(44_000);
-    expect(uploadRetryDelay(3, policy, () => 0)).toBe(88_000);
-    expect(uploadRetryDelay(50, policy, () => 0)).toBe(policy.maxMs);
-    expect(uploadRetryDelay(5000, policy, () => 0.5)).toBe(policy.maxMs * 1.125);
   });
 });

@@ -36,7 +36,7 @@ export type CompletionOutcome =
 
 /** Credits granted for each validated frame. */
 export const CREDITS_PER_FRAME = 10;
-/** The first job id handed out: the client treats ids below 20 as its own test frames. */
+/** The first job id handed out: clear of the test frames' ids (below FIRST_REAL_JOB_ID). */
 export const FIRST_JOB_ID = 100;
 /** A job whose uploads were refused this often (302/303) goes back to the queue. */
 export const MAX_FAILED_UPLOADS = 3;

@@ -8,6 +8,7 @@ import {
   parseConfigAnswer,
   parseKeepAliveAnswer,
   ValidationStatus,
+  validationStatus,
 } from '@flock/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualFarmClock, parseFaultSpec } from '../src/index';
@@ -64,6 +65,22 @@ describe('fault injection', () => {
     const next = await client.job();
     expect(await client.validate(next, png(64, 48))).toBe(303);
     expect(await client.validate(next, png(64, 48))).toBe(0);
+  });
+
+  it('re-queues a frame on exactly the validation statuses a client gives the frame up on', async () => {
+    await farm.addProject({ frames: [1, 10] });
+    for (let status = 300; status <= 309; status += 1) {
+      const job = await client.job();
+      const row = farm.jobs().find((candidate) => String(candidate.id) === job.id);
+      const frame = () =>
+        farm.frames(row?.projectId ?? 0).find((candidate) => candidate.number === row?.frame);
+      farm.faults.add({ kind: 'status', endpoint: 'validation', status, times: 1 });
+      expect(await client.validate(job, png(64, 48))).toBe(status);
+      const clientGivesUp = validationStatus(status).reaction.kind === 'final';
+      expect(frame()?.state, `after ${status}`).toBe(clientGivesUp ? 'waiting' : 'rendering');
+      // a client that retries gets its frame accepted
+      if (!clientGivesUp) expect(await client.validate(job, png(64, 48))).toBe(0);
+    }
   });
 
   it('answers HTTP 5xx', async () => {

@@ -27,7 +27,7 @@ describe('the job request log', () => {
     const first = await client.job();
     clock.advance(1_000);
     const gpu = { type: 'OPTIX', model: 'RTX 4090', ramBytes: 24 * 2 ** 30 };
-    await client.requestJob([], { cpuCores: 1, computeMethod: 0, ramMaxKiB: 1_000_000, gpu });
+    await client.requestJob([], { cores: 1, computeMethod: 0, memoryKiB: 1_000_000, gpu });
     expect(farm.jobRequests()).toEqual([
       {
         id: 1,
@@ -35,14 +35,14 @@ describe('the job request log', () => {
         login: 'demo',
         computeMethod: 1,
         cores: 2,
-        ramMaxKiB: 4_000_000,
-        rendertimeMaxSeconds: 0,
+        memoryKiB: 4_000_000,
+        maxFrameTimeSeconds: 0,
         gpu: null,
         status: JobRequestStatus.OK,
         jobId: Number(first.id),
         createdAt: clock.now() - 1_000,
       },
-      expect.objectContaining({ cores: 1, computeMethod: 0, ramMaxKiB: 1_000_000, gpu, status: 0 }),
+      expect.objectContaining({ cores: 1, computeMethod: 0, memoryKiB: 1_000_000, gpu, status: 0 }),
     ]);
   });
 
@@ -57,7 +57,7 @@ describe('the job request log', () => {
     });
     expect(await broken.text()).toContain('status="204"');
     farm.faults.add({ kind: 'status', endpoint: 'request-job', status: JobRequestStatus.MAINTENANCE });
-    await client.requestJob([], { cpuCores: 3 });
+    await client.requestJob([], { cores: 3 });
     expect(farm.jobRequests().map((row) => [row.status, row.jobId !== null, row.cores])).toEqual([
       [0, true, 2],
       [0, true, 2],

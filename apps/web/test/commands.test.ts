@@ -4,11 +4,9 @@
 import { join } from 'node:path';
 import type { CommandResult, ControlCommand } from '@flock/protocol';
 import Database from 'better-sqlite3';
+import { Agent, LinkClient, loadLinkCredentials, pair, toSettings } from 'flock-agent';
+import { testMachineFacts } from 'flock-agent/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Agent } from '../../agent/src/agent';
-import { toSettings } from '../../agent/src/config';
-import { LinkClient, loadLinkCredentials, pair } from '../../agent/src/link';
-import { testMachineFacts } from '../../agent/test/support/machine';
 import { CLOSE } from '../src/server/link/hub';
 import type { RunningConsole } from '../src/server/start';
 import { call, dataOf, login, startTestConsole, tempDir } from './support/console';

@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, Socket } from 'node:net';
 import { join } from 'node:path';
+import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
+import { SimulatedAgent } from 'flock-agent/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../agent/src/link';
 import type { RunningConsole, StartOptions } from '../src/server/start';
 import {
   ADMIN_PASSWORD,

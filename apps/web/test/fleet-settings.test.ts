@@ -1,8 +1,9 @@
 // Fleet-wide settings: stored by the console, pushed to every agent over the real link on connect and
 // on every change, admin-only where they change how machines log in, validated, and counted machines
 // "in error" by their reason.
+
+import type { LinkClient } from 'flock-agent';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { LinkClient } from '../../agent/src/link';
 import type { RunningConsole } from '../src/server/start';
 import type { FleetTotals } from '../src/server/views';
 import { call, dataOf, login, pairSimulatedAgent, startTestConsole, tempDir } from './support/console';

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AgentManifestSchema } from '@flock/protocol';
+import { requestUpdate } from 'flock-agent';
 import { type RunningFarm, startFarm } from 'flock-farm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConsole } from '../src/server/start';
@@ -246,7 +247,6 @@ describe('updates on an installed machine (the launcher and the agent, real proc
     await pointAtFarm(machine, farm, running);
     const home = agentHomeOf(machine);
     const installed = versionsOf(machine).current as string;
-    const { requestUpdate } = await import('../../agent/src/install/updates');
     const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
     // A working new build (as the console's update will store it): confirmed on welcome.

@@ -1,7 +1,7 @@
 import { encodeMessage, LINK_PROTOCOL_VERSION, linkAuthorization } from '@flock/protocol';
+import type { LinkClient } from 'flock-agent';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { LinkClient } from '../../agent/src/link';
 import type { FleetUpdate } from '../src/server/api/routers/fleet';
 import type { RunningConsole } from '../src/server/start';
 import type { MachineSummary } from '../src/server/views';

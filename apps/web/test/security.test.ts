@@ -1,7 +1,7 @@
 import { linkAuthorization } from '@flock/protocol';
+import { pair } from 'flock-agent';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { pair } from '../../agent/src/link';
 import { hashToken } from '../src/server/auth/tokens';
 import type { RunningConsole } from '../src/server/start';
 import {

@@ -3,13 +3,10 @@
 // renders with the console's account; an agent with its own keeps it, and the console shows which.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Agent, FARM_ACCOUNT_FILE, type LinkClient, pair, startConsoleLink, toSettings } from 'flock-agent';
+import { testMachineFacts } from 'flock-agent/testing';
 import { type RunningFarm, startFarm } from 'flock-farm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Agent } from '../../agent/src/agent';
-import { toSettings } from '../../agent/src/config';
-import { FARM_ACCOUNT_FILE } from '../../agent/src/farm/account';
-import { type LinkClient, pair, startConsoleLink } from '../../agent/src/link';
-import { testMachineFacts } from '../../agent/test/support/machine';
 import type { RunningConsole } from '../src/server/start';
 import { addMachine, call, dataOf, login, startTestConsole, tempDir } from './support/console';
 

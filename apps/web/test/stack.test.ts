@@ -4,13 +4,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, formatStatusLine, type LinkClient, pair, startConsoleLink, toSettings } from 'flock-agent';
+import { testMachineFacts } from 'flock-agent/testing';
 import { CREDITS_PER_FRAME, type RunningFarm, type StartFarmOptions, startFarm } from 'flock-farm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Agent } from '../../agent/src/agent';
-import { toSettings } from '../../agent/src/config';
-import { type LinkClient, pair, startConsoleLink } from '../../agent/src/link';
-import { formatStatusLine } from '../../agent/src/log';
-import { testMachineFacts } from '../../agent/test/support/machine';
 import type { RunningConsole } from '../src/server/start';
 import type { MachineSummary } from '../src/server/views';
 import { call, dataOf, login, startTestConsole } from './support/console';
@@ -27,7 +24,7 @@ interface StackOptions {
   farm?: Partial<StartFarmOptions>;
   frames?: [number, number];
   renderMs?: number;
-  credentialsCheckMs?: number;
+  pairingCheckMs?: number;
 }
 
 async function stack(options: StackOptions = {}) {
@@ -63,7 +60,7 @@ async function stack(options: StackOptions = {}) {
   const link = (await startConsoleLink(agent, {
     configDir,
     agentVersion: 'stack-test',
-    ...(options.credentialsCheckMs ? { credentialsCheckMs: options.credentialsCheckMs } : {}),
+    ...(options.pairingCheckMs ? { pairingCheckMs: options.pairingCheckMs } : {}),
   })) as LinkClient;
   const run = agent.run();
   stops.push(async () => {
@@ -144,7 +141,7 @@ describe('the real stack: farm + agent + console', () => {
   });
 
   it('a removed machine stops dialling, says so, keeps rendering, and links again after a new pair', async () => {
-    const s = await stack({ frames: [1, 4], credentialsCheckMs: 100 });
+    const s = await stack({ frames: [1, 4], pairingCheckMs: 100 });
     await vi.waitFor(
       async () => expect(await s.summary()).toMatchObject({ online: true, status: 'rendering' }),
       {
@@ -260,7 +257,7 @@ describe('the real stack: farm + agent + console', () => {
   });
 
   it("one name per machine: the console's name reaches the farm and survives re-pairing", async () => {
-    const s = await stack({ frames: [1, 20], credentialsCheckMs: 100 });
+    const s = await stack({ frames: [1, 20], pairingCheckMs: 100 });
     await vi.waitFor(async () => expect(await s.summary()).toMatchObject({ online: true }), {
       timeout: 20_000,
       interval: 100,

@@ -12,9 +12,10 @@ import {
   linkAuthorization,
 } from '@flock/protocol';
 import Database from 'better-sqlite3';
+import { loadLinkCredentials, pair } from 'flock-agent';
+import { SimulatedAgent } from 'flock-agent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadLinkCredentials, pair, SimulatedAgent } from '../../agent/src/link';
 import { openDatabase } from '../src/server/db/client';
 import { ConsoleRepo } from '../src/server/db/repo';
 import { frames as framesTable } from '../src/server/db/schema';

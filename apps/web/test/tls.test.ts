@@ -8,8 +8,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { promisify } from 'node:util';
+import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
+import { SimulatedAgent } from 'flock-agent/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../agent/src/link';
 import type { RunningConsole } from '../src/server/start';
 import { loadCertificate } from '../src/server/tls/certificate';
 import { chooseTransport, isLoopbackHost, linkIsPrivate } from '../src/server/tls/transport';
@@ -223,7 +224,7 @@ describe('HTTPS with the operator’s certificate', () => {
     const { code } = await addMachine(running, await login(running));
     const configDir = tempDir('flock-tls-agent-');
     // A separate node whose certificate authorities include this one (NODE_EXTRA_CA_CERTS is read at start).
-    const script = `import { pair } from '${join(import.meta.dirname, '../../agent/src/link/index.ts')}';
+    const script = `import { pair } from 'flock-agent';
       await pair(process.argv[1], process.argv[2], { configDir: process.argv[3] });`;
     const args = ['--import', 'tsx', '--input-type=module', '-e', script, running.url, code, configDir];
     await promisify(execFile)(process.execPath, args, {

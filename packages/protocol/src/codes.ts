@@ -34,7 +34,43 @@ const PROCEED: ClientReaction = { kind: 'proceed' };
 const STOP: ClientReaction = { kind: 'stop' };
 const IDLE: ClientReaction = { kind: 'idle-until-user' };
 const REPORT: ClientReaction = { kind: 'report' };
-const RETRY_UPLOAD: ClientReaction = { kind: 'retry', minMs: 22_000, maxMs: 44_000 };
+
+/**
+ * The waits between attempts to upload one frame: the official client's 22 s, then 44 s; Flock then
+ * keeps doubling up to `maxMs` and never gives up (the official client drops the frame after three
+ * tries). Up to `jitter` of each wait is added at random, so agents that failed together do not
+ * retry together.
+ */
+export interface UploadBackoff {
+  /** Wait before the 2nd attempt. */
+  firstMs: number;
+  /** Wait before the 3rd attempt; later waits keep doubling up to `maxMs`. */
+  secondMs: number;
+  maxMs: number;
+  jitter: number;
+}
+
+export const UPLOAD_BACKOFF: UploadBackoff = Object.freeze({
+  firstMs: 22_000,
+  secondMs: 44_000,
+  maxMs: 15 * MINUTE,
+  jitter: 0.25,
+});
+
+/** The wait after `failures` failed attempts (1 = after the first failure); `random` returns [0, 1). */
+export function uploadRetryDelay(failures: number, policy: UploadBackoff, random: () => number): number {
+  const base =
+    failures <= 1
+      ? policy.firstMs
+      : Math.min(policy.maxMs, policy.secondMs * 2 ** Math.min(failures - 2, 30));
+  return Math.round(base * (1 + policy.jitter * random()));
+}
+
+const RETRY_UPLOAD: ClientReaction = {
+  kind: 'retry',
+  minMs: UPLOAD_BACKOFF.firstMs,
+  maxMs: UPLOAD_BACKOFF.secondMs,
+};
 
 function retryMinutes(min: number, max: number): ClientReaction {
   return { kind: 'retry', minMs: min * MINUTE, maxMs: max * MINUTE };

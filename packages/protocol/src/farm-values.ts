@@ -7,7 +7,7 @@ import { ProtocolError } from './errors';
 
 /** An archive MD5 (`archive_md5`, `renderer@md5`, `file@md5`): 32 hex digits, returned lower-case. */
 export const MD5_HEX = /^[0-9a-fA-F]{32}$/;
-/** A job id: SheepIt's are decimal integers (the client compares them with 20 to spot test frames). */
+/** A job id: SheepIt's are decimal integers (compared with FIRST_REAL_JOB_ID to spot test frames). */
 export const JOB_ID = /^[0-9]{1,19}$/;
 /** A frame number: decimal, at most 7 digits (Blender's last frame is 1 048 574). */
 export const FRAME_NUMBER = /^[0-9]{1,7}$/;

@@ -16,6 +16,7 @@ export * from './commandline';
 export * from './error-log';
 export * from './errors';
 export * from './farm-values';
+export * from './jobs';
 export * from './link';
 export * from './readers/config';
 export * from './readers/error-report';
@@ -25,6 +26,7 @@ export type { ParamSource } from './readers/params';
 export * from './readers/speedtest';
 export * from './readers/validation';
 export * from './requests';
+export * from './stop-reasons';
 export {
   CLIENT_XML_CONTENT_TYPE,
   type ContentTypeArgument,

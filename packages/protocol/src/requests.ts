@@ -5,6 +5,7 @@
 import type { ConfigAnswer } from './answers/config';
 import { ProtocolError } from './errors';
 import { endpointPathProblem } from './farm-values';
+import type { ComputeMethodName } from './link/state';
 import { CLIENT_XML_CONTENT_TYPE, renderElement } from './xml';
 
 export interface HttpRequestSpec {
@@ -59,7 +60,23 @@ export interface ConfigParams {
   hwid: string;
 }
 
+/** The compute method's code on the wire (`computemethod`): 0 = CPU or GPU, 1 = CPU only, 2 = GPU only. */
 export type ComputeMethod = 0 | 1 | 2;
+
+/** The compute methods by their wire code. */
+const COMPUTE_METHODS_BY_CODE = ['cpu_gpu', 'cpu', 'gpu'] as const satisfies readonly ComputeMethodName[];
+
+export function computeMethodCode(name: ComputeMethodName): ComputeMethod {
+  return COMPUTE_METHODS_BY_CODE.indexOf(name) as ComputeMethod;
+}
+
+export function computeMethodName(code: ComputeMethod): ComputeMethodName {
+  return COMPUTE_METHODS_BY_CODE[code];
+}
+
+export function isComputeMethod(value: number): value is ComputeMethod {
+  return Number.isInteger(value) && value >= 0 && value < COMPUTE_METHODS_BY_CODE.length;
+}
 
 /**
  * The Cycles GPU backends a client names as `gpu_type` (and as the first argument of
@@ -69,16 +86,18 @@ export type ComputeMethod = 0 | 1 | 2;
 export const GPU_TYPES = ['CUDA', 'OPTIX', 'HIP', 'METAL'] as const;
 export type GpuType = (typeof GPU_TYPES)[number];
 
+/** A job request's parameters, named as the user's limits are (`Limits`); wire names only in the builder. */
 export interface JobRequestParams {
-  /** 0 = CPU or GPU, 1 = CPU only, 2 = GPU only. */
   computeMethod: ComputeMethod;
   /** Average download and upload speed of the session in bytes/s (0 before any transfer). */
   networkDl: number;
   networkUp: number;
-  cpuCores?: number;
-  ramMaxKiB: number;
-  /** 0 means no limit (docs/decisions.md D10). */
-  rendertimeMaxSeconds: number;
+  /** Cores Blender may use (`cpu_cores`). */
+  cores?: number;
+  /** Memory the render may use, KiB (`ram_max`). */
+  memoryKiB: number;
+  /** The longest frame time (`rendertime_max`); 0 means no limit (docs/decisions.md D10). */
+  maxFrameTimeSeconds: number;
   /** Only when the session may render on a GPU (the official client leaves them out for CPU only). */
   gpu?: { type: string; model: string; ramBytes: number };
 }
@@ -93,11 +112,11 @@ export interface SpeedtestResult {
 
 export interface KeepAliveParams {
   paused: boolean;
-  job?: { id: string; frame: string; rendertimeSeconds?: number; remainingSeconds?: number };
+  job?: { id: string; frame: string; renderTimeSeconds?: number; remainingSeconds?: number };
 }
 
 export interface ValidationUpload {
-  rendertimeSeconds: number;
+  renderTimeSeconds: number;
   memoryUsedKiB?: number;
   cores?: number;
   /** Name of the uploaded frame file, e.g. `116372253_0007.png`. */
@@ -271,9 +290,9 @@ export function buildJobRequest(
     computemethod: params.computeMethod,
     network_dl: params.networkDl,
     network_up: params.networkUp,
-    cpu_cores: params.cpuCores,
-    ram_max: params.ramMaxKiB,
-    rendertime_max: params.rendertimeMaxSeconds,
+    cpu_cores: params.cores,
+    ram_max: params.memoryKiB,
+    rendertime_max: params.maxFrameTimeSeconds,
     gpu_model: params.gpu?.model,
     gpu_ram: params.gpu?.ramBytes,
     gpu_type: params.gpu?.type,
@@ -301,7 +320,7 @@ export function buildKeepAlive(endpoints: Endpoints, state: KeepAliveParams): Ht
     paused: state.paused,
     frame: state.job?.frame,
     job: state.job?.id,
-    rendertime: state.job?.rendertimeSeconds,
+    rendertime: state.job?.renderTimeSeconds,
     remainingtime: state.job?.remainingSeconds,
   });
   return { method: 'GET', url, expect: 'xml' };
@@ -310,7 +329,7 @@ export function buildKeepAlive(endpoints: Endpoints, state: KeepAliveParams): Ht
 /** Frame upload: multipart `file` to the job's (decoded) validation_url plus the render facts. */
 export function buildValidation(validationUrl: string, upload: ValidationUpload): HttpRequestSpec {
   const url = appendQuery(validationUrl, {
-    rendertime: upload.rendertimeSeconds,
+    rendertime: upload.renderTimeSeconds,
     memoryused: upload.memoryUsedKiB,
     cores: upload.cores,
   });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BLENDER_ERROR_RULES, classifyBlenderErrorLine, classifyRenderExit, ErrorType } from '../src/index';
+import {
+  BLENDER_ERROR_RULES,
+  classifyBlenderErrorLine,
+  classifyRenderExit,
+  ErrorType,
+  isStopReason,
+  stopErrorType,
+} from '../src/index';
 
 /** docs/protocol.md §5.4: one real-looking line per string of the official client's (2022) list. */
 const J22_LINES: [string, number][] = [
@@ -94,16 +101,6 @@ describe('classifyBlenderErrorLine', () => {
 describe('classifyRenderExit', () => {
   const crashedQuietly = { crashFileExists: false, exitCode: 1, runMs: 60_000, hadOutput: false };
 
-  it.each([
-    ['user', ErrorType.RENDERER_KILLED_BY_USER],
-    ['server', ErrorType.RENDERER_KILLED_BY_SERVER],
-    ['time-limit', ErrorType.RENDERER_KILLED_BY_USER_OVER_TIME],
-    ['memory', ErrorType.RENDERER_OUT_OF_MEMORY],
-    ['other', ErrorType.RENDERER_KILLED],
-  ] as const)('a kill requested by %s → %i, before anything else', (killReason, errorType) => {
-    expect(classifyRenderExit({ ...crashedQuietly, killReason, crashFileExists: true })).toBe(errorType);
-  });
-
   it('a crash file → 12', () => {
     expect(
       classifyRenderExit({ ...crashedQuietly, exitCode: 0, hadOutput: true, crashFileExists: true }),
@@ -123,5 +120,24 @@ describe('classifyRenderExit', () => {
   it('otherwise → 8 (no output file)', () => {
     expect(classifyRenderExit({ ...crashedQuietly, hadOutput: true })).toBe(8);
     expect(classifyRenderExit({ ...crashedQuietly, exitCode: 0 })).toBe(8);
+  });
+});
+
+describe('stopErrorType', () => {
+  it.each([
+    ['pause-now', ErrorType.RENDERER_KILLED_BY_USER],
+    ['stop-now', ErrorType.RENDERER_KILLED_BY_USER],
+    ['block-project', ErrorType.RENDERER_KILLED_BY_USER],
+    ['server', ErrorType.RENDERER_KILLED_BY_SERVER],
+    ['time-limit', ErrorType.RENDERER_KILLED_BY_USER_OVER_TIME],
+    ['memory', ErrorType.RENDERER_OUT_OF_MEMORY],
+  ] as const)('a job stopped for %s is reported as %i', (reason, errorType) => {
+    expect(isStopReason(reason)).toBe(true);
+    expect(stopErrorType(reason)).toBe(errorType);
+  });
+
+  it('knows no other reason', () => {
+    for (const value of ['user', 'other', 'toString', '', undefined, 20])
+      expect(isStopReason(value)).toBe(false);
   });
 });

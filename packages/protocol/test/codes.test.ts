@@ -20,6 +20,8 @@ import {
   keepAliveStatus,
   NO_JOB_BACKOFF_MS,
   SERVER_DOWN_BACKOFF,
+  UPLOAD_BACKOFF,
+  uploadRetryDelay,
   VALIDATION_STATUSES,
   ValidationStatus,
   validationStatus,
@@ -200,5 +202,25 @@ describe('growing back-off while the farm is in trouble', () => {
 describe('the floor under job requests while jobs end without a frame', () => {
   it('grows 10 s, 1, 5, 20 min', () => {
     expect(JOB_REQUEST_FLOOR_MS).toEqual([10_000, MINUTE, 5 * MINUTE, 20 * MINUTE]);
+  });
+});
+
+describe('upload retry delay', () => {
+  it("starts with the official client's 22 s and 44 s, adds at most the jitter and caps the growth", () => {
+    const policy = UPLOAD_BACKOFF;
+    expect(uploadRetryDelay(1, policy, () => 0)).toBe(22_000);
+    expect(uploadRetryDelay(1, policy, () => 1)).toBe(27_500);
+    expect(uploadRetryDelay(2, policy, () => 0)).toBe(44_000);
+    expect(uploadRetryDelay(3, policy, () => 0)).toBe(88_000);
+    expect(uploadRetryDelay(50, policy, () => 0)).toBe(policy.maxMs);
+    expect(uploadRetryDelay(5000, policy, () => 0.5)).toBe(policy.maxMs * 1.125);
+  });
+
+  it('is the retry range the validation table gives for a retried upload', () => {
+    expect(validationStatus(ValidationStatus.UPLOAD_FAILED).reaction).toEqual({
+      kind: 'retry',
+      minMs: UPLOAD_BACKOFF.firstMs,
+      maxMs: UPLOAD_BACKOFF.secondMs,
+    });
   });
 });

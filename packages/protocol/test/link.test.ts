@@ -10,9 +10,11 @@ import {
   decodeConsoleMessage,
   diffState,
   encodeMessage,
+  formatLocalTime,
   isEmptyPatch,
   LINK_MAX_MESSAGE_CHARS,
   LINK_PROTOCOL_VERSION,
+  reasonTimes,
 } from '../src/link';
 import { pngHeader } from './thumbnail-bytes';
 
@@ -297,5 +299,21 @@ describe('state diff', () => {
     expect(isEmptyPatch(diffState(state, structuredClone(state)))).toBe(true);
     const changes = diffState(state, { ...state, uploads: { queued: 0, inFlight: 0 } });
     expect(Object.keys(changes)).toEqual(['uploads']);
+  });
+});
+
+describe('reason times', () => {
+  it('are local times: since and next try at; a request-time window says until', () => {
+    const since = new Date(2026, 0, 5, 14, 2, 7).getTime();
+    const local = (at: number) => new Date(at).toLocaleTimeString();
+    const unreachable = { code: 'farm-unreachable', message: 'x', since, until: since + 30_000 } as const;
+    expect(reasonTimes(unreachable, since)).toEqual([
+      `since ${local(since)}`,
+      `next try at ${local(since + 30_000)}`,
+    ]);
+    expect(reasonTimes({ code: 'outside-request-time', message: 'x', until: since }, since)).toEqual([
+      `until ${local(since)}`,
+    ]);
+    expect(formatLocalTime(since, since + 86_400_000)).toContain(String(new Date(since).getDate()));
   });
 });

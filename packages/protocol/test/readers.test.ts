@@ -95,13 +95,13 @@ describe('readJobRequestParams', () => {
       computeMethod: 1,
       networkDl: 100,
       networkUp: 50,
-      ramMaxKiB: 2048,
-      rendertimeMaxSeconds: 600,
+      memoryKiB: 2048,
+      maxFrameTimeSeconds: 600,
     });
   });
 
   it("reads the official client's rendertime_max=-1 as no limit (0)", () => {
-    expect(readJobRequestParams({ ...query, rendertime_max: '-1' }).rendertimeMaxSeconds).toBe(0);
+    expect(readJobRequestParams({ ...query, rendertime_max: '-1' }).maxFrameTimeSeconds).toBe(0);
   });
 
   it('reads the GPU when gpu_model is sent, and then needs type and memory', () => {
@@ -166,7 +166,7 @@ describe('readKeepAliveParams', () => {
     const query = new URLSearchParams('paused=false&frame=0007&job=12&rendertime=61&remainingtime=30');
     expect(readKeepAliveParams(query)).toStrictEqual({
       paused: false,
-      job: { id: '12', frame: '0007', rendertimeSeconds: 61, remainingSeconds: 30 },
+      job: { id: '12', frame: '0007', renderTimeSeconds: 61, remainingSeconds: 30 },
     });
     expectProtocolError(
       () => readKeepAliveParams({ paused: 'false', job: '12' }),
@@ -183,7 +183,7 @@ describe('readValidationParams', () => {
     expect(readValidationParams(query)).toStrictEqual({
       job: '12',
       frame: '0007',
-      rendertimeSeconds: 95,
+      renderTimeSeconds: 95,
       memoryUsedKiB: 2048,
       cores: 4,
     });

@@ -90,14 +90,14 @@ const jobRequestParams: fc.Arbitrary<JobRequestParams> = fc.record(
     computeMethod: fc.constantFrom(0, 1, 2),
     networkDl: count,
     networkUp: count,
-    cpuCores: count,
-    ramMaxKiB: count,
-    rendertimeMaxSeconds: count,
+    cores: count,
+    memoryKiB: count,
+    maxFrameTimeSeconds: count,
     gpu: fc.record({ type: text, model: text, ramBytes: count }, options),
   },
   {
     ...options,
-    requiredKeys: ['computeMethod', 'networkDl', 'networkUp', 'ramMaxKiB', 'rendertimeMaxSeconds'],
+    requiredKeys: ['computeMethod', 'networkDl', 'networkUp', 'memoryKiB', 'maxFrameTimeSeconds'],
   },
 );
 
@@ -105,7 +105,7 @@ const keepAlive: fc.Arbitrary<KeepAliveParams> = fc.record(
   {
     paused: fc.boolean(),
     job: fc.record(
-      { id: text, frame: text, rendertimeSeconds: count, remainingSeconds: count },
+      { id: text, frame: text, renderTimeSeconds: count, remainingSeconds: count },
       { ...options, requiredKeys: ['id', 'frame'] },
     ),
   },
@@ -162,8 +162,8 @@ describe('request builders → server readers', () => {
 
   it('farm validation_url → job answer → agent upload → readValidationParams', () => {
     const upload = fc.record(
-      { rendertimeSeconds: count, memoryUsedKiB: count, cores: count },
-      { ...options, requiredKeys: ['rendertimeSeconds'] },
+      { renderTimeSeconds: count, memoryUsedKiB: count, cores: count },
+      { ...options, requiredKeys: ['renderTimeSeconds'] },
     );
     fc.assert(
       fc.property(xmlText, xmlText, upload, (job, frame, facts) => {

@@ -9,6 +9,8 @@ import {
   buildLogout,
   buildSpeedtestAnswer,
   buildValidation,
+  computeMethodCode,
+  computeMethodName,
   type Endpoints,
   endpointsFromConfig,
   joinUrl,
@@ -18,6 +20,15 @@ import { expectProtocolError, fixture, sampleConfigParams } from './helpers';
 
 const SERVER = 'https://farm.example';
 const endpoints: Endpoints = endpointsFromConfig(SERVER, parseConfigAnswer(fixture('config.valid.xml')));
+
+describe('compute methods', () => {
+  it('have their wire codes: 0 CPU or GPU, 1 CPU only, 2 GPU only', () => {
+    expect([computeMethodCode('cpu_gpu'), computeMethodCode('cpu'), computeMethodCode('gpu')]).toEqual([
+      0, 1, 2,
+    ]);
+    for (const code of [0, 1, 2] as const) expect(computeMethodCode(computeMethodName(code))).toBe(code);
+  });
+});
 
 describe('URL helpers', () => {
   it('joins base and path verbatim, without doubling the slash', () => {
@@ -129,9 +140,9 @@ describe('client requests', () => {
       computeMethod: 0,
       networkDl: 1000,
       networkUp: 500,
-      cpuCores: 8,
-      ramMaxKiB: 4096,
-      rendertimeMaxSeconds: 0,
+      cores: 8,
+      memoryKiB: 4096,
+      maxFrameTimeSeconds: 0,
     } as const;
     const request = buildJobRequest(
       endpoints,
@@ -167,7 +178,7 @@ describe('client requests', () => {
       url: 'https://farm.example/server/keepmealive.php?paused=false',
       expect: 'xml',
     });
-    const job = { id: '12', frame: '0007', rendertimeSeconds: 61, remainingSeconds: 30 };
+    const job = { id: '12', frame: '0007', renderTimeSeconds: 61, remainingSeconds: 30 };
     expect(buildKeepAlive(endpoints, { paused: true, job }).url).toBe(
       'https://farm.example/server/keepmealive.php?paused=true&frame=0007&job=12&rendertime=61&remainingtime=30',
     );
@@ -176,7 +187,7 @@ describe('client requests', () => {
   it('uploads a frame to the decoded validation_url with & and the render facts (whole seconds)', () => {
     const url = 'https://farm.example/server/send_frame.php?job=116372253&frame=0007';
     const upload = {
-      rendertimeSeconds: 94.6, // the agent keeps render times exact; the wire carries whole seconds
+      renderTimeSeconds: 94.6, // the agent keeps render times exact; the wire carries whole seconds
       memoryUsedKiB: 204800,
       cores: 4,
       filename: '116372253_0007.png',

@@ -1,5 +1,6 @@
 // Command-line flags with node:util parseArgs, merged over the config file and FLOCK_PASSWORD.
 import { parseArgs } from 'node:util';
+import { ComputeMethodNameSchema, DEFAULT_PRIORITY, LIMIT_BOUNDS } from '@flock/protocol';
 import { readConfigFile } from './file.js';
 import {
   defaultCacheDir,
@@ -9,7 +10,15 @@ import {
   type SystemPlaces,
   thisSystem,
 } from './paths.js';
-import { type AgentSettings, ConfigError, type RawSettings, SETTING_KEYS, toSettings } from './settings.js';
+import {
+  type AgentSettings,
+  ConfigError,
+  canonicalSettings,
+  type RawSettings,
+  SETTING_ALIASES,
+  SETTING_KEYS,
+  toSettings,
+} from './settings.js';
 
 const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', string> = {
   server: 'farm URL (default https://client.sheepit-renderfarm.com)',
@@ -17,12 +26,12 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   password: 'password or render key (or FLOCK_PASSWORD; never logged)',
   'cache-dir': 'directory for archives, work files, the upload queue and the state file (default below)',
   'shared-zip': 'download directory shared by the agents of this machine',
-  'compute-method': 'cpu | gpu | cpu_gpu (default cpu)',
+  'compute-method': `${ComputeMethodNameSchema.options.join(' | ')} (default cpu)`,
   gpu: 'GPU id to render on (e.g. OPTIX_0, CUDA_0, HIP_0, METAL_0 or a full id; default the first)',
   cores: 'CPU cores Blender may use (default: all)',
   memory: 'memory limit for Blender, e.g. 4G or 512M (binary units)',
-  rendertime: 'max render time per frame in minutes (longer renders are stopped, error 23)',
-  priority: "Blender's priority as a nice level, -20..19 (default 19; a priority class on Windows)",
+  'max-frame-time': 'longest render of one frame in minutes; longer ones are stopped, error 23',
+  priority: `Blender's priority as a nice level, ${LIMIT_BOUNDS.priority.min}..${LIMIT_BOUNDS.priority.max} (default ${DEFAULT_PRIORITY}; a priority class on Windows)`,
   'request-time': 'when to ask for jobs, e.g. "mon-fri 18:00-08:00, sat-sun all day"',
   hostname: 'machine name shown on the farm ([a-z0-9-_])',
   proxy: 'HTTP(S) proxy URL, e.g. http://user:pass@host:3128',
@@ -33,9 +42,17 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   help: 'show this help',
 };
 
+/** ` (also --rendertime)` for a flag with an older spelling. */
+function olderSpellings(flag: string): string {
+  const aliases = Object.entries(SETTING_ALIASES).filter(([, key]) => key === flag);
+  return aliases.length === 0 ? '' : ` (also ${aliases.map(([alias]) => `--${alias}`).join(', ')})`;
+}
+
 /** The help, with this machine's default config file and cache dir. */
 export function helpText(system: SystemPlaces = thisSystem()): string {
-  const rows = Object.entries(FLAG_HELP).map(([flag, help]) => `  --${flag.padEnd(16)} ${help}`);
+  const rows = Object.entries(FLAG_HELP).map(
+    ([flag, help]) => `  --${flag.padEnd(16)} ${help}${olderSpellings(flag)}`,
+  );
   return [
     'Usage: flock-agent <command> [flags]',
     '',
@@ -146,7 +163,8 @@ export function parseCommandLine(
   machine: Omit<SystemPlaces, 'env'> = thisSystem(env),
 ): ParsedCommandLine {
   const system: SystemPlaces = { ...machine, env };
-  const options = Object.fromEntries(SETTING_KEYS.map((key) => [key, { type: 'string' as const }]));
+  const flagNames = [...SETTING_KEYS, ...Object.keys(SETTING_ALIASES)];
+  const options = Object.fromEntries(flagNames.map((key) => [key, { type: 'string' as const }]));
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -188,7 +206,7 @@ export function parseCommandLine(
   return {
     command: help ? 'help' : (command as ParsedCommandLine['command']),
     args: extra,
-    flags,
+    flags: canonicalSettings(flags),
     configFile: typeof config === 'string' ? config : defaultConfigPath(system),
     configExplicit: typeof config === 'string',
     now: now === true,

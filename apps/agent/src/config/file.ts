@@ -3,7 +3,7 @@
 // when a looser one is found.
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, type RawSettings, SETTING_KEYS } from './settings.js';
+import { ConfigError, canonicalSettings, isSettingKey, type RawSettings, SETTING_KEYS } from './settings.js';
 
 /** Reads the config file; a missing default file is an empty config, a missing explicit one an error. */
 export async function readConfigFile(file: string, explicit: boolean): Promise<RawSettings> {
@@ -24,12 +24,12 @@ export async function readConfigFile(file: string, explicit: boolean): Promise<R
     throw new ConfigError('config', `${file} must hold a JSON object`);
   }
   for (const key of Object.keys(value)) {
-    if (!(SETTING_KEYS as readonly string[]).includes(key)) {
+    if (!isSettingKey(key)) {
       throw new ConfigError('config', `${file}: unknown key "${key}" (known: ${SETTING_KEYS.join(', ')})`);
     }
   }
   await tightenMode(file);
-  return value as RawSettings;
+  return canonicalSettings(value as RawSettings);
 }
 
 /** Writes the file atomically with mode 0600 (directory 0700). */

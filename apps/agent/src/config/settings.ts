@@ -1,7 +1,13 @@
 // The agent's settings: one typed object built from defaults, the config file, FLOCK_PASSWORD and
 // the command line (later wins). Every value is checked here; a bad one is a ConfigError naming the
 // flag or key, which the CLI prints as one line (exit 2).
-import type { ComputeMethodName } from '@flock/protocol';
+import {
+  type ComputeMethodName,
+  ComputeMethodNameSchema,
+  DEFAULT_PRIORITY,
+  LIMIT_BOUNDS,
+  LimitsSchema,
+} from '@flock/protocol';
 import { parseSchedule, ScheduleParseError } from '../schedule/index.js';
 
 export const DEFAULT_SERVER = 'https://client.sheepit-renderfarm.com';
@@ -17,8 +23,8 @@ export interface AgentSettings {
   gpu?: string;
   cores?: number;
   memoryBytes?: number;
-  /** Max render time per frame, minutes. */
-  rendertimeMinutes?: number;
+  /** The longest frame time (given in minutes); longer renders are stopped. */
+  maxFrameTimeSeconds?: number;
   priority: number;
   requestTime?: string;
   hostname?: string;
@@ -54,7 +60,7 @@ export const SETTING_KEYS = [
   'gpu',
   'cores',
   'memory',
-  'rendertime',
+  'max-frame-time',
   'priority',
   'request-time',
   'hostname',
@@ -65,14 +71,39 @@ export const SETTING_KEYS = [
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
+/** Older spellings, still accepted as flags and config keys, and the setting each one names. */
+export const SETTING_ALIASES: Readonly<Record<string, SettingKey>> = Object.freeze({
+  rendertime: 'max-frame-time',
+});
+
+/** A flag or config key this agent knows, under its current name or an older one. */
+export function isSettingKey(key: string): boolean {
+  return (SETTING_KEYS as readonly string[]).includes(key) || Object.hasOwn(SETTING_ALIASES, key);
+}
+
+/** The same raw settings under the current names; a setting given under both of its names is refused. */
+export function canonicalSettings(raw: RawSettings): RawSettings {
+  const canonical: Record<string, unknown> = { ...raw };
+  for (const [alias, key] of Object.entries(SETTING_ALIASES)) {
+    if (canonical[alias] === undefined) continue;
+    if (canonical[key] !== undefined) throw new ConfigError(key, `given twice, also as "${alias}"`);
+    canonical[key] = canonical[alias];
+    delete canonical[alias];
+  }
+  return canonical;
+}
+
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+const MEBIBYTE = 1024 ** 2;
 
 /** "4G", "512M", "2048K", "1073741824" → bytes (binary units; a trailing B or iB is allowed). */
 export function parseMemory(value: string, key = 'memory'): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(value);
   if (!match) throw new ConfigError(key, `"${value}" is not a size like 4G, 512M or 2048K`);
   const bytes = Math.floor(Number(match[1]) * (UNITS[(match[2] ?? '').toUpperCase()] ?? 1));
-  if (bytes < 64 * 1024 ** 2) throw new ConfigError(key, `"${value}" is below the 64M minimum`);
+  if (!LimitsSchema.shape.memoryBytes.safeParse(bytes).success) {
+    throw new ConfigError(key, `"${value}" is below the ${LIMIT_BOUNDS.memoryBytes.min / MEBIBYTE}M minimum`);
+  }
   return bytes;
 }
 
@@ -85,13 +116,38 @@ function text(raw: RawSettings, key: SettingKey): string | undefined {
   return result;
 }
 
-function integer(raw: RawSettings, key: SettingKey, min: number, max: number): number | undefined {
+function wholeNumber(raw: RawSettings, key: SettingKey): number | undefined {
   const value = text(raw, key);
   if (value === undefined) return undefined;
   if (!/^-?\d+$/.test(value)) throw new ConfigError(key, `"${value}" is not a whole number`);
-  const number = Number(value);
-  if (number < min || number > max) throw new ConfigError(key, `${number} is outside ${min}..${max}`);
+  return Number(value);
+}
+
+function integer(raw: RawSettings, key: SettingKey, min: number, max: number): number | undefined {
+  const number = wholeNumber(raw, key);
+  if (number !== undefined && (number < min || number > max)) {
+    throw new ConfigError(key, `${number} is outside ${min}..${max}`);
+  }
   return number;
+}
+
+/**
+ * A limit given in `unit`s (`scale` of the limit's own unit each), checked with the console link's
+ * schema: the agent accepts from its flags exactly what it accepts from the console.
+ */
+function limit(
+  raw: RawSettings,
+  key: SettingKey,
+  field: 'cores' | 'maxFrameTimeSeconds' | 'priority',
+  { scale = 1, unit = '' } = {},
+): number | undefined {
+  const given = wholeNumber(raw, key);
+  if (given === undefined) return undefined;
+  if (!LimitsSchema.shape[field].safeParse(given * scale).success) {
+    const { min, max } = LIMIT_BOUNDS[field];
+    throw new ConfigError(key, `${given} is outside ${min / scale}..${max / scale}${unit}`);
+  }
+  return given * scale;
 }
 
 function url(raw: RawSettings, key: SettingKey): string | undefined {
@@ -123,8 +179,12 @@ function required(value: string | undefined, key: SettingKey, hint: string): str
   return value;
 }
 
-/** Checks and types merged raw settings; `defaults.cacheDir` stands in for a missing `cache-dir`. */
-export function toSettings(raw: RawSettings, defaults: { cacheDir?: string } = {}): AgentSettings {
+/**
+ * Checks and types merged raw settings (older spellings of a key are read as the current one);
+ * `defaults.cacheDir` stands in for a missing `cache-dir`.
+ */
+export function toSettings(given: RawSettings, defaults: { cacheDir?: string } = {}): AgentSettings {
+  const raw = canonicalSettings(given);
   const requestTime = text(raw, 'request-time');
   if (requestTime !== undefined) {
     try {
@@ -153,16 +213,16 @@ export function toSettings(raw: RawSettings, defaults: { cacheDir?: string } = {
       'cache-dir',
       '--cache-dir DIR or "cache-dir" in the config file',
     ),
-    computeMethod: oneOf(raw, 'compute-method', ['cpu', 'gpu', 'cpu_gpu'] as const) ?? 'cpu',
-    priority: integer(raw, 'priority', -20, 19) ?? 19,
+    computeMethod: oneOf(raw, 'compute-method', ComputeMethodNameSchema.options) ?? 'cpu',
+    priority: limit(raw, 'priority', 'priority') ?? DEFAULT_PRIORITY,
     logFormat: oneOf(raw, 'log-format', ['text', 'json'] as const) ?? 'text',
   };
   const optional: Partial<AgentSettings> = {
     sharedZip: text(raw, 'shared-zip'),
     gpu: text(raw, 'gpu'),
-    cores: integer(raw, 'cores', 1, 4096),
+    cores: limit(raw, 'cores', 'cores'),
     memoryBytes: memory === undefined ? undefined : parseMemory(memory),
-    rendertimeMinutes: integer(raw, 'rendertime', 1, 7 * 24 * 60),
+    maxFrameTimeSeconds: limit(raw, 'max-frame-time', 'maxFrameTimeSeconds', { scale: 60, unit: ' minutes' }),
     requestTime,
     hostname,
     proxy: url(raw, 'proxy'),

@@ -1,12 +1,15 @@
 // The one internal command API: the CLI (Ctrl-C), tests and the console link all change the agent
 // through `execute`. Controls only record the user's intent and announce it; the farm loop reads
-// it at its decision points and the 'interrupt' event stops a running job at once.
+// it at its decision points and the 'stop-job' event stops a running job at once.
 import { EventEmitter } from 'node:events';
-import { type CommandResult, type ControlCommand, ControlCommandSchema, type Limits } from '@flock/protocol';
+import {
+  type CommandResult,
+  type ControlCommand,
+  ControlCommandSchema,
+  type Limits,
+  type StopReason,
+} from '@flock/protocol';
 import { parseSchedule, type Schedule, ScheduleParseError } from '../schedule/index.js';
-
-/** Why a running job is stopped by the user (each is reported to the farm as type 20). */
-export type InterruptReason = 'pause-now' | 'stop-now' | 'block-project';
 
 /** Commands beyond the console's set that only local callers use. */
 export type LocalCommand = { type: 'set-max-frames'; maxFrames: number | null };
@@ -15,7 +18,8 @@ export type AgentCommand = ControlCommand | LocalCommand;
 
 interface ControlEvents {
   change: [];
-  interrupt: [InterruptReason];
+  /** The user stopped the running job: pause now, stop now, or block its project. */
+  'stop-job': [StopReason];
 }
 
 /** Where blocks live (persisted); Controls only passes the user's undo on. */
@@ -233,9 +237,9 @@ export class Controls extends EventEmitter<ControlEvents> {
     return { ok: true };
   }
 
-  private changed(interrupt?: InterruptReason): void {
+  private changed(stopJob?: StopReason): void {
     this.revisionValue++;
-    if (interrupt) this.emit('interrupt', interrupt);
+    if (stopJob) this.emit('stop-job', stopJob);
     this.emit('change');
   }
 }

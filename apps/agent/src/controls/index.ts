@@ -2,7 +2,6 @@ export {
   type AgentCommand,
   Controls,
   type ControlsInit,
-  type InterruptReason,
   type LocalCommand,
   type ProjectUnblocker,
 } from './controls.js';

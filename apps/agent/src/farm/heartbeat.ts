@@ -38,14 +38,14 @@ export interface KeepAliveInputs {
 export function keepAliveParams(inputs: KeepAliveInputs): KeepAliveParams {
   const { paused, job, etaSeconds, renderStartedAt, now } = inputs;
   if (!job) return { paused };
-  const rendertimeSeconds =
+  const renderTimeSeconds =
     renderStartedAt === null ? 0 : Math.max(0, Math.round((now - renderStartedAt) / 1000));
   return {
     paused,
     job: {
       id: job.id,
       frame: job.frame,
-      rendertimeSeconds,
+      renderTimeSeconds,
       ...(etaSeconds == null ? {} : { remainingSeconds: Math.round(etaSeconds) }),
     },
   };
@@ -105,7 +105,7 @@ export class Heartbeat {
       log.debug('heartbeat', {
         status: answer.status,
         job: params.job?.id,
-        rendertime: params.job?.rendertimeSeconds,
+        rendertime: params.job?.renderTimeSeconds,
       });
       if (answer.status === 400 && params.job) {
         log.warn('the farm cancelled the current job', { job: params.job.id });

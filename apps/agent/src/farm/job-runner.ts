@@ -13,6 +13,7 @@ import {
   type Job,
   type JobPhase,
   MD5_HEX,
+  type StopReason,
 } from '@flock/protocol';
 import { ArchiveError, extractArchive } from '../archive/index.js';
 import type { Clock } from '../clock.js';
@@ -21,17 +22,19 @@ import type { Controls } from '../controls/index.js';
 import { isNoSpace } from '../disk.js';
 import { type ArchiveCache, DownloadError, type DownloadProgress } from '../download/index.js';
 import type { Logger } from '../log/index.js';
+import type { RenderFacts } from '../render/index.js';
 import type { AgentStateStore } from '../state/index.js';
-import type { FrameUploads, RenderFacts, RenderPort } from './ports.js';
+import type { FrameUploads, RenderPort } from './ports.js';
 import { SpareProject } from './spare-project.js';
+import { stopReasonOf } from './stop-signal.js';
 
-/** Why a running job was stopped from outside: by the user (type 20) or by the farm (type 22). */
-export type JobInterrupt = 'pause-now' | 'stop-now' | 'block-project' | 'server';
+/** What the render measured, when the job got as far as rendering. */
+export type JobFacts = Partial<Omit<RenderFacts, 'log'>>;
 
 /** The longest project name the agent's state carries: the console's own limit. */
 const MAX_PROJECT_NAME_CHARS = CurrentJobSchema.shape.project.maxLength ?? 300;
 
-export type JobFailure = { kind: 'failed'; errorType: number; message: string } & RenderFacts;
+export type JobFailure = { kind: 'failed'; errorType: number; message: string } & JobFacts;
 
 export type JobOutcome =
   /**
@@ -42,7 +45,8 @@ export type JobOutcome =
    */
   | { kind: 'rendered'; stored: Promise<JobFailure | undefined> }
   | JobFailure
-  | ({ kind: 'interrupted'; by: JobInterrupt } & RenderFacts);
+  /** Stopped from outside (stop-signal.ts): by the user, or by the farm. */
+  | ({ kind: 'stopped'; reason: StopReason } & JobFacts);
 
 export interface JobRunnerOptions {
   cache: ArchiveCache;
@@ -95,7 +99,7 @@ export class JobRunner {
     try {
       outcome = await this.stages(job, endpoints, jobDir, signal);
     } catch (error) {
-      outcome = signal.aborted ? { kind: 'interrupted', by: signal.reason as JobInterrupt } : failure(error);
+      outcome = signal.aborted ? { kind: 'stopped', reason: stopReasonOf(signal) } : failure(error);
     }
     this.options.store.update({ job: null });
     // Removed while the loop already asks for the next job, once the frame has left the dir.
@@ -190,7 +194,7 @@ export class JobRunner {
     if (result.blenderVersion && store.state.machine.blender !== result.blenderVersion) {
       store.setMachine({ ...store.state.machine, blender: result.blenderVersion.slice(0, 200) });
     }
-    if (signal.aborted) return { kind: 'interrupted', by: signal.reason as JobInterrupt, ...facts(result) };
+    if (signal.aborted) return { kind: 'stopped', reason: stopReasonOf(signal), ...facts(result) };
     if (!result.ok)
       return { kind: 'failed', errorType: result.errorType, message: result.message, ...facts(result) };
     this.spare.prepare(projectZip, job.archiveMd5, job.password);
@@ -199,15 +203,15 @@ export class JobRunner {
       .add({
         job,
         outputFile: result.outputFile,
-        renderTimeSeconds: result.renderTimeSeconds ?? 0,
-        ...(result.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: result.memoryUsedKiB }),
+        renderTimeSeconds: result.renderTimeSeconds,
+        memoryUsedKiB: result.memoryUsedKiB,
         ...(controls.limits.cores === null ? {} : { cores: controls.limits.cores }),
       })
       .then(() => {
         const stats = store.state.stats;
         store.updateStats({
           framesRendered: stats.framesRendered + 1,
-          renderTimeMsTotal: stats.renderTimeMsTotal + Math.round((result.renderTimeSeconds ?? 0) * 1000),
+          renderTimeMsTotal: stats.renderTimeMsTotal + Math.round(result.renderTimeSeconds * 1000),
         });
         log.info('frame rendered', { job: job.id, frame: job.frame, seconds: result.renderTimeSeconds });
         return undefined;
@@ -251,13 +255,9 @@ export class JobRunner {
   }
 }
 
-function facts(result: RenderFacts): RenderFacts {
+function facts(result: RenderFacts): JobFacts {
   const { renderTimeSeconds, memoryUsedKiB, blenderVersion } = result;
-  return {
-    ...(renderTimeSeconds === undefined ? {} : { renderTimeSeconds }),
-    ...(memoryUsedKiB === undefined ? {} : { memoryUsedKiB }),
-    ...(blenderVersion === undefined ? {} : { blenderVersion }),
-  };
+  return { renderTimeSeconds, memoryUsedKiB, ...(blenderVersion === undefined ? {} : { blenderVersion }) };
 }
 
 function frameNotStored(error: unknown): JobFailure {

@@ -1,12 +1,21 @@
 // One job inside the farm loop: refuses blocked projects, runs the job with its own abort (user
 // interrupts, heartbeat 400), collects the job's log for the report, and reports a failure.
-import { type Endpoints, ErrorType, errorType, type Job } from '@flock/protocol';
-import type { InterruptReason } from '../controls/index.js';
+import {
+  type Endpoints,
+  errorType,
+  isStopOnPurpose,
+  type Job,
+  type StopOnPurpose,
+  type StopReason,
+  stopErrorType,
+} from '@flock/protocol';
 import { formatReportLine, type LogEntry, type Logger } from '../log/index.js';
 import type { AgentStateStore, WorkerState } from '../state/index.js';
 import type { BlockedProjects } from './blocked-projects.js';
 import type { ErrorReporter } from './error-report.js';
-import type { JobInterrupt, JobOutcome, JobRunner } from './job-runner.js';
+import type { JobOutcome, JobRunner } from './job-runner.js';
+import type { LoopStatus } from './loop-status.js';
+import { stopJob } from './stop-signal.js';
 
 const MAX_JOB_LOG_LINES = 5000;
 
@@ -16,7 +25,7 @@ export interface JobStepOptions {
   runner: JobRunner;
   reporter: ErrorReporter;
   blocks: BlockedProjects;
-  setWorker: (worker: WorkerState) => void;
+  status: Pick<LoopStatus, 'setWorker'>;
 }
 
 export class JobStep {
@@ -28,19 +37,20 @@ export class JobStep {
     return this.running?.job;
   }
 
-  interrupt(reason: InterruptReason): void {
-    this.running?.abort.abort(reason satisfies JobInterrupt);
+  /** Stops the running job, if any, for `reason`. */
+  stop(reason: StopReason): void {
+    if (this.running) stopJob(this.running.abort, reason);
   }
 
   /** The farm cancelled this job (heartbeat 400). */
   cancel(jobId: string): void {
-    if (this.running?.job.id === jobId) this.running.abort.abort('server' satisfies JobInterrupt);
+    if (this.running?.job.id === jobId) stopJob(this.running.abort, 'server');
   }
 
   /** A project the console blocked for the fleet is being rendered here: stop it as a user block. */
   stopIfBlocked(): void {
     const job = this.running?.job;
-    if (job && this.options.blocks.has(job.archiveMd5)) this.interrupt('block-project');
+    if (job && this.options.blocks.has(job.archiveMd5)) this.stop('block-project');
   }
 
   /** Works the job; returns the error type reported when it failed or was refused. */
@@ -48,7 +58,7 @@ export class JobStep {
     if (this.options.blocks.has(job.archiveMd5)) {
       // Refused before anything is downloaded, reported as the official client reports a user block.
       this.options.log.info('refusing a job of a blocked project', { job: job.id, project: job.name });
-      const type = ErrorType.RENDERER_KILLED_BY_USER;
+      const type = stopErrorType('block-project');
       await this.options.reporter.report({ type, job, lines: ['project blocked by the user'] });
       return type;
     }
@@ -63,7 +73,7 @@ export class JobStep {
     this.options.store.on('change', follow);
     let outcome: JobOutcome;
     try {
-      this.options.setWorker('downloading');
+      this.options.status.setWorker('downloading');
       outcome = await this.options.runner.run(job, endpoints, abort.signal);
     } finally {
       this.options.store.off('change', follow);
@@ -84,7 +94,7 @@ export class JobStep {
         : phase === 'download' || phase === 'extract'
           ? 'downloading'
           : undefined;
-    if (worker && this.options.store.local.worker !== worker) this.options.setWorker(worker);
+    if (worker && this.options.store.local.worker !== worker) this.options.status.setWorker(worker);
   }
 
   private async failed(
@@ -92,10 +102,11 @@ export class JobStep {
     outcome: Exclude<JobOutcome, { kind: 'rendered' }>,
     entries: LogEntry[],
   ): Promise<number> {
-    const interrupted = outcome.kind === 'interrupted';
-    const type = interrupted ? interruptType(outcome.by) : outcome.errorType;
-    const message = interrupted ? `job stopped (${outcome.by})` : outcome.message;
-    if (interrupted) this.stopped(job, outcome.by);
+    const stopped = outcome.kind === 'stopped';
+    const type = stopped ? stopErrorType(outcome.reason) : outcome.errorType;
+    const message = stopped ? `job stopped (${outcome.reason})` : outcome.message;
+    // A stop on purpose (the user's, the farm's) is an event; a limit's stop (time, memory) failed the frame.
+    if (stopped && isStopOnPurpose(outcome.reason)) this.stopped(job, outcome.reason);
     else this.announceFailure(job, type, message, this.options.store.logExcerpt(entries.slice(-200)));
     const { renderTimeSeconds, memoryUsedKiB, blenderVersion } = outcome;
     const lines = entries.map(formatReportLine);
@@ -111,7 +122,7 @@ export class JobStep {
   }
 
   /** Stopped on purpose (by the user or the farm): an event for the console, not an error. */
-  private stopped(job: Job, by: JobInterrupt): void {
+  private stopped(job: Job, by: StopOnPurpose): void {
     if (by === 'block-project') this.options.blocks.block(job);
     this.options.log.info('job stopped', { job: job.id, frame: job.frame, by });
     this.options.store.publish({
@@ -137,8 +148,4 @@ export class JobStep {
       logExcerpt,
     });
   }
-}
-
-function interruptType(by: JobInterrupt): number {
-  return by === 'server' ? ErrorType.RENDERER_KILLED_BY_SERVER : ErrorType.RENDERER_KILLED_BY_USER;
 }

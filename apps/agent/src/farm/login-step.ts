@@ -3,14 +3,14 @@
 // old" (101) on a machine linked to a console, which waits for the console to set the client version,
 // and a refused account from the console, which waits for the console to correct it. Without any
 // account the agent waits for one.
-import { ConfigStatus, type NotRenderingReason } from '@flock/protocol';
+import { ConfigStatus } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Controls } from '../controls/index.js';
 import type { Logger } from '../log/index.js';
-import type { WorkerState } from '../state/index.js';
 import type { FarmAccounts } from './account.js';
 import { describeFarmTrouble } from './farm-trouble.js';
-import type { LoopWaits, WaitEnd } from './loop-waits.js';
+import type { LoopStatus } from './loop-status.js';
+import type { LoopWaits } from './loop-waits.js';
 import type { RequestPacing } from './request-pacing.js';
 import { type FarmSession, LoginError } from './session.js';
 import { abortOnStop } from './stop-signal.js';
@@ -26,10 +26,7 @@ export interface LoginStepOptions {
   log: Logger;
   pacing: RequestPacing;
   waits: LoopWaits;
-  setWorker: (worker: WorkerState) => void;
-  idle: (reason: NotRenderingReason) => void;
-  backOff: (reason: Omit<NotRenderingReason, 'until'>, waitMs: number) => Promise<WaitEnd>;
-  fail: (message: string) => void;
+  status: LoopStatus;
   onLoggedIn: () => void;
 }
 
@@ -50,7 +47,7 @@ export class LoginStep {
         await this.waitForAccount();
         continue;
       }
-      this.options.setWorker('logging-in');
+      this.options.status.setWorker('logging-in');
       // A stop (after the frame or now) ends the login and its speed test at once: no frame to finish.
       const stop = abortOnStop(controls);
       try {
@@ -71,20 +68,20 @@ export class LoginStep {
             continue;
           }
           if (error.status !== ConfigStatus.CLIENT_TOO_OLD || !controls.linkedToConsole) {
-            this.options.fail(message);
+            this.options.status.fail(message);
             return 1;
           }
           await this.waitForClientVersion(message);
           continue;
         }
         if (!again) {
-          this.options.fail(message);
+          this.options.status.fail(message);
           return 1;
         }
         const trouble = describeFarmTrouble(error instanceof LoginError ? (error.cause ?? error) : error);
         const { since, waitMs } = this.options.pacing.failed(trouble.kind, this.options.clock.now());
         log.warn('cannot log in again', { error: message });
-        await this.options.backOff(
+        await this.options.status.backOff(
           { code: 'farm-unreachable', message: trouble.sentence, detail: trouble.detail, since },
           waitMs,
         );
@@ -101,7 +98,7 @@ export class LoginStep {
     const message = accounts.missingMessage(controls.linkedToConsole);
     if (message !== this.missingLogged) this.options.log.warn(message);
     this.missingLogged = message;
-    this.options.idle({ code: 'no-farm-account', message, until: null });
+    this.options.status.idle({ code: 'no-farm-account', message, until: null });
     await waits.sleep(60 * 60_000);
   }
 
@@ -112,7 +109,7 @@ export class LoginStep {
     const message =
       "The farm refused the farm account set in the console. Correct its login or render key in the console's Fleet settings (or this machine's page).";
     log.error(refusal);
-    this.options.idle({ code: 'login-refused', message, until: null, detail: refusal.slice(0, 500) });
+    this.options.status.idle({ code: 'login-refused', message, until: null, detail: refusal.slice(0, 500) });
     const retries = controls.retries;
     while (!controls.stopRequested && accounts.current === refused && controls.retries === retries)
       await waits.sleep(60 * 60_000);
@@ -127,7 +124,7 @@ export class LoginStep {
       `The farm refuses client version ${version} as too old. Set the official SheepIt client's ` +
       `current version for the fleet in the console (Fleet settings), or start this agent with --client-version.`;
     log.error(refusal);
-    this.options.idle({ code: 'login-refused', message, until: null, detail: refusal.slice(0, 500) });
+    this.options.status.idle({ code: 'login-refused', message, until: null, detail: refusal.slice(0, 500) });
     while (!controls.stopRequested && controls.clientVersion === version && controls.retries === retries) {
       await waits.sleep(60 * 60_000);
     }

@@ -15,14 +15,15 @@ import {
   type JobRequestAnswer,
   type JobRequestParams,
   jobRequestStatus,
+  MAX_OUTSTANDING_FRAMES,
   type NotRenderingReason,
   parseJobRequestAnswer,
 } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Controls } from '../controls/index.js';
 import type { ArchiveCache } from '../download/index.js';
-import { formatLocalTime, type Logger } from '../log/index.js';
-import { type AgentStateStore, statusOfWorker, type WorkerState } from '../state/index.js';
+import type { Logger } from '../log/index.js';
+import type { AgentStateStore } from '../state/index.js';
 import type { FarmAccounts } from './account.js';
 import type { BlockedProjects } from './blocked-projects.js';
 import { type DiskSpace, waitForDiskSpace } from './disk-space.js';
@@ -32,7 +33,8 @@ import type { FarmHttp } from './http.js';
 import type { JobRunner } from './job-runner.js';
 import { JobStep } from './job-step.js';
 import { LoginStep, type LoopExit } from './login-step.js';
-import { LoopWaits, type WaitEnd } from './loop-waits.js';
+import { LoopStatus } from './loop-status.js';
+import { LoopWaits } from './loop-waits.js';
 import type { FrameUploads } from './ports.js';
 import { RequestPacing } from './request-pacing.js';
 import { type FarmSession, LoginError } from './session.js';
@@ -40,8 +42,6 @@ import { abortOnStop } from './stop-signal.js';
 
 export type { LoopExit } from './login-step.js';
 
-/** The farm gives one session at most 3 unvalidated frames (docs/protocol.md §7). */
-export const MAX_OUTSTANDING_UPLOADS = 3;
 const UPLOAD_QUEUE_POLL_MS = 4000;
 
 export interface FarmLoopOptions {
@@ -75,6 +75,7 @@ export class FarmLoop {
   private readonly waits: LoopWaits;
   private readonly pacing: RequestPacing;
   private readonly logins: LoginStep;
+  private readonly status: LoopStatus;
   /** 203/205/208: no request until the user acts ("retry now", resume) — `retries` as it was then. */
   private idleForever: { reason: NotRenderingReason; retries: number } | undefined;
   private noJobStreak = 0;
@@ -85,7 +86,8 @@ export class FarmLoop {
     const { clock, controls, uploads, session, log, accounts } = options;
     this.pacing = new RequestPacing(options.random ?? Math.random);
     this.waits = new LoopWaits({ clock, controls, uploads });
-    this.jobs = new JobStep({ ...options, setWorker: (worker) => this.setWorker(worker) });
+    this.status = new LoopStatus({ ...options, waits: this.waits });
+    this.jobs = new JobStep({ ...options, status: this.status });
     this.logins = new LoginStep({
       session,
       accounts,
@@ -94,13 +96,10 @@ export class FarmLoop {
       log,
       pacing: this.pacing,
       waits: this.waits,
-      setWorker: (worker) => this.setWorker(worker),
-      idle: (reason) => this.idle(reason),
-      backOff: (reason, waitMs) => this.backOff(reason, waitMs),
-      fail: (message) => this.fail(message),
+      status: this.status,
       onLoggedIn: () => options.onLoggedIn?.(),
     });
-    controls.on('interrupt', (reason) => this.jobs.interrupt(reason));
+    controls.on('stop-job', (reason) => this.jobs.stop(reason));
   }
 
   /** The job being worked on (for the heartbeat). */
@@ -139,7 +138,7 @@ export class FarmLoop {
       await this.shutDown({ uploadsStarted: true });
       return 0;
     }
-    this.sessionStarted();
+    this.status.sessionStarted();
     const stop = abortOnStop(controls);
     await reporter.report({ type: ErrorType.OK, lines: this.options.configDump() }, stop.signal);
     stop.dispose();
@@ -162,11 +161,15 @@ export class FarmLoop {
       if (controls.stopRequested) return 0;
       const maxFrames = controls.maxFrames;
       if (maxFrames !== null && store.local.framesDelivered >= maxFrames) {
-        this.idle({ code: 'max-frames-reached', message: `${maxFrames} frames delivered`, until: null });
+        this.status.idle({
+          code: 'max-frames-reached',
+          message: `${maxFrames} frames delivered`,
+          until: null,
+        });
         return 0;
       }
       if (maxFrames !== null && store.local.framesDelivered + uploads.outstanding() >= maxFrames) {
-        this.idle(
+        this.status.idle(
           { code: 'max-frames-reached', message: 'waiting for the last uploads', until: null },
           'uploading-wait',
         );
@@ -174,12 +177,12 @@ export class FarmLoop {
         continue;
       }
       if (controls.paused) {
-        this.idle({ code: 'paused-by-user', message: 'paused by the user', until: null });
+        this.status.idle({ code: 'paused-by-user', message: 'paused by the user', until: null });
         await this.waits.forChange(null);
         continue;
       }
       if (this.idleForever && this.idleForever.retries === controls.retries) {
-        this.idle(this.idleForever.reason);
+        this.status.idle(this.idleForever.reason);
         await this.waits.forChange(null);
         continue;
       }
@@ -191,9 +194,9 @@ export class FarmLoop {
         const exit = await this.relogin(why);
         if (exit !== undefined) return exit;
       }
-      if (uploads.outstanding() >= MAX_OUTSTANDING_UPLOADS) {
+      if (uploads.outstanding() >= MAX_OUTSTANDING_FRAMES) {
         const message = `upload queue full (${uploads.outstanding()} frames waiting for the farm)`;
-        this.idle({ code: 'upload-queue-full', message, until: null }, 'uploading-wait');
+        this.status.idle({ code: 'upload-queue-full', message, until: null }, 'uploading-wait');
         await this.waits.forChange(UPLOAD_QUEUE_POLL_MS);
         continue;
       }
@@ -208,7 +211,11 @@ export class FarmLoop {
     const now = this.options.clock.now();
     if (!schedule || schedule.isOpen(now)) return true;
     const opens = schedule.nextOpening(now);
-    this.idle({ code: 'outside-request-time', message: 'outside the request-time windows', until: opens });
+    this.status.idle({
+      code: 'outside-request-time',
+      message: 'outside the request-time windows',
+      until: opens,
+    });
     await this.waits.forChange(opens === null ? null : opens - now);
     return false;
   }
@@ -221,7 +228,10 @@ export class FarmLoop {
     const earliest = this.pacing.earliestNextRequest();
     if (this.options.clock.now() >= earliest) return true;
     const message = 'Jobs keep ending without a frame; asking the farm again shortly.';
-    const end = await this.backOff({ code: 'backing-off', message }, earliest - this.options.clock.now());
+    const end = await this.status.backOff(
+      { code: 'backing-off', message },
+      earliest - this.options.clock.now(),
+    );
     if (end === 'cut' && !this.options.controls.stopRequested && !this.options.controls.paused)
       this.pacing.waive();
     return false;
@@ -229,7 +239,7 @@ export class FarmLoop {
 
   /** One job request and what follows; returns an exit code when the loop must end. */
   private async requestAndWork(): Promise<LoopExit | undefined> {
-    this.setWorker('requesting');
+    this.status.setWorker('requesting');
     this.pacing.requested(this.options.clock.now());
     let answer: JobRequestAnswer;
     try {
@@ -249,18 +259,24 @@ export class FarmLoop {
       case 'backoff-ladder': {
         const steps = reaction.stepsMs;
         const base = steps[Math.min(this.noJobStreak++, steps.length - 1)] ?? 0;
-        await this.backOff({ code: 'no-job', message: info.explanation }, base * (1 + 0.1 * this.random()));
+        await this.status.backOff(
+          { code: 'no-job', message: info.explanation },
+          base * (1 + 0.1 * this.random()),
+        );
         return undefined;
       }
       case 'retry': {
         const waitMs = reaction.minMs + (reaction.maxMs - reaction.minMs) * this.random();
-        await this.backOff({ code: 'server-busy', message: `${info.name}: ${info.explanation}` }, waitMs);
+        await this.status.backOff(
+          { code: 'server-busy', message: `${info.name}: ${info.explanation}` },
+          waitMs,
+        );
         return undefined;
       }
       case 'relogin':
         return this.relogin(info.explanation);
       case 'stop':
-        this.fail(`${answer.status} ${info.name}: ${info.explanation}`);
+        this.status.fail(`${answer.status} ${info.name}: ${info.explanation}`);
         return 1;
       case 'idle-until-user': {
         const code = answer.status === 205 ? 'no-job-for-hardware' : 'session-error';
@@ -289,7 +305,7 @@ export class FarmLoop {
     const trouble = describeFarmTrouble(error);
     const { since, waitMs } = this.pacing.failed(trouble.kind, this.options.clock.now());
     this.options.log.warn('job request failed', { error: message });
-    await this.backOff(
+    await this.status.backOff(
       { code: 'farm-unreachable', message: trouble.sentence, detail: trouble.detail, since },
       waitMs,
     );
@@ -328,11 +344,11 @@ export class FarmLoop {
         controls,
         log,
         waits: this.waits,
-        idle: (reason) => this.idle(reason),
+        idle: (reason) => this.status.idle(reason),
       });
     } else if (failedType !== undefined && !ERROR_TYPES_WITHOUT_PAUSE.has(failedType)) {
       const message = `Pausing after error ${errorType(failedType).name}, as the official client does.`;
-      await this.backOff({ code: 'backing-off', message }, ERROR_REPORT_PAUSE_MS);
+      await this.status.backOff({ code: 'backing-off', message }, ERROR_REPORT_PAUSE_MS);
     }
     return undefined;
   }
@@ -340,7 +356,7 @@ export class FarmLoop {
   private async reportAndPause(type: number, message: string): Promise<undefined> {
     this.options.log.warn(message);
     await this.options.reporter.report({ type, lines: [message] });
-    await this.backOff({ code: 'backing-off', message }, ERROR_REPORT_PAUSE_MS);
+    await this.status.backOff({ code: 'backing-off', message }, ERROR_REPORT_PAUSE_MS);
     return undefined;
   }
 
@@ -348,25 +364,8 @@ export class FarmLoop {
   private async relogin(why: string): Promise<LoopExit | undefined> {
     this.options.log.info('logging in again', { why });
     const exit = await this.logins.logIn(true);
-    if (exit === undefined) this.sessionStarted();
+    if (exit === undefined) this.status.sessionStarted();
     return exit;
-  }
-
-  /** The state's session: the farm and the login of the account now logged in. */
-  private sessionStarted(): void {
-    const { store, session, server, clock } = this.options;
-    store.update({
-      session: { server, login: session.loggedInAs ?? '', connected: true, startedAt: clock.now() },
-    });
-  }
-
-  /** Not rendering until `waitMs` from now, or until the user stops, pauses or asks to retry now. */
-  private async backOff(reason: Omit<NotRenderingReason, 'until'>, waitMs: number): Promise<WaitEnd> {
-    const until = this.options.clock.now() + Math.round(waitMs);
-    this.idle({ ...reason, until });
-    const next = formatLocalTime(until, this.options.clock.now());
-    this.options.log.info(`${reason.message.replace(/\.?$/, '.')} Next try at ${next}.`);
-    return this.waits.until(until);
   }
 
   private random(): number {
@@ -376,9 +375,9 @@ export class FarmLoop {
   /** Waits for the uploads (unless stopped 'now' or they never started: no session), then logs out. */
   private async shutDown({ uploadsStarted }: { uploadsStarted: boolean }): Promise<void> {
     const { controls, uploads, session, log } = this.options;
-    this.setWorker('stopping');
+    this.status.setWorker('stopping');
     if (uploadsStarted && controls.stopRequested !== 'now' && uploads.outstanding() > 0) {
-      this.idle(
+      this.status.idle(
         { code: 'stopping', message: 'finishing the uploads before exiting', until: null },
         'stopping',
       );
@@ -392,33 +391,7 @@ export class FarmLoop {
       controls.off('change', onStopNow);
     }
     await Promise.all([session.logout(), this.options.runner.settled()]);
-    this.options.store.update({
-      session: this.options.store.state.session && { ...this.options.store.state.session, connected: false },
-    });
-    this.setWorker('stopped');
-  }
-
-  private idle(reason: NotRenderingReason, worker: WorkerState = 'idle'): void {
-    this.options.store.setReason(reason);
-    this.setWorker(worker);
-  }
-
-  private fail(message: string): void {
-    this.options.log.error(message);
-    this.options.store.updateLocal({ lastError: message });
-    this.options.store.update({
-      status: 'error',
-      reason: { code: 'session-error', message: message.slice(0, 500), until: null },
-    });
-  }
-
-  private setWorker(worker: WorkerState): void {
-    const { store, controls } = this.options;
-    // A spare project is only kept from one frame to the job requested right after it.
-    if (worker !== 'requesting' && worker !== 'downloading' && worker !== 'rendering')
-      this.options.runner.discardSpare();
-    if (worker !== 'idle' && worker !== 'uploading-wait' && worker !== 'stopping') store.setReason(null);
-    store.updateLocal({ worker });
-    store.update({ status: statusOfWorker(worker, controls.paused, store.state.reason) });
+    this.status.sessionEnded();
+    this.status.setWorker('stopped');
   }
 }

@@ -1,6 +1,9 @@
 // What the farm loop needs from the renderer and the upload queue, as narrow interfaces: the loop
 // is tested against the real implementations, and stays readable without their details.
 import type { Job, Limits } from '@flock/protocol';
+import type { RenderResult } from '../render/index.js';
+
+export type { RenderResult } from '../render/index.js';
 
 export interface RenderProgress {
   phase: 'prepare' | 'render';
@@ -18,21 +21,12 @@ export interface RenderRequest {
   /** Scratch dir of this job: script, output, Blender's temp files. Removed after the frame. */
   workDir: string;
   limits: Limits;
+  /** Aborted with the StopReason when the job is stopped from outside (stop-signal.ts). */
   signal: AbortSignal;
   onProgress: (progress: RenderProgress) => void;
   /** Every Blender output line, for the job's log. */
   onOutput: (line: string) => void;
 }
-
-export interface RenderFacts {
-  renderTimeSeconds?: number;
-  memoryUsedKiB?: number;
-  blenderVersion?: string;
-}
-
-export type RenderResult =
-  | ({ ok: true; outputFile: string } & RenderFacts)
-  | ({ ok: false; errorType: number; message: string } & RenderFacts);
 
 export type RenderPort = (request: RenderRequest) => Promise<RenderResult>;
 

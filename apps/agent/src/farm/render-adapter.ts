@@ -1,13 +1,13 @@
 // The render port on top of the Blender runner (src/render): maps a job and the user's limits onto
-// a RenderJob and RenderOptions, forwards progress, and turns the loop's abort reasons into kills.
+// a RenderJob and RenderOptions, forwards progress, and stops Blender when the job is stopped.
 import path from 'node:path';
 import { ErrorType } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import { pathInside, UnsafePathError } from '../confined-path.js';
 import type { GpuInfo } from '../hardware/index.js';
-import { type ComputeDevice, type RenderEvent, type RenderKillRequest, runRender } from '../render/index.js';
-import type { JobInterrupt } from './job-runner.js';
-import type { RenderPort, RenderRequest, RenderResult } from './ports.js';
+import { type ComputeDevice, type RenderEvent, runRender } from '../render/index.js';
+import type { RenderPort, RenderRequest } from './ports.js';
+import { stopReasonOf } from './stop-signal.js';
 
 export interface BlenderRenderPortOptions {
   clock?: Clock;
@@ -17,21 +17,20 @@ export interface BlenderRenderPortOptions {
   onRenderEvent?: (event: RenderEvent) => void;
 }
 
-const KILLS: Record<JobInterrupt, RenderKillRequest> = {
-  'pause-now': 'user',
-  'stop-now': 'user',
-  'block-project': 'block',
-  server: 'server',
-};
-
 export function createBlenderRenderPort(options: BlenderRenderPortOptions = {}): RenderPort {
   return async (request) => {
     const blendPath = blendPathIn(request.projectDir, request.job.path);
     if (!blendPath) {
+      const message = `the job's .blend path escapes the project: ${request.job.path}`;
       return {
         ok: false,
         errorType: ErrorType.MISSING_SCENE,
-        message: `the job's .blend path escapes the project: ${request.job.path}`,
+        message,
+        exitCode: null,
+        signal: null,
+        renderTimeSeconds: 0,
+        memoryUsedKiB: 0,
+        log: [`flock: ${message}`],
       };
     }
     const handle = runRender(
@@ -48,14 +47,16 @@ export function createBlenderRenderPort(options: BlenderRenderPortOptions = {}):
       },
       renderOptions(request, options),
     );
-    const kill = () =>
-      handle.kill(KILLS[request.signal.reason as JobInterrupt] ?? 'other', String(request.signal.reason));
-    if (request.signal.aborted) kill();
-    request.signal.addEventListener('abort', kill, { once: true });
+    const stop = () => {
+      const reason = stopReasonOf(request.signal);
+      handle.stop(reason, `job stopped (${reason})`);
+    };
+    if (request.signal.aborted) stop();
+    request.signal.addEventListener('abort', stop, { once: true });
     try {
-      return toPortResult(await handle.result);
+      return await handle.result;
     } finally {
-      request.signal.removeEventListener('abort', kill);
+      request.signal.removeEventListener('abort', stop);
     }
   };
 }
@@ -66,8 +67,8 @@ function renderOptions(request: RenderRequest, options: BlenderRenderPortOptions
   return {
     priority: limits.priority,
     ...(limits.cores === null ? {} : { cores: limits.cores }),
-    ...(limits.memoryBytes === null ? {} : { memoryLimitKiB: Math.floor(limits.memoryBytes / 1024) }),
-    ...(limits.maxFrameTimeSeconds === null ? {} : { maxRenderTimeSeconds: limits.maxFrameTimeSeconds }),
+    ...(limits.memoryBytes === null ? {} : { memoryKiB: Math.floor(limits.memoryBytes / 1024) }),
+    ...(limits.maxFrameTimeSeconds === null ? {} : { maxFrameTimeSeconds: limits.maxFrameTimeSeconds }),
     ...(gpu ? { gpu } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     onEvent: (event: RenderEvent) => {
@@ -100,17 +101,6 @@ function selectedDevice(
     (candidate) => candidate.id && candidate.type && (gpuId === null || candidate.id === gpuId),
   );
   return gpu?.id && gpu.type ? { type: gpu.type, id: gpu.id } : undefined;
-}
-
-function toPortResult(result: Awaited<ReturnType<typeof runRender>['result']>): RenderResult {
-  const facts = {
-    renderTimeSeconds: result.renderTimeSeconds,
-    memoryUsedKiB: result.peakMemoryKiB,
-    ...(result.blenderVersion ? { blenderVersion: result.blenderVersion } : {}),
-  };
-  return result.ok
-    ? { ok: true, outputFile: result.outputFile, ...facts }
-    : { ok: false, errorType: result.errorType, message: result.reason, ...facts };
 }
 
 /** The .blend named by the farm, only if it stays inside the extracted project. */

@@ -9,18 +9,13 @@ import {
   errorType,
   isProtocolError,
   parseJobValidateAnswer,
+  type UploadBackoff,
   ValidationStatus,
 } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/index.js';
 import type { AgentStateStore } from '../state/index.js';
-import {
-  type SendResult,
-  type UploadBackoff,
-  type UploadEvent,
-  type UploadItem,
-  UploadQueue,
-} from '../uploads/index.js';
+import { type SendResult, type UploadEvent, type UploadItem, UploadQueue } from '../uploads/index.js';
 import type { ErrorReporter } from './error-report.js';
 import { FrameCredits } from './frame-credits.js';
 import type { FarmHttp } from './http.js';
@@ -99,7 +94,7 @@ export class FarmUploads implements FrameUploads {
       frame: job.frame,
       validationUrl: job.validationUrl,
       // Kept exact for the console's history; the farm gets whole seconds.
-      rendertimeSeconds: frame.renderTimeSeconds,
+      renderTimeSeconds: frame.renderTimeSeconds,
       ...(frame.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: frame.memoryUsedKiB }),
       ...(frame.cores === undefined ? {} : { cores: frame.cores }),
       projectName: job.name,
@@ -219,7 +214,7 @@ export class FarmUploads implements FrameUploads {
       jobId: item.jobId,
       project: (item.projectName ?? '').slice(0, 300),
       frame: Number.parseInt(item.frame, 10) || 0,
-      renderTimeMs: Math.max(0, Math.round(item.rendertimeSeconds * 1000)),
+      renderTimeMs: Math.max(0, Math.round(item.renderTimeSeconds * 1000)),
       credits: null,
       thumbnail: null,
     });
@@ -237,7 +232,7 @@ export class FarmUploads implements FrameUploads {
 /** One validation POST; the queue decides from the status what happens next. */
 async function sendFrame(http: FarmHttp, item: UploadItem): Promise<SendResult> {
   const spec = buildValidation(item.validationUrl, {
-    rendertimeSeconds: item.rendertimeSeconds,
+    renderTimeSeconds: item.renderTimeSeconds,
     ...(item.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: item.memoryUsedKiB }),
     filename: item.filename,
     contentType: item.contentType,

@@ -4,7 +4,6 @@ import {
   type AgentToConsole,
   type CommandMessage,
   type CommandResult,
-  CommandResultSchema,
   type ConsoleToAgent,
   decodeConsoleMessage,
   diffState,
@@ -19,11 +18,11 @@ import {
 import WebSocket from 'ws';
 import { type Clock, systemClock } from '../clock';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
+import { CommandInbox, commandIdOf } from './command-inbox';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
-import { waitForNewPairing } from './new-pairing';
 import { Outbox } from './outbox';
+import { waitForPairing } from './pairing-wait';
 import { CertificateMismatchError, PinnedHttpsAgent } from './pinned-tls';
-import { commandIdOf, RecentCommands } from './recent-commands';
 
 export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'unauthorized' | 'stopped';
 
@@ -50,8 +49,8 @@ export interface LinkClientOptions {
    * this machine, the link dials only after this returns other credentials; without it, never again.
    */
   credentialsSource?: () => Promise<LinkCredentials | null>;
-  /** How often the stored credentials are read while the machine is removed (default 5 s). */
-  credentialsCheckMs?: number;
+  /** How often the stored credentials are read while the machine is removed (default PAIRING_CHECK_MS). */
+  pairingCheckMs?: number;
   /** Keeps the console's name for the machine `machineId` for the next start (beside the credentials). */
   rememberMachineName?: (machineId: string, name: string) => Promise<void>;
 }
@@ -83,15 +82,16 @@ export function linkUrl(consoleUrl: string): string {
 
 /**
  * The agent's side of the console link: dials out (so it works through NAT), sends hello + snapshot,
- * then coalesced patches and events; applies console commands once each; reconnects with jittered
- * back-off and replays unacknowledged events. The agent keeps working whether or not this is connected.
+ * then coalesced patches and events; applies console commands once each and its settings as they
+ * come; reconnects with jittered back-off and replays unacknowledged events. The agent keeps working
+ * whether or not this is connected.
  */
 export class LinkClient {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly log: LinkLogger;
   private readonly outbox: Outbox;
-  private readonly recent: RecentCommands;
+  private readonly commands: CommandInbox;
   private readonly bootId = randomUUID();
   private readonly stopping = new AbortController();
   private readonly statusListeners = new Set<(status: LinkStatus) => void>();
@@ -110,7 +110,7 @@ export class LinkClient {
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => {});
     this.outbox = new Outbox(options.maxBufferedEvents ?? 500);
-    this.recent = new RecentCommands(options.rememberedCommands ?? 1000);
+    this.commands = new CommandInbox(options.agent, this.log, options.rememberedCommands ?? 1000);
   }
 
   get status(): LinkStatus {
@@ -199,10 +199,10 @@ export class LinkClient {
       'error',
       `console link: this machine was removed from the console (${refused.consoleUrl} refused its secret); it keeps rendering on its own. Run \`flock-agent pair ${refused.consoleUrl} <code>\` with a code from "Add machine" to link it again.`,
     );
-    const stored = await waitForNewPairing({
-      refused,
+    const stored = await waitForPairing({
       ...(this.options.credentialsSource ? { source: this.options.credentialsSource } : {}),
-      checkMs: this.options.credentialsCheckMs ?? 5_000,
+      refused,
+      ...(this.options.pairingCheckMs ? { checkMs: this.options.pairingCheckMs } : {}),
       clock: this.clock,
       signal: this.stopping.signal,
     });
@@ -307,18 +307,14 @@ export class LinkClient {
         break;
       case 'heartbeat':
         break;
-      case 'fleet-settings':
-        this.options.agent.applyFleetSettings(message.settings);
-        break;
       case 'machine-name':
-        this.options.agent.applyMachineName?.(message.name);
+        this.commands.applySettings(message);
         void this.options.rememberMachineName?.(this.credentials.machineId, message.name);
         break;
+      case 'fleet-settings':
       case 'farm-account':
-        this.options.agent.farmAccountFromConsole?.({ account: message.account });
-        break;
       case 'farm-account-withheld':
-        this.options.agent.farmAccountFromConsole?.({ withheld: message.reason });
+        this.commands.applySettings(message);
         break;
     }
   }
@@ -386,31 +382,15 @@ export class LinkClient {
   }
 
   private async onCommand(message: CommandMessage): Promise<void> {
-    if (this.recent.has(message.id)) {
-      // Delivered twice: answer again with the first result (or let the running one answer).
-      const known = this.recent.result(message.id);
-      if (known && this.connection) this.ack(this.connection, message.id, known);
-      return;
-    }
-    this.recent.begin(message.id);
-    const result = await this.apply(message);
-    this.recent.finish(message.id, result);
-    if (!result.ok) this.log('warn', `console command ${message.command.type} rejected: ${result.message}`);
+    const connection = this.connection;
+    const welcome = connection?.welcome;
+    const clock = welcome && {
+      consoleNow: this.clock.now() + connection.skewMs,
+      maxAgeMs: welcome.commandMaxAgeMs,
+    };
+    const result = await this.commands.receive(message, clock);
     // The connection the command came on may be gone; the console re-sends unacknowledged commands.
-    if (this.connection) this.ack(this.connection, message.id, result);
-  }
-
-  private async apply(message: CommandMessage): Promise<CommandResult> {
-    const welcome = this.connection?.welcome;
-    const ageMs = this.clock.now() + (this.connection?.skewMs ?? 0) - message.issuedAt;
-    if (!welcome || ageMs > welcome.commandMaxAgeMs) {
-      return { ok: false, reason: 'stale', message: `issued ${Math.round(ageMs / 1000)} s ago` };
-    }
-    try {
-      return CommandResultSchema.parse(await this.options.agent.execute(message.command));
-    } catch (error) {
-      return { ok: false, reason: 'failed', message: error instanceof Error ? error.message : String(error) };
-    }
+    if (result && this.connection) this.ack(this.connection, message.id, result);
   }
 
   private ack(connection: Connection, commandId: string, result: CommandResult): void {

@@ -16,6 +16,7 @@ export {
   saveLinkCredentials,
 } from './credentials';
 export type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent, LinkLogger } from './linked-agent';
+export { PAIRING_CHECK_MS } from './pairing-wait';
 export {
   CertificateMismatchError,
   connectPinned,
@@ -23,12 +24,5 @@ export {
   pinnedDispatcher,
   presentedPin,
 } from './pinned-tls';
-export { SimulatedAgent } from './simulated-agent';
-export {
-  type ConsoleLinkHandle,
-  type ConsoleLinkOptions,
-  linkWhenPaired,
-  PAIRING_CHECK_MS,
-  startConsoleLink,
-} from './start';
+export { type ConsoleLinkHandle, type ConsoleLinkOptions, linkWhenPaired, startConsoleLink } from './start';
 export { makeThumbnail, THUMBNAIL_MAX_EDGE } from './thumbnail';

@@ -1,7 +1,9 @@
+import type { LinkCredentials } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock';
 import { LinkClient } from './client';
 import { defaultConfigDir, LINK_CREDENTIALS_FILE, loadLinkCredentials, saveMachineName } from './credentials';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
+import { waitForPairing } from './pairing-wait';
 
 export interface ConsoleLinkOptions {
   agentVersion: string;
@@ -9,8 +11,8 @@ export interface ConsoleLinkOptions {
   configDir?: string;
   log?: LinkLogger;
   clock?: Clock;
-  /** How often the credentials are read again while the console has removed this machine (default 5 s). */
-  credentialsCheckMs?: number;
+  /** How often the stored credentials are read while waiting for `pair` (default PAIRING_CHECK_MS). */
+  pairingCheckMs?: number;
   /** Called each time the console welcomes this agent (an installed agent confirms its new version). */
   onConnected?: () => void;
 }
@@ -25,9 +27,16 @@ export async function startConsoleLink(
   agent: LinkedAgent,
   options: ConsoleLinkOptions,
 ): Promise<LinkClient | null> {
-  const configDir = options.configDir ?? defaultConfigDir();
-  const credentials = await loadLinkCredentials(configDir);
-  if (!credentials) return null;
+  const credentials = await loadLinkCredentials(configDirOf(options));
+  return credentials ? linkWith(agent, credentials, options) : null;
+}
+
+function configDirOf(options: ConsoleLinkOptions): string {
+  return options.configDir ?? defaultConfigDir();
+}
+
+function linkWith(agent: LinkedAgent, credentials: LinkCredentials, options: ConsoleLinkOptions): LinkClient {
+  const configDir = configDirOf(options);
   agent.linkStarted?.();
   if (credentials.machineName) agent.applyMachineName?.(credentials.machineName);
   const log = options.log ?? (() => {});
@@ -40,7 +49,7 @@ export async function startConsoleLink(
       saveMachineName(configDir, machineId, name).catch((error: Error) =>
         log('warn', `cannot keep the console's name for this machine: ${error.message}`),
       ),
-    ...(options.credentialsCheckMs ? { credentialsCheckMs: options.credentialsCheckMs } : {}),
+    ...(options.pairingCheckMs ? { pairingCheckMs: options.pairingCheckMs } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -53,9 +62,6 @@ export async function startConsoleLink(
   client.start();
   return client;
 }
-
-/** How often an unpaired running agent looks for the credentials `pair` stores. */
-export const PAIRING_CHECK_MS = 2000;
 
 export interface ConsoleLinkHandle {
   /** The link once the agent is paired; undefined before. */
@@ -71,26 +77,26 @@ export interface ConsoleLinkHandle {
  */
 export async function linkWhenPaired(
   agent: LinkedAgent,
-  options: ConsoleLinkOptions & { checkEveryMs?: number },
+  options: ConsoleLinkOptions,
 ): Promise<ConsoleLinkHandle> {
   let client = await startConsoleLink(agent, options);
   const stopping = new AbortController();
   const log = options.log ?? (() => {});
-  const clock = options.clock ?? systemClock;
   const watch = async () => {
     log(
       'info',
       `not paired with a console: rendering unlinked until \`pair\` stores ${LINK_CREDENTIALS_FILE}`,
     );
-    while (!client && !stopping.signal.aborted) {
-      await clock.sleep(options.checkEveryMs ?? PAIRING_CHECK_MS, stopping.signal).catch(() => undefined);
-      if (stopping.signal.aborted) return;
-      client = await startConsoleLink(agent, options).catch((error: Error) => {
-        log('warn', `console link: ${error.message}`);
-        return null;
-      });
-    }
+    const credentials = await waitForPairing({
+      source: () => loadLinkCredentials(configDirOf(options)),
+      ...(options.pairingCheckMs ? { checkMs: options.pairingCheckMs } : {}),
+      clock: options.clock ?? systemClock,
+      signal: stopping.signal,
+      onUnreadable: (error) => log('warn', `console link: ${error.message}`),
+    });
+    if (!credentials) return;
     log('info', 'paired with a console: linking');
+    client = linkWith(agent, credentials, options);
   };
   const watching = client ? Promise.resolve() : watch();
   return {

@@ -16,11 +16,10 @@ export { type ComputeDevice, coreScript, renderScript } from './script.js';
 export { killProcessTree, treeKillCommand } from './tree-kill.js';
 export type {
   RenderEvent,
+  RenderFacts,
   RenderHandle,
   RenderJob,
-  RenderKillRequest,
   RenderOptions,
   RenderResult,
   RenderSnapshot,
-  RenderStopReason,
 } from './types.js';

@@ -15,9 +15,12 @@ import {
   buildBlenderArgv,
   classifyRenderExit,
   createBlenderOutputParser,
+  DEFAULT_PRIORITY,
   ErrorType,
   errorType as errorTypeInfo,
-  type RenderKillReason,
+  isTestFrame,
+  type StopReason,
+  stopErrorType,
 } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
 import { fileIn } from '../confined-path.js';
@@ -33,18 +36,13 @@ import type {
   RenderEvent,
   RenderHandle,
   RenderJob,
-  RenderKillRequest,
   RenderOptions,
   RenderResult,
   RenderSnapshot,
-  RenderStopReason,
 } from './types.js';
 
-/** Job ids below this are the farm's test frames: no render-time limit for them (official `MIN_JOB_ID`). */
-const FIRST_REAL_JOB_ID = 20;
-/** The official client fires the render-time limit 2 s after the limit itself. */
+/** The official client fires the frame-time limit 2 s after the limit itself. */
 const TIME_LIMIT_SLACK_MS = 2_000;
-const DEFAULT_PRIORITY = 19;
 /** A memory check on every output line (as the official client) is throttled to this: it reads /proc. */
 const LINE_MEMORY_CHECK_MS = 50;
 const MEMORY_POLL_MS = 200;
@@ -71,7 +69,8 @@ class RenderRun {
   private child: ChildProcess | undefined;
   private memory: MemoryWatch | undefined;
   private startedWithNice = false;
-  private stop: { reason: RenderStopReason; errorType?: number; detail: string } | undefined;
+  /** Why Blender is being stopped, once it is: the error type to report and what happened. */
+  private stopping: { errorType: number; detail: string } | undefined;
   private peakRssKiB = 0;
   private lastRssKiB: number | undefined;
   private lineCount = 0;
@@ -94,7 +93,7 @@ class RenderRun {
         this.listeners.add(listener);
         return () => this.listeners.delete(listener);
       },
-      kill: (reason, detail) => this.requestKill(reason, detail),
+      stop: (reason, detail) => this.stopFor(reason, detail),
       snapshot: () => this.snapshot(),
     };
   }
@@ -105,16 +104,16 @@ class RenderRun {
       const gpu = this.job.useGpu ? this.options.gpu : undefined;
       scriptPath = writeScriptFile(this.job.workDir, renderScript(this.job.serverScript, gpu));
       if (!existsSync(this.job.rendererPath)) {
-        const reason = `renderer ${this.job.rendererPath} does not exist`;
-        this.note(reason);
-        return this.failure(ErrorType.MISSING_RENDERER, reason, { exitCode: null, signal: null });
+        const message = `renderer ${this.job.rendererPath} does not exist`;
+        this.note(message);
+        return this.failure(ErrorType.MISSING_RENDERER, message, { exitCode: null, signal: null });
       }
-      const exit = this.stop ? undefined : await this.spawnAndWait(this.buildArgv(scriptPath));
+      const exit = this.stopping ? undefined : await this.spawnAndWait(this.buildArgv(scriptPath));
       return await this.outcome(exit);
     } catch (error) {
-      const reason = `could not start Blender: ${error instanceof Error ? error.message : String(error)}`;
-      this.note(reason);
-      return this.failure(ErrorType.FAILED_TO_EXECUTE, reason, { exitCode: null, signal: null });
+      const message = `could not start Blender: ${error instanceof Error ? error.message : String(error)}`;
+      this.note(message);
+      return this.failure(ErrorType.FAILED_TO_EXECUTE, message, { exitCode: null, signal: null });
     } finally {
       this.finished.abort();
       if (scriptPath) rmSync(scriptPath, { force: true });
@@ -188,7 +187,7 @@ class RenderRun {
     if (child.pid === undefined) return;
     this.note(applyPriorityAfterSpawn(child.pid, this.priority, this.platform, this.startedWithNice));
     this.emit({ type: 'started', pid: child.pid, argv });
-    if (this.stop) this.terminate();
+    if (this.stopping) this.terminate();
     this.watchMemory(child.pid);
     void this.watchTime();
   }
@@ -199,7 +198,7 @@ class RenderRun {
     this.emit({ type: 'line', line });
     for (const event of this.parser.feed(line, this.clock.now())) {
       this.emit({ type: 'output', event });
-      if (event.type === 'error') this.stopBlender('error-line', event.line, event.errorType);
+      if (event.type === 'error') this.stopBlender(event.errorType, event.line);
       if (event.type === 'blend-loaded') void this.onBlendLoaded();
     }
     this.memory?.onOutputLine();
@@ -221,7 +220,7 @@ class RenderRun {
   /**
    * RSS sampling and the SIGKILL grace period supervise a real OS process, so they run on wall-time
    * timers, not on the injected clock: a test clock that jumps hours must neither fire thousands of
-   * samples nor hold back a SIGKILL. Policy times (the render-time limit, durations) use the clock.
+   * samples nor hold back a SIGKILL. Policy times (the frame-time limit, durations) use the clock.
    */
   private watchMemory(rootPid: number): void {
     this.memory = new MemoryWatch({
@@ -245,20 +244,20 @@ class RenderRun {
     this.lastRssKiB = rss;
     this.peakRssKiB = Math.max(this.peakRssKiB, rss);
     this.emit({ type: 'memory', rssKiB: rss, peakKiB: this.peakRssKiB });
-    const limit = this.options.memoryLimitKiB ?? 0;
+    const limit = this.options.memoryKiB ?? 0;
     if (limit > 0 && rss > limit)
-      this.stopBlender('memory', `memory ${rss} KiB is over the limit of ${limit} KiB`);
+      this.stopFor('memory', `memory ${rss} KiB is over the limit of ${limit} KiB`);
   }
 
   private async watchTime(): Promise<void> {
-    const limitSeconds = this.options.maxRenderTimeSeconds ?? 0;
-    if (limitSeconds <= 0 || Number(this.job.jobId) < FIRST_REAL_JOB_ID) return;
+    const limitSeconds = this.options.maxFrameTimeSeconds ?? 0;
+    if (limitSeconds <= 0 || isTestFrame(this.job.jobId)) return;
     try {
       await this.clock.sleep(limitSeconds * 1000 + TIME_LIMIT_SLACK_MS, this.finished.signal);
     } catch {
       return;
     }
-    this.stopBlender('time-limit', `render time is over the limit of ${limitSeconds} s`);
+    this.stopFor('time-limit', `render time is over the limit of ${limitSeconds} s`);
   }
 
   private snapshot(): RenderSnapshot {
@@ -279,17 +278,16 @@ class RenderRun {
     };
   }
 
-  private requestKill(request: RenderKillRequest, detail?: string): void {
-    const reason: RenderKillReason = request === 'block' ? 'user' : request;
-    this.stopBlender(reason, detail ?? `killed on request (${request})`);
+  private stopFor(reason: StopReason, detail?: string): void {
+    this.stopBlender(stopErrorType(reason), detail ?? `stopped (${reason})`);
   }
 
-  /** The first reason wins: it is what gets reported. */
-  private stopBlender(reason: RenderStopReason, detail: string, errorType?: number): void {
-    if (this.stop || this.finished.signal.aborted) return; // too late once Blender has ended
-    this.stop = { reason, detail, ...(errorType !== undefined && { errorType }) };
+  /** The first stop wins: it is what gets reported. */
+  private stopBlender(errorType: number, detail: string): void {
+    if (this.stopping || this.finished.signal.aborted) return; // too late once Blender has ended
+    this.stopping = { errorType, detail };
     this.note(`stopping Blender: ${detail}`);
-    this.emit({ type: 'stopping', reason, detail });
+    this.emit({ type: 'stopping', errorType, detail });
     if (this.child?.pid !== undefined) this.terminate(); // else: not started yet, and it will not be
   }
 
@@ -312,11 +310,7 @@ class RenderRun {
     const ended = exit ?? { exitCode: null, signal: null };
     for (const event of this.parser.end(this.clock.now())) this.emit({ type: 'output', event });
     this.note(`Blender ended: exit code ${ended.exitCode}, signal ${ended.signal}`);
-    if (this.stop) {
-      const { reason, detail, errorType } = this.stop;
-      const type = reason === 'error-line' ? (errorType ?? ErrorType.UNKNOWN) : this.classify(ended, reason);
-      return this.failure(type, detail, ended);
-    }
+    if (this.stopping) return this.failure(this.stopping.errorType, this.stopping.detail, ended);
     if (ended.spawnError) {
       return this.failure(
         ErrorType.FAILED_TO_EXECUTE,
@@ -326,17 +320,16 @@ class RenderRun {
     }
     const outputFile = findOutputFile(this.job.workDir, this.job.jobId, this.job.frame);
     if (outputFile) return { ok: true, outputFile, ...this.measurements() };
-    const type = this.classify(ended, undefined);
+    const type = this.classify(ended);
     return this.failure(type, `no output file: ${errorTypeInfo(type).explanation}`, ended);
   }
 
-  private classify(exit: ExitInfo, killReason: RenderKillReason | undefined): number {
+  private classify(exit: ExitInfo): number {
     const crashFile = join(
       this.job.workDir,
       `${basename(this.job.blendPath).replace(/\.blend$/i, '')}.crash.txt`,
     );
     return classifyRenderExit({
-      ...(killReason && { killReason }),
       crashFileExists: existsSync(crashFile),
       exitCode: exit.exitCode,
       signal: exit.signal,
@@ -345,11 +338,11 @@ class RenderRun {
     });
   }
 
-  private failure(errorType: number, reason: string, exit: Omit<ExitInfo, 'spawnError'>): RenderResult {
+  private failure(errorType: number, message: string, exit: Omit<ExitInfo, 'spawnError'>): RenderResult {
     return {
       ok: false,
       errorType,
-      reason,
+      message,
       exitCode: exit.exitCode,
       signal: exit.signal,
       ...this.measurements(),
@@ -361,7 +354,7 @@ class RenderRun {
     const renderMs = summary.renderMs ?? Math.max(0, this.clock.now() - this.startedAt);
     return {
       renderTimeSeconds: renderMs / 1000,
-      peakMemoryKiB: this.peakRssKiB > 0 ? this.peakRssKiB : (summary.peakKiB ?? 0),
+      memoryUsedKiB: this.peakRssKiB > 0 ? this.peakRssKiB : (summary.peakKiB ?? 0),
       ...(summary.version !== undefined && { blenderVersion: summary.version }),
       log: this.log.lines(),
     };

@@ -1,4 +1,4 @@
-import type { BlenderOutputEvent, BlenderPhase, RenderKillReason } from '@flock/protocol';
+import type { BlenderOutputEvent, BlenderPhase, StopReason } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { SystemCommands } from './memory-sampler.js';
 import type { ComputeDevice } from './script.js';
@@ -28,10 +28,10 @@ export interface RenderOptions {
   cores?: number;
   /** Nice level -20…19, 19 (lowest) by default: `nice` on Linux/macOS, a priority class on Windows. */
   priority?: number;
-  /** RSS of Blender's process tree above this → kill, error 21. Unset or 0 = no limit. */
-  memoryLimitKiB?: number;
-  /** Longest render → kill, error 23; never for test frames (job id < 20). Unset or 0 = no limit. */
-  maxRenderTimeSeconds?: number;
+  /** The memory limit: RSS of Blender's process tree above this → stopped, error 21. Unset or 0 = none. */
+  memoryKiB?: number;
+  /** The longest frame time → stopped, error 23; never for the farm's test frames. Unset or 0 = none. */
+  maxFrameTimeSeconds?: number;
   /** The selected GPU, given only when the compute method allows GPUs; used when the job says use_gpu. */
   gpu?: ComputeDevice;
   clock?: Clock;
@@ -62,12 +62,6 @@ export interface RenderOptions {
   maxLogLines?: number;
 }
 
-/** Why the agent stops Blender: a request (user block, server 400, limits) or a fatal output line. */
-export type RenderStopReason = RenderKillReason | 'error-line';
-
-/** What callers may ask for; `block` is the user blocking the project (same as `user`: error 20). */
-export type RenderKillRequest = 'user' | 'block' | 'server' | 'other';
-
 export type RenderEvent =
   | { type: 'started'; pid: number; argv: string[] }
   /** Every line Blender printed (stdout and stderr merged). */
@@ -79,25 +73,32 @@ export type RenderEvent =
   /** This platform cannot measure the tree's memory (no memory limit, no live figure): why. */
   | { type: 'memory-unavailable'; reason: string }
   | { type: 'blend-removed'; path: string }
-  | { type: 'stopping'; reason: RenderStopReason; detail: string };
+  /** Blender is being stopped: for a stop reason, or on a fatal output line; `errorType` is what gets reported. */
+  | { type: 'stopping'; errorType: number; detail: string };
 
-interface RenderOutcomeBase {
+/** What one Blender run measured; the same whether it made a frame or not. */
+export interface RenderFacts {
   /** Render-phase seconds, exact (docs/protocol.md §5.1: first progress → post-processing or the end). */
   renderTimeSeconds: number;
-  /** Peak RSS of Blender's process tree (or Blender's own peak where /proc is unavailable), KiB. */
-  peakMemoryKiB: number;
+  /**
+   * Peak RSS of Blender's process tree (or Blender's own peak where /proc is unavailable), KiB: what
+   * validation and error reports send as `memoryused`.
+   */
+  memoryUsedKiB: number;
   blenderVersion?: string;
-  /** Blender's lines plus the agent's `flock:` notes, for the error report. */
+  /** Blender's lines plus the agent's `flock:` notes. */
   log: string[];
 }
 
+/** The outcome of one frame's render, as the Blender runner returns it and the farm loop reads it. */
 export type RenderResult =
-  | (RenderOutcomeBase & { ok: true; outputFile: string })
-  | (RenderOutcomeBase & {
+  | (RenderFacts & { ok: true; outputFile: string })
+  | (RenderFacts & {
       ok: false;
       /** The error type to report (docs/protocol.md §5.5). */
       errorType: number;
-      reason: string;
+      message: string;
+      /** Null when Blender never ran, or a signal ended it. */
       exitCode: number | null;
       signal: string | null;
     });
@@ -125,5 +126,5 @@ export interface RenderHandle {
    * Stops Blender and its helpers (SIGTERM, then SIGKILL after the grace period, to the process
    * group; on Windows `taskkill /T /F`).
    */
-  kill(reason: RenderKillRequest, detail?: string): void;
+  stop(reason: StopReason, detail?: string): void;
 }

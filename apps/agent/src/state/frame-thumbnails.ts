@@ -1,12 +1,12 @@
 // Thumbnails for the console's `frame-done` events ("Last frame" on the machine page). The frame file
 // is gone once the farm has accepted it (the queue deletes it before announcing the delivery), so the
 // thumbnail is made when the render ends and kept here, by job, until its frame is announced.
-import type { AgentEvent, Thumbnail } from '@flock/protocol';
+import { type AgentEvent, MAX_OUTSTANDING_FRAMES, type Thumbnail } from '@flock/protocol';
 import type { RenderPort } from '../farm/ports.js';
 import { makeThumbnail } from '../link/thumbnail.js';
 
-/** At most 3 frames are outstanding (docs/protocol.md §7); a few more cover frames never announced. */
-const KEPT = 8;
+/** Thumbnails of the frames that can be outstanding, and a few more for frames never announced. */
+const KEPT = MAX_OUTSTANDING_FRAMES + 5;
 
 export class FrameThumbnails {
   private readonly byJob = new Map<string, Thumbnail>();

@@ -1,4 +1,3 @@
-export { DEFAULT_UPLOAD_BACKOFF, type UploadBackoff, uploadRetryDelay } from './backoff.js';
 export type { SendResult, UploadEvent, UploadSender } from './events.js';
 export { type EnqueueRequest, UploadQueue, type UploadQueueOptions } from './queue.js';
 export type { UploadItem } from './store.js';

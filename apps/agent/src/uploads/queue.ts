@@ -18,9 +18,14 @@
 
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorType, validationStatus } from '@flock/protocol';
+import {
+  ErrorType,
+  UPLOAD_BACKOFF,
+  type UploadBackoff,
+  uploadRetryDelay,
+  validationStatus,
+} from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
-import { DEFAULT_UPLOAD_BACKOFF, type UploadBackoff, uploadRetryDelay } from './backoff.js';
 import type { SendResult, UploadEvent, UploadSender } from './events.js';
 import {
   frameFileName,
@@ -38,26 +43,27 @@ export interface UploadQueueOptions {
   send: UploadSender;
   clock?: Clock;
   random?: () => number;
-  /** Frames outstanding before `isFull()` says so (the farm allows 3 per session). */
-  maxOutstanding?: number;
   backoff?: UploadBackoff;
   onEvent?: (event: UploadEvent) => void;
 }
 
-export interface EnqueueRequest {
+/** A rendered frame for the queue: the facts its entry keeps, and where Blender left the file. */
+export type EnqueueRequest = Pick<
+  UploadItem,
+  | 'contentType'
+  | 'jobId'
+  | 'frame'
+  | 'validationUrl'
+  | 'renderTimeSeconds'
+  | 'memoryUsedKiB'
+  | 'cores'
+  | 'projectName'
+  | 'sessionKey'
+> & {
   /** Blender's output file; it is moved into the queue dir. */
   sourceFile: string;
-  contentType: string;
-  jobId: string;
-  frame: string;
-  validationUrl: string;
-  rendertimeSeconds: number;
-  memoryUsedKiB?: number;
-  cores?: number;
-  projectName?: string;
-  sessionKey: string;
-  meta?: Record<string, string>;
-}
+  meta?: UploadItem['meta'];
+};
 
 export class UploadQueue {
   private readonly items = new Map<string, UploadItem>();
@@ -65,7 +71,6 @@ export class UploadQueue {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly backoff: UploadBackoff;
-  readonly maxOutstanding: number;
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake = new AbortController();
@@ -75,8 +80,7 @@ export class UploadQueue {
   private constructor(private readonly options: UploadQueueOptions) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.backoff = options.backoff ?? DEFAULT_UPLOAD_BACKOFF;
-    this.maxOutstanding = options.maxOutstanding ?? 3;
+    this.backoff = options.backoff ?? UPLOAD_BACKOFF;
     if (options.onEvent) this.listeners.add(options.onEvent);
   }
 
@@ -106,11 +110,6 @@ export class UploadQueue {
     return [...this.items.values()].map((item) => ({ ...item, meta: { ...item.meta } }));
   }
 
-  /** True when no new job should be requested until an upload finishes. */
-  isFull(): boolean {
-    return this.items.size >= this.maxOutstanding;
-  }
-
   /** Records a rendered frame durably; resolves once it is safe on disk (the frame then counts as rendered). */
   async enqueue(request: EnqueueRequest): Promise<UploadItem> {
     const now = this.clock.now();
@@ -124,7 +123,7 @@ export class UploadQueue {
       jobId: request.jobId,
       frame: request.frame,
       validationUrl: request.validationUrl,
-      rendertimeSeconds: request.rendertimeSeconds,
+      renderTimeSeconds: request.renderTimeSeconds,
       ...(request.memoryUsedKiB !== undefined && { memoryUsedKiB: request.memoryUsedKiB }),
       ...(request.cores !== undefined && { cores: request.cores }),
       ...(request.projectName !== undefined && { projectName: request.projectName }),
@@ -157,11 +156,6 @@ export class UploadQueue {
     this.poke();
     await this.running;
     this.running = undefined;
-  }
-
-  /** Resolves when the queue has room for another frame (or the signal aborts). */
-  waitForRoom(signal?: AbortSignal): Promise<void> {
-    return this.waitUntil(() => !this.isFull(), signal);
   }
 
   /** Resolves when every frame got a final answer (exit after uploads). */

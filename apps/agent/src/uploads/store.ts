@@ -11,11 +11,11 @@ export interface UploadItem {
   frame: string;
   /** The job's validation URL, decoded, as parsed from the job answer. */
   validationUrl: string;
-  rendertimeSeconds: number;
+  renderTimeSeconds: number;
   memoryUsedKiB?: number;
   cores?: number;
   projectName?: string;
-  /** Which farm session rendered the frame (the farm allows 3 outstanding frames per session). */
+  /** Which farm session (login) rendered the frame. */
   sessionKey: string;
   /** Opaque values for the sender (e.g. the session cookie the frame was rendered under). */
   meta: Record<string, string>;
@@ -168,16 +168,24 @@ function parseItem(text: string, dir: string): UploadItem | undefined {
   } catch {
     return undefined;
   }
-  if (!isItem(value)) return undefined;
+  const item = withCurrentNames(value);
+  if (!isItem(item)) return undefined;
   // The queue dir may have moved (renamed cache dir): the frame always sits beside its JSON.
-  return { ...value, file: join(dir, basename(value.file)) };
+  return { ...item, file: join(dir, basename(item.file)) };
+}
+
+/** Entries written by agents before the render time was named `renderTimeSeconds` call it `rendertimeSeconds`. */
+function withCurrentNames(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('rendertimeSeconds' in value)) return value;
+  const { rendertimeSeconds, ...rest } = value as Record<string, unknown>;
+  return { renderTimeSeconds: rendertimeSeconds, ...rest };
 }
 
 function isItem(value: unknown): value is UploadItem {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   const strings = ['id', 'jobId', 'frame', 'validationUrl', 'sessionKey', 'file', 'filename', 'contentType'];
-  const numbers = ['rendertimeSeconds', 'createdAt', 'attempts', 'nextAttemptAt'];
+  const numbers = ['renderTimeSeconds', 'createdAt', 'attempts', 'nextAttemptAt'];
   return (
     strings.every((key) => typeof v[key] === 'string') &&
     numbers.every((key) => typeof v[key] === 'number' && Number.isFinite(v[key])) &&

@@ -4,16 +4,9 @@ import { limitsFrom } from '../../src/agent.js';
 import type { Clock } from '../../src/clock.js';
 import { toSettings } from '../../src/config/index.js';
 import { AgentStateStore } from '../../src/state/index.js';
+import { testMachineInfo } from '../../testing/index.js';
 
-export const testMachine: MachineInfo = {
-  hostname: 'box',
-  os: 'linux debian 12',
-  arch: '64bit',
-  cpu: { model: 'CPU', cores: 2 },
-  ramBytes: 8 * 1024 ** 3,
-  gpus: [],
-  blender: null,
-};
+export const testMachine: MachineInfo = testMachineInfo('box');
 
 /** No limit set: what a fresh agent starts with, as the agent derives it from its settings. */
 export const defaultLimits: Limits = limitsFrom(

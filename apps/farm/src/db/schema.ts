@@ -55,7 +55,7 @@ export const frames = sqliteTable(
   ],
 );
 
-/** One hand-out of one frame to one session. Job ids start at 100: the client treats ids below 20 as test frames. */
+/** One hand-out of one frame to one session. Job ids start at FIRST_JOB_ID, clear of the test frames' ids. */
 export const jobs = sqliteTable(
   'jobs',
   {
@@ -129,10 +129,11 @@ export const jobRequests = sqliteTable('job_requests', {
   id: integer().primaryKey({ autoIncrement: true }),
   sessionId: text('session_id').notNull(),
   login: text().notNull(),
+  /** The wire code: 0 = CPU or GPU, 1 = CPU only, 2 = GPU only (computeMethodName). */
   computeMethod: integer('compute_method').notNull(),
   cores: integer(),
-  ramMaxKiB: integer('ram_max_kib').notNull(),
-  rendertimeMaxSeconds: integer('rendertime_max_seconds').notNull(),
+  memoryKiB: integer('ram_max_kib').notNull(),
+  maxFrameTimeSeconds: integer('rendertime_max_seconds').notNull(),
   /** `{ type, model, ramBytes }` when the client offered a GPU. */
   gpu: text({ mode: 'json' }).$type<{ type: string; model: string; ramBytes: number }>(),
   /** The answer's status, and the job handed out (if any). */

@@ -1,9 +1,11 @@
 import {
+  computeMethodName,
   isProtocolError,
   type Job,
   type JobRequestAnswer,
   type JobRequestParams,
   JobRequestStatus,
+  MAX_OUTSTANDING_FRAMES,
   padFrame,
   parseCacheBody,
   readJobRequestParams,
@@ -25,9 +27,6 @@ import { forcedStatus } from './forced-status';
  * clients get 205 (no renderer for this OS), as a farm without their Blender build would answer.
  */
 const RENDERER_OS: ReadonlySet<string> = new Set(['linux', 'freebsd']);
-
-/** "the server doesn't allocate more than 3 concurrent jobs to a single session" (the official client). */
-export const MAX_UNVALIDATED_JOBS = 3;
 
 /** Job request (docs/protocol.md §2.3): POST with query parameters and the client's `<cache>` body. */
 export function registerRequestJobRoute(app: FastifyInstance, context: FarmContext): void {
@@ -102,7 +101,7 @@ function assignJob(
     stats: statsFor(session, context),
     files,
   });
-  if (context.projects.outstanding(session.id) >= MAX_UNVALIDATED_JOBS) return noJob();
+  if (context.projects.outstanding(session.id) >= MAX_OUTSTANDING_FRAMES) return noJob();
   const assigned = context.projects.assignNext(session.id, [...context.renderers.keys()]);
   if (!assigned) return noJob();
   const job = protocolJob(assigned, params, baseUrlOf(request), context);
@@ -151,7 +150,7 @@ function protocolJob(
   const id = String(job.id);
   return {
     id,
-    useGpu: params.computeMethod !== 1 && params.gpu !== undefined,
+    useGpu: computeMethodName(params.computeMethod) !== 'cpu' && params.gpu !== undefined,
     archiveMd5: project.archiveMd5,
     path: project.blendPath,
     frame,

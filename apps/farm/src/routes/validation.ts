@@ -7,6 +7,7 @@ import {
   renderJobValidateAnswer,
   type ValidationParams,
   ValidationStatus,
+  validationStatus,
 } from '@flock/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type FarmContext, note, PATHS, queryOf, sessionIdOf } from '../context';
@@ -16,9 +17,6 @@ import { respond, xmlAnswer } from '../respond';
 import { shortId } from '../sessions';
 import { discardUpload, type ReceivedUpload, receiveFilePart } from '../uploads';
 import { forcedStatus } from './forced-status';
-
-/** Statuses after which the client gives the frame up (docs/protocol.md §7): the farm re-queues it. */
-const FINAL_REFUSALS: ReadonlySet<number> = new Set([300, 301, 304, 305, 306, 307, 308]);
 
 /**
  * Frame validation (docs/protocol.md §2.6): multipart `file` to the job's validation_url plus
@@ -106,7 +104,7 @@ function accept(
 ): number {
   const outcome = context.projects.complete(jobId, {
     session,
-    renderTimeSeconds: params.rendertimeSeconds,
+    renderTimeSeconds: params.renderTimeSeconds,
     persistImage: (project) => persistFrame(context.dataDir, project, params.frame, uploadPath),
   });
   if (outcome.kind === 'unknown-job') return ValidationStatus.MISSING_PARAMETER;
@@ -121,9 +119,13 @@ function accept(
   return ValidationStatus.OK;
 }
 
-/** Keeps the state in step with a refusal: final ones re-queue the frame, retryable ones are counted. */
+/**
+ * Keeps the state in step with a refusal: on one the client gives the frame up on (the protocol's
+ * code table says "final") the frame is re-queued; any other, which the client retries, is counted.
+ */
 function settle(context: FarmContext, jobId: number, status: number): number {
-  if (FINAL_REFUSALS.has(status)) context.projects.failJob(jobId, `validation answered ${status}`);
+  if (validationStatus(status).reaction.kind === 'final')
+    context.projects.failJob(jobId, `validation answered ${status}`);
   else if (status !== ValidationStatus.OK) context.projects.recordFailedUpload(jobId);
   return status;
 }

@@ -51,9 +51,9 @@ export const JOB_PARAMS: JobRequestParams = {
   computeMethod: 1,
   networkDl: 0,
   networkUp: 0,
-  cpuCores: 2,
-  ramMaxKiB: 4_000_000,
-  rendertimeMaxSeconds: 0,
+  cores: 2,
+  memoryKiB: 4_000_000,
+  maxFrameTimeSeconds: 0,
 };
 
 export class TestClient {
@@ -127,7 +127,7 @@ export class TestClient {
 
   async validate(job: Job, image: Uint8Array): Promise<number> {
     const spec = buildValidation(job.validationUrl, {
-      rendertimeSeconds: 3,
+      renderTimeSeconds: 3,
       memoryUsedKiB: 1000,
       filename: `${job.id}_${job.frame}.png`,
       contentType: 'image/png',

@@ -1,19 +1,23 @@
 'use client';
-import type { Gpu, Limits } from '@flock/protocol';
+import { type Gpu, LIMIT_BOUNDS, type Limits } from '@flock/protocol';
 import { type FormEvent, useState } from 'react';
 
 type Draft = Record<
-  'computeMethod' | 'gpu' | 'cores' | 'memoryGiB' | 'maxFrameMinutes' | 'priority' | 'requestTime',
+  'computeMethod' | 'gpu' | 'cores' | 'memoryGiB' | 'maxFrameTimeMinutes' | 'priority' | 'requestTime',
   string
 >;
+
+const GIB = 2 ** 30;
 
 function toDraft(limits: Limits | null): Draft {
   return {
     computeMethod: limits?.computeMethod ?? '',
     gpu: limits?.gpu ?? '',
     cores: limits?.cores?.toString() ?? '',
-    memoryGiB: limits?.memoryBytes ? String(Math.round((limits.memoryBytes / 2 ** 30) * 10) / 10) : '',
-    maxFrameMinutes: limits?.maxFrameTimeSeconds ? String(Math.round(limits.maxFrameTimeSeconds / 60)) : '',
+    memoryGiB: limits?.memoryBytes ? String(Math.round((limits.memoryBytes / GIB) * 10) / 10) : '',
+    maxFrameTimeMinutes: limits?.maxFrameTimeSeconds
+      ? String(Math.round(limits.maxFrameTimeSeconds / 60))
+      : '',
     priority: limits?.priority?.toString() ?? '',
     requestTime: limits?.requestTime ?? '',
   };
@@ -30,8 +34,8 @@ function changedLimits(draft: Draft, base: Draft, hasBase: boolean): Partial<Lim
     limits.computeMethod = draft.computeMethod as Limits['computeMethod'];
   if (changed('gpu')) limits.gpu = draft.gpu || null;
   if (changed('cores')) limits.cores = optionalInt(draft.cores);
-  if (changed('memoryGiB')) limits.memoryBytes = optionalInt(draft.memoryGiB, 2 ** 30);
-  if (changed('maxFrameMinutes')) limits.maxFrameTimeSeconds = optionalInt(draft.maxFrameMinutes, 60);
+  if (changed('memoryGiB')) limits.memoryBytes = optionalInt(draft.memoryGiB, GIB);
+  if (changed('maxFrameTimeMinutes')) limits.maxFrameTimeSeconds = optionalInt(draft.maxFrameTimeMinutes, 60);
   if (changed('priority') && draft.priority.trim() !== '') limits.priority = Number(draft.priority);
   if (changed('requestTime')) limits.requestTime = draft.requestTime.trim() || null;
   return limits;
@@ -93,11 +97,11 @@ export function LimitsForm({
           </label>
         )}
         <label>
-          {maxCores ? `Cores (1–${maxCores})` : 'Cores'}
+          {maxCores ? `Cores (${LIMIT_BOUNDS.cores.min}–${maxCores})` : 'Cores'}
           <input
             type="number"
-            min={1}
-            max={maxCores ?? 4096}
+            min={LIMIT_BOUNDS.cores.min}
+            max={maxCores ?? LIMIT_BOUNDS.cores.max}
             placeholder={limits === null ? 'unchanged' : 'all'}
             value={draft.cores}
             onChange={set('cores')}
@@ -107,8 +111,8 @@ export function LimitsForm({
           Memory (GiB)
           <input
             type="number"
-            min={0.5}
-            step={0.5}
+            min={LIMIT_BOUNDS.memoryBytes.min / GIB}
+            step="any"
             placeholder={blank}
             value={draft.memoryGiB}
             onChange={set('memoryGiB')}
@@ -120,16 +124,16 @@ export function LimitsForm({
             type="number"
             min={1}
             placeholder={blank}
-            value={draft.maxFrameMinutes}
-            onChange={set('maxFrameMinutes')}
+            value={draft.maxFrameTimeMinutes}
+            onChange={set('maxFrameTimeMinutes')}
           />
         </label>
         <label>
-          Priority (−20…19)
+          Priority ({LIMIT_BOUNDS.priority.min}…{LIMIT_BOUNDS.priority.max})
           <input
             type="number"
-            min={-20}
-            max={19}
+            min={LIMIT_BOUNDS.priority.min}
+            max={LIMIT_BOUNDS.priority.max}
             placeholder={limits === null ? 'unchanged' : ''}
             value={draft.priority}
             onChange={set('priority')}

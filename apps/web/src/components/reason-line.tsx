@@ -1,18 +1,12 @@
-import type { NotRenderingReason } from '@flock/protocol';
+import { type NotRenderingReason, reasonTimes } from '@flock/protocol';
 import Link from 'next/link';
-import { formatClockTime } from '../lib/format';
 
 /**
  * The headline of a reason, its times in the browser's local time ("since 14:02:07, next try at …");
  * `short`: only the message's first sentence (the machine cards).
  */
 function reasonHeadline(reason: NotRenderingReason, short = false): string {
-  const times: string[] = [];
-  if (reason.since !== undefined) times.push(`since ${formatClockTime(reason.since)}`);
-  if (reason.until !== null) {
-    const label = reason.code === 'outside-request-time' ? 'until' : 'next try at';
-    times.push(`${label} ${formatClockTime(reason.until)}`);
-  }
+  const times = reasonTimes(reason, Date.now());
   if (reason.code === 'farm-unreachable') return `Farm unreachable ${times.join(', ')}`.trim();
   const message = short ? (reason.message.split(/(?<=\.)\s/)[0] ?? reason.message) : reason.message;
   return [message.replace(/\.$/, ''), ...times].join(', ');

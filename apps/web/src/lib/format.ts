@@ -1,3 +1,4 @@
+import { formatLocalTime } from '@flock/protocol';
 import type { DisplayStatus, StatusGroup } from '../server/views';
 
 export function formatBytes(bytes: number | null | undefined): string {
@@ -29,15 +30,7 @@ export function formatAgo(at: number | null | undefined, now = Date.now()): stri
 
 /** A time in the browser's own zone and locale: "14:02:07" today, with the day otherwise. */
 export function formatClockTime(at: number, now = Date.now()): string {
-  const date = new Date(at);
-  if (date.toDateString() === new Date(now).toDateString()) return date.toLocaleTimeString();
-  return date.toLocaleString(undefined, {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
+  return formatLocalTime(at, now);
 }
 
 /** "1 frame", "3 frames", "1,200 machines". */

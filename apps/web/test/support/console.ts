@@ -3,13 +3,8 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { inferRouterOutputs } from '@trpc/server';
-import {
-  LinkClient,
-  type LinkClientOptions,
-  loadLinkCredentials,
-  pair,
-  SimulatedAgent,
-} from '../../../agent/src/link';
+import { LinkClient, type LinkClientOptions, loadLinkCredentials, pair } from 'flock-agent';
+import { SimulatedAgent } from 'flock-agent/testing';
 import type { AppRouter } from '../../src/server/api/router';
 import { type RunningConsole, type StartOptions, startConsole } from '../../src/server/start';
 

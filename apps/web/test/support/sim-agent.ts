@@ -7,7 +7,8 @@
 // --steps: stop after N steps (a frame held mid-way, its ETA as last sent); --backlog: N older log
 // lines before the first step (a log longer than its box).
 import { parseArgs } from 'node:util';
-import { LinkClient, loadLinkCredentials, pair, SimulatedAgent } from '../../../agent/src/link';
+import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
+import { SimulatedAgent } from 'flock-agent/testing';
 import { step, type TroubleScenario, troubled } from './simulation';
 
 const { values } = parseArgs({

@@ -1,5 +1,5 @@
 import { crc32, deflateSync } from 'node:zlib';
-import type { SimulatedAgent } from '../../../agent/src/link';
+import type { SimulatedAgent } from 'flock-agent/testing';
 
 /** A small real PNG (a gradient that shifts with `seed`), as a thumbnail would be. */
 export function gradientPng(width: number, height: number, seed: number): string {

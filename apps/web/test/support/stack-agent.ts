@@ -3,7 +3,7 @@
 // using a one-time code, links it and runs it. Reports JSON lines on stdout:
 //   { event: 'link', status }
 //   { event: 'farm', done, jobs, assigned: [job ids], validated: [job ids], requests }
-//   { event: 'job-request', n, cores, computeMethod, ramMaxKiB, gpu, status, jobId }  (as the farm saw it)
+//   { event: 'job-request', n, cores, computeMethod, memoryKiB, gpu, status, jobId }  (as the farm saw it)
 //   { event: 'limits', cores, requestsBefore }  (the moment the agent's limits change)
 //   node --import tsx test/support/stack-agent.ts --console URL --code CODE --name NAME
 //        --config-dir DIR --blender PATH [--frames N] [--farm-password P]
@@ -11,12 +11,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startFarm } from 'flock-farm';
-import { Agent } from '../../../agent/src/agent';
-import { toSettings } from '../../../agent/src/config';
-import { pair, startConsoleLink } from '../../../agent/src/link';
-import { testMachineFacts } from '../../../agent/test/support/machine';
-import { DEMO_SCENE, generateDemoBlend } from '../../../farm/src/blender';
+import { Agent, pair, startConsoleLink, toSettings } from 'flock-agent';
+import { testMachineFacts } from 'flock-agent/testing';
+import { DEMO_SCENE, generateDemoBlend, startFarm } from 'flock-farm';
 
 const { values } = parseArgs({
   options: {
@@ -86,8 +83,8 @@ let requestsReported = 0;
 const watcher = setInterval(() => {
   const requests = farm.jobRequests();
   for (const request of requests.slice(requestsReported)) {
-    const { cores, computeMethod, ramMaxKiB, gpu, status, jobId } = request;
-    report('job-request', { n: ++requestsReported, cores, computeMethod, ramMaxKiB, gpu, status, jobId });
+    const { cores, computeMethod, memoryKiB, gpu, status, jobId } = request;
+    report('job-request', { n: ++requestsReported, cores, computeMethod, memoryKiB, gpu, status, jobId });
   }
   const jobs = farm.jobs();
   const ids = (state: string) => jobs.filter((job) => job.state === state).map((job) => job.id);

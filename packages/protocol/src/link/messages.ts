@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STOPS_ON_PURPOSE } from '../stop-reasons';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
 import { FarmAccountSchema, FarmAccountWithheldReasonSchema } from './farm-account';
 import { MachineNameSchema } from './pairing';
@@ -54,7 +55,7 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     jobId: id,
     project: z.string().max(300),
     frame: z.number().int(),
-    by: z.enum(['pause-now', 'stop-now', 'block-project', 'server']),
+    by: z.enum(STOPS_ON_PURPOSE),
   }),
   /**
    * Credits the farm granted for frames delivered earlier (`frame-done`). The farm reports only the

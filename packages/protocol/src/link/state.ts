@@ -39,14 +39,32 @@ export type MachineInfo = z.infer<typeof MachineInfoSchema>;
  */
 export const RequestTimeSpecSchema = z.string().trim().min(1).max(300);
 
+/**
+ * The bounds of the user's limits, the same on the command line, in the config file and in the
+ * console: cores for Blender's `-t`, memory of at least 64 MiB, a longest frame time from a minute
+ * to a week, and the nice levels (19 the lowest priority).
+ */
+export const LIMIT_BOUNDS = Object.freeze({
+  cores: { min: 1, max: 4096 },
+  memoryBytes: { min: 64 * 1024 ** 2 },
+  maxFrameTimeSeconds: { min: 60, max: 7 * 24 * 60 * 60 },
+  priority: { min: -20, max: 19 },
+});
+
+/** Blender runs at the lowest priority unless the user says otherwise. */
+export const DEFAULT_PRIORITY = LIMIT_BOUNDS.priority.max;
+
+const bounded = ({ min, max }: { min: number; max?: number }) =>
+  max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max);
+
 /** User-facing limits, all changeable at runtime. `null` means "no limit / the agent's default". */
 export const LimitsSchema = z.object({
   computeMethod: ComputeMethodNameSchema,
   gpu: z.string().min(1).max(200).nullable(),
-  cores: z.number().int().positive().max(4096).nullable(),
-  memoryBytes: bytes.nullable(),
-  maxFrameTimeSeconds: z.number().int().positive().nullable(),
-  priority: z.number().int().min(-20).max(19),
+  cores: bounded(LIMIT_BOUNDS.cores).nullable(),
+  memoryBytes: bounded(LIMIT_BOUNDS.memoryBytes).nullable(),
+  maxFrameTimeSeconds: bounded(LIMIT_BOUNDS.maxFrameTimeSeconds).nullable(),
+  priority: bounded(LIMIT_BOUNDS.priority),
   requestTime: RequestTimeSpecSchema.nullable(),
 });
 export type Limits = z.infer<typeof LimitsSchema>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ProtocolError } from '../errors';
-import type { ComputeMethod, JobRequestParams } from '../requests';
+import { type ComputeMethod, isComputeMethod, type JobRequestParams } from '../requests';
 import { childElements, parseXmlDocument, readAttributes } from '../xml';
 import {
   optionalInt,
@@ -17,21 +17,21 @@ import {
  * GPU parameters are read only when `gpu_model` is present; then `gpu_type` and `gpu_ram` are required.
  */
 export function readJobRequestParams(query: ParamSource): JobRequestParams {
-  const rendertimeMax = requiredInt(query, 'rendertime_max');
+  const maxFrameTime = requiredInt(query, 'rendertime_max');
   return withoutUndefined({
     computeMethod: readComputeMethod(query),
     networkDl: requiredInt(query, 'network_dl'),
     networkUp: requiredInt(query, 'network_up'),
-    cpuCores: optionalInt(query, 'cpu_cores'),
-    ramMaxKiB: requiredInt(query, 'ram_max'),
-    rendertimeMaxSeconds: Math.max(rendertimeMax, 0),
+    cores: optionalInt(query, 'cpu_cores'),
+    memoryKiB: requiredInt(query, 'ram_max'),
+    maxFrameTimeSeconds: Math.max(maxFrameTime, 0),
     gpu: readGpu(query),
   });
 }
 
 function readComputeMethod(query: ParamSource): ComputeMethod {
   const value = requiredInt(query, 'computemethod');
-  if (value !== 0 && value !== 1 && value !== 2) {
+  if (!isComputeMethod(value)) {
     throw new ProtocolError('invalid-value', `computemethod="${value}" is not 0, 1 or 2`);
   }
   return value;

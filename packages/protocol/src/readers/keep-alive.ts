@@ -21,7 +21,7 @@ export function readKeepAliveParams(query: ParamSource): KeepAliveParams {
       : withoutUndefined({
           id: jobId,
           frame: requiredParam(query, 'frame'),
-          rendertimeSeconds: optionalInt(query, 'rendertime'),
+          renderTimeSeconds: optionalInt(query, 'rendertime'),
           remainingSeconds: optionalInt(query, 'remainingtime'),
         });
   return withoutUndefined({ paused: paused === undefined ? false : toBoolean('paused', paused), job });

@@ -4,7 +4,7 @@ import { optionalInt, type ParamSource, requiredInt, requiredParam, withoutUndef
 export interface ValidationParams {
   job: string;
   frame: string;
-  rendertimeSeconds: number;
+  renderTimeSeconds: number;
   memoryUsedKiB?: number;
   cores?: number;
 }
@@ -14,7 +14,7 @@ export function readValidationParams(query: ParamSource): ValidationParams {
   return withoutUndefined({
     job: requiredParam(query, 'job'),
     frame: requiredParam(query, 'frame'),
-    rendertimeSeconds: requiredInt(query, 'rendertime'),
+    renderTimeSeconds: requiredInt(query, 'rendertime'),
     memoryUsedKiB: optionalInt(query, 'memoryused'),
     cores: optionalInt(query, 'cores'),
   });

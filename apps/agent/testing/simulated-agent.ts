@@ -4,12 +4,14 @@ import {
   type AgentStatePatch,
   type CommandResult,
   type ControlCommand,
+  DEFAULT_PRIORITY,
   type FleetSettings,
   type LogLine,
   logLineText,
   type MachineInfo,
 } from '@flock/protocol';
-import type { FarmAccountUpdate, LinkedAgent } from './linked-agent';
+import type { FarmAccountUpdate, LinkedAgent } from '../src/link/index.js';
+import { testMachineInfo } from './machine.js';
 
 /**
  * A LinkedAgent without a renderer: state changes and events are driven by the caller. Used by the
@@ -28,7 +30,7 @@ export class SimulatedAgent implements LinkedAgent {
   private readonly log: LogLine[] = [];
 
   constructor(machine: Partial<MachineInfo> = {}, now = Date.now()) {
-    this.current = initialState({ ...defaultMachine, ...machine }, now);
+    this.current = initialState(testMachineInfo('sim-agent', machine), now);
   }
 
   state(): AgentState {
@@ -142,16 +144,6 @@ export class SimulatedAgent implements LinkedAgent {
   }
 }
 
-const defaultMachine: MachineInfo = {
-  hostname: 'sim-agent',
-  os: 'Linux (simulated)',
-  arch: 'x64',
-  cpu: { model: 'Simulated CPU', cores: 4 },
-  ramBytes: 8 * 2 ** 30,
-  gpus: [],
-  blender: null,
-};
-
 function initialState(machine: MachineInfo, now: number): AgentState {
   return {
     machine,
@@ -165,7 +157,7 @@ function initialState(machine: MachineInfo, now: number): AgentState {
       cores: null,
       memoryBytes: null,
       maxFrameTimeSeconds: null,
-      priority: 19,
+      priority: DEFAULT_PRIORITY,
       requestTime: null,
     },
     usage: { cpuPercent: 0, memoryBytes: 0 },
