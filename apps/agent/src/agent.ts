@@ -8,7 +8,6 @@ import {
   type AgentEvent,
   type AgentState,
   type CommandResult,
-  type ComputeMethod,
   type ConfigParams,
   computeMethodCode,
   type FleetSettings,
