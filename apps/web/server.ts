@@ -46,7 +46,8 @@ if (values.help) {
   --pairing-code-file PATH  issue one pairing code at start and write it there (0600), for a local
                     launcher that pairs an agent on this machine (npm start does)
   --agent-dist DIR  the agent build new machines install (default apps/agent/dist)
-Environment: FLOCK_ADMIN_PASSWORD sets the admin password on first start (headless installs).`);
+Environment: FLOCK_ADMIN_PASSWORD sets the admin password on first start (headless installs).
+  FLOCK_ALERT_WEBHOOK_URL: alerts are also POSTed there as JSON (besides webhooks set in the console).`);
   process.exit(0);
 }
 
@@ -103,6 +104,7 @@ const consoleServer = await startConsole({
   publicOrigins: values['public-url'].map((url) => new URL(url).origin),
   secureCookies: values['public-url'].some((url) => url.startsWith('https:')),
   adminPassword: process.env.FLOCK_ADMIN_PASSWORD || undefined,
+  ...(process.env.FLOCK_ALERT_WEBHOOK_URL ? { alertWebhookUrl: process.env.FLOCK_ALERT_WEBHOOK_URL } : {}),
   agentDist: fromInvocation(values['agent-dist']),
   pages: (req, res) => void handle(req, res),
   pagesUpgrade: () => nextUpgrade,

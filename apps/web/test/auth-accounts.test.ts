@@ -32,7 +32,7 @@ async function start() {
   return { r, admin, as, logIn, nextMinute };
 }
 
-type UserInfo = { id: number; username: string; isAdmin: boolean };
+type UserInfo = { id: number; username: string; role: string };
 const errorCode = (body: unknown) => (body as { error: { data: { code: string } } }).error.data.code;
 
 describe('console users', () => {
@@ -53,7 +53,7 @@ describe('console users', () => {
     expect(typeof ana).toBe('string');
     const asAna = as(ana as string);
     expect(dataOf((await asAna.query('auth.status')).body)).toMatchObject({
-      user: { username: 'ana', isAdmin: false },
+      user: { username: 'ana', role: 'operator' },
     });
     expect((await asAna.query('users.list')).status).toBe(403);
     expect((await asAna.mutate('users.add', { username: 'eve', password: NEW_PASSWORD })).status).toBe(403);
@@ -69,9 +69,9 @@ describe('console users', () => {
     expect(errorCode((await add('ana lab', NEW_PASSWORD)).body)).toBe('BAD_REQUEST');
     expect(errorCode((await add('bob', 'short')).body)).toBe('BAD_REQUEST');
     const users = dataOf<UserInfo[]>((await as(admin).query('users.list')).body);
-    expect(users.map((u) => [u.username, u.isAdmin])).toEqual([
-      ['admin', true],
-      ['ana', false],
+    expect(users.map((u) => [u.username, u.role])).toEqual([
+      ['admin', 'admin'],
+      ['ana', 'operator'],
     ]);
     expect(await logIn('ana', ADMIN_PASSWORD)).toBe(401);
     expect(typeof (await logIn(' Ana ', ANA_PASSWORD))).toBe('string');
@@ -139,7 +139,7 @@ describe('console users', () => {
     const alone = await as(admin).mutate('users.remove', { id: adminId });
     expect([alone.status, errorCode(alone.body)]).toEqual([412, 'PRECONDITION_FAILED']);
 
-    await as(admin).mutate('users.add', { username: 'bob', password: NEW_PASSWORD, isAdmin: true });
+    await as(admin).mutate('users.add', { username: 'bob', password: NEW_PASSWORD, role: 'admin' });
     const bob = (await logIn('bob', NEW_PASSWORD)) as string;
     expect((await as(bob).mutate('users.remove', { id: adminId })).status).toBe(200);
     expect((await as(admin).query('fleet.list')).status).toBe(401);

@@ -17,7 +17,7 @@ async function fixture() {
   const database = openDatabase(join(tempDir('flock-sweep-'), 'console.sqlite'));
   const repo = new ConsoleRepo(database.db);
   const clock = { now: 1_000_000 };
-  const userId = await repo.createUser('admin', 'scrypt$x', clock.now, true);
+  const userId = await repo.createUser('admin', 'scrypt$x', clock.now, 'admin');
   return { repo, clock, userId, close: database.close };
 }
 
@@ -35,12 +35,12 @@ describe('sweeper', () => {
 
     clock.now = t + 2 * MINUTE;
     const sweeper = new Sweeper(repo, () => clock.now);
-    expect(await sweeper.sweep()).toEqual({ sessions: 2, pairingCodes: 2, thumbnails: 0 });
+    expect(await sweeper.sweep()).toEqual({ sessions: 2, pairingCodes: 2, thumbnails: 0, auditEntries: 0 });
 
     expect(await repo.findSessionUser('live', clock.now)).toMatchObject({ id: userId });
     expect(await repo.consumePairingCode('live-code', 'machine-2', clock.now)).toBe(true);
     // The live code was just used, so the next sweep takes it; nothing else is left to delete.
-    expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 1, thumbnails: 0 });
+    expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 1, thumbnails: 0, auditEntries: 0 });
     close();
   });
 
@@ -109,7 +109,12 @@ describe('the console runs the sweeper', () => {
 
     now += 15 * DAY; // past the session's lifetime: refused, and the next sweep deletes it
     expect((await call(running, 'query', 'fleet.list', undefined, { cookie })).status).toBe(401);
-    expect(await running.core.sweeper.sweep()).toEqual({ sessions: 1, pairingCodes: 0, thumbnails: 0 });
+    expect(await running.core.sweeper.sweep()).toEqual({
+      sessions: 1,
+      pairingCodes: 0,
+      thumbnails: 0,
+      auditEntries: 0,
+    });
     expect(rowCount(dataDir, 'sessions')).toBe(0);
   });
 });

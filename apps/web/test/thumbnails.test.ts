@@ -214,7 +214,7 @@ describe('thumbnail bounds at the link and in the store', () => {
       }
     }
     const sweeper = new Sweeper(repo, () => 1000);
-    expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 0, thumbnails: 30 });
+    expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 0, thumbnails: 30, auditEntries: 0 });
     for (const id of ['m1', 'm2']) {
       const rows = await repo.recentFrames(id, 100);
       expect(rows).toHaveLength(25);
@@ -222,7 +222,7 @@ describe('thumbnail bounds at the link and in the store', () => {
         24, 23, 22, 21, 20, 19, 18, 17, 16, 15,
       ]);
     }
-    expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 0, thumbnails: 0 });
+    expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 0, thumbnails: 0, auditEntries: 0 });
     database.close();
   });
 });

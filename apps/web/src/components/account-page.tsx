@@ -1,6 +1,7 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { ROLE_ABILITIES, ROLE_LABELS } from '../lib/roles';
 import { useTRPC } from '../lib/trpc';
 import { LoadingList } from './status';
 import { TextField } from './text-field';
@@ -21,7 +22,7 @@ export function AccountPage() {
           {user && (
             <span className="muted" data-testid="account-user">
               Logged in as <strong>{user.username}</strong>
-              {user.isAdmin ? ' (admin)' : ''}
+              {` (${ROLE_LABELS[user.role].toLowerCase()}: ${ROLE_ABILITIES[user.role]})`}
             </span>
           )}
         </div>
@@ -30,7 +31,7 @@ export function AccountPage() {
         {user && (
           <div className="grid-2">
             <ChangePasswordCard />
-            {user.isAdmin && <UsersCard me={user.username} />}
+            {user.role === 'admin' && <UsersCard me={user.username} />}
           </div>
         )}
       </main>

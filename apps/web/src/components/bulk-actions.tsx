@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { formatCount } from '../lib/format';
 import { CommandButtons } from './command-buttons';
 import { LimitsForm } from './limits-form';
+import { RoleGate } from './role-gate';
 import { useSendCommand } from './send-command';
 import type { Notify } from './toast';
 
@@ -14,7 +15,7 @@ export function BulkActions({ ids, hidden, notify }: { ids: string[]; hidden: nu
   const { send, busy } = useSendCommand(ids, notify);
   const [editingLimits, setEditingLimits] = useState(false);
   return (
-    <>
+    <RoleGate minimum="operator">
       <div className="bulkbar" role="toolbar" aria-label="Actions on selected machines">
         <strong>{ids.length} selected</strong>
         {hidden > 0 && (
@@ -40,6 +41,6 @@ export function BulkActions({ ids, hidden, notify }: { ids: string[]; hidden: nu
           />
         </div>
       )}
-    </>
+    </RoleGate>
   );
 }

@@ -1,6 +1,8 @@
 'use client';
 import type { ControlCommand } from '@flock/protocol';
+import { needsRole } from '../lib/roles';
 import type { SendCommand } from './send-command';
+import { useRole } from './use-role';
 
 /** `label` names the command in its result ("Stop after frame: 1 of 1 done") when the button says less. */
 const COMMANDS: { button: string; label?: string; command: ControlCommand; title?: string }[] = [
@@ -22,12 +24,13 @@ const COMMANDS: { button: string; label?: string; command: ControlCommand; title
 
 /** Pause, resume, retry and stop: the same buttons for one machine (its page) and many (the overview). */
 export function CommandButtons({ send, disabled }: { send: SendCommand; disabled: boolean }) {
+  const denied = !useRole().can('operator');
   return COMMANDS.map(({ button, label, command, title }) => (
     <button
       key={button}
       type="button"
-      disabled={disabled}
-      title={title}
+      disabled={disabled || denied}
+      title={denied ? needsRole('operator') : title}
       onClick={() => void send(label ?? button, command)}
     >
       {button}

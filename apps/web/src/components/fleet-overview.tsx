@@ -11,20 +11,24 @@ import { LoadingList, StateMessage } from './status';
 import { type Notify, Toast, useToast } from './toast';
 import { Topbar } from './topbar';
 import { type FleetView, useFleetLive } from './use-fleet-live';
+import { useRole } from './use-role';
 
 /** Every machine, live, with the fleet's totals; search, filter, select, and act on the selection. */
 export function FleetOverview() {
   const { view, subscription, feed } = useFleetLive();
   const [adding, setAdding] = useState(false);
   const [toast, notify] = useToast();
+  const canAdd = useRole().can('admin');
   const addMachine = () => setAdding(true);
   const retry = () => subscription.reset();
   return (
     <>
       <Topbar live={feed}>
-        <button type="button" className="primary" onClick={addMachine}>
-          Add machine
-        </button>
+        {canAdd && (
+          <button type="button" className="primary" onClick={addMachine}>
+            Add machine
+          </button>
+        )}
       </Topbar>
       <main className="page">
         {view && subscription.status === 'error' && (
@@ -50,10 +54,16 @@ export function FleetOverview() {
         {!view && subscription.status !== 'error' && <LoadingList />}
         {view && view.machines.size === 0 && (
           <StateMessage title="No machines yet">
-            <p>Pair the first one: it takes one command on that machine.</p>
-            <button type="button" className="primary" onClick={addMachine}>
-              Add machine
-            </button>
+            {canAdd ? (
+              <>
+                <p>Pair the first one: it takes one command on that machine.</p>
+                <button type="button" className="primary" onClick={addMachine}>
+                  Add machine
+                </button>
+              </>
+            ) : (
+              <p>An admin adds machines: ask one to pair the first.</p>
+            )}
           </StateMessage>
         )}
         {view && view.machines.size > 0 && <MachineList view={view} notify={notify} />}

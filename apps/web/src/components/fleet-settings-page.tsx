@@ -6,6 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { formatAgo, formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import { FarmAccountCard } from './farm-account-card';
+import { RoleGate } from './role-gate';
 import { LoadingList } from './status';
 import { type Notify, Toast, useToast } from './toast';
 import { Topbar } from './topbar';
@@ -35,11 +36,13 @@ export function FleetSettingsPage() {
           <div className="grid-2">
             <ClientVersionCard
               current={settings.data.clientVersion}
-              canEdit={status.data?.user?.isAdmin === true}
+              canEdit={status.data?.user?.role === 'admin'}
               notify={notify}
             />
-            <FleetBlocksCard blocked={settings.data.blockedProjects} notify={notify} />
-            <FarmAccountCard isAdmin={status.data?.user?.isAdmin === true} notify={notify} />
+            <RoleGate minimum="operator">
+              <FleetBlocksCard blocked={settings.data.blockedProjects} notify={notify} />
+            </RoleGate>
+            <FarmAccountCard isAdmin={status.data?.user?.role === 'admin'} notify={notify} />
           </div>
         )}
       </main>

@@ -22,7 +22,7 @@ export function MachineFarmAccount({
 }) {
   const trpc = useTRPC();
   const status = useQuery(trpc.auth.status.queryOptions());
-  const isAdmin = status.data?.user?.isAdmin === true;
+  const isAdmin = status.data?.user?.role === 'admin';
   const queryClient = useQueryClient();
   const accounts = useQuery({ ...trpc.farmAccount.get.queryOptions(), enabled: isAdmin });
   const saved = (message: string) => (views: unknown) => {

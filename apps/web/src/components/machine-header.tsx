@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { formatAgo } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import { type MachineSummary, shownStatus } from '../server/views';
+import { RoleGate } from './role-gate';
 import { StatusBadge } from './status';
 import type { Notify } from './toast';
 
@@ -39,27 +40,31 @@ export function MachineHeader({
         <StatusBadge status={shownStatus(summary)} />
         <span className="spacer" />
         <div className="head-actions">
-          <button
-            type="button"
-            disabled={disabled || rename.isPending}
-            onClick={() => {
-              const next = prompt('New name for this machine', name)?.trim();
-              if (next && next !== name) rename.mutate({ id, name: next });
-            }}
-          >
-            Rename
-          </button>
-          <button
-            type="button"
-            className="danger"
-            disabled={disabled || remove.isPending}
-            onClick={() => {
-              if (confirm(`Remove ${name}? Its agent is disconnected at once and must be paired again.`))
-                remove.mutate({ id });
-            }}
-          >
-            Remove machine
-          </button>
+          <RoleGate minimum="operator">
+            <button
+              type="button"
+              disabled={disabled || rename.isPending}
+              onClick={() => {
+                const next = prompt('New name for this machine', name)?.trim();
+                if (next && next !== name) rename.mutate({ id, name: next });
+              }}
+            >
+              Rename
+            </button>
+          </RoleGate>
+          <RoleGate minimum="admin">
+            <button
+              type="button"
+              className="danger"
+              disabled={disabled || remove.isPending}
+              onClick={() => {
+                if (confirm(`Remove ${name}? Its agent is disconnected at once and must be paired again.`))
+                  remove.mutate({ id });
+              }}
+            >
+              Remove machine
+            </button>
+          </RoleGate>
         </div>
       </div>
       {!summary.online && (

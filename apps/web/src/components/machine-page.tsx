@@ -3,6 +3,7 @@ import type { AgentState } from '@flock/protocol';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import type { MachineSummary } from '../server/views';
+import { MachineAuditCard } from './audit-list';
 import { BlockedProjectsCard } from './blocked-projects-card';
 import { HardwareCard } from './hardware-card';
 import { LimitsForm } from './limits-form';
@@ -11,6 +12,7 @@ import { MachineFarmAccount } from './machine-farm-account';
 import { MachineHeader } from './machine-header';
 import { LastFrameCard, RecentErrorsCard, RecentFramesCard } from './machine-history';
 import { MachineNowCard } from './machine-now-card';
+import { RoleGate } from './role-gate';
 import { type SendCommand, useSendCommand } from './send-command';
 import { LoadingList, StateMessage } from './status';
 import { type Notify, Toast, useToast } from './toast';
@@ -94,24 +96,37 @@ function MachineView({
       )}
       <MachineHeader summary={summary} disabled={feedDown} notify={notify} />
       <div className="grid-2">
-        <MachineNowCard summary={summary} send={send} busy={busy} notify={notify} />
+        <RoleGate minimum="operator">
+          <MachineNowCard summary={summary} send={send} busy={busy} notify={notify} />
+        </RoleGate>
         <LastFrameCard frame={history.data?.frames[0]} />
       </div>
       <div className="grid-2">
-        <LimitsCard summary={summary} machine={view.machine} send={send} busy={sending} disabled={feedDown} />
+        <RoleGate minimum="operator">
+          <LimitsCard
+            summary={summary}
+            machine={view.machine}
+            send={send}
+            busy={sending}
+            disabled={feedDown}
+          />
+        </RoleGate>
         <HardwareCard machine={view.machine} summary={summary} />
       </div>
       <MachineFarmAccount id={id} farmAccount={view.state?.farmAccount} notify={notify} />
-      <BlockedProjectsCard
-        blocked={summary.blockedProjects}
-        offline={!summary.online}
-        busy={busy}
-        send={send}
-        notify={notify}
-      />
+      <RoleGate minimum="operator">
+        <BlockedProjectsCard
+          blocked={summary.blockedProjects}
+          offline={!summary.online}
+          busy={busy}
+          send={send}
+          notify={notify}
+        />
+      </RoleGate>
       <RecentFramesCard frames={history.data?.frames ?? []} loading={history.isPending} />
       <RecentErrorsCard errors={history.data?.errors ?? []} />
       <LogTail id={id} recent={view.state?.recentLog ?? []} online={summary.online && !feedDown} />
+      <MachineAuditCard machineId={id} />
     </>
   );
 }

@@ -2,8 +2,11 @@
 import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { ROLE_ABILITIES, ROLE_LABELS } from '../lib/roles';
 import { useTRPC } from '../lib/trpc';
+import { AlertsBell } from './alerts-bell';
 import { InsecureBanner } from './insecure-banner';
+import { useRole } from './use-role';
 
 export type LiveState = 'live' | 'reconnecting' | 'offline';
 
@@ -16,6 +19,7 @@ const LIVE_LABEL: Record<LiveState, string> = {
 /** `live` is the state of the page's live feed; pages without one (the account page) omit it. */
 export function Topbar({ live, children }: { live?: LiveState; children?: ReactNode }) {
   const trpc = useTRPC();
+  const { role, can } = useRole();
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({ onSettled: () => location.assign('/login') }),
   );
@@ -33,6 +37,17 @@ export function Topbar({ live, children }: { live?: LiveState; children?: ReactN
         )}
         <span className="spacer" />
         {children}
+        <AlertsBell />
+        {can('operator') && (
+          <Link href="/audit" className="account-link">
+            Audit
+          </Link>
+        )}
+        {role && (
+          <span className="role" data-testid="role" title={ROLE_ABILITIES[role]}>
+            {ROLE_LABELS[role]}
+          </span>
+        )}
         <Link href="/account" className="account-link">
           Account
         </Link>

@@ -2,16 +2,18 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { formatAgo } from '../lib/format';
+import { ROLE_ABILITIES, ROLE_LABELS, ROLES, type Role } from '../lib/roles';
 import { useTRPC } from '../lib/trpc';
 import { TextField } from './text-field';
 
-/** Admins only: who may use this console; add a user (name + password) or remove one. */
+/** Admins only: who may use this console and their roles; add a user, change a role, remove one. */
 export function UsersCard({ me }: { me: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const users = useQuery(trpc.users.list.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.users.list.queryKey() });
   const remove = useMutation(trpc.users.remove.mutationOptions({ onSuccess: refresh }));
+  const setRole = useMutation(trpc.users.setRole.mutationOptions({ onSettled: refresh }));
   const confirmRemove = (id: number, username: string) => {
     if (confirm(`Remove ${username}? Their sessions end at once.`)) remove.mutate({ id });
   };
@@ -39,7 +41,14 @@ export function UsersCard({ me }: { me: string }) {
                     {user.username}
                     {user.username === me && <span className="muted"> (you)</span>}
                   </td>
-                  <td>{user.isAdmin ? 'Admin' : 'User'}</td>
+                  <td>
+                    <RoleSelect
+                      label={`Role of ${user.username}`}
+                      value={user.role}
+                      disabled={setRole.isPending}
+                      onChange={(role) => setRole.mutate({ id: user.id, role })}
+                    />
+                  </td>
                   <td>{formatAgo(user.createdAt)}</td>
                   <td className="cell-action">
                     <button
@@ -57,6 +66,11 @@ export function UsersCard({ me }: { me: string }) {
           </table>
         </div>
       )}
+      {setRole.isError && (
+        <p className="error-text" role="alert">
+          {setRole.error.message}
+        </p>
+      )}
       {remove.isError && (
         <p className="error-text" role="alert">
           {remove.error.message}
@@ -71,20 +85,20 @@ function AddUserForm({ onAdded }: { onAdded: () => void }) {
   const trpc = useTRPC();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [isAdmin, setIsAdmin] = useState(false);
+  const [role, setRole] = useState<Role>('operator');
   const add = useMutation(
     trpc.users.add.mutationOptions({
       onSuccess: () => {
         setUsername('');
         setPassword('');
-        setIsAdmin(false);
+        setRole('operator');
         onAdded();
       },
     }),
   );
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    add.mutate({ username, password, isAdmin });
+    add.mutate({ username, password, role });
   };
   return (
     <form className="form add-user" onSubmit={submit}>
@@ -99,10 +113,10 @@ function AddUserForm({ onAdded }: { onAdded: () => void }) {
           onChange={setPassword}
         />
       </div>
-      <label className="check">
-        <input type="checkbox" checked={isAdmin} onChange={(e) => setIsAdmin(e.target.checked)} />
-        Admin (can add and remove users)
-      </label>
+      <RoleSelect label="Role" value={role} onChange={setRole} />
+      <p className="muted">
+        {ROLE_LABELS[role]}: {ROLE_ABILITIES[role]}.
+      </p>
       {add.isError && (
         <p className="error-text" role="alert">
           {add.error.message}
@@ -119,5 +133,32 @@ function AddUserForm({ onAdded }: { onAdded: () => void }) {
         </button>
       </div>
     </form>
+  );
+}
+
+function RoleSelect({
+  label,
+  value,
+  disabled,
+  onChange,
+}: {
+  label: string;
+  value: Role;
+  disabled?: boolean;
+  onChange: (role: Role) => void;
+}) {
+  return (
+    <select
+      aria-label={label}
+      value={value}
+      disabled={disabled}
+      onChange={(event) => onChange(event.target.value as Role)}
+    >
+      {ROLES.map((role) => (
+        <option key={role} value={role} title={ROLE_ABILITIES[role]}>
+          {ROLE_LABELS[role]}
+        </option>
+      ))}
+    </select>
   );
 }

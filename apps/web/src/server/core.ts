@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertPin } from '@flock/protocol';
+import { Alerts } from './alerts/service';
+import { AuditTrail } from './audit/trail';
 import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
+import { AuditRepo } from './db/audit-repo';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
 import { SecretBox } from './farm-account/secret-box';
@@ -37,6 +40,12 @@ export interface ConsoleOptions {
   transport?: ConsoleTransport;
   /** The pin of the certificate it serves over HTTPS, for "Add machine"; null on plain HTTP. */
   certificatePin?: CertPin | null;
+  /** `FLOCK_ALERT_WEBHOOK_URL`: alerts also go to this generic JSON webhook. */
+  alertWebhookUrl?: string;
+  /** How often alert rules are checked (default 5 s); tests use less. */
+  alertTickMs?: number;
+  /** Webhook posts: timeout per attempt, retries, back-off (defaults 10 s, 3, 1 s doubling). */
+  alertDelivery?: { timeoutMs?: number; retries?: number; backoffMs?: number };
 }
 
 /** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
@@ -46,8 +55,11 @@ export interface ConsoleCore {
   fleetSettings: FleetSettingsStore;
   farmAccounts: FarmAccountStore;
   hub: LinkHub;
+  alerts: Alerts;
   auth: AuthService;
   accounts: Accounts;
+  /** Who did what to which machine, written by every accepted mutation (api/audited.ts). */
+  audit: AuditTrail;
   pairing: Pairing;
   sweeper: Sweeper;
   allowedOrigins: string[];
@@ -79,6 +91,15 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     fleetSettings: () => fleetSettings.settings,
     farmAccount: (machineId) => farmAccounts.accountFor(machineId),
   });
+  const alerts = await Alerts.start({
+    db: database.db,
+    repo,
+    fleet,
+    now,
+    envWebhookUrl: options.alertWebhookUrl,
+    ...(options.alertTickMs ? { tickMs: options.alertTickMs } : {}),
+    ...(options.alertDelivery ? { delivery: options.alertDelivery } : {}),
+  });
   const auth = new AuthService(repo, now);
   if (options.adminPassword && (await auth.needsSetup())) await auth.createAdmin(options.adminPassword);
   const persister = setInterval(() => void fleet.persistDirty(), 30_000);
@@ -88,7 +109,8 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     now,
     ...(options.agentDist ? { agentDist: options.agentDist } : {}),
   });
-  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs);
+  const audit = new AuditTrail(new AuditRepo(database.db), (id) => fleet.summary(id)?.name);
+  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit);
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
   return {
@@ -97,8 +119,10 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     fleetSettings,
     farmAccounts,
     hub,
+    alerts,
     auth,
     accounts: new Accounts(repo, auth, now),
+    audit,
     sweeper,
     pairing: new Pairing(repo, fleet, now, options.pairingCodeTtlMs ?? PAIRING_CODE_TTL_MS),
     allowedOrigins: options.publicOrigins ?? [],
@@ -111,6 +135,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
       clearInterval(persister);
       await sweeper.stop();
       hub.close();
+      await alerts.stop();
       await fleet.persistDirty();
       database.close();
     },

@@ -1,3 +1,4 @@
+import type { AuditTrail } from './audit/trail';
 import { type ConsoleRepo, THUMBNAILS_KEPT_PER_MACHINE } from './db/repo';
 import { log } from './log';
 
@@ -7,11 +8,13 @@ export interface SweepResult {
   sessions: number;
   pairingCodes: number;
   thumbnails: number;
+  /** Audit entries past the retention (1 year, 100 000 rows). */
+  auditEntries: number;
 }
 
 /**
  * Deletes rows that are already refused: expired console sessions and used or expired pairing codes;
- * and thumbnails beyond each machine's newest few (kept so as frames arrive; databases from before
+ * audit entries past their retention; and thumbnails beyond each machine's newest few (kept so as frames arrive; databases from before
  * that limit are trimmed at the first sweep).
  * Runs once at start, then every `intervalMs`; "expired" is judged by the console's clock (`now`).
  */
@@ -23,6 +26,7 @@ export class Sweeper {
     private readonly repo: ConsoleRepo,
     private readonly now: () => number,
     private readonly intervalMs = SWEEP_INTERVAL_MS,
+    private readonly audit?: AuditTrail,
   ) {}
 
   start(): void {
@@ -45,11 +49,12 @@ export class Sweeper {
       sessions: await this.repo.deleteExpiredSessions(now),
       pairingCodes: await this.repo.deleteSpentPairingCodes(now),
       thumbnails: await this.repo.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE),
+      auditEntries: (await this.audit?.trim(now)) ?? 0,
     };
-    if (result.sessions + result.pairingCodes + result.thumbnails > 0) {
+    if (result.sessions + result.pairingCodes + result.thumbnails + result.auditEntries > 0) {
       log(
         'info',
-        `sweeper: deleted ${result.sessions} expired session(s), ${result.pairingCodes} spent pairing code(s), ${result.thumbnails} old thumbnail(s)`,
+        `sweeper: deleted ${result.sessions} expired session(s), ${result.pairingCodes} spent pairing code(s), ${result.thumbnails} old thumbnail(s), ${result.auditEntries} old audit entries`,
       );
     }
     return result;

@@ -1,8 +1,9 @@
 // A simulated agent for the end-to-end test and demos: pairs with a console using a one-time code,
 // then "renders" frames through the real link client and reports what it receives as JSON lines.
 // With --scenario it is a machine in trouble instead (farm unreachable, login refused as too old);
-// the refused one renders once the console sets a client version for the fleet.
-//   node --import tsx test/support/sim-agent.ts --console URL --code CODE --name NAME --config-dir DIR
+// the refused one renders once the console sets a client version for the fleet. Without --code it
+// links with the credentials already in --config-dir (a restarted agent).
+//   node --import tsx test/support/sim-agent.ts --console URL [--code CODE] --name NAME --config-dir DIR
 //        [--scenario farm-unreachable|login-refused] [--step-ms 400] [--steps N] [--backlog N]
 // --steps: stop after N steps (a frame held mid-way, its ETA as last sent); --backlog: N older log
 // lines before the first step (a log longer than its box).
@@ -24,13 +25,14 @@ const { values } = parseArgs({
   },
 });
 const scenario = values.scenario as TroubleScenario | undefined;
-if (!values.console || !values.code || !values['config-dir']) {
-  console.error('usage: sim-agent --console URL --code CODE --config-dir DIR [--name NAME]');
+if (!values.console || !values['config-dir']) {
+  console.error('usage: sim-agent --console URL [--code CODE] --config-dir DIR [--name NAME]');
   process.exit(2);
 }
 const report = (event: string, detail: object = {}) => console.log(JSON.stringify({ event, ...detail }));
 
-await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
+if (values.code)
+  await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
 const credentials = await loadLinkCredentials(values['config-dir']);
 if (!credentials) throw new Error('no credentials after pairing');
 report('paired', { machineId: credentials.machineId });

@@ -1,3 +1,5 @@
+import { alertsRouter } from './routers/alerts';
+import { auditRouter } from './routers/audit';
 import { authRouter } from './routers/auth';
 import { farmAccountRouter } from './routers/farm-account';
 import { fleetRouter } from './routers/fleet';
@@ -7,6 +9,8 @@ import { usersRouter } from './routers/users';
 import { router } from './trpc';
 
 export const appRouter = router({
+  alerts: alertsRouter,
+  audit: auditRouter,
   auth: authRouter,
   farmAccount: farmAccountRouter,
   fleet: fleetRouter,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { initTRPC, TRPCError } from '@trpc/server';
+import { hasRole, type Role } from '../../lib/roles';
 import { isSameOrigin, readCookie, SESSION_COOKIE } from '../auth/cookies';
 import type { SessionUser } from '../auth/service';
 import type { ConsoleCore } from '../core';
@@ -59,13 +60,29 @@ const sameOrigin = t.middleware(({ ctx, next }) => {
 
 export const publicProcedure = t.procedure.use(sameOrigin);
 
-export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+/** Any logged-in user, whatever the role: reads and the live feeds, one's own password and logout. */
+export const viewerProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Log in first.' });
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
 
-/** Managing other console users: admins only. */
-export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
-  if (!ctx.user.isAdmin) throw new TRPCError({ code: 'FORBIDDEN', message: 'Only an admin can do this.' });
-  return next();
-});
+/** The same as `viewerProcedure`: every procedure states its role, so new code names one of the three. */
+export const protectedProcedure = viewerProcedure;
+
+const procedureFor = (minimum: Role) =>
+  viewerProcedure.use(({ ctx, next, path }) => {
+    if (!hasRole(ctx.user.role, minimum)) {
+      log('warn', `api: refused ${path} to ${ctx.user.username} (${ctx.user.role}; needs ${minimum})`);
+      throw new TRPCError({
+        code: 'FORBIDDEN',
+        message: `Only an ${minimum === 'admin' ? 'admin' : 'operator or admin'} can do this; you are a ${ctx.user.role}. Ask an admin for the role.`,
+      });
+    }
+    return next();
+  });
+
+/** Controlling machines: commands, limits, blocked projects, names. */
+export const operatorProcedure = procedureFor('operator');
+
+/** Users, pairing and removing machines, the farm account, fleet settings and updates. */
+export const adminProcedure = procedureFor('admin');

@@ -1,3 +1,4 @@
+import type { Role } from '../../lib/roles';
 import type { ConsoleRepo, UserInfo } from '../db/repo';
 import { log } from '../log';
 import { RateLimiter } from './rate-limit';
@@ -13,7 +14,7 @@ import {
 /** Lower-case letters, digits, `.`, `_` and `-`; starts with a letter or digit. */
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 
-/** Console users as an admin manages them: list, add, remove. Passwords are scrypt-hashed like the admin's. */
+/** Console users as an admin manages them: list, add, change the role, remove. Passwords are scrypt-hashed like the admin's. */
 export class Accounts {
   // Each new user costs a 32 MiB scrypt hash: the same limit as login (and the same hash slots)
   // keeps that from being abused.
@@ -33,7 +34,7 @@ export class Accounts {
 
   async add(
     by: SessionUser,
-    request: { username: string; password: string; isAdmin: boolean },
+    request: { username: string; password: string; role: Role },
     client: string,
   ): Promise<UserInfo> {
     const username = normalizeUsername(request.username);
@@ -46,13 +47,24 @@ export class Accounts {
       throw new AuthError('name-taken', `“${username}” already exists.`);
     const createdAt = this.now();
     const hash = await this.auth.hashNewPassword(request.password);
-    const id = await this.repo.createUser(username, hash, createdAt, request.isAdmin).catch((error) => {
+    const id = await this.repo.createUser(username, hash, createdAt, request.role).catch((error) => {
       // Two admins adding the same name at once: the unique index refuses the second.
       if (/UNIQUE/.test(String(error))) throw new AuthError('name-taken', `“${username}” already exists.`);
       throw error;
     });
-    log('info', `console: ${by.username} added ${request.isAdmin ? 'admin' : 'user'} ${username}`);
-    return { id, username, isAdmin: request.isAdmin, createdAt };
+    log('info', `console: ${by.username} added ${request.role} ${username}`);
+    return { id, username, role: request.role, createdAt };
+  }
+
+  /** Gives a user another role; the last admin stays an admin. Applies from the user's next request. */
+  async setRole(by: SessionUser, id: number, role: Role): Promise<UserInfo> {
+    const target = await this.repo.findUserById(id);
+    if (!target) throw new AuthError('no-such-user', 'No such user.');
+    if (!(await this.repo.setRoleKeepingAnAdmin(id, role))) {
+      throw new AuthError('last-admin', 'This is the last admin: make another user an admin first.');
+    }
+    log('info', `console: ${by.username} made ${target.username} ${role === 'admin' ? 'an' : 'a'} ${role}`);
+    return { id, username: target.username, role, createdAt: target.createdAt };
   }
 
   /** Removes a user and ends their sessions and live feeds at once; the last admin stays. */

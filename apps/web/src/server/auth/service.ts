@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Role } from '../../lib/roles';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
 import { LiveStreams } from './live-streams';
@@ -33,7 +34,7 @@ export class AuthError extends Error {
 export interface SessionUser {
   id: number;
   username: string;
-  isAdmin: boolean;
+  role: Role;
 }
 
 /** The one password rule, for the first admin, added users and changed passwords alike. */
@@ -75,7 +76,7 @@ export class AuthService {
       ADMIN_USERNAME,
       await this.hashNewPassword(password),
       this.now(),
-      true,
+      'admin',
     );
     log('info', 'console: admin password set');
     return userId;

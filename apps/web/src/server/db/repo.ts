@@ -1,6 +1,7 @@
 import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
 import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, notInArray, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
+import type { Role } from '../../lib/roles';
 import type { ConsoleDb } from './client';
 import {
   commands,
@@ -17,8 +18,8 @@ import {
 export type MachineRow = typeof machines.$inferSelect;
 export type FrameRow = typeof frames.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
-export type UserInfo = Pick<typeof users.$inferSelect, 'id' | 'username' | 'isAdmin' | 'createdAt'>;
-export type SessionUserRow = Pick<typeof users.$inferSelect, 'id' | 'username' | 'isAdmin'>;
+export type UserInfo = Pick<typeof users.$inferSelect, 'id' | 'username' | 'role' | 'createdAt'>;
+export type SessionUserRow = Pick<typeof users.$inferSelect, 'id' | 'username' | 'role'>;
 
 /** Thumbnails kept per machine (the newest stored); older frames keep their row without one. */
 export const THUMBNAILS_KEPT_PER_MACHINE = 10;
@@ -37,10 +38,10 @@ export class ConsoleRepo {
     return row?.n ?? 0;
   }
 
-  async createUser(username: string, passwordHash: string, now: number, isAdmin: boolean): Promise<number> {
+  async createUser(username: string, passwordHash: string, now: number, role: Role): Promise<number> {
     const row = await this.db
       .insert(users)
-      .values({ username, passwordHash, isAdmin, createdAt: now })
+      .values({ username, passwordHash, role, createdAt: now })
       .returning()
       .get();
     return row.id;
@@ -57,7 +58,7 @@ export class ConsoleRepo {
   /** Every user without the password hash, which never leaves the repository through here. */
   async listUsers(): Promise<UserInfo[]> {
     return this.db
-      .select({ id: users.id, username: users.username, isAdmin: users.isAdmin, createdAt: users.createdAt })
+      .select({ id: users.id, username: users.username, role: users.role, createdAt: users.createdAt })
       .from(users)
       .orderBy(users.username)
       .all();
@@ -72,13 +73,35 @@ export class ConsoleRepo {
    * One statement, so two admins removing each other at once cannot both succeed.
    */
   async deleteUserKeepingAnAdmin(id: number): Promise<boolean> {
-    const admins = this.db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.isAdmin, true));
     const deleted = await this.db
       .delete(users)
-      .where(and(eq(users.id, id), or(eq(users.isAdmin, false), gt(admins, 1))))
+      .where(and(eq(users.id, id), or(ne(users.role, 'admin'), gt(this.adminCount(), 1))))
       .returning({ id: users.id })
       .all();
     return deleted.length === 1;
+  }
+
+  /**
+   * Gives a user another role unless that would leave no admin; false when refused (or no such user).
+   * One statement, so two admins demoting each other at once cannot both succeed.
+   */
+  async setRoleKeepingAnAdmin(id: number, role: Role): Promise<boolean> {
+    const changed = await this.db
+      .update(users)
+      .set({ role })
+      .where(
+        and(
+          eq(users.id, id),
+          role === 'admin' ? undefined : or(ne(users.role, 'admin'), gt(this.adminCount(), 1)),
+        ),
+      )
+      .returning({ id: users.id })
+      .all();
+    return changed.length === 1;
+  }
+
+  private adminCount() {
+    return this.db.select({ n: sql<number>`count(*)` }).from(users).where(eq(users.role, 'admin'));
   }
 
   async createSession(tokenHash: string, userId: number, now: number, expiresAt: number): Promise<void> {
@@ -87,7 +110,7 @@ export class ConsoleRepo {
 
   async findSessionUser(tokenHash: string, now: number): Promise<SessionUserRow | undefined> {
     return this.db
-      .select({ id: users.id, username: users.username, isAdmin: users.isAdmin })
+      .select({ id: users.id, username: users.username, role: users.role })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))

@@ -1,5 +1,6 @@
 import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { ROLES } from '../../lib/roles';
 
 // Portable on purpose: only text, integer and real columns, times as epoch milliseconds, JSON as
 // text, no SQLite-only SQL anywhere in the app. A Postgres schema is the same table list with
@@ -9,8 +10,8 @@ export const users = sqliteTable('users', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   username: text('username').notNull().unique(),
   passwordHash: text('password_hash').notNull(),
-  /** Admins manage the other console users; there is always at least one. */
-  isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+  /** What the user may do (lib/roles.ts); there is always at least one admin. */
+  role: text('role', { enum: ROLES }).notNull().default('operator'),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -132,3 +133,64 @@ export const fleetSettings = sqliteTable('fleet_settings', {
   /** The console user who changed it last. */
   updatedBy: text('updated_by'),
 });
+
+/**
+ * One row per alert incident that fired: opened once, resolved once (`resolved_at`), acknowledged by a
+ * console user. `evidence` holds what was known when it fired (last log lines, project, crash text).
+ */
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    rule: text('rule').notNull(),
+    title: text('title').notNull(),
+    detail: text('detail').notNull(),
+    evidence: text('evidence', { mode: 'json' }).$type<unknown>().notNull(),
+    firedAt: integer('fired_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+    acknowledgedAt: integer('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+  },
+  (t) => [index('alerts_fired').on(t.firedAt), index('alerts_open').on(t.resolvedAt)],
+);
+
+/**
+ * Who did what, when, with what outcome: one row per accepted console mutation (audit/trail.ts). The
+ * user's name is kept as it was, so a removed user's entries still say who it was; parameters never
+ * hold a password or a render key. Kept 1 year, at most 100 000 rows.
+ */
+export const auditEntries = sqliteTable(
+  'audit_entries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    userId: integer('user_id'),
+    username: text('username').notNull(),
+    /** The tRPC procedure path, e.g. `fleet.command`. */
+    action: text('action').notNull(),
+    params: text('params', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** `ok` or `failed`; `detail` says how (per-machine command outcomes, the error message). */
+    outcome: text('outcome', { enum: ['ok', 'failed'] }).notNull(),
+    detail: text('detail'),
+  },
+  (t) => [index('audit_entries_at').on(t.at), index('audit_entries_user').on(t.username, t.at)],
+);
+
+/** The machines an audit entry acted on, with their names at the time. */
+export const auditMachines = sqliteTable(
+  'audit_machines',
+  {
+    entryId: integer('entry_id')
+      .notNull()
+      .references(() => auditEntries.id, { onDelete: 'cascade' }),
+    machineId: text('machine_id').notNull(),
+    machineName: text('machine_name'),
+  },
+  (t) => [
+    index('audit_machines_machine').on(t.machineId, t.entryId),
+    index('audit_machines_entry').on(t.entryId),
+  ],
+);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { clearedSessionCookie, sessionCookie } from '../../auth/cookies';
 import { SESSION_TTL_MS } from '../../auth/service';
-import { type Context, protectedProcedure, publicProcedure, router } from '../trpc';
+import { type Context, publicProcedure, router, viewerProcedure } from '../trpc';
 import { asTrpcError } from './auth-errors';
 
 export const password = z.string().min(1).max(500);
@@ -13,7 +13,7 @@ function startSession(ctx: Context, token: string): void {
 export const authRouter = router({
   status: publicProcedure.query(async ({ ctx }) => ({
     needsSetup: await ctx.core.auth.needsSetup(),
-    user: ctx.user && { username: ctx.user.username, isAdmin: ctx.user.isAdmin },
+    user: ctx.user && { username: ctx.user.username, role: ctx.user.role },
     /** `http-insecure`: the pages show a warning that everything crosses the network unencrypted. */
     transport: ctx.core.transport,
   })),
@@ -34,7 +34,7 @@ export const authRouter = router({
     }),
 
   /** Needs the current password; the user's other sessions end, this one stays. */
-  changePassword: protectedProcedure
+  changePassword: viewerProcedure
     .input(z.object({ current: password, next: password }))
     .mutation(async ({ ctx, input }) => {
       await ctx.core.auth
@@ -43,7 +43,7 @@ export const authRouter = router({
       return { ok: true };
     }),
 
-  logout: protectedProcedure.mutation(async ({ ctx }) => {
+  logout: viewerProcedure.mutation(async ({ ctx }) => {
     if (ctx.sessionToken) await ctx.core.auth.logout(ctx.sessionToken);
     ctx.setCookies.push(clearedSessionCookie());
     return { ok: true };

@@ -1,6 +1,7 @@
 import { FarmAccountSchema } from '@flock/protocol';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { audited } from '../audited';
 import { adminProcedure, type Context, router } from '../trpc';
 
 const machineId = z.string().min(1).max(100);
@@ -22,18 +23,24 @@ function requireMachine(ctx: Context, id: string): void {
 export const farmAccountRouter = router({
   get: adminProcedure.query(({ ctx }) => ctx.core.farmAccounts.views()),
 
-  setFleet: adminProcedure.input(AccountInput).mutation(async ({ ctx, input }) => {
-    await ctx.core.farmAccounts.setFleet(input, ctx.user.username);
-    return ctx.core.farmAccounts.views();
-  }),
+  setFleet: adminProcedure
+    .input(AccountInput)
+    .use((call) => audited(call, ({ login }) => ({ params: { login } })))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.core.farmAccounts.setFleet(input, ctx.user.username);
+      return ctx.core.farmAccounts.views();
+    }),
 
-  clearFleet: adminProcedure.mutation(async ({ ctx }) => {
-    await ctx.core.farmAccounts.clearFleet(ctx.user.username);
-    return ctx.core.farmAccounts.views();
-  }),
+  clearFleet: adminProcedure
+    .use((call) => audited(call))
+    .mutation(async ({ ctx }) => {
+      await ctx.core.farmAccounts.clearFleet(ctx.user.username);
+      return ctx.core.farmAccounts.views();
+    }),
 
   setMachine: adminProcedure
     .input(AccountInput.extend({ id: machineId }))
+    .use((call) => audited(call, ({ id, login }) => ({ machineIds: [id], params: { login } })))
     .mutation(async ({ ctx, input }) => {
       requireMachine(ctx, input.id);
       const { id, ...account } = input;
@@ -41,8 +48,11 @@ export const farmAccountRouter = router({
       return ctx.core.farmAccounts.views();
     }),
 
-  clearMachine: adminProcedure.input(z.object({ id: machineId })).mutation(async ({ ctx, input }) => {
-    await ctx.core.farmAccounts.clearMachine(input.id, ctx.user.username);
-    return ctx.core.farmAccounts.views();
-  }),
+  clearMachine: adminProcedure
+    .input(z.object({ id: machineId }))
+    .use((call) => audited(call, ({ id }) => ({ machineIds: [id] })))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.core.farmAccounts.clearMachine(input.id, ctx.user.username);
+      return ctx.core.farmAccounts.views();
+    }),
 });

@@ -1,23 +1,26 @@
 import { ArchiveMd5Schema, ClientVersionSchema, MAX_BLOCKED_PROJECTS } from '@flock/protocol';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { adminProcedure, protectedProcedure, router } from '../trpc';
+import { audited } from '../audited';
+import { adminProcedure, operatorProcedure, router, viewerProcedure } from '../trpc';
 
 /** Settings for every machine: each change is pushed to every agent over the link at once. */
 export const fleetSettingsRouter = router({
-  get: protectedProcedure.query(({ ctx }) => ctx.core.fleetSettings.settings),
+  get: viewerProcedure.query(({ ctx }) => ctx.core.fleetSettings.settings),
 
   /** The client version every agent sends at its next login (null: each agent's own); admins only. */
   setClientVersion: adminProcedure
     .input(z.object({ clientVersion: ClientVersionSchema.nullable() }))
+    .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => {
       await ctx.core.fleetSettings.setClientVersion(input.clientVersion, ctx.user.username);
       return ctx.core.fleetSettings.settings;
     }),
 
   /** No machine renders this project any more; machines rendering it now stop (reported as type 20). */
-  blockProject: protectedProcedure
+  blockProject: operatorProcedure
     .input(z.object({ archiveMd5: ArchiveMd5Schema, name: z.string().trim().min(1).max(300) }))
+    .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => {
       const outcome = await ctx.core.fleetSettings.blockProject(input, ctx.user.username);
       if (outcome === 'full') {
@@ -29,8 +32,9 @@ export const fleetSettingsRouter = router({
       return { outcome };
     }),
 
-  unblockProject: protectedProcedure
+  unblockProject: operatorProcedure
     .input(z.object({ archiveMd5: ArchiveMd5Schema }))
+    .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => {
       if (!(await ctx.core.fleetSettings.unblockProject(input.archiveMd5, ctx.user.username)))
         throw new TRPCError({ code: 'NOT_FOUND', message: 'This project is not blocked for the fleet.' });

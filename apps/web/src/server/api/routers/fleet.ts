@@ -1,8 +1,10 @@
 import { ControlCommandSchema } from '@flock/protocol';
 import { z } from 'zod';
+import type { CommandOutcome } from '../../link/hub';
 import type { FleetTotals, MachineSummary } from '../../views';
+import { audited } from '../audited';
 import { coalescedIds } from '../changes';
-import { protectedProcedure, router } from '../trpc';
+import { operatorProcedure, router, viewerProcedure } from '../trpc';
 
 export type FleetUpdate =
   | { kind: 'full'; machines: MachineSummary[]; totals: FleetTotals }
@@ -11,13 +13,13 @@ export type FleetUpdate =
 const FLEET_PUSH_INTERVAL_MS = 200;
 
 export const fleetRouter = router({
-  list: protectedProcedure.query(async ({ ctx }) => ({
+  list: viewerProcedure.query(async ({ ctx }) => ({
     machines: ctx.core.fleet.summaries(),
     totals: await ctx.core.fleet.totals(),
   })),
 
   /** The overview's live feed: everything once, then only the machines that changed. */
-  live: protectedProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<FleetUpdate> {
+  live: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<FleetUpdate> {
     const { fleet } = ctx.core;
     const changes = coalescedIds(
       fleet.bus,
@@ -39,12 +41,19 @@ export const fleetRouter = router({
   }),
 
   /** Sends one command to many machines; answers per machine (acked, sent, or offline). */
-  command: protectedProcedure
+  command: operatorProcedure
     .input(
       z.object({
         ids: z.array(z.string().min(1).max(100)).min(1).max(10_000),
         command: ControlCommandSchema,
       }),
+    )
+    .use((call) =>
+      audited(
+        call,
+        ({ ids, command }) => ({ machineIds: ids, params: { command } }),
+        (outcomes: CommandOutcome[]) => outcomeCounts(outcomes),
+      ),
     )
     .mutation(({ ctx, input }) =>
       Promise.all(
@@ -52,3 +61,14 @@ export const fleetRouter = router({
       ),
     ),
 });
+
+/** E.g. `2 acked, 1 offline`: how a command to many machines went, for the audit trail. */
+function outcomeCounts(outcomes: CommandOutcome[]): string {
+  const counts = new Map<string, number>();
+  for (const outcome of outcomes) {
+    const key = outcome.status === 'acked' && !outcome.result.ok ? 'refused' : outcome.status;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (counts.size === 0) return 'no such machine';
+  return [...counts].map(([status, count]) => `${count} ${status}`).join(', ');
+}

@@ -5,8 +5,9 @@ import { installCommands } from '../../../lib/install-commands';
 import { CLOSE } from '../../link/hub';
 import { log } from '../../log';
 import type { MachineSummary } from '../../views';
+import { audited } from '../audited';
 import { coalescedIds } from '../changes';
-import { type Context, protectedProcedure, router } from '../trpc';
+import { adminProcedure, type Context, operatorProcedure, router, viewerProcedure } from '../trpc';
 
 const machineId = z.object({ id: z.string().min(1).max(100) });
 
@@ -48,7 +49,7 @@ async function history(ctx: Context, id: string) {
 
 export const machinesRouter = router({
   /** The machine as it is now; its frames and errors come from `history`. */
-  get: protectedProcedure.input(machineId).query(({ ctx, input }) => {
+  get: viewerProcedure.input(machineId).query(({ ctx, input }) => {
     const record = requireMachine(ctx, input.id);
     return {
       summary: ctx.core.fleet.summary(input.id) as MachineSummary,
@@ -58,7 +59,7 @@ export const machinesRouter = router({
   }),
 
   /** The machine page's live feed: its state (coalesced) and every event as it arrives. */
-  live: protectedProcedure.input(machineId).subscription(async function* ({
+  live: viewerProcedure.input(machineId).subscription(async function* ({
     ctx,
     input,
     signal,
@@ -91,12 +92,12 @@ export const machinesRouter = router({
     }
   }),
 
-  history: protectedProcedure.input(machineId).query(({ ctx, input }) => {
+  history: viewerProcedure.input(machineId).query(({ ctx, input }) => {
     requireMachine(ctx, input.id);
     return history(ctx, input.id);
   }),
 
-  logs: protectedProcedure
+  logs: viewerProcedure
     .input(
       machineId.extend({
         limit: z.number().int().min(1).max(5000).default(500),
@@ -115,8 +116,9 @@ export const machinesRouter = router({
     }),
 
   /** The machine's one name: the console lists it so and its agent gives it to the farm from its next login. */
-  rename: protectedProcedure
-    .input(machineId.extend({ name: z.string().max(200) }))
+  rename: operatorProcedure
+    .input(machineId.extend({ name: z.string().trim().min(1).max(100) }))
+    .use((call) => audited(call, ({ id, name }) => ({ machineIds: [id], params: { name } })))
     .mutation(async ({ ctx, input }) => {
       requireMachine(ctx, input.id);
       const name = MachineNameSchema.safeParse(input.name);
@@ -129,31 +131,37 @@ export const machinesRouter = router({
     }),
 
   /** Revokes the machine's secret and drops its live connection at once. */
-  remove: protectedProcedure.input(machineId).mutation(async ({ ctx, input }) => {
-    requireMachine(ctx, input.id);
-    await ctx.core.repo.revokeMachine(input.id, ctx.core.now());
-    ctx.core.fleet.remove(input.id);
-    ctx.core.hub.drop(input.id, CLOSE.revoked, 'removed from the console');
-    await ctx.core.farmAccounts.clearMachine(input.id, ctx.user.username);
-    log('info', `console: machine ${input.id} removed by ${ctx.user.username}`);
-    return { ok: true };
-  }),
+  remove: adminProcedure
+    .input(machineId)
+    .use((call) => audited(call, ({ id }) => ({ machineIds: [id] })))
+    .mutation(async ({ ctx, input }) => {
+      requireMachine(ctx, input.id);
+      await ctx.core.repo.revokeMachine(input.id, ctx.core.now());
+      ctx.core.fleet.remove(input.id);
+      ctx.core.hub.drop(input.id, CLOSE.revoked, 'removed from the console');
+      await ctx.core.farmAccounts.clearMachine(input.id, ctx.user.username);
+      log('info', `console: machine ${input.id} removed by ${ctx.user.username}`);
+      return { ok: true };
+    }),
 
   /**
    * A one-time pairing code and the exact command to run on the new machine; over HTTPS also the pin of
    * the console's certificate, which the agent checks on every connection.
    */
-  addCode: protectedProcedure.input(z.object({ consoleUrl: z.url() })).mutation(async ({ ctx, input }) => {
-    const { code, expiresAt } = await ctx.core.pairing.createCode();
-    const origin = new URL(input.consoleUrl).origin;
-    const pin = ctx.core.certificatePin;
-    return {
-      code,
-      expiresAt,
-      commands: installCommands({ consoleUrl: origin, code, pin }),
-      /** What the install commands install; null until the console has an agent build. */
-      agentBuild: agentBuildSummary(ctx.core.agentBuilds.current),
-      ...(pin ? { pin } : {}),
-    };
-  }),
+  addCode: adminProcedure
+    .input(z.object({ consoleUrl: z.url() }))
+    .use((call) => audited(call, ({ consoleUrl }) => ({ params: { consoleUrl } })))
+    .mutation(async ({ ctx, input }) => {
+      const { code, expiresAt } = await ctx.core.pairing.createCode();
+      const origin = new URL(input.consoleUrl).origin;
+      const pin = ctx.core.certificatePin;
+      return {
+        code,
+        expiresAt,
+        commands: installCommands({ consoleUrl: origin, code, pin }),
+        /** What the install commands install; null until the console has an agent build. */
+        agentBuild: agentBuildSummary(ctx.core.agentBuilds.current),
+        ...(pin ? { pin } : {}),
+      };
+    }),
 });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { RoleSchema } from '../../../lib/roles';
+import { audited } from '../audited';
 import { adminProcedure, router } from '../trpc';
 import { password } from './auth';
 import { asTrpcError } from './auth-errors';
@@ -8,11 +10,21 @@ export const usersRouter = router({
   list: adminProcedure.query(({ ctx }) => ctx.core.accounts.list()),
 
   add: adminProcedure
-    .input(z.object({ username: z.string().min(1).max(100), password, isAdmin: z.boolean().default(false) }))
+    .input(z.object({ username: z.string().min(1).max(100), password, role: RoleSchema.default('operator') }))
+    .use((call) => audited(call, ({ username, role }) => ({ params: { username, role } })))
     .mutation(({ ctx, input }) => ctx.core.accounts.add(ctx.user, input, ctx.client).catch(asTrpcError)),
+
+  /** The last admin stays an admin (PRECONDITION_FAILED). */
+  setRole: adminProcedure
+    .input(z.object({ id: z.number().int().positive(), role: RoleSchema }))
+    .use((call) => audited(call, (input) => ({ params: input })))
+    .mutation(({ ctx, input }) =>
+      ctx.core.accounts.setRole(ctx.user, input.id, input.role).catch(asTrpcError),
+    ),
 
   remove: adminProcedure
     .input(z.object({ id: z.number().int().positive() }))
+    .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => {
       await ctx.core.accounts.remove(ctx.user, input.id).catch(asTrpcError);
       return { ok: true };

@@ -1,0 +1,5 @@
+import { AlertsPage } from '../../components/alerts-page';
+
+export default function Page() {
+  return <AlertsPage />;
+}
