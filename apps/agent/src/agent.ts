@@ -15,6 +15,7 @@ import {
   type JobRequestParams,
   type Limits,
   type LogLine,
+  logLineText,
   type MachineInfo,
   type Supervisor,
   type UploadBackoff,
@@ -84,6 +85,7 @@ export class Agent implements LinkedAgent {
     readonly store: AgentStateStore,
     readonly controls: Controls,
     readonly log: Logger,
+    readonly hwid: string,
     private readonly parts: {
       http: FarmHttp;
       loop: FarmLoop;
@@ -133,10 +135,16 @@ export class Agent implements LinkedAgent {
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
       gpuIds: machine.gpus.flatMap((gpu) => (gpu.id ? [gpu.id] : [])),
+      machineCores: Math.max(1, machine.cpu.cores),
       clientVersion: settings.clientVersion ?? AGENT_VERSION,
+      machineName: settings.hostname ?? machine.hostname,
       blocks,
     });
-    controls.on('change', () => store.update({ limits: controls.limits }));
+    controls.on('change', () => {
+      store.update({ limits: controls.limits, afterFrame: controls.afterFrame });
+      const hostname = controls.machineName.slice(0, 253);
+      if (store.state.machine.hostname !== hostname) store.setMachine({ ...store.state.machine, hostname });
+    });
     const http = new FarmHttp({
       clock,
       userAgent: `Flock/${AGENT_VERSION}`,
@@ -150,19 +158,22 @@ export class Agent implements LinkedAgent {
       params: configParams(settings, machine, hwid, controls.clientVersion),
       account: () => accounts.current,
       clientVersion: () => controls.clientVersion,
+      hostname: () => controls.machineName,
       ...(options.skipSpeedtest ? { skipSpeedtest: true } : {}),
     });
     const reporter = new ErrorReporter({
       http,
       log,
       dir: dirs.reports,
-      header: () =>
-        reportHeader(
+      header: () => ({
+        ...reportHeader(
           settings,
           machine,
           controls.clientVersion,
           session.loggedInAs ?? accounts.current?.login ?? '',
         ),
+        hostname: controls.machineName,
+      }),
       endpoints: () => session.endpoints,
     });
     const cache = await ArchiveCache.open({
@@ -262,7 +273,7 @@ export class Agent implements LinkedAgent {
       supervisor: options.supervisor ?? null,
       buildSource: async () => (configDir ? await loadLinkCredentials(configDir) : null),
     });
-    return new Agent(settings, store, controls, log, {
+    return new Agent(settings, store, controls, log, hwid, {
       http,
       loop,
       heartbeat,
@@ -327,6 +338,12 @@ export class Agent implements LinkedAgent {
     this.controls.setFleetClientVersion(settings.clientVersion);
   }
 
+  /** The console's name for this machine: the hostname the farm gets from the next login. */
+  applyMachineName(name: string): void {
+    if (name !== this.controls.machineName) this.log.info('named by the console', { name });
+    this.controls.setMachineName(name);
+  }
+
   /**
    * The console's farm account: kept, and when the credentials to log in with change (no local
    * account; another or none from the console), logged in again after the current frame.
@@ -356,7 +373,7 @@ export class Agent implements LinkedAgent {
 
   logs(query: { limit: number; search?: string }): LogLine[] {
     const lines = this.store.state.recentLog.filter(
-      (line) => !query.search || line.message.includes(query.search),
+      (line) => !query.search || logLineText(line).includes(query.search),
     );
     return lines.slice(-query.limit);
   }

@@ -24,6 +24,8 @@ describe('pause, resume, stop', () => {
     const t = await testAgent(farm, { clock });
     await until(() => t.agent.store.state.job?.phase === 'render', { what: 'rendering', lines: t.lines });
     expect(await t.agent.execute({ type: 'pause', when: 'after-frame' })).toMatchObject({ ok: true });
+    // The console can show "pausing after this frame" while the frame still renders.
+    expect(t.agent.store.state).toMatchObject({ status: 'rendering', afterFrame: 'pause' });
     await until(
       () => t.agent.store.state.reason?.code === 'paused-by-user' && doneFrames(farm, project.id) === 1,
       {
@@ -185,5 +187,35 @@ describe('request-time windows', () => {
       reason: 'malformed',
     });
     expect(await controls.execute({ type: 'set-max-frames', maxFrames: 0 })).toMatchObject({ ok: false });
+  });
+
+  it('refuses more cores than the machine has, saying how many it has', async () => {
+    const controls = new Controls({ limits: defaultLimits, gpuIds: [], machineCores: 2 });
+    const refused = await controls.execute({ type: 'set-limits', limits: { cores: 99 } });
+    expect(refused).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(refused.message).toMatch(/99 cores.*this machine has 2/);
+    expect(controls.limits.cores).toBeNull();
+    expect(await controls.execute({ type: 'set-limits', limits: { cores: 2 } })).toMatchObject({ ok: true });
+    expect(controls.limits.cores).toBe(2);
+  });
+});
+
+describe('commands with nothing to do', () => {
+  it('resume on a machine that is not paused says so and changes nothing', async () => {
+    const controls = new Controls({ limits: defaultLimits });
+    const { revision, retries } = controls;
+    expect(await controls.execute({ type: 'resume' })).toEqual({
+      ok: true,
+      unchanged: true,
+      message: 'was not paused',
+    });
+    expect([controls.revision, controls.retries]).toEqual([revision, retries]);
+    await controls.execute({ type: 'pause', when: 'after-frame' });
+    expect(await controls.execute({ type: 'pause', when: 'after-frame' })).toMatchObject({
+      ok: true,
+      unchanged: true,
+      message: 'was already paused',
+    });
+    expect(await controls.execute({ type: 'resume' })).toEqual({ ok: true, message: 'resumed' });
   });
 });

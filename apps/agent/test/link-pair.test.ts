@@ -109,6 +109,31 @@ describe('startConsoleLink', () => {
       await fakeConsole.close();
     }
   });
+
+  it("keeps the console's name for the machine and applies it at the next start, before the link is up", async () => {
+    const named: string[] = [];
+    const namedAgent = () =>
+      Object.assign(new SimulatedAgent(), { applyMachineName: (name: string) => named.push(name) });
+    const fakeConsole = new FakeConsole(Date.now);
+    await fakeConsole.listening();
+    await saveLinkCredentials(configDir, { consoleUrl: fakeConsole.url, machineId: 'm-1', secret: SECRET });
+    const client = await startConsoleLink(namedAgent(), { agentVersion: 't', configDir });
+    try {
+      await vi.waitFor(() => expect(client?.status).toBe('connected'));
+      fakeConsole.send({ type: 'machine-name', name: 'alice-desk' });
+      await vi.waitFor(async () =>
+        expect((await loadLinkCredentials(configDir))?.machineName).toBe('alice-desk'),
+      );
+      expect(named).toEqual(['alice-desk']);
+    } finally {
+      await client?.stop();
+      await fakeConsole.close();
+    }
+    // The console is gone: the name is applied from the credentials file alone.
+    const restarted = await startConsoleLink(namedAgent(), { agentVersion: 't', configDir });
+    expect(named).toEqual(['alice-desk', 'alice-desk']);
+    await restarted?.stop();
+  });
 });
 
 describe('linkWhenPaired (the running agent)', () => {

@@ -1,8 +1,10 @@
 // Waiting out a farm in trouble against the real sandbox farm: a short outage costs about its own
-// length, "retry now" and resume end a wait at once, and a full disk is watched instead of waited out.
+// length, "retry now" (and resuming a paused machine) end a wait at once, and a full disk is watched
+// instead of waited out.
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
+import { formatLocalTime } from '../src/log/index.js';
 import { cleanUp, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
 
 afterEach(cleanUp);
@@ -121,7 +123,7 @@ describe('a farm outage', () => {
     expect(clock.now()).toBe(backingOffAt);
   });
 
-  it('resume on a machine that is backing off asks the farm again at once', async () => {
+  it('resume of a machine paused while backing off asks the farm again at once', async () => {
     const farm = await testFarm();
     const project = await syntheticProject(farm, SPARE_FRAMES);
     farm.faults.add({ kind: 'http-status', endpoint: 'request-job', status: 503, times: 1 });
@@ -129,7 +131,11 @@ describe('a farm outage', () => {
     const t = await testAgent(farm, { clock });
     await until(() => t.agent.store.state.reason?.code === 'farm-unreachable', { what: 'unreachable' });
     const backingOffAt = clock.now();
-    expect(await t.agent.execute({ type: 'resume' })).toMatchObject({ ok: true });
+    // Not paused: nothing to resume ("retry now" is what ends a wait).
+    expect(await t.agent.execute({ type: 'resume' })).toMatchObject({ ok: true, unchanged: true });
+    expect(t.agent.store.state.reason?.code).toBe('farm-unreachable');
+    await t.agent.execute({ type: 'pause', when: 'after-frame' });
+    expect(await t.agent.execute({ type: 'resume' })).toEqual({ ok: true, message: 'resumed' });
     await until(() => doneFrames(farm, project.id) >= 1, { what: 'a frame', lines: t.lines });
     expect(clock.now()).toBe(backingOffAt);
   });
@@ -167,5 +173,17 @@ describe('a full disk', () => {
     free = 50 * 1024 ** 3;
     await clock.advance(10_000);
     await until(() => doneFrames(farm, project.id) === 1, { what: 'the frame', lines: t.lines });
+  });
+
+  it('says the next try with its day when it falls on another day than now', async () => {
+    const farm = await testFarm();
+    const clock = new ManualClock(new Date(2026, 0, 12, 23, 58).getTime());
+    const t = await testAgent(farm, { clock });
+    await until(() => t.agent.store.state.reason?.code === 'no-job', { what: 'no job', lines: t.lines });
+    const nextTry = t.agent.store.state.reason?.until ?? 0;
+    expect(new Date(nextTry).getDate()).toBe(13);
+    const said = t.lines.find((line) => line.includes('Next try at')) ?? '';
+    expect(said).toContain(`Next try at ${formatLocalTime(nextTry, clock.now())}.`);
+    expect(said).not.toContain(`Next try at ${new Date(nextTry).toLocaleTimeString()}.`);
   });
 });

@@ -5,7 +5,14 @@ import { AgentStateSchema } from '@flock/protocol';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { CookieJar } from '../src/farm/cookies.js';
-import { consoleLinkNote, formatLocalTime, formatStatusLine, Logger, progressBar } from '../src/log/index.js';
+import {
+  consoleLinkNote,
+  formatEntryLine,
+  formatLocalTime,
+  formatStatusLine,
+  Logger,
+  progressBar,
+} from '../src/log/index.js';
 import { AgentStateStore, mirrorStateToFile, readStateFile } from '../src/state/index.js';
 import { defaultLimits, testMachine } from './support/store.js';
 
@@ -105,6 +112,13 @@ describe('the observable state', () => {
 });
 
 describe('the logger', () => {
+  it("writes text lines with this machine's local time, never as ISO text; JSON keeps ISO for machines", () => {
+    const at = new Date(2026, 11, 8, 4, 5, 6, 789).getTime();
+    const entry = { at, level: 'info' as const, message: 'job received', fields: { frame: '0007' } };
+    expect(formatEntryLine(entry, 'text')).toBe('2026-12-08 04:05:06.789 info  job received frame=0007');
+    expect(JSON.parse(formatEntryLine(entry, 'json')).at).toBe(new Date(at).toISOString());
+  });
+
   it('redacts every secret in messages and fields', () => {
     const log = new Logger(new ManualClock());
     const seen: string[] = [];

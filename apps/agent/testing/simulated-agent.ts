@@ -7,6 +7,7 @@ import {
   DEFAULT_PRIORITY,
   type FleetSettings,
   type LogLine,
+  logLineText,
   type MachineInfo,
 } from '@flock/protocol';
 import type { FarmAccountUpdate, LinkedAgent } from '../src/link/index.js';
@@ -61,7 +62,7 @@ export class SimulatedAgent implements LinkedAgent {
   }
 
   logs({ limit, search }: { limit: number; search?: string }): LogLine[] {
-    const matching = search ? this.log.filter((line) => line.message.includes(search)) : this.log;
+    const matching = search ? this.log.filter((line) => logLineText(line).includes(search)) : this.log;
     return matching.slice(-limit);
   }
 
@@ -80,14 +81,27 @@ export class SimulatedAgent implements LinkedAgent {
     this.executed.push(command);
     switch (command.type) {
       case 'pause':
+        if (command.when === 'after-frame' && this.current.afterFrame === 'pause')
+          return { ok: true, unchanged: true, message: 'was already paused' };
+        // A frame in progress is finished first (the caller's simulation pauses after it).
+        if (command.when === 'after-frame' && this.current.job) {
+          this.update({ afterFrame: 'pause' });
+          break;
+        }
         this.update({
           status: 'paused',
+          afterFrame: 'pause',
+          job: null,
           reason: { code: 'paused-by-user', message: 'Paused from the console', until: null },
-          ...(command.when === 'now' ? { job: null } : {}),
         });
         break;
       case 'resume':
-        this.update({ status: 'idle', reason: null });
+        if (this.current.afterFrame !== 'pause')
+          return { ok: true, unchanged: true, message: 'was not paused' };
+        this.update({
+          afterFrame: null,
+          ...(this.current.status === 'paused' ? { status: 'idle', reason: null } : {}),
+        });
         break;
       case 'stop':
         this.update({

@@ -119,11 +119,11 @@ describe('console link: state and commands', () => {
       consoleNow(),
       'mutation',
       'machines.rename',
-      { id: machineId, name: 'Attic PC' },
+      { id: machineId, name: 'attic-pc' },
       { cookie },
     );
     expect(renamed.status).toBe(200);
-    expect((await summaryOf(cookie, machineId))?.name).toBe('Attic PC');
+    expect((await summaryOf(cookie, machineId))?.name).toBe('attic-pc');
   });
 
   it('refuses a malformed command before it reaches any agent', async () => {
@@ -168,6 +168,16 @@ describe('console link: state and commands', () => {
     clients.push(newClient());
     await vi.waitFor(() => expect(agent.state().limits).toMatchObject({ cores: 3, priority: 5 }));
   });
+
+  it('queues limits for an offline machine and says so; they are applied when it reconnects', async () => {
+    const { agent, client, newClient, cookie, machineId } = await setup();
+    await client.stop();
+    await vi.waitFor(() => expect(consoleNow().core.fleet.summary(machineId)?.online).toBe(false));
+    const { body } = await command(cookie, [machineId], { type: 'set-limits', limits: { cores: 2 } });
+    expect(dataOf<{ status: string }[]>(body)[0]?.status).toBe('queued');
+    clients.push(newClient());
+    await vi.waitFor(() => expect(agent.state().limits.cores).toBe(2));
+  });
 });
 
 describe('console link: reconnect, replay and offline detection', () => {
@@ -209,26 +219,31 @@ describe('console link: reconnect, replay and offline detection', () => {
     expect(history.errors.map((e) => e.event.logExcerpt)).toEqual(['SIGSEGV']);
   });
 
-  it("credits the farm grants after a delivery to that frame and to today's totals", async () => {
+  it("stores the credits the agent reports for its frames, and sums them into today's totals", async () => {
     const { agent, cookie, machineId } = await setup();
-    const stats = (creditsSession: number) => ({
-      framesRendered: 1,
-      framesFailed: 0,
-      creditsSession,
-      renderTimeMsTotal: 900,
-    });
-    agent.update({ stats: stats(3) });
-    await vi.waitFor(() => expect(consoleNow().core.fleet.summary(machineId)?.creditsSession).toBe(3));
     agent.emit({ ...frameDone(7), credits: null });
-    await vi.waitFor(async () => expect((await framesOf(cookie, machineId)).length).toBe(1));
-    agent.update({ stats: stats(10) });
-    await vi.waitFor(async () => expect((await framesOf(cookie, machineId))[0]?.credits).toBe(7));
-    expect((await consoleNow().core.fleet.totals()).creditsToday).toBe(7);
+    agent.emit({ ...frameDone(8), credits: null });
+    await vi.waitFor(async () => expect((await framesOf(cookie, machineId)).length).toBe(2));
+    agent.emit({
+      kind: 'frame-credits',
+      frames: [
+        { jobId: 'j7', credits: 6 },
+        { jobId: 'j8', credits: 6 },
+      ],
+    });
+    await vi.waitFor(async () =>
+      expect((await framesOf(cookie, machineId)).map((f) => [f.frame, f.credits]).sort()).toEqual([
+        [7, 6],
+        [8, 6],
+      ]),
+    );
+    expect((await consoleNow().core.fleet.totals()).creditsToday).toBe(12);
 
-    // A restarted agent counts its session from zero again: nothing is taken back or added.
-    agent.update({ stats: stats(2) });
-    await vi.waitFor(() => expect(consoleNow().core.fleet.summary(machineId)?.creditsSession).toBe(2));
-    expect((await framesOf(cookie, machineId))[0]?.credits).toBe(7);
+    // The session's total (shown on the card) changes nothing in the frames: only the agent knows
+    // which frames earned what.
+    agent.update({ stats: { framesRendered: 2, framesFailed: 0, creditsSession: 40, renderTimeMsTotal: 9 } });
+    await vi.waitFor(() => expect(consoleNow().core.fleet.summary(machineId)?.creditsSession).toBe(40));
+    expect((await consoleNow().core.fleet.totals()).creditsToday).toBe(12);
   });
 
   it('marks a silent machine offline instead of showing a stale "rendering"', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, formatStatusLine, type LinkClient, pair, startConsoleLink, toSettings } from 'flock-agent';
 import { testMachineFacts } from 'flock-agent/testing';
-import { type RunningFarm, type StartFarmOptions, startFarm } from 'flock-farm';
+import { CREDITS_PER_FRAME, type RunningFarm, type StartFarmOptions, startFarm } from 'flock-farm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunningConsole } from '../src/server/start';
 import type { MachineSummary } from '../src/server/views';
@@ -228,5 +228,59 @@ describe('the real stack: farm + agent + console', () => {
       { timeout: 20_000, interval: 100 },
     );
     expect(s.doneFrames()).toBe(0);
+  });
+
+  it("each frame shows the credits the farm granted for it, and today's credits are their sum", async () => {
+    const frames = 4;
+    const s = await stack({ frames: [1, frames], renderMs: 200 });
+    const id = async () => (await s.summary())?.id;
+    const history = async () =>
+      dataOf<{ frames: { frame: number; credits: number | null }[] }>(
+        (await call(s.running, 'query', 'machines.history', { id: await id() }, { cookie: s.cookie })).body,
+      ).frames;
+    await vi.waitFor(() => expect(s.doneFrames()).toBe(frames), { timeout: 30_000, interval: 100 });
+    // The farm reports the last frame's credits with the next job request only: ask it now (the agent
+    // waits minutes after "no job").
+    await vi.waitFor(
+      async () => {
+        await s.command({ type: 'retry-now' });
+        const credits = (await history()).map((frame) => [frame.frame, frame.credits]);
+        expect(credits.sort()).toEqual([1, 2, 3, 4].map((frame) => [frame, CREDITS_PER_FRAME]));
+      },
+      { timeout: 20_000, interval: 500 },
+    );
+    const { totals } = dataOf<{ totals: { creditsToday: number } }>(
+      (await call(s.running, 'query', 'fleet.list', undefined, { cookie: s.cookie })).body,
+    );
+    expect(totals.creditsToday).toBe(frames * CREDITS_PER_FRAME);
+    expect(s.farm.credits('demo')).toBe(frames * CREDITS_PER_FRAME);
+  });
+
+  it("one name per machine: the console's name reaches the farm and survives re-pairing", async () => {
+    const s = await stack({ frames: [1, 20], pairingCheckMs: 100 });
+    await vi.waitFor(async () => expect(await s.summary()).toMatchObject({ online: true }), {
+      timeout: 20_000,
+      interval: 100,
+    });
+    const firstId = (await s.summary())?.id;
+    expect((await s.mutate('machines.rename', { id: firstId, name: 'alice desk' })).status).toBe(400);
+    expect((await s.mutate('machines.rename', { id: firstId, name: 'alice-desk' })).status).toBe(200);
+    // The Host row (the name the agent gives the farm) follows at once, the farm at the next login.
+    await vi.waitFor(() => expect(s.agent.state().machine.hostname).toBe('alice-desk'));
+    s.farm.faults.add({ kind: 'status', endpoint: 'request-job', status: 202, times: 1 });
+    await vi.waitFor(() => expect(s.farm.sessions().at(-1)?.hostname).toBe('alice-desk'), {
+      timeout: 20_000,
+      interval: 100,
+    });
+
+    // Removed and paired again: a new machine for the console, with the name it had.
+    await s.mutate('machines.remove', { id: firstId });
+    await vi.waitFor(() => expect(s.link.status).toBe('unauthorized'));
+    await s.pairAgain();
+    await vi.waitFor(
+      async () => expect(await s.summary()).toMatchObject({ online: true, name: 'alice-desk' }),
+      { timeout: 20_000, interval: 100 },
+    );
+    expect((await s.summary())?.id).not.toBe(firstId);
   });
 });

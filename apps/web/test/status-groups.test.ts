@@ -6,6 +6,7 @@ import {
   type MachineSummary,
   STATUS_GROUPS,
   type StatusGroup,
+  shownStatus,
   totalsOf,
 } from '../src/server/views';
 
@@ -25,6 +26,7 @@ function machine(status: DisplayStatus, reasonCode: NotRenderingReason['code'] |
     limits: null,
     usage: null,
     uploads: null,
+    afterFrame: null,
     creditsSession: 0,
     framesRendered: 0,
     agentVersion: null,
@@ -73,13 +75,34 @@ describe('status groups: the overview filter and its tiles', () => {
       ['paused', 'paused-by-user', 'paused'],
       ['idle', 'no-job', 'idle'],
       ['stopped', 'max-frames-reached', 'idle'],
-      ['requesting', 'backing-off', 'working'],
+      ['requesting', 'backing-off', 'requesting'],
     ];
     for (const [status, code, group] of cases) {
       const m = machine(status, code);
       expect(groupsShowing(m), m.name).toEqual([group]);
       expect(tilesCounting(m), m.name).toEqual([group]);
     }
+  });
+
+  it('count as working only a machine that downloads, renders or uploads a frame; asking for one is its own', () => {
+    const groupOf = (status: DisplayStatus) => groupsShowing(machine(status, null));
+    expect(['downloading', 'rendering', 'uploading'].map((s) => groupOf(s as DisplayStatus))).toEqual([
+      ['working'],
+      ['working'],
+      ['working'],
+    ]);
+    expect(groupOf('requesting')).toEqual(['requesting']);
+    expect(totalsOf([machine('requesting', null)], { frames: 0, credits: 0 }).working).toBe(0);
+  });
+
+  it('show a machine by its group where they differ: in error, whatever status its agent reports', () => {
+    expect(shownStatus(machine('idle', 'login-refused'))).toBe('error');
+    expect(shownStatus(machine('uploading', 'farm-unreachable'))).toBe('error');
+    expect(shownStatus(machine('rendering', null))).toBe('rendering');
+    expect(shownStatus(machine('idle', 'no-job'))).toBe('idle');
+    expect(
+      shownStatus({ ...machine('rendering', 'farm-unreachable'), online: false, status: 'offline' }),
+    ).toBe('offline');
   });
 
   it('count an offline machine as offline only, whatever it last reported', () => {

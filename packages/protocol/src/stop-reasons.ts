@@ -18,6 +18,19 @@ export const STOP_ERROR_TYPES: Readonly<Record<StopReason, number>> = Object.fre
   memory: ErrorType.RENDERER_OUT_OF_MEMORY,
 });
 
+/** The stops on purpose, the user's and the farm's: nothing went wrong (an event, not an error). */
+export const STOPS_ON_PURPOSE = [
+  'pause-now',
+  'stop-now',
+  'block-project',
+  'server',
+] as const satisfies readonly StopReason[];
+export type StopOnPurpose = (typeof STOPS_ON_PURPOSE)[number];
+
+export function isStopOnPurpose(reason: StopReason): reason is StopOnPurpose {
+  return (STOPS_ON_PURPOSE as readonly StopReason[]).includes(reason);
+}
+
 export function isStopReason(value: unknown): value is StopReason {
   return typeof value === 'string' && Object.hasOwn(STOP_ERROR_TYPES, value);
 }

@@ -40,8 +40,12 @@ export interface ControlsInit {
   maxFrames?: number;
   /** GPU ids this machine has; `set-limits` refuses others. */
   gpuIds?: readonly string[];
+  /** The cores this machine has; `set-limits` refuses more. */
+  machineCores?: number;
   /** The client version this agent sends at login unless the console sets one for the fleet. */
   clientVersion?: string;
+  /** The hostname this agent sends the farm at login unless the console names the machine. */
+  machineName?: string;
   blocks?: ProjectUnblocker;
 }
 
@@ -55,9 +59,12 @@ export class Controls extends EventEmitter<ControlEvents> {
   private revisionValue = 0;
   private retriesValue = 0;
   private fleetClientVersion: string | null = null;
+  private consoleMachineName: string | null = null;
   private linkedValue = false;
   private readonly ownClientVersion: string;
+  private readonly ownMachineName: string;
   private readonly gpuIds: readonly string[] | undefined;
+  private readonly machineCores: number | undefined;
   private readonly blocks: ProjectUnblocker | undefined;
 
   constructor(init: ControlsInit) {
@@ -66,7 +73,9 @@ export class Controls extends EventEmitter<ControlEvents> {
     this.scheduleValue = init.limits.requestTime ? parseSchedule(init.limits.requestTime) : undefined;
     this.maxFramesValue = init.maxFrames ?? null;
     this.gpuIds = init.gpuIds;
+    this.machineCores = init.machineCores;
     this.ownClientVersion = init.clientVersion ?? '0.0.0';
+    this.ownMachineName = init.machineName ?? 'unknown';
     this.blocks = init.blocks;
   }
 
@@ -78,6 +87,18 @@ export class Controls extends EventEmitter<ControlEvents> {
   /** The version to send at the next login: the fleet's, when the console set one, else this agent's. */
   get clientVersion(): string {
     return this.fleetClientVersion ?? this.ownClientVersion;
+  }
+
+  /** The hostname to send the farm at the next login: the console's name for the machine, else its own. */
+  get machineName(): string {
+    return this.consoleMachineName ?? this.ownMachineName;
+  }
+
+  /** The console named (or renamed) this machine: its farm hostname from the next login. */
+  setMachineName(name: string): void {
+    if (name === this.consoleMachineName) return;
+    this.consoleMachineName = name;
+    this.changed();
   }
 
   /** True once a console link was started: the console can then change what a refused login lacks. */
@@ -146,6 +167,12 @@ export class Controls extends EventEmitter<ControlEvents> {
     return true;
   }
 
+  /** What the user asked to happen once the current frame is done (the state's `afterFrame`). */
+  get afterFrame(): 'pause' | 'stop' | null {
+    if (this.stopValue === 'after-frame') return 'stop';
+    return this.pausedValue ? 'pause' : null;
+  }
+
   /** Rises with every change, so a reader can tell whether it missed one (events are not replayed). */
   get revision(): number {
     return this.revisionValue;
@@ -163,6 +190,9 @@ export class Controls extends EventEmitter<ControlEvents> {
     const command = parsed.data;
     switch (command.type) {
       case 'pause':
+        // "Pause now" still stops a frame that a pause after the frame lets finish.
+        if (this.pausedValue && command.when === 'after-frame')
+          return { ok: true, unchanged: true, message: 'was already paused' };
         this.pausedValue = true;
         this.changed(command.when === 'now' ? 'pause-now' : undefined);
         return {
@@ -170,6 +200,8 @@ export class Controls extends EventEmitter<ControlEvents> {
           message: command.when === 'now' ? 'paused now' : 'pausing after the current frame',
         };
       case 'resume':
+        if (!this.pausedValue && this.stopValue !== 'after-frame')
+          return { ok: true, unchanged: true, message: 'was not paused' };
         this.pausedValue = false;
         if (this.stopValue === 'after-frame') this.stopValue = null; // like the official client's `cancel`
         if (this.stopValue === null) this.afterStopValue = null;
@@ -217,6 +249,13 @@ export class Controls extends EventEmitter<ControlEvents> {
           return { ok: false, reason: 'invalid', message: error.message };
         throw error;
       }
+    }
+    if (patch.cores && this.machineCores && patch.cores > this.machineCores) {
+      return {
+        ok: false,
+        reason: 'invalid',
+        message: `${patch.cores} cores asked, this machine has ${this.machineCores}`,
+      };
     }
     if (patch.gpu && this.gpuIds && !this.gpuIds.includes(patch.gpu)) {
       return {

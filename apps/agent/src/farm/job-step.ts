@@ -1,6 +1,14 @@
 // One job inside the farm loop: refuses blocked projects, runs the job with its own abort (user
 // interrupts, heartbeat 400), collects the job's log for the report, and reports a failure.
-import { type Endpoints, errorType, type Job, type StopReason, stopErrorType } from '@flock/protocol';
+import {
+  type Endpoints,
+  errorType,
+  isStopOnPurpose,
+  type Job,
+  type StopOnPurpose,
+  type StopReason,
+  stopErrorType,
+} from '@flock/protocol';
 import { formatReportLine, type LogEntry, type Logger } from '../log/index.js';
 import type { AgentStateStore, WorkerState } from '../state/index.js';
 import type { BlockedProjects } from './blocked-projects.js';
@@ -72,9 +80,9 @@ export class JobStep {
       this.running = undefined;
       stopCapture();
     }
-    if (outcome.kind !== 'rendered') return this.failed(job, outcome, entries.map(formatReportLine));
+    if (outcome.kind !== 'rendered') return this.failed(job, outcome, entries);
     // Stored while the loop asks for the next job; a frame lost to the disk is still reported.
-    void outcome.stored.then((lost) => lost && this.failed(job, lost, entries.map(formatReportLine)));
+    void outcome.stored.then((lost) => lost && this.failed(job, lost, entries));
     return undefined;
   }
 
@@ -92,28 +100,16 @@ export class JobStep {
   private async failed(
     job: Job,
     outcome: Exclude<JobOutcome, { kind: 'rendered' }>,
-    lines: string[],
+    entries: LogEntry[],
   ): Promise<number> {
-    const { store, log } = this.options;
     const stopped = outcome.kind === 'stopped';
     const type = stopped ? stopErrorType(outcome.reason) : outcome.errorType;
     const message = stopped ? `job stopped (${outcome.reason})` : outcome.message;
-    if (stopped && outcome.reason === 'block-project') this.options.blocks.block(job);
-    const name = errorType(type).name;
-    log.warn('job failed', { job: job.id, type: `${type} ${name}`, error: message });
-    store.updateStats({ framesFailed: store.state.stats.framesFailed + 1 });
-    store.updateLocal({ lastError: `${name}: ${message}` });
-    store.publish({
-      kind: 'error',
-      jobId: job.id,
-      code: name,
-      message: message.slice(0, 2000),
-      logExcerpt: lines
-        .slice(-200)
-        .join('\n')
-        .slice(-64 * 1024),
-    });
+    // A stop on purpose (the user's, the farm's) is an event; a limit's stop (time, memory) failed the frame.
+    if (stopped && isStopOnPurpose(outcome.reason)) this.stopped(job, outcome.reason);
+    else this.announceFailure(job, type, message, this.options.store.logExcerpt(entries.slice(-200)));
     const { renderTimeSeconds, memoryUsedKiB, blenderVersion } = outcome;
+    const lines = entries.map(formatReportLine);
     await this.options.reporter.report({
       type,
       job,
@@ -123,5 +119,33 @@ export class JobStep {
       ...(blenderVersion === undefined ? {} : { blenderVersion }),
     });
     return type;
+  }
+
+  /** Stopped on purpose (by the user or the farm): an event for the console, not an error. */
+  private stopped(job: Job, by: StopOnPurpose): void {
+    if (by === 'block-project') this.options.blocks.block(job);
+    this.options.log.info('job stopped', { job: job.id, frame: job.frame, by });
+    this.options.store.publish({
+      kind: 'job-stopped',
+      jobId: job.id,
+      project: job.name.slice(0, 300),
+      frame: Number.parseInt(job.frame, 10) || 0,
+      by,
+    });
+  }
+
+  private announceFailure(job: Job, type: number, message: string, logExcerpt: string): void {
+    const { store, log } = this.options;
+    const name = errorType(type).name;
+    log.warn('job failed', { job: job.id, type: `${type} ${name}`, error: message });
+    store.updateStats({ framesFailed: store.state.stats.framesFailed + 1 });
+    store.updateLocal({ lastError: `${name}: ${message}` });
+    store.publish({
+      kind: 'error',
+      jobId: job.id,
+      code: name,
+      message: message.slice(0, 2000),
+      logExcerpt,
+    });
   }
 }

@@ -55,7 +55,8 @@ export class LoopStatus {
   async backOff(reason: Omit<NotRenderingReason, 'until'>, waitMs: number): Promise<WaitEnd> {
     const until = this.options.clock.now() + Math.round(waitMs);
     this.idle({ ...reason, until });
-    this.options.log.info(`${reason.message.replace(/\.?$/, '.')} Next try at ${formatLocalTime(until)}.`);
+    const next = formatLocalTime(until, this.options.clock.now());
+    this.options.log.info(`${reason.message.replace(/\.?$/, '.')} Next try at ${next}.`);
     return this.options.waits.until(until);
   }
 

@@ -317,6 +317,7 @@ export class FarmLoop {
     const { store, cache, log } = this.options;
     if (answer.stats) {
       store.updateStats({ creditsSession: Math.max(0, answer.stats.creditsSession) });
+      this.options.uploads.sessionCredits(store.state.stats.creditsSession);
       store.updateLocal({ creditsTotal: answer.stats.creditsTotal });
     }
     for (const file of answer.files) {

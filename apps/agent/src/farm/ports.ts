@@ -44,6 +44,11 @@ export interface FrameUploads {
    * outstanding from the call on, and is sent in the background.
    */
   add(frame: RenderedFrame): Promise<void>;
+  /**
+   * A job-request answer reported the session's credits so far: what they grew by is shared by the
+   * frames delivered since the previous report.
+   */
+  sessionCredits(total: number): void;
   /** Frames not settled by the farm yet (being stored, queued or being sent). */
   outstanding(): number;
   /** Called whenever `outstanding()` may have changed. */

@@ -52,6 +52,8 @@ export interface SessionOptions {
   account: () => FarmCredentials | null;
   /** The client version to send at each login (it may change between logins); default `params.version`. */
   clientVersion?: () => string;
+  /** The hostname to send at each login (the console may rename the machine); default `params.hostname`. */
+  hostname?: () => string;
   /** Skip the speed test (tests of other parts; the farm then gets no speedtest-answer). */
   skipSpeedtest?: boolean;
 }
@@ -84,10 +86,12 @@ export class FarmSession {
     }
     const version = this.options.clientVersion?.() ?? params.version;
     log.info('logging in', { server: serverUrl, login: account.login, version });
+    const hostname = this.options.hostname?.() ?? params.hostname;
     const spec = buildConfigRequest(serverUrl, {
       ...params,
       login: account.login,
       version,
+      hostname,
       password: this.password,
     });
     const answer = await http

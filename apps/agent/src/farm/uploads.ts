@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   buildValidation,
   ErrorType,
+  errorType,
   isProtocolError,
   parseJobValidateAnswer,
   type UploadBackoff,
@@ -16,6 +17,7 @@ import type { Logger } from '../log/index.js';
 import type { AgentStateStore } from '../state/index.js';
 import { type SendResult, type UploadEvent, type UploadItem, UploadQueue } from '../uploads/index.js';
 import type { ErrorReporter } from './error-report.js';
+import { FrameCredits } from './frame-credits.js';
 import type { FarmHttp } from './http.js';
 import type { FrameUploads, RenderedFrame } from './ports.js';
 
@@ -49,11 +51,14 @@ export class FarmUploads implements FrameUploads {
   private sending: string | undefined;
   /** Frames on their way into the queue (being moved and fsynced): already outstanding. */
   private readonly storing = new Set<Promise<unknown>>();
+  private readonly credits: FrameCredits;
 
   private constructor(
     private readonly options: FarmUploadsOptions,
     private queue: UploadQueue,
-  ) {}
+  ) {
+    this.credits = new FrameCredits((event) => options.store.publish(event));
+  }
 
   static async open(options: FarmUploadsOptions): Promise<FarmUploads> {
     let self: FarmUploads | undefined;
@@ -105,6 +110,10 @@ export class FarmUploads implements FrameUploads {
     }
   }
 
+  sessionCredits(total: number): void {
+    this.credits.reported(total, this.options.sessionKey());
+  }
+
   outstanding(): number {
     return this.queue.size + this.storing.size;
   }
@@ -135,6 +144,11 @@ export class FarmUploads implements FrameUploads {
           why: event.explanation,
         });
         if (event.status === ValidationStatus.SESSION_DISABLED) this.options.onSessionRefused();
+        this.announce(
+          event.item,
+          event.errorType,
+          `the farm refused frame ${event.item.frame} of job ${event.item.jobId} (${event.status}: ${event.explanation})`,
+        );
         if (event.possiblyDelivered)
           log.info('the frame was most likely delivered before a restart', { job: event.item.jobId });
         else
@@ -151,8 +165,22 @@ export class FarmUploads implements FrameUploads {
           reason: event.reason,
           inSeconds: Math.round(event.delayMs / 1000),
         });
+        // Once per frame: its further retries are in the log.
+        if (event.attempt === 1)
+          this.announce(
+            event.item,
+            event.errorType,
+            `the upload of frame ${event.item.frame} of job ${event.item.jobId} failed (${event.reason}); it is tried again`,
+          );
         break;
       case 'lost':
+        log.warn(`upload queue: ${event.reason}`);
+        this.announce(
+          event.item,
+          ErrorType.UNKNOWN,
+          `frame ${event.item.frame} of job ${event.item.jobId} is lost: ${event.reason}`,
+        );
+        break;
       case 'problem':
         log.warn(`upload queue: ${event.reason}`);
         break;
@@ -162,6 +190,18 @@ export class FarmUploads implements FrameUploads {
     store.updateLocal({ uploadedBytes: this.options.http.uploadedBytes });
     this.refreshState();
     for (const listener of this.listeners) listener();
+  }
+
+  /** An upload problem is an error for the console, with the recent log as its evidence. */
+  private announce(item: UploadItem, type: number, message: string): void {
+    const { store } = this.options;
+    store.publish({
+      kind: 'error',
+      jobId: item.jobId,
+      code: errorType(type).name,
+      message: message.slice(0, 2000),
+      logExcerpt: store.logExcerpt(store.state.recentLog.slice(-40)),
+    });
   }
 
   private delivered(item: UploadItem): void {
@@ -178,6 +218,7 @@ export class FarmUploads implements FrameUploads {
       credits: null,
       thumbnail: null,
     });
+    this.credits.delivered(item.jobId, item.sessionKey);
   }
 
   private refreshState(): void {

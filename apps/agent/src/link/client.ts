@@ -51,6 +51,8 @@ export interface LinkClientOptions {
   credentialsSource?: () => Promise<LinkCredentials | null>;
   /** How often the stored credentials are read while the machine is removed (default PAIRING_CHECK_MS). */
   pairingCheckMs?: number;
+  /** Keeps the console's name for the machine `machineId` for the next start (beside the credentials). */
+  rememberMachineName?: (machineId: string, name: string) => Promise<void>;
 }
 
 /** Close codes by which the console says this machine is not (or no longer) one of its own. */
@@ -264,6 +266,7 @@ export class LinkClient {
       agentVersion,
       bootId: this.bootId,
       machine: agent.state().machine,
+      ...(agent.hwid ? { hwid: agent.hwid } : {}),
     });
     this.clock
       .sleep(this.options.welcomeTimeoutMs ?? 10_000, connection.abort.signal)
@@ -310,6 +313,10 @@ export class LinkClient {
         if (message.bootId === this.bootId) this.outbox.acknowledge(message.seq);
         break;
       case 'heartbeat':
+        break;
+      case 'machine-name':
+        this.commands.applySettings(message);
+        void this.options.rememberMachineName?.(this.credentials.machineId, message.name);
         break;
       case 'fleet-settings':
       case 'farm-account':

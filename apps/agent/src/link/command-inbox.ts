@@ -1,6 +1,7 @@
 // The console's commands as the agent applies them: each once (a command delivered again after a
 // reconnect is answered with its first result), a stale one refused, a failing one answered. The
-// console's settings for the agent (the fleet's settings, the farm account) are applied as they come.
+// console's settings for the agent (the fleet's settings, the farm account, the machine's name) are
+// applied as they come.
 import {
   type CommandMessage,
   type CommandResult,
@@ -13,7 +14,7 @@ import type { LinkedAgent, LinkLogger } from './linked-agent';
 /** The console's messages that set something on the agent: no acknowledgement, no id. */
 export type ConsoleSettingsMessage = Extract<
   ConsoleToAgent,
-  { type: 'fleet-settings' | 'farm-account' | 'farm-account-withheld' }
+  { type: 'fleet-settings' | 'farm-account' | 'farm-account-withheld' | 'machine-name' }
 >;
 
 /** When a command arrives: the console's clock as the agent estimates it, and the age it accepts. */
@@ -50,9 +51,13 @@ export class CommandInbox {
     return result;
   }
 
-  /** The fleet's settings or the farm account the console sends (or the reason it withholds it). */
+  /**
+   * The fleet's settings, the farm account the console sends (or the reason it withholds it), or the
+   * machine's name in the console (its farm hostname from the next login).
+   */
   applySettings(message: ConsoleSettingsMessage): void {
     if (message.type === 'fleet-settings') this.agent.applyFleetSettings(message.settings);
+    else if (message.type === 'machine-name') this.agent.applyMachineName?.(message.name);
     else if (message.type === 'farm-account')
       this.agent.farmAccountFromConsole?.({ account: message.account });
     else this.agent.farmAccountFromConsole?.({ withheld: message.reason });

@@ -147,6 +147,16 @@ export async function saveLinkCredentials(configDir: string, credentials: LinkCr
   return file;
 }
 
+/**
+ * Stores the console's name for the machine beside its credentials, so the first login after a
+ * restart sends it before the link is up; nothing when the stored credentials are another machine's.
+ */
+export async function saveMachineName(configDir: string, machineId: string, name: string): Promise<void> {
+  const stored = await loadLinkCredentials(configDir);
+  if (stored?.machineId !== machineId || stored.machineName === name) return;
+  await saveLinkCredentials(configDir, { ...stored, machineName: name });
+}
+
 /** The stored credentials, or null when this agent was never paired. */
 export async function loadLinkCredentials(configDir = defaultConfigDir()): Promise<LinkCredentials | null> {
   const text = await readFile(join(configDir, LINK_CREDENTIALS_FILE), 'utf8').catch(

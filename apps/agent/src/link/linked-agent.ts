@@ -35,6 +35,10 @@ export interface LinkedAgent {
   applyFleetSettings(settings: FleetSettings): void;
   /** Told once when a console link starts for it (before it connects). */
   linkStarted?(): void;
+  /** The machine's name in the console: what it sends the farm as its hostname from the next login. */
+  applyMachineName?(name: string): void;
+  /** The pseudonymous hardware id (the farm's `hwid`): how the console knows the machine paired again. */
+  readonly hwid?: string;
   /** The console's farm account for this machine (null: it holds none), or why it was withheld. */
   farmAccountFromConsole?(update: FarmAccountUpdate): void;
 }

@@ -1,7 +1,7 @@
 import type { LinkCredentials } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock';
 import { LinkClient } from './client';
-import { defaultConfigDir, LINK_CREDENTIALS_FILE, loadLinkCredentials } from './credentials';
+import { defaultConfigDir, LINK_CREDENTIALS_FILE, loadLinkCredentials, saveMachineName } from './credentials';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
 import { waitForPairing } from './pairing-wait';
 
@@ -38,11 +38,17 @@ function configDirOf(options: ConsoleLinkOptions): string {
 function linkWith(agent: LinkedAgent, credentials: LinkCredentials, options: ConsoleLinkOptions): LinkClient {
   const configDir = configDirOf(options);
   agent.linkStarted?.();
+  if (credentials.machineName) agent.applyMachineName?.(credentials.machineName);
+  const log = options.log ?? (() => {});
   const client = new LinkClient({
     ...credentials,
     agent,
     agentVersion: options.agentVersion,
     credentialsSource: () => loadLinkCredentials(configDir),
+    rememberMachineName: (machineId, name) =>
+      saveMachineName(configDir, machineId, name).catch((error: Error) =>
+        log('warn', `cannot keep the console's name for this machine: ${error.message}`),
+      ),
     ...(options.pairingCheckMs ? { pairingCheckMs: options.pairingCheckMs } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -1,6 +1,7 @@
 // One logger for the whole agent: every line goes through the redactor (secrets never reach a
 // terminal, a file or the farm), then to the listeners (the CLI sink, the state's recent-log ring,
 // the current job's report buffer).
+import { formatLogFields, formatLogTimestamp } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -85,12 +86,7 @@ export class Logger {
 
 /** `message key=value …` — one line, the fields quoted only when they need it. */
 export function formatEntryText(entry: LogEntry): string {
-  const fields = Object.entries(entry.fields)
-    .map(
-      ([key, value]) =>
-        `${key}=${typeof value === 'string' && /[\s"=]/.test(value) ? JSON.stringify(value) : value}`,
-    )
-    .join(' ');
+  const fields = formatLogFields(entry.fields);
   return fields === '' ? entry.message : `${entry.message} ${fields}`;
 }
 
@@ -103,7 +99,7 @@ export function formatEntryLine(entry: LogEntry, format: 'text' | 'json'): strin
       ...entry.fields,
     });
   }
-  return `${new Date(entry.at).toISOString()} ${entry.level.padEnd(5)} ${formatEntryText(entry)}`;
+  return `${formatLogTimestamp(entry.at)} ${entry.level.padEnd(5)} ${formatEntryText(entry)}`;
 }
 
 /** A job's log line as the official client writes it in error reports: `dd-MM HH:mm:ss (level) …`. */

@@ -6,15 +6,17 @@ import {
   type AgentEvent,
   type AgentState,
   type AgentStatus,
+  boundedLogFields,
   type CurrentJob,
   type LogLine,
+  logLineText,
   type MachineInfo,
   type NotRenderingReason,
   REASONS_IN_ERROR,
 } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
 import type { ConsoleLinkInfo } from '../link/linked-agent.js';
-import type { LogEntry } from '../log/index.js';
+import { formatLocalTime, type LogEntry } from '../log/index.js';
 import { FrameThumbnails } from './frame-thumbnails.js';
 
 /** Explicit worker states of the farm loop (Flamenco style). */
@@ -69,6 +71,8 @@ export interface StateSnapshot {
 }
 
 const RECENT_LOG_LINES = 200;
+/** Log lines an error event carries as its evidence. */
+const EXCERPT_LINES = 40;
 
 interface StateEvents {
   change: [];
@@ -90,6 +94,7 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
     consoleLink: null,
   };
   private renderStart: { jobId: string; at: number } | null = null;
+  private announcedTrouble: string | undefined;
 
   constructor(
     initial: Pick<AgentState, 'machine' | 'limits'>,
@@ -100,6 +105,7 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
       machine: initial.machine,
       session: null,
       status: 'starting',
+      afterFrame: null,
       reason: null,
       job: null,
       limits: initial.limits,
@@ -136,8 +142,31 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
 
   update(patch: Partial<AgentState>): void {
     if ('job' in patch) this.followRenderStart(patch.job ?? null);
+    // A job again: the trouble is over, the next one is news.
+    if (patch.job) this.announcedTrouble = undefined;
     this.current = Object.freeze({ ...this.current, ...patch });
     this.emit('change');
+    if (patch.reason) this.announceTrouble(patch.reason);
+  }
+
+  /**
+   * A reason that needs someone (the farm gone, a refused login, a full disk, a disabled session) is
+   * also an error event for the console, with the recent log as its evidence: once per episode (an
+   * outage keeps its `since` across its retries).
+   */
+  private announceTrouble(reason: NotRenderingReason): void {
+    if (!REASONS_IN_ERROR.has(reason.code)) return;
+    const episode = `${reason.code} ${reason.since ?? reason.message}`;
+    if (episode === this.announcedTrouble) return;
+    this.announcedTrouble = episode;
+    const recent = this.logExcerpt(this.current.recentLog.slice(-EXCERPT_LINES));
+    this.publish({
+      kind: 'error',
+      jobId: null,
+      code: reason.code,
+      message: reason.message,
+      logExcerpt: reason.detail ? `${recent}\ndetail: ${reason.detail}` : recent,
+    });
   }
 
   private followRenderStart(job: CurrentJob | null): void {
@@ -167,6 +196,15 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
     if (!same) this.update({ reason });
   }
 
+  /** Log lines as an error's evidence: `14:02:07 warn  message key=value`, in this machine's time. */
+  logExcerpt(lines: readonly (Pick<LogEntry, 'at' | 'level' | 'message'> & Partial<LogEntry>)[]): string {
+    const now = this.clock.now();
+    return lines
+      .map((line) => `${formatLocalTime(line.at, now)} ${line.level.padEnd(5)} ${logLineText(line)}`)
+      .join('\n')
+      .slice(-64 * 1024);
+  }
+
   setMachine(machine: MachineInfo): void {
     this.update({ machine });
   }
@@ -177,7 +215,13 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
 
   recordLog(entry: LogEntry): void {
     if (entry.level === 'debug') return;
-    const line: LogLine = { at: entry.at, level: entry.level, message: entry.message.slice(0, 4000) };
+    const fields = boundedLogFields(entry.fields);
+    const line: LogLine = {
+      at: entry.at,
+      level: entry.level,
+      message: entry.message.slice(0, 4000),
+      ...(fields ? { fields } : {}),
+    };
     this.update({ recentLog: [...this.current.recentLog.slice(-(RECENT_LOG_LINES - 1)), line] });
   }
 }

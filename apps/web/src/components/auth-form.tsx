@@ -20,6 +20,13 @@ export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
   const setup = useMutation(trpc.auth.setup.mutationOptions(options));
   const pending = login.isPending || setup.isPending;
   const error = (mode === 'login' ? login : setup).error;
+  // What was said about the last try is stale once the user changes what they typed.
+  const edit = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    setMismatch(false);
+    login.reset();
+    setup.reset();
+  };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -40,14 +47,19 @@ export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
       )}
       <form className="form" onSubmit={submit}>
         {mode === 'login' && (
-          <TextField label="User name" autoComplete="username" value={username} onChange={setUsername} />
+          <TextField
+            label="User name"
+            autoComplete="username"
+            value={username}
+            onChange={edit(setUsername)}
+          />
         )}
         <TextField
           label={mode === 'login' ? 'Password' : 'New admin password'}
           type="password"
           autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
           value={password}
-          onChange={setPassword}
+          onChange={edit(setPassword)}
         />
         {mode === 'setup' && (
           <TextField
@@ -55,7 +67,7 @@ export function AuthForm({ mode }: { mode: 'login' | 'setup' }) {
             type="password"
             autoComplete="new-password"
             value={confirm}
-            onChange={setConfirm}
+            onChange={edit(setConfirm)}
           />
         )}
         {mismatch && <p className="error-text">The two passwords differ.</p>}

@@ -7,14 +7,22 @@ import { RoleGate } from './role-gate';
 import { useSendCommand } from './send-command';
 import type { Notify } from './toast';
 
-/** The commands and limits for the selected machines (`ids`, at least one). */
-export function BulkActions({ ids, notify }: { ids: string[]; notify: Notify }) {
+/**
+ * The commands and limits for the selected machines the list shows (`ids`, at least one); `hidden`
+ * selected machines the search or filter hides are left out.
+ */
+export function BulkActions({ ids, hidden, notify }: { ids: string[]; hidden: number; notify: Notify }) {
   const { send, busy } = useSendCommand(ids, notify);
   const [editingLimits, setEditingLimits] = useState(false);
   return (
     <RoleGate minimum="operator">
       <div className="bulkbar" role="toolbar" aria-label="Actions on selected machines">
         <strong>{ids.length} selected</strong>
+        {hidden > 0 && (
+          <span className="muted" data-testid="hidden-selection">
+            {formatCount(hidden, 'hidden machine')} left out (search or filter)
+          </span>
+        )}
         <CommandButtons send={send} disabled={busy} machines={ids.length} />
         <button type="button" onClick={() => setEditingLimits((v) => !v)}>
           Limits…

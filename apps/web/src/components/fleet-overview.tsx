@@ -1,6 +1,6 @@
 'use client';
 import { useCallback, useMemo, useState } from 'react';
-import { visibleMachines } from '../lib/fleet-filter';
+import { selectionIn, visibleMachines } from '../lib/fleet-filter';
 import type { StatusFilter } from '../server/views';
 import { AddMachineDialog } from './add-machine-dialog';
 import { BulkActions } from './bulk-actions';
@@ -85,7 +85,8 @@ function MachineList({ view, notify }: { view: FleetView; notify: Notify }) {
     () => visibleMachines(view.machines.values(), filter, search),
     [view, filter, search],
   );
-  const chosen = [...selected].filter((id) => view.machines.has(id));
+  // Bulk actions reach only the selected machines the list shows; hidden ones are left out, and said so.
+  const chosen = selectionIn(selected, visible, new Set(view.machines.keys()));
   const toggle = useCallback(
     (id: string, on: boolean) =>
       setSelected((s) => {
@@ -103,10 +104,10 @@ function MachineList({ view, notify }: { view: FleetView; notify: Notify }) {
         onSearch={setSearch}
         filter={filter}
         onFilter={setFilter}
-        allSelected={visible.length > 0 && chosen.length === visible.length}
+        allSelected={visible.length > 0 && chosen.ids.length === visible.length}
         onSelectAll={(all) => setSelected(new Set(all ? visible.map((m) => m.id) : []))}
       />
-      {chosen.length > 0 && <BulkActions ids={chosen} notify={notify} />}
+      {chosen.ids.length > 0 && <BulkActions ids={chosen.ids} hidden={chosen.hidden} notify={notify} />}
       {visible.length === 0 ? (
         <StateMessage title="Nothing matches">
           <p>No machine matches this search and filter.</p>

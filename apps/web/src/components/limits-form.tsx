@@ -44,14 +44,20 @@ function changedLimits(draft: Draft, base: Draft, hasBase: boolean): Partial<Lim
 export function LimitsForm({
   limits,
   gpus,
+  maxCores,
   busy,
+  disabled = false,
   onApply,
   onCancel,
 }: {
   /** Current limits of one machine, or null when editing many at once (only filled fields apply). */
   limits: Limits | null;
   gpus?: Gpu[];
+  /** The machine's cores: the most it can be given (one machine only; each agent refuses more). */
+  maxCores?: number;
   busy: boolean;
+  /** Nothing can be applied now (the console's live feed is down). */
+  disabled?: boolean;
   onApply: (limits: Partial<Limits>) => void;
   onCancel?: () => void;
 }) {
@@ -91,11 +97,11 @@ export function LimitsForm({
           </label>
         )}
         <label>
-          Cores
+          {maxCores ? `Cores (${LIMIT_BOUNDS.cores.min}–${maxCores})` : 'Cores'}
           <input
             type="number"
             min={LIMIT_BOUNDS.cores.min}
-            max={LIMIT_BOUNDS.cores.max}
+            max={maxCores ?? LIMIT_BOUNDS.cores.max}
             placeholder={limits === null ? 'unchanged' : 'all'}
             value={draft.cores}
             onChange={set('cores')}
@@ -148,7 +154,11 @@ export function LimitsForm({
             Cancel
           </button>
         )}
-        <button type="submit" className="primary" disabled={busy || Object.keys(changes).length === 0}>
+        <button
+          type="submit"
+          className="primary"
+          disabled={busy || disabled || Object.keys(changes).length === 0}
+        >
           {busy ? 'Applying…' : 'Apply limits'}
         </button>
       </div>

@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { memo } from 'react';
 import { formatAgo, formatBytes, formatCpuLoad, formatCredits, statusTone } from '../lib/format';
-import type { MachineSummary } from '../server/views';
+import { type MachineSummary, shownStatus } from '../server/views';
 import { ReasonLine } from './reason-line';
 import { JobProgress, StatusBadge } from './status';
 
@@ -21,7 +21,7 @@ function Activity({ machine }: { machine: MachineSummary }) {
         <div className="sub">
           {machine.job.project} · frame {machine.job.frame}
         </div>
-        <JobProgress job={machine.job} status={machine.status} />
+        <JobProgress job={machine.job} status={shownStatus(machine)} afterFrame={machine.afterFrame} />
       </div>
     );
   }
@@ -42,7 +42,7 @@ export const MachineCard = memo(function MachineCard({
   const { hardware, usage, uploads, limits } = machine;
   return (
     <article
-      className={`machine tone-${statusTone(machine.status)}`}
+      className={`machine tone-${statusTone(shownStatus(machine))}`}
       data-selected={selected}
       data-testid="machine"
       data-machine-id={machine.id}
@@ -57,7 +57,7 @@ export const MachineCard = memo(function MachineCard({
         <div className="name">
           <Link href={`/machines/${machine.id}`}>{machine.name}</Link>
         </div>
-        <StatusBadge status={machine.status} />
+        <StatusBadge status={shownStatus(machine)} />
       </div>
       <Activity machine={machine} />
       <div className="facts">

@@ -3,14 +3,23 @@ import { useMutation } from '@tanstack/react-query';
 import Link from 'next/link';
 import { formatAgo } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
-import type { MachineSummary } from '../server/views';
+import { type MachineSummary, shownStatus } from '../server/views';
 import { useConfirm } from './confirm-dialog';
 import { RoleGate } from './role-gate';
 import { StatusBadge } from './status';
 import type { Notify } from './toast';
 
 /** The machine's name and status, renaming and removing it, and whether it is offline. */
-export function MachineHeader({ summary, notify }: { summary: MachineSummary; notify: Notify }) {
+export function MachineHeader({
+  summary,
+  disabled,
+  notify,
+}: {
+  summary: MachineSummary;
+  /** The console's live feed is down: no renaming or removing meanwhile. */
+  disabled: boolean;
+  notify: Notify;
+}) {
   const trpc = useTRPC();
   const remove = useMutation(
     trpc.machines.remove.mutationOptions({
@@ -44,13 +53,13 @@ export function MachineHeader({ summary, notify }: { summary: MachineSummary; no
       <div className="head">
         <Link href="/">← Fleet</Link>
         <h1 data-testid="machine-name">{name}</h1>
-        <StatusBadge status={summary.status} />
+        <StatusBadge status={shownStatus(summary)} />
         <span className="spacer" />
         <div className="head-actions">
           <RoleGate minimum="operator">
             <button
               type="button"
-              disabled={rename.isPending}
+              disabled={disabled || rename.isPending}
               onClick={() => {
                 const next = prompt('New name for this machine', name)?.trim();
                 if (next && next !== name) rename.mutate({ id, name: next });
@@ -63,7 +72,7 @@ export function MachineHeader({ summary, notify }: { summary: MachineSummary; no
             <button
               type="button"
               className="danger"
-              disabled={remove.isPending}
+              disabled={disabled || remove.isPending}
               onClick={() => void askToRemove()}
             >
               Remove machine

@@ -1,6 +1,6 @@
 'use client';
 import { formatCount, formatCredits } from '../lib/format';
-import type { MachineSummary } from '../server/views';
+import { type MachineSummary, shownStatus } from '../server/views';
 import { BlockProjectButtons } from './block-project-buttons';
 import { CommandButtons } from './command-buttons';
 import { ReasonLine } from './reason-line';
@@ -30,7 +30,7 @@ export function MachineNowCard({
           <p>
             {job.project} · frame {job.frame} · {job.device}
           </p>
-          <JobProgress job={job} status={summary.status} />
+          <JobProgress job={job} status={shownStatus(summary)} afterFrame={summary.afterFrame} />
         </>
       ) : offline || !reason ? (
         <p className="reason">{offline ? 'Offline' : 'No job right now'}</p>

@@ -1,6 +1,7 @@
 'use client';
 import type { AgentState } from '@flock/protocol';
 import Link from 'next/link';
+import { useEffect, useState } from 'react';
 import type { MachineSummary } from '../server/views';
 import { MachineAuditCard } from './audit-list';
 import { BlockedProjectsCard } from './blocked-projects-card';
@@ -18,6 +19,20 @@ import { LoadingList, StateMessage } from './status';
 import { type Notify, Toast, useToast } from './toast';
 import { Topbar } from './topbar';
 import { useMachineLive } from './use-machine-live';
+
+const FEED_BANNER_DELAY_MS = 2000;
+
+/** True once `condition` has held for `ms` without a break. */
+function useLasting(condition: boolean, ms: number): boolean {
+  const [lasted, setLasted] = useState(false);
+  useEffect(() => {
+    setLasted(false);
+    if (!condition) return;
+    const timer = setTimeout(() => setLasted(true), ms);
+    return () => clearTimeout(timer);
+  }, [condition, ms]);
+  return condition && lasted;
+}
 
 /** One machine, live: what it does, its limits, hardware, blocked projects, frames, errors and log. */
 export function MachinePage({ id }: { id: string }) {
@@ -43,8 +58,13 @@ function MachineView({
   view: ReturnType<typeof useMachineLive>;
   notify: Notify;
 }) {
-  const { send, busy } = useSendCommand([id], notify);
+  const { send, busy: sending } = useSendCommand([id], notify);
   const { initial, history, summary } = view;
+  // Without the live feed the page may be out of date: no actions until it is back. The banner waits
+  // a moment, so the feed's own connecting at page load does not flash it.
+  const feedDown = view.feed !== 'live';
+  const feedDownAWhile = useLasting(feedDown, FEED_BANNER_DELAY_MS);
+  const busy = sending || feedDown;
   if (initial.isPending) return <LoadingList rows={4} />;
   if (view.removed || initial.error?.data?.code === 'NOT_FOUND') {
     return (
@@ -67,7 +87,15 @@ function MachineView({
   }
   return (
     <>
-      <MachineHeader summary={summary} notify={notify} />
+      {feedDownAWhile && (
+        <div className="banner error" role="alert" data-testid="feed-down">
+          {view.feed === 'reconnecting'
+            ? 'Connection to the console lost, reconnecting…'
+            : 'Not connected to the console.'}{' '}
+          What this page shows may be out of date; its actions are off until the connection is back.
+        </div>
+      )}
+      <MachineHeader summary={summary} disabled={feedDown} notify={notify} />
       <div className="grid-2">
         <RoleGate minimum="operator">
           <MachineNowCard summary={summary} send={send} busy={busy} notify={notify} />
@@ -76,7 +104,13 @@ function MachineView({
       </div>
       <div className="grid-2">
         <RoleGate minimum="operator">
-          <LimitsCard summary={summary} machine={view.machine} send={send} busy={busy} />
+          <LimitsCard
+            summary={summary}
+            machine={view.machine}
+            send={send}
+            busy={sending}
+            disabled={feedDown}
+          />
         </RoleGate>
         <HardwareCard machine={view.machine} summary={summary} />
       </div>
@@ -93,7 +127,7 @@ function MachineView({
       </RoleGate>
       <RecentFramesCard frames={history.data?.frames ?? []} loading={history.isPending} />
       <RecentErrorsCard errors={history.data?.errors ?? []} />
-      <LogTail id={id} recent={view.state?.recentLog ?? []} online={summary.online} />
+      <LogTail id={id} recent={view.state?.recentLog ?? []} online={summary.online && !feedDown} />
       <MachineAuditCard machineId={id} />
     </>
   );
@@ -105,11 +139,13 @@ function LimitsCard({
   machine,
   send,
   busy,
+  disabled,
 }: {
   summary: MachineSummary;
   machine: AgentState['machine'] | null;
   send: SendCommand;
   busy: boolean;
+  disabled: boolean;
 }) {
   return (
     <section className="card" aria-label="Limits">
@@ -119,7 +155,9 @@ function LimitsCard({
           key={JSON.stringify(summary.limits)}
           limits={summary.limits}
           gpus={machine?.gpus ?? []}
+          {...(machine ? { maxCores: machine.cpu.cores } : {})}
           busy={busy}
+          disabled={disabled}
           onApply={(limits) => void send('Limits', { type: 'set-limits', limits })}
         />
       ) : (

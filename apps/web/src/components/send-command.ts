@@ -2,8 +2,8 @@
 import type { ControlCommand } from '@flock/protocol';
 import { useMutation } from '@tanstack/react-query';
 import { TRPCClientError } from '@trpc/client';
+import { describeOutcomes } from '../lib/command-outcomes';
 import { useTRPC } from '../lib/trpc';
-import type { CommandOutcome } from '../server/link/hub';
 import type { Notify } from './toast';
 
 /** Sends a command (named `label` for the user) to the machines; resolves true when the console took it. */
@@ -30,17 +30,4 @@ function failureOf(label: string, error: unknown): string {
   if (error instanceof TRPCClientError && error.data) return `${label} failed: ${error.message}`;
   const reason = error instanceof Error ? error.message : String(error);
   return `${label} failed: the console did not answer (${reason}). Check the connection and try again.`;
-}
-
-/** One sentence about what a command did across machines. */
-export function describeOutcomes(action: string, outcomes: CommandOutcome[]): string {
-  const done = outcomes.filter((o) => o.status === 'acked' && o.result.ok).length;
-  const refused = outcomes.flatMap((o) => (o.status === 'acked' && !o.result.ok ? [o.result.message] : []));
-  const waiting = outcomes.filter((o) => o.status === 'sent').length;
-  const offline = outcomes.filter((o) => o.status === 'offline').length;
-  const parts = [`${action}: ${done} of ${outcomes.length} done`];
-  if (waiting) parts.push(`${waiting} not answered yet`);
-  if (offline) parts.push(`${offline} offline`);
-  if (refused.length) parts.push(`refused: ${[...new Set(refused)].join('; ')}`);
-  return parts.join(', ');
 }

@@ -1,4 +1,6 @@
+'use client';
 import type { CurrentJob } from '@flock/protocol';
+import { useEffect, useState } from 'react';
 import { formatDuration, STATUS_LABEL, statusTone } from '../lib/format';
 import type { DisplayStatus } from '../server/views';
 
@@ -18,8 +20,37 @@ const PHASE_LABEL: Record<CurrentJob['phase'], string> = {
   upload: 'Uploading',
 };
 
-export function JobProgress({ job, status }: { job: CurrentJob; status: DisplayStatus }) {
+/**
+ * Seconds left, counted down here every second from the last ETA the agent sent and when it arrived
+ * (the agent sends a new one only with its next progress update).
+ */
+function useCountdown(seconds: number | null): number | null {
+  const [anchor, setAnchor] = useState(() => ({ seconds, at: Date.now() }));
+  const [now, setNow] = useState(anchor.at);
+  if (anchor.seconds !== seconds) setAnchor({ seconds, at: Date.now() });
+  useEffect(() => {
+    if (seconds === null) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [seconds]);
+  if (anchor.seconds === null) return null;
+  return Math.max(0, anchor.seconds - Math.max(0, now - anchor.at) / 1000);
+}
+
+const AFTER_FRAME_LABEL = { pause: 'Pausing after this frame', stop: 'Stopping after this frame' } as const;
+
+export function JobProgress({
+  job,
+  status,
+  afterFrame = null,
+}: {
+  job: CurrentJob;
+  status: DisplayStatus;
+  /** A pause or stop the user asked for, waiting for this frame to end. */
+  afterFrame?: 'pause' | 'stop' | null;
+}) {
   const percent = job.progress === null ? null : Math.round(job.progress * 100);
+  const eta = useCountdown(job.etaSeconds);
   return (
     <div className={`progress tone-${statusTone(status)}`}>
       <div className="meta">
@@ -27,7 +58,7 @@ export function JobProgress({ job, status }: { job: CurrentJob; status: DisplayS
           {PHASE_LABEL[job.phase]}
           {percent !== null && <strong data-testid="percent"> {percent}%</strong>}
         </span>
-        <span>{job.etaSeconds !== null ? `ETA ${formatDuration(job.etaSeconds)}` : ''}</span>
+        <span data-testid="eta">{eta !== null ? `ETA ${formatDuration(eta)}` : ''}</span>
       </div>
       <div
         className="bar"
@@ -43,6 +74,11 @@ export function JobProgress({ job, status }: { job: CurrentJob; status: DisplayS
           style={percent === null ? undefined : { width: `${percent}%` }}
         />
       </div>
+      {afterFrame && (
+        <div className="after-frame" data-testid="after-frame">
+          {AFTER_FRAME_LABEL[afterFrame]}
+        </div>
+      )}
     </div>
   );
 }

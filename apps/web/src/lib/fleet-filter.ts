@@ -28,3 +28,17 @@ export function visibleMachines(
     .filter((machine) => inStatusFilter(machine, filter) && matchesSearch(machine, search))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/**
+ * The selected machines a bulk action reaches: those the list shows. `hidden`: selected machines the
+ * search or filter hides (left out, and the user is told); machines that are gone do not count.
+ */
+export function selectionIn(
+  selected: ReadonlySet<string>,
+  visible: readonly MachineSummary[],
+  existing: ReadonlySet<string>,
+): { ids: string[]; hidden: number } {
+  const ids = visible.filter((machine) => selected.has(machine.id)).map((machine) => machine.id);
+  const hidden = [...selected].filter((id) => existing.has(id)).length - ids.length;
+  return { ids, hidden };
+}

@@ -58,6 +58,7 @@ export const STATUS_LABEL: Record<DisplayStatus, string> = {
 /** The overview's status groups, as its tiles and its filter name them. */
 export const STATUS_GROUP_LABEL: Record<StatusGroup, string> = {
   working: 'Working',
+  requesting: 'Asking for a job',
   idle: 'Idle',
   paused: 'Paused',
   error: 'In error',
@@ -69,7 +70,6 @@ export function statusTone(status: DisplayStatus): 'busy' | 'work' | 'idle' | 'p
   switch (status) {
     case 'rendering':
       return 'busy';
-    case 'requesting':
     case 'downloading':
     case 'uploading':
     case 'starting':

@@ -25,6 +25,8 @@ export interface MachineSummary {
   limits: Limits | null;
   usage: AgentState['usage'] | null;
   uploads: AgentState['uploads'] | null;
+  /** What the user asked to happen once the current frame is done (shown while it is in progress). */
+  afterFrame: 'pause' | 'stop' | null;
   creditsSession: number;
   framesRendered: number;
   agentVersion: string | null;
@@ -81,6 +83,7 @@ export function summarize(record: MachineRecord): MachineSummary {
     limits: state?.limits ?? null,
     usage: online ? (state?.usage ?? null) : null,
     uploads: state?.uploads ?? null,
+    afterFrame: online ? (state?.afterFrame ?? null) : null,
     creditsSession: state?.stats.creditsSession ?? 0,
     framesRendered: state?.stats.framesRendered ?? 0,
     agentVersion: record.hello?.agentVersion ?? null,
@@ -93,17 +96,19 @@ export function summarize(record: MachineRecord): MachineSummary {
 
 /**
  * The overview's status groups: every machine is in exactly one, which its tile counts and its filter
- * shows. A machine that is gone is offline, whatever it said last; one waiting for a reason that needs
- * someone (farm unreachable, login refused, disk full, session error) is in error, whatever status it
- * reports (older agents say idle; an agent whose uploads wait for an unreachable farm says uploading).
+ * shows. Working is downloading, rendering or uploading a frame; asking the farm for one is a group of
+ * its own. A machine that is gone is offline, whatever it said last; one waiting for a reason that
+ * needs someone (farm unreachable, login refused, disk full, session error) is in error, whatever
+ * status it reports (older agents say idle; an agent whose uploads wait for an unreachable farm says
+ * uploading).
  */
-export const STATUS_GROUPS = ['working', 'idle', 'paused', 'error', 'offline'] as const;
+export const STATUS_GROUPS = ['working', 'requesting', 'idle', 'paused', 'error', 'offline'] as const;
 export type StatusGroup = (typeof STATUS_GROUPS)[number];
 export type StatusFilter = 'all' | StatusGroup;
 
 const GROUP_OF_STATUS: Record<DisplayStatus, StatusGroup> = {
   starting: 'idle',
-  requesting: 'working',
+  requesting: 'requesting',
   downloading: 'working',
   rendering: 'working',
   uploading: 'working',
@@ -124,6 +129,14 @@ export function statusGroupOf(machine: Pick<MachineSummary, 'online' | 'status' 
   return GROUP_OF_STATUS[machine.status];
 }
 
+/**
+ * The status a machine is shown with (badge, colour): its agent's, except in error, where its group
+ * says so whatever the agent reports (an idle agent whose login the farm refuses shows Error).
+ */
+export function shownStatus(machine: Pick<MachineSummary, 'online' | 'status' | 'reason'>): DisplayStatus {
+  return statusGroupOf(machine) === 'error' ? 'error' : machine.status;
+}
+
 /** Whether the overview's status filter shows this machine. */
 export function inStatusFilter(machine: MachineSummary, filter: StatusFilter): boolean {
   return filter === 'all' || statusGroupOf(machine) === filter;
@@ -137,6 +150,7 @@ export function totalsOf(
     machines: 0,
     online: 0,
     working: 0,
+    requesting: 0,
     idle: 0,
     paused: 0,
     error: 0,

@@ -5,7 +5,10 @@
 // links with the credentials already in --config-dir (a restarted agent).
 //   node --import tsx test/support/sim-agent.ts --console URL [--code CODE] --name NAME --config-dir DIR
 //        [--scenario farm-unreachable|login-refused] [--version-id 0.1.0-0123456789ab]
+//        [--step-ms 400] [--steps N] [--backlog N]
 // --version-id: it says it is that installed build, restarted by systemd (the console can update it).
+// --steps: stop after N steps (a frame held mid-way, its ETA as last sent); --backlog: N older log
+// lines before the first step (a log longer than its box).
 import { parseArgs } from 'node:util';
 import { agentVersionId } from '@flock/protocol';
 import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
@@ -21,6 +24,8 @@ const { values } = parseArgs({
     'step-ms': { type: 'string', default: '400' },
     scenario: { type: 'string' },
     'version-id': { type: 'string' },
+    steps: { type: 'string' },
+    backlog: { type: 'string', default: '0' },
   },
 });
 const scenario = values.scenario as TroubleScenario | undefined;
@@ -67,9 +72,15 @@ const client = new LinkClient({
 });
 client.onStatus((status) => report('link', { status }));
 let timer: NodeJS.Timeout | undefined;
+let stepsLeft = values.steps === undefined ? Number.POSITIVE_INFINITY : Number(values.steps);
 const render = () => {
-  timer ??= setInterval(() => step(agent), Number(values['step-ms']));
+  timer ??= setInterval(() => {
+    if (stepsLeft-- > 0) step(agent);
+  }, Number(values['step-ms']));
 };
+const backlogStart = Date.now() - 3_600_000;
+for (let line = 1; line <= Number(values.backlog); line++)
+  agent.addLog({ at: backlogStart + line * 1000, level: 'info', message: `older line ${line}` });
 const applyFleetSettings = agent.applyFleetSettings.bind(agent);
 agent.applyFleetSettings = (settings) => {
   report('fleet-settings', { settings });

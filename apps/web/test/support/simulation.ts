@@ -56,7 +56,12 @@ export function step(agent: SimulatedAgent, increment = 0.1): void {
         startedAt: now,
       },
     });
-    agent.addLog({ at: now, level: 'info', message: `Rendering frame ${frame} of Classroom demo` });
+    agent.addLog({
+      at: now,
+      level: 'info',
+      message: 'job received',
+      fields: { job: `job-${frame}`, project: 'Classroom demo', frame: String(frame).padStart(4, '0') },
+    });
     return;
   }
   const progress = Math.min(1, (job.progress ?? 0) + increment);
@@ -66,11 +71,14 @@ export function step(agent: SimulatedAgent, increment = 0.1): void {
     return;
   }
   const renderTimeMs = now - job.startedAt;
+  const pausing = state.afterFrame === 'pause';
   agent.update({
     job: null,
-    status: 'idle',
+    status: pausing ? 'paused' : 'idle',
     usage: { cpuPercent: 3, memoryBytes: 180 * 2 ** 20 },
-    reason: { code: 'no-job', message: 'Asking for the next job', until: null },
+    reason: pausing
+      ? { code: 'paused-by-user', message: 'Paused from the console', until: null }
+      : { code: 'no-job', message: 'Asking for the next job', until: null },
     stats: {
       ...state.stats,
       framesRendered: state.stats.framesRendered + 1,

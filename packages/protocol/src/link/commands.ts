@@ -49,7 +49,12 @@ export const RejectionReasonSchema = z.enum([
 export type RejectionReason = z.infer<typeof RejectionReasonSchema>;
 
 export const CommandResultSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), message: z.string().max(1000).optional() }),
+  z.object({
+    ok: z.literal(true),
+    message: z.string().max(1000).optional(),
+    /** Nothing to do (a resume on a machine that is not paused): `message` says why. */
+    unchanged: z.literal(true).optional(),
+  }),
   z.object({ ok: z.literal(false), reason: RejectionReasonSchema, message: z.string().max(1000) }),
 ]);
 export type CommandResult = z.infer<typeof CommandResultSchema>;

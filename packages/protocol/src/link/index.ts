@@ -4,6 +4,7 @@ export * from './farm-account';
 export * from './install';
 export * from './lifecycle';
 export * from './local-time';
+export * from './log-text';
 export * from './messages';
 export * from './pairing';
 export * from './pin';

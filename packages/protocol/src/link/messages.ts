@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { STOPS_ON_PURPOSE } from '../stop-reasons';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
 import { FarmAccountSchema, FarmAccountWithheldReasonSchema } from './farm-account';
+import { MachineNameSchema } from './pairing';
 import {
   AgentStatePatchSchema,
   AgentStateSchema,
@@ -23,6 +25,9 @@ export const LINK_MAX_MESSAGE_CHARS = 512 * 1024;
 const epochMs = z.number().int().nonnegative();
 const id = z.string().min(1).max(100);
 
+/** The most frames one `frame-credits` event names (a farm silent for longer leaves the oldest out). */
+export const MAX_FRAMES_PER_CREDIT_REPORT = 100;
+
 export const AgentEventSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('frame-done'),
@@ -41,6 +46,29 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     message: z.string().max(2000),
     logExcerpt: z.string().max(64 * 1024),
   }),
+  /**
+   * A job stopped on purpose before its frame was done: by the user (pause now, stop now, block the
+   * project) or by the farm (it cancelled the job). Not an error: nothing went wrong.
+   */
+  z.object({
+    kind: z.literal('job-stopped'),
+    jobId: id,
+    project: z.string().max(300),
+    frame: z.number().int(),
+    by: z.enum(STOPS_ON_PURPOSE),
+  }),
+  /**
+   * Credits the farm granted for frames delivered earlier (`frame-done`). The farm reports only the
+   * session's total, on each job-request answer: what it gained since its previous report is shared by
+   * the frames delivered in between.
+   */
+  z.object({
+    kind: z.literal('frame-credits'),
+    frames: z
+      .array(z.object({ jobId: id, credits: z.number().nonnegative() }))
+      .min(1)
+      .max(MAX_FRAMES_PER_CREDIT_REPORT),
+  }),
 ]);
 export type AgentEvent = z.infer<typeof AgentEventSchema>;
 
@@ -54,6 +82,8 @@ export const HelloSchema = z.object({
   /** Random per agent process: lets the console tell a restart from a reconnect. */
   bootId: id,
   machine: MachineInfoSchema,
+  /** The pseudonymous hardware id the farm also gets: the same machine paired again has the same. */
+  hwid: z.string().min(1).max(100).optional(),
 });
 
 export const AgentToConsoleSchema = z.discriminatedUnion('type', [
@@ -137,5 +167,7 @@ export const ConsoleToAgentSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('farm-account'), account: FarmAccountSchema.nullable() }),
   /** The console holds an account for this machine but will not send it over this link. */
   z.object({ type: z.literal('farm-account-withheld'), reason: FarmAccountWithheldReasonSchema }),
+  /** The machine's name in the console, after `welcome` and on every rename: its farm hostname from the next login. */
+  z.object({ type: z.literal('machine-name'), name: MachineNameSchema }),
 ]);
 export type ConsoleToAgent = z.infer<typeof ConsoleToAgentSchema>;

@@ -34,6 +34,18 @@ export function parseLinkAuthorization(
 }
 
 /**
+ * A machine's one name: what the console lists it as and what the agent sends the farm as its
+ * hostname at login (the farm takes host names: letters, digits, '.', '-' and '_').
+ */
+export const MachineNameSchema = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+    "Use letters, digits, '.', '-' and '_' (at most 63, no spaces): the name is the machine's hostname on the farm.",
+  );
+
+/**
  * What pairing leaves on the agent's disk: enough to dial the console and authenticate. `pin`: the
  * console's certificate pin, checked on every connection to it (https consoles only; without one an
  * https console must present a certificate the system trusts).
@@ -44,6 +56,8 @@ export const LinkCredentialsSchema = z
     machineId: PairResponseSchema.shape.machineId,
     secret: PairResponseSchema.shape.secret,
     pin: CertPinSchema.optional(),
+    /** The name the console gave this machine, kept for the logins before the link is up. */
+    machineName: MachineNameSchema.optional(),
   })
   .refine((credentials) => !credentials.pin || credentials.consoleUrl.startsWith('https:'), {
     message: 'a certificate pin goes with an https console only',

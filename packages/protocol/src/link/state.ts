@@ -161,10 +161,26 @@ export const BlockedProjectSchema = z.object({
 });
 export type BlockedProject = z.infer<typeof BlockedProjectSchema>;
 
+/** A log line carries at most this many fields, keys of at most 40 characters, texts of at most 500. */
+export const LOG_FIELD_LIMITS = { count: 16, keyChars: 40, valueChars: 500 } as const;
+
+/** The logger's structured fields of a line (job, frame, project…): what people search the log by. */
+export const LogFieldsSchema = z
+  .record(
+    z.string().min(1).max(LOG_FIELD_LIMITS.keyChars),
+    z.union([z.string().max(LOG_FIELD_LIMITS.valueChars), z.number(), z.boolean()]),
+  )
+  .refine((fields) => Object.keys(fields).length <= LOG_FIELD_LIMITS.count, {
+    message: `at most ${LOG_FIELD_LIMITS.count} fields`,
+  });
+export type LogFields = z.infer<typeof LogFieldsSchema>;
+
 export const LogLineSchema = z.object({
   at: epochMs,
   level: z.enum(['debug', 'info', 'warn', 'error']),
   message: z.string().max(4000),
+  /** Left out by agents older than structured lines, and when the line has none. */
+  fields: LogFieldsSchema.optional(),
 });
 export type LogLine = z.infer<typeof LogLineSchema>;
 
@@ -179,6 +195,11 @@ export const AgentStateSchema = z.object({
     })
     .nullable(),
   status: AgentStatusSchema,
+  /**
+   * What the user asked to happen once the current frame is done: a pause (until resumed) or a stop.
+   * While a frame is in progress it has not taken effect yet. Left out by older agents.
+   */
+  afterFrame: z.enum(['pause', 'stop']).nullable().optional(),
   reason: NotRenderingReasonSchema.nullable(),
   job: CurrentJobSchema.nullable(),
   limits: LimitsSchema,

@@ -204,6 +204,21 @@ export class ConsoleRepo {
     await this.db.update(machines).set({ name }).where(eq(machines.id, id));
   }
 
+  async setMachineHwid(id: string, hwid: string): Promise<void> {
+    await this.db.update(machines).set({ hwid }).where(eq(machines.id, id));
+  }
+
+  /** The newest other machine (removed ones too) with this hardware id: the same machine paired before. */
+  async earlierPairingOf(hwid: string, exceptId: string): Promise<MachineRow | undefined> {
+    return this.db
+      .select()
+      .from(machines)
+      .where(and(eq(machines.hwid, hwid), ne(machines.id, exceptId)))
+      .orderBy(desc(machines.createdAt))
+      .limit(1)
+      .get();
+  }
+
   async saveMachineSeen(
     id: string,
     seen: { lastSeenAt: number; hello?: Hello; lastState?: AgentState },
@@ -281,6 +296,7 @@ export class ConsoleRepo {
       });
       if (event.thumbnail) await this.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE, machineId);
     }
+    if (event.kind === 'frame-credits') await this.creditFrames(machineId, event.frames);
     return true;
   }
 
@@ -311,24 +327,20 @@ export class ConsoleRepo {
     return dropped.length;
   }
 
-  /**
-   * Credits the farm granted since the machine's previous state, added to its latest frame: the
-   * farm reports session credits on the job request that follows a delivery, not per frame.
-   */
-  async addCreditsToLatestFrame(machineId: string, credits: number): Promise<boolean> {
-    const latest = this.db
-      .select({ id: frames.id })
-      .from(frames)
-      .where(eq(frames.machineId, machineId))
-      .orderBy(desc(frames.finishedAt), desc(frames.id))
-      .limit(1);
-    const updated = await this.db
-      .update(frames)
-      .set({ credits: sql`coalesce(${frames.credits}, 0) + ${credits}` })
-      .where(eq(frames.id, latest))
-      .returning({ id: frames.id })
-      .all();
-    return updated.length > 0;
+  /** The credits the farm granted for frames stored earlier: each one's newest frame without credits. */
+  private async creditFrames(
+    machineId: string,
+    credited: { jobId: string; credits: number }[],
+  ): Promise<void> {
+    for (const { jobId, credits } of credited) {
+      const frame = this.db
+        .select({ id: frames.id })
+        .from(frames)
+        .where(and(eq(frames.machineId, machineId), eq(frames.jobId, jobId), isNull(frames.credits)))
+        .orderBy(desc(frames.id))
+        .limit(1);
+      await this.db.update(frames).set({ credits }).where(eq(frames.id, frame));
+    }
   }
 
   async recentFrames(machineId: string, limit: number): Promise<FrameRow[]> {

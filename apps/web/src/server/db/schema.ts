@@ -37,17 +37,23 @@ export const pairingCodes = sqliteTable('pairing_codes', {
   machineId: text('machine_id'),
 });
 
-export const machines = sqliteTable('machines', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  /** SHA-256 of the agent secret; null once revoked. */
-  secretHash: text('secret_hash'),
-  createdAt: integer('created_at').notNull(),
-  revokedAt: integer('revoked_at'),
-  lastSeenAt: integer('last_seen_at'),
-  hello: text('hello', { mode: 'json' }).$type<Hello>(),
-  lastState: text('last_state', { mode: 'json' }).$type<AgentState>(),
-});
+export const machines = sqliteTable(
+  'machines',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** SHA-256 of the agent secret; null once revoked. */
+    secretHash: text('secret_hash'),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    lastSeenAt: integer('last_seen_at'),
+    hello: text('hello', { mode: 'json' }).$type<Hello>(),
+    lastState: text('last_state', { mode: 'json' }).$type<AgentState>(),
+    /** The agent's pseudonymous hardware id, from its first hello: the same machine paired again has the same. */
+    hwid: text('hwid'),
+  },
+  (t) => [index('machines_hwid').on(t.hwid)],
+);
 
 /** Limits the console wants a machine to run with; re-applied when it reconnects. */
 export const desiredConfig = sqliteTable('desired_config', {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AgentEvent,
-  type AgentState,
   type AgentToConsole,
   applyPatch,
   type CommandResult,
@@ -19,6 +18,7 @@ import { WebSocket } from 'ws';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
 import type { Fleet } from './fleet';
+import { farmHostname, nameOnHello } from './machine-names';
 import { TokenBuckets } from './token-buckets';
 
 export interface HubOptions {
@@ -33,9 +33,14 @@ export interface HubOptions {
   farmAccount?: (machineId: string) => FarmAccount | null;
 }
 
+/**
+ * What became of a command: the agent's answer; sent but not answered in time; `queued`: limits for
+ * a machine that is away, applied when it reconnects; `offline`: any other command for one (sent if
+ * it reconnects within `commandMaxAgeMs`).
+ */
 export type CommandOutcome =
   | { machineId: string; commandId: string; status: 'acked'; result: CommandResult }
-  | { machineId: string; commandId: string; status: 'sent' | 'offline' };
+  | { machineId: string; commandId: string; status: 'sent' | 'queued' | 'offline' };
 
 interface Connection {
   machineId: string;
@@ -150,6 +155,13 @@ export class LinkHub {
     helloTimer.unref();
   }
 
+  /** The machine was renamed: its agent sends the farm that name from its next login. */
+  sendMachineName(machineId: string, name: string): void {
+    const connection = this.connections.get(machineId);
+    const hostname = farmHostname(name);
+    if (connection?.bootId && hostname) this.send(connection, { type: 'machine-name', name: hostname });
+  }
+
   /** Revocation: closes the machine's live socket now. */
   drop(machineId: string, code: number, reason: string): void {
     const connection = this.connections.get(machineId);
@@ -183,7 +195,8 @@ export class LinkHub {
     command: ControlCommand,
   ): Promise<CommandOutcome> {
     const connection = this.connections.get(machineId);
-    if (!connection?.bootId) return { machineId, commandId, status: 'offline' };
+    if (!connection?.bootId)
+      return { machineId, commandId, status: command.type === 'set-limits' ? 'queued' : 'offline' };
     const acked = this.waitFor('ack', machineId, (id, result) => (id === commandId ? result : undefined));
     this.send(connection, { type: 'command', id: commandId, issuedAt, command });
     const result = await acked;
@@ -249,30 +262,22 @@ export class LinkHub {
     await this.onMessage(connection, message);
   }
 
-  private async stateChanged(machineId: string, state: AgentState, at: number): Promise<void> {
-    const before = this.fleet.record(machineId)?.state?.stats.creditsSession;
-    this.fleet.stateChanged(machineId, state, at);
-    const gained = state.stats.creditsSession - (before ?? state.stats.creditsSession);
-    // A drop is a new agent session starting from zero, not credits taken back.
-    if (gained > 0 && (await this.repo.addCreditsToLatestFrame(machineId, gained))) this.fleet.frameStored();
-  }
-
   private async onMessage(connection: Connection, message: AgentToConsole): Promise<void> {
     const { machineId } = connection;
     switch (message.type) {
       case 'snapshot':
-        await this.stateChanged(machineId, message.state, message.at);
+        this.fleet.stateChanged(machineId, message.state, message.at);
         await this.applyDesiredLimits(machineId, message.state.limits);
         break;
       case 'patch': {
         const state = this.fleet.record(machineId)?.state;
-        if (state) await this.stateChanged(machineId, applyPatch(state, message.changes), message.at);
+        if (state) this.fleet.stateChanged(machineId, applyPatch(state, message.changes), message.at);
         break;
       }
       case 'event': {
         const event = this.withinThumbnailBudget(machineId, message.event);
         if (await this.repo.insertEvent(machineId, connection.bootId ?? '', message.seq, message.at, event)) {
-          if (event.kind === 'frame-done') this.fleet.frameStored();
+          if (event.kind === 'frame-done' || event.kind === 'frame-credits') this.fleet.frameStored();
           this.fleet.bus.emit('agentEvent', machineId, event, message.at);
         }
         this.send(connection, { type: 'events-ack', bootId: connection.bootId ?? '', seq: message.seq });
@@ -322,6 +327,8 @@ export class LinkHub {
       commandMaxAgeMs,
     });
     this.send(connection, { type: 'fleet-settings', settings: this.options.fleetSettings() });
+    const name = await nameOnHello(this.repo, this.fleet, machineId, hello);
+    if (name) this.send(connection, { type: 'machine-name', name });
     this.sendFarmAccount(connection);
     this.fleet.connected(machineId, hello);
     log('info', `link ${machineId}: connected (${hello.machine.hostname}, agent ${hello.agentVersion})`);

@@ -1,4 +1,4 @@
-import type { AgentEvent, AgentState } from '@flock/protocol';
+import { type AgentEvent, type AgentState, MachineNameSchema } from '@flock/protocol';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { installCommands } from '../../../lib/install-commands';
@@ -115,13 +115,18 @@ export const machinesRouter = router({
       return lines;
     }),
 
+  /** The machine's one name: the console lists it so and its agent gives it to the farm from its next login. */
   rename: operatorProcedure
     .input(machineId.extend({ name: z.string().trim().min(1).max(100) }))
     .use((call) => audited(call, ({ id, name }) => ({ machineIds: [id], params: { name } })))
     .mutation(async ({ ctx, input }) => {
       requireMachine(ctx, input.id);
-      await ctx.core.repo.renameMachine(input.id, input.name);
-      ctx.core.fleet.rename(input.id, input.name);
+      const name = MachineNameSchema.safeParse(input.name);
+      if (!name.success)
+        throw new TRPCError({ code: 'BAD_REQUEST', message: name.error.issues[0]?.message ?? 'Not a name.' });
+      await ctx.core.repo.renameMachine(input.id, name.data);
+      ctx.core.fleet.rename(input.id, name.data);
+      ctx.core.hub.sendMachineName(input.id, name.data);
       return { ok: true };
     }),
 
