@@ -1,20 +1,11 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { CHROMIUM } from '../playwright.config';
-import { logIn, machineCard, pairingCode, SHOTS, startAgent } from './helpers';
+import { logIn, machineCard, pairingCode, shoot, startAgent } from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
-
-async function shoot(page: Page, name: string, height = 900): Promise<void> {
-  await page.setViewportSize({ width: 1280, height });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 720 });
-}
 
 test('a killed machine raises an alert on the bell and the alerts page; evidence, acknowledge, webhooks', async ({
   page,

@@ -4,19 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { CHROMIUM, E2E_ADMIN_PASSWORD } from '../playwright.config';
-import { machineCard, pairingCode, SHOTS, startAgent } from './helpers';
+import { machineCard, pairingCode, shoot, startAgent } from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
 const RENDER_KEY = 'e2e-render-key-31c9a0';
-
-async function shoot(page: Page, name: string, height = 900): Promise<void> {
-  await page.setViewportSize({ width: 1280, height });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 720 });
-}
 
 async function logIn(page: Page, base = ''): Promise<void> {
   await page.goto(`${base}/login`);

@@ -110,3 +110,12 @@ export async function recordApiTraffic(page: Page): Promise<() => Promise<string
 export function expectNoSecrets(traffic: string[], secrets: string[]): void {
   for (const body of traffic) for (const secret of secrets) expect(body).not.toContain(secret);
 }
+
+/** A page at desktop (1280 px) and phone (390 px) width, as `<name>.png` and `<name>-phone.png`. */
+export async function shoot(page: Page, name: string, height = 900): Promise<void> {
+  await page.setViewportSize({ width: 1280, height });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
+}

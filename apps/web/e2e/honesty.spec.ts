@@ -1,18 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, type Locator, type Page, test } from '@playwright/test';
 import { CHROMIUM } from '../playwright.config';
-import { type AgentProcess, logIn, machineCard, pairingCode, SHOTS, startAgent } from './helpers';
+import { type AgentProcess, logIn, machineCard, pairingCode, shoot, startAgent } from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
-
-async function shoot(page: Page, name: string, height = 900): Promise<void> {
-  await page.setViewportSize({ width: 1280, height });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 720 });
-}
 
 /** Pixels between the log box's bottom edge and its last line: 0 when it shows the newest line. */
 const belowView = (log: Locator) => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);

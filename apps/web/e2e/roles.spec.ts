@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { CHROMIUM, E2E_ADMIN_PASSWORD } from '../playwright.config';
-import { logIn, machineCard, pairingCode, SHOTS, startAgent } from './helpers';
+import { logIn, machineCard, pairingCode, shoot, startAgent } from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
@@ -28,14 +27,6 @@ async function addUser(page: Page, username: string, role: 'Viewer' | 'Operator'
   await page.getByLabel('Role', { exact: true }).selectOption({ label: role });
   await page.getByRole('button', { name: 'Add user' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Added ${username}` })).toBeVisible();
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 test('a viewer sees the fleet but cannot pause; an operator pauses and the audit page says so', async ({
