@@ -61,7 +61,7 @@ test('a killed machine raises an alert on the bell and the alerts page; evidence
     await expect(alert).not.toContainText(/\d{4}-\d\d-\d\dT/);
     await alert.getByText('Evidence').click();
     await expect(alert.getByText('Last log lines')).toBeVisible();
-    await expect(alert.locator('.logs')).toContainText('Rendering frame');
+    await expect(alert.locator('.logs')).toContainText('job received');
     await expect.poll(() => received.some((body) => JSON.parse(body).type === 'fired')).toBe(true);
     await shoot(page, 'alerts', 1500);
 

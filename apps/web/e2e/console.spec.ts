@@ -10,6 +10,7 @@ import {
   pairingCode,
   percentOf,
   recordApiTraffic,
+  removeEveryMachine,
   SHOTS,
   startAgent,
 } from './helpers';
@@ -22,6 +23,7 @@ const secretOf = (agent: AgentProcess): string =>
 test('log in, pair an agent, watch it live, pause it, open and remove it', async ({ page, baseURL }) => {
   const traffic = await recordApiTraffic(page);
   await logIn(page);
+  await removeEveryMachine(page, baseURL ?? '');
   await expect(page.getByText('No machines yet')).toBeVisible();
   const agent = startAgent(
     'sim-agent',

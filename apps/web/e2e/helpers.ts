@@ -119,3 +119,18 @@ export async function shoot(page: Page, name: string, height = 900): Promise<voi
   await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 720 });
 }
+
+/**
+ * Removes every machine through the API as the logged-in admin, so that a spec which counts machines
+ * or shows the empty fleet does not depend on what the specs before it left behind.
+ */
+export async function removeEveryMachine(page: Page, baseURL: string): Promise<void> {
+  const headers = { origin: baseURL, 'content-type': 'application/json' };
+  const list = await page.request.get(`${baseURL}/api/trpc/fleet.list`, { headers });
+  expect(list.status()).toBe(200);
+  const { machines } = (await list.json()).result.data as { machines: { id: string }[] };
+  for (const { id } of machines) {
+    const removed = await page.request.post(`${baseURL}/api/trpc/machines.remove`, { headers, data: { id } });
+    expect(removed.status()).toBe(200);
+  }
+}

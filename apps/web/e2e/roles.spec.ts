@@ -112,7 +112,10 @@ test('a viewer sees the fleet but cannot pause; an operator pauses and the audit
   // Leave the console as the other specs expect it: no machine.
   await logInAs(page, 'admin', E2E_ADMIN_PASSWORD);
   await machineCard(page, MACHINE).getByRole('link').first().click();
-  page.once('dialog', (dialog) => void dialog.accept());
   await page.getByRole('button', { name: 'Remove machine' }).click();
+  await page
+    .getByRole('alertdialog')
+    .getByRole('button', { name: /^Remove / })
+    .click();
   await expect(page).toHaveURL(/\/$/);
 });

@@ -4,7 +4,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { CHROMIUM } from '../playwright.config';
-import { type AgentProcess, logIn, machineCard, pairingCode, SHOTS, startAgent } from './helpers';
+import {
+  type AgentProcess,
+  logIn,
+  machineCard,
+  pairingCode,
+  removeEveryMachine,
+  SHOTS,
+  startAgent,
+} from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
@@ -16,6 +24,7 @@ test('Update asks first, then rolls out to one machine before the others; Stop a
   baseURL,
 }) => {
   await logIn(page);
+  await removeEveryMachine(page, baseURL ?? '');
   const agents: AgentProcess[] = [];
   try {
     for (const name of NAMES) {
