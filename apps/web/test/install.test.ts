@@ -260,8 +260,10 @@ describe('updates on an installed machine (the launcher and the agent, real proc
     );
     giveToMachineUser(machine.home);
     const trial = startAsTheUnitDoes(machine);
+    // The agent writes versions.json, then logs the confirmation: wait for both (the log comes after).
+    const confirmed = `version ${nextId} confirmed: it connected to the console`;
     await until(
-      () => versionsOf(machine).current === nextId,
+      () => versionsOf(machine).current === nextId && trial.log().includes(confirmed),
       () => `the trial confirmed (agent log:\n${trial.log()})`,
     );
     expect(versionsOf(machine)).toEqual({
@@ -270,7 +272,6 @@ describe('updates on an installed machine (the launcher and the agent, real proc
       trial: null,
       rolledBack: null,
     });
-    expect(trial.log()).toContain(`version ${nextId} confirmed: it connected to the console`);
     trial.stop('SIGTERM');
     expect(await trial.exited).toBe(0);
 
