@@ -5,8 +5,8 @@ import type { Fleet } from './fleet';
 
 /**
  * One name per machine: the console's. A machine's first hello names it — after the same machine
- * paired before (same hardware id: a rename survives re-pairing), else after the hostname its agent
- * gives the farm — and the agent then sends the farm that name from its next login. Machines that
+ * paired before (same hardware id, no longer online: a rename survives re-pairing), else after the
+ * hostname its agent gives the farm (a second agent on a host whose first one is online) — and the agent then sends the farm that name from its next login. Machines that
  * said hello before the console knew hardware ids keep their names. Returns the machine's name as
  * the agent should take it, or undefined when it is not one a farm accepts as a hostname.
  */
@@ -22,7 +22,9 @@ export async function nameOnHello(
   if (hello.hwid && row.hwid === null) {
     await repo.setMachineHwid(machineId, hello.hwid);
     if (row.hello === null) {
-      const earlier = await repo.earlierPairingOf(hello.hwid, machineId);
+      // An earlier pairing still online is another agent on the same host, not this one paired again.
+      const found = await repo.earlierPairingOf(hello.hwid, machineId);
+      const earlier = found && fleet.summary(found.id)?.online !== true ? found : undefined;
       name = earlier?.name ?? hello.machine.hostname;
       if (earlier) log('info', `link ${machineId}: paired again, named ${name} as before`);
     }
