@@ -19,6 +19,8 @@ export interface HomeContext {
   scope: ServiceScope;
   /** The user's home directory (os.homedir()). */
   userHome: string;
+  /** Running as root (set by `currentHomeContext`; a context made by hand is not root unless it says so). */
+  isRoot?: boolean;
 }
 
 export function currentHomeContext(scope?: ServiceScope): HomeContext {
@@ -28,6 +30,7 @@ export function currentHomeContext(scope?: ServiceScope): HomeContext {
     env: process.env,
     scope: scope ?? (isRoot && process.platform === 'linux' ? 'system' : 'user'),
     userHome: homedir(),
+    isRoot,
   };
 }
 

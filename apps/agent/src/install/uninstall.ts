@@ -25,7 +25,7 @@ function installedScope(context: HomeContext): HomeContext {
   if (context.platform !== 'linux' || existsSync(agentHome(context))) return context;
   const other: ServiceScope = context.scope === 'system' ? 'user' : 'system';
   const alternative = { ...context, scope: other };
-  return process.getuid?.() === 0 && existsSync(agentHome(alternative)) ? alternative : context;
+  return context.isRoot === true && existsSync(agentHome(alternative)) ? alternative : context;
 }
 
 export function uninstall(options: UninstallOptions): { removed: boolean } {
