@@ -17,7 +17,9 @@ export interface LoopStatusOptions {
   clock: Clock;
   log: Logger;
   waits: LoopWaits;
-  session: Pick<FarmSession, 'loggedInAs' | 'loggedInTo'>;
+  session: Pick<FarmSession, 'loggedInAs'>;
+  /** The farm, shown in the state's session with the login of the account in use. */
+  server: string;
 }
 
 export class LoopStatus {
@@ -60,14 +62,9 @@ export class LoopStatus {
 
   /** The state's session: the farm and the login of the account now logged in. */
   sessionStarted(): void {
-    const { store, session, clock } = this.options;
+    const { store, session, server, clock } = this.options;
     store.update({
-      session: {
-        server: session.loggedInTo ?? '',
-        login: session.loggedInAs ?? '',
-        connected: true,
-        startedAt: clock.now(),
-      },
+      session: { server, login: session.loggedInAs ?? '', connected: true, startedAt: clock.now() },
     });
   }
 
