@@ -309,6 +309,38 @@ describe('uninstall', () => {
     expect(existsSync(cacheDir)).toBe(false);
     expect(existsSync(m.configDir)).toBe(false);
   });
+
+  // Only a real root can hold /opt/flock-agent; the test makes one (when none is there) and keeps it.
+  const systemHome = '/opt/flock-agent';
+  const canStageSystemInstall = process.getuid?.() === 0 && !existsSync(systemHome);
+  if (!canStageSystemInstall) {
+    console.warn(`SKIPPED: the system-install fallback test needs root and no ${systemHome} here`);
+  }
+  it.runIf(canStageSystemInstall)(
+    'a user uninstall with nothing installed leaves a system install alone unless it runs as root',
+    () => {
+      mkdirSync(systemHome);
+      try {
+        writeFileSync(path.join(systemHome, 'versions.json'), '{}');
+        const m = machine();
+        const lines: string[] = [];
+        const options = {
+          purge: false,
+          configDir: m.configDir,
+          run: recorder().run,
+          say: (l: string) => lines.push(l),
+        };
+        expect(uninstall({ ...options, context: m.context }).removed).toBe(false);
+        expect(existsSync(path.join(systemHome, 'versions.json'))).toBe(true);
+        expect(lines[0]).toBe(`no installed agent found (looked for ${agentHome(m.context)})`);
+
+        expect(uninstall({ ...options, context: { ...m.context, isRoot: true } }).removed).toBe(true);
+        expect(existsSync(systemHome)).toBe(false);
+      } finally {
+        rmSync(systemHome, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('install and uninstall on the command line', () => {

@@ -15,6 +15,7 @@ import {
   type JobRow,
   jobs,
   type SessionRow,
+  sessionBlocks,
 } from './db/schema';
 import { createDemoProjectIfEmpty, type RendererChoice } from './demo';
 import { FaultController, type FaultSpec } from './faults';
@@ -86,6 +87,8 @@ export interface RunningFarm {
   sessions(): SessionInfo[];
   credits(login: string): number;
   errorReports(): ErrorReportRow[];
+  /** The projects each live session blocked ("Block this project"); a session's go when it ends. */
+  sessionBlocks(): { sessionId: string; projectId: number }[];
   /** Ends the sessions silent for longer than max-period now (requests do it too once one may have, and a timer every 5 s). */
   expireSessions(): number;
   close(): Promise<void>;
@@ -155,6 +158,12 @@ export async function startFarm(options: StartFarmOptions): Promise<RunningFarm>
     sessions: () => sessions.list().map((session) => sessionInfo(session, projects)),
     credits: (login) => accounts.credits(login),
     errorReports: () => db.select().from(errorReports).orderBy(errorReports.id).all(),
+    sessionBlocks: () =>
+      db
+        .select({ sessionId: sessionBlocks.sessionId, projectId: sessionBlocks.projectId })
+        .from(sessionBlocks)
+        .orderBy(sessionBlocks.createdAt)
+        .all(),
     expireSessions: () => sessions.reapExpired(),
     close: async () => {
       clearInterval(reaper);

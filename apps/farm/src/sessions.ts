@@ -3,7 +3,7 @@ import type { ConfigParams, SpeedtestResult } from '@flock/protocol';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { FarmClock } from './clock';
 import type { FarmDb } from './db/client';
-import { type SessionRow, sessions } from './db/schema';
+import { type SessionRow, sessionBlocks, sessions } from './db/schema';
 import type { FarmLogger } from './log';
 
 /**
@@ -102,6 +102,8 @@ export class Sessions {
         .returning({ login: sessions.login })
         .get();
       if (!ended) return;
+      // A block lives in the client's memory: a new login is a new session with none.
+      this.db.delete(sessionBlocks).where(eq(sessionBlocks.sessionId, id)).run();
       this.log.info(
         `session ${reason === 'expired' ? 'died (no request within max-period)' : 'logged out'}`,
         {

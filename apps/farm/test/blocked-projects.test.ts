@@ -2,7 +2,7 @@
 // then offers that session no frame of the project again (other sessions still get them).
 import { ErrorType, JobRequestStatus } from '@flock/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningFarm } from '../src/index';
+import { ManualFarmClock, type RunningFarm } from '../src/index';
 import { TestClient } from './helpers/client';
 import { png, testFarm } from './helpers/farm';
 
@@ -38,6 +38,25 @@ describe('a project blocked by the user (error report type 20)', () => {
 
     const someoneElse = await (await worker()).job();
     expect(projectOf(someoneElse.id)).toBe(blocked.id);
+  });
+
+  it('are forgotten when the session ends (logged out or expired), as the block lives in the client', async () => {
+    await farm.close();
+    const clock = new ManualFarmClock();
+    farm = await testFarm({ clock, maxPeriodSeconds: 60 });
+    await farm.addProject({ frames: [1, 5], resolution: [16, 12] });
+    const leaving = await worker();
+    await leaving.reportError(ErrorType.RENDERER_KILLED_BY_USER, await leaving.job(), 'blocked');
+    const silent = await worker();
+    await silent.reportError(ErrorType.RENDERER_KILLED_BY_USER, await silent.job(), 'blocked');
+    expect(farm.sessionBlocks()).toHaveLength(2);
+
+    await leaving.logout();
+    const alive = farm.sessions().filter((session) => session.state === 'alive');
+    expect(farm.sessionBlocks().map((block) => block.sessionId)).toEqual(alive.map((session) => session.id));
+    clock.advance(61_000);
+    farm.expireSessions();
+    expect(farm.sessionBlocks()).toEqual([]);
   });
 
   it('a fault can make the farm ignore blocks (a farm that keeps offering the project)', async () => {

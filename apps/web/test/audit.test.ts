@@ -128,6 +128,29 @@ describe('audit trail', () => {
     for (const secret of [renderKey, ROLE_PASSWORD, ADMIN_PASSWORD]) expect(stored).not.toContain(secret);
   });
 
+  it('names the user a role change or a removal acted on, which stays readable once the user is gone', async () => {
+    const { r, sessions, as } = await consoleWithMachine();
+    const users = dataOf<{ id: number; username: string }[]>(
+      (await as(sessions.admin).query('users.list')).body,
+    );
+    const viewerId = users.find((user) => user.username === 'viewer')?.id;
+    await as(sessions.admin).mutate('users.setRole', { id: viewerId, role: 'operator' });
+    await as(sessions.admin).mutate('users.remove', { id: viewerId });
+    await as(sessions.admin).mutate('users.remove', { id: 999 });
+    const trail = await r.core.audit.list({ limit: 100 });
+    expect(
+      trail.filter((entry) => entry.action.startsWith('users.') && entry.action !== 'users.add'),
+    ).toMatchObject([
+      { action: 'users.remove', params: { id: 999 }, outcome: 'failed' },
+      { action: 'users.remove', params: { id: viewerId, username: 'viewer' }, outcome: 'ok' },
+      {
+        action: 'users.setRole',
+        params: { id: viewerId, username: 'viewer', role: 'operator' },
+        outcome: 'ok',
+      },
+    ]);
+  });
+
   it('keeps a year and at most the newest rows', async () => {
     const database = openDatabase(join(tempDir('flock-audit-'), 'console.sqlite'));
     const repo = new AuditRepo(database.db);

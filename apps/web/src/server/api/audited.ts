@@ -19,18 +19,22 @@ type CallResult = { ok: true; data: unknown } | { ok: false; error: TRPCError };
 
 /**
  * The one way a mutation writes the audit trail, as the middleware right after its input:
- * `.use((call) => audited(call, (input) => ({ machineIds: [input.id] })))`. Runs after the role
+ * `.use((call) => audited(call, (input) => ({ machineIds: [input.id] })))`; the description may be
+ * looked up (async, with the context) before the call changes anything. Runs after the role
  * check and input validation, so only accepted calls are recorded, with their outcome; `summarize`
  * turns a successful result into the entry's detail (e.g. per-machine command outcomes).
  */
 export async function audited<I, R extends { ok: boolean }>(
   call: AuditedCall<I, R>,
-  describeCall: (input: I) => AuditDescription = () => ({}),
+  describeCall: (
+    input: I,
+    ctx: AuditedCall<I, R>['ctx'],
+  ) => AuditDescription | Promise<AuditDescription> = () => ({}),
   summarize?: (data: never) => string | undefined,
 ): Promise<R> {
   const { ctx } = call;
   const at = ctx.core.now();
-  const description = describeCall(call.input);
+  const description = await describeCall(call.input, ctx);
   const result = await call.next();
   const settled = result as unknown as CallResult;
   await ctx.core.audit.record({

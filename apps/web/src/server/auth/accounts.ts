@@ -32,6 +32,11 @@ export class Accounts {
     return this.repo.listUsers();
   }
 
+  /** The user's name, if there is such a user. */
+  async usernameOf(id: number): Promise<string | undefined> {
+    return (await this.repo.findUserById(id))?.username;
+  }
+
   async add(
     by: SessionUser,
     request: { username: string; password: string; role: Role },
