@@ -137,6 +137,7 @@ export class Agent implements LinkedAgent {
       gpuIds: machine.gpus.flatMap((gpu) => (gpu.id ? [gpu.id] : [])),
       machineCores: Math.max(1, machine.cpu.cores),
       clientVersion: settings.clientVersion ?? AGENT_VERSION,
+      ...(settings.server ? { farmServer: settings.server } : {}),
       machineName: settings.hostname ?? machine.hostname,
       blocks,
     });
@@ -154,7 +155,7 @@ export class Agent implements LinkedAgent {
     const session = new FarmSession({
       http,
       log,
-      serverUrl: settings.server,
+      serverUrl: () => controls.farmServer,
       params: configParams(settings, machine, hwid, controls.clientVersion),
       account: () => accounts.current,
       clientVersion: () => controls.clientVersion,
@@ -251,7 +252,6 @@ export class Agent implements LinkedAgent {
       cache,
       blocks,
       disk: { dir: dirs.archives, freeBytes: options.download?.freeBytes ?? freeBytesIn },
-      server: settings.server,
       jobRequestParams: () =>
         jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
       configDump: () => configDump(settings, machine, hwid, controls.clientVersion),
@@ -332,10 +332,19 @@ export class Agent implements LinkedAgent {
     this.controls.markLinkedToConsole();
   }
 
-  /** The console's fleet-wide settings: its client version for the next login, its blocked projects. */
+  /**
+   * The console's fleet-wide settings: its client version and farm server for the next login, its
+   * blocked projects. Another farm server (for an agent without its own) means another login after
+   * the current frame; a wait for an account or a back-off against the previous farm ends at once.
+   */
   applyFleetSettings(settings: FleetSettings): void {
     this.parts.blocks.setFleet(settings.blockedProjects);
     this.controls.setFleetClientVersion(settings.clientVersion);
+    if (this.controls.setFleetFarmServer(settings.farmServer)) {
+      this.log.info('farm server from the console', { server: this.controls.farmServer });
+      this.parts.loop.requestRelogin('the farm server from the console changed');
+      this.controls.farmAccountChanged();
+    }
   }
 
   /** The console's name for this machine: the hostname the farm gets from the next login. */

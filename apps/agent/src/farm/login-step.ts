@@ -50,6 +50,7 @@ export class LoginStep {
       this.options.status.setWorker('logging-in');
       // A stop (after the frame or now) ends the login and its speed test at once: no frame to finish.
       const stop = abortOnStop(controls);
+      const retries = controls.retries;
       try {
         await session.login(stop.signal);
         this.options.pacing.answered();
@@ -62,6 +63,11 @@ export class LoginStep {
           return 0;
         }
         if (error instanceof LoginError && error.kind === 'no-account') continue;
+        // The account or the farm server changed (or "retry now") while this login was under way.
+        if (controls.retries !== retries) {
+          log.warn('login failed; trying again with the new settings', { error: message });
+          continue;
+        }
         if (error instanceof LoginError && error.kind === 'refused') {
           if (error.status !== ConfigStatus.CLIENT_TOO_OLD && this.options.accounts.source === 'console') {
             await this.waitForAnotherAccount(message);
