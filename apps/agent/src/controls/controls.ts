@@ -9,7 +9,6 @@ import {
   type Limits,
   type StopReason,
 } from '@flock/protocol';
-import { DEFAULT_SERVER } from '../config/settings.js';
 import { parseSchedule, type Schedule, ScheduleParseError } from '../schedule/index.js';
 
 /**
@@ -45,8 +44,6 @@ export interface ControlsInit {
   machineCores?: number;
   /** The client version this agent sends at login unless the console sets one for the fleet. */
   clientVersion?: string;
-  /** The agent's own farm server (`--server`); without one the console's, else the public farm. */
-  farmServer?: string;
   /** The hostname this agent sends the farm at login unless the console names the machine. */
   machineName?: string;
   blocks?: ProjectUnblocker;
@@ -62,8 +59,6 @@ export class Controls extends EventEmitter<ControlEvents> {
   private revisionValue = 0;
   private retriesValue = 0;
   private fleetClientVersion: string | null = null;
-  private fleetFarmServer: string | null = null;
-  private readonly ownFarmServer: string | undefined;
   private consoleMachineName: string | null = null;
   private linkedValue = false;
   private readonly ownClientVersion: string;
@@ -80,7 +75,6 @@ export class Controls extends EventEmitter<ControlEvents> {
     this.gpuIds = init.gpuIds;
     this.machineCores = init.machineCores;
     this.ownClientVersion = init.clientVersion ?? '0.0.0';
-    this.ownFarmServer = init.farmServer;
     this.ownMachineName = init.machineName ?? 'unknown';
     this.blocks = init.blocks;
   }
@@ -93,21 +87,6 @@ export class Controls extends EventEmitter<ControlEvents> {
   /** The version to send at the next login: the fleet's, when the console set one, else this agent's. */
   get clientVersion(): string {
     return this.fleetClientVersion ?? this.ownClientVersion;
-  }
-
-  /** The farm to log in to next: this agent's own, else the console's for the fleet, else the public farm. */
-  get farmServer(): string {
-    return this.ownFarmServer ?? this.fleetFarmServer ?? DEFAULT_SERVER;
-  }
-
-  /**
-   * The console's farm server for the fleet (null: the public farm). True when the farm this agent
-   * logs in to changes (never when it has its own server).
-   */
-  setFleetFarmServer(server: string | null): boolean {
-    const before = this.farmServer;
-    this.fleetFarmServer = server;
-    return this.farmServer !== before;
   }
 
   /** The hostname to send the farm at the next login: the console's name for the machine, else its own. */
