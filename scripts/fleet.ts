@@ -56,6 +56,9 @@ const consoleServer = new SupervisedChild({
     join(dataDir, 'console'),
     '--pairing-code-file',
     pairingCodeFile,
+    // First start only: machines installed from the console's "Add machine" render the demo too.
+    '--demo-farm',
+    farmUrl,
   ),
   cwd: join(root, 'apps', 'web'),
   env: { ...env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' },
@@ -189,6 +192,8 @@ async function main(): Promise<void> {
     console  ${consoleUrl}   (first visit: choose the admin password; then log in as admin)
     farm     ${farmUrl}   (sandbox farm, account demo / demo)
     agent    this machine, paired with the console, rendering the farm's demo project
+  A machine installed from the console's "Add machine" renders the demo as well (the sandbox farm and
+  the demo account are the fleet's until changed in Fleet settings).
   Ctrl-C stops all three (the agent finishes its frame first). A process that exits is restarted.
 `);
 }

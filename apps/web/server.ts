@@ -4,7 +4,9 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FarmServerUrlSchema } from '@flock/protocol';
 import next from 'next';
+import { setUpDemoFarm } from './src/server/demo-farm';
 import type { UpgradeListener } from './src/server/http';
 import { log } from './src/server/log';
 import { startConsole } from './src/server/start';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     },
     'public-url': { type: 'string', multiple: true, default: [] },
     'pairing-code-file': { type: 'string' },
+    'demo-farm': { type: 'string' },
     'agent-dist': { type: 'string', default: resolve(import.meta.dirname, '../agent/dist') },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -45,6 +48,9 @@ if (values.help) {
   --dev             Next.js development mode (hot reload)
   --pairing-code-file PATH  issue one pairing code at start and write it there (0600), for a local
                     launcher that pairs an agent on this machine (npm start does)
+  --demo-farm URL   on first start, machines without a farm server of their own log in to this
+                    farm with its demo account (demo/demo); an admin changes both in Fleet settings
+                    later, and this flag then changes nothing (npm start passes its sandbox farm)
   --agent-dist DIR  the agent build new machines install (default apps/agent/dist)
 Environment: FLOCK_ADMIN_PASSWORD sets the admin password on first start (headless installs).
   FLOCK_ALERT_WEBHOOK_URL: alerts are also POSTed there as JSON (besides webhooks set in the console).`);
@@ -57,6 +63,13 @@ const fromInvocation = (path: string): string => resolve(process.env.INIT_CWD ??
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`flock console: --port must be 0-65535, got "${values.port}"`);
+  process.exit(2);
+}
+
+const demoFarm =
+  values['demo-farm'] === undefined ? undefined : FarmServerUrlSchema.safeParse(values['demo-farm']);
+if (demoFarm && !demoFarm.success) {
+  console.error(`flock console: --demo-farm must be an http(s) URL without credentials`);
   process.exit(2);
 }
 
@@ -112,6 +125,8 @@ const consoleServer = await startConsole({
   console.error(`flock console: ${error.message}`);
   process.exit(1);
 });
+
+if (demoFarm?.success) await setUpDemoFarm(consoleServer.core, demoFarm.data);
 
 if (values['pairing-code-file']) {
   const { code } = await consoleServer.core.pairing.createCode();

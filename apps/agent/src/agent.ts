@@ -96,6 +96,7 @@ export class Agent implements LinkedAgent {
       blocks: BlockedProjects;
       accounts: FarmAccounts;
       lifecycle: AgentLifecycle;
+      session: FarmSession;
     },
   ) {}
 
@@ -114,6 +115,7 @@ export class Agent implements LinkedAgent {
     const accounts = await FarmAccounts.open({
       local:
         settings.login && settings.password ? { login: settings.login, password: settings.password } : null,
+      ...(settings.server ? { localServer: settings.server } : {}),
       log,
       ...(options.configDir ? { configDir: options.configDir } : {}),
     });
@@ -154,7 +156,7 @@ export class Agent implements LinkedAgent {
     const session = new FarmSession({
       http,
       log,
-      serverUrl: settings.server,
+      serverUrl: () => accounts.server,
       params: configParams(settings, machine, hwid, controls.clientVersion),
       account: () => accounts.current,
       clientVersion: () => controls.clientVersion,
@@ -251,7 +253,6 @@ export class Agent implements LinkedAgent {
       cache,
       blocks,
       disk: { dir: dirs.archives, freeBytes: options.download?.freeBytes ?? freeBytesIn },
-      server: settings.server,
       jobRequestParams: () =>
         jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
       configDump: () => configDump(settings, machine, hwid, controls.clientVersion),
@@ -283,6 +284,7 @@ export class Agent implements LinkedAgent {
       blocks,
       accounts,
       lifecycle,
+      session,
     });
   }
 
@@ -308,6 +310,7 @@ export class Agent implements LinkedAgent {
       await uploads.stop();
       await http.close();
       await this.parts.blocks.flushed();
+      await this.parts.accounts.saved();
       await stopMirror();
     }
   }
@@ -332,10 +335,23 @@ export class Agent implements LinkedAgent {
     this.controls.markLinkedToConsole();
   }
 
-  /** The console's fleet-wide settings: its client version for the next login, its blocked projects. */
+  /**
+   * The console's fleet-wide settings: its client version and farm server for the next login, its
+   * blocked projects. The farm server is kept with the console's account for the next run. Another
+   * farm server (for an agent without its own) means another login after the current frame; a wait
+   * for it or for an account, or a back-off against the previous farm, ends at once.
+   */
   applyFleetSettings(settings: FleetSettings): void {
-    this.parts.blocks.setFleet(settings.blockedProjects);
+    const { blocks, accounts, session, loop } = this.parts;
+    blocks.setFleet(settings.blockedProjects);
     this.controls.setFleetClientVersion(settings.clientVersion);
+    if (accounts.setConsoleServer(settings.farmServer)) {
+      this.log.info('farm server from the console', { server: accounts.server });
+      // A login under way is checked against the new server when it ends (LoginStep).
+      if (session.loggedInTo !== null && session.loggedInTo !== accounts.server)
+        loop.requestRelogin('the farm server from the console changed');
+      this.controls.farmAccountChanged();
+    }
   }
 
   /** The console's name for this machine: the hostname the farm gets from the next login. */

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
-  DEFAULT_SERVER,
   defaultConfigPath,
   helpText,
   parseCommandLine,
@@ -31,7 +30,6 @@ describe('settings from flags, config file and environment', () => {
   it('applies the defaults', async () => {
     const settings = await settingsFor(base, { HOME: '/nonexistent' });
     expect(settings).toMatchObject({
-      server: DEFAULT_SERVER,
       login: 'demo',
       password: 'pw',
       cacheDir: '/tmp/a',
@@ -40,6 +38,8 @@ describe('settings from flags, config file and environment', () => {
       logFormat: 'text',
     });
     expect(settings.maxFrames).toBeUndefined();
+    // No server of its own: the console's farm server, else the public farm (DEFAULT_SERVER).
+    expect(settings.server).toBeUndefined();
   });
 
   it('reads every flag', async () => {

@@ -66,10 +66,12 @@ export interface TestAgentOptions extends Partial<Omit<AgentOptions, 'settings'>
   clock?: Clock;
   /** Create without running. */
   start?: boolean;
+  /** Runs between creating the agent and starting its run, e.g. its console link as the CLI starts it. */
+  beforeRun?: (agent: Agent) => Promise<void>;
 }
 
 export async function testAgent(farm: RunningFarm, options: TestAgentOptions = {}): Promise<TestAgent> {
-  const { settings: rawSettings, cacheDir: givenCacheDir, start, ...agentOptions } = options;
+  const { settings: rawSettings, cacheDir: givenCacheDir, start, beforeRun, ...agentOptions } = options;
   const cacheDir = givenCacheDir ?? (await tempDir('agent'));
   const settings = toSettings({
     server: farm.url,
@@ -97,6 +99,7 @@ export async function testAgent(farm: RunningFarm, options: TestAgentOptions = {
     skipSpeedtest: false,
     ...agentOptions,
   });
+  await beforeRun?.(agent);
   const run = start === false ? new Promise<number>(() => undefined) : agent.run();
   cleanups.push(async () => {
     await agent.execute({ type: 'stop', when: 'now' });

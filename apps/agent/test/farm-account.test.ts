@@ -1,11 +1,13 @@
 // The farm account from the console, applied by the real agent against the real sandbox farm: an agent
 // without an account starts and waits, renders once the console sends one, logs in again after the
-// current frame when it changes, waits when the farm refuses it, and never prefers it to its own.
+// current frame when it changes, waits when the farm refuses it, and never prefers it to its own; the
+// console's farm server is kept beside it.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../src/clock.js';
+import { DEFAULT_SERVER } from '../src/config/index.js';
 import { FARM_ACCOUNT_FILE, FarmAccounts } from '../src/farm/account.js';
 import { Logger } from '../src/log/index.js';
 import { cleanUp, syntheticProject, tempDir, testAgent, testFarm, until } from './e2e-helpers.js';
@@ -45,6 +47,51 @@ describe('the farm account kept from the console', () => {
     expect(await nextRun.update({ account: null })).toBe(true);
     await expect(stat(file)).rejects.toThrow(/ENOENT/);
     expect(nextRun.view).toEqual({ source: 'none', login: null });
+  });
+
+  it("keeps the console's farm server with it; an older file or the agent's own server say which applies", async () => {
+    const configDir = await tempDir('config');
+    const log = new Logger(systemClock);
+    const file = join(configDir, FARM_ACCOUNT_FILE);
+    await writeFile(file, JSON.stringify({ login: 'alice', renderKey: 'key-1' })); // an older version's
+    const older = await FarmAccounts.open({ local: null, configDir, log });
+    expect(older.serverKnown).toBe(false);
+    expect(older.server).toBe(DEFAULT_SERVER);
+    expect(older.setConsoleServer(null)).toBe(true); // known now, though the same farm
+    expect(older.setConsoleServer('http://farm.lan:8080')).toBe(true);
+    expect(older.setConsoleServer('http://farm.lan:8080')).toBe(false);
+    await older.saved();
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+      login: 'alice',
+      renderKey: 'key-1',
+      farmServer: 'http://farm.lan:8080',
+    });
+
+    const nextRun = await FarmAccounts.open({ local: null, configDir, log });
+    expect(nextRun.serverKnown).toBe(true);
+    expect(nextRun.server).toBe('http://farm.lan:8080');
+    expect(await nextRun.update({ account: null })).toBe(true);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ farmServer: 'http://farm.lan:8080' });
+    const own = await FarmAccounts.open({ local: null, localServer: 'http://own:1', configDir, log });
+    expect(own.server).toBe('http://own:1');
+    expect(own.setConsoleServer(null)).toBe(false);
+  });
+
+  it.each([
+    ['a server with a password in it', { login: 'a', renderKey: 'k', farmServer: 'http://u:p@farm' }],
+    ['a server that is no URL', { farmServer: 'file:///etc/passwd' }],
+    ['a login without its key', { login: 'a', farmServer: null }],
+    ['not an object', ['a', 'k']],
+  ])('ignores a kept file with %s', async (_what, kept) => {
+    const configDir = await tempDir('config');
+    await writeFile(join(configDir, FARM_ACCOUNT_FILE), JSON.stringify(kept));
+    const lines: string[] = [];
+    const log = new Logger(systemClock);
+    log.onEntry((entry) => lines.push(entry.message));
+    const accounts = await FarmAccounts.open({ local: null, configDir, log });
+    expect(accounts.current).toBeNull();
+    expect(accounts.serverKnown).toBe(false);
+    expect(lines.join('\n')).toMatch(/farm-account\.json is damaged and ignored/);
   });
 
   it('is ignored with a log line when the file is damaged', async () => {

@@ -38,7 +38,7 @@ describe('a login refused as "client too old" (101)', () => {
     expect(t.agent.store.state.reason?.message).toMatch(/client version 0\.1\.0.*console.*--client-version/);
     expect(farm.sessions()).toHaveLength(0);
 
-    t.agent.applyFleetSettings({ clientVersion: OFFICIAL_VERSION, blockedProjects: [] });
+    t.agent.applyFleetSettings({ clientVersion: OFFICIAL_VERSION, farmServer: null, blockedProjects: [] });
     await until(() => doneFrames(farm, project.id) === 1, { what: 'the frame', lines: t.lines });
     expect(farm.sessions()[0]?.clientVersion).toBe(OFFICIAL_VERSION);
     await t.agent.execute({ type: 'stop', when: 'now' });
@@ -54,7 +54,7 @@ describe('projects blocked for the whole fleet', () => {
     const t = await testAgent(farm, { clock });
     await until(() => t.agent.store.state.job?.phase === 'render', { what: 'rendering', lines: t.lines });
     const fleetBlock = { archiveMd5: blocked.archiveMd5, name: 'Spam', blockedAt: clock.now() };
-    t.agent.applyFleetSettings({ clientVersion: null, blockedProjects: [fleetBlock] });
+    t.agent.applyFleetSettings({ clientVersion: null, farmServer: null, blockedProjects: [fleetBlock] });
     await until(
       () => farm.errorReports().some((report) => report.type === ErrorType.RENDERER_KILLED_BY_USER),
       { what: 'the render stopped and reported', lines: t.lines },
@@ -64,7 +64,7 @@ describe('projects blocked for the whole fleet', () => {
       ok: false,
       message: expect.stringMatching(/whole fleet/),
     });
-    t.agent.applyFleetSettings({ clientVersion: null, blockedProjects: [] });
+    t.agent.applyFleetSettings({ clientVersion: null, farmServer: null, blockedProjects: [] });
     expect(t.agent.store.state.blockedProjects).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
 
 import type { LinkClient } from 'flock-agent';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { setUpDemoFarm } from '../src/server/demo-farm';
 import type { RunningConsole } from '../src/server/start';
 import type { FleetTotals } from '../src/server/views';
 import { call, dataOf, login, pairSimulatedAgent, startTestConsole, tempDir } from './support/console';
@@ -41,7 +42,9 @@ describe('fleet settings', () => {
     const { admin, pairAgent } = await setup();
     const first = await pairAgent('render-01');
     await vi.waitFor(() =>
-      expect(first.agent.fleetSettings).toEqual([{ clientVersion: null, blockedProjects: [] }]),
+      expect(first.agent.fleetSettings).toEqual([
+        { clientVersion: null, farmServer: null, blockedProjects: [] },
+      ]),
     );
 
     expect(
@@ -89,6 +92,13 @@ describe('fleet settings', () => {
       clientVersion: '7.24086.0',
       blockedProjects: [{ archiveMd5: MD5 }],
     });
+    // Back to each agent's own version: a null is stored too.
+    expect((await again.admin.mutate('fleetSettings.setClientVersion', { clientVersion: null })).status).toBe(
+      200,
+    );
+    expect(dataOf((await again.admin.query('fleetSettings.get')).body)).toMatchObject({
+      clientVersion: null,
+    });
   });
 
   it('refuse what is not a version or an MD5, and leave the client version to admins', async () => {
@@ -113,6 +123,46 @@ describe('fleet settings', () => {
       200,
     );
     expect(dataOf((await ana.query('fleetSettings.get')).body)).toMatchObject({ clientVersion: null });
+  });
+});
+
+describe('the fleet farm server', () => {
+  const FARM = 'http://127.0.0.1:3381';
+
+  it('reaches a paired agent over the link, refuses what is not an http(s) URL, and survives a restart', async () => {
+    const { admin, pairAgent, dataDir } = await setup();
+    const agent = await pairAgent('render-01');
+    expect((await admin.mutate('fleetSettings.setFarmServer', { farmServer: FARM })).status).toBe(200);
+    await vi.waitFor(() => expect(agent.agent.fleetSettings.at(-1)).toMatchObject({ farmServer: FARM }));
+    for (const farmServer of ['https://demo:demo@farm.example.net', 'file:///etc/passwd', 'farm', '']) {
+      expect((await admin.mutate('fleetSettings.setFarmServer', { farmServer })).status).toBe(400);
+    }
+    expect(agent.agent.fleetSettings.at(-1)).toMatchObject({ farmServer: FARM });
+    await running?.stop();
+    const again = await setup(dataDir);
+    expect(dataOf((await again.admin.query('fleetSettings.get')).body)).toMatchObject({ farmServer: FARM });
+    expect((await again.admin.mutate('fleetSettings.setFarmServer', { farmServer: null })).status).toBe(200);
+    expect(dataOf((await again.admin.query('fleetSettings.get')).body)).toMatchObject({ farmServer: null });
+  });
+
+  it('is the demo farm with the demo account on first start (--demo-farm), never over an admin change', async () => {
+    const { r, admin, dataDir } = await setup();
+    expect(await setUpDemoFarm(r.core, FARM)).toBe(true);
+    expect(r.core.fleetSettings.settings.farmServer).toBe(FARM);
+    expect(r.core.farmAccounts.accountFor('any-machine')).toEqual({ login: 'demo', renderKey: 'demo' });
+    // The admin sends the fleet to the public farm; the next start with the flag leaves that alone.
+    await admin.mutate('fleetSettings.setFarmServer', { farmServer: null });
+    await running?.stop();
+    const again = await setup(dataDir);
+    expect(await setUpDemoFarm(again.r.core, FARM)).toBe(false);
+    expect(again.r.core.fleetSettings.settings.farmServer).toBeNull();
+  });
+
+  it('leaves an account the fleet already has', async () => {
+    const { r } = await setup();
+    await r.core.farmAccounts.setFleet({ login: 'alice', renderKey: 'key-1' }, 'admin');
+    expect(await setUpDemoFarm(r.core, FARM)).toBe(true);
+    expect(r.core.farmAccounts.accountFor('any-machine')).toEqual({ login: 'alice', renderKey: 'key-1' });
   });
 });
 

@@ -73,20 +73,23 @@ const versionsOf = (machine: NewMachine) =>
   JSON.parse(readFileSync(join(agentHomeOf(machine), 'versions.json'), 'utf8'));
 
 /**
- * The sandbox farm's address in the agent's config (a real machine uses the public farm, the default).
- * The SheepIt account itself comes from the console, set once for the fleet: the agent has none.
+ * The agent's config holds only its cache dir: the farm server and the SheepIt account come from the
+ * console, set once for the fleet (as `npm start`'s console does with --demo-farm).
  */
 async function pointAtFarm(machine: NewMachine, farm: RunningFarm, running: RunningConsole): Promise<void> {
   writeFileSync(
     join(machine.home, '.config', 'flock', 'agent.json'),
-    JSON.stringify({ server: farm.url, 'cache-dir': join(machine.home, 'cache') }),
+    JSON.stringify({ 'cache-dir': join(machine.home, 'cache') }),
   );
   giveToMachineUser(machine.home);
+  // The farm and its account come from the console, as `npm start`'s console hands them out.
+  const cookie = await login(running);
   const account = { login: 'demo', renderKey: 'demo' };
-  const set = await call(running, 'mutation', 'farmAccount.setFleet', account, {
-    cookie: await login(running),
-  });
-  expect(set.status).toBe(200);
+  expect((await call(running, 'mutation', 'farmAccount.setFleet', account, { cookie })).status).toBe(200);
+  const farmServer = { farmServer: farm.url };
+  expect(
+    (await call(running, 'mutation', 'fleetSettings.setFarmServer', farmServer, { cookie })).status,
+  ).toBe(200);
 }
 
 /** Starts the installed agent exactly as its unit does: the unit's ExecStart and Environment. */

@@ -54,6 +54,7 @@ const PROCEDURES: Record<string, Case> = {
   'fleet.command': { minimum: 'operator', input: (id) => ({ ids: [id], command: { type: 'resume' } }) },
   'fleetSettings.get': { minimum: 'viewer' },
   'fleetSettings.setClientVersion': { minimum: 'admin', input: () => ({ clientVersion: null }) },
+  'fleetSettings.setFarmServer': { minimum: 'admin', input: () => ({ farmServer: null }) },
   'fleetSettings.blockProject': {
     minimum: 'operator',
     input: () => ({ archiveMd5: MD5, name: 'A project' }),

@@ -151,10 +151,11 @@ const consoleMessages: ConsoleToAgent[] = [
     type: 'fleet-settings',
     settings: {
       clientVersion: '7.24086.0',
+      farmServer: 'https://farm.example.net/sandbox',
       blockedProjects: [{ archiveMd5: 'fedcba9876543210fedcba9876543210', name: 'Spam', blockedAt: 9 }],
     },
   },
-  { type: 'fleet-settings', settings: { clientVersion: null, blockedProjects: [] } },
+  { type: 'fleet-settings', settings: { clientVersion: null, farmServer: null, blockedProjects: [] } },
   { type: 'request-logs', requestId: 'r1', limit: 100, search: 'error' },
   { type: 'events-ack', bootId: 'b1', seq: 4 },
   { type: 'heartbeat', at: 12 },

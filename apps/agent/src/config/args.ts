@@ -21,7 +21,7 @@ import {
 } from './settings.js';
 
 const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', string> = {
-  server: 'farm URL (default https://client.sheepit-renderfarm.com)',
+  server: "farm URL (default the console's farm server, else https://client.sheepit-renderfarm.com)",
   login: 'farm account name',
   password: 'password or render key (or FLOCK_PASSWORD; never logged)',
   'cache-dir': 'directory for archives, work files, the upload queue and the state file (default below)',

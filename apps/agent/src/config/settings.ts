@@ -13,7 +13,8 @@ import { parseSchedule, ScheduleParseError } from '../schedule/index.js';
 export const DEFAULT_SERVER = 'https://client.sheepit-renderfarm.com';
 
 export interface AgentSettings {
-  server: string;
+  /** The agent's own farm; without one it uses its console's farm server, else DEFAULT_SERVER. */
+  server?: string;
   /** The agent's own SheepIt account; without one it uses the account its console sends. */
   login?: string;
   password?: string;
@@ -206,7 +207,6 @@ export function toSettings(given: RawSettings, defaults: { cacheDir?: string } =
   if (login !== undefined)
     required(password, 'password', '--password, FLOCK_PASSWORD or "password" in the config file');
   const settings: AgentSettings = {
-    server: url(raw, 'server') ?? DEFAULT_SERVER,
     ...(login !== undefined && password !== undefined ? { login, password } : {}),
     cacheDir: required(
       text(raw, 'cache-dir') ?? defaults.cacheDir,
@@ -218,6 +218,7 @@ export function toSettings(given: RawSettings, defaults: { cacheDir?: string } =
     logFormat: oneOf(raw, 'log-format', ['text', 'json'] as const) ?? 'text',
   };
   const optional: Partial<AgentSettings> = {
+    server: url(raw, 'server'),
     sharedZip: text(raw, 'shared-zip'),
     gpu: text(raw, 'gpu'),
     cores: limit(raw, 'cores', 'cores'),

@@ -1,17 +1,19 @@
-// The SheepIt account the agent logs in with: its own (`--login`/`--password`, config file,
-// FLOCK_PASSWORD) or, without one, the account its console sends over the link. The console's is kept
-// 0600 as `farm-account.json` in the config dir, so a restart renders at once, before the console is
-// reachable. The local account always wins; the state says which one applies.
+// The SheepIt account the agent logs in with, and the farm it logs in to: its own (`--login`/`--password`,
+// `--server`, config file, FLOCK_PASSWORD) or, without one, what its console sends over the link. An
+// account is only valid on its farm, so the console's farm server is kept with the console's account,
+// 0600 as `farm-account.json` in the config dir: a restart logs in to the right farm at once, before
+// the console is reachable. The agent's own values always win; the state says which account applies.
 import { EventEmitter } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  type FarmAccount,
   FarmAccountSchema,
   type FarmAccountSource,
   type FarmAccountWithheldReason,
+  FarmServerUrlSchema,
 } from '@flock/protocol';
 import { writeConfigFile } from '../config/index.js';
+import { DEFAULT_SERVER } from '../config/settings.js';
 import type { FarmAccountUpdate } from '../link/linked-agent.js';
 import type { Logger } from '../log/index.js';
 
@@ -26,6 +28,8 @@ export interface FarmCredentials {
 export interface FarmAccountsOptions {
   /** The agent's own account, from its settings; it always wins. */
   local: FarmCredentials | null;
+  /** The agent's own farm server (`--server`); it always wins. */
+  localServer?: string;
   /** The config dir where the console's account is kept; without it, it is kept in memory only. */
   configDir?: string;
   log: Logger;
@@ -33,20 +37,52 @@ export interface FarmAccountsOptions {
 
 export class FarmAccounts extends EventEmitter<{ change: [] }> {
   private fromConsole: FarmCredentials | null;
+  /** The console's farm server (null: the public farm); undefined: no console ever said. */
+  private consoleServer: string | null | undefined;
   private withheldReason: FarmAccountWithheldReason | null = null;
+  /** The writes of the kept file, one after the other, each of what is current when it runs. */
+  private saving: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly options: FarmAccountsOptions,
-    stored: FarmCredentials | null,
+    stored: KeptFromConsole,
   ) {
     super();
-    this.fromConsole = stored;
+    this.fromConsole = stored.account;
+    this.consoleServer = stored.farmServer;
     if (options.local) options.log.addSecret(options.local.password);
-    if (stored) options.log.addSecret(stored.password);
+    if (stored.account) options.log.addSecret(stored.account.password);
   }
 
   static async open(options: FarmAccountsOptions): Promise<FarmAccounts> {
     return new FarmAccounts(options, await readStored(options));
+  }
+
+  /** The farm to log in to next: the agent's own, else the console's, else the public farm. */
+  get server(): string {
+    return this.options.localServer ?? this.consoleServer ?? DEFAULT_SERVER;
+  }
+
+  /** False while the agent has no server of its own and no console ever said which farm (here or kept). */
+  get serverKnown(): boolean {
+    return this.options.localServer !== undefined || this.consoleServer !== undefined;
+  }
+
+  /**
+   * The console's farm server for the fleet (null: the public farm), kept with its account. True when
+   * the farm to log in to changed or became known (never for an agent with its own server).
+   */
+  setConsoleServer(server: string | null): boolean {
+    const before = { server: this.server, known: this.serverKnown };
+    if (server === this.consoleServer) return false;
+    this.consoleServer = server;
+    void this.save();
+    return this.server !== before.server || this.serverKnown !== before.known;
+  }
+
+  /** Resolves once what the console sent is on disk. */
+  saved(): Promise<void> {
+    return this.saving;
   }
 
   /** The credentials to log in with (the same object until they change), or null: none yet. */
@@ -91,7 +127,7 @@ export class FarmAccounts extends EventEmitter<{ change: [] }> {
     if (!sameCredentials(next, this.fromConsole)) {
       if (next) this.options.log.addSecret(next.password);
       this.fromConsole = next;
-      await this.store(update.account);
+      await this.save();
       this.options.log.info(
         next
           ? 'farm account received from the console'
@@ -103,12 +139,26 @@ export class FarmAccounts extends EventEmitter<{ change: [] }> {
     return this.current !== before;
   }
 
-  private async store(account: FarmAccount | null): Promise<void> {
+  /** Keeps what the console sent (the account with its farm server) for the next run. */
+  private save(): Promise<void> {
+    this.saving = this.saving.then(() => this.writeKept());
+    return this.saving;
+  }
+
+  private async writeKept(): Promise<void> {
     const { configDir, log } = this.options;
     if (!configDir) return;
     const file = join(configDir, FARM_ACCOUNT_FILE);
+    const account = this.fromConsole && {
+      login: this.fromConsole.login,
+      renderKey: this.fromConsole.password,
+    };
+    const kept = {
+      ...account,
+      ...(this.consoleServer === undefined ? {} : { farmServer: this.consoleServer }),
+    };
     try {
-      if (account) await writeConfigFile(file, account);
+      if (Object.keys(kept).length > 0) await writeConfigFile(file, kept);
       else await rm(file, { force: true });
     } catch (error) {
       log.warn('cannot keep the farm account from the console', { file, error: (error as Error).message });
@@ -119,9 +169,16 @@ export class FarmAccounts extends EventEmitter<{ change: [] }> {
 const sameCredentials = (a: FarmCredentials | null, b: FarmCredentials | null) =>
   a?.login === b?.login && a?.password === b?.password;
 
-/** The console's account kept by an earlier run; a damaged file is ignored with a log line. */
-async function readStored({ configDir, log }: FarmAccountsOptions): Promise<FarmCredentials | null> {
-  if (!configDir) return null;
+interface KeptFromConsole {
+  account: FarmCredentials | null;
+  farmServer: string | null | undefined;
+}
+
+const NOTHING_KEPT: KeptFromConsole = { account: null, farmServer: undefined };
+
+/** What the console sent an earlier run; a damaged file is ignored with a log line. */
+async function readStored({ configDir, log }: FarmAccountsOptions): Promise<KeptFromConsole> {
+  if (!configDir) return NOTHING_KEPT;
   const file = join(configDir, FARM_ACCOUNT_FILE);
   let text: string;
   try {
@@ -129,17 +186,36 @@ async function readStored({ configDir, log }: FarmAccountsOptions): Promise<Farm
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
       log.warn('cannot read the farm account from the console', { file, error: (error as Error).message });
-    return null;
+    return NOTHING_KEPT;
   }
-  let parsed: ReturnType<typeof FarmAccountSchema.safeParse>;
+  let kept: KeptFromConsole | null;
   try {
-    parsed = FarmAccountSchema.safeParse(JSON.parse(text));
+    kept = parseKept(JSON.parse(text));
   } catch {
-    parsed = FarmAccountSchema.safeParse(undefined);
+    kept = null;
   }
-  if (!parsed.success) {
+  if (!kept) {
     log.warn(`${file} is damaged and ignored: the console sends its account again when the link connects`);
-    return null;
+    return NOTHING_KEPT;
   }
-  return { login: parsed.data.login, password: parsed.data.renderKey };
+  return kept;
+}
+
+/**
+ * `farm-account.json`: the console's account (`login`, `renderKey`; absent: none) beside its farm
+ * server (`farmServer`, null: the public farm; absent: not known, as kept by versions before it).
+ * Null when any of them is not what the console could have sent.
+ */
+function parseKept(value: unknown): KeptFromConsole | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { login, renderKey, farmServer } = value as Record<string, unknown>;
+  let account: FarmCredentials | null = null;
+  if (login !== undefined || renderKey !== undefined) {
+    const parsed = FarmAccountSchema.safeParse({ login, renderKey });
+    if (!parsed.success) return null;
+    account = { login: parsed.data.login, password: parsed.data.renderKey };
+  }
+  if (farmServer === undefined) return { account, farmServer: undefined };
+  const server = FarmServerUrlSchema.nullable().safeParse(farmServer);
+  return server.success ? { account, farmServer: server.data } : null;
 }

@@ -2,11 +2,12 @@
 // out with the growing back-off; a refused login stops the agent with what to do, except "client too
 // old" (101) on a machine linked to a console, which waits for the console to set the client version,
 // and a refused account from the console, which waits for the console to correct it. Without any
-// account the agent waits for one.
+// account the agent waits for one; a paired agent that knows no farm server (none of its own, none
+// kept from its console) waits a while for its console's before a first login to the public farm.
 import { ConfigStatus } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { Controls } from '../controls/index.js';
-import type { Logger } from '../log/index.js';
+import { formatLocalTime, type Logger } from '../log/index.js';
 import type { FarmAccounts } from './account.js';
 import { describeFarmTrouble } from './farm-trouble.js';
 import type { LoopStatus } from './loop-status.js';
@@ -17,6 +18,9 @@ import { abortOnStop } from './stop-signal.js';
 
 /** An exit code: 0 after a requested stop, 1 when the farm refused to work with this agent. */
 export type LoopExit = 0 | 1;
+
+/** How long a paired agent that knows no farm server waits for its console's before the public farm. */
+export const CONSOLE_SERVER_WAIT_MS = 2 * 60_000;
 
 export interface LoginStepOptions {
   session: FarmSession;
@@ -33,6 +37,9 @@ export interface LoginStepOptions {
 export class LoginStep {
   /** The last "no account" message logged: said once, not on every wake-up. */
   private missingLogged: string | undefined;
+  /** When the wait for the console's farm server ends (set when it begins; once per run). */
+  private serverWaitEndsAt: number | undefined;
+  private serverWaitOver = false;
 
   constructor(private readonly options: LoginStepOptions) {}
 
@@ -47,11 +54,20 @@ export class LoginStep {
         await this.waitForAccount();
         continue;
       }
+      if (!this.options.accounts.serverKnown && controls.linkedToConsole && !this.serverWaitOver) {
+        await this.waitForConsoleServer();
+        continue;
+      }
       this.options.status.setWorker('logging-in');
       // A stop (after the frame or now) ends the login and its speed test at once: no frame to finish.
       const stop = abortOnStop(controls);
+      const retries = controls.retries;
       try {
         await session.login(stop.signal);
+        if (session.loggedInTo !== this.options.accounts.server) {
+          log.info('the farm server changed during the login: logging in to the new one');
+          continue;
+        }
         this.options.pacing.answered();
         this.options.onLoggedIn();
         return undefined;
@@ -62,6 +78,11 @@ export class LoginStep {
           return 0;
         }
         if (error instanceof LoginError && error.kind === 'no-account') continue;
+        // The account or the farm server changed (or "retry now") while this login was under way.
+        if (controls.retries !== retries) {
+          log.warn('login failed; trying again with the new settings', { error: message });
+          continue;
+        }
         if (error instanceof LoginError && error.kind === 'refused') {
           if (error.status !== ConfigStatus.CLIENT_TOO_OLD && this.options.accounts.source === 'console') {
             await this.waitForAnotherAccount(message);
@@ -100,6 +121,32 @@ export class LoginStep {
     this.missingLogged = message;
     this.options.status.idle({ code: 'no-farm-account', message, until: null });
     await waits.sleep(60 * 60_000);
+  }
+
+  /**
+   * Paired, with no farm server of its own nor one kept from the console: waits (at most
+   * CONSOLE_SERVER_WAIT_MS in all) for the console's fleet settings, then the public farm.
+   */
+  private async waitForConsoleServer(): Promise<void> {
+    const { clock, log, waits } = this.options;
+    const now = clock.now();
+    if (this.serverWaitEndsAt === undefined) {
+      this.serverWaitEndsAt = now + CONSOLE_SERVER_WAIT_MS;
+      log.info('waiting for the farm server from the console before logging in', {
+        until: formatLocalTime(this.serverWaitEndsAt, now),
+      });
+    }
+    if (now >= this.serverWaitEndsAt) {
+      this.serverWaitOver = true;
+      log.warn(
+        `no farm server from the console within ${CONSOLE_SERVER_WAIT_MS / 60_000} minutes: logging in to the public farm`,
+      );
+      return;
+    }
+    const message =
+      'Waiting for the farm server from the console before logging in; the public SheepIt farm if the console does not answer in time.';
+    this.options.status.idle({ code: 'other', message, until: this.serverWaitEndsAt });
+    await waits.sleep(this.serverWaitEndsAt - now);
   }
 
   /** The farm refused the console's account: waits for the console to send another one. */

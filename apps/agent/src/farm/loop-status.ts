@@ -17,9 +17,7 @@ export interface LoopStatusOptions {
   clock: Clock;
   log: Logger;
   waits: LoopWaits;
-  session: Pick<FarmSession, 'loggedInAs'>;
-  /** The farm, shown in the state's session with the login of the account in use. */
-  server: string;
+  session: Pick<FarmSession, 'loggedInAs' | 'loggedInTo'>;
 }
 
 export class LoopStatus {
@@ -62,9 +60,14 @@ export class LoopStatus {
 
   /** The state's session: the farm and the login of the account now logged in. */
   sessionStarted(): void {
-    const { store, session, server, clock } = this.options;
+    const { store, session, clock } = this.options;
     store.update({
-      session: { server, login: session.loggedInAs ?? '', connected: true, startedAt: clock.now() },
+      session: {
+        server: session.loggedInTo ?? '',
+        login: session.loggedInAs ?? '',
+        connected: true,
+        startedAt: clock.now(),
+      },
     });
   }
 

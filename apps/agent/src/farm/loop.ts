@@ -65,8 +65,6 @@ export interface FarmLoopOptions {
   configDump: () => string[];
   /** Called after each successful (re)login, e.g. to start the heartbeat. */
   onLoggedIn?: () => void;
-  /** The farm, shown in the state's session with the login of the account in use. */
-  server: string;
   random?: () => number;
 }
 

@@ -45,7 +45,8 @@ export class LoginError extends Error {
 export interface SessionOptions {
   http: FarmHttp;
   log: Logger;
-  serverUrl: string;
+  /** The farm to log in to (read at each login: the console may change it). */
+  serverUrl: () => string;
   /** Every config parameter but the account's. */
   params: Omit<ConfigParams, 'login' | 'password'>;
   /** The account to log in with now (the same object until it changes); null: none yet. */
@@ -63,6 +64,7 @@ export class FarmSession {
   /** The account of the last login, and the password that goes with it (the render key once known). */
   private account: FarmCredentials | null = null;
   private password = '';
+  private server: string | null = null;
 
   constructor(private readonly options: SessionOptions) {}
 
@@ -75,7 +77,8 @@ export class FarmSession {
    * `signal` (the user stopping the agent) ends the login and the speed test at once: kind 'stopped'.
    */
   async login(signal?: AbortSignal): Promise<Endpoints> {
-    const { http, log, serverUrl, params } = this.options;
+    const { http, log, params } = this.options;
+    const serverUrl = this.options.serverUrl();
     const account = this.options.account();
     if (!account) throw new LoginError('no-account', 'no farm account to log in with');
     if (account !== this.account) {
@@ -120,6 +123,7 @@ export class FarmSession {
       this.password = answer.publicKey;
     }
     this.current = endpoints;
+    this.server = serverUrl;
     log.info('logged in', { maxPeriodSeconds: endpoints.maxPeriodSeconds });
     if (!this.options.skipSpeedtest) await this.speedtest(answer.speedtestTargets, endpoints, signal);
     return endpoints;
@@ -151,6 +155,11 @@ export class FarmSession {
     if (answer.status !== 200) {
       throw new LoginError('bad-answer', `the farm refused the speed test answer (HTTP ${answer.status})`);
     }
+  }
+
+  /** The farm of the last login. */
+  get loggedInTo(): string | null {
+    return this.server;
   }
 
   /** The login of the account last logged in with. */

@@ -6,6 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { formatAgo, formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import { FarmAccountCard } from './farm-account-card';
+import { FarmServerCard } from './farm-server-card';
 import { RoleGate } from './role-gate';
 import { LoadingList } from './status';
 import { type Notify, Toast, useToast } from './toast';
@@ -42,6 +43,11 @@ export function FleetSettingsPage() {
             <RoleGate minimum="operator">
               <FleetBlocksCard blocked={settings.data.blockedProjects} notify={notify} />
             </RoleGate>
+            <FarmServerCard
+              current={settings.data.farmServer}
+              canEdit={status.data?.user?.role === 'admin'}
+              notify={notify}
+            />
             <FarmAccountCard isAdmin={status.data?.user?.role === 'admin'} notify={notify} />
           </div>
         )}

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import {
   ClientVersionSchema,
+  FarmServerUrlSchema,
   type FleetBlock,
   FleetBlockSchema,
   type FleetSettings,
@@ -12,7 +13,11 @@ import type { FleetEvents } from './link/fleet';
 import { log } from './log';
 
 /** The stored keys of the fleet-wide settings (one row each in `fleet_settings`). */
-const KEYS = { clientVersion: 'client-version', blockedProjects: 'blocked-projects' } as const;
+const KEYS = {
+  clientVersion: 'client-version',
+  farmServer: 'farm-server',
+  blockedProjects: 'blocked-projects',
+} as const;
 
 const StoredBlocksSchema = z.array(FleetBlockSchema).max(MAX_BLOCKED_PROJECTS);
 
@@ -23,7 +28,9 @@ export type BlockOutcome = 'blocked' | 'already-blocked' | 'full';
  * change written to the database and announced on the bus (the link hub sends it to every agent).
  */
 export class FleetSettingsStore {
-  private current: FleetSettings = { clientVersion: null, blockedProjects: [] };
+  private current: FleetSettings = { clientVersion: null, farmServer: null, blockedProjects: [] };
+  /** Whether a farm server was ever stored (null included): `seedFarmServer` then leaves it alone. */
+  private farmServerStored = false;
 
   constructor(
     private readonly repo: ConsoleRepo,
@@ -43,8 +50,10 @@ export class FleetSettingsStore {
     };
     this.current = {
       clientVersion: read(KEYS.clientVersion, ClientVersionSchema.nullable(), null),
+      farmServer: read(KEYS.farmServer, FarmServerUrlSchema.nullable(), null),
       blockedProjects: read(KEYS.blockedProjects, StoredBlocksSchema, []),
     };
+    this.farmServerStored = stored.has(KEYS.farmServer);
   }
 
   get settings(): FleetSettings {
@@ -56,6 +65,25 @@ export class FleetSettingsStore {
     this.current = { ...this.current, clientVersion };
     log('info', `fleet settings: client version ${clientVersion ?? '(each agent its own)'} set by ${by}`);
     await this.changed(KEYS.clientVersion, clientVersion, by);
+  }
+
+  /** The farm agents without a server of their own log in to (null: the public farm). */
+  async setFarmServer(farmServer: string | null, by: string): Promise<void> {
+    this.farmServerStored = true;
+    if (farmServer === this.current.farmServer) return;
+    this.current = { ...this.current, farmServer };
+    log('info', `fleet settings: farm server ${farmServer ?? '(the public farm)'} set by ${by}`);
+    await this.changed(KEYS.farmServer, farmServer, by);
+  }
+
+  /** Sets the farm server unless one was ever set (first start only); true when it did. */
+  async seedFarmServer(farmServer: string, by: string): Promise<boolean> {
+    if (this.farmServerStored) return false;
+    this.farmServerStored = true;
+    this.current = { ...this.current, farmServer };
+    log('info', `fleet settings: farm server ${farmServer} set by ${by}`);
+    await this.changed(KEYS.farmServer, farmServer, by);
+    return true;
   }
 
   async blockProject(project: Pick<FleetBlock, 'archiveMd5' | 'name'>, by: string): Promise<BlockOutcome> {

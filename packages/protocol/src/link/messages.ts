@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrlProblem } from '../farm-values';
 import { STOPS_ON_PURPOSE } from '../stop-reasons';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
 import { FarmAccountSchema, FarmAccountWithheldReasonSchema } from './farm-account';
@@ -112,6 +113,19 @@ export const ClientVersionSchema = z
   .trim()
   .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,49}$/, 'letters, digits and . + _ - only, at most 50');
 
+/** The longest farm server address the console stores and sends. */
+export const MAX_FARM_SERVER_CHARS = 2000;
+
+/** A farm server address: an absolute http(s) URL without a user name or password in it. */
+export const FarmServerUrlSchema = z
+  .string()
+  .trim()
+  .max(MAX_FARM_SERVER_CHARS)
+  .superRefine((value, context) => {
+    const problem = httpUrlProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: `not a farm server address: ${problem}` });
+  });
+
 /** A project the console blocked for every machine. */
 export const FleetBlockSchema = z.object({
   archiveMd5: ArchiveMd5Schema,
@@ -127,6 +141,11 @@ export type FleetBlock = z.infer<typeof FleetBlockSchema>;
 export const FleetSettingsSchema = z.object({
   /** Sent at login instead of the agent's own version; null: each agent's own (`--client-version`). */
   clientVersion: ClientVersionSchema.nullable(),
+  /**
+   * The farm to log in to instead of the public SheepIt farm, for agents without a server of their
+   * own (`--server`); null: the public farm. An older console sends none: null.
+   */
+  farmServer: FarmServerUrlSchema.nullable().default(null),
   blockedProjects: z.array(FleetBlockSchema).max(MAX_BLOCKED_PROJECTS),
 });
 export type FleetSettings = z.infer<typeof FleetSettingsSchema>;

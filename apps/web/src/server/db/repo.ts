@@ -254,10 +254,15 @@ export class ConsoleRepo {
   }
 
   async setFleetSetting(key: string, value: unknown, now: number, by: string): Promise<void> {
+    // Drizzle writes a JSON null as SQL NULL, which the NOT NULL column refuses: store the JSON text.
+    const stored = value === null ? sql`'null'` : value;
     await this.db
       .insert(fleetSettings)
-      .values({ key, value, updatedAt: now, updatedBy: by })
-      .onConflictDoUpdate({ target: fleetSettings.key, set: { value, updatedAt: now, updatedBy: by } });
+      .values({ key, value: stored, updatedAt: now, updatedBy: by })
+      .onConflictDoUpdate({
+        target: fleetSettings.key,
+        set: { value: stored, updatedAt: now, updatedBy: by },
+      });
   }
 
   async deleteFleetSetting(key: string): Promise<void> {

@@ -1,4 +1,9 @@
-import { ArchiveMd5Schema, ClientVersionSchema, MAX_BLOCKED_PROJECTS } from '@flock/protocol';
+import {
+  ArchiveMd5Schema,
+  ClientVersionSchema,
+  FarmServerUrlSchema,
+  MAX_BLOCKED_PROJECTS,
+} from '@flock/protocol';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { audited } from '../audited';
@@ -14,6 +19,15 @@ export const fleetSettingsRouter = router({
     .use((call) => audited(call, (input) => ({ params: input })))
     .mutation(async ({ ctx, input }) => {
       await ctx.core.fleetSettings.setClientVersion(input.clientVersion, ctx.user.username);
+      return ctx.core.fleetSettings.settings;
+    }),
+
+  /** The farm every agent without a server of its own logs in to next (null: the public farm); admins only. */
+  setFarmServer: adminProcedure
+    .input(z.object({ farmServer: FarmServerUrlSchema.nullable() }))
+    .use((call) => audited(call, (input) => ({ params: input })))
+    .mutation(async ({ ctx, input }) => {
+      await ctx.core.fleetSettings.setFarmServer(input.farmServer, ctx.user.username);
       return ctx.core.fleetSettings.settings;
     }),
 
