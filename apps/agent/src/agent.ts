@@ -37,7 +37,14 @@ import type { RenderPort } from './farm/ports.js';
 import { createBlenderRenderPort } from './farm/render-adapter.js';
 import { FarmSession } from './farm/session.js';
 import { FarmUploads } from './farm/uploads.js';
-import { getHwid, getMachineFacts, gpuIdFor, type MachineFacts, UsageMonitor } from './hardware/index.js';
+import {
+  DiskSpaceMonitor,
+  getHwid,
+  getMachineFacts,
+  gpuIdFor,
+  type MachineFacts,
+  UsageMonitor,
+} from './hardware/index.js';
 import { EXIT_RESTART, type InstalledAgent } from './install/index.js';
 import { AgentLifecycle, isLifecycleCommand } from './lifecycle/index.js';
 import {
@@ -92,6 +99,7 @@ export class Agent implements LinkedAgent {
       heartbeat: Heartbeat;
       uploads: FarmUploads;
       usage: UsageMonitor;
+      diskSpace: DiskSpaceMonitor;
       clock: Clock;
       blocks: BlockedProjects;
       accounts: FarmAccounts;
@@ -122,6 +130,12 @@ export class Agent implements LinkedAgent {
     store.update({ farmAccount: accounts.view });
     accounts.on('change', () => store.update({ farmAccount: accounts.view }));
     const usage = new UsageMonitor({ store, clock });
+    const diskSpace = new DiskSpaceMonitor({
+      store,
+      clock,
+      dir: settings.cacheDir,
+      warn: (message) => log.warn(message),
+    });
     let loop: FarmLoop | undefined;
     const blocks = await BlockedProjects.load({
       cacheDir: settings.cacheDir,
@@ -280,6 +294,7 @@ export class Agent implements LinkedAgent {
       heartbeat,
       uploads,
       usage,
+      diskSpace,
       clock,
       blocks,
       accounts,
@@ -293,9 +308,10 @@ export class Agent implements LinkedAgent {
    * again). Stopped from the console, it waits logged out for Start and then logs in again.
    */
   async run(): Promise<number> {
-    const { loop, heartbeat, uploads, usage, http, clock, lifecycle } = this.parts;
+    const { loop, heartbeat, uploads, usage, diskSpace, http, clock, lifecycle } = this.parts;
     const stopMirror = mirrorStateToFile(this.store, this.settings.cacheDir, clock);
     usage.start();
+    diskSpace.start();
     try {
       for (;;) {
         const code = await loop.run();
@@ -306,6 +322,7 @@ export class Agent implements LinkedAgent {
       }
     } finally {
       await usage.stop();
+      await diskSpace.stop();
       await heartbeat.stop();
       await uploads.stop();
       await http.close();

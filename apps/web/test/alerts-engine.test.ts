@@ -213,6 +213,22 @@ describe('alert engine (injected clock, real database)', () => {
     expect(changes('disk-full')).toEqual(['fired', 'resolved']);
   });
 
+  it('a disk with less free space than the rule asks fires "nearly full" before it is full', async () => {
+    const { state, changes, settings, alertsRepo } = await setup();
+    const GiB = 1024 ** 3;
+    await state({ disk: { freeBytes: 5 * GiB, totalBytes: 500 * GiB } });
+    expect(changes('disk-full')).toEqual([]);
+    await state({ disk: { freeBytes: 1.5 * GiB, totalBytes: 500 * GiB } });
+    expect(changes('disk-full')).toEqual(['fired']);
+    const [open] = await alertsRepo.open();
+    expect(open?.title).toMatch(/disk nearly full: 1\.5 GiB free of 500 GiB/);
+    await state({ disk: { freeBytes: 3 * GiB, totalBytes: 500 * GiB } });
+    expect(changes('disk-full')).toEqual(['fired', 'resolved']);
+    settings.rules.diskFull.minFreeGib = 4;
+    await state({ disk: { freeBytes: 3.5 * GiB, totalBytes: 500 * GiB } });
+    expect(changes('disk-full')).toEqual(['fired', 'resolved', 'fired']);
+  });
+
   it('an upload queue that grows for 30 minutes without shrinking fires below the count', async () => {
     const { state, advance, changes } = await setup();
     for (const queued of [1, 2, 3]) {

@@ -25,6 +25,7 @@ function machine(status: DisplayStatus, reasonCode: NotRenderingReason['code'] |
     hardware: null,
     limits: null,
     usage: null,
+    disk: null,
     uploads: null,
     afterFrame: null,
     creditsSession: 0,

@@ -52,6 +52,7 @@ const state: AgentState = {
     requestTime: 'mon-fri 18:00-08:00',
   },
   usage: { cpuPercent: 390, memoryBytes: 2 ** 30 },
+  disk: { freeBytes: 40 * 2 ** 30, totalBytes: 500 * 2 ** 30 },
   uploads: { queued: 1, inFlight: 1 },
   stats: { framesRendered: 3, framesFailed: 0, creditsSession: 120, renderTimeMsTotal: 90_000 },
   lastFramePath: '/tmp/frame.png',
@@ -179,6 +180,11 @@ describe('link messages', () => {
       /state\.status/,
     ],
     ['a negative heartbeat time', '{"type":"heartbeat","at":-1}', /at/],
+    [
+      'more free disk space than the disk holds',
+      JSON.stringify({ type: 'patch', at: 1, changes: { disk: { freeBytes: 2, totalBytes: 1 } } }),
+      /disk/,
+    ],
     [
       'a thumbnail that is not base64',
       JSON.stringify({

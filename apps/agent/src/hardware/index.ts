@@ -1,4 +1,9 @@
 export {
+  DISK_SPACE_PERIOD_MS,
+  DiskSpaceMonitor,
+  type DiskSpaceMonitorOptions,
+} from './disk-space.js';
+export {
   driverAtLeast,
   type GpuContext,
   type GpuInfo,

@@ -28,18 +28,20 @@ export function AlertSettingsCard({ notify }: { notify: Notify }) {
   );
 }
 
-type NumberField = { rule: keyof AlertRules; field: 'minutes' | 'count' | 'hours'; label: string };
+type NumberField = {
+  rule: keyof AlertRules;
+  field: 'minutes' | 'count' | 'hours' | 'minFreeGib';
+  label: string;
+};
 const RULE_FIELDS: NumberField[] = [
   { rule: 'offline', field: 'minutes', label: 'Machine offline for more than (minutes)' },
   { rule: 'farmUnreachable', field: 'minutes', label: 'Farm unreachable for more than (minutes)' },
   { rule: 'errorStreak', field: 'count', label: 'Errors in a row' },
   { rule: 'uploadQueue', field: 'count', label: 'Frames waiting to upload' },
   { rule: 'noFrames', field: 'hours', label: 'No frame delivered while working for (hours)' },
+  { rule: 'diskFull', field: 'minFreeGib', label: 'Disk full, or less free than (GiB)' },
 ];
-const SWITCHES: { rule: keyof AlertRules; label: string }[] = [
-  { rule: 'diskFull', label: 'Disk full' },
-  { rule: 'crash', label: 'Blender crashed' },
-];
+const SWITCHES: { rule: keyof AlertRules; label: string }[] = [{ rule: 'crash', label: 'Blender crashed' }];
 
 function RulesForm(props: { rules: AlertRules; quietHours: QuietHours; digest: Digest; notify: Notify }) {
   const trpc = useTRPC();
@@ -80,7 +82,7 @@ function RulesForm(props: { rules: AlertRules; quietHours: QuietHours; digest: D
               <input
                 type="number"
                 aria-label={label}
-                min={field === 'count' ? 1 : 0.01}
+                min={field === 'count' ? 1 : field === 'minFreeGib' ? 0 : 0.01}
                 step={field === 'count' ? 1 : 'any'}
                 value={value}
                 disabled={!rules[rule].enabled}

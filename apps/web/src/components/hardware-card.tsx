@@ -23,7 +23,7 @@ export function HardwareCard({
 }
 
 function HardwareFacts({ machine, summary }: { machine: AgentState['machine']; summary: MachineSummary }) {
-  const { usage, job } = summary;
+  const { usage, job, disk } = summary;
   return (
     <dl className="facts">
       <dt>Host</dt>
@@ -44,6 +44,14 @@ function HardwareFacts({ machine, summary }: { machine: AgentState['machine']; s
           <dd>
             {formatCpuLoad(usage.cpuPercent, machine.cpu.cores)} · {formatBytes(usage.memoryBytes)}{' '}
             {job?.phase === 'render' ? 'Blender' : 'agent'} memory
+          </dd>
+        </>
+      )}
+      {disk && (
+        <>
+          <dt>Cache disk</dt>
+          <dd>
+            {formatBytes(disk.freeBytes)} free of {formatBytes(disk.totalBytes)}
           </dd>
         </>
       )}

@@ -4,6 +4,7 @@ import {
   type AgentStatus,
   type BlockedProject,
   type CurrentJob,
+  type DiskSpace,
   type Hello,
   type Limits,
   type NotRenderingReason,
@@ -24,6 +25,8 @@ export interface MachineSummary {
   hardware: { cpu: string; cores: number; ramBytes: number; gpus: string[] } | null;
   limits: Limits | null;
   usage: AgentState['usage'] | null;
+  /** The disk of the agent's cache (free and total); null until the agent measured it. */
+  disk: DiskSpace | null;
   uploads: AgentState['uploads'] | null;
   /** What the user asked to happen once the current frame is done (shown while it is in progress). */
   afterFrame: 'pause' | 'stop' | null;
@@ -82,6 +85,7 @@ export function summarize(record: MachineRecord): MachineSummary {
     },
     limits: state?.limits ?? null,
     usage: online ? (state?.usage ?? null) : null,
+    disk: state?.disk ?? null,
     uploads: state?.uploads ?? null,
     afterFrame: online ? (state?.afterFrame ?? null) : null,
     creditsSession: state?.stats.creditsSession ?? 0,

@@ -184,6 +184,12 @@ export const LogLineSchema = z.object({
 });
 export type LogLine = z.infer<typeof LogLineSchema>;
 
+/** The file system holding the agent's cache (downloads, projects, frames waiting to upload). */
+export const DiskSpaceSchema = z
+  .object({ freeBytes: bytes, totalBytes: bytes })
+  .refine((disk) => disk.freeBytes <= disk.totalBytes, 'more free space than the disk holds');
+export type DiskSpace = z.infer<typeof DiskSpaceSchema>;
+
 export const AgentStateSchema = z.object({
   machine: MachineInfoSchema,
   session: z
@@ -210,6 +216,8 @@ export const AgentStateSchema = z.object({
    * (what the memory limit watches), else the agent process's own.
    */
   usage: z.object({ cpuPercent: z.number().min(0).max(100_000), memoryBytes: bytes }),
+  /** The cache's disk, sampled about once a minute; null until measured, left out by older agents. */
+  disk: DiskSpaceSchema.nullable().optional(),
   uploads: z.object({ queued: count, inFlight: count }),
   stats: z.object({
     framesRendered: count,

@@ -1,4 +1,5 @@
 import type { AgentState } from '@flock/protocol';
+import { formatBytes } from '../../lib/format';
 import type { MachineRecord } from '../views';
 import type { AlertRule, AlertRules } from './settings';
 
@@ -55,6 +56,23 @@ export function expectsFrames(record: MachineRecord): boolean {
 }
 
 const MINUTE = 60_000;
+const GiB = 2 ** 30;
+
+/** A full disk (the agent stopped on it) or less free space on the cache's disk than the rule's minimum. */
+function diskCondition(rule: AlertRules['diskFull'], name: string, state: AgentState | null): Condition {
+  const full = state?.reason?.code === 'disk-full';
+  const disk = state?.disk;
+  const low = disk != null && disk.freeBytes < rule.minFreeGib * GiB;
+  const space = disk ? `${formatBytes(disk.freeBytes)} free of ${formatBytes(disk.totalBytes)}` : null;
+  return {
+    holds: rule.enabled && (full || low),
+    delayMs: 0,
+    title: full ? `${name}: disk full` : `${name}: disk nearly full: ${space}`,
+    detail: full
+      ? (state?.reason?.message ?? 'The agent reports a full disk.')
+      : `Less than ${rule.minFreeGib} GiB left on the disk of the agent's cache; free space for downloads and frames waiting to upload.`,
+  };
+}
 const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
 
 /** Every rule's verdict for one machine. A disabled rule never holds. */
@@ -111,12 +129,7 @@ export function evaluateRules(
       title: `${name} delivered no frame in ${plural(rules.noFrames.hours, 'hour')}`,
       detail: state?.reason?.message ?? `Status: ${state?.status ?? 'unknown'}.`,
     },
-    'disk-full': {
-      holds: rules.diskFull.enabled && reason === 'disk-full',
-      delayMs: 0,
-      title: `${name}: disk full`,
-      detail: state?.reason?.message ?? 'The agent reports a full disk.',
-    },
+    'disk-full': diskCondition(rules.diskFull, name, state),
     crash: {
       holds: rules.crash.enabled && history.crashed,
       delayMs: 0,

@@ -35,7 +35,8 @@ export const AlertRulesSchema = z.object({
       .min(0.01)
       .max(24 * 30),
   }),
-  diskFull: z.object({ enabled: z.boolean() }),
+  /** Fires when the agent reports a full disk, or less free space on its cache's disk than this. */
+  diskFull: z.object({ enabled: z.boolean(), minFreeGib: z.number().min(0).max(100_000).default(2) }),
   crash: z.object({ enabled: z.boolean() }),
 });
 export type AlertRules = z.infer<typeof AlertRulesSchema>;
@@ -91,7 +92,7 @@ export const DEFAULT_ALERT_SETTINGS: AlertSettings = {
     errorStreak: { enabled: true, count: 3 },
     uploadQueue: { enabled: true, count: 5 },
     noFrames: { enabled: true, hours: 6 },
-    diskFull: { enabled: true },
+    diskFull: { enabled: true, minFreeGib: 2 },
     crash: { enabled: true },
   },
   quietHours: { enabled: false, from: '22:00', to: '07:00' },
