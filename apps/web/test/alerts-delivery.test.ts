@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunningConsole } from '../src/server/start';
-import { call, dataOf, login, pairSimulatedAgent, seenResponses, startTestConsole } from './support/console';
+import {
+  call,
+  dataOf,
+  login,
+  pairSimulatedAgent,
+  seenResponses,
+  startTestConsole,
+  tempDir,
+} from './support/console';
 import { type ReceivedPost, startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
 let running: RunningConsole | undefined;
@@ -21,8 +29,9 @@ async function receiver(answer?: (post: ReceivedPost, index: number) => number |
   return started;
 }
 
-async function consoleWithAgent() {
+async function consoleWithAgent(dataDir = tempDir('flock-console-')) {
   running = await startTestConsole({
+    dataDir,
     heartbeatMs: 200,
     alertTickMs: 50,
     alertDelivery: { timeoutMs: 500, retries: 2, backoffMs: 50 },
@@ -55,7 +64,7 @@ async function consoleWithAgent() {
         logExcerpt: `Fra:1 Mem:12M | Syncing Cube\nSegmentation fault (core dumped) ${n}`,
       });
   };
-  return { app, cookie, paired, mutate, addWebhook, crashThrice };
+  return { app, cookie, paired, mutate, addWebhook, crashThrice, dataDir };
 }
 
 describe('alert webhooks', () => {
@@ -158,6 +167,30 @@ describe('alert webhooks', () => {
       title: 'During quiet hours: 2 alert(s) fired, 0 resolved',
     });
     expect(summary.alerts).toHaveLength(2);
+  });
+
+  it('posts held during quiet hours survive a console restart and go out after them', async () => {
+    const hooks = await receiver();
+    const first = await consoleWithAgent();
+    await first.addWebhook('json', 'json', hooks.url());
+    await first.mutate('alerts.saveSettings', { quietHours: { enabled: true, from: '00:00', to: '00:00' } });
+    await first.crashThrice();
+    await vi.waitFor(async () => {
+      const { body } = await call(first.app, 'query', 'alerts.list', undefined, { cookie: first.cookie });
+      expect(dataOf<{ unacknowledged: number }>(body).unacknowledged).toBe(2);
+    });
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+    await running?.stop();
+
+    const again = await consoleWithAgent(first.dataDir);
+    await again.mutate('alerts.saveSettings', { quietHours: { enabled: false, from: '00:00', to: '00:00' } });
+    await vi.waitFor(() => expect(hooks.json().filter((post) => post.type === 'summary')).toHaveLength(1));
+    const [summary] = hooks.json().filter((post) => post.type === 'summary');
+    // The two fired before the restart; the restarted console resolves them (its agent is a new
+    // machine, the old one stays offline without its crash history), also during the quiet hours.
+    expect(summary.title).toBe('During quiet hours: 2 alert(s) fired, 2 resolved');
+    const rules = summary.alerts.map((alert: { rule: string }) => alert.rule).sort();
+    expect(rules).toEqual(['crash', 'crash', 'error-streak', 'error-streak']);
   });
 
   it('"Send test" posts to the webhook and reports the answer', async () => {

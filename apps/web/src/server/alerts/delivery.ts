@@ -13,6 +13,16 @@ export interface DeliveryOptions {
   /** Attempts after the first (default 3), spaced by backoffMs, doubling (default 1 s). */
   retries?: number;
   backoffMs?: number;
+  /** Posts held by an earlier run during quiet hours (restored from the database). */
+  held?: HeldNotices;
+  /** Told after every change of what is held, to keep it across a restart. */
+  onHeldChange?: (held: HeldNotices) => void;
+}
+
+/** Posts held during quiet hours, and how many more were dropped beyond MAX_HELD. */
+export interface HeldNotices {
+  notices: AlertNotice[];
+  overflow: number;
 }
 
 export type PostResult = { ok: true; status: number } | { ok: false; error: string };
@@ -20,7 +30,7 @@ export type PostResult = { ok: true; status: number } | { ok: false; error: stri
 /** Posts waiting per webhook; beyond this the oldest are dropped with a log line (a dead receiver). */
 const MAX_QUEUED_PER_WEBHOOK = 100;
 /** Alerts held during quiet hours; beyond this only the count grows. */
-const MAX_HELD = 500;
+export const MAX_HELD = 500;
 
 /** Minutes since local midnight of an "HH:MM". */
 const minutesOf = (time: string) => Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
@@ -43,10 +53,13 @@ export function inQuietHours(quiet: QuietHours, at: number): boolean {
  */
 export class AlertDelivery {
   private readonly queues = new Map<string, { pending: number; tail: Promise<void> }>();
-  private held: AlertNotice[] = [];
-  private heldOverflow = 0;
+  private held: AlertNotice[];
+  private heldOverflow: number;
 
-  constructor(private readonly options: DeliveryOptions) {}
+  constructor(private readonly options: DeliveryOptions) {
+    this.held = options.held?.notices.slice(0, MAX_HELD) ?? [];
+    this.heldOverflow = options.held?.overflow ?? 0;
+  }
 
   /** The webhooks posted to: the console's and the environment's. */
   webhooks(): Webhook[] {
@@ -61,6 +74,7 @@ export class AlertDelivery {
     if (inQuietHours(this.options.settings().quietHours, this.options.now())) {
       if (this.held.length < MAX_HELD) this.held.push(notice);
       else this.heldOverflow += 1;
+      this.options.onHeldChange?.({ notices: this.held, overflow: this.heldOverflow });
       return;
     }
     this.broadcast({ type: notice.change, alert: notice.alert });
@@ -74,6 +88,7 @@ export class AlertDelivery {
     const extra = this.heldOverflow;
     this.held = [];
     this.heldOverflow = 0;
+    this.options.onHeldChange?.({ notices: [], overflow: 0 });
     this.broadcast(summaryOf(held, extra));
   }
 

@@ -7,6 +7,7 @@ import { log } from '../log';
 import { AlertDelivery, type DeliveryOptions, type PostResult } from './delivery';
 import { DigestClock } from './digest';
 import { AlertEngine } from './engine';
+import { HeldNoticesKeeper, loadHeldNotices } from './held-store';
 import { AlertSettingsStore, WebhookUrlSchema } from './settings';
 import type { AlertRecord } from './types';
 
@@ -38,6 +39,7 @@ export class Alerts {
     readonly delivery: AlertDelivery,
     readonly engine: AlertEngine,
     private readonly digest: DigestClock,
+    private readonly heldKeeper: HeldNoticesKeeper,
     private readonly now: () => number,
   ) {
     this.changes.setMaxListeners(0);
@@ -48,10 +50,13 @@ export class Alerts {
     const repo = new AlertsRepo(options.db);
     const settings = new AlertSettingsStore(options.repo, now);
     await settings.load();
+    const heldKeeper = new HeldNoticesKeeper(options.repo, now);
     const delivery = new AlertDelivery({
       settings: () => settings.settings,
       envWebhookUrl: envWebhook(options.envWebhookUrl),
       now,
+      held: await loadHeldNotices(options.repo, repo),
+      onHeldChange: heldKeeper.keep,
       ...options.delivery,
     });
     let alerts: Alerts | undefined;
@@ -73,7 +78,7 @@ export class Alerts {
       delivery,
       now,
     });
-    alerts = new Alerts(repo, settings, delivery, engine, digest, now);
+    alerts = new Alerts(repo, settings, delivery, engine, digest, heldKeeper, now);
     await engine.start();
     alerts.timer = setInterval(() => alerts.tick(), options.tickMs ?? 5_000);
     alerts.timer.unref();
@@ -113,6 +118,7 @@ export class Alerts {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.engine.stop();
+    await this.heldKeeper.flushed();
   }
 }
 
