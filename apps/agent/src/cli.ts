@@ -35,7 +35,7 @@ import {
   uninstall,
 } from './install/index.js';
 import { supervisorOf } from './lifecycle/index.js';
-import { linkWhenPaired, PairingError, pair } from './link/index.js';
+import { linkWhenPaired, OUTBOX_JOURNAL_FILE, PairingError, pair } from './link/index.js';
 import {
   consoleLinkNote,
   createTerminalOutput,
@@ -121,6 +121,7 @@ async function run(commandLine: ParsedCommandLine): Promise<number> {
     const link = await linkWhenPaired(agent, {
       agentVersion: AGENT_VERSION,
       configDir: dirname(commandLine.configFile),
+      outboxJournal: join(settings.cacheDir, OUTBOX_JOURNAL_FILE),
       log: (level, message) => log[level](message),
       onConnected: () => agent.consoleWelcomed(),
     });

@@ -20,6 +20,7 @@ export {
   type LinkClientOptions,
   type LinkedAgent,
   loadLinkCredentials,
+  OUTBOX_JOURNAL_FILE,
   PairingError,
   pair,
   startConsoleLink,

@@ -1,6 +1,10 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../src/clock';
-import { LinkClient } from '../src/link';
+import { LinkClient, OUTBOX_JOURNAL_FILE, Outbox } from '../src/link';
+import { appendToJournal } from '../src/link/outbox-journal';
 import { SimulatedAgent } from '../testing/index.js';
 import { FakeConsole } from './link-fake-console';
 
@@ -301,6 +305,30 @@ describe('link client: reconnect and replay', () => {
     ]);
     // The fresh connection starts from a full snapshot that already holds the change made offline.
     expect(fakeConsole.ofType('snapshot')[1]?.state.status).toBe('rendering');
+  });
+
+  it("sends the events kept by an earlier run with their boot, and forgets them on that boot's ack", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flock-outbox-'));
+    const journal = join(dir, OUTBOX_JOURNAL_FILE);
+    // What the earlier run left: one event of its boot, never acknowledged.
+    await appendToJournal(journal, [{ bootId: 'earlier-boot', seq: 4, at: 1, event: frameDone(1) }]);
+    const outbox = await Outbox.open({ bootId: 'this-boot', capacity: 10, journal });
+    startClient({ outbox });
+    await connected();
+    agent.emit(frameDone(2));
+    await vi.waitFor(() => expect(fakeConsole.ofType('event')).toHaveLength(2));
+    expect(fakeConsole.ofType('hello')[0]?.bootId).toBe('this-boot');
+    expect(fakeConsole.ofType('event').map(({ bootId, seq }) => ({ bootId, seq }))).toEqual([
+      { bootId: 'earlier-boot', seq: 4 },
+      { bootId: undefined, seq: 0 },
+    ]);
+    fakeConsole.send({ type: 'events-ack', bootId: 'earlier-boot', seq: 4 });
+    await vi.waitFor(() => expect(client.pendingEvents).toBe(1));
+    fakeConsole.send({ type: 'events-ack', bootId: 'this-boot', seq: 0 });
+    await vi.waitFor(() => expect(client.pendingEvents).toBe(0));
+    await client.stop();
+    await expect(stat(journal)).rejects.toThrow(/ENOENT/);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('keeps a bounded event buffer while the console is away', async () => {

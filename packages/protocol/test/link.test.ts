@@ -104,6 +104,14 @@ const agentMessages: AgentToConsole[] = [
       logExcerpt: 'Segfault',
     },
   },
+  // Kept on disk by an earlier boot of the agent and replayed after its restart.
+  {
+    type: 'event',
+    seq: 3,
+    at: 2,
+    bootId: 'b0',
+    event: { kind: 'error', jobId: '41', code: 'RENDERER_CRASHED', message: 'Blender died', logExcerpt: '' },
+  },
   { type: 'ack', commandId: 'c1', result: { ok: true } },
   { type: 'ack', commandId: 'c2', result: { ok: false, reason: 'stale', message: 'issued 90 s ago' } },
   { type: 'logs', requestId: 'r1', lines: state.recentLog },

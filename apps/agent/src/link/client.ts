@@ -20,7 +20,7 @@ import { type Clock, systemClock } from '../clock';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import { CommandInbox, commandIdOf, unknownCommandTypeOf } from './command-inbox';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
-import { Outbox } from './outbox';
+import { Outbox, type OutboxEntry } from './outbox';
 import { waitForPairing } from './pairing-wait';
 import { CertificateMismatchError, PinnedHttpsAgent } from './pinned-tls';
 
@@ -39,7 +39,13 @@ export interface LinkClientOptions {
   random?: () => number;
   /** Coalescing window: at most one state patch per this many ms. */
   minPatchIntervalMs?: number;
+  /** The most events kept while the console is away (without `outbox`; default 500). */
   maxBufferedEvents?: number;
+  /**
+   * The unacknowledged events, opened from their journal (`Outbox.open`): its boot is this link's.
+   * Without one they are kept in memory only and lost with the process.
+   */
+  outbox?: Outbox;
   rememberedCommands?: number;
   backoff?: BackoffPolicy;
   welcomeTimeoutMs?: number;
@@ -92,7 +98,7 @@ export class LinkClient {
   private readonly log: LinkLogger;
   private readonly outbox: Outbox;
   private readonly commands: CommandInbox;
-  private readonly bootId = randomUUID();
+  private readonly bootId: string;
   private readonly stopping = new AbortController();
   private readonly statusListeners = new Set<(status: LinkStatus) => void>();
   private connection?: Connection;
@@ -109,7 +115,10 @@ export class LinkClient {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => {});
-    this.outbox = new Outbox(options.maxBufferedEvents ?? 500);
+    this.outbox =
+      options.outbox ??
+      new Outbox({ bootId: randomUUID(), capacity: options.maxBufferedEvents ?? 500, log: this.log });
+    this.bootId = this.outbox.bootId;
     this.commands = new CommandInbox(options.agent, this.log, options.rememberedCommands ?? 1000);
   }
 
@@ -149,6 +158,7 @@ export class LinkClient {
     this.stopping.abort();
     this.connection?.socket.close(1000, 'agent stopping');
     await this.loop;
+    await this.outbox.flushed();
   }
 
   private setStatus(status: LinkStatus): void {
@@ -310,7 +320,7 @@ export class LinkClient {
         });
         break;
       case 'events-ack':
-        if (message.bootId === this.bootId) this.outbox.acknowledge(message.seq);
+        this.outbox.acknowledge(message.bootId, message.seq);
         break;
       case 'heartbeat':
         break;
@@ -343,7 +353,7 @@ export class LinkClient {
     const state = this.options.agent.state();
     connection.lastSent = state;
     this.send(connection, { type: 'snapshot', at: this.clock.now(), state });
-    for (const entry of this.outbox.pending()) this.send(connection, { type: 'event', ...entry });
+    for (const entry of this.outbox.pending()) this.sendEvent(connection, entry);
     connection.stopWatchingChanges = this.options.agent.onChange(() => this.scheduleFlush(connection));
     void this.heartbeat(connection, welcome.heartbeatMs);
   }
@@ -410,7 +420,13 @@ export class LinkClient {
     if (this.outbox.dropped > droppedBefore)
       this.log('warn', 'console link: event buffer full, oldest dropped');
     const connection = this.connection;
-    if (connection?.welcome) this.send(connection, { type: 'event', ...entry });
+    if (connection?.welcome) this.sendEvent(connection, entry);
+  }
+
+  /** An event of an earlier boot (kept on disk across a restart) names its boot; this boot's need not. */
+  private sendEvent(connection: Connection, entry: OutboxEntry): void {
+    const { bootId, seq, at, event } = entry;
+    this.send(connection, { type: 'event', seq, at, event, ...(bootId === this.bootId ? {} : { bootId }) });
   }
 
   private send(connection: Connection, message: AgentToConsole): void {

@@ -16,6 +16,8 @@ export {
   saveLinkCredentials,
 } from './credentials';
 export type { ConsoleLinkInfo, FarmAccountUpdate, LinkedAgent, LinkLogger } from './linked-agent';
+export { Outbox, type OutboxEntry, type OutboxOptions } from './outbox';
+export { OUTBOX_JOURNAL_FILE } from './outbox-journal';
 export { PAIRING_CHECK_MS } from './pairing-wait';
 export {
   CertificateMismatchError,

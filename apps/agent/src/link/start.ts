@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { LinkCredentials } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock';
 import { LinkClient } from './client';
 import { defaultConfigDir, LINK_CREDENTIALS_FILE, loadLinkCredentials, saveMachineName } from './credentials';
 import type { LinkedAgent, LinkLogger } from './linked-agent';
+import { Outbox } from './outbox';
 import { waitForPairing } from './pairing-wait';
 
 export interface ConsoleLinkOptions {
@@ -15,7 +17,15 @@ export interface ConsoleLinkOptions {
   pairingCheckMs?: number;
   /** Called each time the console welcomes this agent (an installed agent confirms its new version). */
   onConnected?: () => void;
+  /**
+   * The journal of the events the console has not acknowledged (OUTBOX_JOURNAL_FILE in the agent's
+   * cache dir): they reach the console after a restart too. Without it they are kept in memory only.
+   */
+  outboxJournal?: string;
 }
+
+/** The most events kept for a console that is away. */
+const OUTBOX_CAPACITY = 500;
 
 /**
  * Connects a paired agent to its console, or returns null when this agent was never paired. The
@@ -28,21 +38,32 @@ export async function startConsoleLink(
   options: ConsoleLinkOptions,
 ): Promise<LinkClient | null> {
   const credentials = await loadLinkCredentials(configDirOf(options));
-  return credentials ? linkWith(agent, credentials, options) : null;
+  return credentials ? await linkWith(agent, credentials, options) : null;
 }
 
 function configDirOf(options: ConsoleLinkOptions): string {
   return options.configDir ?? defaultConfigDir();
 }
 
-function linkWith(agent: LinkedAgent, credentials: LinkCredentials, options: ConsoleLinkOptions): LinkClient {
+async function linkWith(
+  agent: LinkedAgent,
+  credentials: LinkCredentials,
+  options: ConsoleLinkOptions,
+): Promise<LinkClient> {
   const configDir = configDirOf(options);
   agent.linkStarted?.();
   if (credentials.machineName) agent.applyMachineName?.(credentials.machineName);
   const log = options.log ?? (() => {});
+  const outbox = await Outbox.open({
+    bootId: randomUUID(),
+    capacity: OUTBOX_CAPACITY,
+    log,
+    ...(options.outboxJournal ? { journal: options.outboxJournal } : {}),
+  });
   const client = new LinkClient({
     ...credentials,
     agent,
+    outbox,
     agentVersion: options.agentVersion,
     credentialsSource: () => loadLinkCredentials(configDir),
     rememberMachineName: (machineId, name) =>
@@ -96,7 +117,7 @@ export async function linkWhenPaired(
     });
     if (!credentials) return;
     log('info', 'paired with a console: linking');
-    client = linkWith(agent, credentials, options);
+    client = await linkWith(agent, credentials, options);
   };
   const watching = client ? Promise.resolve() : watch();
   return {

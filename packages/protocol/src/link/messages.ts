@@ -91,12 +91,17 @@ export const AgentToConsoleSchema = z.discriminatedUnion('type', [
   HelloSchema,
   z.object({ type: z.literal('snapshot'), at: epochMs, state: AgentStateSchema }),
   z.object({ type: z.literal('patch'), at: epochMs, changes: AgentStatePatchSchema }),
-  /** `seq` rises by one per event of a boot; the console acknowledges it with `events-ack`. */
+  /**
+   * `seq` rises by one per event of a boot; the console acknowledges it with `events-ack`. `bootId`:
+   * the boot that created the event, when an earlier one (kept on disk across a restart); absent, the
+   * boot of this connection's hello. The console stores an event once per (machine, bootId, seq).
+   */
   z.object({
     type: z.literal('event'),
     seq: z.number().int().nonnegative(),
     at: epochMs,
     event: AgentEventSchema,
+    bootId: id.optional(),
   }),
   z.object({ type: z.literal('ack'), commandId: id, result: CommandResultSchema }),
   z.object({ type: z.literal('logs'), requestId: id, lines: z.array(LogLineSchema).max(5000) }),

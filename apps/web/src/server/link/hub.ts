@@ -276,11 +276,13 @@ export class LinkHub {
       }
       case 'event': {
         const event = this.withinThumbnailBudget(machineId, message.event);
-        if (await this.repo.insertEvent(machineId, connection.bootId ?? '', message.seq, message.at, event)) {
+        // Stored under the boot that created it: one replayed after a restart is stored once.
+        const bootId = message.bootId ?? connection.bootId ?? '';
+        if (await this.repo.insertEvent(machineId, bootId, message.seq, message.at, event)) {
           if (event.kind === 'frame-done' || event.kind === 'frame-credits') this.fleet.frameStored();
           this.fleet.bus.emit('agentEvent', machineId, event, message.at);
         }
-        this.send(connection, { type: 'events-ack', bootId: connection.bootId ?? '', seq: message.seq });
+        this.send(connection, { type: 'events-ack', bootId, seq: message.seq });
         break;
       }
       case 'ack':
