@@ -55,7 +55,7 @@ import {
 } from './link/index.js';
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
-import { AgentStateStore, mirrorStateToFile } from './state/index.js';
+import { AgentStateStore, mirrorStateToFile, uncleanExitReport } from './state/index.js';
 
 /** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
 export const AGENT_VERSION: string = packageJson.version;
@@ -309,6 +309,11 @@ export class Agent implements LinkedAgent {
    */
   async run(): Promise<number> {
     const { loop, heartbeat, uploads, usage, diskSpace, http, clock, lifecycle } = this.parts;
+    const uncleanExit = await uncleanExitReport(this.settings.cacheDir, this.store, clock.now());
+    if (uncleanExit) {
+      this.log.warn(uncleanExit.message);
+      this.store.publish(uncleanExit);
+    }
     const stopMirror = mirrorStateToFile(this.store, this.settings.cacheDir, clock);
     usage.start();
     diskSpace.start();

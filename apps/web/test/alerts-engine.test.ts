@@ -1,5 +1,11 @@
 import { join } from 'node:path';
-import { type AgentEvent, type AgentState, type Hello, LINK_PROTOCOL_VERSION } from '@flock/protocol';
+import {
+  AGENT_CRASHED,
+  type AgentEvent,
+  type AgentState,
+  type Hello,
+  LINK_PROTOCOL_VERSION,
+} from '@flock/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertEngine } from '../src/server/alerts/engine';
 import { DEFAULT_ALERT_SETTINGS } from '../src/server/alerts/settings';
@@ -180,6 +186,23 @@ describe('alert engine (injected clock, real database)', () => {
     await event(frame);
     expect(changes('crash')).toEqual(['fired', 'resolved']);
     expect(changes('error-streak')).toEqual(['fired', 'resolved']);
+  });
+
+  it('an agent that stopped without shutting down fires a crash alert with its last lines', async () => {
+    const { event, changes, notices } = await setup();
+    await event({
+      kind: 'error',
+      jobId: null,
+      code: AGENT_CRASHED,
+      message: 'The agent stopped without shutting down (a crash, a kill or a power cut)',
+      logExcerpt: '14:02:07 info  rendering frame 0042',
+    });
+    expect(changes('crash')).toEqual(['fired']);
+    const fired = notices.find((notice) => notice.alert.rule === 'crash')?.alert;
+    expect(fired?.title).toBe('render-01: the agent stopped without shutting down');
+    expect(fired?.evidence.crash).toContain('rendering frame 0042');
+    await event(frame);
+    expect(changes('crash')).toEqual(['fired', 'resolved']);
   });
 
   it('no frame in 6 h while working fires; paused machines never do; a frame resolves it', async () => {

@@ -14,3 +14,4 @@ export {
   statusOfWorker,
   type WorkerState,
 } from './store.js';
+export { uncleanExitReport } from './unclean-exit.js';

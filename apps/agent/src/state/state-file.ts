@@ -1,5 +1,6 @@
 // A small JSON file in the cache dir with the running agent's state, for `flock-agent status`.
-// Written atomically (temp + rename), at most once per interval; removed state means "not running".
+// Written atomically (temp + rename), at most once per interval. `running` stays true in the file of
+// a run that ended without stopping properly: the next start reports it (unclean-exit.ts).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
@@ -10,6 +11,8 @@ export const STATE_FILE_NAME = 'flock-agent-state.json';
 export interface StateFileContent extends StateSnapshot {
   pid: number;
   writtenAt: number;
+  /** True while the agent runs, false once it stopped properly; left out by older agents. */
+  running?: boolean;
 }
 
 export function stateFilePath(cacheDir: string): string {
@@ -26,8 +29,13 @@ export function mirrorStateToFile(
   const file = stateFilePath(cacheDir);
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
-  const write = () => {
-    const content: StateFileContent = { ...store.snapshot(), pid: process.pid, writtenAt: clock.now() };
+  const write = (running = true) => {
+    const content: StateFileContent = {
+      ...store.snapshot(),
+      pid: process.pid,
+      writtenAt: clock.now(),
+      running,
+    };
     const temp = `${file}.${process.pid}.tmp`;
     writing = writing
       .then(() => writeFile(temp, JSON.stringify(content), { mode: 0o600 }))
@@ -38,16 +46,16 @@ export function mirrorStateToFile(
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
-      write();
+      write(true);
     }, intervalMs);
     timer.unref();
   };
   store.on('change', onChange);
-  write();
+  write(true);
   return async () => {
     store.off('change', onChange);
     if (timer) clearTimeout(timer);
-    write();
+    write(false);
     await writing;
   };
 }

@@ -6,6 +6,12 @@ import { AgentVersionIdSchema, AgentVersionSchema } from './install';
 
 const epochMs = z.number().int().nonnegative();
 
+/**
+ * The code of the error event an agent sends when it starts after a run that ended without shutting
+ * down (a crash, a kill, a power cut); its log excerpt is that run's last lines.
+ */
+export const AGENT_CRASHED = 'AGENT_CRASHED';
+
 /** What starts the agent again when it exits with code 75; the installer's services and `npm start`. */
 export const SupervisorSchema = z.enum(['systemd', 'launchd', 'schtasks', 'fleet']);
 export type Supervisor = z.infer<typeof SupervisorSchema>;

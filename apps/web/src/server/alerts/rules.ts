@@ -1,4 +1,4 @@
-import type { AgentState } from '@flock/protocol';
+import { AGENT_CRASHED, type AgentState } from '@flock/protocol';
 import { formatBytes } from '../../lib/format';
 import type { MachineRecord } from '../views';
 import type { AlertRule, AlertRules } from './settings';
@@ -40,7 +40,7 @@ export interface Condition {
   detail: string;
 }
 
-/** Error codes of a crash: Blender crashed (also on a Python error) or the agent's renderer died. */
+/** Error codes of a crash: Blender crashed (also on a Python error), the agent's renderer died, or the agent itself (AGENT_CRASHED). */
 export function isCrashCode(code: string): boolean {
   return /CRASH/i.test(code);
 }
@@ -133,7 +133,10 @@ export function evaluateRules(
     crash: {
       holds: rules.crash.enabled && history.crashed,
       delayMs: 0,
-      title: `${name}: Blender crashed`,
+      title:
+        history.lastError?.code === AGENT_CRASHED
+          ? `${name}: the agent stopped without shutting down`
+          : `${name}: Blender crashed`,
       detail: history.lastError ? `${history.lastError.code}: ${history.lastError.message}` : 'A crash.',
     },
   };
