@@ -52,6 +52,9 @@ const PROCEDURES: Record<string, Case> = {
   'fleet.list': { minimum: 'viewer' },
   'fleet.live': { minimum: 'viewer' },
   'fleet.command': { minimum: 'operator', input: (id) => ({ ids: [id], command: { type: 'resume' } }) },
+  'fleet.activity': { minimum: 'viewer' },
+  'fleet.tag': { minimum: 'operator', input: (id) => ({ ids: [id], tags: ['roles'] }) },
+  'fleet.untag': { minimum: 'operator', input: (id) => ({ ids: [id], tags: ['roles'] }) },
   'fleetSettings.get': { minimum: 'viewer' },
   'fleetSettings.setClientVersion': { minimum: 'admin', input: () => ({ clientVersion: null }) },
   'fleetSettings.blockProject': {

@@ -34,6 +34,7 @@ function machine(status: DisplayStatus, reasonCode: NotRenderingReason['code'] |
     blender: null,
     blockedProjects: [],
     stateAt: null,
+    tags: [],
   };
 }
 
