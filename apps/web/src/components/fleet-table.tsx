@@ -36,7 +36,12 @@ function Cell({ column, row }: { column: TableColumn; row: FleetRow }) {
       return (
         <>
           <StatusBadge status={shownStatus(machine)} />
-          {machine.reason && <span className="cell-note"> {machine.reason.message}</span>}
+          {machine.reason && (
+            <span className="cell-note" title={machine.reason.message}>
+              {' '}
+              {machine.reason.message}
+            </span>
+          )}
         </>
       );
     case 'project':
@@ -63,7 +68,7 @@ function Cell({ column, row }: { column: TableColumn; row: FleetRow }) {
       return <span className={activity?.errorsToday ? 'cell-errors' : ''}>{activity?.errorsToday ?? 0}</span>;
     case 'versions':
       return (
-        <span className="cell-note">
+        <span className="cell-note" title="Agent and Blender versions">
           {machine.agentVersion ? `agent ${machine.agentVersion}` : '—'}
           {machine.blender ? ` · Blender ${machine.blender}` : ''}
         </span>
