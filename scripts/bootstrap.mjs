@@ -91,7 +91,8 @@ const commands = {
       'scripts/package-boundaries.test.mjs',
     ]);
     // The benchmarks are no package: their scripts are type-checked here (the console's with the DOM).
-    for (const project of ['bench', 'bench/console']) run(join(binDir, 'tsc'), ['--noEmit', '-p', project]);
+    for (const project of ['bench', 'bench/console', 'bench/table'])
+      run(join(binDir, 'tsc'), ['--noEmit', '-p', project]);
     run(join(binDir, 'turbo'), ['run', 'typecheck', 'test', '--concurrency=1', '--output-logs=new-only']);
   },
   // The fleet builds what it needs itself: the agent first, the console while the agent renders.

@@ -3,17 +3,22 @@
 // SSE feed measures the delay from an agent's send to the update's arrival. Console, agents and
 // subscriber are three processes, so each one's event loop only measures itself.
 //   pnpm --filter @flock/web build && node --import tsx bench/console/run.ts [N ...]   (default 100 1000 5000)
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { hashToken, newToken } from '../../apps/web/src/server/auth/tokens';
-import { openDatabase } from '../../apps/web/src/server/db/client';
-import { machines as machinesTable } from '../../apps/web/src/server/db/schema';
 import { type FirstPaint, measureFirstPaint } from './first-paint';
+import {
+  child,
+  login,
+  processUsage,
+  quantile,
+  reply,
+  seed,
+  sleep,
+  startConsole,
+  waitHealthy,
+} from './harness';
 
-const WEB = join(import.meta.dirname, '../../apps/web');
-const PASSWORD = 'bench admin password';
 const WARMUP_MS = 5_000;
 const MEASURE_MS = 20_000;
 /** The fleet size at which the overview's first paint is measured in a real browser. */
@@ -35,94 +40,6 @@ interface Result {
   /** 1-minute load average at the end: other work on the machine skews every figure. */
   loadAverage: number;
   firstPaint?: FirstPaint | null;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-
-/** Pairing is rate-limited by design, so the machines are written straight into the console's database. */
-function seed(dataDir: string, n: number): { id: string; secret: string }[] {
-  const { db, close } = openDatabase(join(dataDir, 'console.sqlite'));
-  const machines = Array.from({ length: n }, (_, i) => ({ id: `bench-${i}`, secret: newToken() }));
-  const rows = machines.map((m, i) => ({
-    id: m.id,
-    name: `bench-${String(i).padStart(5, '0')}`,
-    secretHash: hashToken(m.secret),
-    createdAt: Date.now(),
-  }));
-  for (let i = 0; i < rows.length; i += 500)
-    db.insert(machinesTable)
-      .values(rows.slice(i, i + 500))
-      .run();
-  close();
-  return machines;
-}
-
-function startConsole(dataDir: string, port: number): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', 'server.ts', '--port', String(port), '--data', dataDir],
-    {
-      cwd: WEB,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        FLOCK_ADMIN_PASSWORD: PASSWORD,
-        FLOCK_QUIET: '1',
-        NEXT_TELEMETRY_DISABLED: '1',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-}
-
-const child = (script: string) =>
-  fork(join(import.meta.dirname, script), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-
-const reply = <T>(process: ChildProcess, key: string): Promise<T> =>
-  new Promise((resolve, reject) => {
-    const onMessage = (message: Record<string, unknown>) => {
-      if (!(key in message)) return;
-      process.off('message', onMessage);
-      resolve(message[key] as T);
-    };
-    process.on('message', onMessage);
-    process.once('exit', (code) => reject(new Error(`${key}: child exited with ${code}`)));
-  });
-
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (
-      await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await sleep(100);
-  }
-  throw new Error('console did not start');
-}
-
-/** utime + stime of a process in seconds, and its resident memory in MiB (Linux /proc). */
-function processUsage(pid: number): { cpuSeconds: number; rssMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, rssMiB: rssKiB / 1024 };
-}
-
-async function login(url: string): Promise<string> {
-  const response = await fetch(`${url}/api/trpc/auth.login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: url },
-    body: JSON.stringify({ password: PASSWORD }),
-  });
-  return (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
 }
 
 async function benchmark(n: number, port: number): Promise<Result> {

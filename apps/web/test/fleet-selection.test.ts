@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { selectionIn, visibleMachines } from '../src/lib/fleet-filter';
+import { selectionIn, tagsInFleet, visibleMachines } from '../src/lib/fleet-filter';
 import type { MachineSummary } from '../src/server/views';
 
-const machine = (id: string, status: MachineSummary['status']) =>
-  ({ id, name: id, online: true, status, reason: null, job: null, hardware: null }) as MachineSummary;
+const machine = (id: string, status: MachineSummary['status'], tags: string[] = []) =>
+  ({ id, name: id, online: true, status, reason: null, job: null, hardware: null, tags }) as MachineSummary;
 
 describe('a selection under a filter', () => {
   it('acts only on the selected machines the list shows, and counts the hidden ones left out', () => {
@@ -14,6 +14,23 @@ describe('a selection under a filter', () => {
     expect(selectionIn(selected, visibleMachines(fleet, 'all', ''), new Set(['a', 'b', 'c']))).toEqual({
       ids: ['a', 'b'],
       hidden: 0,
+    });
+  });
+
+  it('composes the tag filter with the status filter and search, and leaves out what it hides', () => {
+    const fleet = [
+      machine('a', 'rendering', ['lab', 'gpu']),
+      machine('b', 'paused', ['lab']),
+      machine('c', 'rendering', ['gpu']),
+    ];
+    expect(tagsInFleet(fleet)).toEqual(['gpu', 'lab']);
+    expect(visibleMachines(fleet, 'all', '', 'lab').map((m) => m.id)).toEqual(['a', 'b']);
+    expect(visibleMachines(fleet, 'working', '', 'lab').map((m) => m.id)).toEqual(['a']);
+    expect(visibleMachines(fleet, 'all', 'gpu', 'lab').map((m) => m.id)).toEqual(['a']);
+    const shown = visibleMachines(fleet, 'all', '', 'gpu');
+    expect(selectionIn(new Set(['a', 'b', 'c']), shown, new Set(['a', 'b', 'c']))).toEqual({
+      ids: ['a', 'c'],
+      hidden: 1,
     });
   });
 });

@@ -35,6 +35,7 @@ function machine(status: DisplayStatus, reasonCode: NotRenderingReason['code'] |
     blender: null,
     blockedProjects: [],
     stateAt: null,
+    tags: [],
   };
 }
 

@@ -5,6 +5,7 @@ import { CommandButtons } from './command-buttons';
 import { LimitsForm } from './limits-form';
 import { RoleGate } from './role-gate';
 import { useSendCommand } from './send-command';
+import { BulkTags } from './tags';
 import type { Notify } from './toast';
 
 /**
@@ -27,6 +28,7 @@ export function BulkActions({ ids, hidden, notify }: { ids: string[]; hidden: nu
         <button type="button" onClick={() => setEditingLimits((v) => !v)}>
           Limits…
         </button>
+        <BulkTags ids={ids} notify={notify} />
       </div>
       {editingLimits && (
         <div className="card">

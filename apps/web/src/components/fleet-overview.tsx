@@ -1,10 +1,12 @@
 'use client';
+import { useSearchParams } from 'next/navigation';
 import { useCallback, useMemo, useState } from 'react';
-import { selectionIn, visibleMachines } from '../lib/fleet-filter';
+import { selectionIn, tagsInFleet, visibleMachines } from '../lib/fleet-filter';
 import type { StatusFilter } from '../server/views';
 import { AddMachineDialog } from './add-machine-dialog';
 import { BulkActions } from './bulk-actions';
-import { FleetToolbar } from './fleet-toolbar';
+import { FleetTable } from './fleet-table';
+import { type FleetLayout, FleetToolbar } from './fleet-toolbar';
 import { FleetTotalsTiles } from './fleet-totals';
 import { MachineCard } from './machine-card';
 import { LoadingList, StateMessage } from './status';
@@ -76,14 +78,32 @@ export function FleetOverview() {
   );
 }
 
-/** The listed machines (search and filter), their selection and the actions on it. */
+/** Cards or table, kept in the page's URL (`?view=table`) so a reload or a shared link shows the same. */
+function useLayout(): [FleetLayout, (layout: FleetLayout) => void] {
+  const params = useSearchParams();
+  const layout: FleetLayout = params.get('view') === 'table' ? 'table' : 'cards';
+  const setLayout = (next: FleetLayout) => {
+    const url = new URL(window.location.href);
+    if (next === 'table') url.searchParams.set('view', 'table');
+    else url.searchParams.delete('view');
+    window.history.replaceState(null, '', url);
+  };
+  return [layout, setLayout];
+}
+
+/** The listed machines (search and filters), their selection and the actions on it. */
 function MachineList({ view, notify }: { view: FleetView; notify: Notify }) {
   const [search, setSearch] = useState('');
   const [filter, setFilter] = useState<StatusFilter>('all');
+  const [tag, setTag] = useState('');
+  const [layout, setLayout] = useLayout();
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const tags = useMemo(() => tagsInFleet(view.machines.values()), [view]);
+  // A tag no machine carries any more filters nothing: back to any tag.
+  const shownTag = tags.includes(tag) ? tag : '';
   const visible = useMemo(
-    () => visibleMachines(view.machines.values(), filter, search),
-    [view, filter, search],
+    () => visibleMachines(view.machines.values(), filter, search, shownTag),
+    [view, filter, search, shownTag],
   );
   // Bulk actions reach only the selected machines the list shows; hidden ones are left out, and said so.
   const chosen = selectionIn(selected, visible, new Set(view.machines.keys()));
@@ -104,6 +124,11 @@ function MachineList({ view, notify }: { view: FleetView; notify: Notify }) {
         onSearch={setSearch}
         filter={filter}
         onFilter={setFilter}
+        tag={shownTag}
+        onTag={setTag}
+        tags={tags}
+        layout={layout}
+        onLayout={setLayout}
         allSelected={visible.length > 0 && chosen.ids.length === visible.length}
         onSelectAll={(all) => setSelected(new Set(all ? visible.map((m) => m.id) : []))}
       />
@@ -112,6 +137,8 @@ function MachineList({ view, notify }: { view: FleetView; notify: Notify }) {
         <StateMessage title="Nothing matches">
           <p>No machine matches this search and filter.</p>
         </StateMessage>
+      ) : layout === 'table' ? (
+        <FleetTable machines={visible} selected={selected} onSelect={toggle} />
       ) : (
         <section className="machines" aria-label="Machines">
           {visible.map((machine) => (

@@ -4,6 +4,7 @@ import { formatAgo, formatBytes, formatCpuLoad, formatCredits, statusTone } from
 import { type MachineSummary, shownStatus } from '../server/views';
 import { ReasonLine } from './reason-line';
 import { JobProgress, StatusBadge } from './status';
+import { TagChips } from './tags';
 
 function Activity({ machine }: { machine: MachineSummary }) {
   if (!machine.online) {
@@ -58,6 +59,7 @@ export const MachineCard = memo(function MachineCard({
           <Link href={`/machines/${machine.id}`}>{machine.name}</Link>
         </div>
         <StatusBadge status={shownStatus(machine)} />
+        <TagChips tags={machine.tags} />
       </div>
       <Activity machine={machine} />
       <div className="facts">

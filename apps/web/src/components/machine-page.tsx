@@ -16,6 +16,7 @@ import { MachineNowCard } from './machine-now-card';
 import { RoleGate } from './role-gate';
 import { type SendCommand, useSendCommand } from './send-command';
 import { LoadingList, StateMessage } from './status';
+import { MachineTagsEditor } from './tags';
 import { type Notify, Toast, useToast } from './toast';
 import { Topbar } from './topbar';
 import { useMachineLive } from './use-machine-live';
@@ -96,6 +97,7 @@ function MachineView({
         </div>
       )}
       <MachineHeader summary={summary} disabled={feedDown} notify={notify} />
+      <MachineTagsEditor id={summary.id} tags={summary.tags} disabled={feedDown} notify={notify} />
       <div className="grid-2">
         <RoleGate minimum="operator">
           <MachineNowCard summary={summary} send={send} busy={busy} notify={notify} />

@@ -1,6 +1,6 @@
 import { inStatusFilter, type MachineSummary, type StatusFilter } from '../server/views';
 
-/** Every word of the search appears in the machine's name, project, reason, CPU or GPUs. */
+/** Every word of the search appears in the machine's name, project, reason, CPU, GPUs or tags. */
 function matchesSearch(machine: MachineSummary, search: string): boolean {
   if (!search) return true;
   const haystack = [
@@ -9,6 +9,7 @@ function matchesSearch(machine: MachineSummary, search: string): boolean {
     machine.reason?.message,
     machine.hardware?.cpu,
     ...(machine.hardware?.gpus ?? []),
+    ...machine.tags,
   ]
     .join(' ')
     .toLowerCase();
@@ -18,15 +19,28 @@ function matchesSearch(machine: MachineSummary, search: string): boolean {
     .every((word) => haystack.includes(word));
 }
 
-/** The machines the overview lists for this status filter and search, by name. */
+/** The machines the overview lists for this status filter, search and tag ('' for any), by name. */
 export function visibleMachines(
   machines: Iterable<MachineSummary>,
   filter: StatusFilter,
   search: string,
+  tag = '',
 ): MachineSummary[] {
   return [...machines]
-    .filter((machine) => inStatusFilter(machine, filter) && matchesSearch(machine, search))
+    .filter(
+      (machine) =>
+        inStatusFilter(machine, filter) &&
+        (tag === '' || machine.tags.includes(tag)) &&
+        matchesSearch(machine, search),
+    )
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Every tag set on some machine of the fleet, sorted: the tag filter's choices. */
+export function tagsInFleet(machines: Iterable<MachineSummary>): string[] {
+  const tags = new Set<string>();
+  for (const machine of machines) for (const tag of machine.tags) tags.add(tag);
+  return [...tags].sort((a, b) => a.localeCompare(b));
 }
 
 /**

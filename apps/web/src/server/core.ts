@@ -5,9 +5,11 @@ import { Alerts } from './alerts/service';
 import { AuditTrail } from './audit/trail';
 import { Accounts } from './auth/accounts';
 import { AuthService } from './auth/service';
+import { type MachineActivity, machineActivity, startOfLocalDay } from './db/activity-repo';
 import { AuditRepo } from './db/audit-repo';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
+import { TagsRepo } from './db/tags-repo';
 import { SecretBox } from './farm-account/secret-box';
 import { FarmAccountStore } from './farm-account/store';
 import { FleetSettingsStore } from './fleet-settings';
@@ -53,6 +55,10 @@ export interface ConsoleOptions {
 export interface ConsoleCore {
   repo: ConsoleRepo;
   fleet: Fleet;
+  /** The machines' tags, stored; the fleet holds a copy for the live views. */
+  tags: TagsRepo;
+  /** Every machine's frames, credits and errors from the database (one grouped query each call). */
+  machineActivity(): Promise<MachineActivity[]>;
   fleetSettings: FleetSettingsStore;
   farmAccounts: FarmAccountStore;
   hub: LinkHub;
@@ -82,6 +88,8 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   const repo = new ConsoleRepo(database.db);
   const fleet = new Fleet(repo, now);
   await fleet.load();
+  const tags = new TagsRepo(database.db);
+  for (const [id, machineTags] of await tags.all()) fleet.setTags(id, machineTags);
   const fleetSettings = new FleetSettingsStore(repo, fleet.bus, now);
   await fleetSettings.load();
   const farmAccounts = new FarmAccountStore(repo, SecretBox.open(options.dataDir), fleet.bus, now);
@@ -126,6 +134,11 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   return {
     repo,
     fleet,
+    tags,
+    machineActivity: () => {
+      const at = now();
+      return machineActivity(database.db, { now: at, todayStart: startOfLocalDay(at) });
+    },
     fleetSettings,
     farmAccounts,
     hub,

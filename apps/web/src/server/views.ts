@@ -41,6 +41,8 @@ export interface MachineSummary {
   blockedProjects: BlockedProject[];
   /** The agent's send time of the state shown (for latency measurement). */
   stateAt: number | null;
+  /** Tags set on it from the console, sorted. */
+  tags: string[];
 }
 
 /** Machines in all, online, and in each status group; today's frames and credits. */
@@ -59,6 +61,7 @@ export interface MachineRecord {
   hello: Hello | null;
   state: AgentState | null;
   stateAt: number | null;
+  tags: string[];
 }
 
 export function summarize(record: MachineRecord): MachineSummary {
@@ -95,6 +98,7 @@ export function summarize(record: MachineRecord): MachineSummary {
     blender: machine?.blender ?? null,
     blockedProjects: state?.blockedProjects ?? [],
     stateAt: record.stateAt,
+    tags: record.tags,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
-import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../../lib/roles';
 
 // Portable on purpose: only text, integer and real columns, times as epoch milliseconds, JSON as
@@ -53,6 +53,22 @@ export const machines = sqliteTable(
     hwid: text('hwid'),
   },
   (t) => [index('machines_hwid').on(t.hwid)],
+);
+
+/**
+ * The tags set on a machine from the console (lib/tags.ts says what a tag may be), for filters and
+ * bulk actions; one row per machine and tag, gone with the machine.
+ */
+export const machineTags = sqliteTable(
+  'machine_tags',
+  {
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    tag: text('tag').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.machineId, t.tag] }), index('machine_tags_tag').on(t.tag)],
 );
 
 /** Limits the console wants a machine to run with; re-applied when it reconnects. */

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AgentEvent, AgentState, CommandResult, Hello, LogLine } from '@flock/protocol';
+import { startOfLocalDay } from '../db/activity-repo';
 import type { ConsoleRepo, MachineRow } from '../db/repo';
 import { type FleetTotals, type MachineRecord, type MachineSummary, summarize, totalsOf } from '../views';
 
@@ -47,6 +48,7 @@ export class Fleet {
       hello: row.hello ?? null,
       state: row.lastState ?? null,
       stateAt: null,
+      tags: [],
       dirty: false,
     });
     this.bus.emit('machine', row.id);
@@ -68,6 +70,14 @@ export class Fleet {
     const record = this.records.get(id);
     if (!record) return;
     record.name = name;
+    this.bus.emit('machine', id);
+  }
+
+  /** The machine's tags changed (they are stored by the caller; they are not part of its state). */
+  setTags(id: string, tags: string[]): void {
+    const record = this.records.get(id);
+    if (!record) return;
+    record.tags = tags;
     this.bus.emit('machine', id);
   }
 
@@ -131,9 +141,7 @@ export class Fleet {
   }
 
   private async todayFrames(): Promise<{ frames: number; credits: number }> {
-    const midnight = new Date(this.now());
-    midnight.setHours(0, 0, 0, 0);
-    const since = midnight.getTime();
+    const since = startOfLocalDay(this.now());
     if (this.today?.since !== since) this.today = { since, ...(await this.repo.frameTotalsSince(since)) };
     return this.today;
   }

@@ -1,0 +1,95 @@
+import type { MachineActivity } from '../server/db/activity-repo';
+import { type MachineSummary, STATUS_GROUPS, statusGroupOf } from '../server/views';
+
+/** A table row: the live machine and, once loaded, its stored frames, credits and errors. */
+export interface FleetRow {
+  machine: MachineSummary;
+  activity: MachineActivity | undefined;
+}
+
+export const TABLE_COLUMNS = [
+  'name',
+  'status',
+  'project',
+  'progress',
+  'framesToday',
+  'creditsToday',
+  'frames7d',
+  'credits7d',
+  'lastFrame',
+  'errors',
+  'versions',
+  'tags',
+] as const;
+export type TableColumn = (typeof TABLE_COLUMNS)[number];
+export interface TableSort {
+  column: TableColumn;
+  descending: boolean;
+}
+
+export const COLUMN_LABEL: Record<TableColumn, string> = {
+  name: 'Name',
+  status: 'Status',
+  project: 'Project',
+  progress: 'Progress',
+  framesToday: 'Frames today',
+  creditsToday: 'Credits today',
+  frames7d: 'Frames 7 d',
+  credits7d: 'Credits 7 d',
+  lastFrame: 'Last frame',
+  errors: 'Errors today',
+  versions: 'Versions',
+  tags: 'Tags',
+};
+
+/** Columns left out on a narrow screen (a phone): the rest scroll sideways. */
+export const WIDE_ONLY_COLUMNS: ReadonlySet<TableColumn> = new Set([
+  'framesToday',
+  'frames7d',
+  'credits7d',
+  'errors',
+  'versions',
+]);
+
+type SortValue = string | number;
+
+const SORT_VALUE: Record<TableColumn, (row: FleetRow) => SortValue> = {
+  name: ({ machine }) => machine.name,
+  // By status group in the overview's order, then by what the machine says.
+  status: ({ machine }) =>
+    `${STATUS_GROUPS.indexOf(statusGroupOf(machine))} ${machine.status} ${machine.reason?.message ?? ''}`,
+  project: ({ machine }) => machine.job?.project ?? '',
+  progress: ({ machine }) => machine.job?.progress ?? -1,
+  framesToday: ({ activity }) => activity?.framesToday ?? 0,
+  creditsToday: ({ activity }) => activity?.creditsToday ?? 0,
+  frames7d: ({ activity }) => activity?.frames7d ?? 0,
+  credits7d: ({ activity }) => activity?.credits7d ?? 0,
+  lastFrame: ({ activity }) => activity?.lastFrameAt ?? 0,
+  errors: ({ activity }) => activity?.errorsToday ?? 0,
+  versions: ({ machine }) => `${machine.agentVersion ?? ''} ${machine.blender ?? ''}`,
+  tags: ({ machine }) => machine.tags.join(' '),
+};
+
+const compareValues = (a: SortValue, b: SortValue): number =>
+  typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+
+/** The rows in the table's order: by the chosen column, then by name (ties never reshuffle on an update). */
+export function sortRows(rows: FleetRow[], sort: TableSort): FleetRow[] {
+  const sortValueOf = SORT_VALUE[sort.column];
+  const direction = sort.descending ? -1 : 1;
+  const keyed = rows.map((row) => ({ row, key: sortValueOf(row) }));
+  keyed.sort(
+    (a, b) =>
+      direction * compareValues(a.key, b.key) ||
+      a.row.machine.name.localeCompare(b.row.machine.name) ||
+      a.row.machine.id.localeCompare(b.row.machine.id),
+  );
+  return keyed.map(({ row }) => row);
+}
+
+/** A click on a column's header: that column ascending, or the other way when it is already the one. */
+export function nextSort(current: TableSort, column: TableColumn): TableSort {
+  return current.column === column
+    ? { column, descending: !current.descending }
+    : { column, descending: false };
+}
