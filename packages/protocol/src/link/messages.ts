@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STOPS_ON_PURPOSE } from '../stop-reasons';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
 import { FarmAccountSchema, FarmAccountWithheldReasonSchema } from './farm-account';
+import { JobPhaseSpansSchema, phasesEndBy } from './job-phases';
 import { MachineNameSchema } from './pairing';
 import {
   AgentStatePatchSchema,
@@ -37,6 +38,8 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     renderTimeMs: z.number().int().nonnegative(),
     credits: z.number().nonnegative().nullable(),
     thumbnail: ThumbnailSchema.nullable(),
+    /** The job's phases, the upload last (the event is sent once the farm took the frame); older agents leave it out. */
+    phases: JobPhaseSpansSchema.optional(),
   }),
   z.object({
     kind: z.literal('error'),
@@ -45,6 +48,8 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     code: z.string().max(100),
     message: z.string().max(2000),
     logExcerpt: z.string().max(64 * 1024),
+    /** The failed job's phases up to the failure; left out for errors outside a job and by older agents. */
+    phases: JobPhaseSpansSchema.optional(),
   }),
   /**
    * A job stopped on purpose before its frame was done: by the user (pause now, stop now, block the
@@ -56,6 +61,8 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     project: z.string().max(300),
     frame: z.number().int(),
     by: z.enum(STOPS_ON_PURPOSE),
+    /** The job's phases up to the stop; left out by older agents. */
+    phases: JobPhaseSpansSchema.optional(),
   }),
   /**
    * Credits the farm granted for frames delivered earlier (`frame-done`). The farm reports only the
@@ -91,12 +98,16 @@ export const AgentToConsoleSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('snapshot'), at: epochMs, state: AgentStateSchema }),
   z.object({ type: z.literal('patch'), at: epochMs, changes: AgentStatePatchSchema }),
   /** `seq` rises by one per event of a boot; the console acknowledges it with `events-ack`. */
-  z.object({
-    type: z.literal('event'),
-    seq: z.number().int().nonnegative(),
-    at: epochMs,
-    event: AgentEventSchema,
-  }),
+  z
+    .object({
+      type: z.literal('event'),
+      seq: z.number().int().nonnegative(),
+      at: epochMs,
+      event: AgentEventSchema,
+    })
+    .refine((message) => !('phases' in message.event) || phasesEndBy(message.event.phases, message.at), {
+      message: 'a phase ends after the event was sent',
+    }),
   z.object({ type: z.literal('ack'), commandId: id, result: CommandResultSchema }),
   z.object({ type: z.literal('logs'), requestId: id, lines: z.array(LogLineSchema).max(5000) }),
   z.object({ type: z.literal('heartbeat'), at: epochMs }),
