@@ -113,15 +113,30 @@ export function MachineTimelineCard({ machineId, summary }: { machineId: string;
 }
 
 /**
- * A chart wider than its box (phones) scrolls sideways: it opens at its newest end, once per range,
- * and stays where the user scrolled it afterwards.
+ * A chart wider than its box (phones) scrolls sideways: it shows its newest end, and keeps showing
+ * it as the box resizes, until the user scrolls away from it.
  */
 function useNewestInView(rangeIndex: number, loaded: boolean) {
   const scroller = useRef<HTMLDivElement>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new range opens at its newest end again
   useEffect(() => {
     const box = scroller.current;
-    if (box && loaded) box.scrollLeft = box.scrollWidth;
+    if (!box || !loaded) return;
+    let pinned = true;
+    const toNewest = () => {
+      if (pinned) box.scrollLeft = box.scrollWidth;
+    };
+    const onScroll = () => {
+      pinned = box.scrollLeft + box.clientWidth >= box.scrollWidth - 4;
+    };
+    toNewest();
+    box.addEventListener('scroll', onScroll);
+    const resizes = new ResizeObserver(toNewest);
+    resizes.observe(box);
+    return () => {
+      box.removeEventListener('scroll', onScroll);
+      resizes.disconnect();
+    };
   }, [rangeIndex, loaded]);
   return scroller;
 }
