@@ -5,7 +5,7 @@ import { type AgentEvent, type JobPhaseSpan, JobPhaseSpansSchema } from '@flock/
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../src/clock.js';
-import { withUpload } from '../src/farm/phase-times.js';
+import { PhaseTimes, withUpload } from '../src/farm/phase-times.js';
 import { cleanUp, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
 
 afterEach(cleanUp);
@@ -97,6 +97,21 @@ describe("a job's phases", () => {
     expect(phases?.at(-1)?.phase).toBe('render');
     expect(phases?.at(-1)?.endedAt).toBeGreaterThanOrEqual((job?.startedAt ?? 0) + 5_000);
     expectContiguous(phases, { startedAt: job?.startedAt ?? 0 }, stopped?.at ?? 0);
+  });
+});
+
+describe('phase times on a clock that steps back', () => {
+  it('stay ordered and never end before they start', () => {
+    let now = 1_700_000_000_000;
+    const times = new PhaseTimes({ now: () => now, sleep: async () => {} }, 'download');
+    now += 1_000;
+    times.enter('extract');
+    now -= 60_000; // NTP set the clock back a minute
+    times.enter('render');
+    now -= 1_000;
+    const spans = times.spans();
+    expect(spans.map((span) => span.phase)).toEqual(['download', 'extract', 'render']);
+    expect(JobPhaseSpansSchema.safeParse(spans).success).toBe(true);
   });
 });
 

@@ -113,6 +113,29 @@ describe('timeline.machine', () => {
     expect(pausedAgain?.endedAt).toBeNull();
   });
 
+  it('a frame whose phases end after its event was sent (a clock set back) is stored, without them', async () => {
+    running = await startTestConsole();
+    const admin = await login(running);
+    const paired = await pairSimulatedAgent(running, admin, 'render-04');
+    clients.push(paired.client);
+    const future = Date.now() + HOUR;
+    paired.agent.emit({
+      kind: 'frame-done',
+      jobId: 'late',
+      project: 'Sheep',
+      frame: 3,
+      renderTimeMs: 450,
+      credits: null,
+      thumbnail: null,
+      phases: phasesEndingAt(future),
+    });
+    await vi.waitFor(async () =>
+      expect(await running?.core.repo.recentFrames(paired.machineId, 5)).toHaveLength(1),
+    );
+    const [frame] = (await running?.core.repo.recentFrames(paired.machineId, 5)) ?? [];
+    expect(frame).toMatchObject({ jobId: 'late', phases: null });
+  });
+
   it('refuses a window over 48 hours, a reversed one, and anyone not logged in', async () => {
     running = await startTestConsole();
     const admin = await login(running);

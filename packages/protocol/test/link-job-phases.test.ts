@@ -8,6 +8,8 @@ import {
   type JobPhaseSpan,
   JobPhaseSpansSchema,
   MAX_JOB_PHASE_SPANS,
+  phasesEndBy,
+  withoutLatePhases,
 } from '../src/link';
 
 const t0 = 1_700_000_000_000;
@@ -50,13 +52,20 @@ describe('job phases', () => {
     expect(decodeEvent(older).ok).toBe(true);
   });
 
-  it('refuses phases out of order, overlapping, repeated, backwards or ending after the event', () => {
+  it('decodes phases that end after the event was sent (a clock set back): phasesEndBy tells, the console drops only them', () => {
+    const late = [{ phase: 'upload', startedAt: t0, endedAt: t0 + 20_000 }] as const;
+    expect(decodeEvent({ ...frameDone, phases: late }).ok).toBe(true);
+    expect(phasesEndBy([...late], t0 + 10_000)).toBe(false);
+    expect(phasesEndBy(phases, t0 + 10_000)).toBe(true);
+    expect(phasesEndBy(undefined, 0)).toBe(true);
+  });
+
+  it('refuses phases out of order, overlapping, repeated or backwards', () => {
     const cases: unknown[] = [
       [phases[1], phases[0]],
       [phases[0], { ...phases[1], startedAt: t0 + 900 }],
       [phases[0], { ...phases[0], startedAt: t0 + 1_000, endedAt: t0 + 1_100 }],
       [{ ...phases[0], endedAt: t0 - 1 }],
-      [{ phase: 'upload', startedAt: t0, endedAt: t0 + 20_000 }],
       [{ phase: 'sleep', startedAt: t0, endedAt: t0 + 1 }],
       [],
     ];
@@ -98,5 +107,13 @@ describe('job phases', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('withoutLatePhases', () => {
+  it('keeps an event whose phases end by its sending time, and only drops the phases otherwise', () => {
+    expect(withoutLatePhases(frameDone, t0 + 10_000)).toBe(frameDone);
+    const { phases: _, ...rest } = frameDone as Extract<AgentEvent, { kind: 'frame-done' }>;
+    expect(withoutLatePhases(frameDone, t0 + 9_000)).toEqual(rest);
   });
 });

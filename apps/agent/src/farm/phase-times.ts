@@ -22,14 +22,19 @@ export class PhaseTimes {
   /** The job entered `phase`: the current span ends now unless `phase` is not a later one. */
   enter(phase: JobPhase): void {
     if (rank(phase) <= rank(this.current.phase)) return;
-    const now = this.clock.now();
+    const now = this.now();
     this.closed.push({ ...this.current, endedAt: now });
     this.current = { phase, startedAt: now };
   }
 
   /** The spans so far, the current one ending now. */
   spans(): JobPhaseSpan[] {
-    return [...this.closed, { ...this.current, endedAt: this.clock.now() }];
+    return [...this.closed, { ...this.current, endedAt: this.now() }];
+  }
+
+  /** The clock, never behind the last time read: a clock set back does not reorder the spans. */
+  private now(): number {
+    return Math.max(this.clock.now(), this.current.startedAt);
   }
 
   /** The spans before the current phase (e.g. up to the upload, which ends later, in the queue). */

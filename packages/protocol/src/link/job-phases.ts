@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AgentEvent } from './messages';
 import { type JobPhase, JobPhaseSchema } from './state';
 
 // The agent's own record of a job's phases (download, extract, prepare, render, upload) with their
@@ -32,7 +33,17 @@ export const JobPhaseSpansSchema = z
   .max(MAX_JOB_PHASE_SPANS)
   .refine(inOrder, { message: 'phases must be in order (download to upload), each once, not overlapping' });
 
-/** The phases end no later than `at` (the time the event about the job was sent). */
+/**
+ * The phases end no later than `at` (the time the event about the job was sent). Not part of the
+ * event's schema: a clock set back between the two must cost the phases, never the event.
+ */
 export function phasesEndBy(spans: readonly JobPhaseSpan[] | undefined, at: number): boolean {
   return !spans || spans.every((span) => span.endedAt <= at);
+}
+
+/** The event without its phases when they end after `at`, when it was sent; else the event itself. */
+export function withoutLatePhases(event: AgentEvent, at: number): AgentEvent {
+  if (!('phases' in event) || phasesEndBy(event.phases, at)) return event;
+  const { phases: _late, ...rest } = event;
+  return rest as AgentEvent;
 }

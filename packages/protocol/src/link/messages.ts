@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { STOPS_ON_PURPOSE } from '../stop-reasons';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
 import { FarmAccountSchema, FarmAccountWithheldReasonSchema } from './farm-account';
-import { JobPhaseSpansSchema, phasesEndBy } from './job-phases';
+import { JobPhaseSpansSchema } from './job-phases';
 import { MachineNameSchema } from './pairing';
 import {
   AgentStatePatchSchema,
@@ -98,16 +98,12 @@ export const AgentToConsoleSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('snapshot'), at: epochMs, state: AgentStateSchema }),
   z.object({ type: z.literal('patch'), at: epochMs, changes: AgentStatePatchSchema }),
   /** `seq` rises by one per event of a boot; the console acknowledges it with `events-ack`. */
-  z
-    .object({
-      type: z.literal('event'),
-      seq: z.number().int().nonnegative(),
-      at: epochMs,
-      event: AgentEventSchema,
-    })
-    .refine((message) => !('phases' in message.event) || phasesEndBy(message.event.phases, message.at), {
-      message: 'a phase ends after the event was sent',
-    }),
+  z.object({
+    type: z.literal('event'),
+    seq: z.number().int().nonnegative(),
+    at: epochMs,
+    event: AgentEventSchema,
+  }),
   z.object({ type: z.literal('ack'), commandId: id, result: CommandResultSchema }),
   z.object({ type: z.literal('logs'), requestId: id, lines: z.array(LogLineSchema).max(5000) }),
   z.object({ type: z.literal('heartbeat'), at: epochMs }),

@@ -13,6 +13,7 @@ import {
   LINK_PROTOCOL_VERSION,
   type Limits,
   type LogLine,
+  withoutLatePhases,
 } from '@flock/protocol';
 import { WebSocket } from 'ws';
 import type { ConsoleRepo } from '../db/repo';
@@ -283,7 +284,12 @@ export class LinkHub {
       }
       case 'event': {
         this.options.idleSpans?.heard(machineId, message.at);
-        const event = this.withinThumbnailBudget(machineId, message.event);
+        const event = withoutLatePhases(this.withinThumbnailBudget(machineId, message.event), message.at);
+        if (event !== message.event && 'phases' in message.event && !('phases' in event))
+          log(
+            'warn',
+            `link ${machineId}: job phases ending after their event was sent dropped (clock set back?)`,
+          );
         if (await this.repo.insertEvent(machineId, connection.bootId ?? '', message.seq, message.at, event)) {
           if (event.kind === 'frame-done' || event.kind === 'frame-credits') this.fleet.frameStored();
           this.fleet.bus.emit('agentEvent', machineId, event, message.at);

@@ -27,10 +27,15 @@ interface Tracked {
   queue: Promise<void>;
 }
 
-/** Idle: anything but working on a frame (a machine waiting on a reason in error counts as idle). */
+/**
+ * Idle: anything but working on a frame (a machine waiting on a reason in error counts as idle). A
+ * span lasts while status, reason code and text stay the same (the reason's times are not its text).
+ */
 function idleKey(state: AgentState): string | null {
   const group = statusGroupOf({ online: true, status: state.status, reason: state.reason });
-  return group === 'working' ? null : `${state.status}|${state.reason?.code ?? ''}`;
+  return group === 'working'
+    ? null
+    : `${state.status}|${state.reason?.code ?? ''}|${state.reason?.message ?? ''}`;
 }
 
 /**
