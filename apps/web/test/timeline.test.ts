@@ -54,7 +54,11 @@ describe('timeline.machine', () => {
       status: 'idle',
       reason: { code: 'no-job', message: 'The farm has no job for this machine.', until: null },
     });
-    await vi.waitFor(() => expect(running?.core.fleet.summary(machineId)?.reason?.code).toBe('no-job'));
+    await vi.waitFor(() =>
+      expect(running?.core.fleet.summary(machineId)?.reason?.message).toBe(
+        'The farm has no job for this machine.',
+      ),
+    );
     agent.update({ status: 'rendering', reason: null });
     await vi.waitFor(() => expect(running?.core.fleet.summary(machineId)?.status).toBe('rendering'));
     const frameEnd = Date.now();
@@ -93,7 +97,14 @@ describe('timeline.machine', () => {
       expect(status).toBe(200);
       timeline = dataOf<MachineTimeline>(body);
       expect(timeline.jobs).toHaveLength(2);
-      expect(timeline.idle.map((span) => span.status)).toEqual(['idle', 'paused', 'offline', 'paused']);
+      // The simulated agent starts idle ("Waiting for a job"): a new reason text is a new span.
+      expect(timeline.idle.map((span) => span.status)).toEqual([
+        'idle',
+        'idle',
+        'paused',
+        'offline',
+        'paused',
+      ]);
     });
     const [frame, stopped] = timeline?.jobs ?? [];
     expect(frame).toMatchObject({
@@ -103,7 +114,8 @@ describe('timeline.machine', () => {
       phases: phasesEndingAt(frameEnd),
     });
     expect(stopped).toMatchObject({ jobId: 'j2', outcome: 'stopped', detail: 'stopped (pause-now)' });
-    const [noJob, paused, offline, pausedAgain] = timeline?.idle ?? [];
+    const [waiting, noJob, paused, offline, pausedAgain] = timeline?.idle ?? [];
+    expect(waiting?.endedAt).toBe(noJob?.startedAt);
     expect(noJob?.reason?.message).toBe('The farm has no job for this machine.');
     expect(noJob?.endedAt).toBeGreaterThanOrEqual(noJob?.startedAt ?? Infinity);
     expect(paused?.reason?.code).toBe('paused-by-user');
