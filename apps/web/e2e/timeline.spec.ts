@@ -37,7 +37,8 @@ test("the timeline shows a real frame's phases and an idle span with its reason,
     // A delivered frame appears without a reload: its render bar, and its phases in order.
     const renderBar = timeline.locator('[data-kind="job"][data-lane="render"]').first();
     await expect(renderBar).toBeVisible({ timeout: 120_000 });
-    await renderBar.click();
+    // Focus is the keyboard's tap; a click can land on a neighbouring frame's bar (3 px each, 4 s a px).
+    await renderBar.focus();
     const detail = page.getByTestId('timeline-detail');
     await expect(detail).toContainText(/^Frame \d+ of E2E: turning cube · Render · /);
     await expect(detail).toContainText(/\(\d+(\.\d)? s\)/);
@@ -48,7 +49,7 @@ test("the timeline shows a real frame's phases and an idle span with its reason,
     await page.getByRole('button', { name: 'Pause now' }).click();
     const pausedBar = timeline.locator('[data-kind="idle"]', { hasText: 'paused by the user' }).last();
     await expect(pausedBar).toBeAttached({ timeout: 30_000 });
-    await pausedBar.click({ force: true });
+    await pausedBar.focus();
     await expect(detail).toContainText('Paused: paused by the user');
     await expect(detail).toContainText(', still');
 
