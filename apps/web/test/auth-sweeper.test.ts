@@ -114,6 +114,7 @@ describe('the console runs the sweeper', () => {
       pairingCodes: 0,
       thumbnails: 0,
       auditEntries: 0,
+      idleSpans: 0,
     });
     expect(rowCount(dataDir, 'sessions')).toBe(0);
   });

@@ -70,6 +70,10 @@ const PROCEDURES: Record<string, Case> = {
   'machines.rename': { minimum: 'operator', input: (id) => ({ id, name: 'Renamed' }) },
   'machines.remove': { minimum: 'admin', input: () => ({ id: 'no-such-machine' }) },
   'machines.addCode': { minimum: 'admin', input: (_id, url) => ({ consoleUrl: url }) },
+  'timeline.machine': {
+    minimum: 'viewer',
+    input: (id) => ({ machineId: id, from: Date.now() - 60_000, to: Date.now() }),
+  },
   'users.list': { minimum: 'admin' },
   'updates.get': { minimum: 'viewer' },
   'updates.start': { minimum: 'admin', input: () => ({ sha256: 'f'.repeat(64) }) },

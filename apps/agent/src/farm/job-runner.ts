@@ -12,6 +12,7 @@ import {
   isProtocolError,
   type Job,
   type JobPhase,
+  type JobPhaseSpan,
   MD5_HEX,
   type StopReason,
 } from '@flock/protocol';
@@ -24,6 +25,7 @@ import { type ArchiveCache, DownloadError, type DownloadProgress } from '../down
 import type { Logger } from '../log/index.js';
 import type { RenderFacts } from '../render/index.js';
 import type { AgentStateStore } from '../state/index.js';
+import { PhaseTimes } from './phase-times.js';
 import type { FrameUploads, RenderPort } from './ports.js';
 import { SpareProject } from './spare-project.js';
 import { stopReasonOf } from './stop-signal.js';
@@ -34,7 +36,10 @@ export type JobFacts = Partial<Omit<RenderFacts, 'log'>>;
 /** The longest project name the agent's state carries: the console's own limit. */
 const MAX_PROJECT_NAME_CHARS = CurrentJobSchema.shape.project.maxLength ?? 300;
 
-export type JobFailure = { kind: 'failed'; errorType: number; message: string } & JobFacts;
+/** A job that ended without a frame: its phases up to the end, for the console's timeline. */
+export type JobEnd = { phases?: JobPhaseSpan[] };
+
+export type JobFailure = { kind: 'failed'; errorType: number; message: string } & JobFacts & JobEnd;
 
 export type JobOutcome =
   /**
@@ -46,7 +51,7 @@ export type JobOutcome =
   | { kind: 'rendered'; stored: Promise<JobFailure | undefined> }
   | JobFailure
   /** Stopped from outside (stop-signal.ts): by the user, or by the farm. */
-  | ({ kind: 'stopped'; reason: StopReason } & JobFacts);
+  | ({ kind: 'stopped'; reason: StopReason } & JobFacts & JobEnd);
 
 export interface JobRunnerOptions {
   cache: ArchiveCache;
@@ -71,6 +76,8 @@ export class JobRunner {
   /** Job directories being removed in the background (while the next job is requested), by path. */
   private readonly removals = new Map<string, Promise<void>>();
   private readonly spare: SpareProject;
+  /** The current job's phase times. */
+  private times: PhaseTimes | undefined;
 
   constructor(private readonly options: JobRunnerOptions) {
     this.spare = new SpareProject(options.jobsDir, options.log);
@@ -102,6 +109,8 @@ export class JobRunner {
       outcome = signal.aborted ? { kind: 'stopped', reason: stopReasonOf(signal) } : failure(error);
     }
     this.options.store.update({ job: null });
+    if (outcome.kind !== 'rendered' && this.times) outcome = { ...outcome, phases: this.times.spans() };
+    this.times = undefined;
     // Removed while the loop already asks for the next job, once the frame has left the dir.
     this.removeLater(jobDir, outcome.kind === 'rendered' ? outcome.stored : undefined);
     return outcome;
@@ -135,6 +144,8 @@ export class JobRunner {
   ): Promise<JobOutcome> {
     const { log, store, clock, controls } = this.options;
     const frame = Number.parseInt(job.frame, 10);
+    const startedAt = clock.now();
+    this.times = new PhaseTimes(clock, 'download', startedAt);
     store.update({
       job: {
         id: job.id,
@@ -145,7 +156,7 @@ export class JobRunner {
         progress: null,
         etaSeconds: null,
         device: job.useGpu ? (controls.limits.gpu ?? 'GPU') : 'CPU',
-        startedAt: clock.now(),
+        startedAt,
         ...(/^[0-9a-f]{32}$/i.test(job.archiveMd5) ? { archiveMd5: job.archiveMd5.toLowerCase() } : {}),
       },
     });
@@ -205,6 +216,7 @@ export class JobRunner {
         outputFile: result.outputFile,
         renderTimeSeconds: result.renderTimeSeconds,
         memoryUsedKiB: result.memoryUsedKiB,
+        phases: this.times?.finished() ?? [],
         ...(controls.limits.cores === null ? {} : { cores: controls.limits.cores }),
       })
       .then(() => {
@@ -250,6 +262,7 @@ export class JobRunner {
   private progress(phase: JobPhase, progress: number | null, etaSeconds: number | null): void {
     const job = this.options.store.state.job;
     if (!job) return;
+    this.times?.enter(phase);
     const bounded = progress === null ? null : Math.min(1, Math.max(0, progress));
     this.options.store.update({ job: { ...job, phase, progress: bounded, etaSeconds } });
   }

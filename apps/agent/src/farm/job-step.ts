@@ -5,6 +5,7 @@ import {
   errorType,
   isStopOnPurpose,
   type Job,
+  type JobPhaseSpan,
   type StopOnPurpose,
   type StopReason,
   stopErrorType,
@@ -106,8 +107,9 @@ export class JobStep {
     const type = stopped ? stopErrorType(outcome.reason) : outcome.errorType;
     const message = stopped ? `job stopped (${outcome.reason})` : outcome.message;
     // A stop on purpose (the user's, the farm's) is an event; a limit's stop (time, memory) failed the frame.
-    if (stopped && isStopOnPurpose(outcome.reason)) this.stopped(job, outcome.reason);
-    else this.announceFailure(job, type, message, this.options.store.logExcerpt(entries.slice(-200)));
+    const { phases } = outcome;
+    if (stopped && isStopOnPurpose(outcome.reason)) this.stopped(job, outcome.reason, phases);
+    else this.announceFailure(job, type, message, this.options.store.logExcerpt(entries.slice(-200)), phases);
     const { renderTimeSeconds, memoryUsedKiB, blenderVersion } = outcome;
     const lines = entries.map(formatReportLine);
     await this.options.reporter.report({
@@ -122,7 +124,7 @@ export class JobStep {
   }
 
   /** Stopped on purpose (by the user or the farm): an event for the console, not an error. */
-  private stopped(job: Job, by: StopOnPurpose): void {
+  private stopped(job: Job, by: StopOnPurpose, phases: JobPhaseSpan[] | undefined): void {
     if (by === 'block-project') this.options.blocks.block(job);
     this.options.log.info('job stopped', { job: job.id, frame: job.frame, by });
     this.options.store.publish({
@@ -131,10 +133,17 @@ export class JobStep {
       project: job.name.slice(0, 300),
       frame: Number.parseInt(job.frame, 10) || 0,
       by,
+      ...(phases ? { phases } : {}),
     });
   }
 
-  private announceFailure(job: Job, type: number, message: string, logExcerpt: string): void {
+  private announceFailure(
+    job: Job,
+    type: number,
+    message: string,
+    logExcerpt: string,
+    phases: JobPhaseSpan[] | undefined,
+  ): void {
     const { store, log } = this.options;
     const name = errorType(type).name;
     log.warn('job failed', { job: job.id, type: `${type} ${name}`, error: message });
@@ -146,6 +155,7 @@ export class JobStep {
       code: name,
       message: message.slice(0, 2000),
       logExcerpt,
+      ...(phases ? { phases } : {}),
     });
   }
 }

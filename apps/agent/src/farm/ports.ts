@@ -1,6 +1,6 @@
 // What the farm loop needs from the renderer and the upload queue, as narrow interfaces: the loop
 // is tested against the real implementations, and stays readable without their details.
-import type { Job, Limits } from '@flock/protocol';
+import type { Job, JobPhaseSpan, Limits } from '@flock/protocol';
 import type { RenderResult } from '../render/index.js';
 
 export type { RenderResult } from '../render/index.js';
@@ -36,6 +36,8 @@ export interface RenderedFrame {
   renderTimeSeconds: number;
   memoryUsedKiB?: number;
   cores?: number;
+  /** The job's phases before its upload (download to render). */
+  phases?: JobPhaseSpan[];
 }
 
 export interface FrameUploads {

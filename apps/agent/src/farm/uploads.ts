@@ -19,6 +19,7 @@ import { type SendResult, type UploadEvent, type UploadItem, UploadQueue } from 
 import type { ErrorReporter } from './error-report.js';
 import { FrameCredits } from './frame-credits.js';
 import type { FarmHttp } from './http.js';
+import { withUpload } from './phase-times.js';
 import type { FrameUploads, RenderedFrame } from './ports.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -98,6 +99,7 @@ export class FarmUploads implements FrameUploads {
       ...(frame.memoryUsedKiB === undefined ? {} : { memoryUsedKiB: frame.memoryUsedKiB }),
       ...(frame.cores === undefined ? {} : { cores: frame.cores }),
       projectName: job.name,
+      ...(frame.phases === undefined ? {} : { phases: frame.phases }),
       sessionKey: this.options.sessionKey(),
       meta: cookie ? { cookie } : {},
     });
@@ -209,6 +211,7 @@ export class FarmUploads implements FrameUploads {
     log.info('frame delivered', { job: item.jobId, frame: item.frame });
     store.updateLocal({ framesDelivered: store.local.framesDelivered + 1 });
     store.update({ lastFramePath: item.filename });
+    const phases = withUpload(item.phases, this.options.clock.now());
     store.publish({
       kind: 'frame-done',
       jobId: item.jobId,
@@ -217,6 +220,7 @@ export class FarmUploads implements FrameUploads {
       renderTimeMs: Math.max(0, Math.round(item.renderTimeSeconds * 1000)),
       credits: null,
       thumbnail: null,
+      ...(phases ? { phases } : {}),
     });
     this.credits.delivered(item.jobId, item.sessionKey);
   }

@@ -58,6 +58,7 @@ export type EnqueueRequest = Pick<
   | 'memoryUsedKiB'
   | 'cores'
   | 'projectName'
+  | 'phases'
   | 'sessionKey'
 > & {
   /** Blender's output file; it is moved into the queue dir. */
@@ -127,6 +128,7 @@ export class UploadQueue {
       ...(request.memoryUsedKiB !== undefined && { memoryUsedKiB: request.memoryUsedKiB }),
       ...(request.cores !== undefined && { cores: request.cores }),
       ...(request.projectName !== undefined && { projectName: request.projectName }),
+      ...(request.phases !== undefined && { phases: request.phases }),
       sessionKey: request.sessionKey,
       meta: { ...request.meta },
       file,

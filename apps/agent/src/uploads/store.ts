@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import type { JobPhaseSpan } from '@flock/protocol';
 
 /** One rendered frame waiting for the farm's verdict, exactly as stored in `<dir>/<id>.json`. */
 export interface UploadItem {
@@ -15,6 +16,8 @@ export interface UploadItem {
   memoryUsedKiB?: number;
   cores?: number;
   projectName?: string;
+  /** The job's phases before the upload, for the console's timeline (checked again when sent). */
+  phases?: JobPhaseSpan[];
   /** Which farm session (login) rendered the frame. */
   sessionKey: string;
   /** Opaque values for the sender (e.g. the session cookie the frame was rendered under). */

@@ -13,6 +13,7 @@ import { MachineFarmAccount } from './machine-farm-account';
 import { MachineHeader } from './machine-header';
 import { LastFrameCard, RecentErrorsCard, RecentFramesCard } from './machine-history';
 import { MachineNowCard } from './machine-now-card';
+import { MachineTimelineCard } from './machine-timeline';
 import { RoleGate } from './role-gate';
 import { type SendCommand, useSendCommand } from './send-command';
 import { LoadingList, StateMessage } from './status';
@@ -127,6 +128,7 @@ function MachineView({
           notify={notify}
         />
       </RoleGate>
+      <MachineTimelineCard machineId={id} summary={summary} />
       <RecentFramesCard frames={history.data?.frames ?? []} loading={history.isPending} />
       <RecentErrorsCard errors={history.data?.errors ?? []} />
       <LogTail id={id} recent={view.state?.recentLog ?? []} online={summary.online && !feedDown} />

@@ -5,7 +5,7 @@ import Link from 'next/link';
  * The headline of a reason, its times in the browser's local time ("since 14:02:07, next try at …");
  * `short`: only the message's first sentence (the machine cards).
  */
-function reasonHeadline(reason: NotRenderingReason, short = false): string {
+export function reasonHeadline(reason: NotRenderingReason, short = false): string {
   const times = reasonTimes(reason, Date.now());
   if (reason.code === 'farm-unreachable') return `Farm unreachable ${times.join(', ')}`.trim();
   const message = short ? (reason.message.split(/(?<=\.)\s/)[0] ?? reason.message) : reason.message;

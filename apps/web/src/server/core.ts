@@ -10,12 +10,14 @@ import { AuditRepo } from './db/audit-repo';
 import { openDatabase } from './db/client';
 import { ConsoleRepo } from './db/repo';
 import { TagsRepo } from './db/tags-repo';
+import { TimelineRepo } from './db/timeline-repo';
 import { SecretBox } from './farm-account/secret-box';
 import { FarmAccountStore } from './farm-account/store';
 import { FleetSettingsStore } from './fleet-settings';
 import { AgentBuilds } from './install/builds';
 import { Fleet } from './link/fleet';
 import { LinkHub } from './link/hub';
+import { IdleSpans } from './link/idle-spans';
 import { log } from './log';
 import { PAIRING_CODE_TTL_MS, Pairing } from './pairing';
 import { Sweeper } from './sweeper';
@@ -54,6 +56,8 @@ export interface ConsoleOptions {
 /** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
 export interface ConsoleCore {
   repo: ConsoleRepo;
+  /** A machine's per-frame timeline: jobs with their phases, idle spans. */
+  timeline: TimelineRepo;
   fleet: Fleet;
   /** The machines' tags, stored; the fleet holds a copy for the live views. */
   tags: TagsRepo;
@@ -94,6 +98,10 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   await fleetSettings.load();
   const farmAccounts = new FarmAccountStore(repo, SecretBox.open(options.dataDir), fleet.bus, now);
   await farmAccounts.load();
+  const timeline = new TimelineRepo(database.db);
+  const idleSpans = new IdleSpans(timeline, now);
+  await idleSpans.start();
+  fleet.bus.on('removed', (id) => idleSpans.forget(id));
   const hub = new LinkHub(fleet, repo, {
     heartbeatMs: options.heartbeatMs ?? 5_000,
     commandMaxAgeMs: options.commandMaxAgeMs ?? 60_000,
@@ -101,6 +109,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     now,
     fleetSettings: () => fleetSettings.settings,
     farmAccount: (machineId) => farmAccounts.accountFor(machineId),
+    idleSpans,
   });
   const alerts = await Alerts.start({
     db: database.db,
@@ -128,11 +137,12 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     send: (machineId, command) => hub.command(machineId, command),
     now,
   });
-  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit);
+  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit, timeline);
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
   return {
     repo,
+    timeline,
     fleet,
     tags,
     machineActivity: () => {

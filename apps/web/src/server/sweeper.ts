@@ -1,5 +1,6 @@
 import type { AuditTrail } from './audit/trail';
 import { type ConsoleRepo, THUMBNAILS_KEPT_PER_MACHINE } from './db/repo';
+import { TIMELINE_RETENTION_MS, type TimelineRepo } from './db/timeline-repo';
 import { log } from './log';
 
 export const SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -10,6 +11,8 @@ export interface SweepResult {
   thumbnails: number;
   /** Audit entries past the retention (1 year, 100 000 rows). */
   auditEntries: number;
+  /** Idle spans past the timeline's retention (30 days); counted when the sweeper prunes them. */
+  idleSpans?: number;
 }
 
 /**
@@ -27,6 +30,7 @@ export class Sweeper {
     private readonly now: () => number,
     private readonly intervalMs = SWEEP_INTERVAL_MS,
     private readonly audit?: AuditTrail,
+    private readonly timeline?: TimelineRepo,
   ) {}
 
   start(): void {
@@ -50,11 +54,13 @@ export class Sweeper {
       pairingCodes: await this.repo.deleteSpentPairingCodes(now),
       thumbnails: await this.repo.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE),
       auditEntries: (await this.audit?.trim(now)) ?? 0,
+      ...(this.timeline ? { idleSpans: await this.timeline.pruneSpans(now - TIMELINE_RETENTION_MS) } : {}),
     };
-    if (result.sessions + result.pairingCodes + result.thumbnails + result.auditEntries > 0) {
+    const idleSpans = result.idleSpans ?? 0;
+    if (result.sessions + result.pairingCodes + result.thumbnails + result.auditEntries + idleSpans > 0) {
       log(
         'info',
-        `sweeper: deleted ${result.sessions} expired session(s), ${result.pairingCodes} spent pairing code(s), ${result.thumbnails} old thumbnail(s), ${result.auditEntries} old audit entries`,
+        `sweeper: deleted ${result.sessions} expired session(s), ${result.pairingCodes} spent pairing code(s), ${result.thumbnails} old thumbnail(s), ${result.auditEntries} old audit entries, ${idleSpans} old idle span(s)`,
       );
     }
     return result;

@@ -2,6 +2,7 @@ export * from './codec';
 export * from './commands';
 export * from './farm-account';
 export * from './install';
+export * from './job-phases';
 export * from './lifecycle';
 export * from './local-time';
 export * from './log-text';

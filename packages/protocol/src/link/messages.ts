@@ -3,6 +3,7 @@ import { httpUrlProblem } from '../farm-values';
 import { STOPS_ON_PURPOSE } from '../stop-reasons';
 import { CommandResultSchema, ControlCommandSchema } from './commands';
 import { FarmAccountSchema, FarmAccountWithheldReasonSchema } from './farm-account';
+import { JobPhaseSpansSchema } from './job-phases';
 import { MachineNameSchema } from './pairing';
 import {
   AgentStatePatchSchema,
@@ -38,6 +39,8 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     renderTimeMs: z.number().int().nonnegative(),
     credits: z.number().nonnegative().nullable(),
     thumbnail: ThumbnailSchema.nullable(),
+    /** The job's phases, the upload last (the event is sent once the farm took the frame); older agents leave it out. */
+    phases: JobPhaseSpansSchema.optional(),
   }),
   z.object({
     kind: z.literal('error'),
@@ -46,6 +49,8 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     code: z.string().max(100),
     message: z.string().max(2000),
     logExcerpt: z.string().max(64 * 1024),
+    /** The failed job's phases up to the failure; left out for errors outside a job and by older agents. */
+    phases: JobPhaseSpansSchema.optional(),
   }),
   /**
    * A job stopped on purpose before its frame was done: by the user (pause now, stop now, block the
@@ -57,6 +62,8 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     project: z.string().max(300),
     frame: z.number().int(),
     by: z.enum(STOPS_ON_PURPOSE),
+    /** The job's phases up to the stop; left out by older agents. */
+    phases: JobPhaseSpansSchema.optional(),
   }),
   /**
    * Credits the farm granted for frames delivered earlier (`frame-done`). The farm reports only the

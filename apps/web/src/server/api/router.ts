@@ -5,6 +5,7 @@ import { farmAccountRouter } from './routers/farm-account';
 import { fleetRouter } from './routers/fleet';
 import { fleetSettingsRouter } from './routers/fleet-settings';
 import { machinesRouter } from './routers/machines';
+import { timelineRouter } from './routers/timeline';
 import { updatesRouter } from './routers/updates';
 import { usersRouter } from './routers/users';
 import { router } from './trpc';
@@ -17,6 +18,7 @@ export const appRouter = router({
   fleet: fleetRouter,
   fleetSettings: fleetSettingsRouter,
   machines: machinesRouter,
+  timeline: timelineRouter,
   updates: updatesRouter,
   users: usersRouter,
 });

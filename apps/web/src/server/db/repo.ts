@@ -298,6 +298,7 @@ export class ConsoleRepo {
         credits: event.credits,
         thumbnail: event.thumbnail ? `data:${event.thumbnail.mime};base64,${event.thumbnail.base64}` : null,
         finishedAt: at,
+        phases: event.phases ?? null,
       });
       if (event.thumbnail) await this.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE, machineId);
     }

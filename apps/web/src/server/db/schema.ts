@@ -1,4 +1,13 @@
-import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
+import type {
+  AgentEvent,
+  AgentState,
+  CommandResult,
+  ControlCommand,
+  Hello,
+  JobPhaseSpan,
+  Limits,
+  NotRenderingReason,
+} from '@flock/protocol';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../../lib/roles';
 
@@ -114,10 +123,37 @@ export const frames = sqliteTable(
     credits: real('credits'),
     thumbnail: text('thumbnail'),
     finishedAt: integer('finished_at').notNull(),
+    /** The job's phases (download to upload) on the agent's clock; null from agents that do not say. */
+    phases: text('phases', { mode: 'json' }).$type<JobPhaseSpan[]>(),
   },
   (t) => [
     index('frames_machine_finished').on(t.machineId, t.finishedAt),
     index('frames_finished').on(t.finishedAt),
+  ],
+);
+
+/**
+ * When a linked machine was not working on a frame, and why: one row per stretch of the same status
+ * and reason the console saw in its state (times on the agent's clock, like the frames' phases), and
+ * `offline` for a link that dropped until it came back. `ended_at` is null while the stretch goes on.
+ * Time the console did not see (it was not running) has no row. Kept 30 days (sweeper.ts).
+ */
+export const idleSpans = sqliteTable(
+  'idle_spans',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    startedAt: integer('started_at').notNull(),
+    endedAt: integer('ended_at'),
+    /** The agent's status, or `offline`. */
+    status: text('status').notNull(),
+    reason: text('reason', { mode: 'json' }).$type<NotRenderingReason>(),
+  },
+  (t) => [
+    index('idle_spans_machine_started').on(t.machineId, t.startedAt),
+    index('idle_spans_ended').on(t.endedAt),
   ],
 );
 

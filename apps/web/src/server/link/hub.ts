@@ -13,11 +13,13 @@ import {
   LINK_PROTOCOL_VERSION,
   type Limits,
   type LogLine,
+  withoutLatePhases,
 } from '@flock/protocol';
 import { WebSocket } from 'ws';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
 import type { Fleet } from './fleet';
+import type { IdleSpans } from './idle-spans';
 import { farmHostname, nameOnHello } from './machine-names';
 import { TokenBuckets } from './token-buckets';
 
@@ -31,6 +33,8 @@ export interface HubOptions {
   fleetSettings: () => FleetSettings;
   /** The farm account a machine should use (its own or the fleet's), sent over private links only. */
   farmAccount?: (machineId: string) => FarmAccount | null;
+  /** Records when each machine was idle and why, for its timeline. */
+  idleSpans?: IdleSpans;
 }
 
 /**
@@ -267,15 +271,25 @@ export class LinkHub {
     switch (message.type) {
       case 'snapshot':
         this.fleet.stateChanged(machineId, message.state, message.at);
+        await this.options.idleSpans?.stateSeen(machineId, message.state, message.at);
         await this.applyDesiredLimits(machineId, message.state.limits);
         break;
       case 'patch': {
         const state = this.fleet.record(machineId)?.state;
-        if (state) this.fleet.stateChanged(machineId, applyPatch(state, message.changes), message.at);
+        if (!state) break;
+        const next = applyPatch(state, message.changes);
+        this.fleet.stateChanged(machineId, next, message.at);
+        await this.options.idleSpans?.stateSeen(machineId, next, message.at);
         break;
       }
       case 'event': {
-        const event = this.withinThumbnailBudget(machineId, message.event);
+        this.options.idleSpans?.heard(machineId, message.at);
+        const event = withoutLatePhases(this.withinThumbnailBudget(machineId, message.event), message.at);
+        if (event !== message.event && 'phases' in message.event && !('phases' in event))
+          log(
+            'warn',
+            `link ${machineId}: job phases ending after their event was sent dropped (clock set back?)`,
+          );
         // Stored under the boot that created it: one replayed after a restart is stored once.
         const bootId = message.bootId ?? connection.bootId ?? '';
         if (await this.repo.insertEvent(machineId, bootId, message.seq, message.at, event)) {
@@ -294,6 +308,7 @@ export class LinkHub {
         break;
       case 'heartbeat':
         this.fleet.seen(machineId);
+        this.options.idleSpans?.heard(machineId, message.at);
         this.send(connection, { type: 'heartbeat', at: this.options.now() });
         break;
     }
@@ -377,6 +392,7 @@ export class LinkHub {
     if (this.connections.get(connection.machineId) !== connection) return;
     this.connections.delete(connection.machineId);
     this.fleet.disconnected(connection.machineId);
+    void this.options.idleSpans?.linkDown(connection.machineId);
     log('info', `link ${connection.machineId}: disconnected`);
   }
 
