@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AgentEvent, AgentState, CommandResult, Hello, LogLine } from '@flock/protocol';
 import type { ConsoleRepo, MachineRow } from '../db/repo';
+import type { HistoryService } from '../history/service';
 import { type FleetTotals, type MachineRecord, type MachineSummary, summarize, totalsOf } from '../views';
 
 export interface FleetEvents {
@@ -30,6 +31,8 @@ export class Fleet {
   constructor(
     private readonly repo: ConsoleRepo,
     private readonly now: () => number,
+    /** Told when a machine's link connects and disconnects (its connected time). */
+    private readonly history?: HistoryService,
   ) {
     this.bus.setMaxListeners(0);
   }
@@ -73,9 +76,11 @@ export class Fleet {
 
   connected(id: string, hello: Hello): void {
     this.update(id, { online: true, hello, lastSeenAt: this.now() });
+    this.history?.connected(id);
   }
 
   disconnected(id: string): void {
+    this.history?.disconnected(id);
     this.update(id, { online: false });
     void this.persist(id);
   }
