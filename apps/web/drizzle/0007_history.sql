@@ -7,10 +7,9 @@ CREATE TABLE `history_daily` (
 	`render_time_ms` integer DEFAULT 0 NOT NULL,
 	`errors` integer DEFAULT 0 NOT NULL,
 	`online_ms` integer DEFAULT 0 NOT NULL,
-	PRIMARY KEY(`bucket`, `machine`, `project`)
+	PRIMARY KEY(`machine`, `bucket`, `project`)
 ) WITHOUT ROWID;
 --> statement-breakpoint
-CREATE INDEX `history_daily_machine` ON `history_daily` (`machine`,`bucket`);--> statement-breakpoint
 CREATE TABLE `history_hourly` (
 	`bucket` integer NOT NULL,
 	`machine` integer NOT NULL,
@@ -20,10 +19,9 @@ CREATE TABLE `history_hourly` (
 	`render_time_ms` integer DEFAULT 0 NOT NULL,
 	`errors` integer DEFAULT 0 NOT NULL,
 	`online_ms` integer DEFAULT 0 NOT NULL,
-	PRIMARY KEY(`bucket`, `machine`, `project`)
+	PRIMARY KEY(`machine`, `bucket`, `project`)
 ) WITHOUT ROWID;
 --> statement-breakpoint
-CREATE INDEX `history_hourly_machine` ON `history_hourly` (`machine`,`bucket`);--> statement-breakpoint
 CREATE TABLE `history_machines` (
 	`key` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`machine_id` text NOT NULL,

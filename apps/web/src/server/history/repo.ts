@@ -191,13 +191,23 @@ export class HistoryRepo {
       )
       .returning({ id: events.id })
       .all();
-    const goneHourly = await this.db
+    // Per machine key too: the primary key (machine, bucket, project) finds the rows.
+    const goneMachineHours = await this.db
       .delete(historyHourly)
       .where(
-        sql`(${historyHourly.bucket} < ${cutoffs.machineHourlyBefore} and ${historyHourly.machine} <> ${FLEET_KEY}) or (${historyHourly.bucket} < ${cutoffs.fleetHourlyBefore} and ${historyHourly.machine} = ${FLEET_KEY})`,
+        and(
+          inArray(historyHourly.machine, this.db.select({ key: historyMachines.key }).from(historyMachines)),
+          lt(historyHourly.bucket, cutoffs.machineHourlyBefore),
+        ),
       )
       .returning({ bucket: historyHourly.bucket })
       .all();
+    const goneFleetHours = await this.db
+      .delete(historyHourly)
+      .where(and(eq(historyHourly.machine, FLEET_KEY), lt(historyHourly.bucket, cutoffs.fleetHourlyBefore)))
+      .returning({ bucket: historyHourly.bucket })
+      .all();
+    const goneHourly = [...goneMachineHours, ...goneFleetHours];
     return { frames: goneFrames.length, events: goneEvents.length, hourly: goneHourly.length };
   }
 
@@ -234,7 +244,7 @@ export class HistoryRepo {
       .insert(table)
       .values({ bucket, machine, project, ...amounts })
       .onConflictDoUpdate({
-        target: [table.bucket, table.machine, table.project],
+        target: [table.machine, table.bucket, table.project],
         set: {
           frames: sql`${table.frames} + excluded.frames`,
           credits: sql`${table.credits} + excluded.credits`,

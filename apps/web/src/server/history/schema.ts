@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
  * The fleet's history, kept apart from the raw `frames` and `events` (deleted after 30 days): roll-ups
@@ -34,12 +34,12 @@ const rollUpColumns = {
   onlineMs: integer('online_ms').notNull().default(0),
 };
 
+// Every query names one machine key (the fleet's is 0) and a range of buckets: the primary key, in that
+// order, is the only index (tables WITHOUT ROWID in SQLite, see the migration).
 export const historyHourly = sqliteTable('history_hourly', rollUpColumns, (t) => [
-  primaryKey({ columns: [t.bucket, t.machine, t.project] }),
-  index('history_hourly_machine').on(t.machine, t.bucket),
+  primaryKey({ columns: [t.machine, t.bucket, t.project] }),
 ]);
 
 export const historyDaily = sqliteTable('history_daily', rollUpColumns, (t) => [
-  primaryKey({ columns: [t.bucket, t.machine, t.project] }),
-  index('history_daily_machine').on(t.machine, t.bucket),
+  primaryKey({ columns: [t.machine, t.bucket, t.project] }),
 ]);
