@@ -148,6 +148,13 @@ describe('history.series', () => {
       [364, 1],
     ]);
     expect(year.buckets[164]).toMatchObject({ start: DAY0 - 200 * DAY_MS, credits: 7 });
+    // Project totals read whole UTC days from the daily rows and the edges from the hourly ones.
+    expect(year.projects).toEqual([
+      { project: 'Goat', frames: 1, credits: 7, renderTimeMs: 1_000 },
+      { project: 'Sheep', frames: 1, credits: 2, renderTimeMs: 1_000 },
+    ]);
+    const week = await series({ range: '7d', tzOffsetMinutes: 0 });
+    expect(week.projects).toEqual([{ project: 'Sheep', frames: 1, credits: 2, renderTimeMs: 1_000 }]);
     // The machine's own year reads its days (its hours are kept 90 days).
     const machine = await series({ range: '1y', machineId: 'm2', tzOffsetMinutes: 0 });
     expect(framesPerBucket(machine)).toEqual([[164, 1]]);

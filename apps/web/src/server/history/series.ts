@@ -97,6 +97,23 @@ function sourcesOf(machine: number, from: number, to: number, now: number): Sour
   ];
 }
 
+/**
+ * The same rows for project totals, which need no local days: the whole UTC days inside an hourly
+ * slice are read from the daily rows (the same sums, 24 times fewer rows).
+ */
+function projectSourcesOf(sources: Source[]): Source[] {
+  return sources.flatMap((source) => {
+    const firstDay = bucketAtOrAfter(source.from, DAY_MS);
+    const lastDay = bucketOf(source.to, DAY_MS);
+    if (source.rowMs === DAY_MS || firstDay >= lastDay) return [source];
+    return [
+      { ...source, to: firstDay },
+      { table: historyDaily, from: firstDay, to: lastDay, rowMs: DAY_MS },
+      { ...source, from: lastDay },
+    ];
+  });
+}
+
 const addInto = (bucket: HistoryBucket, amounts: RollUpAmounts) => {
   bucket.frames += amounts.frames;
   bucket.credits += amounts.credits;
@@ -126,13 +143,15 @@ export async function historySeries(
   const machine = query.machineId === undefined ? FLEET_KEY : await repo.findMachineKey(query.machineId);
   if (machine === undefined) return series;
   const byProject = new Map<number, ProjectShare>();
-  for (const source of sourcesOf(machine, from, to, query.now)) {
+  const sources = sourcesOf(machine, from, to, query.now);
+  for (const source of sources)
     for (const row of await repo.sumsByBucket(source.table, machine, source.from, source.to)) {
       // The hour holding "now" in a zone such as +5:30 has its middle past the last bucket's end.
       const index = Math.min(count - 1, Math.floor((row.bucket + source.rowMs / 2 - from) / bucketMs));
       const bucket = buckets[index];
       if (bucket) addInto(bucket, row);
     }
+  for (const source of projectSourcesOf(sources))
     for (const row of await repo.sumsByProject(source.table, machine, source.from, source.to)) {
       const share = byProject.get(row.project) ?? { project: '', frames: 0, credits: 0, renderTimeMs: 0 };
       share.frames += row.frames;
@@ -140,7 +159,6 @@ export async function historySeries(
       share.renderTimeMs += row.renderTimeMs;
       byProject.set(row.project, share);
     }
-  }
   series.projects = await topProjects(repo, byProject);
   return series;
 }
