@@ -55,7 +55,7 @@ describe('sweeper', () => {
       await repo.createSession(token, userId, clock.now, clock.now + lifetime * MINUTE);
     // Looked up at time 0 none is expired: undefined means the row is gone.
     const stored = async (token: string) => (await repo.findSessionUser(token, 0)) !== undefined;
-    const sweeper = new Sweeper(repo, () => clock.now, 2 * MINUTE);
+    const sweeper = new Sweeper(repo, () => clock.now, { intervalMs: 2 * MINUTE });
 
     clock.now += 2 * MINUTE;
     sweeper.start();
@@ -115,6 +115,7 @@ describe('the console runs the sweeper', () => {
       thumbnails: 0,
       auditEntries: 0,
       idleSpans: 0,
+      history: { frames: 0, events: 0, hourly: 0 },
     });
     expect(rowCount(dataDir, 'sessions')).toBe(0);
   });

@@ -193,7 +193,7 @@ describe('idle span retention', () => {
     const recent = await timeline.openSpan('m1', now - TIMELINE_RETENTION_MS - HOUR, 'paused', null);
     await timeline.closeSpan(recent, now - HOUR);
     await timeline.openSpan('m1', now - HOUR, 'idle', null);
-    const sweeper = new Sweeper(repo, () => now, undefined, undefined, timeline);
+    const sweeper = new Sweeper(repo, () => now, { timeline });
     expect((await sweeper.sweep()).idleSpans).toBe(1);
     expect((await timeline.spansBetween('m1', 0, now, 10)).map((span) => span.status)).toEqual([
       'paused',

@@ -14,6 +14,8 @@ import { TimelineRepo } from './db/timeline-repo';
 import { SecretBox } from './farm-account/secret-box';
 import { FarmAccountStore } from './farm-account/store';
 import { FleetSettingsStore } from './fleet-settings';
+import { HistoryRepo } from './history/repo';
+import { HistoryService } from './history/service';
 import { AgentBuilds } from './install/builds';
 import { Fleet } from './link/fleet';
 import { LinkHub } from './link/hub';
@@ -58,6 +60,8 @@ export interface ConsoleCore {
   repo: ConsoleRepo;
   /** A machine's per-frame timeline: jobs with their phases, idle spans. */
   timeline: TimelineRepo;
+  /** Frames, credits, errors and connected time per hour and day, kept for years. */
+  history: HistoryService;
   fleet: Fleet;
   /** The machines' tags, stored; the fleet holds a copy for the live views. */
   tags: TagsRepo;
@@ -89,8 +93,9 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   const now = options.now ?? Date.now;
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(join(options.dataDir, 'console.sqlite'));
-  const repo = new ConsoleRepo(database.db);
-  const fleet = new Fleet(repo, now);
+  const history = new HistoryService(new HistoryRepo(database.db), now);
+  const repo = new ConsoleRepo(database.db, history.repo);
+  const fleet = new Fleet(repo, now, history);
   await fleet.load();
   const tags = new TagsRepo(database.db);
   for (const [id, machineTags] of await tags.all()) fleet.setTags(id, machineTags);
@@ -137,12 +142,18 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     send: (machineId, command) => hub.command(machineId, command),
     now,
   });
-  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit, timeline);
+  const sweeper = new Sweeper(repo, now, {
+    ...(options.sweepIntervalMs ? { intervalMs: options.sweepIntervalMs } : {}),
+    audit,
+    timeline,
+    history,
+  });
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
   return {
     repo,
     timeline,
+    history,
     fleet,
     tags,
     machineActivity: () => {
@@ -170,6 +181,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
       rollouts.close();
       await sweeper.stop();
       hub.close();
+      await history.flushOnline();
       await alerts.stop();
       await fleet.persistDirty();
       database.close();

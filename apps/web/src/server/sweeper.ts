@@ -1,6 +1,7 @@
 import type { AuditTrail } from './audit/trail';
 import { type ConsoleRepo, THUMBNAILS_KEPT_PER_MACHINE } from './db/repo';
 import { TIMELINE_RETENTION_MS, type TimelineRepo } from './db/timeline-repo';
+import type { HistoryService, HistorySweep } from './history/service';
 import { log } from './log';
 
 export const SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -13,14 +14,25 @@ export interface SweepResult {
   auditEntries: number;
   /** Idle spans past the timeline's retention (30 days); counted when the sweeper prunes them. */
   idleSpans?: number;
+  /** Raw frames and events past 30 days, hourly roll-ups past their retention. */
+  history?: HistorySweep;
 }
 
 /**
  * Deletes rows that are already refused: expired console sessions and used or expired pairing codes;
  * audit entries past their retention; and thumbnails beyond each machine's newest few (kept so as frames arrive; databases from before
  * that limit are trimmed at the first sweep).
+ * Also stores connected time and applies the history's retention (history/service.ts).
  * Runs once at start, then every `intervalMs`; "expired" is judged by the console's clock (`now`).
  */
+/** What else the sweeper trims, when the console has it; and how often it runs. */
+export interface SweeperParts {
+  intervalMs?: number;
+  audit?: AuditTrail;
+  timeline?: TimelineRepo;
+  history?: HistoryService;
+}
+
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
@@ -28,15 +40,13 @@ export class Sweeper {
   constructor(
     private readonly repo: ConsoleRepo,
     private readonly now: () => number,
-    private readonly intervalMs = SWEEP_INTERVAL_MS,
-    private readonly audit?: AuditTrail,
-    private readonly timeline?: TimelineRepo,
+    private readonly parts: SweeperParts = {},
   ) {}
 
   start(): void {
     if (this.timer) return;
     this.tick();
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer = setInterval(() => this.tick(), this.parts.intervalMs ?? SWEEP_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -53,8 +63,11 @@ export class Sweeper {
       sessions: await this.repo.deleteExpiredSessions(now),
       pairingCodes: await this.repo.deleteSpentPairingCodes(now),
       thumbnails: await this.repo.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE),
-      auditEntries: (await this.audit?.trim(now)) ?? 0,
-      ...(this.timeline ? { idleSpans: await this.timeline.pruneSpans(now - TIMELINE_RETENTION_MS) } : {}),
+      auditEntries: (await this.parts.audit?.trim(now)) ?? 0,
+      ...(this.parts.timeline
+        ? { idleSpans: await this.parts.timeline.pruneSpans(now - TIMELINE_RETENTION_MS) }
+        : {}),
+      ...(this.parts.history ? { history: await this.parts.history.sweep() } : {}),
     };
     const idleSpans = result.idleSpans ?? 0;
     if (result.sessions + result.pairingCodes + result.thumbnails + result.auditEntries + idleSpans > 0) {

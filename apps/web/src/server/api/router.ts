@@ -4,6 +4,7 @@ import { authRouter } from './routers/auth';
 import { farmAccountRouter } from './routers/farm-account';
 import { fleetRouter } from './routers/fleet';
 import { fleetSettingsRouter } from './routers/fleet-settings';
+import { historyRouter } from './routers/history';
 import { machinesRouter } from './routers/machines';
 import { timelineRouter } from './routers/timeline';
 import { updatesRouter } from './routers/updates';
@@ -17,6 +18,7 @@ export const appRouter = router({
   farmAccount: farmAccountRouter,
   fleet: fleetRouter,
   fleetSettings: fleetSettingsRouter,
+  history: historyRouter,
   machines: machinesRouter,
   timeline: timelineRouter,
   updates: updatesRouter,

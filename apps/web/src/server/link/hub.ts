@@ -293,7 +293,8 @@ export class LinkHub {
         // Stored under the boot that created it: one replayed after a restart is stored once.
         const bootId = message.bootId ?? connection.bootId ?? '';
         if (await this.repo.insertEvent(machineId, bootId, message.seq, message.at, event)) {
-          if (event.kind === 'frame-done' || event.kind === 'frame-credits') this.fleet.frameStored();
+          if (event.kind === 'frame-done' || event.kind === 'frame-credits')
+            this.fleet.frameStored(machineId);
           this.fleet.bus.emit('agentEvent', machineId, event, message.at);
         }
         this.send(connection, { type: 'events-ack', bootId, seq: message.seq });
