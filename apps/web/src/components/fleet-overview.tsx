@@ -6,6 +6,7 @@ import { AddMachineDialog } from './add-machine-dialog';
 import { BulkActions } from './bulk-actions';
 import { FleetToolbar } from './fleet-toolbar';
 import { FleetTotalsTiles } from './fleet-totals';
+import { HistoryCharts } from './history-charts';
 import { MachineCard } from './machine-card';
 import { LoadingList, StateMessage } from './status';
 import { type Notify, Toast, useToast } from './toast';
@@ -68,6 +69,7 @@ export function FleetOverview() {
           </StateMessage>
         )}
         {view && view.machines.size > 0 && <MachineList view={view} notify={notify} />}
+        {view && view.machines.size > 0 && <HistoryCharts liveSignal={view.totals.framesToday} />}
         {view && view.machines.size > 0 && <UpdatesPanel notify={notify} />}
       </main>
       <AddMachineDialog open={adding} onClose={() => setAdding(false)} />

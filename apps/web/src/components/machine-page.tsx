@@ -6,6 +6,7 @@ import type { MachineSummary } from '../server/views';
 import { MachineAuditCard } from './audit-list';
 import { BlockedProjectsCard } from './blocked-projects-card';
 import { HardwareCard } from './hardware-card';
+import { HistoryCharts } from './history-charts';
 import { LimitsForm } from './limits-form';
 import { LogTail } from './log-tail';
 import { MachineAgentCard } from './machine-agent-card';
@@ -125,6 +126,7 @@ function MachineView({
           notify={notify}
         />
       </RoleGate>
+      <HistoryCharts machineId={id} liveSignal={view.eventsSeen} />
       <RecentFramesCard frames={history.data?.frames ?? []} loading={history.isPending} />
       <RecentErrorsCard errors={history.data?.errors ?? []} />
       <LogTail id={id} recent={view.state?.recentLog ?? []} online={summary.online && !feedDown} />
