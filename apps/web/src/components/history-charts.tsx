@@ -8,6 +8,14 @@ import { HistoryRangePicker } from './history-range-picker';
 import { StateMessage } from './status';
 import { useHistorySeries } from './use-history-series';
 
+/** The failure and what to do about it: the console's own failure, or no answer from it at all. */
+function whatToDo(error: { message: string; data?: { httpStatus?: number } | null }): string {
+  const failure = error.message.replace(/\.$/, '');
+  return (error.data?.httpStatus ?? 0) >= 500
+    ? `${failure}. The console's log says why; try again in a moment.`
+    : `${failure}. Check that the console is running and this device can reach it, then try again.`;
+}
+
 /**
  * Frames, credits, render time, utilisation, errors and projects over 24 h / 7 d / 30 d / 1 y, for the
  * whole fleet or one machine; read again (throttled) when `liveSignal` changes.
@@ -27,7 +35,7 @@ export function HistoryCharts({ machineId, liveSignal }: { machineId?: string; l
       )}
       {query.isError && !query.data && (
         <StateMessage title="Could not load the history" tone="error">
-          <p>{query.error.message}</p>
+          <p>{whatToDo(query.error)}</p>
           <button type="button" onClick={() => void query.refetch()}>
             Try again
           </button>

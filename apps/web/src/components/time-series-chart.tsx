@@ -53,6 +53,8 @@ function chartOptions(
     width,
     height,
     ms: 1,
+    // Without a right axis, room for the last x tick's label (the range's end) to show whole.
+    padding: [8, right ? null : 28, null, null],
     legend: { live: true },
     cursor: { points: { size: 6 }, drag: { x: false, y: false } },
     scales: {

@@ -117,7 +117,7 @@ export function formatBucket(start: number, bucketMs: number): string {
 export function formatTick(at: number, tickSpacingMs: number, bucketMs: number): string {
   const date = new Date(at);
   if (tickSpacingMs >= 28 * 86_400_000)
-    return date.toLocaleDateString(undefined, { month: 'short', year: '2-digit' });
+    return date.toLocaleDateString(undefined, { month: 'short', year: 'numeric' });
   const dayLabel = date.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
   if (bucketMs >= 86_400_000 || tickSpacingMs >= 86_400_000) return dayLabel;
   const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
