@@ -114,6 +114,7 @@ describe('the console runs the sweeper', () => {
       pairingCodes: 0,
       thumbnails: 0,
       auditEntries: 0,
+      history: { frames: 0, events: 0, hourly: 0 },
     });
     expect(rowCount(dataDir, 'sessions')).toBe(0);
   });

@@ -59,6 +59,10 @@ const PROCEDURES: Record<string, Case> = {
     input: () => ({ archiveMd5: MD5, name: 'A project' }),
   },
   'fleetSettings.unblockProject': { minimum: 'operator', input: () => ({ archiveMd5: MD5 }) },
+  'history.series': {
+    minimum: 'viewer',
+    input: (id) => ({ range: '24h', machineId: id, tzOffsetMinutes: 0 }),
+  },
   'machines.get': { minimum: 'viewer', input: (id) => ({ id }) },
   'machines.live': { minimum: 'viewer', input: (id) => ({ id }) },
   'machines.history': { minimum: 'viewer', input: (id) => ({ id }) },

@@ -28,6 +28,8 @@ function machine(status: DisplayStatus, reasonCode: NotRenderingReason['code'] |
     uploads: null,
     afterFrame: null,
     creditsSession: 0,
+    framesToday: 0,
+    creditsToday: 0,
     framesRendered: 0,
     agentVersion: null,
     lifecycle: null,

@@ -84,8 +84,8 @@ export const MachineCard = memo(function MachineCard({
         )}
       </div>
       <div className="credits">
-        <div>{formatCredits(machine.creditsSession)}</div>
-        <div className="muted">credits</div>
+        <div>{formatCredits(machine.creditsToday)}</div>
+        <div className="muted">credits today</div>
       </div>
     </article>
   );

@@ -39,8 +39,9 @@ export function MachineNowCard({
       )}
       {uploads && (
         <p className="muted">
-          {formatCount(summary.framesRendered, 'frame')} · {formatCredits(summary.creditsSession)} credits
-          this session · uploads waiting {uploads.queued + uploads.inFlight}
+          {formatCount(summary.framesToday, 'frame')} · {formatCredits(summary.creditsToday)} credits today
+          (this session: {formatCount(summary.framesRendered, 'frame')}) · uploads waiting{' '}
+          {uploads.queued + uploads.inFlight}
         </p>
       )}
       <div className="actions start">

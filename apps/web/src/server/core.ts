@@ -11,6 +11,8 @@ import { ConsoleRepo } from './db/repo';
 import { SecretBox } from './farm-account/secret-box';
 import { FarmAccountStore } from './farm-account/store';
 import { FleetSettingsStore } from './fleet-settings';
+import { HistoryRepo } from './history/repo';
+import { HistoryService } from './history/service';
 import { AgentBuilds } from './install/builds';
 import { Fleet } from './link/fleet';
 import { LinkHub } from './link/hub';
@@ -52,6 +54,8 @@ export interface ConsoleOptions {
 /** Everything the console's server side is made of; one per process, handed to each request by the custom server. */
 export interface ConsoleCore {
   repo: ConsoleRepo;
+  /** Frames, credits, errors and connected time per hour and day, kept for years. */
+  history: HistoryService;
   fleet: Fleet;
   fleetSettings: FleetSettingsStore;
   farmAccounts: FarmAccountStore;
@@ -79,8 +83,9 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
   const now = options.now ?? Date.now;
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const database = openDatabase(join(options.dataDir, 'console.sqlite'));
-  const repo = new ConsoleRepo(database.db);
-  const fleet = new Fleet(repo, now);
+  const history = new HistoryService(new HistoryRepo(database.db), now);
+  const repo = new ConsoleRepo(database.db, history.repo);
+  const fleet = new Fleet(repo, now, history);
   await fleet.load();
   const fleetSettings = new FleetSettingsStore(repo, fleet.bus, now);
   await fleetSettings.load();
@@ -120,11 +125,12 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     send: (machineId, command) => hub.command(machineId, command),
     now,
   });
-  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit);
+  const sweeper = new Sweeper(repo, now, options.sweepIntervalMs, audit, history);
   sweeper.start();
   log('info', `console: data in ${options.dataDir}`);
   return {
     repo,
+    history,
     fleet,
     fleetSettings,
     farmAccounts,
@@ -147,6 +153,7 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
       rollouts.close();
       await sweeper.stop();
       hub.close();
+      await history.flushOnline();
       await alerts.stop();
       await fleet.persistDirty();
       database.close();

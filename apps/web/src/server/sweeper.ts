@@ -1,5 +1,6 @@
 import type { AuditTrail } from './audit/trail';
 import { type ConsoleRepo, THUMBNAILS_KEPT_PER_MACHINE } from './db/repo';
+import type { HistoryService, HistorySweep } from './history/service';
 import { log } from './log';
 
 export const SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -10,12 +11,15 @@ export interface SweepResult {
   thumbnails: number;
   /** Audit entries past the retention (1 year, 100 000 rows). */
   auditEntries: number;
+  /** Raw frames and events past 30 days, hourly roll-ups past their retention. */
+  history?: HistorySweep;
 }
 
 /**
  * Deletes rows that are already refused: expired console sessions and used or expired pairing codes;
  * audit entries past their retention; and thumbnails beyond each machine's newest few (kept so as frames arrive; databases from before
  * that limit are trimmed at the first sweep).
+ * Also stores connected time and applies the history's retention (history/service.ts).
  * Runs once at start, then every `intervalMs`; "expired" is judged by the console's clock (`now`).
  */
 export class Sweeper {
@@ -27,6 +31,7 @@ export class Sweeper {
     private readonly now: () => number,
     private readonly intervalMs = SWEEP_INTERVAL_MS,
     private readonly audit?: AuditTrail,
+    private readonly history?: HistoryService,
   ) {}
 
   start(): void {
@@ -50,6 +55,7 @@ export class Sweeper {
       pairingCodes: await this.repo.deleteSpentPairingCodes(now),
       thumbnails: await this.repo.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE),
       auditEntries: (await this.audit?.trim(now)) ?? 0,
+      ...(this.history ? { history: await this.history.sweep() } : {}),
     };
     if (result.sessions + result.pairingCodes + result.thumbnails + result.auditEntries > 0) {
       log(

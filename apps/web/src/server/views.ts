@@ -27,8 +27,12 @@ export interface MachineSummary {
   uploads: AgentState['uploads'] | null;
   /** What the user asked to happen once the current frame is done (shown while it is in progress). */
   afterFrame: 'pause' | 'stop' | null;
+  /** The agent's own counters since it started (reset when it restarts). */
   creditsSession: number;
   framesRendered: number;
+  /** Frames and credits of today (local midnight of the console), from the console's database. */
+  framesToday: number;
+  creditsToday: number;
   agentVersion: string | null;
   /** Its installed build, what restarts it and its last update; null for agents that do not say. */
   lifecycle: AgentLifecycle | null;
@@ -58,7 +62,13 @@ export interface MachineRecord {
   stateAt: number | null;
 }
 
-export function summarize(record: MachineRecord): MachineSummary {
+/** Frames delivered and credits granted. */
+export interface FrameTotals {
+  frames: number;
+  credits: number;
+}
+
+export function summarize(record: MachineRecord, today?: FrameTotals): MachineSummary {
   const { state, online } = record;
   const machine = state?.machine ?? record.hello?.machine ?? null;
   return {
@@ -86,6 +96,8 @@ export function summarize(record: MachineRecord): MachineSummary {
     afterFrame: online ? (state?.afterFrame ?? null) : null,
     creditsSession: state?.stats.creditsSession ?? 0,
     framesRendered: state?.stats.framesRendered ?? 0,
+    framesToday: today?.frames ?? 0,
+    creditsToday: today?.credits ?? 0,
     agentVersion: record.hello?.agentVersion ?? null,
     lifecycle: state?.lifecycle ?? null,
     blender: machine?.blender ?? null,
@@ -142,10 +154,7 @@ export function inStatusFilter(machine: MachineSummary, filter: StatusFilter): b
   return filter === 'all' || statusGroupOf(machine) === filter;
 }
 
-export function totalsOf(
-  summaries: Iterable<MachineSummary>,
-  today: { frames: number; credits: number },
-): FleetTotals {
+export function totalsOf(summaries: Iterable<MachineSummary>, today: FrameTotals): FleetTotals {
   const totals: FleetTotals = {
     machines: 0,
     online: 0,

@@ -4,6 +4,7 @@ import { authRouter } from './routers/auth';
 import { farmAccountRouter } from './routers/farm-account';
 import { fleetRouter } from './routers/fleet';
 import { fleetSettingsRouter } from './routers/fleet-settings';
+import { historyRouter } from './routers/history';
 import { machinesRouter } from './routers/machines';
 import { updatesRouter } from './routers/updates';
 import { usersRouter } from './routers/users';
@@ -16,6 +17,7 @@ export const appRouter = router({
   farmAccount: farmAccountRouter,
   fleet: fleetRouter,
   fleetSettings: fleetSettingsRouter,
+  history: historyRouter,
   machines: machinesRouter,
   updates: updatesRouter,
   users: usersRouter,

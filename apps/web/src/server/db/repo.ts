@@ -2,6 +2,7 @@ import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limi
 import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, notInArray, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import type { Role } from '../../lib/roles';
+import type { HistoryRepo } from '../history/repo';
 import type { ConsoleDb } from './client';
 import {
   commands,
@@ -29,7 +30,11 @@ export const THUMBNAILS_KEPT_PER_MACHINE = 10;
  * shape can replace this one without touching the app.
  */
 export class ConsoleRepo {
-  constructor(private readonly db: ConsoleDb) {}
+  /** `history`: where stored frames, credits and errors are also summed per hour and day. */
+  constructor(
+    private readonly db: ConsoleDb,
+    private readonly history?: HistoryRepo,
+  ) {}
 
   // ---- users and sessions ----
 
@@ -295,8 +300,10 @@ export class ConsoleRepo {
         finishedAt: at,
       });
       if (event.thumbnail) await this.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE, machineId);
+      await this.history?.addFrame(machineId, at, event);
     }
     if (event.kind === 'frame-credits') await this.creditFrames(machineId, event.frames);
+    if (event.kind === 'error') await this.history?.addError(machineId, at);
     return true;
   }
 
@@ -339,7 +346,14 @@ export class ConsoleRepo {
         .where(and(eq(frames.machineId, machineId), eq(frames.jobId, jobId), isNull(frames.credits)))
         .orderBy(desc(frames.id))
         .limit(1);
-      await this.db.update(frames).set({ credits }).where(eq(frames.id, frame));
+      const credited = await this.db
+        .update(frames)
+        .set({ credits })
+        .where(eq(frames.id, frame))
+        .returning({ project: frames.project, finishedAt: frames.finishedAt })
+        .all();
+      for (const { project, finishedAt } of credited)
+        await this.history?.addCredits(machineId, finishedAt, project, credits);
     }
   }
 

@@ -194,3 +194,5 @@ export const auditMachines = sqliteTable(
     index('audit_machines_entry').on(t.entryId),
   ],
 );
+
+export * from '../history/schema';

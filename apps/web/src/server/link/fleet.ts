@@ -1,7 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { AgentEvent, AgentState, CommandResult, Hello, LogLine } from '@flock/protocol';
 import type { ConsoleRepo, MachineRow } from '../db/repo';
-import { type FleetTotals, type MachineRecord, type MachineSummary, summarize, totalsOf } from '../views';
+import type { HistoryService } from '../history/service';
+import {
+  type FleetTotals,
+  type FrameTotals,
+  type MachineRecord,
+  type MachineSummary,
+  summarize,
+  totalsOf,
+} from '../views';
 
 export interface FleetEvents {
   /** A machine's state, presence or name changed. */
@@ -25,11 +33,16 @@ export interface FleetEvents {
 export class Fleet {
   readonly bus = new EventEmitter<FleetEvents>();
   private readonly records = new Map<string, MachineRecord & { dirty: boolean }>();
-  private today?: { since: number; frames: number; credits: number };
+  /** Frames and credits of today per machine (removed ones too), from the database. */
+  private today?: { since: number; byMachine: Map<string, FrameTotals> };
+  /** A frame was stored since `today` was read: it is read again (and shown until then). */
+  private todayStale = true;
 
   constructor(
     private readonly repo: ConsoleRepo,
     private readonly now: () => number,
+    /** Told when a machine's link connects and disconnects (its connected time); today's counters come from it. */
+    private readonly history?: HistoryService,
   ) {
     this.bus.setMaxListeners(0);
   }
@@ -73,9 +86,11 @@ export class Fleet {
 
   connected(id: string, hello: Hello): void {
     this.update(id, { online: true, hello, lastSeenAt: this.now() });
+    this.history?.connected(id);
   }
 
   disconnected(id: string): void {
+    this.history?.disconnected(id);
     this.update(id, { online: false });
     void this.persist(id);
   }
@@ -90,21 +105,29 @@ export class Fleet {
   }
 
   summaries(): MachineSummary[] {
-    return [...this.records.values()].map(summarize);
+    return [...this.records.values()].map((record) =>
+      summarize(record, this.today?.byMachine.get(record.id)),
+    );
   }
 
   summary(id: string): MachineSummary | undefined {
     const record = this.records.get(id);
-    return record && summarize(record);
+    return record && summarize(record, this.today?.byMachine.get(id));
   }
 
   async totals(): Promise<FleetTotals> {
-    return totalsOf(this.summaries(), await this.todayFrames());
+    const today = { frames: 0, credits: 0 };
+    for (const machine of (await this.todayFrames()).values()) {
+      today.frames += machine.frames;
+      today.credits += machine.credits;
+    }
+    return totalsOf(this.summaries(), today);
   }
 
-  /** A stored frame changes today's totals; re-read them on the next request. */
-  frameStored(): void {
-    this.today = undefined;
+  /** A stored frame (or its credits) changes today's counters: they are read again and the machine pushed. */
+  frameStored(id: string): void {
+    this.todayStale = true;
+    void this.todayFrames().then(() => this.bus.emit('machine', id));
   }
 
   /** Writes the state of machines that changed since their last write. */
@@ -130,11 +153,15 @@ export class Fleet {
     this.bus.emit('machine', id);
   }
 
-  private async todayFrames(): Promise<{ frames: number; credits: number }> {
+  private async todayFrames(): Promise<Map<string, FrameTotals>> {
     const midnight = new Date(this.now());
     midnight.setHours(0, 0, 0, 0);
     const since = midnight.getTime();
-    if (this.today?.since !== since) this.today = { since, ...(await this.repo.frameTotalsSince(since)) };
-    return this.today;
+    if (this.todayStale || this.today?.since !== since) {
+      this.todayStale = false;
+      const byMachine = (await this.history?.repo.frameTotalsByMachineSince(since)) ?? new Map();
+      this.today = { since, byMachine };
+    }
+    return this.today.byMachine;
   }
 }

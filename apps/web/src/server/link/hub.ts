@@ -277,7 +277,8 @@ export class LinkHub {
       case 'event': {
         const event = this.withinThumbnailBudget(machineId, message.event);
         if (await this.repo.insertEvent(machineId, connection.bootId ?? '', message.seq, message.at, event)) {
-          if (event.kind === 'frame-done' || event.kind === 'frame-credits') this.fleet.frameStored();
+          if (event.kind === 'frame-done' || event.kind === 'frame-credits')
+            this.fleet.frameStored(machineId);
           this.fleet.bus.emit('agentEvent', machineId, event, message.at);
         }
         this.send(connection, { type: 'events-ack', bootId: connection.bootId ?? '', seq: message.seq });

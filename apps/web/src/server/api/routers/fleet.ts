@@ -13,10 +13,11 @@ export type FleetUpdate =
 const FLEET_PUSH_INTERVAL_MS = 200;
 
 export const fleetRouter = router({
-  list: viewerProcedure.query(async ({ ctx }) => ({
-    machines: ctx.core.fleet.summaries(),
-    totals: await ctx.core.fleet.totals(),
-  })),
+  // Totals first: they read today's per-machine counters that the summaries show.
+  list: viewerProcedure.query(async ({ ctx }) => {
+    const totals = await ctx.core.fleet.totals();
+    return { machines: ctx.core.fleet.summaries(), totals };
+  }),
 
   /** The overview's live feed: everything once, then only the machines that changed. */
   live: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<FleetUpdate> {
@@ -27,8 +28,10 @@ export const fleetRouter = router({
       signal,
       FLEET_PUSH_INTERVAL_MS,
     );
-    yield { kind: 'full', machines: fleet.summaries(), totals: await fleet.totals() };
+    const totals = await fleet.totals();
+    yield { kind: 'full', machines: fleet.summaries(), totals };
     for await (const batch of changes) {
+      const totals = await fleet.totals();
       const machines: MachineSummary[] = [];
       const removed: string[] = [];
       for (const id of batch.keys()) {
@@ -36,7 +39,7 @@ export const fleetRouter = router({
         if (summary) machines.push(summary);
         else removed.push(id);
       }
-      yield { kind: 'delta', machines, removed, totals: await fleet.totals() };
+      yield { kind: 'delta', machines, removed, totals };
     }
   }),
 

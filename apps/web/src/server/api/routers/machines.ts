@@ -125,6 +125,7 @@ export const machinesRouter = router({
       if (!name.success)
         throw new TRPCError({ code: 'BAD_REQUEST', message: name.error.issues[0]?.message ?? 'Not a name.' });
       await ctx.core.repo.renameMachine(input.id, name.data);
+      await ctx.core.history.repo.rememberName(input.id, name.data);
       ctx.core.fleet.rename(input.id, name.data);
       ctx.core.hub.sendMachineName(input.id, name.data);
       return { ok: true };

@@ -1,0 +1,170 @@
+import {
+  bucketAtOrAfter,
+  bucketOf,
+  DAY_MS,
+  FLEET_HOURLY_KEPT_MS,
+  HOUR_MS,
+  localDayStart,
+  MACHINE_HOURLY_KEPT_MS,
+} from './buckets';
+import { FLEET_KEY, type HistoryRepo, type RollUpAmounts } from './repo';
+import { historyDaily, historyHourly } from './schema';
+
+export const HISTORY_RANGES = ['24h', '7d', '30d', '1y'] as const;
+export type HistoryRange = (typeof HISTORY_RANGES)[number];
+
+export interface HistoryBucket {
+  /** Epoch ms of the bucket's start. */
+  start: number;
+  /** Frames delivered. */
+  frames: number;
+  /** Credits granted for them. */
+  credits: number;
+  /** Summed render time. */
+  renderTimeMs: number;
+  /** Machine-time connected to the console in the bucket (utilisation = renderTimeMs / onlineMs). */
+  onlineMs: number;
+  /** Error events (not user actions). */
+  errors: number;
+}
+export interface ProjectShare {
+  project: string;
+  frames: number;
+  credits: number;
+  renderTimeMs: number;
+}
+export interface HistorySeries {
+  range: HistoryRange;
+  /** 3 600 000 or 86 400 000. */
+  bucketMs: number;
+  /** The first bucket's start. */
+  from: number;
+  /** The end of the last bucket (exclusive); it covers "now". */
+  to: number;
+  /** Dense (zero-filled), oldest first. */
+  buckets: HistoryBucket[];
+  /** The top 10 by frames over the range; the rest summed as project "Other". */
+  projects: ProjectShare[];
+}
+
+/** How many buckets each range has, and how long they are. */
+const RANGE_BUCKETS: Record<HistoryRange, { count: number; bucketMs: number }> = {
+  '24h': { count: 24, bucketMs: HOUR_MS },
+  '7d': { count: 7 * 24, bucketMs: HOUR_MS },
+  '30d': { count: 30, bucketMs: DAY_MS },
+  '1y': { count: 365, bucketMs: DAY_MS },
+};
+
+export const TOP_PROJECTS = 10;
+export const OTHER_PROJECT = 'Other';
+
+/**
+ * The buckets of a range ending with the one that holds `now`: UTC hours for 24h and 7d (local hours
+ * for every zone a whole number of hours from UTC), local days (midnight in the viewer's zone) for
+ * 30d and 1y.
+ */
+export function rangeBounds(range: HistoryRange, now: number, tzOffsetMinutes: number) {
+  const { count, bucketMs } = RANGE_BUCKETS[range];
+  const lastStart = bucketMs === HOUR_MS ? bucketOf(now, HOUR_MS) : localDayStart(now, tzOffsetMinutes);
+  const to = lastStart + bucketMs;
+  return { bucketMs, count, from: to - count * bucketMs, to };
+}
+
+/** A slice of the range read from one roll-up table. */
+interface Source {
+  table: typeof historyHourly | typeof historyDaily;
+  from: number;
+  to: number;
+  /** Where a row's amounts go: the row's midpoint decides its bucket of the range. */
+  rowMs: number;
+}
+
+/**
+ * Which roll-ups a range reads: hourly rows where they are kept (the fleet's for 400 days, a
+ * machine's for 90), else daily rows of UTC days. Hourly rows make local days exact for zones a whole
+ * number of hours from UTC; a UTC day (or, in a zone such as +5:30, an hour) straddling a local
+ * midnight counts in the local day that holds its middle.
+ */
+function sourcesOf(machine: number, from: number, to: number, now: number): Source[] {
+  const hourlyKept = machine === FLEET_KEY ? FLEET_HOURLY_KEPT_MS : MACHINE_HOURLY_KEPT_MS;
+  const firstHourly = bucketAtOrAfter(now - hourlyKept, DAY_MS);
+  // The first row of each table whose middle is in the range.
+  const hourlyFrom = bucketAtOrAfter(from - HOUR_MS / 2, HOUR_MS);
+  if (hourlyFrom >= firstHourly) return [{ table: historyHourly, from: hourlyFrom, to, rowMs: HOUR_MS }];
+  return [
+    { table: historyDaily, from: bucketAtOrAfter(from - DAY_MS / 2, DAY_MS), to: firstHourly, rowMs: DAY_MS },
+    { table: historyHourly, from: firstHourly, to, rowMs: HOUR_MS },
+  ];
+}
+
+const addInto = (bucket: HistoryBucket, amounts: RollUpAmounts) => {
+  bucket.frames += amounts.frames;
+  bucket.credits += amounts.credits;
+  bucket.renderTimeMs += amounts.renderTimeMs;
+  bucket.onlineMs += amounts.onlineMs;
+  bucket.errors += amounts.errors;
+};
+
+/**
+ * The history of one machine (by its console id) or of the whole fleet, removed machines included.
+ * A machine without history gets zero buckets.
+ */
+export async function historySeries(
+  repo: HistoryRepo,
+  query: { range: HistoryRange; machineId?: string; tzOffsetMinutes: number; now: number },
+): Promise<HistorySeries> {
+  const { bucketMs, count, from, to } = rangeBounds(query.range, query.now, query.tzOffsetMinutes);
+  const buckets: HistoryBucket[] = Array.from({ length: count }, (_, i) => ({
+    start: from + i * bucketMs,
+    frames: 0,
+    credits: 0,
+    renderTimeMs: 0,
+    onlineMs: 0,
+    errors: 0,
+  }));
+  const series: HistorySeries = { range: query.range, bucketMs, from, to, buckets, projects: [] };
+  const machine = query.machineId === undefined ? FLEET_KEY : await repo.findMachineKey(query.machineId);
+  if (machine === undefined) return series;
+  const byProject = new Map<number, ProjectShare>();
+  for (const source of sourcesOf(machine, from, to, query.now)) {
+    for (const row of await repo.sumsByBucket(source.table, machine, source.from, source.to)) {
+      // The hour holding "now" in a zone such as +5:30 has its middle past the last bucket's end.
+      const index = Math.min(count - 1, Math.floor((row.bucket + source.rowMs / 2 - from) / bucketMs));
+      const bucket = buckets[index];
+      if (bucket) addInto(bucket, row);
+    }
+    for (const row of await repo.sumsByProject(source.table, machine, source.from, source.to)) {
+      const share = byProject.get(row.project) ?? { project: '', frames: 0, credits: 0, renderTimeMs: 0 };
+      share.frames += row.frames;
+      share.credits += row.credits;
+      share.renderTimeMs += row.renderTimeMs;
+      byProject.set(row.project, share);
+    }
+  }
+  series.projects = await topProjects(repo, byProject);
+  return series;
+}
+
+/** The ten projects with the most frames (ties: the most credits), the rest summed as "Other". */
+async function topProjects(repo: HistoryRepo, byProject: Map<number, ProjectShare>): Promise<ProjectShare[]> {
+  const ranked = [...byProject.entries()]
+    .filter(([, share]) => share.frames > 0 || share.credits > 0)
+    .sort(([, a], [, b]) => b.frames - a.frames || b.credits - a.credits);
+  const top = ranked.slice(0, TOP_PROJECTS);
+  const names = await repo.projectNames(top.map(([key]) => key));
+  const shares = top.map(([key, share]) => ({ ...share, project: names.get(key) ?? '' }));
+  const rest = ranked.slice(TOP_PROJECTS);
+  if (rest.length > 0)
+    shares.push(
+      rest.reduce<ProjectShare>(
+        (other, [, share]) => ({
+          project: OTHER_PROJECT,
+          frames: other.frames + share.frames,
+          credits: other.credits + share.credits,
+          renderTimeMs: other.renderTimeMs + share.renderTimeMs,
+        }),
+        { project: OTHER_PROJECT, frames: 0, credits: 0, renderTimeMs: 0 },
+      ),
+    );
+  return shares;
+}
