@@ -1,11 +1,30 @@
 import { existsSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { CHROMIUM } from '../playwright.config';
 import { logIn, machineCard, pairingCode, shoot, startAgent } from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
 const MACHINE = 'e2e-charts-01';
+const HISTORY_CALLS = /\/api\/trpc\/[^?]*\bhistory\.series\b/;
+
+/**
+ * The console answers `history.series` with an internal error from now on: the other procedures of a
+ * batched call still get their real answers (tRPC sends one result per procedure, in path order).
+ */
+async function failHistorySeries(page: Page): Promise<void> {
+  await page.route(HISTORY_CALLS, async (route) => {
+    const procedures = new URL(route.request().url()).pathname.replace('/api/trpc/', '').split(',');
+    const real = (await (await route.fetch()).json()) as unknown[];
+    const error = {
+      message: 'Internal server error',
+      code: -32603,
+      data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500 },
+    };
+    const results = procedures.map((name, i) => (name === 'history.series' ? { error } : real[i]));
+    await route.fulfill({ status: procedures.length > 1 ? 207 : 500, json: results });
+  });
+}
 
 test('history charts: empty before the first connection, live with frames, an error that offers a retry', async ({
   page,
@@ -49,13 +68,13 @@ test('history charts: empty before the first connection, live with frames, an er
     await expect(history.getByText('Frames and credits per day')).toBeVisible();
 
     // The console does not answer: an error that says what to do, and "Try again" brings the charts back.
-    await page.route(/\/api\/trpc\/history\.series\?/, (route) => route.abort('connectionrefused'));
-    await history.getByRole('button', { name: '7 days' }).click();
+    await failHistorySeries(page);
+    await page.reload();
     await expect(history.getByRole('heading', { name: 'Could not load the history' })).toBeVisible({
       timeout: 30_000,
     });
     await shoot(page, 'chart-error', 2000);
-    await page.unroute(/\/api\/trpc\/history\.series\?/);
+    await page.unroute(HISTORY_CALLS);
     await history.getByRole('button', { name: 'Try again' }).click();
     await expect(history.getByText('Frames and credits per hour')).toBeVisible();
   } finally {

@@ -27,9 +27,9 @@ const { values } = parseArgs({
     'farm-password': { type: 'string', default: 'demo' },
   },
 });
-if (!values.console || !values.code || !values['config-dir'] || !values.blender) {
+if (!values.console || !values['config-dir'] || !values.blender) {
   console.error(
-    'usage: stack-agent --console URL --code CODE --config-dir DIR --blender PATH [--name NAME] [--frames N] [--farm-password P]',
+    'usage: stack-agent --console URL [--code CODE, unless DIR holds a pairing] --config-dir DIR --blender PATH [--name NAME] [--frames N] [--farm-password P]',
   );
   process.exit(2);
 }
@@ -56,6 +56,7 @@ const project = await farm.addProject({
   frames: [1, Number(values.frames)],
 });
 if (!(await loadLinkCredentials(values['config-dir']))) {
+  if (!values.code) throw new Error(`no pairing in ${values['config-dir']}: --code is needed`);
   await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
 }
 
