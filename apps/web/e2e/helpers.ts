@@ -67,7 +67,8 @@ export async function logInAs(page: Page, username: string, password: string): P
   await page.getByLabel('User name').fill(username);
   await page.getByLabel(/^password$/i).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByTestId('live')).toHaveText('Live');
+  // While Blender keeps the machine's cores busy, the live feed can take more than a few seconds.
+  await expect(page.getByTestId('live')).toHaveText('Live', { timeout: 20_000 });
 }
 
 export async function logOut(page: Page): Promise<void> {
