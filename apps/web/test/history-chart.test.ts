@@ -5,8 +5,10 @@ import {
   historyTotals,
   isEmptyHistory,
   projectShares,
+  renderTimeUnit,
   utilisationPercent,
   viewerTzOffsetMinutes,
+  WHOLE_STEPS,
 } from '../src/lib/history-chart';
 import type { HistoryBucket, HistorySeries } from '../src/server/history/series';
 
@@ -39,8 +41,23 @@ describe('history charts: figures from the series', () => {
     const columns = chartColumns(s);
     expect(columns.x).toEqual([0, HOUR, 2 * HOUR]);
     expect(columns.utilisation).toEqual([50, null, 100]);
-    expect(columns.renderHours).toEqual([0.5, 0, 1]);
+    expect(columns.renderUnit.suffix).toBe('min');
+    expect(columns.renderTime).toEqual([30, 0, 60]);
     expect(utilisationPercent(5, 0)).toBeNull();
+  });
+
+  it('render time is counted in seconds, minutes or hours after the largest bucket', () => {
+    expect(renderTimeUnit(1100).suffix).toBe('s');
+    expect(renderTimeUnit(119_000).suffix).toBe('s');
+    expect(renderTimeUnit(5 * 60_000).suffix).toBe('min');
+    expect(renderTimeUnit(3 * HOUR).suffix).toBe('h');
+    const tiny = chartColumns(series([bucket(0, { renderTimeMs: 1100 })]));
+    expect(tiny.renderTime).toEqual([1.1]);
+  });
+
+  it('axes that count things step by whole numbers', () => {
+    expect(WHOLE_STEPS.slice(0, 6)).toEqual([1, 2, 5, 10, 20, 50]);
+    expect(WHOLE_STEPS.every(Number.isInteger)).toBe(true);
   });
 
   it('totals sum the buckets, with errors per 100 frames once a frame exists', () => {

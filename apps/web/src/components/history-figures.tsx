@@ -16,7 +16,8 @@ const COLORS = {
 
 const whole = (value: number) => Math.round(value).toLocaleString();
 const percent = (value: number) => `${Math.round(value)}%`;
-const hours = (value: number) => (value >= 10 ? `${Math.round(value)} h` : `${Number(value.toFixed(1))} h`);
+const inUnit = (suffix: string) => (value: number) =>
+  `${value >= 10 ? Math.round(value) : Number(value.toFixed(1))} ${suffix}`;
 
 /** The range's totals and its charts: frames and credits, render time and utilisation, errors, projects. */
 export function HistoryFigures({ series }: { series: HistorySeries }) {
@@ -32,6 +33,7 @@ export function HistoryFigures({ series }: { series: HistorySeries }) {
         color: COLORS.frames,
         axis: 'left',
         format: whole,
+        whole: true,
       },
       {
         label: 'Credits',
@@ -40,16 +42,17 @@ export function HistoryFigures({ series }: { series: HistorySeries }) {
         color: COLORS.credits,
         axis: 'right',
         format: whole,
+        whole: true,
       },
     ];
     const work: ChartSeries[] = [
       {
         label: 'Render time',
-        values: columns.renderHours,
+        values: columns.renderTime,
         kind: 'bars',
         color: COLORS.render,
         axis: 'left',
-        format: hours,
+        format: inUnit(columns.renderUnit.suffix),
       },
       {
         label: 'Utilisation',
@@ -69,6 +72,7 @@ export function HistoryFigures({ series }: { series: HistorySeries }) {
         color: COLORS.errors,
         axis: 'left',
         format: whole,
+        whole: true,
       },
     ];
     return { x: columns.x, frames, work, errors };

@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { formatBucket, formatTick } from '../lib/history-chart';
+import { formatBucket, formatTick, WHOLE_STEPS } from '../lib/history-chart';
 
 /** One drawn series: bars or a line, on the left axis or the right one. */
 export interface ChartSeries {
@@ -16,6 +16,8 @@ export interface ChartSeries {
   format: (value: number) => string;
   /** A fixed range for this series' axis (utilisation: 0–100 %); else from 0 to the data's maximum. */
   max?: number;
+  /** It counts things (frames, credits, errors): its axis steps by whole numbers. */
+  whole?: boolean;
 }
 
 const AXIS_COLOR = '#8a97a5';
@@ -32,6 +34,7 @@ function axisFor(series: ChartSeries, side: 1 | 3): uPlot.Axis {
     size: 48,
     grid: side === 3 ? { stroke: GRID_COLOR, width: 1 } : { show: false },
     ticks: { show: false },
+    ...(series.whole ? { incrs: WHOLE_STEPS } : {}),
     values: (_u, splits) => splits.map((v) => series.format(v)),
   };
 }

@@ -23,7 +23,9 @@ export interface ChartColumns {
   x: number[];
   frames: number[];
   credits: number[];
-  renderHours: number[];
+  /** Render time in `renderUnit`s. */
+  renderTime: number[];
+  renderUnit: RenderTimeUnit;
   /** Render time over online time, in %; null where the scope was not online at all. */
   utilisation: (number | null)[];
   errors: number[];
@@ -35,13 +37,32 @@ export function utilisationPercent(renderTimeMs: number, onlineMs: number): numb
   return Math.min(100, (100 * renderTimeMs) / onlineMs);
 }
 
+/** The unit a render-time axis counts in: seconds, minutes or hours, after its largest bucket. */
+export interface RenderTimeUnit {
+  suffix: 's' | 'min' | 'h';
+  ms: number;
+}
+
+export function renderTimeUnit(largestMs: number): RenderTimeUnit {
+  if (largestMs >= 2 * HOUR_MS) return { suffix: 'h', ms: HOUR_MS };
+  if (largestMs >= 120_000) return { suffix: 'min', ms: 60_000 };
+  return { suffix: 's', ms: 1000 };
+}
+
+/** Whole-number steps for axes that count things (frames, credits, errors): never "0.5 frames". */
+export const WHOLE_STEPS = [1, 2, 5]
+  .flatMap((step) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6].map((scale) => step * scale))
+  .sort((a, b) => a - b);
+
 export function chartColumns(series: HistorySeries): ChartColumns {
   const { buckets } = series;
+  const renderUnit = renderTimeUnit(Math.max(0, ...buckets.map((b) => b.renderTimeMs)));
   return {
     x: buckets.map((b) => b.start),
     frames: buckets.map((b) => b.frames),
     credits: buckets.map((b) => b.credits),
-    renderHours: buckets.map((b) => b.renderTimeMs / HOUR_MS),
+    renderTime: buckets.map((b) => b.renderTimeMs / renderUnit.ms),
+    renderUnit,
     utilisation: buckets.map((b) => utilisationPercent(b.renderTimeMs, b.onlineMs)),
     errors: buckets.map((b) => b.errors),
   };
