@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   chartColumns,
+  formatInUnit,
   historyTotals,
   isEmptyHistory,
   projectShares,
@@ -53,6 +54,13 @@ describe('history charts: figures from the series', () => {
     expect(renderTimeUnit(3 * HOUR).suffix).toBe('h');
     const tiny = chartColumns(series([bucket(0, { renderTimeMs: 1100 })]));
     expect(tiny.renderTime).toEqual([1.1]);
+    // Axis steps of a quarter are labelled as they are, not rounded to 0.3 and 0.8.
+    expect([0.25, 0.5, 0.75, 12.4].map((v) => formatInUnit(v, 's'))).toEqual([
+      '0.25 s',
+      '0.5 s',
+      '0.75 s',
+      '12 s',
+    ]);
   });
 
   it('axes that count things step by whole numbers', () => {

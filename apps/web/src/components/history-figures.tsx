@@ -1,7 +1,7 @@
 'use client';
 import { useMemo } from 'react';
 import { formatCount, formatCredits, formatDuration } from '../lib/format';
-import { bucketUnit, chartColumns, historyTotals, RANGE_LABEL } from '../lib/history-chart';
+import { bucketUnit, chartColumns, formatInUnit, historyTotals, RANGE_LABEL } from '../lib/history-chart';
 import type { HistorySeries } from '../server/history/series';
 import { ProjectShares } from './project-shares';
 import { type ChartSeries, TimeSeriesChart } from './time-series-chart';
@@ -16,8 +16,7 @@ const COLORS = {
 
 const whole = (value: number) => Math.round(value).toLocaleString();
 const percent = (value: number) => `${Math.round(value)}%`;
-const inUnit = (suffix: string) => (value: number) =>
-  `${value >= 10 ? Math.round(value) : Number(value.toFixed(1))} ${suffix}`;
+const inUnit = (suffix: string) => (value: number) => formatInUnit(value, suffix);
 
 /** The range's totals and its charts: frames and credits, render time and utilisation, errors, projects. */
 export function HistoryFigures({ series }: { series: HistorySeries }) {

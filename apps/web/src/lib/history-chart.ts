@@ -49,6 +49,12 @@ export function renderTimeUnit(largestMs: number): RenderTimeUnit {
   return { suffix: 's', ms: 1000 };
 }
 
+/** "0.25 s", "1.5 min", "12 h": two decimals at most below 10 (axis steps of a quarter read true), none above. */
+export function formatInUnit(value: number, suffix: string): string {
+  const digits = value >= 10 ? 0 : 2;
+  return `${value.toLocaleString(undefined, { maximumFractionDigits: digits })} ${suffix}`;
+}
+
 /** Whole-number steps for axes that count things (frames, credits, errors): never "0.5 frames". */
 export const WHOLE_STEPS = [1, 2, 5]
   .flatMap((step) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6].map((scale) => step * scale))
