@@ -28,8 +28,9 @@ export function startAgent(
   code: string,
   name: string,
   extraArgs: string[] = [],
+  /** An earlier agent's `configDir`: the agent keeps that pairing (the same machine, started again). */
+  configDir = mkdtempSync(join(tmpdir(), 'flock-e2e-agent-')),
 ): AgentProcess {
-  const configDir = mkdtempSync(join(tmpdir(), 'flock-e2e-agent-'));
   const args = ['--console', consoleUrl, '--code', code, '--name', name, '--config-dir', configDir];
   const child = spawn(
     process.execPath,
@@ -59,6 +60,34 @@ export async function logIn(page: Page): Promise<void> {
   await page.getByLabel(/^(admin )?password$/i).fill(E2E_ADMIN_PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByTestId('live')).toHaveText('Live');
+}
+
+export async function logInAs(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel(/^password$/i).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  // While Blender keeps the machine's cores busy, the live feed can take more than a few seconds.
+  await expect(page.getByTestId('live')).toHaveText('Live', { timeout: 20_000 });
+}
+
+export async function logOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+}
+
+/** Adds a user with `role` on the Account page (open), as the logged-in admin. */
+export async function addUser(
+  page: Page,
+  username: string,
+  password: string,
+  role: 'Viewer' | 'Operator',
+): Promise<void> {
+  await page.getByLabel('Name').fill(username);
+  await page.getByLabel('Their password (at least 10 characters)').fill(password);
+  await page.getByLabel('Role', { exact: true }).selectOption({ label: role });
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Added ${username}` })).toBeVisible();
 }
 
 /** Opens "Add machine" and returns the one-time code it shows. */

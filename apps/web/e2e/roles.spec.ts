@@ -1,33 +1,12 @@
 import { existsSync } from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { CHROMIUM, E2E_ADMIN_PASSWORD } from '../playwright.config';
-import { logIn, machineCard, pairingCode, shoot, startAgent } from './helpers';
+import { addUser, logIn, logInAs, logOut, machineCard, pairingCode, shoot, startAgent } from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
 const MACHINE = 'e2e-roles-01';
 const PASSWORD = 'a role test password';
-
-async function logInAs(page: Page, username: string, password: string): Promise<void> {
-  await page.goto('/login');
-  await page.getByLabel('User name').fill(username);
-  await page.getByLabel(/^password$/i).fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByTestId('live')).toHaveText('Live');
-}
-
-async function logOut(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page).toHaveURL(/\/login/);
-}
-
-async function addUser(page: Page, username: string, role: 'Viewer' | 'Operator'): Promise<void> {
-  await page.getByLabel('Name').fill(username);
-  await page.getByLabel('Their password (at least 10 characters)').fill(PASSWORD);
-  await page.getByLabel('Role', { exact: true }).selectOption({ label: role });
-  await page.getByRole('button', { name: 'Add user' }).click();
-  await expect(page.getByRole('status').filter({ hasText: `Added ${username}` })).toBeVisible();
-}
 
 test('a viewer sees the fleet but cannot pause; an operator pauses and the audit page says so', async ({
   page,
@@ -43,8 +22,8 @@ test('a viewer sees the fleet but cannot pause; an operator pauses and the audit
     });
     await expect(page.getByTestId('role')).toHaveText('Admin');
     await page.getByRole('link', { name: 'Account' }).click();
-    await addUser(page, 'e2e-viewer', 'Viewer');
-    await addUser(page, 'e2e-operator', 'Operator');
+    await addUser(page, 'e2e-viewer', PASSWORD, 'Viewer');
+    await addUser(page, 'e2e-operator', PASSWORD, 'Operator');
     await expect(page.getByRole('combobox', { name: 'Role of e2e-viewer' })).toHaveValue('viewer');
     await logOut(page);
 

@@ -8,6 +8,7 @@ import { BulkActions } from './bulk-actions';
 import { FleetTable } from './fleet-table';
 import { type FleetLayout, FleetToolbar } from './fleet-toolbar';
 import { FleetTotalsTiles } from './fleet-totals';
+import { HistoryCharts } from './history-charts';
 import { MachineCard } from './machine-card';
 import { LoadingList, StateMessage } from './status';
 import { type Notify, Toast, useToast } from './toast';
@@ -70,6 +71,7 @@ export function FleetOverview() {
           </StateMessage>
         )}
         {view && view.machines.size > 0 && <MachineList view={view} notify={notify} />}
+        {view && view.machines.size > 0 && <HistoryCharts liveSignal={view.totals.framesToday} />}
         {view && view.machines.size > 0 && <UpdatesPanel notify={notify} />}
       </main>
       <AddMachineDialog open={adding} onClose={() => setAdding(false)} />

@@ -6,6 +6,7 @@ import type { MachineSummary } from '../server/views';
 import { MachineAuditCard } from './audit-list';
 import { BlockedProjectsCard } from './blocked-projects-card';
 import { HardwareCard } from './hardware-card';
+import { HistoryCharts } from './history-charts';
 import { LimitsForm } from './limits-form';
 import { LogTail } from './log-tail';
 import { MachineAgentCard } from './machine-agent-card';
@@ -128,6 +129,7 @@ function MachineView({
           notify={notify}
         />
       </RoleGate>
+      <HistoryCharts machineId={id} liveSignal={view.eventsSeen} />
       <MachineTimelineCard machineId={id} summary={summary} />
       <RecentFramesCard frames={history.data?.frames ?? []} loading={history.isPending} />
       <RecentErrorsCard errors={history.data?.errors ?? []} />

@@ -18,6 +18,8 @@ export function useMachineLive(id: string) {
   const history = useQuery(trpc.machines.history.queryOptions({ id }));
   const [live, setLive] = useState<{ summary: MachineSummary; state: AgentState | null } | null>(null);
   const [removed, setRemoved] = useState(false);
+  // Counts the frames and errors the feed reported since the page opened: the charts re-read on a change.
+  const [eventsSeen, setEventsSeen] = useState(0);
   const subscription = useSubscription(
     trpc.machines.live.subscriptionOptions(
       { id },
@@ -26,7 +28,10 @@ export function useMachineLive(id: string) {
         onData: (update) => {
           if (update.kind === 'state') setLive({ summary: update.summary, state: update.state });
           else if (update.kind === 'removed') setRemoved(true);
-          else void queryClient.invalidateQueries({ queryKey: trpc.machines.history.queryKey({ id }) });
+          else {
+            setEventsSeen((count) => count + 1);
+            void queryClient.invalidateQueries({ queryKey: trpc.machines.history.queryKey({ id }) });
+          }
         },
       },
     ),
@@ -36,6 +41,7 @@ export function useMachineLive(id: string) {
     initial,
     history,
     removed,
+    eventsSeen,
     summary: live?.summary ?? initial.data?.summary,
     state,
     machine: state?.machine ?? initial.data?.machine ?? null,

@@ -8,7 +8,8 @@
 //        [--step-ms 400] [--steps N] [--backlog N]
 // --version-id: it says it is that installed build, restarted by systemd (the console can update it).
 // --steps: stop after N steps (a frame held mid-way, its ETA as last sent); --backlog: N older log
-// lines before the first step (a log longer than its box).
+// lines before the first step (a log longer than its box); --pair-only: pair, then exit without linking
+// (a machine that never connected; started again without --code it links as that machine).
 import { parseArgs } from 'node:util';
 import { agentVersionId } from '@flock/protocol';
 import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'version-id': { type: 'string' },
     steps: { type: 'string' },
     backlog: { type: 'string', default: '0' },
+    'pair-only': { type: 'boolean', default: false },
   },
 });
 const scenario = values.scenario as TroubleScenario | undefined;
@@ -40,6 +42,7 @@ if (values.code)
 const credentials = await loadLinkCredentials(values['config-dir']);
 if (!credentials) throw new Error('no credentials after pairing');
 report('paired', { machineId: credentials.machineId });
+if (values['pair-only']) process.exit(0);
 
 const agent = new SimulatedAgent({
   hostname: values.name,

@@ -1,17 +1,18 @@
 // The real agent for the end-to-end test: starts a sandbox farm whose project is the farm's demo scene
 // rendered by real Blender (64×48, 8 samples, denoising off), pairs a real agent with the console
-// using a one-time code, links it and runs it. Reports JSON lines on stdout:
+// using a one-time code (or, started again with the same --config-dir, keeps the pairing it has: the
+// same machine comes back), links it and runs it. Reports JSON lines on stdout:
 //   { event: 'link', status }
 //   { event: 'farm', done, jobs, assigned: [job ids], validated: [job ids], requests }
 //   { event: 'job-request', n, cores, computeMethod, memoryKiB, gpu, status, jobId }  (as the farm saw it)
 //   { event: 'limits', cores, requestsBefore }  (the moment the agent's limits change)
 //   node --import tsx test/support/stack-agent.ts --console URL --code CODE --name NAME
-//        --config-dir DIR --blender PATH [--frames N] [--farm-password P]
+//        --config-dir DIR --blender PATH [--frames N] [--farm-password P]   (--code is ignored once paired)
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Agent, pair, startConsoleLink, toSettings } from 'flock-agent';
+import { Agent, loadLinkCredentials, pair, startConsoleLink, toSettings } from 'flock-agent';
 import { testMachineFacts } from 'flock-agent/testing';
 import { DEMO_SCENE, generateDemoBlend, startFarm } from 'flock-farm';
 
@@ -26,9 +27,9 @@ const { values } = parseArgs({
     'farm-password': { type: 'string', default: 'demo' },
   },
 });
-if (!values.console || !values.code || !values['config-dir'] || !values.blender) {
+if (!values.console || !values['config-dir'] || !values.blender) {
   console.error(
-    'usage: stack-agent --console URL --code CODE --config-dir DIR --blender PATH [--name NAME] [--frames N] [--farm-password P]',
+    'usage: stack-agent --console URL [--code CODE, unless DIR holds a pairing] --config-dir DIR --blender PATH [--name NAME] [--frames N] [--farm-password P]',
   );
   process.exit(2);
 }
@@ -54,7 +55,10 @@ const project = await farm.addProject({
   samples: DEMO_SCENE.samples,
   frames: [1, Number(values.frames)],
 });
-await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
+if (!(await loadLinkCredentials(values['config-dir']))) {
+  if (!values.code) throw new Error(`no pairing in ${values['config-dir']}: --code is needed`);
+  await pair(values.console, values.code, { configDir: values['config-dir'], hostname: values.name });
+}
 
 const settings = toSettings({
   server: farm.url,
