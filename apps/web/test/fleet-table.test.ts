@@ -18,14 +18,14 @@ const row = (
     tags: [name.slice(0, 1)],
     agentVersion: '1.0',
     blender: null,
+    framesToday: creditsToday === undefined ? 0 : 1,
+    creditsToday: creditsToday ?? 0,
   } as MachineSummary,
   activity:
     creditsToday === undefined
       ? undefined
       : {
           machineId: name,
-          framesToday: 1,
-          creditsToday,
           frames7d: 1,
           credits7d: creditsToday,
           lastFrameAt: creditsToday,

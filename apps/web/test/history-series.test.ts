@@ -200,6 +200,23 @@ describe('history.series', () => {
     ]);
   });
 
+  it('counts a connected machine’s time up to now, before the sweep stores it (machine and fleet)', async () => {
+    const now = DAY0 + 12 * HOUR_MS + 20 * MINUTE;
+    const { clock, core, series } = await consoleAt(now - 40 * MINUTE);
+    core.history.connected('m1');
+    core.history.connected('m2');
+    clock.now = now - 30 * MINUTE;
+    core.history.disconnected('m2');
+    clock.now = now;
+    // m1: 11:40 to now (12:20), nothing of it stored yet; m2: 11:40–11:50, stored at its disconnect.
+    const machine = await series({ range: '24h', machineId: 'm1', tzOffsetMinutes: 0 });
+    expect(machine.buckets.slice(-2).map(({ onlineMs }) => onlineMs)).toEqual([20 * MINUTE, 20 * MINUTE]);
+    const fleet = await series({ range: '24h', tzOffsetMinutes: 0 });
+    expect(fleet.buckets.slice(-2).map(({ onlineMs }) => onlineMs)).toEqual([30 * MINUTE, 20 * MINUTE]);
+    const days = await series({ range: '30d', machineId: 'm1', tzOffsetMinutes: 0 });
+    expect(days.buckets.at(-1)?.onlineMs).toBe(40 * MINUTE);
+  });
+
   it('refuses a time zone offset beyond ±14 hours, an unknown range, and a caller without a session', async () => {
     const { cookie } = await consoleAt(DAY0);
     const console = running as RunningConsole;

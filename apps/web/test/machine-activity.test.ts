@@ -55,8 +55,6 @@ describe('machine activity', () => {
     );
     expect(byId.get('a')).toEqual({
       machineId: 'a',
-      framesToday: 2,
-      creditsToday: 10,
       frames7d: 3,
       credits7d: 15,
       lastFrameAt: NOW - HOUR,
@@ -64,8 +62,6 @@ describe('machine activity', () => {
     });
     expect(byId.get('b')).toEqual({
       machineId: 'b',
-      framesToday: 0,
-      creditsToday: 0,
       frames7d: 0,
       credits7d: 0,
       lastFrameAt: NOW - 10 * 24 * HOUR,

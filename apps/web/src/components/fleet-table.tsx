@@ -55,9 +55,9 @@ function Cell({ column, row }: { column: TableColumn; row: FleetRow }) {
     case 'progress':
       return <Progress machine={machine} />;
     case 'framesToday':
-      return <>{(activity?.framesToday ?? 0).toLocaleString()}</>;
+      return <>{machine.framesToday.toLocaleString()}</>;
     case 'creditsToday':
-      return <>{formatCredits(activity?.creditsToday ?? 0)}</>;
+      return <>{formatCredits(machine.creditsToday)}</>;
     case 'frames7d':
       return <>{(activity?.frames7d ?? 0).toLocaleString()}</>;
     case 'credits7d':

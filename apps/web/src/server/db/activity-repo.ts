@@ -7,8 +7,6 @@ const DAY_MS = 86_400_000;
 /** One machine's delivered work, from the stored frames and error events. */
 export interface MachineActivity {
   machineId: string;
-  framesToday: number;
-  creditsToday: number;
   frames7d: number;
   credits7d: number;
   /** When its newest stored frame finished (frames are kept 30 days); null when none is stored. */
@@ -17,22 +15,20 @@ export interface MachineActivity {
 }
 
 /**
- * Frames and credits today and over the last 7 days, the last frame and today's errors of every
- * machine that has any: one grouped query over `frames` and one over `events`, whatever the fleet's
- * size. `todayStart` is the console's local midnight (the totals tiles count "today" from it too).
+ * Frames and credits over the last 7 days, the last frame and today's errors of every machine that
+ * has any: one grouped query over `frames` and one over `events`, whatever the fleet's size.
+ * `todayStart` is the console's local midnight. Today's frames and credits are not here: the live
+ * machine summaries carry them (`framesToday`, `creditsToday`, kept by the history).
  */
 export async function machineActivity(
   db: ConsoleDb,
   { now, todayStart }: { now: number; todayStart: number },
 ): Promise<MachineActivity[]> {
   const weekStart = now - 7 * DAY_MS;
-  const today = sql`${frames.finishedAt} >= ${todayStart}`;
   const week = sql`${frames.finishedAt} >= ${weekStart}`;
   const frameRows = db
     .select({
       machineId: frames.machineId,
-      framesToday: sql<number>`sum(case when ${today} then 1 else 0 end)`,
-      creditsToday: sql<number>`coalesce(sum(case when ${today} then ${frames.credits} end), 0)`,
       frames7d: sql<number>`sum(case when ${week} then 1 else 0 end)`,
       credits7d: sql<number>`coalesce(sum(case when ${week} then ${frames.credits} end), 0)`,
       lastFrameAt: sql<number>`max(${frames.finishedAt})`,
@@ -52,8 +48,6 @@ export async function machineActivity(
     if (!activity) {
       activity = {
         machineId,
-        framesToday: 0,
-        creditsToday: 0,
         frames7d: 0,
         credits7d: 0,
         lastFrameAt: null,

@@ -63,12 +63,20 @@ export class HistoryService {
     return gone;
   }
 
-  series(query: {
+  /** The stored series, plus the connected time of machines online now that is not stored yet. */
+  async series(query: {
     range: HistoryRange;
     machineId?: string;
     tzOffsetMinutes: number;
   }): Promise<HistorySeries> {
-    return historySeries(this.repo, { ...query, now: this.now() });
+    const now = this.now();
+    const series = await historySeries(this.repo, { ...query, now });
+    const since =
+      query.machineId === undefined
+        ? [...this.onlineSince.values()]
+        : [this.onlineSince.get(query.machineId)];
+    for (const from of since) if (from !== undefined) addConnectedTime(series, from, now);
+    return series;
   }
 
   private storeOnline(machineId: string, from: number, to: number): void {
@@ -78,5 +86,15 @@ export class HistoryService {
       .catch((error: Error) =>
         log('error', `history: connected time of ${machineId} not stored: ${error.message}`),
       );
+  }
+}
+
+/** Adds [from, to) of connected time to the buckets it overlaps (the newest ones). */
+function addConnectedTime(series: HistorySeries, from: number, to: number): void {
+  for (let index = series.buckets.length - 1; index >= 0; index--) {
+    const bucket = series.buckets[index] as HistorySeries['buckets'][number];
+    const end = series.buckets[index + 1]?.start ?? series.to;
+    if (end <= from) break;
+    bucket.onlineMs += Math.max(0, Math.min(end, to) - Math.max(bucket.start, from));
   }
 }
