@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { CHROMIUM } from '../playwright.config';
-import { logIn, machineCard, pairingCode, shoot, startAgent } from './helpers';
+import { logIn, machineCard, pairingCode, removeThisMachine, shoot, startAgent } from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
@@ -80,10 +80,6 @@ test('history charts: empty before the first connection, live with frames, an er
   } finally {
     agent.process.kill('SIGTERM');
   }
-  await page.getByRole('button', { name: 'Remove machine' }).click();
-  await page
-    .getByRole('alertdialog')
-    .getByRole('button', { name: /^Remove / })
-    .click();
+  await removeThisMachine(page);
   await expect(page).toHaveURL(/\/$/);
 });

@@ -11,6 +11,7 @@ import {
   percentOf,
   recordApiTraffic,
   removeEveryMachine,
+  removeThisMachine,
   SHOTS,
   startAgent,
 } from './helpers';
@@ -79,11 +80,7 @@ test('log in, pair an agent, watch it live, pause it, open and remove it', async
     await page.screenshot({ path: join(SHOTS, 'machine-phone.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 720 });
 
-    await page.getByRole('button', { name: 'Remove machine' }).click();
-    await page
-      .getByRole('alertdialog')
-      .getByRole('button', { name: /^Remove / })
-      .click();
+    await removeThisMachine(page);
     await expect(page.getByText('No machines yet')).toBeVisible();
     await expect
       .poll(() => agent.events.some((e) => e.event === 'link' && e.status === 'unauthorized'))
@@ -167,11 +164,7 @@ test('the real agent rendering with Blender: live progress, pause after frame, r
     await page.setViewportSize({ width: 1280, height: 1500 });
     await page.screenshot({ path: join(SHOTS, 'machine-real-agent.png') });
 
-    await page.getByRole('button', { name: 'Remove machine' }).click();
-    await page
-      .getByRole('alertdialog')
-      .getByRole('button', { name: /^Remove / })
-      .click();
+    await removeThisMachine(page);
     await expect(page).toHaveURL(/\/$/);
     await expect.poll(() => agent.last('link')?.status).toBe('unauthorized');
     expectNoSecrets(await traffic(), [E2E_ADMIN_PASSWORD, E2E_FARM_PASSWORD, secretOf(agent)]);

@@ -163,3 +163,12 @@ export async function removeEveryMachine(page: Page, baseURL: string): Promise<v
     expect(removed.status()).toBe(200);
   }
 }
+
+/** On a machine's page: "Remove machine", confirmed in the page's dialog (the page then leaves). */
+export async function removeThisMachine(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Remove machine' }).click();
+  await page
+    .getByRole('alertdialog')
+    .getByRole('button', { name: /^Remove / })
+    .click();
+}

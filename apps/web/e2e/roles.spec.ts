@@ -1,7 +1,17 @@
 import { existsSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { CHROMIUM, E2E_ADMIN_PASSWORD } from '../playwright.config';
-import { addUser, logIn, logInAs, logOut, machineCard, pairingCode, shoot, startAgent } from './helpers';
+import {
+  addUser,
+  logIn,
+  logInAs,
+  logOut,
+  machineCard,
+  pairingCode,
+  removeThisMachine,
+  shoot,
+  startAgent,
+} from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
@@ -91,10 +101,6 @@ test('a viewer sees the fleet but cannot pause; an operator pauses and the audit
   // Leave the console as the other specs expect it: no machine.
   await logInAs(page, 'admin', E2E_ADMIN_PASSWORD);
   await machineCard(page, MACHINE).getByRole('link').first().click();
-  await page.getByRole('button', { name: 'Remove machine' }).click();
-  await page
-    .getByRole('alertdialog')
-    .getByRole('button', { name: /^Remove / })
-    .click();
+  await removeThisMachine(page);
   await expect(page).toHaveURL(/\/$/);
 });

@@ -12,7 +12,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, type Page, test } from '@playwright/test';
 import { BLENDER, CHROMIUM, E2E_ADMIN_PASSWORD, E2E_FARM_PASSWORD } from '../playwright.config';
-import { addUser, logIn, logInAs, logOut, machineCard, pairingCode, shoot, startAgent } from './helpers';
+import {
+  addUser,
+  logIn,
+  logInAs,
+  logOut,
+  machineCard,
+  pairingCode,
+  removeThisMachine,
+  shoot,
+  startAgent,
+} from './helpers';
 
 test.skip(!existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
 
@@ -170,11 +180,7 @@ test('done when: frames charted, offline and resolved posted, a viewer refused, 
     if (webhookId)
       expect((await trpc(page, url, 'alerts.removeWebhook', { id: webhookId })).status).toBe(200);
     await machineCard(page, MACHINE).getByRole('link', { name: MACHINE }).click();
-    await page.getByRole('button', { name: 'Remove machine' }).click();
-    await page
-      .getByRole('alertdialog')
-      .getByRole('button', { name: /^Remove / })
-      .click();
+    await removeThisMachine(page);
     await expect(page).toHaveURL(/\/$/);
     await new Promise<void>((resolve) => receiver.server.close(() => resolve()));
   }

@@ -2,11 +2,11 @@
 import type { FleetSettings } from '@flock/protocol';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { type FormEvent, useState } from 'react';
 import { formatAgo, formatClockTime } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
 import { FarmAccountCard } from './farm-account-card';
 import { FarmServerCard } from './farm-server-card';
+import { FleetSettingCard } from './fleet-setting-card';
 import { RoleGate } from './role-gate';
 import { LoadingList } from './status';
 import { type Notify, Toast, useToast } from './toast';
@@ -68,7 +68,6 @@ function ClientVersionCard({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [value, setValue] = useState(current ?? '');
   const save = useMutation(
     trpc.fleetSettings.setClientVersion.mutationOptions({
       onSuccess: (saved) => {
@@ -81,62 +80,23 @@ function ClientVersionCard({
       },
     }),
   );
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    save.mutate({ clientVersion: value.trim() === '' ? null : value.trim() });
-  };
   return (
-    <section className="card" aria-label="Client version">
-      <h2>Client version</h2>
-      <p className="muted">
-        The version every machine sends when it logs in to the farm. A farm that wants a newer client refuses
-        older ones (“client too old”): enter the official SheepIt client’s current version, shown on the
-        SheepIt website’s download page and printed by the official client when it starts (e.g. 7.24086.0).
-        Machines waiting on a refused login try again at once; the others use it at their next login.
-      </p>
-      <p data-testid="client-version">
-        Now:{' '}
-        <strong>{current ?? 'each machine’s own (its --client-version, else the agent’s version)'}</strong>
-      </p>
-      {canEdit ? (
-        <form className="form" onSubmit={submit}>
-          <label>
-            Client version
-            <input
-              value={value}
-              onChange={(event) => setValue(event.target.value)}
-              placeholder="7.24086.0"
-              maxLength={50}
-              autoComplete="off"
-              autoCapitalize="none"
-            />
-          </label>
-          <div className="actions start">
-            <button type="submit" className="primary" disabled={save.isPending}>
-              Save for the fleet
-            </button>
-            {current && (
-              <button
-                type="button"
-                disabled={save.isPending}
-                onClick={() => save.mutate({ clientVersion: null })}
-              >
-                Use each machine’s own
-              </button>
-            )}
-          </div>
-          {save.isError && (
-            <p className="error-text" role="alert">
-              {save.error.data?.code === 'BAD_REQUEST'
-                ? 'Not a version: use letters, digits and . + _ - only, like 7.24086.0.'
-                : save.error.message}
-            </p>
-          )}
-        </form>
-      ) : (
-        <p className="muted">Only an admin can change it.</p>
-      )}
-    </section>
+    <FleetSettingCard
+      title="Client version"
+      testId="client-version"
+      current={current}
+      unset="each machine’s own (its --client-version, else the agent’s version)"
+      input={{ placeholder: '7.24086.0', maxLength: 50 }}
+      clearLabel="Use each machine’s own"
+      badValue="Not a version: use letters, digits and . + _ - only, like 7.24086.0."
+      canEdit={canEdit}
+      save={{ ...save, mutate: (clientVersion) => save.mutate({ clientVersion }) }}
+    >
+      The version every machine sends when it logs in to the farm. A farm that wants a newer client refuses
+      older ones (“client too old”): enter the official SheepIt client’s current version, shown on the SheepIt
+      website’s download page and printed by the official client when it starts (e.g. 7.24086.0). Machines
+      waiting on a refused login try again at once; the others use it at their next login.
+    </FleetSettingCard>
   );
 }
 

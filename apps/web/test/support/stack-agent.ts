@@ -70,7 +70,9 @@ const agent = await Agent.create({
   settings,
   skipSpeedtest: true,
   machine: testMachineFacts(values.name, { name: 'E2E CPU', cores: 4 }),
-  hwid: 'e2e-hwid',
+  // Each named machine is its own hardware: the console would otherwise take a new pairing for the
+  // earlier machine paired again and give it that machine's name.
+  hwid: `e2e-hwid-${values.name}`,
 });
 let cores = agent.controls.limits.cores;
 agent.controls.on('change', () => {
