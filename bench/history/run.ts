@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../apps/web/src/server/db/client';
+import { encodePhaseSpans } from '../../apps/web/src/server/db/phase-spans';
 import { ConsoleRepo } from '../../apps/web/src/server/db/repo';
 import { DAY_MS } from '../../apps/web/src/server/history/buckets';
 import { HistoryRepo } from '../../apps/web/src/server/history/repo';
@@ -48,11 +49,18 @@ async function timed(run: () => Promise<unknown> | unknown): Promise<number[]> {
 
 /** Writes one synthetic day: raw events and frames as ConsoleRepo.insertEvent stores them, roll-up sums as HistoryRepo adds them. */
 function writeDay(sqlite: SqliteClient, day: SyntheticDay): void {
+  const origin = sqlite.prepare(
+    `insert into event_origins (machine_id, boot_id, seq, at) values (?, ?, ?, ?)
+     on conflict (machine_id, boot_id) do update set seq = excluded.seq, at = excluded.at where excluded.seq > seq`,
+  );
   const event = sqlite.prepare(
     'insert into events (machine_id, boot_id, seq, kind, at, payload) values (?, ?, ?, ?, ?, ?)',
   );
   const frame = sqlite.prepare(
-    'insert into frames (machine_id, job_id, project, frame, render_time_ms, credits, thumbnail, finished_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+    'insert into frames (machine_id, job_id, project, frame, render_time_ms, credits, finished_at, phases) values (?, ?, ?, ?, ?, ?, ?, ?) returning id',
+  ) as unknown as { get(...args: unknown[]): { id: number } };
+  const thumbnail = sqlite.prepare(
+    'insert into frame_thumbnails (frame_id, machine_id, thumbnail) values (?, ?, ?)',
   );
   const credit = sqlite.prepare(
     'update frames set credits = ? where id = (select id from frames where machine_id = ? and job_id = ? and credits is null order by id desc limit 1)',
@@ -67,18 +75,23 @@ function writeDay(sqlite: SqliteClient, day: SyntheticDay): void {
   const daily = rollUp('history_daily');
   sqlite.transaction(() => {
     for (const e of day.events) {
-      event.run(e.machineId, e.bootId, e.seq, e.event.kind, e.at, JSON.stringify(e.event));
-      if (e.event.kind === 'frame-done')
-        frame.run(
+      origin.run(e.machineId, e.bootId, e.seq, e.at);
+      // Frame events are stored as their frames rows alone.
+      if (e.event.kind !== 'frame-done' && e.event.kind !== 'frame-credits')
+        event.run(e.machineId, e.bootId, e.seq, e.event.kind, e.at, JSON.stringify(e.event));
+      if (e.event.kind === 'frame-done') {
+        const { id } = frame.get(
           e.machineId,
           e.event.jobId,
           e.event.project,
           e.event.frame,
           e.event.renderTimeMs,
           e.event.credits,
-          e.thumbnail,
           e.at,
+          JSON.stringify(encodePhaseSpans(e.event.phases ?? [])),
         );
+        if (e.thumbnail) thumbnail.run(id, e.machineId, e.thumbnail);
+      }
       if (e.event.kind === 'frame-credits')
         for (const { jobId, credits } of e.event.frames) credit.run(credits, e.machineId, jobId);
     }
@@ -132,10 +145,14 @@ async function main() {
   const repo = new ConsoleRepo(db, history.repo);
   const sweeper = new Sweeper(repo, () => clock.now, { history });
 
-  const machineIds = Array.from({ length: MACHINES }, (_, i) => `machine-${String(i).padStart(5, '0')}`);
+  // Shaped like the console's own machine ids (random UUIDs), since every frame row and index repeats one.
+  const machineIds = Array.from(
+    { length: MACHINES },
+    (_, i) => `7f3c2a91-5e4d-4b8a-9c1f-${String(i).padStart(12, '0')}`,
+  );
   const machineKeys = new Map<string, number>();
   for (const id of machineIds) {
-    await repo.createMachine(id, id.replace('machine-', 'render-'), 'hash', START);
+    await repo.createMachine(id, `render-${id.slice(-5)}`, 'hash', START);
     machineKeys.set(id, await history.repo.machineKey(id));
   }
   const projectKey = (name: string) => history.repo.projectKey(name);
@@ -207,6 +224,7 @@ async function main() {
       rows: {
         frames: count('frames'),
         events: count('events'),
+        eventOrigins: count('event_origins'),
         historyHourly: count('history_hourly'),
         historyDaily: count('history_daily'),
         historyProjects: count('history_projects'),

@@ -1,9 +1,10 @@
 // One synthetic day of a fleet, deterministic per day: what the agents would have sent (events) and the
 // roll-up sums the console adds for them (hourly and daily, per machine and for the fleet).
 
+import { THUMBNAILS_KEPT_PER_MACHINE } from '../../apps/web/src/server/db/repo';
 import { bucketOf, DAY_MS, HOUR_MS, splitIntoBuckets } from '../../apps/web/src/server/history/buckets';
 import { FLEET_KEY, NO_PROJECT_KEY } from '../../apps/web/src/server/history/repo';
-import type { AgentEvent } from '../../packages/protocol/src/index';
+import type { AgentEvent, JobPhaseSpan } from '../../packages/protocol/src/index';
 
 /** Frames a machine delivers per connected hour (one every 15 minutes, download and upload included). */
 export const FRAMES_PER_HOUR = 4;
@@ -13,6 +14,23 @@ const THUMBNAIL = `data:image/jpeg;base64,${'A'.repeat(8 * 1024)}`;
 const LOG_EXCERPT = 'Fra:12 Mem:512.00M (Peak 740.00M) | Time:00:41.12 | Rendering 12 / 64 samples\n'.repeat(
   28,
 );
+
+/** A job's phases as an agent reports them with its frame: download to upload, ending at `end`. */
+function phasesEndingAt(end: number, renderTimeMs: number): JobPhaseSpan[] {
+  const spans: JobPhaseSpan[] = [];
+  let at = end - (20_000 + 2_000 + 5_000 + renderTimeMs + 10_000);
+  for (const [phase, ms] of [
+    ['download', 20_000],
+    ['extract', 2_000],
+    ['prepare', 5_000],
+    ['render', renderTimeMs],
+    ['upload', 10_000],
+  ] as const) {
+    spans.push({ phase, startedAt: at, endedAt: at + ms });
+    at += ms;
+  }
+  return spans;
+}
 
 export interface SyntheticEvent {
   machineId: string;
@@ -87,7 +105,8 @@ export async function syntheticDay(options: {
     for (const piece of splitIntoBuckets(from, to, HOUR_MS))
       hourly.add(piece.bucket, machine, NO_PROJECT_KEY, { online: piece.ms });
     daily.add(dayStart, machine, NO_PROJECT_KEY, { online: to - from });
-    const bootId = `boot-${dayStart}`;
+    // A boot a day, shaped like the agent's (a random UUID).
+    const bootId = `b0a7c3d2-${String(index).padStart(4, '0')}-4000-8000-${String(dayStart / DAY_MS).padStart(12, '0')}`;
     let seq = 0;
     let project = '';
     const uncredited: (SyntheticEvent & { project: string; jobId: string })[] = [];
@@ -102,8 +121,18 @@ export async function syntheticDay(options: {
         bootId,
         seq: ++seq,
         at,
-        event: { kind: 'frame-done', jobId, project, frame: n, renderTimeMs, credits: null, thumbnail: null },
-        thumbnail: n >= dayFrames - 10 ? THUMBNAIL : null,
+        event: {
+          kind: 'frame-done',
+          jobId,
+          project,
+          frame: n,
+          renderTimeMs,
+          credits: null,
+          thumbnail: null,
+          phases: phasesEndingAt(at, renderTimeMs),
+        },
+        // Every frame comes with one; the newest few are what the console keeps after trimming.
+        thumbnail: n >= dayFrames - THUMBNAILS_KEPT_PER_MACHINE ? THUMBNAIL : null,
         credits: null,
         project,
         jobId,

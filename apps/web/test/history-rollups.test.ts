@@ -151,6 +151,9 @@ describe('history roll-ups', () => {
     await repo.createMachine('m1', 'render-01', 'h', DAY0);
     await repo.insertEvent('m1', 'boot-a', 1, DAY0 + HOUR_MS, frameDone('j1', 'Sheep', 4));
     await repo.insertEvent('m1', 'boot-a', 2, DAY0 + 40 * DAY_MS, frameDone('j2', 'Sheep', 2));
+    // A frame's events are stored as its frames row; an error keeps an events row.
+    await repo.insertEvent('m1', 'boot-a', 3, DAY0 + HOUR_MS + 1, error);
+    await repo.insertEvent('m1', 'boot-a', 4, DAY0 + 40 * DAY_MS + 1, error);
     const sweeper = new Sweeper(repo, () => clock.now, { history });
 
     clock.now = DAY0 + 31 * DAY_MS;
@@ -162,8 +165,9 @@ describe('history roll-ups', () => {
     ]);
 
     clock.now = DAY0 + 91 * DAY_MS;
-    // The second frame's raw rows go too (past 30 days); the first one's machine hour (past 90).
-    expect((await sweeper.sweep()).history).toEqual({ frames: 1, events: 1, hourly: 1 });
+    // The second frame's raw rows go too (past 30 days); the first one's machine hour (past 90): its
+    // project's row and the row of its error.
+    expect((await sweeper.sweep()).history).toEqual({ frames: 1, events: 1, hourly: 2 });
     expect(await rows(history, historyHourly, 'm1')).toMatchObject([
       { bucket: DAY0 + 40 * DAY_MS, frames: 1 },
     ]);
@@ -174,8 +178,8 @@ describe('history roll-ups', () => {
     ]);
 
     clock.now = DAY0 + 401 * DAY_MS;
-    // The fleet's first hour (past 400 days) and the machine's second (past 90).
-    expect((await sweeper.sweep()).history).toEqual({ frames: 0, events: 0, hourly: 2 });
+    // The fleet's first hour (past 400 days) and the machine's second (past 90), each with its error's row.
+    expect((await sweeper.sweep()).history).toEqual({ frames: 0, events: 0, hourly: 4 });
     expect(await rows(history, historyHourly)).toMatchObject([{ bucket: DAY0 + 40 * DAY_MS, frames: 1 }]);
     expect(await rows(history, historyDaily)).toHaveLength(2);
     database.close();

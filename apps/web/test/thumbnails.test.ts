@@ -17,8 +17,8 @@ import { SimulatedAgent } from 'flock-agent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { openDatabase } from '../src/server/db/client';
-import { ConsoleRepo } from '../src/server/db/repo';
-import { frames as framesTable } from '../src/server/db/schema';
+import { ConsoleRepo, THUMBNAILS_KEPT_PER_MACHINE } from '../src/server/db/repo';
+import { frames as framesTable, frameThumbnails } from '../src/server/db/schema';
 import type { RunningConsole } from '../src/server/start';
 import { Sweeper } from '../src/server/sweeper';
 import { call, dataOf, login, startTestConsole, tempDir } from './support/console';
@@ -125,8 +125,8 @@ describe('thumbnails from a paired agent', () => {
     expect(frames).toHaveLength(300);
     const withThumbnail = frames.filter((frame) => frame.thumbnail !== null);
     expect(withThumbnail.length).toBeGreaterThan(0);
-    expect(withThumbnail.length).toBeLessThanOrEqual(10);
-    // 300 × 137 KB of thumbnails came in; the database file keeps about 10 of them. The write-ahead
+    expect(withThumbnail.length).toBeLessThanOrEqual(THUMBNAILS_KEPT_PER_MACHINE);
+    // 300 × 137 KB of thumbnails came in; the database file keeps a few of them. The write-ahead
     // log is reused after each checkpoint (every 1000 pages, 4 MB), so it stays near that size.
     expect(fileBytes(dataDir, 'console.sqlite') - before).toBeLessThan(4 * MiB);
     expect(fileBytes(dataDir, 'console.sqlite-wal')).toBeLessThan(8 * MiB);
@@ -138,7 +138,7 @@ describe('thumbnails from a paired agent', () => {
     expect(latest?.frame).toBe(300);
     expect(latest?.thumbnail).toMatch(/^data:image\/png;base64,/);
     const kept = (await running.core.repo.recentFrames(agent.machineId, 1000)).filter((f) => f.thumbnail);
-    expect(kept.length).toBeLessThanOrEqual(10);
+    expect(kept.length).toBeLessThanOrEqual(THUMBNAILS_KEPT_PER_MACHINE);
   });
 });
 
@@ -163,7 +163,7 @@ describe('thumbnail bounds at the link and in the store', () => {
     expect(stored.map((frame) => frame.frame)).toEqual([3]);
   });
 
-  it('keeps the thumbnail out of the stored event (it is stored once, with its frame)', async () => {
+  it('stores the thumbnail once, with its frame, and no copy of it in events', async () => {
     const dataDir = tempDir('flock-console-');
     running = await startTestConsole({ dataDir });
     const agent = await hostileAgent(running);
@@ -188,12 +188,8 @@ describe('thumbnail bounds at the link and in the store', () => {
       payload: string;
     }[];
     sqlite.close();
-    expect(rows).toHaveLength(1);
-    expect(JSON.parse(rows[0]?.payload ?? '{}')).toMatchObject({
-      kind: 'frame-done',
-      frame: 0,
-      thumbnail: null,
-    });
+    // The frame's event has no row of its own: its data, thumbnail included, is the frame's row.
+    expect(rows).toEqual([]);
   });
 
   it('trims the thumbnails a database kept from before the limit at the first sweep', async () => {
@@ -202,25 +198,28 @@ describe('thumbnail bounds at the link and in the store', () => {
     for (const id of ['m1', 'm2']) {
       await repo.createMachine(id, id, 'hash', 0);
       for (let frame = 0; frame < 25; frame++) {
-        await database.db.insert(framesTable).values({
-          machineId: id,
-          jobId: `j${frame}`,
-          project: 'Old',
-          frame,
-          renderTimeMs: 1,
-          thumbnail: `data:image/png;base64,${frame}`,
-          finishedAt: frame,
-        });
+        const [row] = await database.db
+          .insert(framesTable)
+          .values({
+            machineId: id,
+            jobId: `j${frame}`,
+            project: 'Old',
+            frame,
+            renderTimeMs: 1,
+            finishedAt: frame,
+          })
+          .returning({ id: framesTable.id });
+        if (!row) throw new Error('frame not stored');
+        const thumbnail = `data:image/png;base64,${frame}`;
+        await database.db.insert(frameThumbnails).values({ frameId: row.id, machineId: id, thumbnail });
       }
     }
     const sweeper = new Sweeper(repo, () => 1000);
-    expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 0, thumbnails: 30, auditEntries: 0 });
+    expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 0, thumbnails: 44, auditEntries: 0 });
     for (const id of ['m1', 'm2']) {
       const rows = await repo.recentFrames(id, 100);
       expect(rows).toHaveLength(25);
-      expect(rows.filter((row) => row.thumbnail).map((row) => row.frame)).toEqual([
-        24, 23, 22, 21, 20, 19, 18, 17, 16, 15,
-      ]);
+      expect(rows.filter((row) => row.thumbnail).map((row) => row.frame)).toEqual([24, 23, 22]);
     }
     expect(await sweeper.sweep()).toEqual({ sessions: 0, pairingCodes: 0, thumbnails: 0, auditEntries: 0 });
     database.close();

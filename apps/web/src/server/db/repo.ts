@@ -1,15 +1,31 @@
 import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
-import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, notInArray, or, sql } from 'drizzle-orm';
+import {
+  and,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  gte,
+  isNotNull,
+  isNull,
+  lte,
+  ne,
+  notInArray,
+  or,
+  sql,
+} from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import type { Role } from '../../lib/roles';
 import type { HistoryRepo } from '../history/repo';
 import type { ConsoleDb } from './client';
+import { claimEventOrigin } from './event-origins';
 import {
   commands,
   desiredConfig,
   events,
   fleetSettings,
   frames,
+  frameThumbnails,
   machines,
   pairingCodes,
   sessions,
@@ -17,13 +33,17 @@ import {
 } from './schema';
 
 export type MachineRow = typeof machines.$inferSelect;
-export type FrameRow = typeof frames.$inferSelect;
+/** A stored frame with its thumbnail (a data: URL), null once dropped (only the newest few keep one). */
+export type FrameRow = typeof frames.$inferSelect & { thumbnail: string | null };
 export type EventRow = typeof events.$inferSelect;
 export type UserInfo = Pick<typeof users.$inferSelect, 'id' | 'username' | 'role' | 'createdAt'>;
 export type SessionUserRow = Pick<typeof users.$inferSelect, 'id' | 'username' | 'role'>;
 
-/** Thumbnails kept per machine (the newest stored); older frames keep their row without one. */
-export const THUMBNAILS_KEPT_PER_MACHINE = 10;
+/**
+ * Thumbnails kept per machine (the newest stored); older frames keep their row without one. The
+ * machine page shows the newest frame's; the others are a margin for a late frame stored after it.
+ */
+export const THUMBNAILS_KEPT_PER_MACHINE = 3;
 
 /**
  * Every query the console makes, behind async methods so a Postgres-backed repository with the same
@@ -276,7 +296,10 @@ export class ConsoleRepo {
 
   // ---- events and frames ----
 
-  /** Stores an event once; false when this (boot, seq) was already stored (a replay). */
+  /**
+   * Stores an event once; false when this (boot, seq) was already stored (a replay). A frame's events
+   * are stored as its `frames` row alone; other events as an `events` row, whole.
+   */
   async insertEvent(
     machineId: string,
     bootId: string,
@@ -284,28 +307,32 @@ export class ConsoleRepo {
     at: number,
     event: AgentEvent,
   ): Promise<boolean> {
-    // A frame's thumbnail is stored once, with the frame; the event row keeps the rest.
-    const payload = event.kind === 'frame-done' ? { ...event, thumbnail: null } : event;
-    const inserted = await this.db
-      .insert(events)
-      .values({ machineId, bootId, seq, at, kind: event.kind, payload })
-      .onConflictDoNothing()
-      .returning({ id: events.id })
-      .all();
-    if (inserted.length === 0) return false;
+    if (!claimEventOrigin(this.db, { machineId, bootId, seq, at })) return false;
+    if (event.kind !== 'frame-done' && event.kind !== 'frame-credits')
+      await this.db
+        .insert(events)
+        .values({ machineId, bootId, seq, at, kind: event.kind, payload: event })
+        .onConflictDoNothing();
     if (event.kind === 'frame-done') {
-      await this.db.insert(frames).values({
-        machineId,
-        jobId: event.jobId,
-        project: event.project,
-        frame: event.frame,
-        renderTimeMs: event.renderTimeMs,
-        credits: event.credits,
-        thumbnail: event.thumbnail ? `data:${event.thumbnail.mime};base64,${event.thumbnail.base64}` : null,
-        finishedAt: at,
-        phases: event.phases ?? null,
-      });
-      if (event.thumbnail) await this.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE, machineId);
+      const [frame] = await this.db
+        .insert(frames)
+        .values({
+          machineId,
+          jobId: event.jobId,
+          project: event.project,
+          frame: event.frame,
+          renderTimeMs: event.renderTimeMs,
+          credits: event.credits,
+          finishedAt: at,
+          phases: event.phases ?? null,
+        })
+        .returning({ id: frames.id })
+        .all();
+      if (frame && event.thumbnail) {
+        const thumbnail = `data:${event.thumbnail.mime};base64,${event.thumbnail.base64}`;
+        await this.db.insert(frameThumbnails).values({ frameId: frame.id, machineId, thumbnail });
+        await this.trimThumbnails(THUMBNAILS_KEPT_PER_MACHINE, machineId);
+      }
       await this.history?.addFrame(machineId, at, event);
     }
     if (event.kind === 'frame-credits') await this.creditFrames(machineId, event.frames);
@@ -318,24 +345,22 @@ export class ConsoleRepo {
    * frames themselves stay. Returns how many thumbnails were dropped.
    */
   async trimThumbnails(keep: number, machineId?: string): Promise<number> {
-    const newer = alias(frames, 'newer');
+    const newer = alias(frameThumbnails, 'newer');
     const kept = this.db
-      .select({ id: newer.id })
+      .select({ frameId: newer.frameId })
       .from(newer)
-      .where(and(eq(newer.machineId, frames.machineId), isNotNull(newer.thumbnail)))
-      .orderBy(desc(newer.id))
+      .where(eq(newer.machineId, frameThumbnails.machineId))
+      .orderBy(desc(newer.frameId))
       .limit(keep);
     const dropped = await this.db
-      .update(frames)
-      .set({ thumbnail: null })
+      .delete(frameThumbnails)
       .where(
         and(
-          isNotNull(frames.thumbnail),
-          machineId === undefined ? undefined : eq(frames.machineId, machineId),
-          notInArray(frames.id, kept),
+          machineId === undefined ? undefined : eq(frameThumbnails.machineId, machineId),
+          notInArray(frameThumbnails.frameId, kept),
         ),
       )
-      .returning({ id: frames.id })
+      .returning({ frameId: frameThumbnails.frameId })
       .all();
     return dropped.length;
   }
@@ -365,8 +390,9 @@ export class ConsoleRepo {
 
   async recentFrames(machineId: string, limit: number): Promise<FrameRow[]> {
     return this.db
-      .select()
+      .select({ ...getTableColumns(frames), thumbnail: frameThumbnails.thumbnail })
       .from(frames)
+      .leftJoin(frameThumbnails, eq(frameThumbnails.frameId, frames.id))
       .where(eq(frames.machineId, machineId))
       .orderBy(desc(frames.finishedAt), desc(frames.id))
       .limit(limit)

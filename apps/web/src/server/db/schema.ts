@@ -4,12 +4,12 @@ import type {
   CommandResult,
   ControlCommand,
   Hello,
-  JobPhaseSpan,
   Limits,
   NotRenderingReason,
 } from '@flock/protocol';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../../lib/roles';
+import { phaseSpansColumn } from './phase-spans';
 
 // Portable on purpose: only text, integer and real columns, times as epoch milliseconds, JSON as
 // text, no SQLite-only SQL anywhere in the app. A Postgres schema is the same table list with
@@ -89,6 +89,10 @@ export const desiredConfig = sqliteTable('desired_config', {
   updatedAt: integer('updated_at').notNull(),
 });
 
+/**
+ * The events agents sent, whole (an error keeps its log excerpt), except `frame-done` and
+ * `frame-credits`: their data is the `frames` rows, stored once there. Kept 30 days (sweeper.ts).
+ */
 export const events = sqliteTable(
   'events',
   {
@@ -96,7 +100,7 @@ export const events = sqliteTable(
     machineId: text('machine_id')
       .notNull()
       .references(() => machines.id, { onDelete: 'cascade' }),
-    /** (bootId, seq) identify an event across replays, so a replayed one is stored once. */
+    /** (bootId, seq) identify an event across replays (see `eventOrigins`). */
     bootId: text('boot_id').notNull(),
     seq: integer('seq').notNull(),
     kind: text('kind').notNull(),
@@ -107,6 +111,26 @@ export const events = sqliteTable(
     uniqueIndex('events_origin').on(t.machineId, t.bootId, t.seq),
     index('events_machine_at').on(t.machineId, t.at),
   ],
+);
+
+/**
+ * The newest event stored of each (machine, boot): an event whose seq is not past it is a replay and is
+ * not stored again. Agents send a boot's events in seq order and the console acknowledges them
+ * cumulatively (an ack of seq n covers every earlier one), so the newest seq is all a replay needs.
+ * Frame events have no `events` row (their data is in `frames`), so this is their only trace. `at` is
+ * that event's time: a boot's row goes with the raw rows, 30 days on (sweeper.ts).
+ */
+export const eventOrigins = sqliteTable(
+  'event_origins',
+  {
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    bootId: text('boot_id').notNull(),
+    seq: integer('seq').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.machineId, t.bootId] })],
 );
 
 export const frames = sqliteTable(
@@ -121,15 +145,33 @@ export const frames = sqliteTable(
     frame: integer('frame').notNull(),
     renderTimeMs: integer('render_time_ms').notNull(),
     credits: real('credits'),
-    thumbnail: text('thumbnail'),
     finishedAt: integer('finished_at').notNull(),
     /** The job's phases (download to upload) on the agent's clock; null from agents that do not say. */
-    phases: text('phases', { mode: 'json' }).$type<JobPhaseSpan[]>(),
+    phases: phaseSpansColumn('phases'),
   },
   (t) => [
     index('frames_machine_finished').on(t.machineId, t.finishedAt),
     index('frames_finished').on(t.finishedAt),
   ],
+);
+
+/**
+ * The thumbnails of each machine's newest frames (a data: URL each), apart from `frames` so that a
+ * frame's row keeps its size when its thumbnail is dropped: a row that shrank would leave its page part
+ * empty for good, since new frames are appended at the table's end.
+ */
+export const frameThumbnails = sqliteTable(
+  'frame_thumbnails',
+  {
+    frameId: integer('frame_id')
+      .primaryKey()
+      .references(() => frames.id, { onDelete: 'cascade' }),
+    machineId: text('machine_id')
+      .notNull()
+      .references(() => machines.id, { onDelete: 'cascade' }),
+    thumbnail: text('thumbnail').notNull(),
+  },
+  (t) => [index('frame_thumbnails_machine').on(t.machineId, t.frameId)],
 );
 
 /**

@@ -1,5 +1,6 @@
 import { and, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { ConsoleDb } from '../db/client';
+import { forgetEventOrigins } from '../db/event-origins';
 import { events, frames, machines } from '../db/schema';
 import { bucketOf, DAY_MS, HOUR_MS, splitIntoBuckets } from './buckets';
 import { historyDaily, historyHourly, historyMachines, historyProjects } from './schema';
@@ -167,8 +168,9 @@ export class HistoryRepo {
   }
 
   /**
-   * Retention: raw frames and events older than `rawBefore`, hourly roll-ups of machines older than
-   * `machineHourlyBefore` and of the fleet older than `fleetHourlyBefore`. Daily roll-ups stay.
+   * Retention: raw frames and events (and the boots' newest stored seqs) older than `rawBefore`,
+   * hourly roll-ups of machines older than `machineHourlyBefore` and of the fleet older than
+   * `fleetHourlyBefore`. Daily roll-ups stay.
    */
   async deleteOld(cutoffs: {
     rawBefore: number;
@@ -191,6 +193,8 @@ export class HistoryRepo {
       )
       .returning({ id: events.id })
       .all();
+    // Replays of events this old are no longer recognised, as with their rows before.
+    forgetEventOrigins(this.db, cutoffs.rawBefore);
     // Per machine key too: the primary key (machine, bucket, project) finds the rows.
     const goneMachineHours = await this.db
       .delete(historyHourly)
