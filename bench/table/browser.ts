@@ -16,6 +16,11 @@ interface Page {
   ): Promise<{ jsonValue(): Promise<unknown> }>;
   evaluate<R>(expression: string): Promise<R>;
   setViewportSize(size: { width: number; height: number }): Promise<void>;
+  context(): { newCDPSession(page: Page): Promise<CdpSession> };
+}
+interface CdpSession {
+  send(method: 'Performance.enable'): Promise<unknown>;
+  send(method: 'Performance.getMetrics'): Promise<{ metrics: { name: string; value: number }[] }>;
 }
 interface Browser {
   newContext(): Promise<{ addCookies(cookies: object[]): Promise<void>; newPage(): Promise<Page> }>;
@@ -40,6 +45,33 @@ export interface ViewFigures {
   /** Rendered rows or cards in the page once shown (the table renders only those in view). */
   renderedItems: number;
   scroll: FrameFigures;
+  /** Where the page's main thread spent the scroll (Chromium's own counters over those 8 s). */
+  scrollMainThread: MainThreadFigures;
+}
+
+/** Milliseconds of the page's main thread, by kind of work (Chromium DevTools' Performance metrics). */
+export interface MainThreadFigures {
+  /** Every task: script, style, layout, paint and the rest. */
+  taskMs: number;
+  scriptMs: number;
+  styleMs: number;
+  layoutMs: number;
+}
+
+/** Chromium's cumulative main-thread durations (seconds) now. */
+async function mainThreadNow(session: CdpSession): Promise<Map<string, number>> {
+  const { metrics } = await session.send('Performance.getMetrics');
+  return new Map(metrics.map(({ name, value }) => [name, value]));
+}
+
+function mainThreadBetween(before: Map<string, number>, after: Map<string, number>): MainThreadFigures {
+  const spent = (metric: string) => Math.round(((after.get(metric) ?? 0) - (before.get(metric) ?? 0)) * 1000);
+  return {
+    taskMs: spent('TaskDuration'),
+    scriptMs: spent('ScriptDuration'),
+    styleMs: spent('RecalcStyleDuration'),
+    layoutMs: spent('LayoutDuration'),
+  };
 }
 
 export interface FrameFigures {
@@ -117,6 +149,9 @@ async function measureView(page: Page, url: string, layout: Layout, machines: nu
     fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
     rendered: document.querySelectorAll('${item}').length,
   }))()`);
+  const session = await page.context().newCDPSession(page);
+  await session.send('Performance.enable');
+  const before = await mainThreadNow(session);
   const deltas = await page.evaluate<number[]>(
     `${SCROLL_SCRIPT}(${JSON.stringify({ selector: layout === 'table' ? '[data-testid=fleet-table]' : null, ms: SCROLL_MS, step: PX_PER_FRAME })})`,
   );
@@ -126,6 +161,7 @@ async function measureView(page: Page, url: string, layout: Layout, machines: nu
     machinesShownMs: Math.round(shownAt),
     renderedItems: figures.rendered,
     scroll: frameFigures(deltas),
+    scrollMainThread: mainThreadBetween(before, await mainThreadNow(session)),
   };
 }
 

@@ -2,7 +2,7 @@
 // each machine's state changing once a second) on one real console process (production build); Chromium
 // opens the overview as a table and as cards, times the first paint of each and scrolls each while
 // the fleet streams, recording every frame's duration.
-//   npm run build && node --import tsx bench/table/run.ts [N]   (default 5000)
+//   npm run build && node --import tsx bench/table/run.ts [N]   (default 5000; FLOCK_BENCH_TABLE_PORT, default 3342)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,16 @@ import { frames, machineTags } from '../../apps/web/src/server/db/schema';
 import { child, login, processUsage, reply, seed, startConsole, waitHealthy } from '../console/harness';
 import { measureViews } from './browser';
 
-const PORT = 3342;
+/** The console's port: `FLOCK_BENCH_TABLE_PORT`, 3342 by default (runs side by side need their own). */
+const PORT = portFrom(process.env.FLOCK_BENCH_TABLE_PORT ?? '3342');
+
+function portFrom(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new Error(`FLOCK_BENCH_TABLE_PORT must be a port number (1–65535), not "${text}"`);
+  }
+  return port;
+}
 const DAY_MS = 86_400_000;
 /** Stored frames per machine over the last 7 days: what the table's per-machine figures are read from. */
 const FRAMES_PER_MACHINE = 12;

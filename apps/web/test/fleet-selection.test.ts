@@ -33,4 +33,11 @@ describe('a selection under a filter', () => {
       hidden: 1,
     });
   });
+
+  it('lists machines by name, equal names by id, the same whatever order they arrive in', () => {
+    const named = (id: string, name: string) => ({ ...machine(id, 'idle'), name });
+    const fleet = [named('m2', 'beta'), named('m3', 'Alpha'), named('m1', 'beta')];
+    expect(visibleMachines(fleet, 'all', '').map((m) => m.id)).toEqual(['m3', 'm1', 'm2']);
+    expect(visibleMachines([...fleet].reverse(), 'all', '').map((m) => m.id)).toEqual(['m3', 'm1', 'm2']);
+  });
 });

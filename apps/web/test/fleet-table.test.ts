@@ -1,5 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type FleetRow, nextSort, sortRows, TABLE_COLUMNS } from '../src/lib/fleet-table';
+import {
+  type FleetRow,
+  nextSort,
+  type SortedRows,
+  sortRows,
+  sortRowsAfter,
+  TABLE_COLUMNS,
+} from '../src/lib/fleet-table';
 import type { MachineSummary } from '../src/server/views';
 
 const row = (
@@ -63,5 +71,41 @@ describe('the fleet table', () => {
     const byName = { column: 'name', descending: false } as const;
     expect(nextSort(byName, 'name')).toEqual({ column: 'name', descending: true });
     expect(nextSort(byName, 'errors')).toEqual({ column: 'errors', descending: false });
+  });
+
+  it('keeps its order through live updates and sort changes exactly as a fresh sort would', () => {
+    const liveRow = fc
+      .record({
+        name: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'),
+        status: fc.constantFrom('rendering', 'offline', 'paused', 'idle'),
+        credits: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+        progress: fc.option(fc.constantFrom(0, 0.5, 1), { nil: undefined }),
+      })
+      .map(({ name, status, credits, progress }) =>
+        row(name, status as MachineSummary['status'], credits, progress),
+      );
+    const update = fc.record({
+      rows: fc.uniqueArray(liveRow, { selector: (r) => r.machine.id, maxLength: 8 }),
+      sort: fc.record({ column: fc.constantFrom(...TABLE_COLUMNS), descending: fc.boolean() }),
+    });
+    fc.assert(
+      fc.property(fc.array(update, { minLength: 1, maxLength: 10 }), (updates) => {
+        let sorted: SortedRows | null = null;
+        for (const { rows: live, sort } of updates) {
+          sorted = sortRowsAfter(sorted, live, sort);
+          expect(names([...sorted.list.items])).toEqual(names(sortRows(live, sort)));
+        }
+      }),
+    );
+  });
+
+  it('orders equal names by id, whatever order the rows come in', () => {
+    const twin = (id: string) => ({
+      ...row('same', 'idle'),
+      machine: { ...row('same', 'idle').machine, id },
+    });
+    const ids = (rows: FleetRow[]) => rows.map((r) => r.machine.id);
+    const byName = { column: 'name', descending: false } as const;
+    expect(ids(sortRows([twin('y'), twin('x'), twin('z')], byName))).toEqual(['x', 'y', 'z']);
   });
 });

@@ -1,8 +1,9 @@
 'use client';
 import { useSearchParams } from 'next/navigation';
-import { useCallback, useMemo, useState } from 'react';
-import { selectionIn, tagsInFleet, visibleMachines } from '../lib/fleet-filter';
-import type { StatusFilter } from '../server/views';
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { isListed, machinesByName, selectionIn, tagsInFleet } from '../lib/fleet-filter';
+import type { SortedList } from '../lib/sorted-list';
+import type { MachineSummary, StatusFilter } from '../server/views';
 import { AddMachineDialog } from './add-machine-dialog';
 import { BulkActions } from './bulk-actions';
 import { FleetTable } from './fleet-table';
@@ -93,6 +94,15 @@ function useLayout(): [FleetLayout, (layout: FleetLayout) => void] {
   return [layout, setLayout];
 }
 
+/** Every machine by name, kept in order from one live update to the next (see `machinesByName`). */
+function useMachinesByName(machines: FleetView['machines']): readonly MachineSummary[] {
+  const previous = useRef<SortedList<MachineSummary> | null>(null);
+  return useMemo(() => {
+    previous.current = machinesByName(previous.current, machines.values());
+    return previous.current.items;
+  }, [machines]);
+}
+
 /** The listed machines (search and filters), their selection and the actions on it. */
 function MachineList({ view, notify }: { view: FleetView; notify: Notify }) {
   const [search, setSearch] = useState('');
@@ -103,12 +113,13 @@ function MachineList({ view, notify }: { view: FleetView; notify: Notify }) {
   const tags = useMemo(() => tagsInFleet(view.machines.values()), [view]);
   // A tag no machine carries any more filters nothing: back to any tag.
   const shownTag = tags.includes(tag) ? tag : '';
+  const byName = useMachinesByName(view.machines);
   const visible = useMemo(
-    () => visibleMachines(view.machines.values(), filter, search, shownTag),
-    [view, filter, search, shownTag],
+    () => byName.filter((machine) => isListed(machine, filter, search, shownTag)),
+    [byName, filter, search, shownTag],
   );
   // Bulk actions reach only the selected machines the list shows; hidden ones are left out, and said so.
-  const chosen = selectionIn(selected, visible, new Set(view.machines.keys()));
+  const chosen = selectionIn(selected, visible, view.machines);
   const toggle = useCallback(
     (id: string, on: boolean) =>
       setSelected((s) => {

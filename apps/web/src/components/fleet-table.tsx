@@ -7,7 +7,8 @@ import {
   COLUMN_LABEL,
   type FleetRow,
   nextSort,
-  sortRows,
+  type SortedRows,
+  sortRowsAfter,
   TABLE_COLUMNS,
   type TableColumn,
   type TableSort,
@@ -15,6 +16,7 @@ import {
 } from '../lib/fleet-table';
 import { formatAgo, formatCredits } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
+import type { MachineActivity } from '../server/db/activity-repo';
 import { type MachineSummary, shownStatus } from '../server/views';
 import { StatusBadge } from './status';
 import { TagChips } from './tags';
@@ -27,8 +29,15 @@ const ACTIVITY_REFRESH_MS = 60_000;
 const columnClass = (column: TableColumn) =>
   `col-${column}${WIDE_ONLY_COLUMNS.has(column) ? ' wide-only' : ''}`;
 
-function Cell({ column, row }: { column: TableColumn; row: FleetRow }) {
-  const { machine, activity } = row;
+function Cell({
+  column,
+  machine,
+  activity,
+}: {
+  column: TableColumn;
+  machine: MachineSummary;
+  activity: MachineActivity | undefined;
+}) {
   switch (column) {
     case 'name':
       return <Link href={`/machines/${machine.id}`}>{machine.name}</Link>;
@@ -90,19 +99,23 @@ function Progress({ machine }: { machine: MachineSummary }) {
   );
 }
 
-/** Memoised: a live update re-renders only the rows whose machine or figures changed. */
+/**
+ * Memoised: a live update re-renders only the rows whose machine or figures changed (an unchanged
+ * machine keeps its summary object, and its stored figures keep theirs until they are read again).
+ */
 const TableRow = memo(function TableRow({
-  row,
+  machine,
+  activity,
   index,
   selected,
   onSelect,
 }: {
-  row: FleetRow;
+  machine: MachineSummary;
+  activity: MachineActivity | undefined;
   index: number;
   selected: boolean;
   onSelect: (id: string, selected: boolean) => void;
 }) {
-  const { machine } = row;
   return (
     <tr data-index={index} data-testid="machine-row" data-machine-id={machine.id} data-selected={selected}>
       <td className="col-select">
@@ -115,12 +128,26 @@ const TableRow = memo(function TableRow({
       </td>
       {TABLE_COLUMNS.map((column) => (
         <td key={column} className={columnClass(column)}>
-          <Cell column={column} row={row} />
+          <Cell column={column} machine={machine} activity={activity} />
         </td>
       ))}
     </tr>
   );
 });
+
+/** The rows in the table's order, kept from one live update to the next (see `sortRowsAfter`). */
+function useSortedRows(
+  machines: readonly MachineSummary[],
+  activityById: ReadonlyMap<string, MachineActivity>,
+  sort: TableSort,
+): readonly FleetRow[] {
+  const previous = useRef<SortedRows | null>(null);
+  return useMemo(() => {
+    const rows = machines.map((machine) => ({ machine, activity: activityById.get(machine.id) }));
+    previous.current = sortRowsAfter(previous.current, rows, sort);
+    return previous.current.list.items;
+  }, [machines, activityById, sort]);
+}
 
 const KEY_STEP: Record<string, (index: number, count: number, page: number) => number> = {
   ArrowDown: (index) => index + 1,
@@ -140,7 +167,7 @@ export function FleetTable({
   selected,
   onSelect,
 }: {
-  machines: MachineSummary[];
+  machines: readonly MachineSummary[];
   selected: ReadonlySet<string>;
   onSelect: (id: string, selected: boolean) => void;
 }) {
@@ -153,14 +180,7 @@ export function FleetTable({
     () => new Map((activity.data ?? []).map((a) => [a.machineId, a])),
     [activity.data],
   );
-  const rows = useMemo(
-    () =>
-      sortRows(
-        machines.map((machine) => ({ machine, activity: activityById.get(machine.id) })),
-        sort,
-      ),
-    [machines, activityById, sort],
-  );
+  const rows = useSortedRows(machines, activityById, sort);
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: rows.length,
@@ -234,7 +254,8 @@ export function FleetTable({
             return (
               <TableRow
                 key={row.machine.id}
-                row={row}
+                machine={row.machine}
+                activity={row.activity}
                 index={item.index}
                 selected={selected.has(row.machine.id)}
                 onSelect={onSelect}

@@ -1,4 +1,5 @@
 import { inStatusFilter, type MachineSummary, type StatusFilter } from '../server/views';
+import { compareKeys, type SortedList, updateSorted } from './sorted-list';
 
 /** Every word of the search appears in the machine's name, project, reason, CPU, GPUs or tags. */
 function matchesSearch(machine: MachineSummary, search: string): boolean {
@@ -19,6 +20,32 @@ function matchesSearch(machine: MachineSummary, search: string): boolean {
     .every((word) => haystack.includes(word));
 }
 
+/** Whether the overview lists this machine for this status filter, search and tag ('' for any). */
+export function isListed(machine: MachineSummary, filter: StatusFilter, search: string, tag = ''): boolean {
+  return (
+    inStatusFilter(machine, filter) &&
+    (tag === '' || machine.tags.includes(tag)) &&
+    matchesSearch(machine, search)
+  );
+}
+
+/**
+ * The machines by name (then id), reusing the previous update's order (null: none): a live update
+ * sorts only the machines that came or were renamed.
+ */
+export function machinesByName(
+  previous: SortedList<MachineSummary> | null,
+  machines: Iterable<MachineSummary>,
+): SortedList<MachineSummary> {
+  return updateSorted(
+    previous,
+    machines,
+    (machine) => machine.id,
+    (machine) => [machine.name, machine.id],
+    compareKeys,
+  );
+}
+
 /** The machines the overview lists for this status filter, search and tag ('' for any), by name. */
 export function visibleMachines(
   machines: Iterable<MachineSummary>,
@@ -26,14 +53,7 @@ export function visibleMachines(
   search: string,
   tag = '',
 ): MachineSummary[] {
-  return [...machines]
-    .filter(
-      (machine) =>
-        inStatusFilter(machine, filter) &&
-        (tag === '' || machine.tags.includes(tag)) &&
-        matchesSearch(machine, search),
-    )
-    .sort((a, b) => a.name.localeCompare(b.name));
+  return machinesByName(null, machines).items.filter((machine) => isListed(machine, filter, search, tag));
 }
 
 /** Every tag set on some machine of the fleet, sorted: the tag filter's choices. */
@@ -50,7 +70,7 @@ export function tagsInFleet(machines: Iterable<MachineSummary>): string[] {
 export function selectionIn(
   selected: ReadonlySet<string>,
   visible: readonly MachineSummary[],
-  existing: ReadonlySet<string>,
+  existing: { has(id: string): boolean },
 ): { ids: string[]; hidden: number } {
   const ids = visible.filter((machine) => selected.has(machine.id)).map((machine) => machine.id);
   const hidden = [...selected].filter((id) => existing.has(id)).length - ids.length;

@@ -1,5 +1,6 @@
 import type { MachineActivity } from '../server/db/activity-repo';
 import { type MachineSummary, STATUS_GROUPS, statusGroupOf } from '../server/views';
+import { compareKeys, compareValues, type SortedList, updateSorted } from './sorted-list';
 
 /** A table row: the live machine and, once loaded, its stored frames, credits and errors. */
 export interface FleetRow {
@@ -51,9 +52,7 @@ export const WIDE_ONLY_COLUMNS: ReadonlySet<TableColumn> = new Set([
   'versions',
 ]);
 
-type SortValue = string | number;
-
-const SORT_VALUE: Record<TableColumn, (row: FleetRow) => SortValue> = {
+const SORT_VALUE: Record<TableColumn, (row: FleetRow) => string | number> = {
   name: ({ machine }) => machine.name,
   // By status group in the overview's order, then by what the machine says.
   status: ({ machine }) =>
@@ -70,21 +69,38 @@ const SORT_VALUE: Record<TableColumn, (row: FleetRow) => SortValue> = {
   tags: ({ machine }) => machine.tags.join(' '),
 };
 
-const compareValues = (a: SortValue, b: SortValue): number =>
-  typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+/** The table's rows in order and what the next live update needs to keep that order (see `updateSorted`). */
+export interface SortedRows {
+  sort: TableSort;
+  list: SortedList<FleetRow>;
+}
 
-/** The rows in the table's order: by the chosen column, then by name (ties never reshuffle on an update). */
-export function sortRows(rows: FleetRow[], sort: TableSort): FleetRow[] {
+/**
+ * The rows in the table's order: by the chosen column, then by name, then by id (ties never reshuffle
+ * on an update). With the previous update's result, only the rows whose sort value changed are sorted.
+ */
+export function sortRowsAfter(
+  previous: SortedRows | null,
+  rows: Iterable<FleetRow>,
+  sort: TableSort,
+): SortedRows {
   const sortValueOf = SORT_VALUE[sort.column];
   const direction = sort.descending ? -1 : 1;
-  const keyed = rows.map((row) => ({ row, key: sortValueOf(row) }));
-  keyed.sort(
-    (a, b) =>
-      direction * compareValues(a.key, b.key) ||
-      a.row.machine.name.localeCompare(b.row.machine.name) ||
-      a.row.machine.id.localeCompare(b.row.machine.id),
+  const list = updateSorted(
+    previous?.sort.column === sort.column && previous.sort.descending === sort.descending
+      ? previous.list
+      : null,
+    rows,
+    (row) => row.machine.id,
+    (row) => [sortValueOf(row), row.machine.name, row.machine.id],
+    (a, b) => direction * compareValues(a[0], b[0]) || compareKeys(a, b, 1),
   );
-  return keyed.map(({ row }) => row);
+  return { sort, list };
+}
+
+/** The rows in the table's order: by the chosen column, then by name, then by id. */
+export function sortRows(rows: FleetRow[], sort: TableSort): FleetRow[] {
+  return [...sortRowsAfter(null, rows, sort).list.items];
 }
 
 /** A click on a column's header: that column ascending, or the other way when it is already the one. */
