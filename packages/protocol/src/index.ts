@@ -26,6 +26,8 @@ export type { ParamSource } from './readers/params';
 export * from './readers/speedtest';
 export * from './readers/validation';
 export * from './requests';
+export * from './rules';
+export * from './schedule';
 export * from './stop-reasons';
 export {
   CLIENT_XML_CONTENT_TYPE,

@@ -7,8 +7,9 @@ import {
   DEFAULT_PRIORITY,
   LIMIT_BOUNDS,
   LimitsSchema,
+  parseSchedule,
+  ScheduleParseError,
 } from '@flock/protocol';
-import { parseSchedule, ScheduleParseError } from '../schedule/index.js';
 
 export const DEFAULT_SERVER = 'https://client.sheepit-renderfarm.com';
 

@@ -7,9 +7,11 @@ import {
   type ControlCommand,
   ControlCommandSchema,
   type Limits,
+  parseSchedule,
+  type Schedule,
+  ScheduleParseError,
   type StopReason,
 } from '@flock/protocol';
-import { parseSchedule, type Schedule, ScheduleParseError } from '../schedule/index.js';
 
 /**
  * What follows a stop once the frame and its uploads are done and the agent logged out: the process
@@ -236,6 +238,9 @@ export class Controls extends EventEmitter<ControlEvents> {
         return this.blocks.unblock(command.archiveMd5);
       case 'set-limits':
         return this.setLimits(command.limits);
+      case 'set-rules':
+      case 'snooze-rules':
+        return { ok: false, reason: 'unsupported', message: 'this agent has no owner rules yet' };
     }
   }
 

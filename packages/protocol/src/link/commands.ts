@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RULE_BOUNDS, RulesSchema } from '../rules/schema';
 import { AgentVersionSchema, Sha256Schema } from './install';
 import { ArchiveMd5Schema, LimitsSchema } from './state';
 
@@ -33,6 +34,13 @@ export const ControlCommandSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('set-limits'),
     limits: LimitsSchema.partial().refine((l) => Object.keys(l).length > 0, 'at least one limit'),
+  }),
+  /** Replace the console's rules whole (the owner's own rules on the machine stay); `[]` removes them. */
+  z.object({ type: z.literal('set-rules'), rules: RulesSchema }),
+  /** Ignore every rule for this many minutes from now (the agent's clock); 0 ends a snooze. */
+  z.object({
+    type: z.literal('snooze-rules'),
+    minutes: z.number().int().min(RULE_BOUNDS.snoozeMinutes.min).max(RULE_BOUNDS.snoozeMinutes.max),
   }),
 ]);
 export type ControlCommand = z.infer<typeof ControlCommandSchema>;

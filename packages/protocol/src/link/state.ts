@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RulesStateSchema } from '../rules/schema';
 import { FarmAccountSourceSchema } from './farm-account';
 import { AgentLifecycleSchema } from './lifecycle';
 
@@ -69,6 +70,8 @@ export const LimitsSchema = z.object({
   requestTime: RequestTimeSpecSchema.nullable(),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
+export const LimitNameSchema = LimitsSchema.keyof();
+export type LimitName = z.infer<typeof LimitNameSchema>;
 
 export const AgentStatusSchema = z.enum([
   'starting',
@@ -107,6 +110,10 @@ export const NotRenderingReasonSchema = z.object({
     'no-farm-account',
     /** The console stopped it: logged out, still linked, it renders again on the console's Start. */
     'stopped-by-user',
+    /** An owner rule holds (stop requesting or pause now); `state.rules.active` lists every one. */
+    'rule',
+    /** The next frame and its upload would not end before the request-time window closes. */
+    'window-closing',
     'other',
   ]),
   /** A sentence for people; times are in `since`/`until`, for the reader to show in their own zone. */
@@ -209,6 +216,13 @@ export const AgentStateSchema = z.object({
   reason: NotRenderingReasonSchema.nullable(),
   job: CurrentJobSchema.nullable(),
   limits: LimitsSchema,
+  /**
+   * The limits the machine's owner set on the machine itself (command line, config file): a console
+   * profile leaves them as they are and shows the difference. Left out by older agents.
+   */
+  ownerLimits: z.array(LimitNameSchema).max(LimitNameSchema.options.length).optional(),
+  /** Owner rules, what they read and which hold; left out by older agents. */
+  rules: RulesStateSchema.optional(),
   /**
    * Live usage, sampled every ~2 s while a job is current (~10 s otherwise). `cpuPercent`: busy CPU of
    * the whole machine (not only the render), in `top` units — 100 per fully busy core, so up to

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseSchedule, ScheduleParseError } from '../src/schedule/index.js';
+import { parseSchedule, ScheduleParseError } from '../src/schedule';
 
 const UTC = { timeZone: 'UTC' };
 const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];

@@ -5,5 +5,5 @@ export {
   parseWindowSpec,
   ScheduleParseError,
   type WeekInterval,
-} from './parse.js';
-export { parseSchedule, Schedule, type ScheduleOptions, type ScheduleStatus } from './schedule.js';
+} from './parse';
+export { parseSchedule, Schedule, type ScheduleOptions, type ScheduleStatus } from './schedule';

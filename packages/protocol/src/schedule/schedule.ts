@@ -1,4 +1,4 @@
-import { MINUTES_PER_WEEK, parseWindowSpec, type WeekInterval } from './parse.js';
+import { MINUTES_PER_WEEK, parseWindowSpec, type WeekInterval } from './parse';
 
 const MINUTE_MS = 60_000;
 /** Larger than any daylight-saving shift, so a jump of (distance − margin) never passes a boundary. */
