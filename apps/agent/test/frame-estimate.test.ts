@@ -1,22 +1,25 @@
-// The next frame's estimate and the finish-before-the-window check: pure, on the agent's injected clock.
+// The next frame's estimate and the request-window check: pure, on the agent's injected clock.
 import { formatLocalTime, parseSchedule } from '@flock/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import {
-  aboutDuration,
   estimateNextFrame,
   FRAMES_PER_PROJECT,
   type FrameTimes,
-  fitMarginMs,
   frameDelivered,
   MAX_PROJECTS,
   NO_FRAME_TIMES,
   parseFrameTimes,
   projectGiven,
   wallTimeOf,
-  windowClosingReason,
 } from '../src/farm/frame-estimate.js';
+import {
+  aboutDuration,
+  fitMarginMs,
+  requestWindowHold,
+  windowClosingReason,
+} from '../src/farm/request-window.js';
 
 const MINUTE = 60_000;
 
@@ -108,6 +111,25 @@ describe('finish before the window closes', () => {
     const long = { ms: 110 * MINUTE, basis: 'project', frames: 5 } as const; // + 11 min > 120 min
     expect(windowClosingReason(schedule, clock.now(), long)?.code).toBe('window-closing');
     expect(windowClosingReason(schedule, clock.now(), { ...long, ms: 105 * MINUTE })).toBeUndefined();
+  });
+
+  it('holds back outside the window until it opens, and when closing soon until it closed', () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 5, 17, 30));
+    const slow = delivered(projectGiven(NO_FRAME_TIMES, 'a'), 'a', [40]);
+    expect(requestWindowHold(undefined, clock.now(), slow)).toBeUndefined();
+    expect(requestWindowHold(schedule, clock.now(), NO_FRAME_TIMES)).toBeUndefined();
+    expect(requestWindowHold(schedule, clock.now(), slow)).toMatchObject({
+      reason: { code: 'window-closing', until: nextOpening },
+      recheckAt: closes,
+    });
+    expect(requestWindowHold(schedule, closes, slow)).toEqual({
+      reason: {
+        code: 'outside-request-time',
+        message: 'outside the request-time windows',
+        until: nextOpening,
+      },
+      recheckAt: nextOpening,
+    });
   });
 
   it('says durations for people', () => {

@@ -1,5 +1,5 @@
-// How long this machine's next frame takes, from its recent frames per project, and whether it ends
-// before the request-time window closes. A frame's time is its wall time from the start of its
+// How long this machine's next frame takes, from its recent frames per project (request-window.ts
+// decides from it whether the frame ends before the request-time window closes). A frame's time is its wall time from the start of its
 // download until the farm took its upload: extraction, Blender and the wait in the upload queue count,
 // since the owner wants the machine free when the window closes, not only Blender done.
 //
@@ -13,7 +13,7 @@
 //
 // Pure: the value is kept in the agent's state (local.frameTimes), mirrored to the state file, and read
 // back at the next start; what is read back is checked like any file from disk.
-import { formatLocalTime, type JobPhaseSpan, type NotRenderingReason, type Schedule } from '@flock/protocol';
+import type { JobPhaseSpan } from '@flock/protocol';
 
 /** Frame times kept per project: the newest ones. */
 export const FRAMES_PER_PROJECT = 5;
@@ -23,9 +23,6 @@ export const MAX_PROJECTS = 20;
 const MAX_NAME_CHARS = 300;
 /** A frame time above this is not a frame of this machine (a clock set forward): it is not kept. */
 const MAX_FRAME_MS = 7 * 24 * 60 * 60_000;
-/** Room left after the estimate: the job request itself, and a frame somewhat slower than the median. */
-const MIN_MARGIN_MS = 60_000;
-const MARGIN_SHARE = 0.1;
 
 export interface ProjectFrameTimes {
   name: string;
@@ -80,38 +77,6 @@ export function estimateNextFrame(times: FrameTimes): FrameEstimate | undefined 
   const all = times.projects.flatMap((entry) => entry.wallMs);
   if (all.length === 0) return undefined;
   return { ms: median(all), basis: 'recent', frames: all.length };
-}
-
-/** What is left free after the estimate before the window must close. */
-export function fitMarginMs(estimateMs: number): number {
-  return Math.max(MIN_MARGIN_MS, estimateMs * MARGIN_SHARE);
-}
-
-/**
- * Why the agent must not ask for a job now although the window is open: the next frame would not end
- * before it closes. `until` is when the window opens again. Undefined when it fits, when the window
- * is closed or never closes, or without an estimate.
- */
-export function windowClosingReason(
-  schedule: Schedule,
-  now: number,
-  estimate: FrameEstimate | undefined,
-): NotRenderingReason | undefined {
-  if (!estimate || !schedule.isOpen(now)) return undefined;
-  const closes = schedule.nextClosing(now);
-  if (closes === null || now + estimate.ms + fitMarginMs(estimate.ms) <= closes) return undefined;
-  return {
-    code: 'window-closing',
-    message: `the next frame (${aboutDuration(estimate.ms)}) would not finish before the window closes at ${formatLocalTime(closes, now)}`,
-    until: schedule.nextOpening(closes),
-  };
-}
-
-/** "about 12 min", "about 2 h 05 min". */
-export function aboutDuration(ms: number): string {
-  const minutes = Math.max(1, Math.round(ms / 60_000));
-  if (minutes < 120) return `about ${minutes} min`;
-  return `about ${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
 /**
