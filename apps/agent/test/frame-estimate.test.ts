@@ -132,6 +132,17 @@ describe('finish before the window closes', () => {
     });
   });
 
+  it('asks as before when the frame would not fit in the whole next window either', () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 5, 17, 30));
+    const evenings = parseSchedule('mon 17:00-18:00, mon 20:00-21:00', { timeZone: 'UTC' });
+    const tooLong = { ms: 55 * MINUTE, basis: 'project', frames: 5 } as const; // + 5.5 min > 1 h
+    expect(windowClosingReason(evenings, clock.now(), tooLong)).toBeUndefined();
+    expect(windowClosingReason(evenings, clock.now(), { ...tooLong, ms: 50 * MINUTE })).toMatchObject({
+      code: 'window-closing',
+      until: Date.UTC(2026, 0, 5, 20, 0),
+    });
+  });
+
   it('says durations for people', () => {
     expect(aboutDuration(20_000)).toBe('about 1 min');
     expect(aboutDuration(12 * MINUTE)).toBe('about 12 min');

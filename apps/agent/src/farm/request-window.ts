@@ -43,7 +43,9 @@ export function fitMarginMs(estimateMs: number): number {
 /**
  * Why the agent must not ask for a job now although the window is open: the next frame would not end
  * before it closes. `until` is when the window opens again. Undefined when it fits, when the window
- * is closed or never closes, or without an estimate.
+ * is closed or never closes, or without an estimate; undefined too when the frame would not fit in
+ * the whole next window either: waiting would not make it fit, and the machine would never ask again
+ * (the estimate changes only with a delivered frame), so it asks as it would without an estimate.
  */
 export function windowClosingReason(
   schedule: Schedule,
@@ -51,12 +53,16 @@ export function windowClosingReason(
   estimate: FrameEstimate | undefined,
 ): NotRenderingReason | undefined {
   if (!estimate || !schedule.isOpen(now)) return undefined;
+  const needed = estimate.ms + fitMarginMs(estimate.ms);
   const closes = schedule.nextClosing(now);
-  if (closes === null || now + estimate.ms + fitMarginMs(estimate.ms) <= closes) return undefined;
+  if (closes === null || now + needed <= closes) return undefined;
+  const opens = schedule.nextOpening(closes);
+  const closesAgain = opens === null ? null : schedule.nextClosing(opens);
+  if (opens !== null && closesAgain !== null && opens + needed > closesAgain) return undefined;
   return {
     code: 'window-closing',
     message: `the next frame (${aboutDuration(estimate.ms)}) would not finish before the window closes at ${formatLocalTime(closes, now)}`,
-    until: schedule.nextOpening(closes),
+    until: opens,
   };
 }
 
