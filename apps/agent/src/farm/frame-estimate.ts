@@ -1,15 +1,15 @@
 // How long this machine's next frame takes, from its recent frames per project (request-window.ts
-// decides from it whether the frame ends before the request-time window closes). A frame's time is its wall time from the start of its
-// download until the farm took its upload: extraction, Blender and the wait in the upload queue count,
-// since the owner wants the machine free when the window closes, not only Blender done.
+// decides from it whether the frame ends before the request-time window closes). A frame's time is
+// its wall time from the start of its download until the farm took its upload: extraction, Blender and
+// the wait in the upload queue count, since the owner wants the machine free when the window closes,
+// not only Blender done.
 //
 // The estimate is the median of the last FRAMES_PER_PROJECT frames of the project the farm gave last
 // (the farm keeps handing a session frames of the same project, and frames of one project take
 // similar times); the median, not the mean, so one frame that also downloaded the project's archive,
 // or whose upload waited out a farm outage, does not move it. A project with no delivered frame yet
 // (its first frame failed, or is still uploading) falls back to the median of all recent frames of
-// every project: the machine's typical frame. No frame at all: no estimate, and requests go on as if
-// the window never closed early.
+// every project: the machine's typical frame. No frame at all: no estimate.
 //
 // Pure: the value is kept in the agent's state (local.frameTimes), mirrored to the state file, and read
 // back at the next start; what is read back is checked like any file from disk.
