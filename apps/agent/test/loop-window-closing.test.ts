@@ -2,8 +2,11 @@
 // estimate of the next frame would not end before the request-time window closes, asks when it
 // would, learns frame times from the frames it delivers, and keeps them across a restart.
 import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorType } from '@flock/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
+import { BLOCKED_PROJECTS_FILE } from '../src/farm/blocked-projects.js';
 import { type FrameTimes, frameDelivered, projectGiven } from '../src/farm/frame-estimate.js';
 import { stateFilePath } from '../src/state/index.js';
 import { cleanUp, doneFrames, syntheticProject, tempDir, testAgent, testFarm, until } from './e2e-helpers.js';
@@ -80,5 +83,24 @@ describe('finish before the window closes', () => {
 
     const second = await testAgent(farm, { clock, cacheDir, settings: WINDOW, start: false });
     expect(second.agent.store.local.frameTimes).toEqual(learned);
+  });
+
+  it('does not take a refused job of a blocked project for the likeliest next one', async () => {
+    const farm = await testFarm();
+    const blocked = await syntheticProject(farm, 1);
+    const cacheDir = await cacheDirWithFrames('quick project', [5]);
+    const block = {
+      archiveMd5: blocked.archiveMd5,
+      name: blocked.name,
+      blockedAt: monday1750,
+      scope: 'machine',
+    };
+    await writeFile(path.join(cacheDir, BLOCKED_PROJECTS_FILE), JSON.stringify({ projects: [block] }));
+    const clock = new ManualClock(monday1750);
+    const t = await testAgent(farm, { clock, cacheDir, settings: WINDOW });
+    const refusals = () =>
+      farm.errorReports().filter((report) => report.type === ErrorType.RENDERER_KILLED_BY_USER).length;
+    await until(() => refusals() === 1, { what: 'the blocked job refused', lines: t.lines });
+    expect(t.agent.store.local.frameTimes.lastGiven).toBe('quick project');
   });
 });

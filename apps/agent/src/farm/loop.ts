@@ -334,8 +334,10 @@ export class FarmLoop {
    * failure not in ERROR_TYPES_WITHOUT_PAUSE, the official client's 5-minute pause.
    */
   private async workOn(job: Job): Promise<undefined> {
-    const { session, controls, log, store } = this.options;
-    store.updateLocal({ frameTimes: projectGiven(store.local.frameTimes, job.name) });
+    const { session, controls, log, store, blocks } = this.options;
+    // A blocked project's job is refused: the farm gives another one next.
+    if (!blocks.has(job.archiveMd5))
+      store.updateLocal({ frameTimes: projectGiven(store.local.frameTimes, job.name) });
     const endpoints = session.endpoints;
     if (!endpoints) return undefined;
     const failedType = await this.jobs.work(job, endpoints);
