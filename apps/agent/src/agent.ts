@@ -29,6 +29,7 @@ import { ArchiveCache, type ArchiveCacheOptions, type RateFloorOptions } from '.
 import { FarmAccounts } from './farm/account.js';
 import { BlockedProjects } from './farm/blocked-projects.js';
 import { ErrorReporter, type ReportHeader } from './farm/error-report.js';
+import { parseFrameTimes } from './farm/frame-estimate.js';
 import { Heartbeat, keepAliveParams } from './farm/heartbeat.js';
 import { FarmHttp } from './farm/http.js';
 import { JobRunner } from './farm/job-runner.js';
@@ -55,7 +56,7 @@ import {
 } from './link/index.js';
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
-import { AgentStateStore, mirrorStateToFile, uncleanExitReport } from './state/index.js';
+import { AgentStateStore, mirrorStateToFile, readStateFile, uncleanExitReport } from './state/index.js';
 
 /** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
 export const AGENT_VERSION: string = packageJson.version;
@@ -120,6 +121,9 @@ export class Agent implements LinkedAgent {
     limits.gpu = configuredGpu(limits.gpu, machine, log);
     const store = new AgentStateStore({ machine: machineInfo(machine, settings), limits }, clock);
     log.onEntry((entry) => store.recordLog(entry));
+    // The frame times of earlier runs, for the next frame's estimate: the state file mirrors them.
+    const earlier = await readStateFile(settings.cacheDir);
+    store.updateLocal({ frameTimes: parseFrameTimes(earlier?.local?.frameTimes) });
     const accounts = await FarmAccounts.open({
       local:
         settings.login && settings.password ? { login: settings.login, password: settings.password } : null,

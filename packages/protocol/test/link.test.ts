@@ -329,6 +329,10 @@ describe('reason times', () => {
     expect(reasonTimes({ code: 'outside-request-time', message: 'x', until: since }, since)).toEqual([
       `until ${local(since)}`,
     ]);
+    // closing soon: no request until the window opens again
+    expect(reasonTimes({ code: 'window-closing', message: 'x', until: since }, since)).toEqual([
+      `until ${local(since)}`,
+    ]);
     expect(formatLocalTime(since, since + 86_400_000)).toContain(String(new Date(since).getDate()));
   });
 });

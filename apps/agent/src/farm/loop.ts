@@ -29,6 +29,7 @@ import type { BlockedProjects } from './blocked-projects.js';
 import { type DiskSpace, waitForDiskSpace } from './disk-space.js';
 import type { ErrorReporter } from './error-report.js';
 import { describeFarmTrouble } from './farm-trouble.js';
+import { projectGiven } from './frame-estimate.js';
 import type { FarmHttp } from './http.js';
 import type { JobRunner } from './job-runner.js';
 import { JobStep } from './job-step.js';
@@ -37,6 +38,7 @@ import { LoopStatus } from './loop-status.js';
 import { LoopWaits } from './loop-waits.js';
 import type { FrameUploads } from './ports.js';
 import { RequestPacing } from './request-pacing.js';
+import { requestWindowHold } from './request-window.js';
 import { type FarmSession, LoginError } from './session.js';
 import { abortOnStop } from './stop-signal.js';
 
@@ -204,17 +206,17 @@ export class FarmLoop {
     }
   }
 
+  /**
+   * Inside a request-time window, and the next frame (as estimated from this machine's recent
+   * frames) ends before it closes; else the reason, and a wait until it is time to look again.
+   */
   private async inRequestWindow(): Promise<boolean> {
-    const schedule = this.options.controls.schedule;
-    const now = this.options.clock.now();
-    if (!schedule || schedule.isOpen(now)) return true;
-    const opens = schedule.nextOpening(now);
-    this.status.idle({
-      code: 'outside-request-time',
-      message: 'outside the request-time windows',
-      until: opens,
-    });
-    await this.waits.forChange(opens === null ? null : opens - now);
+    const { controls, clock, store } = this.options;
+    const now = clock.now();
+    const hold = requestWindowHold(controls.schedule, now, store.local.frameTimes);
+    if (!hold) return true;
+    this.status.idle(hold.reason);
+    await this.waits.forChange(hold.recheckAt === null ? null : hold.recheckAt - now);
     return false;
   }
 
@@ -332,7 +334,10 @@ export class FarmLoop {
    * failure not in ERROR_TYPES_WITHOUT_PAUSE, the official client's 5-minute pause.
    */
   private async workOn(job: Job): Promise<undefined> {
-    const { session, controls, log } = this.options;
+    const { session, controls, log, store, blocks } = this.options;
+    // A blocked project's job is refused: the farm gives another one next.
+    if (!blocks.has(job.archiveMd5))
+      store.updateLocal({ frameTimes: projectGiven(store.local.frameTimes, job.name) });
     const endpoints = session.endpoints;
     if (!endpoints) return undefined;
     const failedType = await this.jobs.work(job, endpoints);

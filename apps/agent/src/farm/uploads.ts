@@ -18,6 +18,7 @@ import type { AgentStateStore } from '../state/index.js';
 import { type SendResult, type UploadEvent, type UploadItem, UploadQueue } from '../uploads/index.js';
 import type { ErrorReporter } from './error-report.js';
 import { FrameCredits } from './frame-credits.js';
+import { frameDelivered, wallTimeOf } from './frame-estimate.js';
 import type { FarmHttp } from './http.js';
 import { withUpload } from './phase-times.js';
 import type { FrameUploads, RenderedFrame } from './ports.js';
@@ -212,6 +213,11 @@ export class FarmUploads implements FrameUploads {
     store.updateLocal({ framesDelivered: store.local.framesDelivered + 1 });
     store.update({ lastFramePath: item.filename });
     const phases = withUpload(item.phases, this.options.clock.now());
+    const wallMs = phases && wallTimeOf(phases);
+    if (wallMs !== undefined && item.projectName) {
+      const frameTimes = frameDelivered(store.local.frameTimes, item.projectName, wallMs);
+      store.updateLocal({ frameTimes });
+    }
     store.publish({
       kind: 'frame-done',
       jobId: item.jobId,

@@ -15,6 +15,7 @@ import {
   REASONS_IN_ERROR,
 } from '@flock/protocol';
 import { type Clock, systemClock } from '../clock.js';
+import { type FrameTimes, NO_FRAME_TIMES } from '../farm/frame-estimate.js';
 import type { ConsoleLinkInfo } from '../link/linked-agent.js';
 import { formatLocalTime, type LogEntry } from '../log/index.js';
 import { FrameThumbnails } from './frame-thumbnails.js';
@@ -63,6 +64,8 @@ export interface LocalState {
   lastError: string | null;
   /** The console link, null when this agent is not paired with a console. */
   consoleLink: ConsoleLinkInfo | null;
+  /** Recent frame times per project, for the next frame's estimate (kept across restarts). */
+  frameTimes: FrameTimes;
 }
 
 export interface StateSnapshot {
@@ -92,6 +95,7 @@ export class AgentStateStore extends EventEmitter<StateEvents> {
     uploadsPending: 0,
     lastError: null,
     consoleLink: null,
+    frameTimes: NO_FRAME_TIMES,
   };
   private renderStart: { jobId: string; at: number } | null = null;
   private announcedTrouble: string | undefined;

@@ -15,12 +15,18 @@ export function formatLocalTime(at: number, now: number = at): string {
   });
 }
 
+/** Reasons whose `until` is when the request-time window opens again, not a next try. */
+const UNTIL_WINDOW_OPENS: ReadonlySet<NotRenderingReason['code']> = new Set([
+  'outside-request-time',
+  'window-closing',
+]);
+
 /** The times of a reason: "since 14:02:07", "next try at 14:02:37" (a request-time window: "until …"). */
 export function reasonTimes(reason: NotRenderingReason, now: number): string[] {
   const times: string[] = [];
   if (reason.since !== undefined) times.push(`since ${formatLocalTime(reason.since, now)}`);
   if (reason.until !== null) {
-    const label = reason.code === 'outside-request-time' ? 'until' : 'next try at';
+    const label = UNTIL_WINDOW_OPENS.has(reason.code) ? 'until' : 'next try at';
     times.push(`${label} ${formatLocalTime(reason.until, now)}`);
   }
   return times;
