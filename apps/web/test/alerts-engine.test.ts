@@ -219,6 +219,19 @@ describe('alert engine (injected clock, real database)', () => {
     expect(changes('no-frames')).toEqual(['fired', 'resolved']);
   });
 
+  it('an owner rule or a closing window keeps a machine from rendering on purpose: no frame in 6 h does not fire', async () => {
+    const { state, advance, changes } = await setup();
+    const message = "asking for no new job: the computer is in use (rule 'only when idle')";
+    await state({ status: 'idle', reason: { code: 'rule', message, until: null } });
+    await advance(7 * 60 * MINUTE);
+    await state({
+      status: 'idle',
+      reason: { code: 'window-closing', message: 'the next frame would not end in time', until: null },
+    });
+    await advance(7 * 60 * MINUTE);
+    expect(changes('no-frames')).toEqual([]);
+  });
+
   it('upload queue and full disk fire at once and resolve when they clear; disabled rules never fire', async () => {
     const { state, changes, settings } = await setup();
     await state({ uploads: { queued: 4, inFlight: 1 } });

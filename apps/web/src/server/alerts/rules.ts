@@ -47,7 +47,14 @@ export function isCrashCode(code: string): boolean {
 
 /** Statuses and reasons where no frame is expected: a person or a schedule stopped the machine. */
 const RESTING_STATUSES: ReadonlySet<AgentState['status']> = new Set(['paused', 'stopping', 'stopped']);
-const RESTING_REASONS = new Set(['paused-by-user', 'outside-request-time', 'stopping']);
+/** Reasons a working machine renders nothing on purpose: the user's pause, its windows, an owner rule. */
+const RESTING_REASONS = new Set([
+  'paused-by-user',
+  'outside-request-time',
+  'window-closing',
+  'rule',
+  'stopping',
+]);
 
 export function expectsFrames(record: MachineRecord): boolean {
   const state = record.state;
