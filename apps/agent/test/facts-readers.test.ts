@@ -210,10 +210,11 @@ describe('watched programs per OS', () => {
 });
 
 describe('slow facts and unavailable facts', () => {
-  it('reads battery and temperatures at most every 15 s of the agent’s clock', async () => {
+  it('reads battery, temperatures and the time zone at most every 15 s of the agent’s clock', async () => {
     const clock = new ManualClock();
     let batteryReads = 0;
     let temperatureReads = 0;
+    let zoneReads = 0;
     const machine = recordedMachine({ 'nvidia-smi': recorded.NVIDIA_SMI_TWO_GPUS });
     const { facts } = reader(clock, {
       platform: 'linux',
@@ -223,13 +224,18 @@ describe('slow facts and unavailable facts', () => {
         battery: async () => ({ hasBattery: true, acConnected: ++batteryReads > 1 }),
         cpuTemperature: async () => ({ main: 40 + ++temperatureReads, max: null }),
       },
+      timeZone: () => (++zoneReads === 1 ? 'Europe/Paris' : 'America/New_York'),
     });
     expect(await facts.read([])).toMatchObject({ onBattery: true, cpuCelsius: 41, gpuCelsius: 61 });
     clock.advance(14_000);
-    expect(await facts.read([])).toMatchObject({ onBattery: true, cpuCelsius: 41 });
+    expect(await facts.read([])).toMatchObject({ onBattery: true, cpuCelsius: 41, timeZone: 'Europe/Paris' });
     clock.advance(1_000);
-    expect(await facts.read([])).toMatchObject({ onBattery: false, cpuCelsius: 42 });
-    expect([batteryReads, temperatureReads]).toEqual([2, 2]);
+    expect(await facts.read([])).toMatchObject({
+      onBattery: false,
+      cpuCelsius: 42,
+      timeZone: 'America/New_York',
+    });
+    expect([batteryReads, temperatureReads, zoneReads]).toEqual([2, 2, 2]);
     expect(machine.calls.filter((call) => call.startsWith('nvidia-smi'))).toHaveLength(2);
   });
 
