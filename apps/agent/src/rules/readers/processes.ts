@@ -9,7 +9,6 @@
 // - Windows: `tasklist /fo csv /nh` (image names, one spawn; systeminformation's processes() runs a
 //   WMI query through PowerShell and reads far more than names).
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
-import path from 'node:path';
 import { normalizeProcessName, processNameMatches } from '@flock/protocol';
 import { parsePsNames, parseTasklistNames } from './process-parsers.js';
 import type { CommandRunner } from './run-command.js';
@@ -84,16 +83,18 @@ function procNames(procDir: string, watched: readonly string[]): string[] | unde
   } catch {
     return undefined;
   }
-  const longWatched = watched.map(normalizeProcessName).filter((name) => name.length > COMM_CHARS);
+  const wanted = new Set(watched.map(normalizeProcessName));
+  const longWatched = [...wanted].filter((name) => name.length > COMM_CHARS);
+  // Only names that may match are kept: the scan runs every few seconds and makes no garbage it can avoid.
   const names: string[] = [];
   for (const pid of entries) {
     if (!/^\d{1,10}$/.test(pid)) continue;
-    const comm = readStart(path.join(procDir, pid, 'comm'))?.replace(/\n$/, '');
+    const comm = readStart(`${procDir}/${pid}/comm`)?.replace(/\n$/, '');
     if (!comm) continue; // exited since the listing
-    names.push(comm);
     const cut = normalizeProcessName(comm);
-    if (comm.length === COMM_CHARS && longWatched.some((name) => name.startsWith(cut))) {
-      const full = commandName(path.join(procDir, pid, 'cmdline'));
+    if (wanted.has(cut)) names.push(comm);
+    else if (comm.length === COMM_CHARS && longWatched.some((name) => name.startsWith(cut))) {
+      const full = commandName(`${procDir}/${pid}/cmdline`);
       if (full) names.push(full);
     }
   }
