@@ -10,6 +10,7 @@ import {
   parseLoginctlSessionIds,
   parseLoginctlSessions,
   parseMutterIdletime,
+  parseQuserIdleSeconds,
   parseWindowsIdleMs,
   parseXprintidle,
 } from '../src/rules/readers/idle-parsers.js';
@@ -25,6 +26,13 @@ describe('idle-time parsers', () => {
     expect(parseMutterIdletime(recorded.MUTTER_IDLETIME)).toBe(73.412);
     expect(parseIoregHidIdleTime(recorded.IOREG_HID)).toBeCloseTo(1.523400958, 9);
     expect(parseWindowsIdleMs(recorded.WINDOWS_IDLE)).toBe(95.012);
+  });
+
+  it('read quser’s connected sessions only, in any language', () => {
+    expect(parseQuserIdleSeconds(recorded.QUSER_CONSOLE_AND_DISCONNECTED)).toEqual([3_900]);
+    expect(parseQuserIdleSeconds(recorded.QUSER_ACTIVE_DE)).toEqual([0, 0]);
+    expect(parseQuserIdleSeconds(' alice  console  1  Active  45  12/8/2026 9:02 AM')).toEqual([2_700]);
+    expect(parseQuserIdleSeconds('No User exists for *\r\n')).toEqual([]);
   });
 
   it('read failures and other shapes as null', () => {
@@ -164,6 +172,8 @@ describe('fuzzed tool output', () => {
           expect(idle === null || (idle >= 0 && idle <= MAX_IDLE_SECONDS)).toBe(true);
         }
         for (const id of parseLoginctlSessionIds(text)) expect(id).toMatch(/^[\w-]{1,64}$/);
+        for (const seconds of parseQuserIdleSeconds(text))
+          expect(seconds >= 0 && seconds <= MAX_IDLE_SECONDS).toBe(true);
       }),
       { numRuns: 500 },
     );

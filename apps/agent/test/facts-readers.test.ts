@@ -141,7 +141,7 @@ describe('user idle per OS', () => {
     expect(read.userIdleSeconds).toBeCloseTo(1.523, 3);
   });
 
-  it('Windows reads GetLastInputInfo in one PowerShell session for every read; a service is headless', async () => {
+  it('Windows reads GetLastInputInfo in one PowerShell session for every read; a boot task with nobody logged on is headless', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'flock-facts-ps-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const answer = path.join(dir, 'answer.txt');
@@ -167,8 +167,15 @@ describe('user idle per OS', () => {
     const sent = readFileSync(commands, 'utf8').trim().split('\n');
     expect(sent).toHaveLength(2);
     expect(sent[0]).toContain(WINDOWS_IDLE_COMMAND);
-    const service = reader(new ManualClock(), { platform: 'win32', env: {}, run: machine.run });
-    expect(await service.facts.read([])).toMatchObject({ session: 'headless', userIdleSeconds: null });
+    const noUser = reader(new ManualClock(), { platform: 'win32', env: {}, run: machine.run });
+    expect(await noUser.facts.read([])).toMatchObject({ session: 'headless', userIdleSeconds: null });
+  });
+
+  it('Windows as a boot task reads the connected users’ idle time from quser', async () => {
+    const machine = recordedMachine({ quser: recorded.QUSER_CONSOLE_AND_DISCONNECTED });
+    const { facts } = reader(new ManualClock(), { platform: 'win32', env: {}, run: machine.run });
+    expect(await facts.read([])).toMatchObject({ session: 'desktop', userIdleSeconds: 3_900 });
+    expect(machine.calls).not.toContain('powershell.exe');
   });
 });
 

@@ -103,10 +103,12 @@ export function systemTimeZone(): string | null {
 }
 
 const UNAVAILABLE_MESSAGES: Record<FactName, string> = {
-  'user-idle': 'the desktop session’s idle time cannot be read: rules on user activity count it idle',
+  'user-idle':
+    'the desktop session’s idle time cannot be read (on Linux with X11, install xprintidle): rules on user activity count it idle',
   battery: 'no battery found: rules on battery never hold',
   'cpu-temperature': 'no CPU temperature sensor found: CPU temperature rules never hold',
-  'gpu-temperature': 'no GPU temperature found (nvidia-smi): GPU temperature rules never hold',
+  'gpu-temperature':
+    'no GPU temperature found (read from NVIDIA GPUs with nvidia-smi): GPU temperature rules never hold',
   'owner-cpu': 'the owner’s CPU load is not measured by this agent: CPU load rules never hold',
 };
 

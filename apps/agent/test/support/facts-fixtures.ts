@@ -103,3 +103,18 @@ export const TASKLIST_NONE = 'INFO: No tasks are running which match the specifi
 export const NVIDIA_SMI_TWO_GPUS = '54\n61\n';
 /** A GPU whose sensor is not supported. */
 export const NVIDIA_SMI_NOT_SUPPORTED = '[N/A]\n';
+
+/** `quser` run by a boot task in session 0 (Windows 11 Pro): alice at the console, bob disconnected. */
+export const QUSER_CONSOLE_AND_DISCONNECTED = [
+  ' USERNAME              SESSIONNAME        ID  STATE   IDLE TIME  LOGON TIME',
+  ' alice                 console             1  Active      1:05  12/8/2026 9:02 AM',
+  ' bob                                       2  Disc      2+03:04  12/6/2026 5:10 PM',
+  '',
+].join('\r\n');
+/** The same with alice typing, over remote desktop too, on a German Windows. */
+export const QUSER_ACTIVE_DE = [
+  ' BENUTZERNAME          SITZUNGSNAME       ID  STATUS  LEERLAUF   ANMELDEZEIT',
+  '>alice                 rdp-tcp#3           3  Aktiv          .  08.12.2026 09:02',
+  ' alice                 console             1  Aktiv       none  08.12.2026 08:00',
+  '',
+].join('\r\n');

@@ -118,3 +118,35 @@ export function parseWindowsIdleMs(text: string): number | null {
   const milliseconds = wholeNumber(bounded(text)?.trim());
   return milliseconds === null ? null : idleSeconds(milliseconds / 1000);
 }
+
+/**
+ * `quser` (Windows, readable from a service in session 0): one row per logged-on user,
+ * `USERNAME SESSIONNAME ID STATE IDLE TIME LOGON TIME`; a disconnected session has no SESSIONNAME
+ * (its row has one column less and is skipped: nobody sits at it). IDLE TIME is `none` or `.` (in
+ * use), minutes, `H:MM` or `D+H:MM`. The idle seconds of each connected session (minute precision);
+ * STATE is not read (its words are localised).
+ */
+export function parseQuserIdleSeconds(text: string): number[] {
+  const idle: number[] = [];
+  for (const line of (bounded(text) ?? '').split(/\r?\n/)) {
+    const match = /^\s*>?\S+\s+\S+\s+\d{1,10}\s+\S+\s+(none|\.|\d{1,5}(?:\+\d{1,2})?(?::\d{2})?)\s+\S/i.exec(
+      line,
+    );
+    const seconds = match ? quserIdleSeconds(match[1] as string) : null;
+    if (seconds !== null) idle.push(seconds);
+    if (idle.length >= 1_000) break;
+  }
+  return idle;
+}
+
+function quserIdleSeconds(field: string): number | null {
+  if (field === '.' || field.toLowerCase() === 'none') return 0;
+  const match = /^(?:(\d+)\+)?(?:(\d+):)?(\d+)$/.exec(field);
+  if (!match) return null;
+  const [days, hours, minutes] = [match[1], match[2], match[3]].map((part) => Number(part ?? 0)) as [
+    number,
+    number,
+    number,
+  ];
+  return idleSeconds(((days * 24 + hours) * 60 + minutes) * 60);
+}

@@ -6,7 +6,9 @@
 //   machine, if any (the owner at the desktop while the agent runs as a service); none: headless.
 // - macOS: `ioreg`'s HIDIdleTime (the whole machine's input, readable from a launch daemon too).
 // - Windows: GetLastInputInfo in one long-lived PowerShell (starting PowerShell costs 0.5–1 s, too
-//   much for a read every few seconds). A service (no SESSIONNAME: session 0 has no input) is headless.
+//   much for a read every few seconds). A service or a boot task (no SESSIONNAME: session 0, which
+//   has no input of its own) reads the connected users' idle time from `quser`, in minutes; no user,
+//   or no `quser` (Windows Home editions lack it): headless.
 // A session whose tool fails is `unknown` with a null idle time; the rules count it idle.
 import type { MachineFacts } from '@flock/protocol';
 import { PowerShellSession } from '../../render/powershell-session.js';
@@ -17,6 +19,7 @@ import {
   parseLoginctlSessionIds,
   parseLoginctlSessions,
   parseMutterIdletime,
+  parseQuserIdleSeconds,
   parseWindowsIdleMs,
   parseXprintidle,
 } from './idle-parsers.js';
@@ -59,7 +62,7 @@ export function createUserIdleReader(options: UserIdleOptions): UserIdleReader {
         async () => parseIoregHidIdleTime((await options.run('ioreg', IOREG_ARGS)) ?? ''),
       ]);
     case 'win32':
-      return options.env.SESSIONNAME ? windowsReader(options) : constantReader(HEADLESS);
+      return options.env.SESSIONNAME ? windowsReader(options) : quserReader(options);
     default:
       return constantReader(UNKNOWN);
   }
@@ -158,6 +161,17 @@ function windowsReader(options: UserIdleOptions): UserIdleReader {
   const powerShell = options.powerShell ?? new PowerShellSession('powershell.exe');
   const reader = desktopReader([async () => parseWindowsIdleMs(await powerShell.run(WINDOWS_IDLE_COMMAND))]);
   return { read: () => reader.read(), close: () => powerShell.close() };
+}
+
+function quserReader({ run }: UserIdleOptions): UserIdleReader {
+  return {
+    async read() {
+      // quser exits with 1 and prints nothing on stdout when nobody is logged on.
+      const idle = parseQuserIdleSeconds((await run('quser', [])) ?? '');
+      return idle.length === 0 ? HEADLESS : { session: 'desktop', userIdleSeconds: Math.min(...idle) };
+    },
+    close() {},
+  };
 }
 
 function constantReader(value: UserIdle): UserIdleReader {
