@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFactsReader } from '../src/rules/facts.js';
+import { ChildrenCpuTime, createFactsReader } from '../src/rules/facts.js';
 import { runningWatchedNames } from '../src/rules/readers/processes.js';
 import { runCommand } from '../src/rules/readers/run-command.js';
 import { hasDisplay } from '../src/rules/readers/user-idle.js';
@@ -106,6 +106,24 @@ describe.runIf(onLinux)('facts of this Linux machine', () => {
     }
     expect(facts.timeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
     expect(facts.ownerCpuPercent).toBeNull(); // no usage samples were given
+  });
+
+  it('counts the CPU time of what the agent started, while it runs and after it exits', async () => {
+    const started = new ChildrenCpuTime();
+    const before = started.ms() as number;
+    const busy = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+    children.push(busy);
+    const ownTicks = () => {
+      const stat = readFileSync(`/proc/${busy.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    while (ownTicks() < 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const running = started.ms() as number;
+    expect(running).toBeGreaterThanOrEqual(before + 200);
+    await stopProgram(busy); // reaped: its time moves to the agent's own line
+    expect(started.ms()).toBeGreaterThanOrEqual(running);
+    expect(new ChildrenCpuTime('darwin').ms()).toBeNull();
   });
 
   it('skips what a hostile or racing /proc holds', async () => {

@@ -15,6 +15,7 @@ import { type CpuTemperatureAnswer, readCpuCelsius, readGpuCelsius } from './rea
 import { createUserIdleReader, type PowerShellRunner, type UserIdle } from './readers/user-idle.js';
 
 export { type FactsReader, type FakeFactsReader, fakeFactsReader } from './facts-reader.js';
+export { ChildrenCpuTime } from './readers/children-cpu.js';
 export { OwnerCpuAverage, type OwnerCpuSample } from './readers/owner-cpu.js';
 
 /**

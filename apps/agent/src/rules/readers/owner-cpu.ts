@@ -1,7 +1,7 @@
 // The owner's own CPU load: the whole machine's busy CPU less the render's, averaged over the last
 // minute, 0–100 of the whole machine. It reads no counters itself: the agent's usage sampling
-// (hardware/usage.ts) records the machine's CPU time counters it already reads, with the render's
-// CPU time, so nothing is sampled twice.
+// (hardware/usage.ts) records the machine's CPU time counters it already reads, with the CPU time of
+// what the agent started (children-cpu.ts), so nothing is sampled twice.
 import type { CpuTimes } from '../../hardware/usage.js';
 
 export interface OwnerCpuSample {
