@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import { type CpuTimes, procStatCpuTimes, UsageMonitor } from '../src/hardware/index.js';
 import { descendantsOf, processTreeRssKiB } from '../src/render/index.js';
+import { OwnerCpuAverage } from '../src/rules/facts.js';
 import { cleanUp, syntheticProject, testAgent, testFarm, until } from './e2e-helpers.js';
 import { testJob, testStore } from './support/store.js';
 
@@ -159,5 +160,54 @@ describe('usage of a running agent (sandbox farm renderer)', () => {
     const after = t.agent.store.state.usage.memoryBytes;
     const own = process.memoryUsage.rss();
     expect(Math.abs(after - own)).toBeLessThan(own / 4);
+  });
+});
+
+describe('usage monitor feeding the owner’s CPU load', () => {
+  it('records the machine’s counters and the CPU time of what the agent started, at each sample', async () => {
+    const clock = new ManualClock();
+    const store = testStore(clock);
+    const machine = fakeMachine();
+    let childrenMs: number | null = 0;
+    const ownerCpu = new OwnerCpuAverage();
+    const sources = { ...machine.sources, childrenCpuMs: () => childrenMs };
+    const monitor = new UsageMonitor({ store, clock, sources, ownerCpu });
+    store.update({ job: testJob(clock.now()) });
+    monitor.start();
+    await tick();
+    for (let second = 0; second < 60; second += 2) {
+      machine.run(2_000, 3_000); // 75 % of the 2 cores busy …
+      childrenMs = (childrenMs ?? 0) + 2_000; // … one core of it the render's
+      await clock.advance(2_000);
+    }
+    expect(ownerCpu.percent(clock.now())).toBe(25);
+    await monitor.stop();
+  });
+
+  it('without the render’s CPU time (not Linux): no figure while a job runs, one a minute after', async () => {
+    const clock = new ManualClock();
+    const store = testStore(clock);
+    const machine = fakeMachine();
+    const ownerCpu = new OwnerCpuAverage();
+    const monitor = new UsageMonitor({
+      store,
+      clock,
+      sources: { ...machine.sources, childrenCpuMs: () => null },
+      ownerCpu,
+    });
+    store.update({ job: testJob(clock.now()) });
+    monitor.start();
+    await tick();
+    machine.run(2_000, 4_000);
+    await clock.advance(2_000);
+    expect(ownerCpu.percent(clock.now())).toBeNull();
+    store.update({ job: null });
+    await tick();
+    for (let second = 0; second < 70; second += 10) {
+      machine.run(10_000, 5_000);
+      await clock.advance(10_000);
+    }
+    expect(ownerCpu.percent(clock.now())).toBe(25);
+    await monitor.stop();
   });
 });

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { RenderEvent } from '../render/index.js';
+import { ChildrenCpuTime } from '../rules/readers/children-cpu.js';
+import type { OwnerCpuSample } from '../rules/readers/owner-cpu.js';
 import type { AgentStateStore } from '../state/index.js';
 
 /** CPU time counters since boot, summed over all cores. */
@@ -20,6 +22,8 @@ export interface UsageSources {
   cpuTimes(): CpuTimes;
   /** The agent process's own resident memory, bytes. */
   ownRssBytes(): number;
+  /** CPU time of everything the agent started (its renders), ms, never going back; null: unknown. */
+  childrenCpuMs?(): number | null;
 }
 
 /** USER_HZ, the unit of /proc/stat (100 on every Linux architecture Node runs on). */
@@ -55,6 +59,8 @@ function readProcStat(): CpuTimes | undefined {
   }
 }
 
+const childrenCpuTime = new ChildrenCpuTime();
+
 export const systemUsageSources: UsageSources = {
   cpuTimes: () => {
     const fromProc = process.platform === 'linux' ? readProcStat() : undefined;
@@ -70,6 +76,7 @@ export const systemUsageSources: UsageSources = {
     return { busyMs, totalMs, cores: list.length };
   },
   ownRssBytes: () => process.memoryUsage.rss(),
+  childrenCpuMs: () => childrenCpuTime.ms(),
 };
 
 export interface UsageMonitorOptions {
@@ -79,6 +86,8 @@ export interface UsageMonitorOptions {
   /** Sampling period while a job is current (default 2 s) and otherwise (default 10 s). */
   activeMs?: number;
   idleMs?: number;
+  /** Where the owner rules' CPU load is averaged: each sample's counters are recorded there too. */
+  ownerCpu?: { record(sample: OwnerCpuSample): void };
 }
 
 /**
@@ -96,6 +105,8 @@ export class UsageMonitor {
   private renderRssKiB: number | undefined;
   private busy = false;
   private wake: (() => void) | undefined;
+  /** The children's CPU time last read; it stands while no job runs where it cannot be read. */
+  private childrenMs = 0;
 
   constructor(private readonly options: UsageMonitorOptions) {
     this.sources = options.sources ?? systemUsageSources;
@@ -127,6 +138,7 @@ export class UsageMonitor {
 
   private sampleCpu(): number {
     const now = this.sources.cpuTimes();
+    this.recordOwnerCpu(now);
     const base = this.baseline;
     if (!base || now.totalMs < base.totalMs) {
       this.baseline = now;
@@ -138,6 +150,19 @@ export class UsageMonitor {
     this.cpuPercent = Math.round((busyMs / totalMs) * 100 * now.cores);
     this.baseline = now;
     return this.cpuPercent;
+  }
+
+  /**
+   * Where the children's CPU time cannot be read (not Linux), nothing of the agent's runs between jobs
+   * (so its last figure stands) and a job's time is unknown (null: no owner figure over that minute).
+   */
+  private recordOwnerCpu(machine: CpuTimes): void {
+    const { ownerCpu, store, clock } = this.options;
+    if (!ownerCpu) return;
+    const measured = this.sources.childrenCpuMs?.() ?? null;
+    if (measured !== null) this.childrenMs = measured;
+    const renderBusyMs = measured ?? (store.state.job === null ? this.childrenMs : null);
+    ownerCpu.record({ at: clock.now(), machine, renderBusyMs });
   }
 
   private memoryBytes(): number {
