@@ -55,6 +55,8 @@ import {
 } from './link/index.js';
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
+import { AgentRules } from './rules/agent-rules.js';
+import type { FactsReader } from './rules/facts-reader.js';
 import { AgentStateStore, mirrorStateToFile, uncleanExitReport } from './state/index.js';
 
 /** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
@@ -83,6 +85,8 @@ export interface AgentOptions {
   installed?: InstalledAgent | null;
   /** What starts the agent again after exit code 75; default: nothing (restart, update refused). */
   supervisor?: Supervisor | null;
+  /** What the owner rules read on this machine; default: the platform readers. */
+  factsReader?: FactsReader;
 }
 
 /** The agent; also what the console link drives (LinkedAgent). */
@@ -105,6 +109,7 @@ export class Agent implements LinkedAgent {
       accounts: FarmAccounts;
       lifecycle: AgentLifecycle;
       session: FarmSession;
+      rules: AgentRules;
     },
   ) {}
 
@@ -147,6 +152,13 @@ export class Agent implements LinkedAgent {
       },
     });
     const memoryNotice = memoryNoticeOnce((message) => log.warn(message));
+    const rules = await AgentRules.open({
+      clock,
+      log,
+      reader: options.factsReader ?? defaultFactsReader(clock),
+      owner: settings.rules ?? [],
+      cacheDir: settings.cacheDir,
+    });
     const controls = new Controls({
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
@@ -155,7 +167,11 @@ export class Agent implements LinkedAgent {
       clientVersion: settings.clientVersion ?? AGENT_VERSION,
       machineName: settings.hostname ?? machine.hostname,
       blocks,
+      rules,
     });
+    store.update({ rules: rules.state, ownerLimits: settings.ownerLimits ?? [] });
+    rules.engine.on('change', (outcome) => controls.applyRules(outcome.effect, outcome.active));
+    rules.engine.on('state', (state) => store.update({ rules: state }));
     controls.on('change', () => {
       store.update({ limits: controls.limits, afterFrame: controls.afterFrame });
       const hostname = controls.machineName.slice(0, 253);
@@ -268,7 +284,7 @@ export class Agent implements LinkedAgent {
       blocks,
       disk: { dir: dirs.archives, freeBytes: options.download?.freeBytes ?? freeBytesIn },
       jobRequestParams: () =>
-        jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
+        jobRequestParams(controls.effectiveLimits, machine, runner.downloadSpeed, http.uploadSpeed),
       configDump: () => configDump(settings, machine, hwid, controls.clientVersion),
       onLoggedIn: () => {
         logins++;
@@ -300,6 +316,7 @@ export class Agent implements LinkedAgent {
       accounts,
       lifecycle,
       session,
+      rules,
     });
   }
 
@@ -317,6 +334,8 @@ export class Agent implements LinkedAgent {
     const stopMirror = mirrorStateToFile(this.store, this.settings.cacheDir, clock);
     usage.start();
     diskSpace.start();
+    // Evaluated once before the first job request: a rule that holds at start asks for no job.
+    await this.parts.rules.engine.start();
     try {
       for (;;) {
         const code = await loop.run();
@@ -326,12 +345,14 @@ export class Agent implements LinkedAgent {
         if (end !== 'start') return code;
       }
     } finally {
+      await this.parts.rules.engine.stop();
       await usage.stop();
       await diskSpace.stop();
       await heartbeat.stop();
       await uploads.stop();
       await http.close();
       await this.parts.blocks.flushed();
+      await this.parts.rules.flushed();
       await this.parts.accounts.saved();
       await stopMirror();
     }
@@ -419,6 +440,23 @@ export class Agent implements LinkedAgent {
   consoleLinkChanged(link: ConsoleLinkInfo): void {
     this.store.updateLocal({ consoleLink: link });
   }
+}
+
+/** Until the platform readers are merged: a machine that cannot read anything (no rule holds). */
+function defaultFactsReader(clock: Clock): FactsReader {
+  return {
+    read: async () => ({
+      at: clock.now(),
+      session: 'unknown',
+      userIdleSeconds: null,
+      onBattery: null,
+      cpuCelsius: null,
+      gpuCelsius: null,
+      ownerCpuPercent: null,
+      runningWatched: [],
+      timeZone: null,
+    }),
+  };
 }
 
 function cacheLayout(cacheDir: string) {

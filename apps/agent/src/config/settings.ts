@@ -6,8 +6,10 @@ import {
   ComputeMethodNameSchema,
   DEFAULT_PRIORITY,
   LIMIT_BOUNDS,
+  type LimitName,
   LimitsSchema,
   parseSchedule,
+  type Rule,
   ScheduleParseError,
 } from '@flock/protocol';
 
@@ -34,6 +36,10 @@ export interface AgentSettings {
   clientVersion?: string;
   maxFrames?: number;
   logFormat: 'text' | 'json';
+  /** The owner's rules (`--idle-only`, `--pause-while-running`, `--no-battery`, `--max-temperature`). */
+  rules?: Rule[];
+  /** The limits the owner set on the machine (flag or config file), which a console profile leaves. */
+  ownerLimits?: LimitName[];
 }
 
 export class ConfigError extends Error {
