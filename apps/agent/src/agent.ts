@@ -56,7 +56,7 @@ import {
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
 import { AgentRules } from './rules/agent-rules.js';
-import type { FactsReader } from './rules/facts-reader.js';
+import { createFactsReader, type FactsReader, OwnerCpuAverage } from './rules/facts.js';
 import { AgentStateStore, mirrorStateToFile, uncleanExitReport } from './state/index.js';
 
 /** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
@@ -134,7 +134,18 @@ export class Agent implements LinkedAgent {
     });
     store.update({ farmAccount: accounts.view });
     accounts.on('change', () => store.update({ farmAccount: accounts.view }));
-    const usage = new UsageMonitor({ store, clock });
+    const ownerCpu = new OwnerCpuAverage();
+    const usage = new UsageMonitor({
+      store,
+      clock,
+      // The render's own CPU time is not measured: the owner's load is known between renders only.
+      onCpuTimes: (times) =>
+        ownerCpu.record({
+          at: clock.now(),
+          machine: times,
+          renderBusyMs: store.state.job?.phase === 'render' ? null : 0,
+        }),
+    });
     const diskSpace = new DiskSpaceMonitor({
       store,
       clock,
@@ -155,7 +166,7 @@ export class Agent implements LinkedAgent {
     const rules = await AgentRules.open({
       clock,
       log,
-      reader: options.factsReader ?? defaultFactsReader(clock),
+      reader: options.factsReader ?? createFactsReader({ now: () => clock.now(), log, ownerCpu }),
       owner: settings.rules ?? [],
       cacheDir: settings.cacheDir,
     });
@@ -440,23 +451,6 @@ export class Agent implements LinkedAgent {
   consoleLinkChanged(link: ConsoleLinkInfo): void {
     this.store.updateLocal({ consoleLink: link });
   }
-}
-
-/** Until the platform readers are merged: a machine that cannot read anything (no rule holds). */
-function defaultFactsReader(clock: Clock): FactsReader {
-  return {
-    read: async () => ({
-      at: clock.now(),
-      session: 'unknown',
-      userIdleSeconds: null,
-      onBattery: null,
-      cpuCelsius: null,
-      gpuCelsius: null,
-      ownerCpuPercent: null,
-      runningWatched: [],
-      timeZone: null,
-    }),
-  };
 }
 
 function cacheLayout(cacheDir: string) {

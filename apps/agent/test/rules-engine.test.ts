@@ -133,13 +133,12 @@ describe('RulesEngine', () => {
     expect(engine.effect).toEqual({ requesting: false, pauseNow: true, coreLimit: 2 });
   });
 
-  it('an unreadable fact is logged once, listed as unavailable, and the rule never holds', async () => {
-    const { clock, engine, lines } = setUp([stop('battery', { kind: 'on-battery' })]);
+  it('an unreadable fact is listed as unavailable, and the rule never holds', async () => {
+    const { clock, engine } = setUp([stop('battery', { kind: 'on-battery' })]);
     await engine.start();
     await clock.advance(10 * 60_000);
     expect(engine.state.unavailable).toEqual(['battery']);
     expect(engine.effect.requesting).toBe(true);
-    expect(lines.filter((line) => line.includes('cannot read battery'))).toHaveLength(1);
   });
 
   it('a failing reader is said once; the last facts stay in force', async () => {

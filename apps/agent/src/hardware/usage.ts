@@ -79,6 +79,8 @@ export interface UsageMonitorOptions {
   /** Sampling period while a job is current (default 2 s) and otherwise (default 10 s). */
   activeMs?: number;
   idleMs?: number;
+  /** Every reading of the machine's CPU time counters (the owner rules' CPU load is computed from them). */
+  onCpuTimes?: (times: CpuTimes) => void;
 }
 
 /**
@@ -127,6 +129,7 @@ export class UsageMonitor {
 
   private sampleCpu(): number {
     const now = this.sources.cpuTimes();
+    this.options.onCpuTimes?.(now);
     const base = this.baseline;
     if (!base || now.totalMs < base.totalMs) {
       this.baseline = now;

@@ -6,7 +6,6 @@ import { EventEmitter } from 'node:events';
 import {
   type ActiveRule,
   evaluateRules,
-  type FactName,
   type MachineFacts,
   NO_RULE_EFFECT,
   type Rule,
@@ -57,7 +56,6 @@ export class RulesEngine extends EventEmitter<RulesEvents> {
   private outcome: RulesOutcome = NO_OUTCOME;
   private facts: MachineFacts | null = null;
   private heldBefore = new Set<string>();
-  private reportedUnavailable = new Set<FactName>();
   private lastStateKey = '';
   private lastStateAt = 0;
   private readFailing = false;
@@ -213,22 +211,12 @@ export class RulesEngine extends EventEmitter<RulesEvents> {
     const before = this.outcome;
     const outcome = { ...evaluated, active: evaluated.active.map(roundedUntil) };
     this.outcome = outcome;
-    this.reportUnavailable(outcome.unavailable);
     if (outcomeKey(before) !== outcomeKey(outcome)) this.emit('change', outcome);
     const stateKey = JSON.stringify([this.rules, this.snoozedUntil, outcomeKey(outcome)]);
     if (stateKey !== this.lastStateKey || now - this.lastStateAt >= FACTS_REFRESH_MS) {
       this.lastStateKey = stateKey;
       this.lastStateAt = now;
       this.emit('state', this.state);
-    }
-  }
-
-  /** A fact this machine cannot read is logged once, never at every reading. */
-  private reportUnavailable(unavailable: readonly FactName[]): void {
-    for (const fact of unavailable) {
-      if (this.reportedUnavailable.has(fact)) continue;
-      this.reportedUnavailable.add(fact);
-      this.options.log.info(`owner rules: this machine cannot read ${fact}; rules on it never hold`);
     }
   }
 }
