@@ -140,6 +140,29 @@ describe('owner rules in the farm loop', () => {
   });
 });
 
+describe('a rule arriving during a back-off', () => {
+  it('is the reason at once; the back-off keeps its time', async () => {
+    const farm = await testFarm(); // no project: "no job", a back-off of minutes
+    const clock = new ManualClock(Date.now());
+    const reader = fakeFactsReader(() => clock.now(), { onBattery: true });
+    const t = await testAgent(farm, { clock, factsReader: reader });
+    await until(() => t.agent.store.state.reason?.code === 'no-job', { what: 'no job', lines: t.lines });
+    const held = requests(farm);
+    const rules: Rule[] = [
+      { name: 'battery', when: { kind: 'on-battery' }, action: { type: 'stop-requesting' } },
+    ];
+    expect(await t.agent.execute({ type: 'set-rules', rules })).toMatchObject({ ok: true });
+    expect(t.agent.store.state.reason).toMatchObject({
+      code: 'rule',
+      message: expect.stringMatching(/on battery/),
+    });
+    expect(requests(farm)).toBe(held);
+    await t.agent.execute({ type: 'set-rules', rules: [] });
+    expect(t.agent.store.state.reason?.code).toBe('no-job'); // the back-off, not a request
+    expect(requests(farm)).toBe(held);
+  });
+});
+
 describe('set-rules and snooze-rules', () => {
   it('a bad rule set is refused naming the field, and the previous rules stay', async () => {
     const farm = await testFarm();
