@@ -8,7 +8,7 @@
 //   them to 16 characters (MAXCOMLEN): a 16-character name that starts a longer watched name matches.
 // - Windows: `tasklist /fo csv /nh` (image names, one spawn; systeminformation's processes() runs a
 //   WMI query through PowerShell and reads far more than names).
-import { open, readdir } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { normalizeProcessName, processNameMatches } from '@flock/protocol';
 import { parsePsNames, parseTasklistNames } from './process-parsers.js';
@@ -60,7 +60,7 @@ async function listProcessNames(
   { platform, run, procDir = '/proc' }: ProcessNamesOptions,
 ): Promise<ProcessNames | undefined> {
   if (platform === 'linux') {
-    const names = await procNames(procDir, watched);
+    const names = procNames(procDir, watched);
     return names && { names };
   }
   if (platform === 'win32') {
@@ -72,10 +72,15 @@ async function listProcessNames(
   return { names: parsePsNames(text), ...(platform === 'darwin' && { cutAt: MAC_COMM_CHARS }) };
 }
 
-async function procNames(procDir: string, watched: readonly string[]): Promise<string[] | undefined> {
+/**
+ * Synchronous on purpose: one small read per process, and the promise-based reads cost over 10 times
+ * the CPU (a thread-pool round trip and a buffer per file; bench/agent/results/facts-readers.md) and
+ * more memory, for a scan that blocks the event loop about 3 ms for 100 processes.
+ */
+function procNames(procDir: string, watched: readonly string[]): string[] | undefined {
   let entries: string[];
   try {
-    entries = await readdir(procDir);
+    entries = readdirSync(procDir);
   } catch {
     return undefined;
   }
@@ -83,12 +88,12 @@ async function procNames(procDir: string, watched: readonly string[]): Promise<s
   const names: string[] = [];
   for (const pid of entries) {
     if (!/^\d{1,10}$/.test(pid)) continue;
-    const comm = (await readSmall(path.join(procDir, pid, 'comm')))?.replace(/\n$/, '');
+    const comm = readStart(path.join(procDir, pid, 'comm'))?.replace(/\n$/, '');
     if (!comm) continue; // exited since the listing
     names.push(comm);
     const cut = normalizeProcessName(comm);
     if (comm.length === COMM_CHARS && longWatched.some((name) => name.startsWith(cut))) {
-      const full = await commandName(path.join(procDir, pid, 'cmdline'));
+      const full = commandName(path.join(procDir, pid, 'cmdline'));
       if (full) names.push(full);
     }
   }
@@ -96,25 +101,25 @@ async function procNames(procDir: string, watched: readonly string[]): Promise<s
 }
 
 /** The base name of argv[0] (`/usr/bin/blender-softwaregl --background …` → `blender-softwaregl`). */
-async function commandName(file: string): Promise<string | undefined> {
-  const argv0 = (await readSmall(file))?.split('\0')[0];
+function commandName(file: string): string | undefined {
+  const argv0 = readStart(file)?.split('\0')[0];
   return argv0 ? argv0.split('/').pop() || undefined : undefined;
 }
 
 /** Enough of a /proc file for a name (a command line can be megabytes long). */
 const READ_BYTES = 4096;
+const readBuffer = Buffer.alloc(READ_BYTES);
 
 /** The first READ_BYTES of a /proc file as text; undefined when the process is gone. */
-async function readSmall(file: string): Promise<string | undefined> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+function readStart(file: string): string | undefined {
+  let descriptor: number | undefined;
   try {
-    handle = await open(file, 'r');
-    const buffer = Buffer.alloc(READ_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, READ_BYTES, 0);
-    return buffer.toString('utf8', 0, bytesRead);
+    descriptor = openSync(file, 'r');
+    const bytesRead = readSync(descriptor, readBuffer, 0, READ_BYTES, 0);
+    return readBuffer.toString('utf8', 0, bytesRead);
   } catch {
     return undefined;
   } finally {
-    await handle?.close().catch(() => undefined);
+    if (descriptor !== undefined) closeSync(descriptor);
   }
 }
