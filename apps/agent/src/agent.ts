@@ -56,6 +56,8 @@ import {
 } from './link/index.js';
 import { Logger } from './log/index.js';
 import { memoryNoticeOnce } from './render/index.js';
+import { AgentRules } from './rules/agent-rules.js';
+import { createFactsReader, type FactsReader, OwnerCpuAverage } from './rules/facts.js';
 import { AgentStateStore, mirrorStateToFile, readStateFile, uncleanExitReport } from './state/index.js';
 
 /** Inlined by the bundle: an installed agent is one file, with no package.json beside it. */
@@ -84,6 +86,8 @@ export interface AgentOptions {
   installed?: InstalledAgent | null;
   /** What starts the agent again after exit code 75; default: nothing (restart, update refused). */
   supervisor?: Supervisor | null;
+  /** What the owner rules read on this machine; default: the platform readers. */
+  factsReader?: FactsReader;
 }
 
 /** The agent; also what the console link drives (LinkedAgent). */
@@ -106,6 +110,7 @@ export class Agent implements LinkedAgent {
       accounts: FarmAccounts;
       lifecycle: AgentLifecycle;
       session: FarmSession;
+      rules: AgentRules;
     },
   ) {}
 
@@ -133,7 +138,13 @@ export class Agent implements LinkedAgent {
     });
     store.update({ farmAccount: accounts.view });
     accounts.on('change', () => store.update({ farmAccount: accounts.view }));
-    const usage = new UsageMonitor({ store, clock });
+    const ownerCpu = new OwnerCpuAverage();
+    const usage = new UsageMonitor({
+      store,
+      clock,
+      // Each sample's counters, less the render's CPU time (read from /proc on Linux), feed the owner rules.
+      ownerCpu,
+    });
     const diskSpace = new DiskSpaceMonitor({
       store,
       clock,
@@ -151,6 +162,13 @@ export class Agent implements LinkedAgent {
       },
     });
     const memoryNotice = memoryNoticeOnce((message) => log.warn(message));
+    const rules = await AgentRules.open({
+      clock,
+      log,
+      reader: options.factsReader ?? createFactsReader({ now: () => clock.now(), log, ownerCpu }),
+      owner: settings.rules ?? [],
+      cacheDir: settings.cacheDir,
+    });
     const controls = new Controls({
       limits,
       ...(settings.maxFrames === undefined ? {} : { maxFrames: settings.maxFrames }),
@@ -159,7 +177,11 @@ export class Agent implements LinkedAgent {
       clientVersion: settings.clientVersion ?? AGENT_VERSION,
       machineName: settings.hostname ?? machine.hostname,
       blocks,
+      rules,
     });
+    store.update({ rules: rules.state, ownerLimits: settings.ownerLimits ?? [] });
+    rules.engine.on('change', (outcome) => controls.applyRules(outcome.effect, outcome.active));
+    rules.engine.on('state', (state) => store.update({ rules: state }));
     controls.on('change', () => {
       store.update({ limits: controls.limits, afterFrame: controls.afterFrame });
       const hostname = controls.machineName.slice(0, 253);
@@ -272,7 +294,7 @@ export class Agent implements LinkedAgent {
       blocks,
       disk: { dir: dirs.archives, freeBytes: options.download?.freeBytes ?? freeBytesIn },
       jobRequestParams: () =>
-        jobRequestParams(controls.limits, machine, runner.downloadSpeed, http.uploadSpeed),
+        jobRequestParams(controls.effectiveLimits, machine, runner.downloadSpeed, http.uploadSpeed),
       configDump: () => configDump(settings, machine, hwid, controls.clientVersion),
       onLoggedIn: () => {
         logins++;
@@ -304,6 +326,7 @@ export class Agent implements LinkedAgent {
       accounts,
       lifecycle,
       session,
+      rules,
     });
   }
 
@@ -321,6 +344,8 @@ export class Agent implements LinkedAgent {
     const stopMirror = mirrorStateToFile(this.store, this.settings.cacheDir, clock);
     usage.start();
     diskSpace.start();
+    // Evaluated once before the first job request: a rule that holds at start asks for no job.
+    await this.parts.rules.engine.start();
     try {
       for (;;) {
         const code = await loop.run();
@@ -330,12 +355,14 @@ export class Agent implements LinkedAgent {
         if (end !== 'start') return code;
       }
     } finally {
+      await this.parts.rules.engine.stop();
       await usage.stop();
       await diskSpace.stop();
       await heartbeat.stop();
       await uploads.stop();
       await http.close();
       await this.parts.blocks.flushed();
+      await this.parts.rules.flushed();
       await this.parts.accounts.saved();
       await stopMirror();
     }

@@ -14,6 +14,7 @@ import {
   helpText,
   type ParsedCommandLine,
   parseCommandLine,
+  parseSnoozeMinutes,
   type RawSettings,
   readConfigFile,
   resolveSettings,
@@ -73,6 +74,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'pause':
       case 'resume':
       case 'stop':
+      case 'snooze':
         return await control(commandLine, commandLine.command);
     }
   } catch (error) {
@@ -245,16 +247,19 @@ async function runningAgentDir(commandLine: ParsedCommandLine): Promise<string> 
   return cacheDir;
 }
 
-function controlCommand(name: ControlCommandName, now: boolean): AgentCommand {
-  const when = now ? 'now' : 'after-frame';
+function controlCommand(name: ControlCommandName, commandLine: ParsedCommandLine): AgentCommand {
+  const when = commandLine.now ? 'now' : 'after-frame';
   if (name === 'retry') return { type: 'retry-now' };
+  if (name === 'snooze')
+    return { type: 'snooze-rules', minutes: parseSnoozeMinutes(commandLine.args[0] ?? '') };
   if (name === 'resume') return { type: 'resume' };
   return { type: name, when };
 }
 
 async function control(commandLine: ParsedCommandLine, name: ControlCommandName): Promise<number> {
+  const command = controlCommand(name, commandLine);
   const cacheDir = await runningAgentDir(commandLine);
-  const result = await sendControlCommand(cacheDir, controlCommand(name, commandLine.now));
+  const result = await sendControlCommand(cacheDir, command);
   if (result.ok) {
     process.stdout.write(`${result.message ?? 'done'}\n`);
     return 0;

@@ -1,6 +1,6 @@
 // The CLI as a user runs it: a real child process against the real sandbox farm.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -68,6 +68,15 @@ function interruptGroup(child: ChildProcess): void {
 }
 
 const runCli = (args: string[], env?: NodeJS.ProcessEnv) => startCli(args, env).done;
+
+/** Polls an async condition (the state file) until it holds. */
+async function untilAsync(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 function agentArgs(farm: RunningFarm, cacheDir: string, extra: string[] = []): string[] {
   return [
@@ -263,6 +272,34 @@ describe('flock-agent CLI', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^flock-agent: no agent is running with --cache-dir/);
     // five CLI processes (the agent and four commands) each start through tsx
+  }, 120_000);
+
+  it('--pause-while-running holds the agent while the program runs; `snooze 30m` and `snooze off` reach it', async () => {
+    const farm = await testFarm();
+    await syntheticProject(farm, 200);
+    const cacheDir = await tempDir('cli');
+    const program = path.join(await tempDir('busy'), 'flock-cli-busy');
+    await symlink('/bin/sleep', program);
+    const busy = spawn(program, ['300'], { stdio: 'ignore' });
+    running.add(busy);
+    const agent = startCli(agentArgs(farm, cacheDir, ['--pause-while-running', 'flock-cli-busy']));
+    const reasonIs = (expected: string) => async () =>
+      (await readStateFile(cacheDir))?.state.reason?.code === expected;
+    await untilAsync(reasonIs('rule'), 'the rule as the reason');
+    expect(farm.jobRequests()).toHaveLength(0);
+    const refused = await runCli(['snooze', '2d', '--cache-dir', cacheDir]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/snooze: "2d" is not a time like 2h/);
+    const snooze = await runCli(['snooze', '30m', '--cache-dir', cacheDir]);
+    expect(snooze.code, snooze.stderr).toBe(0);
+    expect(snooze.stdout).toMatch(/^rules ignored until /);
+    await until(() => farm.jobRequests().length > 0, { timeoutMs: 30_000, what: 'requests while snoozed' });
+    const off = await runCli(['snooze', 'off', '--cache-dir', cacheDir]);
+    expect(off.stdout.trim()).toBe('rules in force again');
+    await untilAsync(reasonIs('rule'), 'the rule again');
+    busy.kill('SIGKILL');
+    await runCli(['stop', '--now', '--cache-dir', cacheDir]);
+    expect((await agent.done).code).toBe(0);
   }, 120_000);
 
   it('launch.mjs: one SIGINT to its process group finishes the frame and its upload, then logs out', async () => {

@@ -1,6 +1,6 @@
 // Command-line flags with node:util parseArgs, merged over the config file and FLOCK_PASSWORD.
 import { parseArgs } from 'node:util';
-import { ComputeMethodNameSchema, DEFAULT_PRIORITY, LIMIT_BOUNDS } from '@flock/protocol';
+import { ComputeMethodNameSchema, DEFAULT_PRIORITY, LIMIT_BOUNDS, RULE_BOUNDS } from '@flock/protocol';
 import { readConfigFile } from './file.js';
 import {
   defaultCacheDir,
@@ -17,6 +17,7 @@ import {
   type RawSettings,
   SETTING_ALIASES,
   SETTING_KEYS,
+  SWITCH_KEYS,
   toSettings,
 } from './settings.js';
 
@@ -38,6 +39,12 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   'client-version': "client version sent at login (default Flock's own)",
   'max-frames': 'exit after this many frames were delivered',
   'log-format': 'text | json for log lines off a terminal (default text)',
+  'idle-only':
+    'ask for jobs only once the keyboard and mouse were idle this many minutes (a headless machine is always idle)',
+  'pause-while-running':
+    'ask for no job while one of these programs runs, e.g. blender,steam (the frame in progress finishes)',
+  'no-battery': 'ask for no job while the machine runs on its battery',
+  'max-temperature': 'ask for no job while the CPU is above this many °C (until it is 5 °C below)',
   config: 'config file (default below)',
   help: 'show this help',
 };
@@ -63,6 +70,7 @@ export function helpText(system: SystemPlaces = thisSystem()): string {
     '  pause        it pauses after the current frame (--now: at once); resume: it goes on',
     '  resume',
     '  stop         it stops after the current frame and its uploads (--now: at once)',
+    "  snooze 2h    it ignores its rules (flags below and the console's) for 2h, 30m or 90 (minutes); snooze off: ends it",
     '  save-config  write the given flags to the config file (mode 0600)',
     '  pair URL CODE  pair with a Flock console (the code comes from its "Add machine"); `run` then',
     '               streams its state to that console and obeys it, and keeps rendering when it is away.',
@@ -124,8 +132,23 @@ function installFlags(values: Record<string, unknown>, command: string): Install
 }
 
 /** Commands sent to the running agent through its local control channel. */
-export const CONTROL_COMMANDS = ['retry', 'pause', 'resume', 'stop'] as const;
+export const CONTROL_COMMANDS = ['retry', 'pause', 'resume', 'stop', 'snooze'] as const;
 export type ControlCommandName = (typeof CONTROL_COMMANDS)[number];
+
+/** `snooze 2h`, `snooze 30m`, `snooze 90` (minutes), `snooze off` (0: ends a snooze) → minutes. */
+export function parseSnoozeMinutes(value: string): number {
+  const given = value.trim().toLowerCase();
+  if (given === 'off') return 0;
+  const match = /^(\d{1,6})\s*(h|m|min)?$/.exec(given);
+  const minutes = match ? Number(match[1]) * (match[2] === 'h' ? 60 : 1) : Number.NaN;
+  const { min, max } = RULE_BOUNDS.snoozeMinutes;
+  if (!Number.isInteger(minutes) || minutes < min || minutes > max)
+    throw new ConfigError(
+      'snooze',
+      `"${value}" is not a time like 2h, 30m or 90 (minutes, at most ${max}), or off`,
+    );
+  return minutes;
+}
 
 const COMMANDS = [
   'run',
@@ -164,7 +187,12 @@ export function parseCommandLine(
 ): ParsedCommandLine {
   const system: SystemPlaces = { ...machine, env };
   const flagNames = [...SETTING_KEYS, ...Object.keys(SETTING_ALIASES)];
-  const options = Object.fromEntries(flagNames.map((key) => [key, { type: 'string' as const }]));
+  const options = Object.fromEntries(
+    flagNames.map((key) => [
+      key,
+      { type: (SWITCH_KEYS as readonly string[]).includes(key) ? ('boolean' as const) : ('string' as const) },
+    ]),
+  );
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -184,12 +212,17 @@ export function parseCommandLine(
     throw new ConfigError('arguments', (error as Error).message.split('\n')[0] ?? 'invalid arguments');
   }
   const [command = 'help', ...extra] = parsed.positionals;
-  const expectedArgs = command === 'pair' ? 2 : 0;
+  const expectedArgs = command === 'pair' ? 2 : command === 'snooze' ? 1 : 0;
   if (extra.length > expectedArgs) {
     throw new ConfigError('arguments', `unexpected argument "${extra[expectedArgs]}"`);
   }
   if (extra.length < expectedArgs)
-    throw new ConfigError('arguments', 'usage: pair <console-url> <code> [--fingerprint sha256//…]');
+    throw new ConfigError(
+      'arguments',
+      command === 'snooze'
+        ? 'usage: snooze <2h | 30m | minutes | off>'
+        : 'usage: pair <console-url> <code> [--fingerprint sha256//…]',
+    );
   const help = parsed.values.help === true;
   if (!help && !(COMMANDS as readonly string[]).includes(command)) {
     throw new ConfigError('arguments', `unknown command "${command}" (${COMMANDS.join(', ')})`);

@@ -4,6 +4,7 @@ export {
   helpText,
   type ParsedCommandLine,
   parseCommandLine,
+  parseSnoozeMinutes,
   resolveSettings,
 } from './args.js';
 export { readConfigFile, writeConfigFile } from './file.js';

@@ -6,8 +6,11 @@ import {
   ComputeMethodNameSchema,
   DEFAULT_PRIORITY,
   LIMIT_BOUNDS,
+  type LimitName,
   LimitsSchema,
   parseSchedule,
+  type Rule,
+  RuleSchema,
   ScheduleParseError,
 } from '@flock/protocol';
 
@@ -34,6 +37,10 @@ export interface AgentSettings {
   clientVersion?: string;
   maxFrames?: number;
   logFormat: 'text' | 'json';
+  /** The owner's rules (`--idle-only`, `--pause-while-running`, `--no-battery`, `--max-temperature`). */
+  rules?: Rule[];
+  /** The limits the owner set on the machine (flag or config file), which a console profile leaves. */
+  ownerLimits?: LimitName[];
 }
 
 export class ConfigError extends Error {
@@ -70,8 +77,26 @@ export const SETTING_KEYS = [
   'client-version',
   'max-frames',
   'log-format',
+  'idle-only',
+  'pause-while-running',
+  'no-battery',
+  'max-temperature',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
+
+/** Keys that are switches: `--no-battery` on the command line, `"no-battery": true` in the config file. */
+export const SWITCH_KEYS: readonly SettingKey[] = ['no-battery'];
+
+/** The keys that set a limit, and the limit each one sets (what `ownerLimits` reports). */
+const LIMIT_KEYS: Readonly<Partial<Record<SettingKey, LimitName>>> = Object.freeze({
+  'compute-method': 'computeMethod',
+  gpu: 'gpu',
+  cores: 'cores',
+  memory: 'memoryBytes',
+  'max-frame-time': 'maxFrameTimeSeconds',
+  priority: 'priority',
+  'request-time': 'requestTime',
+});
 
 /** Older spellings, still accepted as flags and config keys, and the setting each one names. */
 export const SETTING_ALIASES: Readonly<Record<string, SettingKey>> = Object.freeze({
@@ -176,6 +201,56 @@ function oneOf<T extends string>(raw: RawSettings, key: SettingKey, allowed: rea
   return value as T;
 }
 
+function switchOn(raw: RawSettings, key: SettingKey): boolean {
+  const value = raw[key];
+  if (value === undefined || value === null || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new ConfigError(key, `"${String(value)}" is not true or false`);
+}
+
+/** A rule's value checked with the protocol's schema, so the flag accepts what the console accepts. */
+function ownerRule(key: SettingKey, when: unknown): Rule {
+  const parsed = RuleSchema.safeParse({ name: key, when });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.at(-1);
+  throw new ConfigError(
+    key,
+    `${issue?.message ?? 'invalid'}${typeof field === 'string' ? ` (${field})` : ''}`,
+  );
+}
+
+/** Program names as `blender,steam` (flag or file) or `["blender", "steam"]` (file). */
+function names(raw: RawSettings, key: SettingKey): string[] | undefined {
+  const value = raw[key];
+  if (Array.isArray(value)) {
+    if (!value.every((name) => typeof name === 'string')) throw new ConfigError(key, 'must be program names');
+    return value.map((name: string) => name.trim());
+  }
+  return text(raw, key)
+    ?.split(',')
+    .map((name) => name.trim());
+}
+
+/**
+ * The owner's rules from `--idle-only`, `--pause-while-running`, `--no-battery` and
+ * `--max-temperature`, each named by its key and with the default action (finish the frame, ask for
+ * no new job).
+ */
+function ownerRules(raw: RawSettings): Rule[] {
+  const rules: Rule[] = [];
+  const idleMinutes = wholeNumber(raw, 'idle-only');
+  if (idleMinutes !== undefined) rules.push(ownerRule('idle-only', { kind: 'user-active', idleMinutes }));
+  const programs = names(raw, 'pause-while-running');
+  if (programs !== undefined)
+    rules.push(ownerRule('pause-while-running', { kind: 'process-running', names: programs }));
+  if (switchOn(raw, 'no-battery')) rules.push(ownerRule('no-battery', { kind: 'on-battery' }));
+  const celsius = wholeNumber(raw, 'max-temperature');
+  if (celsius !== undefined)
+    rules.push(ownerRule('max-temperature', { kind: 'temperature-above', sensor: 'cpu', celsius }));
+  return rules;
+}
+
 function required(value: string | undefined, key: SettingKey, hint: string): string {
   if (value === undefined) throw new ConfigError(key, `missing (${hint})`);
   return value;
@@ -234,5 +309,11 @@ export function toSettings(given: RawSettings, defaults: { cacheDir?: string } =
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
   }
+  const rules = ownerRules(raw);
+  if (rules.length > 0) settings.rules = rules;
+  const ownerLimits = Object.entries(LIMIT_KEYS).flatMap(([key, limit]) =>
+    raw[key] === undefined || raw[key] === null ? [] : [limit],
+  );
+  if (ownerLimits.length > 0) settings.ownerLimits = ownerLimits;
   return settings;
 }

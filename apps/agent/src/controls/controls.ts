@@ -3,11 +3,16 @@
 // it at its decision points and the 'stop-job' event stops a running job at once.
 import { EventEmitter } from 'node:events';
 import {
+  type ActiveRule,
   type CommandResult,
   type ControlCommand,
   ControlCommandSchema,
+  describeActiveRule,
   type Limits,
+  type NotRenderingReason,
   parseSchedule,
+  type Rule,
+  type RulesEffect,
   type Schedule,
   ScheduleParseError,
   type StopReason,
@@ -37,6 +42,18 @@ export interface ProjectUnblocker {
   unblock(archiveMd5: string): CommandResult;
 }
 
+/** Where the owner rules live (the engine and its kept file); Controls passes the console's commands on. */
+export interface RulesCommands {
+  setConsoleRules(rules: Rule[]): Promise<CommandResult>;
+  snooze(minutes: number): Promise<CommandResult>;
+}
+
+/** An owner rule that keeps the agent from asking for jobs: why, and whether it also stops the frame. */
+export interface RuleHold {
+  reason: NotRenderingReason;
+  pauseNow: boolean;
+}
+
 export interface ControlsInit {
   limits: Limits;
   maxFrames?: number;
@@ -49,6 +66,7 @@ export interface ControlsInit {
   /** The hostname this agent sends the farm at login unless the console names the machine. */
   machineName?: string;
   blocks?: ProjectUnblocker;
+  rules?: RulesCommands;
 }
 
 export class Controls extends EventEmitter<ControlEvents> {
@@ -68,6 +86,9 @@ export class Controls extends EventEmitter<ControlEvents> {
   private readonly gpuIds: readonly string[] | undefined;
   private readonly machineCores: number | undefined;
   private readonly blocks: ProjectUnblocker | undefined;
+  private readonly rules: RulesCommands | undefined;
+  private ruleHoldValue: RuleHold | null = null;
+  private ruleCoreLimit: number | null = null;
 
   constructor(init: ControlsInit) {
     super();
@@ -79,6 +100,51 @@ export class Controls extends EventEmitter<ControlEvents> {
     this.ownClientVersion = init.clientVersion ?? '0.0.0';
     this.ownMachineName = init.machineName ?? 'unknown';
     this.blocks = init.blocks;
+    this.rules = init.rules;
+  }
+
+  /** An owner rule that says "stop requesting" or "pause now" holds; null while none does. */
+  get ruleHold(): RuleHold | null {
+    return this.ruleHoldValue;
+  }
+
+  /**
+   * The limits the next job renders with: the user's, with a "limit cores" rule's cores when it allows
+   * fewer than the user's (or the machine's) cores.
+   */
+  get effectiveLimits(): Limits {
+    const limit = this.ruleCoreLimit;
+    if (limit === null) return this.limitsValue;
+    const userCores = this.limitsValue.cores ?? this.machineCores ?? limit;
+    return { ...this.limitsValue, cores: Math.min(limit, userCores) };
+  }
+
+  /**
+   * What the owner rules make the agent do now (the rules engine's outcome). A rule that starts to
+   * pause now stops the current frame as the user's "pause now" does; a lifted rule wakes the loop.
+   */
+  applyRules(effect: RulesEffect, active: readonly ActiveRule[]): void {
+    const holding = active.find((rule) => rule.action.type !== 'limit-cores');
+    const hold: RuleHold | null =
+      effect.requesting || !holding
+        ? null
+        : {
+            reason: {
+              code: 'rule',
+              message: describeActiveRule(holding).slice(0, 500),
+              until: holding.until,
+            },
+            pauseNow: effect.pauseNow,
+          };
+    const pausesNow = hold?.pauseNow === true && this.ruleHoldValue?.pauseNow !== true;
+    if (
+      JSON.stringify(hold) === JSON.stringify(this.ruleHoldValue) &&
+      effect.coreLimit === this.ruleCoreLimit
+    )
+      return;
+    this.ruleHoldValue = hold;
+    this.ruleCoreLimit = effect.coreLimit;
+    this.changed(pausesNow ? 'pause-now' : undefined);
   }
 
   /** Rises with every "retry now" (and every resume): a wait that sees it change ends at once. */
@@ -187,8 +253,16 @@ export class Controls extends EventEmitter<ControlEvents> {
   async execute(input: AgentCommand): Promise<CommandResult> {
     if (input.type === 'set-max-frames') return this.setMaxFrames(input.maxFrames);
     const parsed = ControlCommandSchema.safeParse(input);
-    if (!parsed.success)
-      return { ok: false, reason: 'malformed', message: parsed.error.message.slice(0, 1000) };
+    if (!parsed.success) {
+      // The first issue, named by its field (`rules.0.when.idleMinutes: Too big…`).
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      return {
+        ok: false,
+        reason: 'malformed',
+        message: `${where}${issue?.message ?? 'invalid'}`.slice(0, 1000),
+      };
+    }
     const command = parsed.data;
     switch (command.type) {
       case 'pause':
@@ -239,8 +313,11 @@ export class Controls extends EventEmitter<ControlEvents> {
       case 'set-limits':
         return this.setLimits(command.limits);
       case 'set-rules':
+        if (!this.rules) return { ok: false, reason: 'unsupported', message: 'this agent keeps no rules' };
+        return this.rules.setConsoleRules(command.rules);
       case 'snooze-rules':
-        return { ok: false, reason: 'unsupported', message: 'this agent has no owner rules yet' };
+        if (!this.rules) return { ok: false, reason: 'unsupported', message: 'this agent keeps no rules' };
+        return this.rules.snooze(command.minutes);
     }
   }
 

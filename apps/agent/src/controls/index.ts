@@ -4,6 +4,8 @@ export {
   type ControlsInit,
   type LocalCommand,
   type ProjectUnblocker,
+  type RuleHold,
+  type RulesCommands,
 } from './controls.js';
 export {
   CONTROL_SOCKET_NAME,

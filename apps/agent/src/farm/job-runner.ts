@@ -197,7 +197,7 @@ export class JobRunner {
       rendererDir,
       projectDir,
       workDir,
-      limits: controls.limits,
+      limits: controls.effectiveLimits,
       signal,
       onProgress: (progress) => this.progress(progress.phase, progress.progress, progress.etaSeconds),
       onOutput: (line) => log.debug(line, { source: 'blender' }),
@@ -217,7 +217,7 @@ export class JobRunner {
         renderTimeSeconds: result.renderTimeSeconds,
         memoryUsedKiB: result.memoryUsedKiB,
         phases: this.times?.finished() ?? [],
-        ...(controls.limits.cores === null ? {} : { cores: controls.limits.cores }),
+        ...(controls.effectiveLimits.cores === null ? {} : { cores: controls.effectiveLimits.cores }),
       })
       .then(() => {
         const stats = store.state.stats;

@@ -49,13 +49,23 @@ export class LoopStatus {
     });
   }
 
-  /** Not rendering until `waitMs` from now, or until the user stops, pauses or asks to retry now. */
+  /**
+   * Not rendering until `waitMs` from now, or until the user stops, pauses or asks to retry now. An
+   * owner rule that starts to hold meanwhile is shown as the reason at once; the wait goes on.
+   */
   async backOff(reason: Omit<NotRenderingReason, 'until'>, waitMs: number): Promise<WaitEnd> {
-    const until = this.options.clock.now() + Math.round(waitMs);
-    this.idle({ ...reason, until });
-    const next = formatLocalTime(until, this.options.clock.now());
+    const { clock, controls } = this.options;
+    const until = clock.now() + Math.round(waitMs);
+    const show = () => this.idle(controls.ruleHold?.reason ?? { ...reason, until });
+    show();
+    const next = formatLocalTime(until, clock.now());
     this.options.log.info(`${reason.message.replace(/\.?$/, '.')} Next try at ${next}.`);
-    return this.options.waits.until(until);
+    controls.on('change', show);
+    try {
+      return await this.options.waits.until(until);
+    } finally {
+      controls.off('change', show);
+    }
   }
 
   /** The state's session: the farm and the login of the account now logged in. */

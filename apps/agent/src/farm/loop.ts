@@ -181,6 +181,12 @@ export class FarmLoop {
         await this.waits.forChange(null);
         continue;
       }
+      // An owner rule holds: no job request until it lifts, which wakes this wait at once.
+      if (controls.ruleHold) {
+        this.status.idle(controls.ruleHold.reason);
+        await this.waits.forChange(null);
+        continue;
+      }
       if (this.idleForever && this.idleForever.retries === controls.retries) {
         this.status.idle(this.idleForever.reason);
         await this.waits.forChange(null);

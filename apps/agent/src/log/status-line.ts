@@ -1,5 +1,6 @@
 // What the person at the terminal sees. On a TTY: log lines scroll above one live status line with
 // a progress bar; off a TTY: one log line per event (text or JSON), no status line.
+import { describeActiveRule } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { LocalState, StateSnapshot } from '../state/index.js';
 import { formatLocalTime, formatReason } from './local-time.js';
@@ -28,6 +29,16 @@ export function consoleLinkNote(local: LocalState, now: number): string | null {
   return `removed from the console at ${formatLocalTime(link.removedAt, now)}; run \`flock-agent pair ${link.url} <code>\` to link it again`;
 }
 
+/** The owner rules in force (or snoozed) that the line does not show as the reason already. */
+export function rulesNote(state: StateSnapshot['state'], now: number): string | null {
+  const rules = state.rules;
+  if (!rules) return null;
+  if (rules.snoozedUntil !== null) return `rules snoozed until ${formatLocalTime(rules.snoozedUntil, now)}`;
+  const shown = state.job === null && state.reason?.code === 'rule' ? 1 : 0;
+  if (rules.active.length <= shown) return null;
+  return `rules: ${rules.active.map(describeActiveRule).join('; ')}`;
+}
+
 /** One line: phase, project, frame, bar, %, ETA, console removal, upload queue, frames, why idle (times local to `now`). */
 export function formatStatusLine({ state, local }: StateSnapshot, now: number, width = 120): string {
   const parts: string[] = [];
@@ -40,6 +51,8 @@ export function formatStatusLine({ state, local }: StateSnapshot, now: number, w
     parts.push(local.worker);
     if (state.reason) parts.push(formatReason(state.reason, now));
   }
+  const rules = rulesNote(state, now);
+  if (rules) parts.push(rules);
   const note = consoleLinkNote(local, now);
   if (note) parts.push(note);
   parts.push(
