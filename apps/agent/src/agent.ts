@@ -287,6 +287,7 @@ export class Agent implements LinkedAgent {
       installed: options.installed ?? null,
       supervisor: options.supervisor ?? null,
       buildSource: async () => (configDir ? await loadLinkCredentials(configDir) : null),
+      cacheDir: settings.cacheDir,
     });
     return new Agent(settings, store, controls, log, hwid, {
       http,
@@ -317,6 +318,7 @@ export class Agent implements LinkedAgent {
     const stopMirror = mirrorStateToFile(this.store, this.settings.cacheDir, clock);
     usage.start();
     diskSpace.start();
+    lifecycle.resumeConsoleStop();
     try {
       for (;;) {
         const code = await loop.run();
