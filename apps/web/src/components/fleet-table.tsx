@@ -83,7 +83,12 @@ function Cell({
         </span>
       );
     case 'tags':
-      return <TagChips tags={machine.tags} />;
+      // Chips past the column's width are cut: the title lists them all.
+      return (
+        <span title={machine.tags.join(', ')}>
+          <TagChips tags={machine.tags} />
+        </span>
+      );
   }
 }
 
