@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { agentBuildPath } from '@flock/protocol';
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Agent } from '../src/agent.js';
 import { EXIT_RESTART } from '../src/install/layout.js';
 import { readVersions, sha256Of } from '../src/install/versions.js';
 import { saveLinkCredentials } from '../src/link/credentials.js';
@@ -79,7 +80,11 @@ describe("the console's Stop and Start", () => {
 });
 
 describe("the console's Stop holds across a restart", () => {
-  const linked = async (agent: { linkStarted(): void }) => agent.linkStarted();
+  // As the CLI starts it: the link first, whose fleet settings and name may arrive before the run.
+  const linked = async (agent: Agent) => {
+    agent.linkStarted();
+    agent.applyMachineName('render-07');
+  };
 
   async function stoppedThenRestarted(farm: RunningFarm, cacheDir: string) {
     const first = await testAgent(farm, { cacheDir, supervisor: 'systemd', beforeRun: linked });

@@ -61,13 +61,16 @@ const STOPPED_REASON = {
 export class AgentLifecycle {
   private updating: string | null = null;
   private readonly stopMark: ConsoleStopMark;
+  /** The console's Stop holds in this process (applied here, or resumed from the mark at start). */
+  private consoleStopped = false;
 
   constructor(private readonly options: LifecycleOptions) {
     this.stopMark = new ConsoleStopMark(options.cacheDir);
     this.report(this.lastRollback());
-    // Start, or a resume that cancels a stop after the frame, ends the console's Stop.
+    // Start, or a resume that cancels a stop after the frame, ends the console's Stop. Changes before
+    // it was applied or resumed (the link's settings arriving before the run) leave the mark alone.
     options.controls.on('change', () => {
-      if (options.controls.afterStop === null && this.stopMark.present) this.updateStopMark(false);
+      if (this.consoleStopped && options.controls.afterStop === null) this.updateStopMark(false);
     });
   }
 
@@ -85,6 +88,7 @@ export class AgentLifecycle {
       return false;
     }
     log.info('this machine was stopped from the console before it restarted: it waits for Start');
+    this.consoleStopped = true;
     controls.stop('now', 'wait');
     return true;
   }
@@ -146,6 +150,7 @@ export class AgentLifecycle {
   }
 
   private updateStopMark(stopped: boolean): void {
+    this.consoleStopped = stopped;
     try {
       if (stopped) this.stopMark.set(this.options.clock.now());
       else this.stopMark.clear();
