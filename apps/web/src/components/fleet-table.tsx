@@ -40,7 +40,12 @@ function Cell({
 }) {
   switch (column) {
     case 'name':
-      return <Link href={`/machines/${machine.id}`}>{machine.name}</Link>;
+      // No prefetch: every row scrolled into view would register an observer and fetch its page.
+      return (
+        <Link href={`/machines/${machine.id}`} prefetch={false}>
+          {machine.name}
+        </Link>
+      );
     case 'status':
       return (
         <>
