@@ -313,6 +313,7 @@ export class Agent implements LinkedAgent {
       installed: options.installed ?? null,
       supervisor: options.supervisor ?? null,
       buildSource: async () => (configDir ? await loadLinkCredentials(configDir) : null),
+      cacheDir: settings.cacheDir,
     });
     return new Agent(settings, store, controls, log, hwid, {
       http,
@@ -346,6 +347,7 @@ export class Agent implements LinkedAgent {
     diskSpace.start();
     // Evaluated once before the first job request: a rule that holds at start asks for no job.
     await this.parts.rules.engine.start();
+    lifecycle.resumeConsoleStop();
     try {
       for (;;) {
         const code = await loop.run();

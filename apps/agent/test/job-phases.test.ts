@@ -57,9 +57,9 @@ describe("a job's phases", () => {
     expect(done?.event.kind === 'frame-done' && done.event.renderTimeMs).toBeLessThanOrEqual(measured);
   });
 
-  it('a frame whose render crashes: the error carries the phases up to the failure', async () => {
+  it('a frame whose render crashes: the error names the project and frame and carries the phases up to the failure', async () => {
     const farm = await testFarm();
-    await syntheticProject(farm, 1, { synthetic: { renderMs: 20, outcome: 'crash' } });
+    const project = await syntheticProject(farm, 1, { synthetic: { renderMs: 20, outcome: 'crash' } });
     const clock = new ManualClock(Date.now());
     const t = await testAgent(farm, { clock });
     const events = heard(t.agent, () => clock.now());
@@ -72,6 +72,8 @@ describe("a job's phases", () => {
       lines: t.lines,
     });
     const failed = events.find(({ event }) => event.kind === 'error' && event.jobId !== null);
+    // The name the farm gave the job, as a delivered frame's event names it.
+    expect(failed?.event).toMatchObject({ project: `${project.name} (synthetic)`, frame: 1 });
     const phases = failed?.event.kind === 'error' ? failed.event.phases : undefined;
     expect(phases?.map((span) => span.phase).at(-1)).toBe('render');
     expect(phases?.map((span) => span.phase)).not.toContain('upload');

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { agentBuildPath } from '@flock/protocol';
 import type { RunningFarm } from 'flock-farm';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Agent } from '../src/agent.js';
 import { EXIT_RESTART } from '../src/install/layout.js';
 import { readVersions, sha256Of } from '../src/install/versions.js';
 import { saveLinkCredentials } from '../src/link/credentials.js';
@@ -75,6 +76,62 @@ describe("the console's Stop and Start", () => {
     await until(() => t.agent.store.state.reason?.code === 'stopped-by-user', { what: 'stopped' });
     expect(await t.agent.executeFromConsole({ type: 'restart' })).toMatchObject({ ok: true });
     expect(await t.run).toBe(EXIT_RESTART);
+  });
+});
+
+describe("the console's Stop holds across a restart", () => {
+  // As the CLI starts it: the link first, whose fleet settings and name may arrive before the run.
+  const linked = async (agent: Agent) => {
+    agent.linkStarted();
+    agent.applyMachineName('render-07');
+  };
+
+  async function stoppedThenRestarted(farm: RunningFarm, cacheDir: string) {
+    const first = await testAgent(farm, { cacheDir, supervisor: 'systemd', beforeRun: linked });
+    await until(() => first.agent.store.state.job !== null, { what: 'a job', lines: first.lines });
+    await first.agent.executeFromConsole({ type: 'stop', when: 'now' });
+    await until(() => first.agent.store.state.reason?.code === 'stopped-by-user', { what: 'stopped' });
+    expect(await first.agent.executeFromConsole({ type: 'restart' })).toMatchObject({ ok: true });
+    expect(await first.run).toBe(EXIT_RESTART);
+  }
+
+  it('a machine stopped from the console comes back from a restart still stopped, until Start', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 3, { synthetic: { renderMs: 300 } });
+    const cacheDir = await tempDir('agent-stopped');
+    await stoppedThenRestarted(farm, cacheDir);
+    const sessionsBefore = farm.sessions().length;
+
+    const again = await testAgent(farm, { cacheDir, supervisor: 'systemd', beforeRun: linked });
+    await until(() => again.agent.store.state.reason?.code === 'stopped-by-user', {
+      what: 'stopped after the restart',
+      lines: again.lines,
+    });
+    expect(again.agent.store.state.status).toBe('stopped');
+    expect(farm.sessions()).toHaveLength(sessionsBefore); // it did not log in
+    expect(await settled(again.run)).toBe(pending);
+
+    expect(await again.agent.executeFromConsole({ type: 'start' })).toMatchObject({ ok: true });
+    await until(() => doneFrames(farm, project.id) === 3, {
+      what: 'rendering after Start',
+      lines: again.lines,
+    });
+    await again.agent.executeFromConsole({ type: 'restart' });
+    expect(await again.run).toBe(EXIT_RESTART);
+
+    // Started, it no longer holds: the next run logs in at once.
+    const third = await testAgent(farm, { cacheDir, supervisor: 'systemd', beforeRun: linked });
+    await until(() => farm.sessions().length > sessionsBefore + 1, { what: 'a login', lines: third.lines });
+    expect(third.agent.store.state.reason?.code).not.toBe('stopped-by-user');
+  });
+
+  it('an agent no longer linked to a console renders: nothing could press Start', async () => {
+    const farm = await testFarm();
+    const project = await syntheticProject(farm, 2, { synthetic: { renderMs: 200 } });
+    const cacheDir = await tempDir('agent-unlinked');
+    await stoppedThenRestarted(farm, cacheDir);
+    const unlinked = await testAgent(farm, { cacheDir });
+    await until(() => doneFrames(farm, project.id) === 2, { what: 'rendering', lines: unlinked.lines });
   });
 });
 

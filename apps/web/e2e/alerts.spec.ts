@@ -71,6 +71,16 @@ test('a killed machine raises an alert on the bell and the alerts page; evidence
     await page.goto('/');
     await expect(page.getByTestId('alerts-bell')).toHaveAttribute('aria-label', 'Alerts: none new');
     await shoot(page, 'alerts-bell-overview');
+
+    // The alerts page and its header's bell share one live feed.
+    const feeds: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/trpc/alerts.live')) feeds.push(request.url());
+    });
+    await page.goto('/alerts');
+    await expect(alert).toContainText('acknowledged by admin');
+    await expect(page.getByTestId('alerts-bell')).toHaveAttribute('aria-label', 'Alerts: none new');
+    expect(feeds).toHaveLength(1);
   } finally {
     agent.process.kill('SIGKILL');
     // Leave the shared console with the default delay for the other specs.
@@ -78,6 +88,13 @@ test('a killed machine raises an alert on the bell and the alerts page; evidence
     await page.getByRole('spinbutton', { name: 'Machine offline for more than (minutes)' }).fill('2');
     await page.getByRole('button', { name: 'Save rules' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Alert rules saved' })).toBeVisible();
+    // …and without this spec's webhook (its receiver is gone).
+    const ours = page.getByTestId('webhook').filter({ hasText: 'Local receiver' });
+    while ((await ours.count()) > 0) {
+      const before = await ours.count();
+      await ours.first().getByRole('button', { name: 'Remove' }).click();
+      await expect(ours).toHaveCount(before - 1);
+    }
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
   }
 });

@@ -93,7 +93,19 @@ test('tags set on a machine and in bulk filter the fleet, and a bulk action on t
   await expect(page.getByTestId('machine-row').first().getByRole('checkbox')).toBeFocused();
   await page.keyboard.press('ArrowDown');
   await expect(page.getByTestId('machine-row').nth(1).getByRole('checkbox')).toBeFocused();
-  await shoot(page, 'fleet-table');
+  // At 1280 px: as tall as its three rows (no empty box), every tag of a row inside its column.
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const table = await page.getByTestId('fleet-table').boundingBox();
+  const header = await page.locator('.fleet-table thead').boundingBox();
+  expect(table?.height).toBeLessThanOrEqual((header?.height ?? 0) + 3 * 44 + 2 + 16);
+  const tagsCell = await row(page, 'e2e-tag-01').locator('td.col-tags').boundingBox();
+  for (const chip of await row(page, 'e2e-tag-01').getByRole('listitem').all()) {
+    const box = await chip.boundingBox();
+    expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(
+      (tagsCell?.x ?? 0) + (tagsCell?.width ?? 0),
+    );
+  }
+  await shoot(page, 'fleet-table', 800);
   await page.reload();
   await expect(page.getByTestId('machine-row')).toHaveCount(3);
 });

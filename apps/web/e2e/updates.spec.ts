@@ -59,6 +59,22 @@ test('Update asks first, then rolls out to one machine before the others; Stop a
     await panel.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'updates-panel-phone.png') });
 
+    // Cancel asks first; the machines not yet sent the update keep their version.
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await panel.getByRole('button', { name: 'Cancel roll-out' }).click();
+    await expect(page.getByRole('alertdialog')).toContainText('Cancel the roll-out?');
+    await page
+      .getByRole('alertdialog')
+      .getByRole('button', { name: 'Cancel the roll-out', exact: true })
+      .click();
+    await expect(rollout).toContainText('cancelled by admin at');
+    await expect(rollout).toContainText(
+      'render-02 from 0.1.0-sim: not updated: admin cancelled the roll-out',
+    );
+    await expect(panel.getByRole('button', { name: 'Cancel roll-out' })).toHaveCount(0);
+    await panel.screenshot({ path: join(SHOTS, 'updates-cancelled.png') });
+    expect(agents[1]?.all('command')).toEqual([]);
+
     // The first machine's page says what it is doing with the update.
     await page.setViewportSize({ width: 1280, height: 720 });
     await machineCard(page, 'render-01').getByRole('link', { name: 'render-01' }).click();

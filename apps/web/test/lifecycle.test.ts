@@ -168,6 +168,44 @@ describe('stop rendering, start and restart from the console', () => {
   }, 240_000);
 });
 
+describe("the console's Stop across a restart", () => {
+  it('a machine stopped from the console and restarted comes back stopped, and renders on Start', async () => {
+    const { running, cookie } = await startConsole();
+    const machine = await installMachine(running, cookie);
+    const agent = supervise(machine);
+    await until(
+      () => recordOf(running, machine)?.online === true && validatedFrames() > 0,
+      () => `rendering (log:\n${agent.log()})`,
+    );
+    const bootId = recordOf(running, machine)?.hello?.bootId;
+    await command(running, cookie, machine, { type: 'stop', when: 'now' });
+    await until(
+      () => recordOf(running, machine)?.state?.reason?.code === 'stopped-by-user',
+      () => `stopped (log:\n${agent.log()})`,
+    );
+    expect(await command(running, cookie, machine, { type: 'restart' })).toMatchObject({
+      result: { ok: true },
+    });
+    await until(
+      () =>
+        recordOf(running, machine)?.online === true &&
+        recordOf(running, machine)?.hello?.bootId !== bootId &&
+        recordOf(running, machine)?.state?.reason?.code === 'stopped-by-user',
+      () => `back after the restart, still stopped (log:\n${agent.log()})`,
+    );
+    expect(agent.exits).toEqual([75]);
+    const framesWhenBack = validatedFrames();
+    expect(running.core.fleet.summary(machineIdOf(machine))).toMatchObject({ status: 'stopped' });
+
+    await command(running, cookie, machine, { type: 'start' });
+    await until(
+      () => validatedFrames() > framesWhenBack,
+      () => `a frame after Start (log:\n${agent.log()})`,
+    );
+    expect(await agent.stop()).toBe(0);
+  }, 240_000);
+});
+
 describe('updates rolled out from the console', () => {
   it('"Update" moves a machine to a rebuilt agent that reconnects; "Roll back" moves it back', async () => {
     const dataDir = tempDir('flock-lifecycle-console-');

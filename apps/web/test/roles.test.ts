@@ -81,6 +81,7 @@ const PROCEDURES: Record<string, Case> = {
   'users.list': { minimum: 'admin' },
   'updates.get': { minimum: 'viewer' },
   'updates.start': { minimum: 'admin', input: () => ({ sha256: 'f'.repeat(64) }) },
+  'updates.cancel': { minimum: 'admin' },
   'users.add': {
     minimum: 'admin',
     input: () => ({ username: 'x'.repeat(40), password: 'long enough pass' }),

@@ -125,6 +125,47 @@ describe('timeline.machine', () => {
     expect(pausedAgain?.endedAt).toBeNull();
   });
 
+  it("a failed job names its project and frame: from its event, or (an older agent's) from the machine's job", async () => {
+    running = await startTestConsole();
+    const { viewer } = await sessionsByRole(running);
+    const admin = await login(running);
+    const paired = await pairSimulatedAgent(running, admin, 'render-05');
+    clients.push(paired.client);
+    const { agent, machineId } = paired;
+    const started = Date.now();
+    await vi.waitFor(() => expect(running?.core.fleet.summary(machineId)?.online).toBe(true));
+    const failure = {
+      kind: 'error',
+      code: 'RENDERER_CRASHED',
+      message: 'Blender crashed',
+      logExcerpt: '',
+    } as const;
+    agent.emit({ ...failure, jobId: 'f1', project: 'Sheep', frame: 11, phases: phasesEndingAt(Date.now()) });
+    // An older agent's error names only the job; the machine's state still shows that job.
+    const job = {
+      id: 'f2',
+      project: 'Goat',
+      frame: 12,
+      phase: 'render',
+      progress: 0.5,
+      etaSeconds: null,
+      device: 'CPU',
+      startedAt: Date.now() - 1000,
+    } as const;
+    agent.update({ status: 'rendering', job });
+    await vi.waitFor(() => expect(running?.core.fleet.record(machineId)?.state?.job?.id).toBe('f2'));
+    agent.emit({ ...failure, jobId: 'f2', phases: phasesEndingAt(Date.now()) });
+
+    await vi.waitFor(async () => {
+      const { body } = await timelineOf(viewer, machineId, started - HOUR, Date.now() + 1000);
+      const jobs = dataOf<MachineTimeline>(body).jobs;
+      expect(jobs.map(({ jobId, project, frame, outcome }) => ({ jobId, project, frame, outcome }))).toEqual([
+        { jobId: 'f1', project: 'Sheep', frame: 11, outcome: 'failed' },
+        { jobId: 'f2', project: 'Goat', frame: 12, outcome: 'failed' },
+      ]);
+    });
+  });
+
   it('a frame whose phases end after its event was sent (a clock set back) is stored, without them', async () => {
     running = await startTestConsole();
     const admin = await login(running);

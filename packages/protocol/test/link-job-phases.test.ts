@@ -47,6 +47,14 @@ describe('job phases', () => {
     }
   });
 
+  it("a failed job's error names its project and frame, within the same bounds as a delivered frame's", () => {
+    const failed = { kind: 'error', jobId: '42', code: 'RENDERER_CRASHED', message: 'x', logExcerpt: '' };
+    expect(decodeEvent({ ...failed, project: 'Sheep', frame: 7 }).ok).toBe(true);
+    expect(decodeEvent(failed).ok).toBe(true); // an older agent's
+    expect(decodeEvent({ ...failed, project: 'x'.repeat(301), frame: 7 }).ok).toBe(false);
+    expect(decodeEvent({ ...failed, project: 'Sheep', frame: 1.5 }).ok).toBe(false);
+  });
+
   it('accepts events of older agents, which have no phases', () => {
     const { phases: _, ...older } = frameDone as Extract<AgentEvent, { kind: 'frame-done' }>;
     expect(decodeEvent(older).ok).toBe(true);

@@ -152,6 +152,8 @@ export class JobStep {
     store.publish({
       kind: 'error',
       jobId: job.id,
+      project: job.name.slice(0, 300),
+      frame: Number.parseInt(job.frame, 10) || 0,
       code: name,
       message: message.slice(0, 2000),
       logExcerpt,

@@ -2,7 +2,8 @@
 // linked for Start), Start, Restart (the same stop, then exit 75 for the supervisor to start it
 // again) and Update (download the build, check it, store it as the version on trial, then restart:
 // the launcher runs it once and rolls it back when it does not reach the console within a minute).
-// What happened is in the state's `lifecycle`, for the console.
+// The console's Stop holds across a restart until Start (ConsoleStopMark). What happened is in the
+// state's `lifecycle`, for the console.
 import type {
   CommandResult,
   ControlCommand,
@@ -22,6 +23,7 @@ import {
 import { readVersions } from '../install/versions.js';
 import type { Logger } from '../log/index.js';
 import type { AgentStateStore } from '../state/index.js';
+import { ConsoleStopMark } from './console-stop-mark.js';
 import { type BuildSource, downloadBuild } from './download-build.js';
 
 export interface LifecycleOptions {
@@ -36,6 +38,8 @@ export interface LifecycleOptions {
   supervisor: Supervisor | null;
   /** The console the link is paired with: where builds are downloaded from (null: not paired). */
   buildSource: () => Promise<BuildSource | null>;
+  /** Where the console's Stop is kept across restarts (ConsoleStopMark). */
+  cacheDir: string;
   download?: typeof downloadBuild;
 }
 
@@ -56,9 +60,37 @@ const STOPPED_REASON = {
 
 export class AgentLifecycle {
   private updating: string | null = null;
+  private readonly stopMark: ConsoleStopMark;
+  /** The console's Stop holds in this process (applied here, or resumed from the mark at start). */
+  private consoleStopped = false;
 
   constructor(private readonly options: LifecycleOptions) {
+    this.stopMark = new ConsoleStopMark(options.cacheDir);
     this.report(this.lastRollback());
+    // Start, or a resume that cancels a stop after the frame, ends the console's Stop. Changes before
+    // it was applied or resumed (the link's settings arriving before the run) leave the mark alone.
+    options.controls.on('change', () => {
+      if (this.consoleStopped && options.controls.afterStop === null) this.updateStopMark(false);
+    });
+  }
+
+  /**
+   * Called before the first login: a machine the console stopped before its restart stays stopped
+   * (the run then waits for Start). An agent that is not linked to a console drops the mark, since
+   * nothing could press Start. True when it starts stopped.
+   */
+  resumeConsoleStop(): boolean {
+    const { controls, log } = this.options;
+    if (!this.stopMark.present) return false;
+    if (!controls.linkedToConsole) {
+      log.warn('this machine was stopped from the console, but it is not linked to one: rendering');
+      this.updateStopMark(false);
+      return false;
+    }
+    log.info('this machine was stopped from the console before it restarted: it waits for Start');
+    this.consoleStopped = true;
+    controls.stop('now', 'wait');
+    return true;
   }
 
   /** A command from the console: Stop waits for Start here; Restart and Update need a supervisor. */
@@ -67,6 +99,7 @@ export class AgentLifecycle {
     switch (command.type) {
       case 'stop':
         if (controls.afterStop === 'wait') return { ok: true, message: 'already stopping or stopped' };
+        this.updateStopMark(true);
         controls.stop(command.when, 'wait');
         return {
           ok: true,
@@ -114,6 +147,18 @@ export class AgentLifecycle {
       controls.on('change', check);
       check();
     });
+  }
+
+  private updateStopMark(stopped: boolean): void {
+    this.consoleStopped = stopped;
+    try {
+      if (stopped) this.stopMark.set(this.options.clock.now());
+      else this.stopMark.clear();
+    } catch (error) {
+      this.options.log.warn(
+        `cannot keep the console's Stop for the next restart: ${(error as Error).message}`,
+      );
+    }
   }
 
   private unsupported(what: string): CommandResult | null {

@@ -8,11 +8,20 @@ import { AlertSettingsCard } from './alert-settings-card';
 import { LoadingList } from './status';
 import { Toast, useToast } from './toast';
 import { Topbar } from './topbar';
-import { useAlertsLive } from './use-alerts-live';
+import { AlertsLiveProvider, useAlertsLive } from './use-alerts-live';
 import { useRole } from './use-role';
 
 /** Open and recent alerts with their evidence; operators acknowledge them, admins set rules and webhooks. */
 export function AlertsPage() {
+  // One live feed for the page and its header's bell.
+  return (
+    <AlertsLiveProvider>
+      <AlertsPageBody />
+    </AlertsLiveProvider>
+  );
+}
+
+function AlertsPageBody() {
   const trpc = useTRPC();
   const { list, feed } = useAlertsLive();
   const { can } = useRole();

@@ -40,7 +40,12 @@ function Cell({
 }) {
   switch (column) {
     case 'name':
-      return <Link href={`/machines/${machine.id}`}>{machine.name}</Link>;
+      // No prefetch: every row scrolled into view would register an observer and fetch its page.
+      return (
+        <Link href={`/machines/${machine.id}`} prefetch={false}>
+          {machine.name}
+        </Link>
+      );
     case 'status':
       return (
         <>
@@ -83,7 +88,12 @@ function Cell({
         </span>
       );
     case 'tags':
-      return <TagChips tags={machine.tags} />;
+      // Chips past the column's width are cut: the title lists them all.
+      return (
+        <span title={machine.tags.join(', ')}>
+          <TagChips tags={machine.tags} />
+        </span>
+      );
   }
 }
 

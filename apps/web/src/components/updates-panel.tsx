@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { formatClockTime, formatCount } from '../lib/format';
 import { useTRPC } from '../lib/trpc';
-import { describeRolloutStatus } from '../lib/updates';
+import { describeRolloutStatus, isRolloutRunning, updatesRefetchMs } from '../lib/updates';
 import type { Rollout } from '../server/updates/rollout';
 import { useConfirm } from './confirm-dialog';
 import type { Notify } from './toast';
@@ -15,6 +15,7 @@ const PHASE: Record<Rollout['phase'], string> = {
   fleet: 'updating the other machines',
   done: 'finished',
   halted: 'stopped: the first machine did not keep the new version',
+  cancelled: 'cancelled',
 };
 
 /**
@@ -24,20 +25,49 @@ const PHASE: Record<Rollout['phase'], string> = {
 export function UpdatesPanel({ notify }: { notify: Notify }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const updates = useQuery(trpc.updates.get.queryOptions(undefined, { refetchInterval: 2000 }));
+  const updates = useQuery(
+    trpc.updates.get.queryOptions(undefined, {
+      refetchInterval: (query) => updatesRefetchMs(query.state.data?.rollout ?? null),
+    }),
+  );
   const isAdmin = useRole().can('admin');
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.updates.get.queryKey() });
   const start = useMutation(
     trpc.updates.start.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.updates.get.queryKey() }),
+      onSuccess: refresh,
       onError: (error) => notify(`Update failed: ${error.message}`, 'error'),
+    }),
+  );
+  const cancel = useMutation(
+    trpc.updates.cancel.mutationOptions({
+      onSuccess: () => {
+        notify('Roll-out cancelled: machines not yet sent the update keep their version');
+        return refresh();
+      },
+      onError: (error) => notify(`Could not cancel: ${error.message}`, 'error'),
     }),
   );
   const { confirm, dialog } = useConfirm();
   const data = updates.data;
   if (!data || data.builds.length === 0) return null;
   const rollout = data.rollout;
-  const busy =
-    start.isPending || (rollout !== null && rollout.phase !== 'done' && rollout.phase !== 'halted');
+  const running = isRolloutRunning(rollout);
+  const busy = start.isPending || running;
+
+  const cancelRollout = async () => {
+    const confirmed = await confirm({
+      title: 'Cancel the roll-out?',
+      body: (
+        <p>
+          Machines not yet sent the update keep the version they run. Machines already updating finish their
+          update.
+        </p>
+      ),
+      confirmLabel: 'Cancel the roll-out',
+      danger: true,
+    });
+    if (confirmed) cancel.mutate();
+  };
 
   const rollOut = async (build: Build, newest: boolean) => {
     // Counted now, not from the last poll: machines may have joined or moved since.
@@ -85,6 +115,11 @@ export function UpdatesPanel({ notify }: { notify: Notify }) {
       </ul>
       {!isAdmin && <p className="muted">Only an admin can update the agents.</p>}
       {rollout && <RolloutReport rollout={rollout} />}
+      {isAdmin && running && (
+        <button type="button" disabled={cancel.isPending} onClick={() => void cancelRollout()}>
+          Cancel roll-out
+        </button>
+      )}
       {dialog}
     </section>
   );
@@ -97,6 +132,7 @@ function RolloutReport({ rollout }: { rollout: Rollout }) {
       <p>
         {rollout.build.version} (build {build.versionId.slice(-12)}), started by {rollout.startedBy} at{' '}
         {formatClockTime(rollout.startedAt)}: {PHASE[rollout.phase]}
+        {rollout.cancelledBy ? ` by ${rollout.cancelledBy}` : ''}
         {rollout.finishedAt ? ` at ${formatClockTime(rollout.finishedAt)}` : ''}.
       </p>
       <ul className="plain rollout">

@@ -1,6 +1,7 @@
 // Agent versions and updates in words, for the machine page, the list and the Updates panel.
 import type { AgentLifecycle, UpdateOutcome } from '@flock/protocol';
 import type { MachineUpdateStatus } from '../server/updates/progress';
+import type { Rollout } from '../server/updates/rollout';
 import { formatClockTime } from './format';
 
 /** "0.1.1 (build 0123456789ab)", or the bare version for an agent run from a clone. */
@@ -60,3 +61,14 @@ export function describeRolloutStatus(
       return status.reason;
   }
 }
+
+/** True while a roll-out still sends the build or waits for machines to come back on it. */
+export const isRolloutRunning = (rollout: Rollout | null): boolean =>
+  rollout !== null && (rollout.phase === 'canary' || rollout.phase === 'fleet');
+
+/**
+ * How often the Updates panel asks again: every 2 s while a roll-out runs (each machine's progress),
+ * else once a minute (a build added, machines that moved); starting or cancelling asks at once.
+ */
+export const updatesRefetchMs = (rollout: Rollout | null): number =>
+  isRolloutRunning(rollout) ? 2_000 : 60_000;

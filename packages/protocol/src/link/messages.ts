@@ -49,6 +49,9 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     code: z.string().max(100),
     message: z.string().max(2000),
     logExcerpt: z.string().max(64 * 1024),
+    /** The failed job's project and frame; left out for errors outside a job and by older agents. */
+    project: z.string().max(300).optional(),
+    frame: z.number().int().optional(),
     /** The failed job's phases up to the failure; left out for errors outside a job and by older agents. */
     phases: JobPhaseSpansSchema.optional(),
   }),

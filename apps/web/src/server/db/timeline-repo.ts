@@ -11,7 +11,7 @@ export const TIMELINE_RETENTION_MS = 30 * 24 * 60 * 60_000;
 /** A job the timeline draws: a delivered frame, or a job that failed or was stopped, with its phases. */
 export interface TimelineJob {
   jobId: string;
-  /** Null for a failed job: its error names only the job. */
+  /** Null for a failed job whose error names only the job (an older agent's, the console not knowing it). */
   project: string | null;
   frame: number | null;
   outcome: 'rendered' | 'failed' | 'stopped';
@@ -174,8 +174,8 @@ function jobEnd(event: AgentEvent, at: number): TimelineJob | null {
   const stopped = ended.kind === 'job-stopped';
   return {
     jobId: ended.jobId ?? '',
-    project: stopped ? ended.project : null,
-    frame: stopped ? ended.frame : null,
+    project: ended.project ?? null,
+    frame: ended.frame ?? null,
     outcome: stopped ? 'stopped' : 'failed',
     endedAt: at,
     phases: event.phases,

@@ -18,6 +18,7 @@ import {
 import { WebSocket } from 'ws';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
+import { withFailedJobNamed } from './failed-job-names';
 import type { Fleet } from './fleet';
 import type { IdleSpans } from './idle-spans';
 import { farmHostname, nameOnHello } from './machine-names';
@@ -284,7 +285,10 @@ export class LinkHub {
       }
       case 'event': {
         this.options.idleSpans?.heard(machineId, message.at);
-        const event = withoutLatePhases(this.withinThumbnailBudget(machineId, message.event), message.at);
+        const event = withFailedJobNamed(
+          withoutLatePhases(this.withinThumbnailBudget(machineId, message.event), message.at),
+          this.fleet.record(machineId)?.state,
+        );
         if (event !== message.event && 'phases' in message.event && !('phases' in event))
           log(
             'warn',

@@ -1,7 +1,8 @@
 // Rolling an agent build out to the fleet: one canary machine first; once it is back on the new
 // version, every other machine (those offline get it when they come back); a canary that rolls back
-// or fails stops the roll-out. "Roll back to <previous>" is a roll-out of the previous build. The
-// roll-out in progress and the last finished one are kept in <data>/updates.json.
+// or fails stops the roll-out. An admin may cancel it: machines not yet sent the build keep their
+// version, those already updating go on. "Roll back to <previous>" is a roll-out of the previous
+// build. The roll-out in progress and the last finished one are kept in <data>/updates.json.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentVersionId, type ControlCommand } from '@flock/protocol';
@@ -28,9 +29,13 @@ export interface Rollout {
   startedAt: number;
   startedBy: string;
   canaryId: string;
-  /** canary: only the canary has it; fleet: the others too; done; halted: stopped at the canary. */
-  phase: 'canary' | 'fleet' | 'done' | 'halted';
+  /**
+   * canary: only the canary has it; fleet: the others too; done; halted: stopped at the canary;
+   * cancelled: by `cancelledBy`.
+   */
+  phase: 'canary' | 'fleet' | 'done' | 'halted' | 'cancelled';
   finishedAt: number | null;
+  cancelledBy?: string;
   machines: RolloutMachine[];
 }
 
@@ -45,6 +50,7 @@ const FINAL = new Set(['done', 'rolled-back', 'failed', 'skipped']);
 export class Rollouts {
   private current: Rollout | null;
   private readonly sent = new Map<string, SentTo>();
+  private savedText = '';
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -124,13 +130,29 @@ export class Rollouts {
     return this.current;
   }
 
+  /**
+   * Cancels the roll-out under way: machines not yet sent the build are skipped (and never sent it),
+   * those already updating go on and their outcome is still recorded.
+   */
+  cancel(by: string): Rollout {
+    const rollout = this.current;
+    if (!rollout || this.isFinished(rollout)) throw new RolloutError('no roll-out is under way');
+    rollout.phase = 'cancelled';
+    rollout.cancelledBy = by;
+    rollout.finishedAt = this.options.now();
+    skipPending(rollout);
+    log('info', `updates: ${by} cancelled the roll-out of ${rollout.build.versionId}`);
+    this.saved();
+    return rollout;
+  }
+
   /** The build a roll-out of `build` would move machines to, for the confirmation. */
   static versionIdOf(build: AgentBuild): string {
     return agentVersionId(build.version, build.sha256);
   }
 
   private isFinished(rollout: Rollout): boolean {
-    return rollout.phase === 'done' || rollout.phase === 'halted';
+    return rollout.phase === 'done' || rollout.phase === 'halted' || rollout.phase === 'cancelled';
   }
 
   private entry(id: string): RolloutMachine | undefined {
@@ -201,7 +223,14 @@ export class Rollouts {
 
   private advance(): void {
     const rollout = this.current;
-    if (!rollout || this.isFinished(rollout)) return;
+    if (!rollout) return;
+    // A cancelled roll-out still records the outcome of the machines it had sent the build to (one
+    // found offline as the command went is skipped too).
+    if (rollout.phase === 'cancelled') {
+      skipPending(rollout);
+      if (this.changedSinceSaved()) this.saved();
+    }
+    if (this.isFinished(rollout)) return;
     const canary = this.entry(rollout.canaryId);
     if (rollout.phase === 'canary' && canary) {
       if (canary.status.kind === 'done') {
@@ -212,9 +241,10 @@ export class Rollouts {
       } else if (FINAL.has(canary.status.kind)) {
         rollout.phase = 'halted';
         rollout.finishedAt = this.options.now();
-        const why = `not updated: the first machine, ${canary.name}, ${canary.status.kind === 'rolled-back' ? 'rolled back' : 'failed'}`;
-        for (const machine of rollout.machines)
-          if (machine.status.kind === 'pending') machine.status = { kind: 'skipped', reason: why };
+        skipPending(
+          rollout,
+          `not updated: the first machine, ${canary.name}, ${canary.status.kind === 'rolled-back' ? 'rolled back' : 'failed'}`,
+        );
         log(
           'warn',
           `updates: the roll-out of ${rollout.build.versionId} stopped: ${canary.name} ${canary.status.kind}`,
@@ -228,13 +258,27 @@ export class Rollouts {
     this.saved();
   }
 
+  private changedSinceSaved(): boolean {
+    return this.current !== null && `${JSON.stringify(this.current, null, 2)}\n` !== this.savedText;
+  }
+
   private saved(): void {
     if (!this.current) return;
     const text = `${JSON.stringify(this.current, null, 2)}\n`;
+    this.savedText = text;
     writeFileSync(`${this.file}.tmp`, text, { mode: 0o600 });
     renameSync(`${this.file}.tmp`, this.file);
     this.options.fleet.bus.emit('rollout');
   }
+}
+
+/** Machines not yet sent the build never will be: `reason` says why (default: the cancel). */
+function skipPending(
+  rollout: Rollout,
+  reason = `not updated: ${rollout.cancelledBy} cancelled the roll-out`,
+): void {
+  for (const machine of rollout.machines)
+    if (machine.status.kind === 'pending') machine.status = { kind: 'skipped', reason };
 }
 
 const StatusSchema = z.discriminatedUnion('kind', [
@@ -251,8 +295,9 @@ const RolloutSchema = z.object({
   startedAt: z.number(),
   startedBy: z.string(),
   canaryId: z.string(),
-  phase: z.enum(['canary', 'fleet', 'done', 'halted']),
+  phase: z.enum(['canary', 'fleet', 'done', 'halted', 'cancelled']),
   finishedAt: z.number().nullable(),
+  cancelledBy: z.string().max(200).optional(),
   machines: z
     .array(z.object({ id: z.string(), name: z.string(), from: z.string().nullable(), status: StatusSchema }))
     .max(10_000),

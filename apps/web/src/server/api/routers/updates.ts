@@ -38,9 +38,24 @@ export const updatesRouter = router({
       try {
         return await ctx.core.rollouts.start(input.sha256, ctx.user.username);
       } catch (error) {
-        if (error instanceof RolloutError)
-          throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `${error.message}.` });
-        throw error;
+        throw refusal(error);
+      }
+    }),
+
+  /** Cancels the roll-out under way: machines not yet sent the build keep theirs; admins only. */
+  cancel: adminProcedure
+    .use((call) => audited(call))
+    .mutation(({ ctx }) => {
+      try {
+        return ctx.core.rollouts.cancel(ctx.user.username);
+      } catch (error) {
+        throw refusal(error);
       }
     }),
 });
+
+function refusal(error: unknown): unknown {
+  return error instanceof RolloutError
+    ? new TRPCError({ code: 'PRECONDITION_FAILED', message: `${error.message}.` })
+    : error;
+}
