@@ -1,4 +1,4 @@
-import type { MachineFacts, RulesState } from '@flock/protocol';
+import { describeActiveRule, evaluateRules, type MachineFacts, type RulesState } from '@flock/protocol';
 import type { SimulatedAgent } from 'flock-agent/testing';
 
 /** Facts of a desktop machine whose user is away, with every reading available. */
@@ -19,10 +19,24 @@ export function testFacts(patch: Partial<MachineFacts> = {}): MachineFacts {
 
 /**
  * Makes a simulated agent speak rules as an agent with the rules engine does: it reports `rules` in
- * its state, keeps the console's rules `set-rules` sends (whole) and the snooze `snooze-rules` sets.
- * The agent on this branch answers both "unsupported"; the console is tested against this one.
+ * its state, keeps the console's rules `set-rules` sends (whole) and the snooze `snooze-rules` sets,
+ * and shows the rules in force (evaluated on its facts) in `rules.active` and its reason. The agent
+ * on this branch answers both commands "unsupported"; the console is tested against this one.
  */
 export function speakRules(agent: SimulatedAgent, initial: Partial<RulesState> = {}): void {
+  const change = (patch: Partial<RulesState>) => {
+    const rules = { ...(agent.state().rules as RulesState), ...patch };
+    const outcome = rules.facts
+      ? evaluateRules({ ...rules, facts: rules.facts, now: Date.now() })
+      : { active: [], unavailable: [] };
+    const first = outcome.active[0];
+    agent.update({
+      rules: { ...rules, active: outcome.active, unavailable: outcome.unavailable },
+      ...(first && first.action.type !== 'limit-cores'
+        ? { reason: { code: 'rule', message: describeActiveRule(first), until: first.until } }
+        : {}),
+    });
+  };
   agent.update({
     rules: {
       owner: [],
@@ -34,22 +48,17 @@ export function speakRules(agent: SimulatedAgent, initial: Partial<RulesState> =
       ...initial,
     },
   });
+  change({});
   const execute = agent.execute.bind(agent);
   agent.execute = async (command) => {
-    const rules = agent.state().rules;
-    if (command.type === 'set-rules' && rules) {
+    if (command.type === 'set-rules' && agent.state().rules) {
       agent.executed.push(command);
-      agent.update({ rules: { ...rules, console: command.rules } });
+      change({ console: command.rules });
       return { ok: true };
     }
-    if (command.type === 'snooze-rules' && rules) {
+    if (command.type === 'snooze-rules' && agent.state().rules) {
       agent.executed.push(command);
-      agent.update({
-        rules: {
-          ...rules,
-          snoozedUntil: command.minutes === 0 ? null : Date.now() + command.minutes * 60_000,
-        },
-      });
+      change({ snoozedUntil: command.minutes === 0 ? null : Date.now() + command.minutes * 60_000 });
       return { ok: true };
     }
     return execute(command);
