@@ -236,6 +236,29 @@ describe('profiles', () => {
     expect(again.map((o) => o.status)).toEqual(['unchanged']);
   });
 
+  it('limits set by hand on a machine that follows a profile are kept as its overrides, and shown', async () => {
+    const { sessions, ids, as, createOffice } = await fleetOfThree();
+    const operator = as(sessions.operator);
+    const [first, second] = ids as [string, string, string];
+    const id = await createOffice();
+    await operator.mutate('profiles.assign', { profileId: id, machineIds: [first], tags: [] });
+    const setLimits = (limits: object) =>
+      operator.mutate('fleet.command', { ids: [first, second], command: { type: 'set-limits', limits } });
+    await setLimits({ cores: 6, memoryBytes: 2 ** 30 });
+    const overridesOf = async (machine: string) =>
+      dataOf<{ overrides: { limits: object } }>(
+        (await operator.query('profiles.machine', { id: machine })).body,
+      ).overrides.limits;
+    // Only what the profile sets is an override (memory is the machine's own), and only on a follower.
+    expect(await overridesOf(first)).toEqual({ cores: 6 });
+    expect(await overridesOf(second)).toEqual({});
+    type Preview = { machineId: string; desired: { limits: object } };
+    const preview = dataOf<Preview[]>((await operator.query('profiles.preview', { profileId: id })).body);
+    expect(preview.map((p) => p.desired.limits)).toEqual([{ cores: 6, priority: 10 }]);
+    await setLimits({ cores: 4 });
+    expect(await overridesOf(first)).toEqual({});
+  });
+
   it('dry run: what each machine would do now from its last facts, unknown facts and unwatched programs shown as unknown', async () => {
     const { sessions, machines, ids, as, createOffice, seenByConsole } = await fleetOfThree();
     const [hot, noSensor, blender] = machines as [

@@ -1,5 +1,5 @@
-import { type ControlCommand, RulesSchema } from '@flock/protocol';
-import { describeIssues, NO_OVERRIDES, type Overrides } from '../../lib/profiles';
+import { type ControlCommand, type Limits, RulesSchema } from '@flock/protocol';
+import { describeIssues, NO_OVERRIDES, type Overrides, PROFILE_LIMIT_NAMES } from '../../lib/profiles';
 import type { Fleet } from '../link/fleet';
 import type { CommandOutcome } from '../link/hub';
 import { type ConfigDiff, configDiff } from './diff';
@@ -94,6 +94,27 @@ export class ProfileService {
         ? null
         : `its rules with its overrides are refused: ${describeIssues(checked.error, { rules: desired.rules }).join('; ')}`,
     };
+  }
+
+  /**
+   * Limits set by hand on machines (their page, the bulk bar) become overrides of those that follow a
+   * profile, so the next apply keeps them; a limit set back to the profile's value stops being one.
+   */
+  async keepAsOverrides(machineIds: readonly string[], limits: Partial<Limits>, by: string): Promise<void> {
+    const choices = await this.choices();
+    for (const machineId of machineIds) {
+      const choice = choices.get(machineId);
+      const profile = choice && (await this.repo.get(choice.profileId));
+      if (!profile) continue;
+      const overrides = (await this.repo.overrides(machineId)) ?? NO_OVERRIDES;
+      const kept: Record<string, unknown> = { ...overrides.limits };
+      for (const limit of PROFILE_LIMIT_NAMES) {
+        if (!(limit in limits) || !(limit in profile.limits)) continue;
+        if (limits[limit] === profile.limits[limit]) delete kept[limit];
+        else kept[limit] = limits[limit];
+      }
+      await this.repo.setOverrides(machineId, { limits: kept, rules: overrides.rules }, by, this.now());
+    }
   }
 
   /** Sends each machine what its diff says (limits that differ, the rules when they differ). */
