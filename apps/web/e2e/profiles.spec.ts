@@ -137,8 +137,31 @@ test('a profile is created with a form that names a bad field, previewed per mac
   await panel.getByRole('button', { name: 'End snooze' }).click();
   await expect(panel.getByTestId('active-rules')).toBeVisible();
 
-  // A viewer sees it all with every control disabled.
+  // Two tags with different profiles: the most recently assigned wins, and the panel says so.
   const headers = { origin: url, 'content-type': 'application/json' };
+  const api = async (path: string, data: unknown) => {
+    const answer = await page.request.post(`${url}/api/trpc/${path}`, { headers, data });
+    expect(answer.status()).toBe(200);
+    return (await answer.json()).result.data;
+  };
+  const fleet = (await (await page.request.get(`${url}/api/trpc/fleet.list`, { headers })).json()).result
+    .data;
+  const desk3 = fleet.machines.find((m: { name: string }) => m.name === 'e2e-desk-03').id;
+  const office = (await (await page.request.get(`${url}/api/trpc/profiles.list`, { headers })).json()).result
+    .data[0].id;
+  const nights = (await api('profiles.create', { name: 'nights', limits: { cores: 8 }, rules: [] })).id;
+  await api('profiles.assign', { profileId: null, machineIds: [desk3], tags: [] });
+  await api('fleet.tag', { ids: [desk3], tags: ['lab', 'night shift'] });
+  await api('profiles.assign', { profileId: office, machineIds: [], tags: ['lab'] });
+  await api('profiles.assign', { profileId: nights, machineIds: [], tags: ['night shift'] });
+  await page.goto(`/machines/${desk3}`);
+  await expect(page.getByTestId('followed-profile')).toContainText(
+    'Follows profile “nights” through its tag “night shift”',
+  );
+  await expect(page.getByTestId('followed-profile')).toContainText('Passed over: “office” (tag “lab”)');
+  await shoot(page, 'profiles-machine-tag-conflict', 800);
+
+  // A viewer sees it all with every control disabled.
   const added = await page.request.post(`${url}/api/trpc/users.add`, {
     headers,
     data: { username: 'profile-viewer', password: 'a viewer password 123', role: 'viewer' },
@@ -151,4 +174,9 @@ test('a profile is created with a form that names a bad field, previewed per mac
   await expect(viewerCard.getByRole('button', { name: 'Apply…' })).toBeDisabled();
   await expect(page.getByRole('button', { name: 'New profile' })).toBeDisabled();
   await shoot(page, 'profiles-viewer', 800);
+  await page.goto(`/machines/${desk3}`);
+  await expect(
+    page.getByRole('region', { name: 'Rules' }).getByRole('button', { name: 'Snooze 2 h' }),
+  ).toBeDisabled();
+  await shoot(page, 'profiles-machine-viewer', 800);
 });

@@ -8,10 +8,9 @@ import {
   ProfileInputSchema,
 } from '../../../lib/profiles';
 import { TagSchema } from '../../../lib/tags';
-import { dryRun } from '../../profiles/dry-run';
 import type { ProfileRow } from '../../profiles/repo';
 import { withOverrides } from '../../profiles/resolve';
-import type { ApplyOutcome, MachinePreview } from '../../profiles/service';
+import type { ApplyOutcome } from '../../profiles/service';
 import { audited } from '../audited';
 import { type Context, operatorProcedure, router, viewerProcedure } from '../trpc';
 
@@ -49,8 +48,6 @@ const applyCounts = (outcomes: ApplyOutcome[]): string => {
   for (const { status } of outcomes) counts.set(status, (counts.get(status) ?? 0) + 1);
   return counts.size === 0 ? 'no machine follows it' : [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
 };
-
-export type ProfilePreview = MachinePreview;
 
 export const profilesRouter = router({
   /** Every profile, with the machines and tags assigned to it and the machines that follow it. */
@@ -141,7 +138,7 @@ export const profilesRouter = router({
       ctx.core.profiles.apply(await requireProfile(ctx, input.profileId), input.machineIds),
     ),
 
-  /** A machine's profile, overrides and what its rules make it do now, for its Rules panel. */
+  /** The profile a machine follows (and why), its overrides and what it should run with, for its Rules panel. */
   machine: viewerProcedure
     .input(z.object({ id: z.string().min(1).max(100) }))
     .query(async ({ ctx, input }) => {
@@ -151,7 +148,6 @@ export const profilesRouter = router({
       const profile = choice ? ((await profiles.repo.get(choice.profileId)) ?? null) : null;
       const overrides = (await profiles.repo.overrides(input.id)) ?? NO_OVERRIDES;
       const names = new Map((await profiles.repo.list()).map((p) => [p.id, p.name]));
-      const state = fleet.record(input.id)?.state ?? null;
       return {
         choice: choice && {
           ...choice,
@@ -165,7 +161,6 @@ export const profilesRouter = router({
         },
         overrides: { limits: overrides.limits, rules: overrides.rules },
         desired: profile ? withOverrides(profile, overrides) : null,
-        dryRun: dryRun(state, state?.rules?.console ?? [], ctx.core.now()),
       };
     }),
 
