@@ -74,6 +74,21 @@ const PROCEDURES: Record<string, Case> = {
   'machines.rename': { minimum: 'operator', input: (id) => ({ id, name: 'Renamed' }) },
   'machines.remove': { minimum: 'admin', input: () => ({ id: 'no-such-machine' }) },
   'machines.addCode': { minimum: 'admin', input: (_id, url) => ({ consoleUrl: url }) },
+  'profiles.list': { minimum: 'viewer' },
+  'profiles.preview': { minimum: 'viewer', input: () => ({ profileId: 999 }) },
+  'profiles.machine': { minimum: 'viewer', input: (id) => ({ id }) },
+  'profiles.create': { minimum: 'operator', input: () => ({ name: 'roles', limits: {}, rules: [] }) },
+  'profiles.update': {
+    minimum: 'operator',
+    input: () => ({ id: 999, name: 'roles', limits: {}, rules: [] }),
+  },
+  'profiles.remove': { minimum: 'operator', input: () => ({ id: 999 }) },
+  'profiles.assign': {
+    minimum: 'operator',
+    input: (id) => ({ profileId: null, machineIds: [id], tags: [] }),
+  },
+  'profiles.send': { minimum: 'operator', input: (id) => ({ profileId: 999, machineIds: [id] }) },
+  'profiles.setOverrides': { minimum: 'operator', input: (id) => ({ id, limits: {}, rules: [] }) },
   'timeline.machine': {
     minimum: 'viewer',
     input: (id) => ({ machineId: id, from: Date.now() - 60_000, to: Date.now() }),

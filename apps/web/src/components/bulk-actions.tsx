@@ -28,6 +28,13 @@ export function BulkActions({ ids, hidden, notify }: { ids: string[]; hidden: nu
         <button type="button" onClick={() => setEditingLimits((v) => !v)}>
           Limits…
         </button>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => send('Snooze rules for 2 h', { type: 'snooze-rules', minutes: 120 })}
+        >
+          Snooze rules 2 h
+        </button>
         <BulkTags ids={ids} notify={notify} />
       </div>
       {editingLimits && (

@@ -80,6 +80,9 @@ export function FleetToolbar({
           </button>
         ))}
       </fieldset>
+      <Link href="/profiles" className="button-link">
+        Profiles
+      </Link>
       <Link href="/settings" className="button-link">
         Fleet settings
       </Link>

@@ -16,6 +16,7 @@ import { LastFrameCard, RecentErrorsCard, RecentFramesCard } from './machine-his
 import { MachineNowCard } from './machine-now-card';
 import { MachineTimelineCard } from './machine-timeline';
 import { RoleGate } from './role-gate';
+import { RulesPanel } from './rules-panel';
 import { type SendCommand, useSendCommand } from './send-command';
 import { LoadingList, StateMessage } from './status';
 import { MachineTagsEditor } from './tags';
@@ -118,6 +119,14 @@ function MachineView({
         </RoleGate>
         <HardwareCard machine={view.machine} summary={summary} />
       </div>
+      <RulesPanel
+        machineId={id}
+        state={view.state ?? null}
+        online={summary.online && !feedDown}
+        send={send}
+        busy={busy}
+        notify={notify}
+      />
       <MachineFarmAccount id={id} farmAccount={view.state?.farmAccount} notify={notify} />
       <MachineAgentCard summary={summary} />
       <RoleGate minimum="operator">

@@ -22,6 +22,8 @@ import { LinkHub } from './link/hub';
 import { IdleSpans } from './link/idle-spans';
 import { log } from './log';
 import { PAIRING_CODE_TTL_MS, Pairing } from './pairing';
+import { ProfilesRepo } from './profiles/repo';
+import { ProfileService } from './profiles/service';
 import { Sweeper } from './sweeper';
 import type { ConsoleTransport } from './tls/transport';
 import { Rollouts } from './updates/rollout';
@@ -70,6 +72,8 @@ export interface ConsoleCore {
   fleetSettings: FleetSettingsStore;
   farmAccounts: FarmAccountStore;
   hub: LinkHub;
+  /** Named limits and rules, who follows them, previews and applying. */
+  profiles: ProfileService;
   alerts: Alerts;
   auth: AuthService;
   accounts: Accounts;
@@ -163,6 +167,12 @@ export async function createConsoleCore(options: ConsoleOptions): Promise<Consol
     fleetSettings,
     farmAccounts,
     hub,
+    profiles: new ProfileService(
+      new ProfilesRepo(database.db),
+      fleet,
+      (machineId, command) => hub.command(machineId, command),
+      now,
+    ),
     alerts,
     auth,
     accounts: new Accounts(repo, auth, now),

@@ -5,15 +5,18 @@
 // links with the credentials already in --config-dir (a restarted agent).
 //   node --import tsx test/support/sim-agent.ts --console URL [--code CODE] --name NAME --config-dir DIR
 //        [--scenario farm-unreachable|login-refused] [--version-id 0.1.0-0123456789ab]
-//        [--step-ms 400] [--steps N] [--backlog N]
+//        [--step-ms 400] [--steps N] [--backlog N] [--rules] [--owner-cores N] [--cpu-celsius C]
 // --version-id: it says it is that installed build, restarted by systemd (the console can update it).
 // --steps: stop after N steps (a frame held mid-way, its ETA as last sent); --backlog: N older log
 // lines before the first step (a log longer than its box); --pair-only: pair, then exit without linking
 // (a machine that never connected; started again without --code it links as that machine).
+// --rules: it speaks rules as an agent with the rules engine does (support/rules-agent.ts), reading
+// --cpu-celsius; --owner-cores: its owner set its cores on the machine (a profile leaves them).
 import { parseArgs } from 'node:util';
 import { agentVersionId } from '@flock/protocol';
 import { LinkClient, loadLinkCredentials, pair } from 'flock-agent';
 import { SimulatedAgent } from 'flock-agent/testing';
+import { speakRules, testFacts } from './rules-agent';
 import { step, type TroubleScenario, troubled } from './simulation';
 
 const { values } = parseArgs({
@@ -28,6 +31,9 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     backlog: { type: 'string', default: '0' },
     'pair-only': { type: 'boolean', default: false },
+    rules: { type: 'boolean', default: false },
+    'owner-cores': { type: 'string' },
+    'cpu-celsius': { type: 'string', default: '55' },
   },
 });
 const scenario = values.scenario as TroubleScenario | undefined;
@@ -49,6 +55,12 @@ const agent = new SimulatedAgent({
   cpu: { model: 'Simulated EPYC', cores: 8 },
   gpus: [{ id: 'CUDA_0', model: 'Simulated RTX', vramBytes: 8 * 2 ** 30 }],
 });
+if (values.rules) speakRules(agent, { facts: testFacts({ cpuCelsius: Number(values['cpu-celsius']) }) });
+if (values['owner-cores'])
+  agent.update({
+    ownerLimits: ['cores'],
+    limits: { ...agent.state().limits, cores: Number(values['owner-cores']) },
+  });
 const execute = agent.execute.bind(agent);
 agent.execute = async (command) => {
   report('command', { command });

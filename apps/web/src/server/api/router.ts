@@ -6,6 +6,7 @@ import { fleetRouter } from './routers/fleet';
 import { fleetSettingsRouter } from './routers/fleet-settings';
 import { historyRouter } from './routers/history';
 import { machinesRouter } from './routers/machines';
+import { profilesRouter } from './routers/profiles';
 import { timelineRouter } from './routers/timeline';
 import { updatesRouter } from './routers/updates';
 import { usersRouter } from './routers/users';
@@ -20,6 +21,7 @@ export const appRouter = router({
   fleetSettings: fleetSettingsRouter,
   history: historyRouter,
   machines: machinesRouter,
+  profiles: profilesRouter,
   timeline: timelineRouter,
   updates: updatesRouter,
   users: usersRouter,

@@ -1,4 +1,12 @@
-import type { AgentEvent, AgentState, CommandResult, ControlCommand, Hello, Limits } from '@flock/protocol';
+import type {
+  AgentEvent,
+  AgentState,
+  CommandResult,
+  ControlCommand,
+  Hello,
+  Limits,
+  Rule,
+} from '@flock/protocol';
 import {
   and,
   desc,
@@ -260,6 +268,23 @@ export class ConsoleRepo {
       .where(eq(desiredConfig.machineId, machineId))
       .get();
     return row?.limits;
+  }
+
+  /** The console's rules last sent to the machine (and not refused); null when none were. */
+  async getDesiredRules(machineId: string): Promise<Rule[] | null> {
+    const row = await this.db
+      .select({ rules: desiredConfig.rules })
+      .from(desiredConfig)
+      .where(eq(desiredConfig.machineId, machineId))
+      .get();
+    return row?.rules ?? null;
+  }
+
+  async setDesiredRules(machineId: string, rules: Rule[], now: number): Promise<void> {
+    await this.db
+      .insert(desiredConfig)
+      .values({ machineId, limits: {}, rules, updatedAt: now })
+      .onConflictDoUpdate({ target: desiredConfig.machineId, set: { rules, updatedAt: now } });
   }
 
   async mergeDesiredLimits(machineId: string, limits: Partial<Limits>, now: number): Promise<void> {

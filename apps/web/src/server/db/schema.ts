@@ -6,6 +6,7 @@ import type {
   Hello,
   Limits,
   NotRenderingReason,
+  Rule,
 } from '@flock/protocol';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../../lib/roles';
@@ -80,12 +81,14 @@ export const machineTags = sqliteTable(
   (t) => [primaryKey({ columns: [t.machineId, t.tag] }), index('machine_tags_tag').on(t.tag)],
 );
 
-/** Limits the console wants a machine to run with; re-applied when it reconnects. */
+/** Limits and rules the console wants a machine to run with; re-applied when it reconnects. */
 export const desiredConfig = sqliteTable('desired_config', {
   machineId: text('machine_id')
     .primaryKey()
     .references(() => machines.id, { onDelete: 'cascade' }),
   limits: text('limits', { mode: 'json' }).$type<Partial<Limits>>().notNull(),
+  /** The console's rules last sent (a profile's with the machine's overrides); null: none sent yet. */
+  rules: text('rules', { mode: 'json' }).$type<Rule[]>(),
   updatedAt: integer('updated_at').notNull(),
 });
 
@@ -290,3 +293,4 @@ export const auditMachines = sqliteTable(
 );
 
 export * from '../history/schema';
+export * from '../profiles/schema';

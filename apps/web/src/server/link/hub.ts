@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AgentEvent,
+  type AgentState,
   type AgentToConsole,
   applyPatch,
   type CommandResult,
@@ -11,6 +12,7 @@ import {
   type FarmAccount,
   type FleetSettings,
   LINK_PROTOCOL_VERSION,
+  type LimitName,
   type Limits,
   type LogLine,
   withoutLatePhases,
@@ -18,6 +20,7 @@ import {
 import { WebSocket } from 'ws';
 import type { ConsoleRepo } from '../db/repo';
 import { log } from '../log';
+import { ruleChanges } from '../profiles/diff';
 import { withFailedJobNamed } from './failed-job-names';
 import type { Fleet } from './fleet';
 import type { IdleSpans } from './idle-spans';
@@ -39,8 +42,8 @@ export interface HubOptions {
 }
 
 /**
- * What became of a command: the agent's answer; sent but not answered in time; `queued`: limits for
- * a machine that is away, applied when it reconnects; `offline`: any other command for one (sent if
+ * What became of a command: the agent's answer; sent but not answered in time; `queued`: limits or
+ * rules for a machine that is away, applied when it reconnects; `offline`: any other command for one (sent if
  * it reconnects within `commandMaxAgeMs`).
  */
 export type CommandOutcome =
@@ -61,6 +64,9 @@ interface Connection {
 /** Thumbnails one machine may send: a burst of 20, then one every 3 s; frames beyond go without. */
 const THUMBNAIL_BURST = 20;
 const THUMBNAIL_REFILL_MS = 3_000;
+
+/** Commands that become the machine's desired config, applied again whenever it reconnects. */
+const REAPPLIED_COMMANDS = new Set<ControlCommand['type']>(['set-limits', 'set-rules']);
 
 /** Commands agents older than them do not know: they answer "malformed". */
 const LIFECYCLE_COMMANDS = new Set<ControlCommand['type']>(['start', 'restart', 'update']);
@@ -185,11 +191,13 @@ export class LinkHub {
       command,
       await this.deliver(machineId, commandId, issuedAt, command),
     );
-    // Limits become the machine's desired config unless the agent refused them (re-sending those
-    // on every reconnect would only be refused again).
+    // Limits and rules become the machine's desired config unless the agent refused them (re-sending
+    // those on every reconnect would only be refused again).
     const refused = outcome.status === 'acked' && !outcome.result.ok;
     if (command.type === 'set-limits' && !refused)
       await this.repo.mergeDesiredLimits(machineId, command.limits, issuedAt);
+    if (command.type === 'set-rules' && !refused)
+      await this.repo.setDesiredRules(machineId, command.rules, issuedAt);
     return outcome;
   }
 
@@ -201,7 +209,7 @@ export class LinkHub {
   ): Promise<CommandOutcome> {
     const connection = this.connections.get(machineId);
     if (!connection?.bootId)
-      return { machineId, commandId, status: command.type === 'set-limits' ? 'queued' : 'offline' };
+      return { machineId, commandId, status: REAPPLIED_COMMANDS.has(command.type) ? 'queued' : 'offline' };
     const acked = this.waitFor('ack', machineId, (id, result) => (id === commandId ? result : undefined));
     this.send(connection, { type: 'command', id: commandId, issuedAt, command });
     const result = await acked;
@@ -273,7 +281,7 @@ export class LinkHub {
       case 'snapshot':
         this.fleet.stateChanged(machineId, message.state, message.at);
         await this.options.idleSpans?.stateSeen(machineId, message.state, message.at);
-        await this.applyDesiredLimits(machineId, message.state.limits);
+        await this.applyDesiredConfig(machineId, message.state);
         break;
       case 'patch': {
         const state = this.fleet.record(machineId)?.state;
@@ -382,15 +390,24 @@ export class LinkHub {
     return { ...event, thumbnail: null };
   }
 
-  /** Re-applies the limits set from the console when the agent reports different ones. */
-  private async applyDesiredLimits(machineId: string, actual: Limits): Promise<void> {
+  /**
+   * Re-applies the limits and rules set from the console when the agent reports different ones, except
+   * the limits its owner set on the machine (those stay as the owner set them). Rules go only to an
+   * agent that reports rules (an older one would refuse them).
+   */
+  private async applyDesiredConfig(machineId: string, state: AgentState): Promise<void> {
     const desired = await this.repo.getDesiredLimits(machineId);
-    if (!desired) return;
+    const ownerLimits = new Set(state.ownerLimits ?? []);
     const differing = Object.fromEntries(
-      Object.entries(desired).filter(([key, value]) => actual[key as keyof Limits] !== value),
+      Object.entries(desired ?? {}).filter(
+        ([key, value]) => !ownerLimits.has(key as LimitName) && state.limits[key as LimitName] !== value,
+      ),
     ) as Partial<Limits>;
     if (Object.keys(differing).length > 0)
       void this.command(machineId, { type: 'set-limits', limits: differing });
+    const rules = await this.repo.getDesiredRules(machineId);
+    if (rules && state.rules && ruleChanges(state.rules.console, rules).length > 0)
+      void this.command(machineId, { type: 'set-rules', rules });
   }
 
   private onClose(connection: Connection): void {

@@ -113,11 +113,15 @@ export const fleetRouter = router({
         (outcomes: CommandOutcome[]) => outcomeCounts(outcomes),
       ),
     )
-    .mutation(({ ctx, input }) =>
-      Promise.all(
-        input.ids.filter((id) => ctx.core.fleet.has(id)).map((id) => ctx.core.hub.command(id, input.command)),
-      ),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      const ids = input.ids.filter((id) => ctx.core.fleet.has(id));
+      const outcomes = await Promise.all(ids.map((id) => ctx.core.hub.command(id, input.command)));
+      if (input.command.type === 'set-limits') {
+        const taken = outcomes.filter((o) => o.status !== 'acked' || o.result.ok).map((o) => o.machineId);
+        await ctx.core.profiles.keepAsOverrides(taken, input.command.limits, ctx.user.username);
+      }
+      return outcomes;
+    }),
 });
 
 /** E.g. `2 acked, 1 offline`: how a command to many machines went, for the audit trail. */

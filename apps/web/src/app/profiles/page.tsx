@@ -1,0 +1,5 @@
+import { ProfilesPage } from '../../components/profiles-page';
+
+export default function Page() {
+  return <ProfilesPage />;
+}
