@@ -59,15 +59,17 @@ function consoleOn(file: string, clock: { now: number }) {
 async function whatUsersRead(opened: ReturnType<typeof consoleOn>, now: number) {
   const { repo, history, database, timeline } = opened;
   const recent = async (id: string) =>
-    (await repo.recentFrames(id, 10)).map(({ jobId, project, frame, credits, finishedAt, thumbnail, phases }) => ({
-      jobId,
-      project,
-      frame,
-      credits,
-      finishedAt,
-      thumbnail,
-      phases,
-    }));
+    (await repo.recentFrames(id, 10)).map(
+      ({ jobId, project, frame, credits, finishedAt, thumbnail, phases }) => ({
+        jobId,
+        project,
+        frame,
+        credits,
+        finishedAt,
+        thumbnail,
+        phases,
+      }),
+    );
   const today = await history.repo.frameTotalsByMachineSince(MIDNIGHT);
   return {
     recentA: await recent('a'),
@@ -97,7 +99,15 @@ const EXPECTED = {
       thumbnail: 'data:image/jpeg;base64,AAAA',
       phases: PHASES,
     },
-    { jobId: 'j2', project: 'Sheep', frame: 2, credits: 5, finishedAt: NOON - HOUR_MS, thumbnail: null, phases: null },
+    {
+      jobId: 'j2',
+      project: 'Sheep',
+      frame: 2,
+      credits: 5,
+      finishedAt: NOON - HOUR_MS,
+      thumbnail: null,
+      phases: null,
+    },
     {
       jobId: 'j1',
       project: 'Sheep',
@@ -108,7 +118,17 @@ const EXPECTED = {
       phases: null,
     },
   ],
-  recentB: [{ jobId: 'k1', project: 'Sheep', frame: 7, credits: 9, finishedAt: NOON - 2 * HOUR_MS, thumbnail: null, phases: null }],
+  recentB: [
+    {
+      jobId: 'k1',
+      project: 'Sheep',
+      frame: 7,
+      credits: 9,
+      finishedAt: NOON - 2 * HOUR_MS,
+      thumbnail: null,
+      phases: null,
+    },
+  ],
   timelineA: [{ jobId: 'j3', phases: PHASES, endedAt: NOON }],
   today: { a: { frames: 2, credits: 5 }, b: { frames: 1, credits: 9 } },
   todayOfA: { frames: 2, credits: 5 },
@@ -137,9 +157,17 @@ describe('frames keyed by the history machine key', () => {
     for (const id of ['a', 'b']) await repo.createMachine(id, `render-${id}`, 'hash', 0);
     await repo.insertEvent('a', 'boot', 1, MIDNIGHT - HOUR_MS, frameDone('j1', 1, 'Sheep', 4));
     await repo.insertEvent('a', 'boot', 2, NOON - HOUR_MS, frameDone('j2', 2, 'Sheep', null));
-    await repo.insertEvent('a', 'boot', 3, NOON - HOUR_MS + 1, { kind: 'frame-credits', frames: [{ jobId: 'j2', credits: 5 }] });
+    await repo.insertEvent('a', 'boot', 3, NOON - HOUR_MS + 1, {
+      kind: 'frame-credits',
+      frames: [{ jobId: 'j2', credits: 5 }],
+    });
     await repo.insertEvent('a', 'boot', 4, NOON, {
-      ...frameDone('j3', 3, 'Goat', null),
+      kind: 'frame-done',
+      jobId: 'j3',
+      project: 'Goat',
+      frame: 3,
+      renderTimeMs: 50_000,
+      credits: null,
       thumbnail: { mime: 'image/jpeg', base64: 'AAAA' },
       phases: [...PHASES],
     });
@@ -160,12 +188,22 @@ describe('frames keyed by the history machine key', () => {
     );
     frame.run('a', 'j1', 'Sheep', 1, 4, MIDNIGHT - HOUR_MS, null);
     frame.run('a', 'j2', 'Sheep', 2, 5, NOON - HOUR_MS, null);
-    const { id } = frame.get('a', 'j3', 'Goat', 3, null, NOON, JSON.stringify(encodePhaseSpans([...PHASES]))) as {
+    const { id } = frame.get(
+      'a',
+      'j3',
+      'Goat',
+      3,
+      null,
+      NOON,
+      JSON.stringify(encodePhaseSpans([...PHASES])),
+    ) as {
       id: number;
     };
     frame.run('b', 'k1', 'Sheep', 7, 9, NOON - 2 * HOUR_MS, null);
     before
-      .prepare("insert into frame_thumbnails (frame_id, machine_id, thumbnail) values (?, 'a', 'data:image/jpeg;base64,AAAA')")
+      .prepare(
+        "insert into frame_thumbnails (frame_id, machine_id, thumbnail) values (?, 'a', 'data:image/jpeg;base64,AAAA')",
+      )
       .run(id);
     // The fleet's rows per hour and project (key 0) as the console wrote them: two projects in one hour.
     const rollUp = before.prepare(
@@ -186,7 +224,9 @@ describe('frames keyed by the history machine key', () => {
     expect(await whatUsersRead(opened, NOON)).toEqual(EXPECTED);
     const { sqlite } = opened;
     expect(sqlite.prepare('pragma foreign_key_check').all()).toEqual([]);
-    expect(sqlite.prepare('select machine, count(*) as n from frames group by machine order by machine').all()).toEqual([
+    expect(
+      sqlite.prepare('select machine, count(*) as n from frames group by machine order by machine').all(),
+    ).toEqual([
       { machine: 1, n: 3 },
       { machine: 2, n: 1 },
     ]);
@@ -224,12 +264,20 @@ describe('frames keyed by the history machine key', () => {
       return prepare(source);
     }) as SqliteClient['prepare'];
     await repo.insertEvent('a', 'boot', 1, NOON, frameDone('j1', 1, 'Sheep', null));
-    await repo.insertEvent('a', 'boot', 2, NOON, { kind: 'frame-credits', frames: [{ jobId: 'j1', credits: 5 }] });
+    await repo.insertEvent('a', 'boot', 2, NOON, {
+      kind: 'frame-credits',
+      frames: [{ jobId: 'j1', credits: 5 }],
+    });
     await whatUsersRead(opened, NOON);
-    await history.repo.deleteOld({ rawBefore: NOON - 30 * DAY_MS, machineHourlyBefore: 0, fleetHourlyBefore: 0 });
+    await history.repo.deleteOld({
+      rawBefore: NOON - 30 * DAY_MS,
+      machineHourlyBefore: 0,
+      fleetHourlyBefore: 0,
+    });
     sqlite.prepare = prepare;
     const readers = [...statements].filter(
-      (source) => /from "frames"/i.test(source) && !/^insert/i.test(source) && !/group by "frames"/i.test(source),
+      (source) =>
+        /from "frames"/i.test(source) && !/^insert/i.test(source) && !/group by "frames"/i.test(source),
     );
     expect(readers.length).toBeGreaterThanOrEqual(5);
     for (const source of readers) {
@@ -293,7 +341,10 @@ describe("today's counters", () => {
     });
     // Past midnight every counter starts again, and the first frame of the new day counts.
     clock.now = MIDNIGHT + DAY_MS + HOUR_MS;
-    expect(await counters()).toMatchObject({ a: { framesToday: 0 }, totals: { framesToday: 0, creditsToday: 0 } });
+    expect(await counters()).toMatchObject({
+      a: { framesToday: 0 },
+      totals: { framesToday: 0, creditsToday: 0 },
+    });
     await stored('a', 4, clock.now, frameDone('j3', 3, 'Goat', 2));
     expect(await counters()).toMatchObject({
       a: { framesToday: 1, creditsToday: 2 },
