@@ -3,7 +3,7 @@
 
 import { THUMBNAILS_KEPT_PER_MACHINE } from '../../apps/web/src/server/db/repo';
 import { bucketOf, DAY_MS, HOUR_MS, splitIntoBuckets } from '../../apps/web/src/server/history/buckets';
-import { FLEET_KEY, NO_PROJECT_KEY } from '../../apps/web/src/server/history/repo';
+import { FLEET_KEY, FLEET_TOTAL_KEY, NO_PROJECT_KEY } from '../../apps/web/src/server/history/repo';
 import type { AgentEvent, JobPhaseSpan } from '../../packages/protocol/src/index';
 
 /** Frames a machine delivers per connected hour (one every 15 minutes, download and upload included). */
@@ -70,9 +70,15 @@ class Sums {
     project: number,
     amounts: Partial<Record<'frames' | 'credits' | 'render' | 'errors' | 'online', number>>,
   ) {
-    for (const key of [machine, FLEET_KEY]) {
-      const id = `${bucket}|${key}|${project}`;
-      const row = this.rows.get(id) ?? [bucket, key, project, 0, 0, 0, 0, 0];
+    // As HistoryRepo adds: the machine's row and the fleet's of the project, and the fleet's of all projects.
+    const rows: [key: number, project: number][] = [
+      [machine, project],
+      [FLEET_KEY, project],
+      [FLEET_TOTAL_KEY, NO_PROJECT_KEY],
+    ];
+    for (const [key, projectOfRow] of rows) {
+      const id = `${bucket}|${key}|${projectOfRow}`;
+      const row = this.rows.get(id) ?? [bucket, key, projectOfRow, 0, 0, 0, 0, 0];
       row[3] += amounts.frames ?? 0;
       row[4] += amounts.credits ?? 0;
       row[5] += amounts.render ?? 0;

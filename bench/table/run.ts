@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../apps/web/src/server/db/client';
-import { frames, machineTags } from '../../apps/web/src/server/db/schema';
+import { frames, historyMachines, machineTags } from '../../apps/web/src/server/db/schema';
 import { child, login, processUsage, reply, seed, startConsole, waitHealthy } from '../console/harness';
 import { measureViews } from './browser';
 
@@ -33,9 +33,18 @@ function seedHistory(dataDir: string, machines: { id: string }[]): void {
     { machineId: id, tag: `rack-${i % 10}`, createdAt: now },
     ...(i % 3 === 0 ? [{ machineId: id, tag: 'gpu', createdAt: now }] : []),
   ]);
+  // Frames name their machine by its history key, as the console's first frame of a machine makes it.
+  const keys = new Map<string, number>();
+  for (let i = 0; i < machines.length; i += 500)
+    for (const { key, machineId } of db
+      .insert(historyMachines)
+      .values(machines.slice(i, i + 500).map(({ id }) => ({ machineId: id, name: id })))
+      .returning()
+      .all())
+      keys.set(machineId, key);
   const frameRows = machines.flatMap(({ id }, i) =>
     Array.from({ length: FRAMES_PER_MACHINE }, (_, k) => ({
-      machineId: id,
+      machine: keys.get(id) as number,
       jobId: `job-${k}`,
       project: `project ${i % 40}`,
       frame: k,

@@ -178,8 +178,9 @@ describe('history roll-ups', () => {
     ]);
 
     clock.now = DAY0 + 401 * DAY_MS;
-    // The fleet's first hour (past 400 days) and the machine's second (past 90), each with its error's row.
-    expect((await sweeper.sweep()).history).toEqual({ frames: 0, events: 0, hourly: 4 });
+    // The fleet's first hour (past 400 days: its project's row, its error's and its all-projects row)
+    // and the machine's second (past 90, with its error's row).
+    expect((await sweeper.sweep()).history).toEqual({ frames: 0, events: 0, hourly: 5 });
     expect(await rows(history, historyHourly)).toMatchObject([{ bucket: DAY0 + 40 * DAY_MS, frames: 1 }]);
     expect(await rows(history, historyDaily)).toHaveLength(2);
     database.close();

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { machineActivity, startOfLocalDay } from '../src/server/db/activity-repo';
 import { openDatabase } from '../src/server/db/client';
 import { events, frames, machines } from '../src/server/db/schema';
+import { HistoryRepo } from '../src/server/history/repo';
 import { tempDir } from './support/console';
 
 const closers: (() => void)[] = [];
@@ -20,8 +21,10 @@ describe('machine activity', () => {
     const { db, close } = openDatabase(join(tempDir('flock-activity-'), 'console.sqlite'));
     closers.push(close);
     for (const id of ['a', 'b', 'quiet']) db.insert(machines).values({ id, name: id, createdAt: 0 }).run();
-    const frame = (machineId: string, finishedAt: number, credits: number | null) => ({
-      machineId,
+    const history = new HistoryRepo(db);
+    const keys = { a: await history.machineKey('a'), b: await history.machineKey('b') };
+    const frame = (machineId: 'a' | 'b', finishedAt: number, credits: number | null) => ({
+      machine: keys[machineId],
       jobId: 'j',
       project: 'p',
       frame: 1,

@@ -19,6 +19,7 @@ import WebSocket from 'ws';
 import { openDatabase } from '../src/server/db/client';
 import { ConsoleRepo, THUMBNAILS_KEPT_PER_MACHINE } from '../src/server/db/repo';
 import { frames as framesTable, frameThumbnails } from '../src/server/db/schema';
+import { HistoryRepo } from '../src/server/history/repo';
 import type { RunningConsole } from '../src/server/start';
 import { Sweeper } from '../src/server/sweeper';
 import { call, dataOf, login, startTestConsole, tempDir } from './support/console';
@@ -201,7 +202,7 @@ describe('thumbnail bounds at the link and in the store', () => {
         const [row] = await database.db
           .insert(framesTable)
           .values({
-            machineId: id,
+            machine: await new HistoryRepo(database.db).machineKey(id),
             jobId: `j${frame}`,
             project: 'Old',
             frame,

@@ -1,6 +1,6 @@
 import { and, eq, gte, sql } from 'drizzle-orm';
 import type { ConsoleDb } from './client';
-import { events, frames } from './schema';
+import { events, frames, historyMachines } from './schema';
 
 const DAY_MS = 86_400_000;
 
@@ -28,13 +28,14 @@ export async function machineActivity(
   const week = sql`${frames.finishedAt} >= ${weekStart}`;
   const frameRows = db
     .select({
-      machineId: frames.machineId,
+      machineId: historyMachines.machineId,
       frames7d: sql<number>`sum(case when ${week} then 1 else 0 end)`,
       credits7d: sql<number>`coalesce(sum(case when ${week} then ${frames.credits} end), 0)`,
       lastFrameAt: sql<number>`max(${frames.finishedAt})`,
     })
-    .from(frames)
-    .groupBy(frames.machineId)
+    .from(historyMachines)
+    .innerJoin(frames, eq(frames.machine, historyMachines.key))
+    .groupBy(historyMachines.key)
     .all();
   const errorRows = db
     .select({ machineId: events.machineId, errorsToday: sql<number>`count(*)` })

@@ -13,7 +13,6 @@ import {
   eq,
   getTableColumns,
   gt,
-  gte,
   isNotNull,
   isNull,
   lte,
@@ -24,9 +23,10 @@ import {
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/sqlite-core';
 import type { Role } from '../../lib/roles';
-import type { HistoryRepo } from '../history/repo';
+import { HistoryRepo } from '../history/repo';
 import type { ConsoleDb } from './client';
 import { claimEventOrigin } from './event-origins';
+import { framesOfMachine } from './frames-of-machine';
 import {
   commands,
   desiredConfig,
@@ -58,11 +58,16 @@ export const THUMBNAILS_KEPT_PER_MACHINE = 3;
  * shape can replace this one without touching the app.
  */
 export class ConsoleRepo {
+  /** Where frames get their machine's history key (frames are keyed by it), with or without roll-ups. */
+  private readonly machineKeys: HistoryRepo;
+
   /** `history`: where stored frames, credits and errors are also summed per hour and day. */
   constructor(
     private readonly db: ConsoleDb,
     private readonly history?: HistoryRepo,
-  ) {}
+  ) {
+    this.machineKeys = history ?? new HistoryRepo(db);
+  }
 
   // ---- users and sessions ----
 
@@ -342,7 +347,7 @@ export class ConsoleRepo {
       const [frame] = await this.db
         .insert(frames)
         .values({
-          machineId,
+          machine: await this.machineKeys.machineKey(machineId),
           jobId: event.jobId,
           project: event.project,
           frame: event.frame,
@@ -399,7 +404,7 @@ export class ConsoleRepo {
       const frame = this.db
         .select({ id: frames.id })
         .from(frames)
-        .where(and(eq(frames.machineId, machineId), eq(frames.jobId, jobId), isNull(frames.credits)))
+        .where(and(framesOfMachine(this.db, machineId), eq(frames.jobId, jobId), isNull(frames.credits)))
         .orderBy(desc(frames.id))
         .limit(1);
       const credited = await this.db
@@ -418,7 +423,7 @@ export class ConsoleRepo {
       .select({ ...getTableColumns(frames), thumbnail: frameThumbnails.thumbnail })
       .from(frames)
       .leftJoin(frameThumbnails, eq(frameThumbnails.frameId, frames.id))
-      .where(eq(frames.machineId, machineId))
+      .where(framesOfMachine(this.db, machineId))
       .orderBy(desc(frames.finishedAt), desc(frames.id))
       .limit(limit)
       .all();
@@ -434,13 +439,14 @@ export class ConsoleRepo {
       .all();
   }
 
+  /** Frames and credits of the whole fleet (removed machines too) since `since`. */
   async frameTotalsSince(since: number): Promise<{ frames: number; credits: number }> {
-    const row = await this.db
-      .select({ frames: sql<number>`count(*)`, credits: sql<number>`coalesce(sum(${frames.credits}), 0)` })
-      .from(frames)
-      .where(gte(frames.finishedAt, since))
-      .get();
-    return { frames: row?.frames ?? 0, credits: row?.credits ?? 0 };
+    const totals = { frames: 0, credits: 0 };
+    for (const machine of (await this.machineKeys.frameTotalsByMachineSince(since)).values()) {
+      totals.frames += machine.frames;
+      totals.credits += machine.credits;
+    }
+    return totals;
   }
 
   // ---- commands ----

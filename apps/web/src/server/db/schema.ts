@@ -10,6 +10,7 @@ import type {
 } from '@flock/protocol';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../../lib/roles';
+import { historyMachines } from '../history/schema';
 import { phaseSpansColumn } from './phase-spans';
 
 // Portable on purpose: only text, integer and real columns, times as epoch milliseconds, JSON as
@@ -136,13 +137,19 @@ export const eventOrigins = sqliteTable(
   (t) => [primaryKey({ columns: [t.machineId, t.bootId] })],
 );
 
+/**
+ * Delivered frames, kept 30 days (sweeper.ts). A frame names its machine by the history's integer key
+ * (`history_machines`, which keeps removed machines and their names) rather than the machine's
+ * 36-character id: 8 bytes instead of 37 in every row and in the per-machine index, which is also how
+ * every reader finds its rows (per machine, or per machine over `history_machines` for the fleet).
+ */
 export const frames = sqliteTable(
   'frames',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    machineId: text('machine_id')
+    machine: integer('machine')
       .notNull()
-      .references(() => machines.id, { onDelete: 'cascade' }),
+      .references(() => historyMachines.key),
     jobId: text('job_id').notNull(),
     project: text('project').notNull(),
     frame: integer('frame').notNull(),
@@ -152,10 +159,7 @@ export const frames = sqliteTable(
     /** The job's phases (download to upload) on the agent's clock; null from agents that do not say. */
     phases: phaseSpansColumn('phases'),
   },
-  (t) => [
-    index('frames_machine_finished').on(t.machineId, t.finishedAt),
-    index('frames_finished').on(t.finishedAt),
-  ],
+  (t) => [index('frames_machine_finished').on(t.machine, t.finishedAt)],
 );
 
 /**

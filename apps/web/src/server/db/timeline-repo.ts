@@ -1,6 +1,7 @@
 import type { AgentEvent, JobPhaseSpan, NotRenderingReason } from '@flock/protocol';
 import { and, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { ConsoleDb } from './client';
+import { framesOfMachine } from './frames-of-machine';
 import { events, frames, idleSpans, machines } from './schema';
 
 export type IdleSpanRow = typeof idleSpans.$inferSelect;
@@ -113,7 +114,7 @@ export class TimelineRepo {
       .from(frames)
       .where(
         and(
-          eq(frames.machineId, machineId),
+          framesOfMachine(this.db, machineId),
           isNotNull(frames.phases),
           gte(frames.finishedAt, from),
           lte(frames.finishedAt, to + lateMs),

@@ -1,7 +1,9 @@
 import { and, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm';
 import type { ConsoleDb } from '../db/client';
 import { forgetEventOrigins } from '../db/event-origins';
+import { framesOfMachine } from '../db/frames-of-machine';
 import { events, frames, machines } from '../db/schema';
+import type { FrameTotals } from '../views';
 import { bucketOf, DAY_MS, HOUR_MS, splitIntoBuckets } from './buckets';
 import { historyDaily, historyHourly, historyMachines, historyProjects } from './schema';
 
@@ -14,12 +16,22 @@ export interface RollUpAmounts {
   onlineMs: number;
 }
 
-/** The machine key of the rows that sum the whole fleet (removed machines included). */
+/** The machine key of the rows that sum the whole fleet (removed machines included), per project. */
 export const FLEET_KEY = 0;
+/**
+ * The machine key of the rows that sum the whole fleet for all projects together (project
+ * NO_PROJECT_KEY): one row per bucket, which the fleet's series read (a year is 8,760 hourly rows).
+ */
+export const FLEET_TOTAL_KEY = -1;
 /** The project key of what belongs to no project: errors and connected time. */
 export const NO_PROJECT_KEY = 0;
 
 export type RollUpTable = typeof historyHourly | typeof historyDaily;
+
+const frameTotals = {
+  frames: sql<number>`count(*)`,
+  credits: sql<number>`coalesce(sum(${frames.credits}), 0)`,
+};
 
 const NONE: RollUpAmounts = { frames: 0, credits: 0, renderTimeMs: 0, errors: 0, onlineMs: 0 };
 
@@ -61,7 +73,7 @@ export class HistoryRepo {
       { table: historyDaily, size: DAY_MS },
     ])
       for (const { bucket, ms } of splitIntoBuckets(from, to, size))
-        for (const key of [machine, FLEET_KEY])
+        for (const key of [machine, FLEET_KEY, FLEET_TOTAL_KEY])
           await this.add(table, bucket, key, NO_PROJECT_KEY, { ...NONE, onlineMs: ms });
   }
 
@@ -118,19 +130,28 @@ export class HistoryRepo {
     return new Map(rows.map((row) => [row.key, row.name]));
   }
 
-  /** Frames and credits of each machine since `since`, from the raw frames (kept 30 days). */
-  async frameTotalsByMachineSince(since: number): Promise<Map<string, { frames: number; credits: number }>> {
+  /**
+   * Frames and credits of each machine (removed ones too) since `since`, from the raw frames (kept 30
+   * days): per machine key, through the (machine, finished) index.
+   */
+  async frameTotalsByMachineSince(since: number): Promise<Map<string, FrameTotals>> {
     const rows = await this.db
-      .select({
-        machineId: frames.machineId,
-        frames: sql<number>`count(*)`,
-        credits: sql<number>`coalesce(sum(${frames.credits}), 0)`,
-      })
-      .from(frames)
-      .where(gte(frames.finishedAt, since))
-      .groupBy(frames.machineId)
+      .select({ machineId: historyMachines.machineId, ...frameTotals })
+      .from(historyMachines)
+      .innerJoin(frames, and(eq(frames.machine, historyMachines.key), gte(frames.finishedAt, since)))
+      .groupBy(historyMachines.key)
       .all();
     return new Map(rows.map(({ machineId, ...totals }) => [machineId, totals]));
+  }
+
+  /** Frames and credits of one machine since `since`, from its raw frames. */
+  async frameTotalsOfMachineSince(machineId: string, since: number): Promise<FrameTotals> {
+    const row = await this.db
+      .select(frameTotals)
+      .from(frames)
+      .where(and(framesOfMachine(this.db, machineId), gte(frames.finishedAt, since)))
+      .get();
+    return { frames: row?.frames ?? 0, credits: row?.credits ?? 0 };
   }
 
   /**
@@ -177,9 +198,15 @@ export class HistoryRepo {
     machineHourlyBefore: number;
     fleetHourlyBefore: number;
   }): Promise<{ frames: number; events: number; hourly: number }> {
+    // Per machine key, so the (machine, finished) index finds the rows.
     const goneFrames = await this.db
       .delete(frames)
-      .where(lt(frames.finishedAt, cutoffs.rawBefore))
+      .where(
+        and(
+          inArray(frames.machine, this.db.select({ key: historyMachines.key }).from(historyMachines)),
+          lt(frames.finishedAt, cutoffs.rawBefore),
+        ),
+      )
       .returning({ id: frames.id })
       .all();
     // Per machine, so the (machine, at) index finds the rows instead of a scan of every event.
@@ -208,7 +235,12 @@ export class HistoryRepo {
       .all();
     const goneFleetHours = await this.db
       .delete(historyHourly)
-      .where(and(eq(historyHourly.machine, FLEET_KEY), lt(historyHourly.bucket, cutoffs.fleetHourlyBefore)))
+      .where(
+        and(
+          inArray(historyHourly.machine, [FLEET_KEY, FLEET_TOTAL_KEY]),
+          lt(historyHourly.bucket, cutoffs.fleetHourlyBefore),
+        ),
+      )
       .returning({ bucket: historyHourly.bucket })
       .all();
     const goneHourly = [...goneMachineHours, ...goneFleetHours];
@@ -231,9 +263,14 @@ export class HistoryRepo {
 
   private async addEverywhere(machineId: string, at: number, project: number, amounts: RollUpAmounts) {
     const machine = await this.machineKey(machineId);
-    for (const key of [machine, FLEET_KEY]) {
-      await this.add(historyHourly, bucketOf(at, HOUR_MS), key, project, amounts);
-      await this.add(historyDaily, bucketOf(at, DAY_MS), key, project, amounts);
+    const rows: [key: number, project: number][] = [
+      [machine, project],
+      [FLEET_KEY, project],
+      [FLEET_TOTAL_KEY, NO_PROJECT_KEY],
+    ];
+    for (const [key, projectOfRow] of rows) {
+      await this.add(historyHourly, bucketOf(at, HOUR_MS), key, projectOfRow, amounts);
+      await this.add(historyDaily, bucketOf(at, DAY_MS), key, projectOfRow, amounts);
     }
   }
 

@@ -7,7 +7,7 @@ import {
   localDayStart,
   MACHINE_HOURLY_KEPT_MS,
 } from './buckets';
-import { FLEET_KEY, type HistoryRepo, type RollUpAmounts } from './repo';
+import { FLEET_KEY, FLEET_TOTAL_KEY, type HistoryRepo, type RollUpAmounts } from './repo';
 import { historyDaily, historyHourly } from './schema';
 
 export const HISTORY_RANGES = ['24h', '7d', '30d', '1y'] as const;
@@ -114,6 +114,9 @@ function projectSourcesOf(sources: Source[]): Source[] {
   });
 }
 
+/** The key whose rows a series' buckets read: the fleet's all-projects rows (one a bucket) for the fleet. */
+const bucketRowsOf = (machine: number) => (machine === FLEET_KEY ? FLEET_TOTAL_KEY : machine);
+
 const addInto = (bucket: HistoryBucket, amounts: RollUpAmounts) => {
   bucket.frames += amounts.frames;
   bucket.credits += amounts.credits;
@@ -145,7 +148,7 @@ export async function historySeries(
   const byProject = new Map<number, ProjectShare>();
   const sources = sourcesOf(machine, from, to, query.now);
   for (const source of sources)
-    for (const row of await repo.sumsByBucket(source.table, machine, source.from, source.to)) {
+    for (const row of await repo.sumsByBucket(source.table, bucketRowsOf(machine), source.from, source.to)) {
       // The hour holding "now" in a zone such as +5:30 has its middle past the last bucket's end.
       const index = Math.min(count - 1, Math.floor((row.bucket + source.rowMs / 2 - from) / bucketMs));
       const bucket = buckets[index];

@@ -34,10 +34,11 @@ export interface FleetEvents {
 export class Fleet {
   readonly bus = new EventEmitter<FleetEvents>();
   private readonly records = new Map<string, MachineRecord & { dirty: boolean }>();
-  /** Frames and credits of today per machine (removed ones too), from the database. */
+  /**
+   * Frames and credits of today per machine (removed ones too), from the database: read whole for a new
+   * day, then one machine at a time as its frames are stored.
+   */
   private today?: { since: number; byMachine: Map<string, FrameTotals> };
-  /** A frame was stored since `today` was read: it is read again (and shown until then). */
-  private todayStale = true;
 
   constructor(
     private readonly repo: ConsoleRepo,
@@ -134,10 +135,12 @@ export class Fleet {
     return totalsOf(this.summaries(), today);
   }
 
-  /** A stored frame (or its credits) changes today's counters: they are read again and the machine pushed. */
+  /**
+   * A stored frame (or its credits) changes today's counters of its machine: that machine's are read
+   * again (through its index, whatever the fleet's size) and the machine pushed.
+   */
   frameStored(id: string): void {
-    this.todayStale = true;
-    void this.todayFrames().then(() => this.bus.emit('machine', id));
+    void this.refreshToday(id).then(() => this.bus.emit('machine', id));
   }
 
   /** Writes the state of machines that changed since their last write. */
@@ -163,13 +166,22 @@ export class Fleet {
     this.bus.emit('machine', id);
   }
 
+  /** Today's counters of every machine, read whole when the day changed (or first asked for). */
   private async todayFrames(): Promise<Map<string, FrameTotals>> {
     const since = startOfLocalDay(this.now());
-    if (this.todayStale || this.today?.since !== since) {
-      this.todayStale = false;
+    if (this.today?.since !== since) {
       const byMachine = (await this.history?.repo.frameTotalsByMachineSince(since)) ?? new Map();
       this.today = { since, byMachine };
     }
     return this.today.byMachine;
+  }
+
+  private async refreshToday(id: string): Promise<void> {
+    await this.todayFrames();
+    const since = this.today?.since;
+    if (since === undefined) return;
+    const totals = await this.history?.repo.frameTotalsOfMachineSince(id, since);
+    // A new day that began while it was read was read whole, this frame included.
+    if (totals && this.today?.since === since) this.today.byMachine.set(id, totals);
   }
 }
