@@ -3,9 +3,11 @@
 //     Cycles' `full_device_info_description` (`<description> (<backend>)[ (display)][ (<n> threads)]
 //     [<id>]`, further devices indented under the first), with device ids in Cycles' own forms
 //     (`CUDA_<name>_<pci>`, `…_OptiX`, `HIP_<name>_<pci>`); the CPU line is captured from Blender
-//     3.4.1 (fixtures/blender/cycles-debug.txt).
+//     3.4.1 and so is a GPU choice Cycles renders on the CPU (fixtures/blender/device-*.txt).
 //   - The line the agent's core script prints (RENDER_DEVICE_CHECK_PYTHON), and what the farm's
 //     `sheepit_set_compute_device` prints, both as Blender 3.4.1 printed them (fixtures/blender).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -266,5 +268,54 @@ describe('device readers on hostile input', () => {
     const huge = `Path tracing on: ${'('.repeat(2_000_000)} (CPU) [CPU]`;
     expect(() => createBlenderOutputParser({ updateMethod: '' }).feed(huge)).not.toThrow();
     expect(() => readAddedDevice(`Added device "${'"'.repeat(2_000_000)}`)).not.toThrow();
+  });
+});
+
+describe('real Blender 3.4.1 output (fixtures/blender/device-*.txt)', () => {
+  const lines = (name: string) =>
+    readFileSync(join(import.meta.dirname, 'fixtures', 'blender', `${name}.txt`), 'utf8').split('\n');
+  const CHOSEN_GPU = { family: 'GPU' as const, id: 'CUDA_NVIDIA GeForce RTX 3060_0000:01:00', type: 'CUDA' };
+
+  function replayFile(name: string) {
+    const parser = createBlenderOutputParser({ updateMethod: 'remainingtime' });
+    const sources = lines(name).flatMap((line) =>
+      parser.feed(line).flatMap((event) => (event.type === 'device' ? [event.report.source] : [])),
+    );
+    parser.end();
+    return { sources, summary: parser.summary() };
+  }
+
+  it('a CPU render: the check line, then Cycles names the CPU; the render itself reads as before', () => {
+    const { sources, summary } = replayFile('device-cpu-debug-cycles');
+    expect(sources).toEqual(['server-script', 'flock-check', 'cycles']);
+    expect(summary.device).toEqual({
+      source: 'cycles',
+      devices: [{ family: 'CPU', id: 'CPU', name: 'AMD EPYC' }],
+    });
+    expect(renderDeviceMismatch({ family: 'CPU' }, summary.device as RenderDeviceReport)).toBeUndefined();
+    // Cycles' log lines are no errors, and the frame is saved as in a render without them.
+    expect(summary.firstError).toBeUndefined();
+    expect(summary.savedPaths).toEqual(['/tmp/s20gpu-cap/out_cpu_0001.png']);
+    expect(summary.percent).toBe(100);
+  });
+
+  it('a GPU chosen on a machine Cycles finds none on: it renders on the CPU, and the mismatch is read', () => {
+    const { sources, summary } = replayFile('device-gpu-fallback-debug-cycles');
+    expect(sources).toEqual(['flock-check', 'cycles']);
+    expect(summary.device?.devices.map((device) => device.family)).toEqual(['CPU']);
+    expect(renderDeviceMismatch(CHOSEN_GPU, summary.device as RenderDeviceReport)).toBe(
+      'GPU CUDA_NVIDIA GeForce RTX 3060_0000:01:00 was chosen but Blender rendered on the CPU',
+    );
+    expect(summary.firstError).toBeUndefined();
+    expect(summary.savedPaths).toEqual(['/tmp/s20gpu-cap/out_gpu_0001.png']);
+  });
+
+  it('without Cycles logging (the fixtures captured before), the check line alone would have told', () => {
+    const withoutLog = lines('device-gpu-fallback-debug-cycles').filter(
+      (line) => !/^I\d{4} |^Path tracing on:/.test(line),
+    );
+    const parser = createBlenderOutputParser({ updateMethod: 'remainingtime' });
+    for (const line of withoutLog) parser.feed(line);
+    expect(parser.summary().device).toEqual({ source: 'flock-check', devices: [{ family: 'CPU' }] });
   });
 });
