@@ -11,20 +11,15 @@ import { readDeviceListing } from '@flock/protocol';
 import fc from 'fast-check';
 import type { Systeminformation } from 'systeminformation';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  collectMachineFacts,
-  type MachineOptions,
-  parseNvidiaSmiGpus,
-  type SystemInfoSource,
-  withNvidiaSmiGpus,
-} from '../src/hardware/index.js';
+import type { MachineOptions, SystemInfoSource } from '../src/hardware/index.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'gpu');
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), 'utf8');
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 
-// systeminformation fixes the environment of its tool calls when it loads: stand-ins first, then it.
+// systeminformation fixes the environment of its tool calls when it loads: stand-ins first, then it
+// (and the agent's hardware module, which loads it).
 const savedPath = process.env.PATH;
 const bin = mkdtempSync(path.join(tmpdir(), 'flock-gpu-detect-'));
 /** What a stand-in prints; null: it is missing (the shell's exit code 127, no output). */
@@ -44,7 +39,11 @@ writeFileSync(
 chmodSync(path.join(bin, 'lspci'), 0o755);
 chmodSync(path.join(bin, 'nvidia-smi'), 0o755);
 process.env.PATH = `${bin}:${savedPath}`;
+// Imported here, not above: the agent's hardware module loads systeminformation too.
 const si = await import('systeminformation');
+const { collectMachineFacts, parseNvidiaSmiGpus, withNvidiaSmiGpus } = await import(
+  '../src/hardware/index.js'
+);
 afterAll(() => {
   process.env.PATH = savedPath;
   rmSync(bin, { recursive: true, force: true });
