@@ -281,7 +281,9 @@ export class JobRunner {
       });
     }
     if (device.mismatch && device.mismatch !== previous?.mismatch) {
-      this.options.log.warn(`not the chosen device: ${device.mismatch}`, {
+      const advice =
+        device.chosen === 'CPU' ? '' : ': check that the GPU is there, enabled and its driver loads';
+      this.options.log.warn(`not the chosen device: ${device.mismatch}${advice}`, {
         job: job.id,
         frame: job.frame,
         device: device.used,
