@@ -82,6 +82,9 @@ describe.skipIf(!hasBlender)('runRender with the real Blender', () => {
     expect([png.width, png.height]).toEqual([64, 48]);
     expect(result.blenderVersion).toMatch(/^3\.\d/);
     expect(result.log).toContain('sheepit_set_compute_device: CPU');
+    // The core script's device check ran in the real Blender and told the CPU.
+    expect(result.log).toContain('flock render device: {"devices": []}');
+    expect(result.device).toEqual({ source: 'flock-check', devices: [{ family: 'CPU' }] });
     expect(result.memoryUsedKiB).toBeGreaterThan(10_000);
     expect(existsSync(job.blendPath)).toBe(false);
     const outputs = events.flatMap((e) => (e.type === 'output' ? [e.event] : []));

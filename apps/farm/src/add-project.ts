@@ -31,6 +31,11 @@ export const syntheticBehaviourSchema = z.object({
   renderMs: z.int().min(0).optional(),
   /** MiB the renderer holds while rendering (to exercise memory limits). */
   allocateMiB: z.int().min(0).max(65_536).optional(),
+  /**
+   * The device the renderer says it renders on, as Blender does: `chosen` (default) the device the
+   * job script selects, `cpu` the CPU whatever was selected (Cycles' silent fall-back).
+   */
+  renderDevice: z.enum(['chosen', 'cpu']).optional(),
 });
 export type SyntheticBehaviour = z.infer<typeof syntheticBehaviourSchema>;
 

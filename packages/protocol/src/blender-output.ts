@@ -1,3 +1,4 @@
+import { createRenderDeviceTracker, type RenderDeviceReport } from './blender/device-lines';
 import { classifyBlenderErrorLine } from './blender/error-lines';
 import {
   type Fraction,
@@ -29,7 +30,9 @@ export type BlenderOutputEvent =
   | { type: 'memory'; memKiB?: number; peakKiB?: number }
   | { type: 'saved'; path: string }
   | { type: 'error'; errorType: number; line: string }
-  | { type: 'blend-loaded' };
+  | { type: 'blend-loaded' }
+  /** Which device renders, as Blender's output says it so far (blender/device-lines.ts). */
+  | { type: 'device'; report: RenderDeviceReport };
 
 /** Everything the parser learned so far: what the keep-alive, validation and error report need. */
 export interface BlenderOutputSummary {
@@ -47,6 +50,8 @@ export interface BlenderOutputSummary {
   /** Largest `Peak` seen on any line, KiB. */
   peakKiB?: number;
   savedPaths: string[];
+  /** The device Blender renders on, from the most direct line that said it. */
+  device?: RenderDeviceReport;
   /** The first line that classified as an error: the one to report. */
   firstError?: { errorType: number; line: string };
   /** Render phase (docs/protocol.md §5.1: first progress → post-processing or the end), from `nowMs`. */
@@ -87,6 +92,7 @@ export function createBlenderOutputParser(options: BlenderOutputParserOptions): 
   const byTile = options.updateMethod === 'by_tile';
   let lastProgressKey = '';
   let lastMemoryKey = '';
+  const devices = createRenderDeviceTracker();
 
   function enterPhase(phase: BlenderPhase, events: BlenderOutputEvent[]): void {
     const current = state.phase;
@@ -197,6 +203,13 @@ export function createBlenderOutputParser(options: BlenderOutputParserOptions): 
     enterPhase('finished', events);
   }
 
+  function noteDevice(line: string, events: BlenderOutputEvent[]): void {
+    const report = devices.feed(line);
+    if (!report) return;
+    state.device = report;
+    events.push({ type: 'device', report });
+  }
+
   function noteError(line: string, events: BlenderOutputEvent[]): void {
     const errorType = classifyBlenderErrorLine(line);
     if (errorType === undefined) return;
@@ -210,6 +223,7 @@ export function createBlenderOutputParser(options: BlenderOutputParserOptions): 
       const events: BlenderOutputEvent[] = [];
       noteVersion(line, events);
       noteBlendLoaded(line, events);
+      noteDevice(line, events);
       noteError(line, events);
       noteMemory(line, events);
       noteProgress(line, nowMs, events);
@@ -227,6 +241,7 @@ export function createBlenderOutputParser(options: BlenderOutputParserOptions): 
         savedPaths: [...state.savedPaths],
         tile: state.tile && { ...state.tile },
         firstError: state.firstError && { ...state.firstError },
+        device: state.device && { ...state.device, devices: state.device.devices.map((d) => ({ ...d })) },
       };
     },
   };

@@ -6,6 +6,8 @@ export * from './answers/job-validate';
 export * from './answers/keep-alive';
 export type { StatusAnswer } from './answers/status-answers';
 // Blender command line, output parser, exit classification and device script.
+export * from './blender/device-lines';
+export * from './blender/device-listing';
 export * from './blender/error-lines';
 export * from './blender/exit';
 export type { Fraction, MemoryReading } from './blender/line-values';

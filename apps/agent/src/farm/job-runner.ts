@@ -9,6 +9,7 @@ import {
   CurrentJobSchema,
   type Endpoints,
   ErrorType,
+  type FrameDevice,
   isProtocolError,
   type Job,
   type JobPhase,
@@ -27,6 +28,7 @@ import type { RenderFacts } from '../render/index.js';
 import type { AgentStateStore } from '../state/index.js';
 import { PhaseTimes } from './phase-times.js';
 import type { FrameUploads, RenderPort } from './ports.js';
+import type { RenderDeviceCheck } from './render-device.js';
 import { SpareProject } from './spare-project.js';
 import { stopReasonOf } from './stop-signal.js';
 
@@ -78,6 +80,8 @@ export class JobRunner {
   private readonly spare: SpareProject;
   /** The current job's phase times. */
   private times: PhaseTimes | undefined;
+  /** What Blender's output said about the current job's device, once it said it. */
+  private device: RenderDeviceCheck | undefined;
 
   constructor(private readonly options: JobRunnerOptions) {
     this.spare = new SpareProject(options.jobsDir, options.log);
@@ -146,6 +150,7 @@ export class JobRunner {
     const frame = Number.parseInt(job.frame, 10);
     const startedAt = clock.now();
     this.times = new PhaseTimes(clock, 'download', startedAt);
+    this.device = undefined;
     store.update({
       job: {
         id: job.id,
@@ -201,6 +206,7 @@ export class JobRunner {
       signal,
       onProgress: (progress) => this.progress(progress.phase, progress.progress, progress.etaSeconds),
       onOutput: (line) => log.debug(line, { source: 'blender' }),
+      onDevice: (device) => this.deviceReported(job, device),
     });
     if (result.blenderVersion && store.state.machine.blender !== result.blenderVersion) {
       store.setMachine({ ...store.state.machine, blender: result.blenderVersion.slice(0, 200) });
@@ -217,6 +223,7 @@ export class JobRunner {
         renderTimeSeconds: result.renderTimeSeconds,
         memoryUsedKiB: result.memoryUsedKiB,
         phases: this.times?.finished() ?? [],
+        ...this.frameDevice(),
         ...(controls.effectiveLimits.cores === null ? {} : { cores: controls.effectiveLimits.cores }),
       })
       .then(() => {
@@ -257,6 +264,39 @@ export class JobRunner {
 
   private phase(phase: JobPhase): void {
     this.progress(phase, null, null);
+  }
+
+  /**
+   * Blender's output said which device renders: the job shows it, and a device other than the chosen
+   * one is a warning (once per job and sentence) instead of a silent CPU render.
+   */
+  private deviceReported(job: Job, device: RenderDeviceCheck): void {
+    const previous = this.device;
+    this.device = device;
+    const current = this.options.store.state.job;
+    if (current?.id === job.id) {
+      const { deviceChosen: _earlier, ...rest } = current;
+      this.options.store.update({
+        job: { ...rest, device: device.used, ...(device.chosen && { deviceChosen: device.chosen }) },
+      });
+    }
+    if (device.mismatch && device.mismatch !== previous?.mismatch) {
+      const advice =
+        device.chosen === 'CPU' ? '' : ': check that the GPU is there, enabled and its driver loads';
+      this.options.log.warn(`not the chosen device: ${device.mismatch}${advice}`, {
+        job: job.id,
+        frame: job.frame,
+        device: device.used,
+        ...(device.chosen && { chosen: device.chosen }),
+      });
+    }
+  }
+
+  /** The frame's device for its record: what Blender used, and the chosen one when it differs. */
+  private frameDevice(): { device?: FrameDevice } {
+    const device = this.device;
+    if (!device) return {};
+    return { device: { used: device.used, ...(device.chosen && { chosen: device.chosen }) } };
   }
 
   private progress(phase: JobPhase, progress: number | null, etaSeconds: number | null): void {

@@ -1,7 +1,8 @@
 // What the farm loop needs from the renderer and the upload queue, as narrow interfaces: the loop
 // is tested against the real implementations, and stays readable without their details.
-import type { Job, JobPhaseSpan, Limits } from '@flock/protocol';
+import type { FrameDevice, Job, JobPhaseSpan, Limits } from '@flock/protocol';
 import type { RenderResult } from '../render/index.js';
+import type { RenderDeviceCheck } from './render-device.js';
 
 export type { RenderResult } from '../render/index.js';
 
@@ -26,6 +27,8 @@ export interface RenderRequest {
   onProgress: (progress: RenderProgress) => void;
   /** Every Blender output line, for the job's log. */
   onOutput: (line: string) => void;
+  /** Blender's output said (again, or more directly) which device renders. */
+  onDevice?: (device: RenderDeviceCheck) => void;
 }
 
 export type RenderPort = (request: RenderRequest) => Promise<RenderResult>;
@@ -38,6 +41,8 @@ export interface RenderedFrame {
   cores?: number;
   /** The job's phases before its upload (download to render). */
   phases?: JobPhaseSpan[];
+  /** The device Blender rendered on (and the chosen one when it differs), when its output said. */
+  device?: FrameDevice;
 }
 
 export interface FrameUploads {

@@ -5,8 +5,9 @@ import { ErrorType } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import { pathInside, UnsafePathError } from '../confined-path.js';
 import type { GpuInfo } from '../hardware/index.js';
-import { type ComputeDevice, type RenderEvent, runRender } from '../render/index.js';
+import { type RenderEvent, runRender } from '../render/index.js';
 import type { RenderPort, RenderRequest } from './ports.js';
+import { chosenDevice, renderDeviceCheck, selectedGpu } from './render-device.js';
 import { stopReasonOf } from './stop-signal.js';
 
 export interface BlenderRenderPortOptions {
@@ -63,7 +64,8 @@ export function createBlenderRenderPort(options: BlenderRenderPortOptions = {}):
 
 function renderOptions(request: RenderRequest, options: BlenderRenderPortOptions) {
   const { limits } = request;
-  const gpu = selectedDevice(limits.computeMethod, limits.gpu, options.gpus ?? []);
+  const gpu = selectedGpu(limits.computeMethod, limits.gpu, options.gpus ?? []);
+  const chosen = chosenDevice(request.job, limits, gpu);
   return {
     priority: limits.priority,
     ...(limits.cores === null ? {} : { cores: limits.cores }),
@@ -85,22 +87,12 @@ function renderOptions(request: RenderRequest, options: BlenderRenderPortOptions
           });
         } else if (output.type === 'phase' && output.phase === 'rendering') {
           request.onProgress({ phase: 'render', progress: null, etaSeconds: null });
+        } else if (output.type === 'device') {
+          request.onDevice?.(renderDeviceCheck(chosen, output.report));
         }
       }
     },
   };
-}
-
-function selectedDevice(
-  method: string,
-  gpuId: string | null,
-  gpus: readonly GpuInfo[],
-): ComputeDevice | undefined {
-  if (method === 'cpu') return undefined;
-  const gpu = gpus.find(
-    (candidate) => candidate.id && candidate.type && (gpuId === null || candidate.id === gpuId),
-  );
-  return gpu?.id && gpu.type ? { type: gpu.type, id: gpu.id } : undefined;
 }
 
 /** The .blend named by the farm, only if it stays inside the extracted project. */

@@ -7,6 +7,7 @@ import {
   buildValidation,
   ErrorType,
   errorType,
+  FrameDeviceSchema,
   isProtocolError,
   parseJobValidateAnswer,
   type UploadBackoff,
@@ -101,6 +102,7 @@ export class FarmUploads implements FrameUploads {
       ...(frame.cores === undefined ? {} : { cores: frame.cores }),
       projectName: job.name,
       ...(frame.phases === undefined ? {} : { phases: frame.phases }),
+      ...(frame.device === undefined ? {} : { device: frame.device }),
       sessionKey: this.options.sessionKey(),
       meta: cookie ? { cookie } : {},
     });
@@ -227,6 +229,7 @@ export class FarmUploads implements FrameUploads {
       credits: null,
       thumbnail: null,
       ...(phases ? { phases } : {}),
+      ...deviceOf(item),
     });
     this.credits.delivered(item.jobId, item.sessionKey);
   }
@@ -264,4 +267,10 @@ async function sendFrame(http: FarmHttp, item: UploadItem): Promise<SendResult> 
       errorType: ErrorType.ERROR_BAD_UPLOAD_RESPONSE,
     };
   }
+}
+
+/** The frame's device for its `frame-done` event, when its stored entry holds a valid one. */
+function deviceOf(item: UploadItem): { device?: UploadItem['device'] } {
+  const parsed = FrameDeviceSchema.safeParse(item.device);
+  return parsed.success ? { device: parsed.data } : {};
 }

@@ -10,7 +10,10 @@
 // script matches: CUDA `CUDA_<model>_<domain:04x>:<bus:02x>:<device:02x>` (the official client's
 // format too), OptiX the same with `_OptiX` appended (Cycles adds it to the CUDA id), HIP
 // `HIP_<model>_<pci>`. A Metal device's id is its Metal name, which differs between Blender versions,
-// so Apple silicon (one GPU) uses the position form `METAL_0` the farm script also accepts.
+// so Apple silicon (one GPU) uses the position form `METAL_0` the farm script also accepts. An AMD
+// card on Linux is named by lspci after its chip (`Navi 31 [Radeon RX 7900 XT/7900 XTX]`), not by the
+// product name HIP gives Cycles (`AMD Radeon RX 7900 XTX`), so its id would name no device: it uses
+// the position form `HIP_<n>` too (Cycles counts HIP devices in PCI order, as lspci lists them).
 import type { GpuType } from '@flock/protocol';
 import type { Systeminformation } from 'systeminformation';
 
@@ -62,7 +65,7 @@ function toGpu(controller: Systeminformation.GraphicsControllerData, context: Gp
   const type = gpuType(controller.vendor, context.platform, driverVersion);
   const vramMiB = controller.memoryTotal ?? controller.vram ?? 0;
   const sharesRam = type === 'METAL' && !(vramMiB > 0);
-  const id = type && deviceId(type, model, pciBus);
+  const id = type && deviceId(type, model, pciBus, context.platform);
   return {
     vendor: controller.vendor,
     model,
@@ -86,8 +89,17 @@ function gpuType(
   return undefined;
 }
 
-function deviceId(type: GpuType, model: string, pciBus: string | undefined): string | undefined {
+/** `<TYPE>_position`: filled in with the card's position among its type (withAliases). */
+const BY_POSITION = '#';
+
+function deviceId(
+  type: GpuType,
+  model: string,
+  pciBus: string | undefined,
+  platform: NodeJS.Platform,
+): string | undefined {
   if (type === 'METAL') return 'METAL_0';
+  if (type === 'HIP' && platform === 'linux') return BY_POSITION;
   const address = pciBus ? pciAddress(pciBus) : undefined;
   if (!address) return undefined;
   if (type === 'OPTIX') return `CUDA_${model}_${address}_OptiX`;
@@ -101,6 +113,7 @@ function withAliases(gpus: GpuInfo[]): GpuInfo[] {
     if (!gpu.type || !gpu.id) return gpu;
     const n = counts.get(gpu.type) ?? 0;
     counts.set(gpu.type, n + 1);
+    if (gpu.id === BY_POSITION) return { ...gpu, id: `${gpu.type}_${n}` };
     const aliases = [`${gpu.type}_${n}`];
     // One driver serves every NVIDIA card of a machine: all are OptiX or all CUDA, so n is the same.
     if (gpu.type === 'OPTIX') aliases.push(gpu.id.replace(/_OptiX$/, ''), `CUDA_${n}`);

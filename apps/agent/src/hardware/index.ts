@@ -1,3 +1,4 @@
+export { sysfsPciName, withAmdgpuVram } from './amdgpu-vram.js';
 export {
   DISK_SPACE_PERIOD_MS,
   DiskSpaceMonitor,
@@ -24,6 +25,7 @@ export {
   machineHwid,
   type SystemInfoSource,
 } from './machine.js';
+export { NVIDIA_SMI_ARGS, type NvidiaSmiGpu, parseNvidiaSmiGpus, withNvidiaSmiGpus } from './nvidia-smi.js';
 export {
   type CpuTimes,
   procStatCpuTimes,

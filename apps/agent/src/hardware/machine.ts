@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { arch, availableParallelism, hostname as osHostname, platform } from 'node:os';
 import type { Systeminformation } from 'systeminformation';
 import * as si from 'systeminformation';
+import { withAmdgpuVram } from './amdgpu-vram.js';
 import { type GpuInfo, gpusFromControllers } from './gpu.js';
 import { computeHwid, loadInstallSecret } from './hwid.js';
+import { parseNvidiaSmiGpus, readNvidiaSmi, withNvidiaSmiGpus } from './nvidia-smi.js';
 
 /** What the farm is told about this machine at login (docs/protocol.md §2.1). */
 export interface MachineFacts {
@@ -34,17 +36,25 @@ export interface MachineOptions {
   cpuinfoPath?: string;
   platform?: NodeJS.Platform;
   arch?: string;
+  /** nvidia-smi's answer (nvidia-smi.ts); default: asked on this machine. */
+  nvidiaSmi?: () => Promise<string | undefined>;
+  /** Where sysfs is mounted (Linux: AMD cards' VRAM); tests point elsewhere. */
+  sysfsRoot?: string;
 }
 
 export async function collectMachineFacts(options: MachineOptions = {}): Promise<MachineFacts> {
   const source = options.source ?? si;
-  const [cpu, mem, osInfo, graphics] = await Promise.all([
+  const nodePlatform = options.platform ?? platform();
+  const [cpu, mem, osInfo, graphics, smi] = await Promise.all([
     source.cpu(),
     source.mem(),
     source.osInfo(),
     source.graphics().catch(() => ({ controllers: [] })),
+    // macOS has had no NVIDIA driver since 10.13: nothing there is a CUDA device.
+    nodePlatform === 'darwin' ? undefined : (options.nvidiaSmi ?? readNvidiaSmi)().catch(() => undefined),
   ]);
-  const nodePlatform = options.platform ?? platform();
+  const controllers = withNvidiaSmiGpus(graphics.controllers, parseNvidiaSmiGpus(smi ?? ''));
+  const gpus = gpusFromControllers(controllers, { platform: nodePlatform, totalRamBytes: mem.total });
   const os = osName(nodePlatform, options.arch ?? arch());
   return {
     os,
@@ -58,7 +68,7 @@ export async function collectMachineFacts(options: MachineOptions = {}): Promise
     },
     ramKiB: Math.floor(mem.total / 1024),
     hostname: osInfo.hostname || osHostname(),
-    gpus: gpusFromControllers(graphics.controllers, { platform: nodePlatform, totalRamBytes: mem.total }),
+    gpus: nodePlatform === 'linux' ? await withAmdgpuVram(gpus, options.sysfsRoot) : gpus,
   };
 }
 

@@ -356,6 +356,7 @@ class RenderRun {
       renderTimeSeconds: renderMs / 1000,
       memoryUsedKiB: this.peakRssKiB > 0 ? this.peakRssKiB : (summary.peakKiB ?? 0),
       ...(summary.version !== undefined && { blenderVersion: summary.version }),
+      ...(summary.device !== undefined && { device: summary.device }),
       log: this.log.lines(),
     };
   }

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setComputeDeviceCall } from '@flock/protocol';
+import { RENDER_DEVICE_CHECK_PYTHON, setComputeDeviceCall } from '@flock/protocol';
 
 /** The device the core script selects through the server script's `sheepit_set_compute_device`. */
 export interface ComputeDevice {
@@ -12,9 +12,10 @@ export interface ComputeDevice {
 }
 
 /**
- * The client's "core script" (docs/protocol.md §4.2): select the device, then make Blender ignore
- * SIGINT so a Ctrl+C meant for the agent (same terminal, same foreground group) does not kill the render;
- * the agent decides what Ctrl+C means.
+ * The client's "core script" (docs/protocol.md §4.2): select the device, print the device Cycles
+ * will render on (the agent compares it with the chosen one), then make Blender ignore SIGINT so a
+ * Ctrl+C meant for the agent (same terminal, same foreground group) does not kill the render; the
+ * agent decides what Ctrl+C means.
  */
 export function coreScript(gpu: ComputeDevice | undefined): string {
   const device = setComputeDeviceCall(
@@ -22,6 +23,7 @@ export function coreScript(gpu: ComputeDevice | undefined): string {
   );
   return [
     device,
+    RENDER_DEVICE_CHECK_PYTHON,
     'import signal',
     'def _flock_ignore_sigint(signum, frame):',
     '    pass',

@@ -1,4 +1,4 @@
-import type { BlenderOutputEvent, BlenderPhase, StopReason } from '@flock/protocol';
+import type { BlenderOutputEvent, BlenderPhase, RenderDeviceReport, StopReason } from '@flock/protocol';
 import type { Clock } from '../clock.js';
 import type { SystemCommands } from './memory-sampler.js';
 import type { ComputeDevice } from './script.js';
@@ -86,6 +86,8 @@ export interface RenderFacts {
    */
   memoryUsedKiB: number;
   blenderVersion?: string;
+  /** The device Blender rendered on, when its output said (the protocol's Blender output parser). */
+  device?: RenderDeviceReport;
   /** Blender's lines plus the agent's `flock:` notes. */
   log: string[];
 }

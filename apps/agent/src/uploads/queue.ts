@@ -59,6 +59,7 @@ export type EnqueueRequest = Pick<
   | 'cores'
   | 'projectName'
   | 'phases'
+  | 'device'
   | 'sessionKey'
 > & {
   /** Blender's output file; it is moved into the queue dir. */
@@ -129,6 +130,7 @@ export class UploadQueue {
       ...(request.cores !== undefined && { cores: request.cores }),
       ...(request.projectName !== undefined && { projectName: request.projectName }),
       ...(request.phases !== undefined && { phases: request.phases }),
+      ...(request.device !== undefined && { device: request.device }),
       sessionKey: request.sessionKey,
       meta: { ...request.meta },
       file,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import type { JobPhaseSpan } from '@flock/protocol';
+import type { FrameDevice, JobPhaseSpan } from '@flock/protocol';
 
 /** One rendered frame waiting for the farm's verdict, exactly as stored in `<dir>/<id>.json`. */
 export interface UploadItem {
@@ -18,6 +18,8 @@ export interface UploadItem {
   projectName?: string;
   /** The job's phases before the upload, for the console's timeline (checked again when sent). */
   phases?: JobPhaseSpan[];
+  /** The device Blender rendered on, for the console's record of the frame (checked again when sent). */
+  device?: FrameDevice;
   /** Which farm session (login) rendered the frame. */
   sessionKey: string;
   /** Opaque values for the sender (e.g. the session cookie the frame was rendered under). */

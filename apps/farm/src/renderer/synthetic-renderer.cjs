@@ -140,6 +140,55 @@ function pythonError(script) {
   process.exit(1);
 }
 
+// --- the device, said the ways Blender says it ---
+/** The job script's text ('' when unreadable). */
+function scriptText(script) {
+  try {
+    return script ? readFileSync(script, 'utf8') : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The GPU the script's `sheepit_set_compute_device(type, "GPU", id)` call selects, if any. */
+function selectedGpu(text) {
+  const call = /^sheepit_set_compute_device\(("(?:[^"\\]|\\.)*"), "GPU", ("(?:[^"\\]|\\.)*")\)$/m.exec(text);
+  if (!call) return undefined;
+  try {
+    const id = JSON.parse(call[2]);
+    return {
+      type: JSON.parse(call[1]),
+      id,
+      name: id.replace(/^[A-Z]+_/, '').replace(/_[0-9a-f:]+(_OptiX)?$/i, ''),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const BACKEND_NAMES = { CUDA: 'CUDA', OPTIX: 'OptiX', HIP: 'HIP', METAL: 'Metal', ONEAPI: 'oneAPI' };
+
+/**
+ * Before the render: what the farm script's `sheepit_set_compute_device` and the client's device
+ * check print. After it: Cycles' own report (printed by Blender when Cycles logging is on).
+ */
+function deviceLines(options, behaviour) {
+  const text = scriptText(options.script);
+  const gpu = selectedGpu(text);
+  const used = behaviour.renderDevice === 'cpu' ? undefined : gpu;
+  const before = [
+    gpu ? `sheepit_set_compute_device: GPU ${gpu.name} [${gpu.id}]` : 'sheepit_set_compute_device: CPU',
+  ];
+  // The check runs only where the client's script has it (Flock's agent appends it).
+  if (text.includes('_flock_render_device_check()'))
+    before.push(`flock render device: ${JSON.stringify({ devices: used ? [used] : [] })}`);
+  const threads = options.threads > 0 ? options.threads : 1;
+  const after = used
+    ? `Path tracing on: ${used.name} (${BACKEND_NAMES[used.type] ?? used.type}) [${used.id}]`
+    : `Path tracing on: Synthetic CPU (CPU) (${threads} threads) [CPU]`;
+  return { before, after };
+}
+
 function failWith(lines, exitCode) {
   for (const line of lines) say(line);
   say('Blender quit');
@@ -152,6 +201,8 @@ async function render(options, scene, outcome) {
   const renderMs = Math.max(0, behaviour.renderMs ?? 300);
   const held = behaviour.allocateMiB > 0 ? Buffer.alloc(behaviour.allocateMiB * 1024 * 1024, 1) : undefined;
   const startedAt = Date.now();
+  const device = deviceLines(options, behaviour);
+  for (const line of device.before) say(line);
   say(statusLine(frame, startedAt, undefined, 'Synchronizing object | Cube'));
   say(
     statusLine(frame, startedAt, undefined, 'Loading render kernels (may take a few minutes the first time)'),
@@ -167,6 +218,7 @@ async function render(options, scene, outcome) {
       failWith(['Error: Malloc returns null: len=4294967296 in synthetic render buffer'], 1);
     }
   }
+  say(device.after);
   say(statusLine(frame, startedAt, undefined, 'Finished'));
   if (held) say(`Held ${held.length >> 20} MiB while rendering`);
   if (outcome === 'no-output') return;

@@ -30,6 +30,12 @@ export function MachineNowCard({
           <p>
             {job.project} · frame {job.frame} · {job.device}
           </p>
+          {job.deviceChosen && (
+            <p className="error-text">
+              Blender renders on {job.device}, not on the chosen {job.deviceChosen}: check that the GPU is
+              enabled and its driver loads (the agent's log has Blender's lines).
+            </p>
+          )}
           <JobProgress job={job} status={shownStatus(summary)} afterFrame={summary.afterFrame} />
         </>
       ) : offline || !reason ? (

@@ -1,3 +1,5 @@
+import { RENDER_DEVICE_CHECK_PREFIX } from './device-lines';
+
 /**
  * Python for the job `<script>` (docs/protocol.md §4.2, docs/decisions.md D11). The client appends
  * `sheepit_set_compute_device("<type>", "<family>", "<id>")` to the server's script, but never defines
@@ -31,8 +33,36 @@ def sheepit_set_compute_device(device_type, device_family, device_id):
         device.use = device in chosen
     for scene in bpy.data.scenes:
         scene.cycles.device = "GPU"
-    print("sheepit_set_compute_device: GPU %s" % chosen[0].name)
+    print("sheepit_set_compute_device: GPU %s [%s]" % (chosen[0].name, chosen[0].id))
 `;
+
+/**
+ * Python the client runs after `sheepit_set_compute_device`: prints the device Cycles will render on,
+ * from the settings Cycles reads when it picks it (Blender's `blender_device_info`): the scene's
+ * device, the preferences' backend and the enabled devices of that backend. A GPU scene with backend
+ * NONE or no enabled device of it renders on the CPU without a word from Blender, which this line
+ * makes visible. Only for Cycles (Eevee and Workbench do not choose a device). One line:
+ * `flock render device: {"devices": [{"type", "id", "name"}, …]}`, an empty list for the CPU.
+ * It never raises: a traceback would read as a failed script.
+ */
+export const RENDER_DEVICE_CHECK_PYTHON = `def _flock_render_device_check():
+    import json
+    import bpy
+    try:
+        scene = bpy.context.scene
+        if scene.render.engine != "CYCLES":
+            return
+        devices = []
+        if scene.cycles.device == "GPU":
+            preferences = bpy.context.preferences.addons["cycles"].preferences
+            backend = preferences.compute_device_type
+            if backend != "NONE":
+                devices = [{"type": backend, "id": device.id, "name": device.name}
+                           for device in preferences.devices if device.use and device.type == backend]
+    except Exception:
+        return
+    print(${JSON.stringify(RENDER_DEVICE_CHECK_PREFIX)} + json.dumps({"devices": devices}), flush=True)
+_flock_render_device_check()`;
 
 /** The device the client renders on: CPU, or a GPU by Cycles backend (`CUDA`, `OPTIX`, …) and device id. */
 export type ComputeDeviceSelection = { family: 'CPU' } | { family: 'GPU'; type: string; id: string };

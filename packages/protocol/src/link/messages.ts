@@ -9,6 +9,7 @@ import {
   AgentStatePatchSchema,
   AgentStateSchema,
   ArchiveMd5Schema,
+  FrameDeviceSchema,
   LogLineSchema,
   MAX_BLOCKED_PROJECTS,
   MachineInfoSchema,
@@ -41,6 +42,8 @@ export const AgentEventSchema = z.discriminatedUnion('kind', [
     thumbnail: ThumbnailSchema.nullable(),
     /** The job's phases, the upload last (the event is sent once the farm took the frame); older agents leave it out. */
     phases: JobPhaseSpansSchema.optional(),
+    /** The device that rendered the frame, as Blender's output said; left out when unknown and by older agents. */
+    device: FrameDeviceSchema.optional(),
   }),
   z.object({
     kind: z.literal('error'),

@@ -149,12 +149,25 @@ export const CurrentJobSchema = z.object({
   /** 0..1, or null while the phase reports no progress. */
   progress: z.number().min(0).max(1).nullable(),
   etaSeconds: z.number().nonnegative().nullable(),
+  /** The device rendering: the one chosen until Blender's output says which renders. */
   device: z.string().max(200),
+  /**
+   * The device chosen for the job, only when Blender renders on another one (`device`), e.g. a GPU
+   * chosen while Cycles fell back to the CPU. Left out by older agents.
+   */
+  deviceChosen: z.string().max(200).optional(),
   startedAt: epochMs,
   /** The project's archive MD5: what "block this project" blocks. */
   archiveMd5: ArchiveMd5Schema.optional(),
 });
 export type CurrentJob = z.infer<typeof CurrentJobSchema>;
+
+/** The device Blender rendered a frame on and, only when it differs, the device chosen for it. */
+export const FrameDeviceSchema = z.object({
+  used: z.string().min(1).max(200),
+  chosen: z.string().min(1).max(200).optional(),
+});
+export type FrameDevice = z.infer<typeof FrameDeviceSchema>;
 
 /** At most this many blocked projects are kept per scope (machine, fleet); the oldest go first. */
 export const MAX_BLOCKED_PROJECTS = 200;
