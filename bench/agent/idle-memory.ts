@@ -14,7 +14,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { startFarmProcess } from './farm-client.js';
-import { agentDir, flag, launcherNodeFlags, machineLine, medianRss, mib, run, writeResult } from './lib.js';
+import {
+  agentDir,
+  commandLine,
+  flag,
+  launcherNodeFlags,
+  machineLine,
+  medianRss,
+  mib,
+  run,
+  writeResult,
+} from './lib.js';
 import {
   BREAKDOWN_HEADER,
   breakdownRows,
@@ -109,7 +119,7 @@ try {
   const icu = await icuFormattingCost();
   const markdown = `# Idle agent memory, build against build
 
-Command: \`apps/agent/node_modules/.bin/tsx bench/agent/idle-memory.ts ${process.argv.slice(2).join(' ')}\`
+Command: \`apps/agent/node_modules/.bin/tsx bench/agent/idle-memory.ts ${commandLine()}\`
 Date: ${new Date().toISOString()}
 Machine: ${machineLine()}
 

@@ -52,6 +52,14 @@ export function run(command: string, args: string[], options: { cwd?: string } =
   });
 }
 
+/** This script's arguments as a shell line (quoted where they hold spaces), for a results file. */
+export function commandLine(): string {
+  return process.argv
+    .slice(2)
+    .map((arg) => (/\s/.test(arg) ? `"${arg}"` : arg))
+    .join(' ');
+}
+
 export function machineLine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const load = loadavg()

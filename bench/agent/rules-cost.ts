@@ -30,6 +30,7 @@ import type { Rule } from '../../packages/protocol/src/index.js';
 import { startFarmProcess } from './farm-client.js';
 import {
   agentDir,
+  commandLine,
   flag,
   launcherNodeFlags,
   machineLine,
@@ -268,7 +269,7 @@ try {
     : '';
   const markdown = `# Owner rules: cost and reaction
 
-Command: \`apps/agent/node_modules/.bin/tsx bench/agent/rules-cost.ts ${process.argv.slice(2).join(' ')}\`
+Command: \`apps/agent/node_modules/.bin/tsx bench/agent/rules-cost.ts ${commandLine()}\`
 Date: ${new Date().toISOString()}
 Machine: ${machineLine()}
 
@@ -289,7 +290,7 @@ RSS (median of 30 samples over 3 s) after ${SETTLE_MS / 1000} s of waiting (minu
 | ---: | ${variants.map(() => '---:').join(' | ')} |
 ${cost.timeline.map(({ minute, rss }) => `| ${minute} | ${rss.map(mib).join(' | ')} |`).join('\n')}
 
-Where the memory is at the end (MiB; \`process.memoryUsage()\`, V8's heap spaces, RssAnon/RssFile of \`/proc/<pid>/status\`):
+Where the memory is at the end (MiB; \`/proc/<pid>/smaps\` by mapping, \`process.memoryUsage()\`, V8's heap spaces):
 
 ${BREAKDOWN_HEADER.join('\n')}
 ${cost.breakdown.join('\n')}
