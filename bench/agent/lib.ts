@@ -52,6 +52,14 @@ export function run(command: string, args: string[], options: { cwd?: string } =
   });
 }
 
+/** This script's arguments as a shell line (quoted where they hold spaces), for a results file. */
+export function commandLine(): string {
+  return process.argv
+    .slice(2)
+    .map((arg) => (/\s/.test(arg) ? `"${arg}"` : arg))
+    .join(' ');
+}
+
 export function machineLine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const load = loadavg()
@@ -100,8 +108,8 @@ export async function bundleForNode(entry: string, outfile: string): Promise<str
 }
 
 /** The node flags of the agent's launcher (its shebang), to run bundled drivers the same way. */
-export function launcherNodeFlags(): string[] {
-  const shebang = readFileSync(path.join(agentDir, 'launch.mjs'), 'utf8').split('\n')[0] ?? '';
+export function launcherNodeFlags(dir = agentDir): string[] {
+  const shebang = readFileSync(path.join(dir, 'launch.mjs'), 'utf8').split('\n')[0] ?? '';
   return shebang.split(' ').filter((word) => word.startsWith('--'));
 }
 
@@ -160,6 +168,16 @@ export function writeResult(file: string, markdown: string): void {
 export function procMemoryBytes(pid: number | 'self', field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Median VmRSS of each process over `count` samples `gapMs` apart (sampled together), bytes. */
+export async function medianRss(pids: readonly number[], count: number, gapMs: number): Promise<number[]> {
+  const samples: number[][] = pids.map(() => []);
+  for (let i = 0; i < count; i++) {
+    for (const [at, pid] of pids.entries()) samples[at]?.push(procMemoryBytes(pid, 'VmRSS'));
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+  }
+  return samples.map(median);
 }
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux

@@ -8,6 +8,7 @@ import type { Logger } from '../log/index.js';
 import type { FactsReader } from './facts-reader.js';
 import { type BatteryAnswer, readOnBattery } from './readers/battery.js';
 import { cachedFor } from './readers/cached.js';
+import { readLinuxCpuTemperature } from './readers/linux-temperature.js';
 import type { OwnerCpuAverage } from './readers/owner-cpu.js';
 import { runningWatchedNames } from './readers/processes.js';
 import { type CommandRunner, runCommand } from './readers/run-command.js';
@@ -24,7 +25,7 @@ export { OwnerCpuAverage, type OwnerCpuSample } from './readers/owner-cpu.js';
  */
 export const SLOW_FACTS_MAX_AGE_MS = 15_000;
 
-/** The systeminformation calls the readers use; tests pass canned answers. */
+/** The systeminformation calls the readers use (on Linux the CPU temperature is read from sysfs); tests pass canned answers. */
 export interface FactsSystemInfo {
   battery(): Promise<BatteryAnswer>;
   cpuTemperature(): Promise<CpuTemperatureAnswer>;
@@ -42,6 +43,8 @@ export interface FactsReaderOptions {
   systemInfo?: FactsSystemInfo;
   /** Linux's proc file system. */
   procDir?: string;
+  /** Linux's /sys/class (hwmon and thermal zones, for the CPU temperature). */
+  sysClassDir?: string;
   /** Windows: the PowerShell session the idle time is read in. */
   powerShell?: PowerShellRunner;
   slowFactsMaxAgeMs?: number;
@@ -51,7 +54,7 @@ export interface FactsReaderOptions {
 export function createFactsReader(options: FactsReaderOptions): FactsReader {
   const platform = options.platform ?? process.platform;
   const run = options.run ?? runCommand;
-  const systemInfo = options.systemInfo ?? si;
+  const systemInfo = options.systemInfo ?? platformSystemInfo(platform, options.sysClassDir);
   const maxAgeMs = options.slowFactsMaxAgeMs ?? SLOW_FACTS_MAX_AGE_MS;
   const userIdle = createUserIdleReader({
     platform,
@@ -96,6 +99,15 @@ export function createFactsReader(options: FactsReaderOptions): FactsReader {
       userIdle.close();
     },
   };
+}
+
+/**
+ * systeminformation, but on Linux the CPU temperature comes from sysfs: its cpuTemperature() runs up
+ * to four shells a call there for the same kernel readings, and each one grew the idle agent's memory.
+ */
+function platformSystemInfo(platform: NodeJS.Platform, sysClassDir: string | undefined): FactsSystemInfo {
+  if (platform !== 'linux') return si;
+  return { battery: () => si.battery(), cpuTemperature: async () => readLinuxCpuTemperature(sysClassDir) };
 }
 
 export function systemTimeZone(): string | null {

@@ -1,6 +1,7 @@
-// CPU and GPU temperatures in °C. CPU: systeminformation's cpuTemperature() (Linux: hwmon/thermal
-// zones in sysfs; macOS: SMC on Intel, nothing on Apple silicon without a helper; Windows: WMI's
-// MSAcpi_ThermalZoneTemperature, often missing). GPU: `nvidia-smi` where present, the hottest GPU.
+// CPU and GPU temperatures in °C. CPU: on Linux the hwmon sensors and thermal zones of sysfs
+// (linux-temperature.ts); elsewhere systeminformation's cpuTemperature() (macOS: SMC on Intel,
+// nothing on Apple silicon without a helper; Windows: WMI's MSAcpi_ThermalZoneTemperature, often
+// missing). GPU: `nvidia-smi` where present, the hottest GPU.
 // No sensor, or a reading outside what a chip can be at: null.
 import type { Systeminformation } from 'systeminformation';
 import type { CommandRunner } from './run-command.js';
