@@ -40,7 +40,7 @@ async function pair(page: Page, url: string, name: string, args: string[]) {
   await expect(machineCard(page, name)).toBeVisible({ timeout: 30_000 });
 }
 
-test('a profile is created with a form that names a bad field, previewed per machine and applied to 3 agents, which show its rules', async ({
+test('a profile is created with a form that names a bad field and sets no limit, previewed per machine and applied to 3 agents, which show its rules; a machine gets override rules', async ({
   page,
   baseURL,
 }) => {
@@ -49,6 +49,29 @@ test('a profile is created with a form that names a bad field, previewed per mac
   await logIn(page);
   await removeEveryMachine(page, url);
   for (const [name, args] of MACHINES) await pair(page, url, name, args);
+  const headers = { origin: url, 'content-type': 'application/json' };
+  const api = async (path: string, data: unknown) => {
+    const answer = await page.request.post(`${url}/api/trpc/${path}`, { headers, data });
+    expect(answer.status()).toBe(200);
+    return (await answer.json()).result.data;
+  };
+  const query = async (path: string, input?: unknown) => {
+    const search = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
+    return (await (await page.request.get(`${url}/api/trpc/${path}${search}`, { headers })).json()).result
+      .data;
+  };
+  const idOf = async (name: string) =>
+    (await query('fleet.list')).machines.find((m: { name: string }) => m.name === name).id as string;
+  const desk2 = await idOf('e2e-desk-02');
+  // A longest frame time set by hand on desk-02: the profile's "no limit" lifts it.
+  await api('fleet.command', {
+    ids: [desk2],
+    command: { type: 'set-limits', limits: { maxFrameTimeSeconds: 1800 } },
+  });
+  // From here on, what a machine receives comes from the profile.
+  const commandCounts = () => agents.map((agent) => agent.all('command').length);
+  await expect.poll(commandCounts).toEqual([0, 1, 0]);
+  const countsBefore = commandCounts();
 
   await page.getByRole('link', { name: 'Profiles' }).click();
   await expect(page.getByRole('heading', { name: 'Profiles' })).toBeVisible();
@@ -58,8 +81,19 @@ test('a profile is created with a form that names a bad field, previewed per mac
   await page.getByRole('button', { name: 'New profile' }).click();
   const form = page.getByRole('form', { name: 'Profile' });
   await form.getByLabel('Name', { exact: true }).fill('office');
-  await form.getByRole('spinbutton', { name: 'Cores', exact: true }).first().fill('4');
-  await form.getByLabel(/^Priority/).fill('10');
+  // Each limit: left as the machine has it, no limit, or a value (a value left blank is named).
+  await expect(form.getByRole('combobox', { name: /^Memory/ })).toHaveValue('leave');
+  await form.getByRole('combobox', { name: /^Cores/ }).selectOption({ label: 'Set to' });
+  await expect(page.getByTestId('profile-issues')).toContainText('limits.cores');
+  await form.getByRole('spinbutton', { name: 'Cores value' }).fill('4');
+  await form.getByRole('combobox', { name: /^Priority/ }).selectOption({ label: 'Set to' });
+  await form.getByRole('spinbutton', { name: /^Priority.* value$/ }).fill('10');
+  await form.getByRole('combobox', { name: /^Max frame time/ }).selectOption({ label: 'No limit' });
+  await expect(form.getByRole('spinbutton', { name: /^Max frame time/ })).toHaveCount(0);
+  await expect(form.getByRole('combobox', { name: /^Priority/ }).getByRole('option')).toHaveText([
+    'As each machine has it',
+    'Set to',
+  ]);
   await form.getByRole('button', { name: 'Add rule' }).click();
   const first = form.getByRole('group', { name: 'Rule 1' });
   await first.getByLabel('Name').fill('my own Blender');
@@ -82,13 +116,20 @@ test('a profile is created with a form that names a bad field, previewed per mac
   await form.getByRole('button', { name: 'Save profile' }).click();
   const card = page.getByRole('region', { name: 'Profile office' });
   await expect(card).toContainText('“hot”: The CPU is above 80 °C: use at most 2 cores');
+  await expect(card).toContainText('Limits: Cores 4, Max frame time no limit, Priority 10');
+  // Edited again, each limit shows the choice it was saved with.
+  await card.getByRole('button', { name: 'Edit' }).click();
+  await expect(form.getByRole('combobox', { name: /^Max frame time/ })).toHaveValue('none');
+  await expect(form.getByRole('combobox', { name: /^Memory/ })).toHaveValue('leave');
+  await expect(form.getByRole('spinbutton', { name: 'Cores value' })).toHaveValue('4');
+  await form.getByRole('button', { name: 'Cancel' }).click();
 
   // Assigned to the three machines; nothing is sent yet.
   await card.getByRole('button', { name: 'Assign…' }).click();
   for (const [name] of MACHINES) await card.getByRole('checkbox', { name }).check();
   await card.getByRole('button', { name: 'Save assignment' }).click();
   await expect(card).toContainText('followed by 3 machines');
-  for (const agent of agents) expect(agent.all('command')).toEqual([]);
+  expect(commandCounts()).toEqual(countsBefore);
 
   // Apply: the preview per machine, then confirmed, then 3 of 3.
   await card.getByRole('button', { name: 'Apply…' }).click();
@@ -99,10 +140,11 @@ test('a profile is created with a form that names a bad field, previewed per mac
   );
   const hot = preview.getByRole('region', { name: 'Changes on e2e-desk-02' });
   await expect(hot).toContainText('Cores: no limit → 4');
+  await expect(hot).toContainText('Max frame time: 30 min → no limit');
   await expect(hot).toContainText('“hot”: holds now — CPU at 85 °C (limit 80 °C)');
   await expect(hot).toContainText('“my own Blender”: unknown — the machine does not watch `blender` yet');
   await shoot(page, 'profiles-preview', 800);
-  for (const agent of agents) expect(agent.all('command')).toEqual([]);
+  expect(commandCounts()).toEqual(countsBefore);
   await dialog.getByRole('button', { name: 'Apply to 3 machines' }).click();
   await expect(page.getByTestId('apply-progress')).toContainText('3 of 3 applied');
   await shoot(page, 'profiles-applied', 800);
@@ -117,7 +159,7 @@ test('a profile is created with a form that names a bad field, previewed per mac
   });
   expect(hotAgent.all('command').map((c) => c.command)).toContainEqual({
     type: 'set-limits',
-    limits: { cores: 4, priority: 10 },
+    limits: { cores: 4, maxFrameTimeSeconds: null, priority: 10 },
   });
 
   // The machine page: the rule in force with its reason, the profile it follows; snooze and back.
@@ -137,18 +179,67 @@ test('a profile is created with a form that names a bad field, previewed per mac
   await panel.getByRole('button', { name: 'End snooze' }).click();
   await expect(panel.getByTestId('active-rules')).toBeVisible();
 
+  // An override rule for this machine, with the profile form's rule editor: the profile's "hot" at
+  // 90 °C here, and a rule of its own; a bad field is named before anything is saved.
+  await panel.getByRole('button', { name: 'Add override rule' }).click();
+  const overrideForm = panel.getByRole('form', { name: 'Override rules' });
+  await overrideForm.getByLabel('Change a rule of the profile for this machine').selectOption('hot');
+  const hotOverride = overrideForm.getByRole('group', { name: 'Rule 1' });
+  await expect(hotOverride.getByLabel('Name')).toHaveValue('hot');
+  await hotOverride.getByLabel('°C').fill('400');
+  await overrideForm.getByRole('button', { name: 'Add rule' }).click();
+  const own = overrideForm.getByRole('group', { name: 'Rule 2' });
+  await own.getByLabel('Name').fill('on battery');
+  await own.getByLabel('When').selectOption({ label: 'On battery' });
+  await own.getByLabel('Then').selectOption({ label: 'Pause now' });
+  await expect(panel.getByTestId('override-issues')).toContainText("rules[1] ('hot').when.celsius");
+  await expect(overrideForm.getByRole('button', { name: 'Save override rules' })).toBeDisabled();
+  await shoot(page, 'profiles-override-form-invalid', 800);
+  await hotOverride.getByLabel('°C').fill('90');
+  await expect(panel.getByTestId('override-issues')).toHaveCount(0);
+  await overrideForm.getByRole('button', { name: 'Save override rules' }).click();
+  const overrides = panel.getByTestId('overrides');
+  await expect(overrides).toContainText(
+    "“hot”: The CPU is above 90 °C: use at most 2 cores (instead of the profile's)",
+  );
+  await expect(overrides).toContainText('“on battery”: On battery: pause now');
+  await shoot(page, 'profiles-override-saved', 800);
+  // Applied again, the machine gets the profile's rules with its overrides: "hot" no longer holds at 85 °C.
+  const office = (await query('profiles.list'))[0].id;
+  const [sent] = await api('profiles.send', { profileId: office, machineIds: [desk2] });
+  expect(sent.status).toBe('applied');
+  const lastRulesSent = () =>
+    hotAgent
+      .all('command')
+      .map((c) => c.command as { type: string; rules?: unknown })
+      .filter((c) => c.type === 'set-rules')
+      .at(-1)?.rules;
+  await expect.poll(lastRulesSent).toEqual([
+    {
+      name: 'my own Blender',
+      when: { kind: 'process-running', names: ['blender'] },
+      action: { type: 'pause-now' },
+    },
+    {
+      name: 'hot',
+      when: { kind: 'temperature-above', sensor: 'cpu', celsius: 90 },
+      action: { type: 'limit-cores', cores: 2 },
+    },
+    { name: 'on battery', when: { kind: 'on-battery' }, action: { type: 'pause-now' } },
+  ]);
+  await expect(panel).toContainText('No rule holds now.');
+  // Edited again: the form opens with the override rules; one removed, the other kept.
+  await panel.getByRole('button', { name: 'Edit override rules' }).click();
+  await overrideForm
+    .getByRole('group', { name: 'Rule 2' })
+    .getByRole('button', { name: 'Remove rule' })
+    .click();
+  await overrideForm.getByRole('button', { name: 'Save override rules' }).click();
+  await expect(overrides).not.toContainText('on battery');
+  expect((await query('profiles.machine', { id: desk2 })).overrides.rules).toHaveLength(1);
+
   // Two tags with different profiles: the most recently assigned wins, and the panel says so.
-  const headers = { origin: url, 'content-type': 'application/json' };
-  const api = async (path: string, data: unknown) => {
-    const answer = await page.request.post(`${url}/api/trpc/${path}`, { headers, data });
-    expect(answer.status()).toBe(200);
-    return (await answer.json()).result.data;
-  };
-  const fleet = (await (await page.request.get(`${url}/api/trpc/fleet.list`, { headers })).json()).result
-    .data;
-  const desk3 = fleet.machines.find((m: { name: string }) => m.name === 'e2e-desk-03').id;
-  const office = (await (await page.request.get(`${url}/api/trpc/profiles.list`, { headers })).json()).result
-    .data[0].id;
+  const desk3 = await idOf('e2e-desk-03');
   const nights = (await api('profiles.create', { name: 'nights', limits: { cores: 8 }, rules: [] })).id;
   await api('profiles.assign', { profileId: null, machineIds: [desk3], tags: [] });
   await api('fleet.tag', { ids: [desk3], tags: ['lab', 'night shift'] });
@@ -175,8 +266,43 @@ test('a profile is created with a form that names a bad field, previewed per mac
   await expect(page.getByRole('button', { name: 'New profile' })).toBeDisabled();
   await shoot(page, 'profiles-viewer', 800);
   await page.goto(`/machines/${desk3}`);
-  await expect(
-    page.getByRole('region', { name: 'Rules' }).getByRole('button', { name: 'Snooze 2 h' }),
-  ).toBeDisabled();
+  const viewerPanel = page.getByRole('region', { name: 'Rules' });
+  await expect(viewerPanel.getByRole('button', { name: 'Snooze 2 h' })).toBeDisabled();
+  await expect(viewerPanel.getByRole('button', { name: 'Add override rule' })).toBeDisabled();
   await shoot(page, 'profiles-machine-viewer', 800);
+});
+
+test("every page's top bar fits a phone (390 px) without scrolling sideways", async ({ page, baseURL }) => {
+  const url = baseURL ?? '';
+  await logIn(page);
+  await removeEveryMachine(page, url);
+  await pair(page, url, 'e2e-phone-01', []);
+  await machineCard(page, 'e2e-phone-01').getByRole('link', { name: 'e2e-phone-01' }).click();
+  await expect(page.getByRole('region', { name: 'Rules' })).toBeVisible();
+  const machinePath = new URL(page.url()).pathname;
+  // As the admin, whose bar holds the most: Add machine, the bell, Audit, the role, Account, Log out.
+  const pages: [string, string][] = [
+    ['/', 'fleet'],
+    [machinePath, 'machine'],
+    ['/profiles', 'profiles'],
+    ['/alerts', 'alerts'],
+    ['/audit', 'audit'],
+    ['/settings', 'settings'],
+    ['/account', 'account'],
+  ];
+  for (const [path, name] of pages) {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(path);
+    const bar = page.locator('header.topbar');
+    await expect(bar.getByRole('button', { name: 'Log out' })).toBeVisible();
+    const overflow = await bar.evaluate((header) => {
+      const edge = document.documentElement.clientWidth;
+      const outside = [...header.querySelectorAll('a, button, span')]
+        .filter((element) => element.getBoundingClientRect().right > edge + 0.5)
+        .map((element) => element.textContent || element.getAttribute('aria-label'));
+      return { scrolls: header.scrollWidth > header.clientWidth, outside };
+    });
+    expect(overflow, `top bar of ${path}`).toEqual({ scrolls: false, outside: [] });
+    await shoot(page, `topbar-${name}`, 800);
+  }
 });

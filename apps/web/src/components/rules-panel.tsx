@@ -3,10 +3,12 @@ import { type AgentState, describeActiveRule, type FactName, type LimitName } fr
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import Link from 'next/link';
+import { useState } from 'react';
 import { formatClockTime } from '../lib/format';
 import { LIMIT_LABEL, limitText, ruleSentence } from '../lib/rule-text';
 import { useTRPC } from '../lib/trpc';
 import type { AppRouter } from '../server/api/router';
+import { OverrideRulesForm } from './override-rules-form';
 import { RoleGate } from './role-gate';
 import type { SendCommand } from './send-command';
 import type { Notify } from './toast';
@@ -46,18 +48,7 @@ export function RulesPanel({
   const profile = useQuery(
     trpc.profiles.machine.queryOptions({ id: machineId }, { refetchInterval: 15_000 }),
   );
-  const clearOverrides = useMutation(
-    trpc.profiles.setOverrides.mutationOptions({
-      onSuccess: () => {
-        void profile.refetch();
-        notify('Overrides cleared. Apply the profile to send the change.');
-      },
-      onError: (error) => notify(`Not cleared: ${error.message}`, 'error'),
-    }),
-  );
   const snoozed = rules?.snoozedUntil && rules.snoozedUntil > Date.now() ? rules.snoozedUntil : null;
-  const overrides = profile.data?.overrides;
-  const hasOverrides = overrides && (Object.keys(overrides.limits).length > 0 || overrides.rules.length > 0);
   return (
     <section className="card rules-panel" aria-label="Rules">
       <div className="card-head">
@@ -141,31 +132,13 @@ export function RulesPanel({
           )}
         </>
       )}
-      {hasOverrides && overrides && (
-        <>
-          <h3>This machine's overrides</h3>
-          <ul data-testid="overrides">
-            {(Object.entries(overrides.limits) as [LimitName, unknown][]).map(([limit, value]) => (
-              <li key={limit}>
-                {LIMIT_LABEL[limit]} {limitText(limit, value)} (instead of the profile's)
-              </li>
-            ))}
-            {overrides.rules.map((rule) => (
-              <li key={rule.name}>
-                “{rule.name}”: {ruleSentence(rule)}
-              </li>
-            ))}
-          </ul>
-          <RoleGate minimum="operator">
-            <button
-              type="button"
-              disabled={clearOverrides.isPending}
-              onClick={() => clearOverrides.mutate({ id: machineId, limits: {}, rules: [] })}
-            >
-              Clear overrides
-            </button>
-          </RoleGate>
-        </>
+      {profile.data && (
+        <MachineOverrides
+          machineId={machineId}
+          data={profile.data}
+          refetch={profile.refetch}
+          notify={notify}
+        />
       )}
     </section>
   );
@@ -190,5 +163,87 @@ function FollowedProfile({ data }: { data: MachineProfile | undefined }) {
       {choice.passedOver.length > 0 &&
         ` Passed over: ${choice.passedOver.map((p) => `“${p.profileName}” (tag “${p.tag}”)`).join(', ')}, assigned earlier: the most recent tag assignment wins.`}
     </p>
+  );
+}
+
+/**
+ * The machine's overrides: the limits and rules it runs with instead of (or besides) its profile's.
+ * Operators add, change and clear its override rules with the profile form's rule editor.
+ */
+function MachineOverrides({
+  machineId,
+  data,
+  refetch,
+  notify,
+}: {
+  machineId: string;
+  data: MachineProfile;
+  refetch: () => unknown;
+  notify: Notify;
+}) {
+  const trpc = useTRPC();
+  const [editing, setEditing] = useState(false);
+  const save = (done: string) =>
+    trpc.profiles.setOverrides.mutationOptions({
+      onSuccess: () => {
+        void refetch();
+        setEditing(false);
+        notify(`${done} Apply the profile to send the change.`);
+      },
+      onError: (error) => notify(`Not saved: ${error.message}`, 'error'),
+    });
+  const saveRules = useMutation(save('Override rules saved.'));
+  const clear = useMutation(save('Overrides cleared.'));
+  const { overrides, profile } = data;
+  const hasOverrides = Object.keys(overrides.limits).length > 0 || overrides.rules.length > 0;
+  if (!hasOverrides && !profile) return null;
+  return (
+    <>
+      <h3>This machine's overrides</h3>
+      {!hasOverrides && <p className="muted">None: it runs with its profile as it is.</p>}
+      {hasOverrides && !editing && (
+        <ul data-testid="overrides">
+          {(Object.entries(overrides.limits) as [LimitName, unknown][]).map(([limit, value]) => (
+            <li key={limit}>
+              {LIMIT_LABEL[limit]} {limitText(limit, value)} (instead of the profile's)
+            </li>
+          ))}
+          {overrides.rules.map((rule) => (
+            <li key={rule.name}>
+              “{rule.name}”: {ruleSentence(rule)}
+              {profile?.rules.some((r) => r.name.toLowerCase() === rule.name.toLowerCase())
+                ? " (instead of the profile's)"
+                : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+      {editing ? (
+        <OverrideRulesForm
+          overrides={overrides}
+          profileRules={profile?.rules ?? []}
+          busy={saveRules.isPending}
+          onSave={(next) => saveRules.mutate({ id: machineId, ...next })}
+          onCancel={() => setEditing(false)}
+        />
+      ) : (
+        <RoleGate minimum="operator">
+          <div className="actions">
+            <button type="button" onClick={() => setEditing(true)}>
+              {overrides.rules.length > 0 ? 'Edit override rules' : 'Add override rule'}
+            </button>
+            {hasOverrides && (
+              <button
+                type="button"
+                disabled={clear.isPending}
+                onClick={() => clear.mutate({ id: machineId, limits: {}, rules: [] })}
+              >
+                Clear overrides
+              </button>
+            )}
+          </div>
+        </RoleGate>
+      )}
+    </>
   );
 }

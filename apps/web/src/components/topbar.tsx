@@ -38,22 +38,24 @@ export function Topbar({ live, children }: { live?: LiveState; children?: ReactN
         <span className="spacer" />
         {children}
         <AlertsBell />
-        {can('operator') && (
-          <Link href="/audit" className="account-link">
-            Audit
+        <nav className="topbar-account" aria-label="Account">
+          {can('operator') && (
+            <Link href="/audit" className="account-link">
+              Audit
+            </Link>
+          )}
+          {role && (
+            <span className="role" data-testid="role" title={ROLE_ABILITIES[role]}>
+              {ROLE_LABELS[role]}
+            </span>
+          )}
+          <Link href="/account" className="account-link">
+            Account
           </Link>
-        )}
-        {role && (
-          <span className="role" data-testid="role" title={ROLE_ABILITIES[role]}>
-            {ROLE_LABELS[role]}
-          </span>
-        )}
-        <Link href="/account" className="account-link">
-          Account
-        </Link>
-        <button type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
-          Log out
-        </button>
+          <button type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
+            Log out
+          </button>
+        </nav>
       </header>
     </>
   );

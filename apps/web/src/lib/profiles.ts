@@ -67,3 +67,31 @@ export function describeIssues(error: z.ZodError, input?: unknown): string[] {
   const named = input as { rules?: Partial<Rule>[] } | undefined;
   return error.issues.map((issue) => `${fieldName(issue.path, named)}: ${issue.message}`);
 }
+
+/** A form's candidate checked with `schema`: the value when it passes, else every problem naming its field. */
+export interface FieldCheck<T> {
+  value: T | null;
+  issues: string[];
+  /** Whether the check refused this field or one inside it (`rules[2]` covers `rules[2].when.celsius`). */
+  invalid: (path: string) => boolean;
+}
+
+/** Checks what a form holds as you type, with the schema the server checks it with again. */
+export function checkFields<T>(
+  schema: z.ZodType<T>,
+  candidate: { readonly [field: string]: unknown; rules?: readonly Partial<Rule>[] },
+): FieldCheck<T> {
+  const checked = schema.safeParse(candidate);
+  if (checked.success) return { value: checked.data, issues: [], invalid: () => false };
+  const badFields = checked.error.issues.map((issue) =>
+    fieldName(issue.path, candidate).replace(/ \('[^']*'\)/g, ''),
+  );
+  return {
+    value: null,
+    issues: describeIssues(checked.error, candidate),
+    invalid: (path) =>
+      badFields.some(
+        (field) => field === path || field.startsWith(`${path}[`) || field.startsWith(`${path}.`),
+      ),
+  };
+}
