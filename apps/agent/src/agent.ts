@@ -223,6 +223,9 @@ export class Agent implements LinkedAgent {
       dispatcher: http.dispatcher,
       clock,
       ...(settings.sharedZip ? { sharedDir: settings.sharedZip } : {}),
+      ...(settings.cacheMaxBytes === undefined ? {} : { maxBytes: settings.cacheMaxBytes }),
+      extractionDirs: [dirs.renderers],
+      log,
       download: { ...options.download, ...(options.rateFloor ? { rateFloor: options.rateFloor } : {}) },
     });
     await cache.cleanup();

@@ -147,6 +147,10 @@ describe('settings from flags, config file and environment', () => {
     [[...base, '--hostname', 'bad name!'], 'hostname'],
     [[...base, '--max-frames=-1'], 'max-frames'],
     [[...base, '--log-format', 'xml'], 'log-format'],
+    [[...base, '--cache-max-size', 'lots'], 'cache-max-size'],
+    [[...base, '--cache-max-size', '100M'], 'cache-max-size'],
+    [[...base, '--cache-max-size', '2000T'], 'cache-max-size'],
+    [[...base, '--cache-max-size=-5G'], 'cache-max-size'],
   ])('refuses %j with a ConfigError naming %s', async (argv, key) => {
     const error = await configErrorOf(settingsFor(argv, {}));
     expect(error).toBeInstanceOf(ConfigError);
@@ -165,6 +169,16 @@ describe('settings from flags, config file and environment', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).key).toBe('config');
     }
+  });
+
+  it('takes the cache budget as --cache-max-size or "cache-max-size" in binary units, none by default', async () => {
+    expect((await settingsFor([...base, '--cache-max-size', '20GB'])).cacheMaxBytes).toBe(20 * 1024 ** 3);
+    expect((await settingsFor([...base, '--cache-max-size', '500MiB'])).cacheMaxBytes).toBe(500 * 1024 ** 2);
+    expect((await settingsFor(base)).cacheMaxBytes).toBeUndefined();
+    const dir = await mkdtemp(path.join(tmpdir(), 'flock-config-'));
+    const file = path.join(dir, 'agent.json');
+    await writeFile(file, JSON.stringify({ 'cache-max-size': '1T' }));
+    expect((await settingsFor([...base, '--config', file])).cacheMaxBytes).toBe(1024 ** 4);
   });
 
   it('parses memory sizes in binary units', () => {

@@ -27,6 +27,8 @@ const FLAG_HELP: Record<(typeof SETTING_KEYS)[number] | 'config' | 'help', strin
   password: 'password or render key (or FLOCK_PASSWORD; never logged)',
   'cache-dir': 'directory for archives, work files, the upload queue and the state file (default below)',
   'shared-zip': 'download directory shared by the agents of this machine',
+  'cache-max-size':
+    'size budget of the archive cache, e.g. 20G or 500MiB (binary units, 256M..1024T): the least recently used archives no job uses are removed after each download (default: no budget)',
   'compute-method': `${ComputeMethodNameSchema.options.join(' | ')} (default cpu)`,
   gpu: 'GPU id to render on (e.g. OPTIX_0, CUDA_0, HIP_0, METAL_0 or a full id; default the first)',
   cores: 'CPU cores Blender may use (default: all)',

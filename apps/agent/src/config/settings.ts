@@ -24,6 +24,8 @@ export interface AgentSettings {
   password?: string;
   cacheDir: string;
   sharedZip?: string;
+  /** Size budget of the archive cache (`--cache-max-size`); none by default. */
+  cacheMaxBytes?: number;
   computeMethod: ComputeMethodName;
   gpu?: string;
   cores?: number;
@@ -65,6 +67,7 @@ export const SETTING_KEYS = [
   'password',
   'cache-dir',
   'shared-zip',
+  'cache-max-size',
   'compute-method',
   'gpu',
   'cores',
@@ -123,13 +126,34 @@ export function canonicalSettings(raw: RawSettings): RawSettings {
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 const MEBIBYTE = 1024 ** 2;
 
-/** "4G", "512M", "2048K", "1073741824" → bytes (binary units; a trailing B or iB is allowed). */
-export function parseMemory(value: string, key = 'memory'): number {
+/** "4G", "512M", "2048K", "20GB", "500MiB", "1073741824" → bytes (binary units; a trailing B or iB is allowed). */
+function parseSize(value: string, key: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(value);
   if (!match) throw new ConfigError(key, `"${value}" is not a size like 4G, 512M or 2048K`);
-  const bytes = Math.floor(Number(match[1]) * (UNITS[(match[2] ?? '').toUpperCase()] ?? 1));
+  return Math.floor(Number(match[1]) * (UNITS[(match[2] ?? '').toUpperCase()] ?? 1));
+}
+
+/** A memory limit in bytes (parseSize), at least the console's minimum. */
+export function parseMemory(value: string, key = 'memory'): number {
+  const bytes = parseSize(value, key);
   if (!LimitsSchema.shape.memoryBytes.safeParse(bytes).success) {
     throw new ConfigError(key, `"${value}" is below the ${LIMIT_BOUNDS.memoryBytes.min / MEBIBYTE}M minimum`);
+  }
+  return bytes;
+}
+
+/**
+ * The archive cache's budget: below 256 MiB a Blender renderer archive (about 200 MiB and more)
+ * would be evicted after nearly every job; above 1 PiB is a typo.
+ */
+export const CACHE_MAX_SIZE_BOUNDS = { min: 256 * MEBIBYTE, max: 1024 ** 5 } as const;
+
+function cacheMaxSize(raw: RawSettings): number | undefined {
+  const value = text(raw, 'cache-max-size');
+  if (value === undefined) return undefined;
+  const bytes = parseSize(value, 'cache-max-size');
+  if (bytes < CACHE_MAX_SIZE_BOUNDS.min || bytes > CACHE_MAX_SIZE_BOUNDS.max) {
+    throw new ConfigError('cache-max-size', `"${value}" is outside 256M..1024T`);
   }
   return bytes;
 }
@@ -296,6 +320,7 @@ export function toSettings(given: RawSettings, defaults: { cacheDir?: string } =
   const optional: Partial<AgentSettings> = {
     server: url(raw, 'server'),
     sharedZip: text(raw, 'shared-zip'),
+    cacheMaxBytes: cacheMaxSize(raw),
     gpu: text(raw, 'gpu'),
     cores: limit(raw, 'cores', 'cores'),
     memoryBytes: memory === undefined ? undefined : parseMemory(memory),

@@ -5,6 +5,8 @@ export {
   type EnsureRequest,
   MEMO_FILE_NAME,
 } from './archive-cache.js';
+export type { ArchiveLease } from './archive-leases.js';
+export { archivesToEvict, type BudgetedArchive } from './cache-budget.js';
 export { createDispatcher, type DispatcherOptions } from './dispatcher.js';
 export {
   type DownloadFileOptions,

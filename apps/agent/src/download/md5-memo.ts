@@ -10,6 +10,16 @@ export interface FileIdentity {
 
 interface MemoEntry extends FileIdentity {
   md5: string;
+  /** When a job last used the archive (the clock's ms): the cache budget evicts the least recent first. */
+  usedAt?: number;
+}
+
+/** What the cache budget needs to know of one remembered archive. */
+export interface MemoUse {
+  name: string;
+  size: number;
+  /** Last use; an entry from before uses were recorded counts from its file's mtime. */
+  usedAt: number;
 }
 
 interface MemoFile {
@@ -47,26 +57,58 @@ export class Md5Memo {
       : undefined;
   }
 
-  record(name: string, identity: FileIdentity, md5: string): void {
-    this.entries.set(name, { size: identity.size, mtimeMs: identity.mtimeMs, md5 });
+  /** Remembers the file's MD5; `usedAt` (default: the last use recorded for this name) orders eviction. */
+  record(name: string, identity: FileIdentity, md5: string, usedAt = this.entries.get(name)?.usedAt): void {
+    const entry: MemoEntry = { size: identity.size, mtimeMs: identity.mtimeMs, md5 };
+    if (usedAt !== undefined) entry.usedAt = usedAt;
+    this.entries.set(name, entry);
+  }
+
+  /** Records a use of a remembered file (nothing for an unknown name). */
+  touch(name: string, usedAt: number): void {
+    const entry = this.entries.get(name);
+    if (entry) entry.usedAt = usedAt;
+  }
+
+  /** Every remembered file with its size and last use. */
+  uses(): MemoUse[] {
+    return [...this.entries].map(([name, entry]) => ({
+      name,
+      size: entry.size,
+      usedAt: entry.usedAt ?? entry.mtimeMs,
+    }));
   }
 
   forget(name: string): void {
     this.entries.delete(name);
   }
 
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
   names(): string[] {
     return [...this.entries.keys()];
   }
 
-  /** Writes the memo atomically (temp file + rename); saves are serialised. */
+  /** Resolves once the saves asked for so far have ended, written or not. */
+  async settled(): Promise<void> {
+    await this.saving.catch(() => undefined);
+  }
+
+  /** Writes the memo atomically (temp file + rename); saves are serialised, and one that failed does not stop the next. */
   save(): Promise<void> {
-    const snapshot: MemoFile = { version: 1, files: Object.fromEntries(this.entries) };
-    this.saving = this.saving.then(async () => {
-      const temp = `${this.file}.tmp`;
-      await writeFile(temp, `${JSON.stringify(snapshot)}\n`);
-      await rename(temp, this.file);
-    });
+    const snapshot: MemoFile = {
+      version: 1,
+      files: Object.fromEntries([...this.entries].map(([name, entry]) => [name, { ...entry }])),
+    };
+    this.saving = this.saving
+      .catch(() => undefined)
+      .then(async () => {
+        const temp = `${this.file}.tmp`;
+        await writeFile(temp, `${JSON.stringify(snapshot)}\n`);
+        await rename(temp, this.file);
+      });
     return this.saving;
   }
 }
@@ -79,6 +121,7 @@ function isMemoEntry(value: unknown): value is MemoEntry {
     typeof entry.size === 'number' &&
     typeof entry.mtimeMs === 'number' &&
     typeof entry.md5 === 'string' &&
-    /^[0-9a-f]{32}$/.test(entry.md5)
+    /^[0-9a-f]{32}$/.test(entry.md5) &&
+    (entry.usedAt === undefined || Number.isFinite(entry.usedAt))
   );
 }

@@ -14,7 +14,6 @@ import {
   type Job,
   type JobPhase,
   type JobPhaseSpan,
-  MD5_HEX,
   type StopReason,
 } from '@flock/protocol';
 import { ArchiveError, extractArchive } from '../archive/index.js';
@@ -22,7 +21,12 @@ import type { Clock } from '../clock.js';
 import { fileIn, UnsafePathError } from '../confined-path.js';
 import type { Controls } from '../controls/index.js';
 import { isNoSpace } from '../disk.js';
-import { type ArchiveCache, DownloadError, type DownloadProgress } from '../download/index.js';
+import {
+  type ArchiveCache,
+  type ArchiveLease,
+  DownloadError,
+  type DownloadProgress,
+} from '../download/index.js';
 import type { Logger } from '../log/index.js';
 import type { RenderFacts } from '../render/index.js';
 import type { AgentStateStore } from '../state/index.js';
@@ -92,12 +96,6 @@ export class JobRunner {
     return this.downloadSeconds > 0 ? Math.round(this.downloadBytes / this.downloadSeconds) : 0;
   }
 
-  /** Removes the extracted copy of a renderer archive the farm retired (`<file action="delete">`). */
-  async forget(md5: string): Promise<void> {
-    if (!MD5_HEX.test(md5)) return;
-    await rm(this.rendererDir(md5), { recursive: true, force: true });
-  }
-
   private rendererDir(md5: string): string {
     return fileIn(this.options.renderersDir, md5.toLowerCase());
   }
@@ -107,10 +105,15 @@ export class JobRunner {
     // The farm may send a job id again (a retried frame): its old dir must be gone first.
     await this.removals.get(jobDir);
     let outcome: JobOutcome;
+    let lease: ArchiveLease | undefined;
     try {
+      // Held to the job's end: no delete, budget or cleanup removes the archives or the renderer's dir meanwhile.
+      lease = this.options.cache.acquire(job.renderer.md5, job.archiveMd5);
       outcome = await this.stages(job, endpoints, jobDir, signal);
     } catch (error) {
       outcome = signal.aborted ? { kind: 'stopped', reason: stopReasonOf(signal) } : failure(error);
+    } finally {
+      lease?.release();
     }
     this.options.store.update({ job: null });
     if (outcome.kind !== 'rendered' && this.times) outcome = { ...outcome, phases: this.times.spans() };

@@ -328,7 +328,7 @@ export class FarmLoop {
     }
     for (const file of answer.files) {
       if (file.action !== 'delete') continue;
-      await Promise.all([cache.delete(file.md5), this.options.runner.forget(file.md5)]).then(
+      await cache.delete(file.md5).then(
         () => log.info("archive removed at the farm's request", { md5: file.md5 }),
         (error: Error) => log.warn('cannot remove archive', { md5: file.md5, error: error.message }),
       );
