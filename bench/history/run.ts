@@ -75,6 +75,7 @@ function writeDay(sqlite: SqliteClient, day: SyntheticDay, machineKeys: Map<stri
     );
   const hourly = rollUp('history_hourly');
   const daily = rollUp('history_daily');
+  const monthly = rollUp('history_monthly');
   sqlite.transaction(() => {
     for (const e of day.events) {
       origin.run(e.machineId, e.bootId, e.seq, e.at);
@@ -100,6 +101,7 @@ function writeDay(sqlite: SqliteClient, day: SyntheticDay, machineKeys: Map<stri
     }
     for (const row of day.hourly) hourly.run(...row);
     for (const row of day.daily) daily.run(...row);
+    for (const row of day.monthly) monthly.run(...row);
   })();
 }
 
@@ -251,6 +253,7 @@ async function main() {
         eventOrigins: count('event_origins'),
         historyHourly: count('history_hourly'),
         historyDaily: count('history_daily'),
+        historyMonthly: count('history_monthly'),
         historyProjects: count('history_projects'),
       },
       tablesMiB: tableSizes(sqlite),
