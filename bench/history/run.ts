@@ -50,7 +50,12 @@ async function timed(run: () => Promise<unknown> | unknown, repeats = REPEATS): 
 }
 
 /** Writes one synthetic day: raw events and frames as ConsoleRepo.insertEvent stores them, roll-up sums as HistoryRepo adds them. */
-function writeDay(sqlite: SqliteClient, day: SyntheticDay, machineKeys: Map<string, number>): void {
+function writeDay(
+  sqlite: SqliteClient,
+  day: SyntheticDay,
+  machineKeys: Map<string, number>,
+  projectKeys: Map<string, number>,
+): void {
   const origin = sqlite.prepare(
     `insert into event_origins (machine_id, boot_id, seq, at) values (?, ?, ?, ?)
      on conflict (machine_id, boot_id) do update set seq = excluded.seq, at = excluded.at where excluded.seq > seq`,
@@ -75,6 +80,7 @@ function writeDay(sqlite: SqliteClient, day: SyntheticDay, machineKeys: Map<stri
     );
   const hourly = rollUp('history_hourly');
   const daily = rollUp('history_daily');
+  const monthly = rollUp('history_monthly');
   sqlite.transaction(() => {
     for (const e of day.events) {
       origin.run(e.machineId, e.bootId, e.seq, e.at);
@@ -85,7 +91,7 @@ function writeDay(sqlite: SqliteClient, day: SyntheticDay, machineKeys: Map<stri
         const { id } = frame.get(
           machineKeys.get(e.machineId),
           e.event.jobId,
-          e.event.project,
+          projectKeys.get(e.event.project),
           e.event.frame,
           e.event.renderTimeMs,
           e.event.credits,
@@ -100,6 +106,7 @@ function writeDay(sqlite: SqliteClient, day: SyntheticDay, machineKeys: Map<stri
     }
     for (const row of day.hourly) hourly.run(...row);
     for (const row of day.daily) daily.run(...row);
+    for (const row of day.monthly) monthly.run(...row);
   })();
 }
 
@@ -167,14 +174,20 @@ async function main() {
     await repo.createMachine(id, `render-${id.slice(-5)}`, 'hash', START);
     machineKeys.set(id, await history.repo.machineKey(id));
   }
-  const projectKey = (name: string) => history.repo.projectKey(name);
+  // Frames name their project by its history key too.
+  const projectKeys = new Map<string, number>();
+  const projectKey = async (name: string) => {
+    const key = await history.repo.projectKey(name);
+    projectKeys.set(name, key);
+    return key;
+  };
 
   const generateStart = performance.now();
   let frames = 0;
   let sweepMs = 0;
   for (let d = 0; d < DAYS; d++) {
     const day = await syntheticDay({ dayStart: START + d * DAY_MS, machineIds, machineKeys, projectKey });
-    writeDay(sqlite, day, machineKeys);
+    writeDay(sqlite, day, machineKeys, projectKeys);
     frames += day.frames;
     clock.now = START + (d + 1) * DAY_MS;
     const sweepStart = performance.now();
@@ -251,6 +264,7 @@ async function main() {
         eventOrigins: count('event_origins'),
         historyHourly: count('history_hourly'),
         historyDaily: count('history_daily'),
+        historyMonthly: count('history_monthly'),
         historyProjects: count('history_projects'),
       },
       tablesMiB: tableSizes(sqlite),

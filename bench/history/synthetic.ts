@@ -1,8 +1,15 @@
 // One synthetic day of a fleet, deterministic per day: what the agents would have sent (events) and the
-// roll-up sums the console adds for them (hourly and daily, per machine and for the fleet).
+// roll-up sums the console adds for them (hourly and daily, per machine and for the fleet, and the
+// fleet's monthly per project).
 
 import { THUMBNAILS_KEPT_PER_MACHINE } from '../../apps/web/src/server/db/repo';
-import { bucketOf, DAY_MS, HOUR_MS, splitIntoBuckets } from '../../apps/web/src/server/history/buckets';
+import {
+  bucketOf,
+  DAY_MS,
+  HOUR_MS,
+  monthOf,
+  splitIntoBuckets,
+} from '../../apps/web/src/server/history/buckets';
 import { FLEET_KEY, FLEET_TOTAL_KEY, NO_PROJECT_KEY } from '../../apps/web/src/server/history/repo';
 import type { AgentEvent, JobPhaseSpan } from '../../packages/protocol/src/index';
 
@@ -47,6 +54,8 @@ export interface SyntheticDay {
   events: SyntheticEvent[];
   hourly: RollUpRow[];
   daily: RollUpRow[];
+  /** The fleet's project rows of the day, added to its month. */
+  monthly: RollUpRow[];
   frames: number;
 }
 
@@ -193,5 +202,8 @@ export async function syntheticDay(options: {
       daily.add(dayStart, machine, NO_PROJECT_KEY, { errors: 1 });
     }
   }
-  return { events, hourly: [...hourly.rows.values()], daily: [...daily.rows.values()], frames };
+  const monthly = [...daily.rows.values()]
+    .filter(([, key, project]) => key === FLEET_KEY && project !== NO_PROJECT_KEY)
+    .map(([bucket, ...sums]): RollUpRow => [monthOf(bucket), ...sums]);
+  return { events, hourly: [...hourly.rows.values()], daily: [...daily.rows.values()], monthly, frames };
 }

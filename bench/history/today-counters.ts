@@ -23,13 +23,14 @@ const sqlite = (db as unknown as { $client: { prepare(sql: string): { run(...arg
 const frame = sqlite.prepare(
   'insert into frames (machine, job_id, project, frame, render_time_ms, credits, finished_at) values (?, ?, ?, ?, 600000, 10, ?)',
 );
+const project = await history.projectKey('Project');
 const ids: string[] = [];
 for (let m = 0; m < MACHINES; m++) {
   const id = `7f3c2a91-5e4d-4b8a-9c1f-${String(m).padStart(12, '0')}`;
   ids.push(id);
   await repo.createMachine(id, `render-${m}`, 'hash', SINCE);
   const key = await history.machineKey(id);
-  for (let f = 0; f < FRAMES_TODAY; f++) frame.run(key, `job-${f}`, 'Project', f, SINCE + f * 60_000);
+  for (let f = 0; f < FRAMES_TODAY; f++) frame.run(key, `job-${f}`, project, f, SINCE + f * 60_000);
 }
 
 async function median(run: (i: number) => Promise<unknown>): Promise<number> {

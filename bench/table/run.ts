@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../apps/web/src/server/db/client';
-import { frames, historyMachines, machineTags } from '../../apps/web/src/server/db/schema';
+import { frames, historyMachines, historyProjects, machineTags } from '../../apps/web/src/server/db/schema';
 import { child, login, processUsage, reply, seed, startConsole, waitHealthy } from '../console/harness';
 import { measureViews } from './browser';
 
@@ -42,11 +42,18 @@ function seedHistory(dataDir: string, machines: { id: string }[]): void {
       .returning()
       .all())
       keys.set(machineId, key);
+  // And their project by its history key.
+  const projectKeys = db
+    .insert(historyProjects)
+    .values(Array.from({ length: 40 }, (_, p) => ({ name: `project ${p}` })))
+    .returning()
+    .all()
+    .map(({ key }) => key);
   const frameRows = machines.flatMap(({ id }, i) =>
     Array.from({ length: FRAMES_PER_MACHINE }, (_, k) => ({
       machine: keys.get(id) as number,
       jobId: `job-${k}`,
-      project: `project ${i % 40}`,
+      project: projectKeys[i % 40] as number,
       frame: k,
       renderTimeMs: 60_000,
       credits: 10 + ((i + k) % 30),

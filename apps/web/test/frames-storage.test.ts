@@ -252,6 +252,59 @@ describe('frames keyed by the history machine key', () => {
     opened.database.close();
   });
 
+  it('names each frame’s project by its history key, also in a database made before that', async () => {
+    const file = join(tempDir('flock-frames-'), 'console.sqlite');
+    const before = databaseBefore(file, '0014');
+    for (const id of ['a', 'b']) {
+      before.prepare('insert into machines (id, name, created_at) values (?, ?, 0)').run(id, `render-${id}`);
+      before.prepare('insert into history_machines (machine_id, name) values (?, ?)').run(id, `render-${id}`);
+    }
+    // Goat has a history key already (from the roll-ups); Sheep gets one from the migration.
+    before.prepare("insert into history_projects (name) values ('Goat')").run();
+    const frame = before.prepare(
+      'insert into frames (machine, job_id, project, frame, render_time_ms, credits, finished_at, phases) values (?, ?, ?, ?, 50000, ?, ?, ?) returning id',
+    );
+    frame.run(1, 'j1', 'Sheep', 1, 4, MIDNIGHT - HOUR_MS, null);
+    frame.run(1, 'j2', 'Sheep', 2, 5, NOON - HOUR_MS, null);
+    const phases = JSON.stringify(encodePhaseSpans([...PHASES]));
+    const { id } = frame.get(1, 'j3', 'Goat', 3, null, NOON, phases) as { id: number };
+    frame.run(2, 'k1', 'Sheep', 7, 9, NOON - 2 * HOUR_MS, null);
+    before
+      .prepare(
+        "insert into frame_thumbnails (frame_id, machine_id, thumbnail) values (?, 'a', 'data:image/jpeg;base64,AAAA')",
+      )
+      .run(id);
+    before.close();
+
+    const opened = consoleOn(file, { now: NOON });
+    expect(await whatUsersRead(opened, NOON)).toEqual(EXPECTED);
+    const { sqlite, repo } = opened;
+    expect(sqlite.prepare('pragma foreign_key_check').all()).toEqual([]);
+    const projectsOfRows = () =>
+      sqlite
+        .prepare(
+          'select frames.job_id as jobId, typeof(frames.project) as type, history_projects.name from frames join history_projects on history_projects.key = frames.project order by frames.id',
+        )
+        .all();
+    expect(projectsOfRows()).toEqual([
+      { jobId: 'j1', type: 'integer', name: 'Sheep' },
+      { jobId: 'j2', type: 'integer', name: 'Sheep' },
+      { jobId: 'j3', type: 'integer', name: 'Goat' },
+      { jobId: 'k1', type: 'integer', name: 'Sheep' },
+    ]);
+    // A frame stored from now on too; its credits granted later reach its project's roll-ups.
+    await repo.insertEvent('b', 'boot', 1, NOON, frameDone('k2', 8, 'Llama', null));
+    await repo.insertEvent('b', 'boot', 2, NOON + 1, {
+      kind: 'frame-credits',
+      frames: [{ jobId: 'k2', credits: 3 }],
+    });
+    expect(projectsOfRows().at(-1)).toEqual({ jobId: 'k2', type: 'integer', name: 'Llama' });
+    expect((await repo.recentFrames('b', 1))[0]).toMatchObject({ jobId: 'k2', project: 'Llama', credits: 3 });
+    const day = await opened.history.series({ range: '24h', tzOffsetMinutes: 0 });
+    expect(day.projects).toContainEqual({ project: 'Llama', frames: 1, credits: 3, renderTimeMs: 50_000 });
+    opened.database.close();
+  });
+
   it('finds the rows of every reader of frames through the per-machine index, never a scan of the table', async () => {
     const clock = { now: NOON };
     const opened = consoleOn(join(tempDir('flock-frames-'), 'console.sqlite'), clock);

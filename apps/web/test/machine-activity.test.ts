@@ -23,10 +23,11 @@ describe('machine activity', () => {
     for (const id of ['a', 'b', 'quiet']) db.insert(machines).values({ id, name: id, createdAt: 0 }).run();
     const history = new HistoryRepo(db);
     const keys = { a: await history.machineKey('a'), b: await history.machineKey('b') };
+    const project = await history.projectKey('p');
     const frame = (machineId: 'a' | 'b', finishedAt: number, credits: number | null) => ({
       machine: keys[machineId],
       jobId: 'j',
-      project: 'p',
+      project,
       frame: 1,
       renderTimeMs: 1000,
       credits,

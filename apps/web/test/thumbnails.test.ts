@@ -204,7 +204,7 @@ describe('thumbnail bounds at the link and in the store', () => {
           .values({
             machine: await new HistoryRepo(database.db).machineKey(id),
             jobId: `j${frame}`,
-            project: 'Old',
+            project: await new HistoryRepo(database.db).projectKey('Old'),
             frame,
             renderTimeMs: 1,
             finishedAt: frame,

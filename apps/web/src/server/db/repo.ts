@@ -34,6 +34,7 @@ import {
   fleetSettings,
   frames,
   frameThumbnails,
+  historyProjects,
   machines,
   pairingCodes,
   sessions,
@@ -42,7 +43,10 @@ import {
 
 export type MachineRow = typeof machines.$inferSelect;
 /** A stored frame with its thumbnail (a data: URL), null once dropped (only the newest few keep one). */
-export type FrameRow = typeof frames.$inferSelect & { thumbnail: string | null };
+export type FrameRow = Omit<typeof frames.$inferSelect, 'project'> & {
+  project: string;
+  thumbnail: string | null;
+};
 export type EventRow = typeof events.$inferSelect;
 export type UserInfo = Pick<typeof users.$inferSelect, 'id' | 'username' | 'role' | 'createdAt'>;
 export type SessionUserRow = Pick<typeof users.$inferSelect, 'id' | 'username' | 'role'>;
@@ -58,7 +62,10 @@ export const THUMBNAILS_KEPT_PER_MACHINE = 3;
  * shape can replace this one without touching the app.
  */
 export class ConsoleRepo {
-  /** Where frames get their machine's history key (frames are keyed by it), with or without roll-ups. */
+  /**
+   * Where frames get their machine's and project's history keys (frames are keyed by them), with or
+   * without roll-ups.
+   */
   private readonly machineKeys: HistoryRepo;
 
   /** `history`: where stored frames, credits and errors are also summed per hour and day. */
@@ -349,7 +356,7 @@ export class ConsoleRepo {
         .values({
           machine: await this.machineKeys.machineKey(machineId),
           jobId: event.jobId,
-          project: event.project,
+          project: await this.machineKeys.projectKey(event.project),
           frame: event.frame,
           renderTimeMs: event.renderTimeMs,
           credits: event.credits,
@@ -407,21 +414,28 @@ export class ConsoleRepo {
         .where(and(framesOfMachine(this.db, machineId), eq(frames.jobId, jobId), isNull(frames.credits)))
         .orderBy(desc(frames.id))
         .limit(1);
+      // One statement picks and credits the frame: the same credits reported twice credit it once.
       const credited = await this.db
         .update(frames)
         .set({ credits })
         .where(eq(frames.id, frame))
         .returning({ project: frames.project, finishedAt: frames.finishedAt })
         .all();
+      const names = await this.machineKeys.projectNames(credited.map(({ project }) => project));
       for (const { project, finishedAt } of credited)
-        await this.history?.addCredits(machineId, finishedAt, project, credits);
+        await this.history?.addCredits(machineId, finishedAt, names.get(project) ?? '', credits);
     }
   }
 
   async recentFrames(machineId: string, limit: number): Promise<FrameRow[]> {
     return this.db
-      .select({ ...getTableColumns(frames), thumbnail: frameThumbnails.thumbnail })
+      .select({
+        ...getTableColumns(frames),
+        project: historyProjects.name,
+        thumbnail: frameThumbnails.thumbnail,
+      })
       .from(frames)
+      .innerJoin(historyProjects, eq(historyProjects.key, frames.project))
       .leftJoin(frameThumbnails, eq(frameThumbnails.frameId, frames.id))
       .where(framesOfMachine(this.db, machineId))
       .orderBy(desc(frames.finishedAt), desc(frames.id))

@@ -10,7 +10,7 @@ import type {
 } from '@flock/protocol';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../../lib/roles';
-import { historyMachines } from '../history/schema';
+import { historyMachines, historyProjects } from '../history/schema';
 import { phaseSpansColumn } from './phase-spans';
 
 // Portable on purpose: only text, integer and real columns, times as epoch milliseconds, JSON as
@@ -151,7 +151,10 @@ export const frames = sqliteTable(
       .notNull()
       .references(() => historyMachines.key),
     jobId: text('job_id').notNull(),
-    project: text('project').notNull(),
+    /** The project's history key (`history_projects`): a few bytes instead of its name in every row. */
+    project: integer('project')
+      .notNull()
+      .references(() => historyProjects.key),
     frame: integer('frame').notNull(),
     renderTimeMs: integer('render_time_ms').notNull(),
     credits: real('credits'),

@@ -1,8 +1,22 @@
 import type { AgentEvent, JobPhaseSpan, NotRenderingReason } from '@flock/protocol';
-import { and, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  eq,
+  getTableColumns,
+  gt,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+  sql,
+} from 'drizzle-orm';
 import type { ConsoleDb } from './client';
 import { framesOfMachine } from './frames-of-machine';
-import { events, frames, idleSpans, machines } from './schema';
+import { events, frames, historyProjects, idleSpans, machines } from './schema';
 
 export type IdleSpanRow = typeof idleSpans.$inferSelect;
 
@@ -110,8 +124,9 @@ export class TimelineRepo {
     limit: number,
   ): Promise<TimelineJob[]> {
     const frameRows = await this.db
-      .select()
+      .select({ ...getTableColumns(frames), project: historyProjects.name })
       .from(frames)
+      .innerJoin(historyProjects, eq(historyProjects.key, frames.project))
       .where(
         and(
           framesOfMachine(this.db, machineId),

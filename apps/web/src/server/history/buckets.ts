@@ -16,6 +16,20 @@ export const bucketOf = (at: number, size: number): number => Math.floor(at / si
 /** The first bucket of `size` ms that starts at or after `at`. */
 export const bucketAtOrAfter = (at: number, size: number): number => Math.ceil(at / size) * size;
 
+/** The start of the UTC month that holds `at` (months are not all as long: no fixed size). */
+export function monthOf(at: number): number {
+  const date = new Date(at);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+}
+
+/** The first UTC month that starts at or after `at`. */
+export function monthAtOrAfter(at: number): number {
+  const start = monthOf(at);
+  if (start === at) return at;
+  const date = new Date(start);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+}
+
 /**
  * The pieces of [from, to) that fall into each bucket of `size` ms, as (bucket start, ms within it):
  * connected time is spread over the hours and days it covers.

@@ -4,8 +4,8 @@ import { forgetEventOrigins } from '../db/event-origins';
 import { framesOfMachine } from '../db/frames-of-machine';
 import { events, frames, machines } from '../db/schema';
 import type { FrameTotals } from '../views';
-import { bucketOf, DAY_MS, HOUR_MS, splitIntoBuckets } from './buckets';
-import { historyDaily, historyHourly, historyMachines, historyProjects } from './schema';
+import { bucketOf, DAY_MS, HOUR_MS, monthOf, splitIntoBuckets } from './buckets';
+import { historyDaily, historyHourly, historyMachines, historyMonthly, historyProjects } from './schema';
 
 /** What one roll-up row adds up; every field is a sum. */
 export interface RollUpAmounts {
@@ -26,7 +26,18 @@ export const FLEET_TOTAL_KEY = -1;
 /** The project key of what belongs to no project: errors and connected time. */
 export const NO_PROJECT_KEY = 0;
 
-export type RollUpTable = typeof historyHourly | typeof historyDaily;
+export type RollUpTable = typeof historyHourly | typeof historyDaily | typeof historyMonthly;
+
+/**
+ * How a series cuts its range: `count` buckets of `bucketMs` from `from`. A roll-up row of `rowMs` goes
+ * to the bucket that holds its middle (the last bucket at most).
+ */
+export interface SeriesGrid {
+  from: number;
+  bucketMs: number;
+  count: number;
+  rowMs: number;
+}
 
 const frameTotals = {
   frames: sql<number>`count(*)`,
@@ -37,7 +48,8 @@ const NONE: RollUpAmounts = { frames: 0, credits: 0, renderTimeMs: 0, errors: 0,
 
 /**
  * Storage of the history roll-ups: every addition goes to the machine's hour and UTC day and to the
- * fleet's, so that a query reads a few rows per bucket, never raw frames.
+ * fleet's (and a project's to the fleet's UTC month), so that a query reads a few rows per bucket,
+ * never raw frames.
  */
 export class HistoryRepo {
   private readonly machineKeys = new Map<string, number>();
@@ -173,6 +185,29 @@ export class HistoryRepo {
       .all();
   }
 
+  /**
+   * Sums of `table` for one machine key over [from, to) per bucket of a series (`index` from 0), one
+   * row per bucket that has any: SQLite adds the rows up, a year of hours is 365 rows.
+   */
+  async sumsBySeriesBucket(
+    table: RollUpTable,
+    machine: number,
+    from: number,
+    to: number,
+    grid: SeriesGrid,
+  ): Promise<({ index: number } & RollUpAmounts)[]> {
+    // Integer division (bound numbers are REAL in SQLite): the row's middle, whole buckets from `from`.
+    const middleFromStart = sql`cast(${grid.rowMs / 2 - grid.from} as integer)`;
+    const bucketMs = sql`cast(${grid.bucketMs} as integer)`;
+    const index = sql<number>`min(${grid.count - 1}, (${table.bucket} + ${middleFromStart}) / ${bucketMs})`;
+    return this.db
+      .select({ index: index.as('series_bucket'), ...this.sums(table) })
+      .from(table)
+      .where(this.rowsOf(table, machine, from, to))
+      .groupBy(sql`series_bucket`)
+      .all();
+  }
+
   /** Sums per project of `table` for one machine key (or FLEET_KEY) over [from, to), projects only. */
   async sumsByProject(
     table: RollUpTable,
@@ -272,6 +307,7 @@ export class HistoryRepo {
       await this.add(historyHourly, bucketOf(at, HOUR_MS), key, projectOfRow, amounts);
       await this.add(historyDaily, bucketOf(at, DAY_MS), key, projectOfRow, amounts);
     }
+    if (project !== NO_PROJECT_KEY) await this.add(historyMonthly, monthOf(at), FLEET_KEY, project, amounts);
   }
 
   private async add(

@@ -21,7 +21,7 @@ export const historyProjects = sqliteTable('history_projects', {
 });
 
 const rollUpColumns = {
-  /** Epoch ms of the bucket's start (a UTC hour, or a UTC day). */
+  /** Epoch ms of the bucket's start (a UTC hour, day or month). */
   bucket: integer('bucket').notNull(),
   machine: integer('machine').notNull(),
   /** A `history_projects` key; 0 for what belongs to no project (errors, connected time). */
@@ -41,5 +41,14 @@ export const historyHourly = sqliteTable('history_hourly', rollUpColumns, (t) =>
 ]);
 
 export const historyDaily = sqliteTable('history_daily', rollUpColumns, (t) => [
+  primaryKey({ columns: [t.machine, t.bucket, t.project] }),
+]);
+
+/**
+ * The fleet's sums per project and UTC month (machine key 0, projects only: no errors or connected
+ * time), kept for years like the days: the project shares of a long range read its whole months here
+ * (12 rows a project for a year instead of 365).
+ */
+export const historyMonthly = sqliteTable('history_monthly', rollUpColumns, (t) => [
   primaryKey({ columns: [t.machine, t.bucket, t.project] }),
 ]);

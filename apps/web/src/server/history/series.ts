@@ -6,9 +6,11 @@ import {
   HOUR_MS,
   localDayStart,
   MACHINE_HOURLY_KEPT_MS,
+  monthAtOrAfter,
+  monthOf,
 } from './buckets';
-import { FLEET_KEY, FLEET_TOTAL_KEY, type HistoryRepo, type RollUpAmounts } from './repo';
-import { historyDaily, historyHourly } from './schema';
+import { FLEET_KEY, FLEET_TOTAL_KEY, type HistoryRepo, type RollUpAmounts, type RollUpTable } from './repo';
+import { historyDaily, historyHourly, historyMonthly } from './schema';
 
 export const HISTORY_RANGES = ['24h', '7d', '30d', '1y'] as const;
 export type HistoryRange = (typeof HISTORY_RANGES)[number];
@@ -97,21 +99,49 @@ function sourcesOf(machine: number, from: number, to: number, now: number): Sour
   ];
 }
 
+/** A slice of the range read from one roll-up table for the project totals. */
+interface Slice {
+  table: RollUpTable;
+  from: number;
+  to: number;
+}
+
+/** A coarser roll-up table and the edges of its buckets. */
+interface Coarser {
+  table: RollUpTable;
+  startOf: (at: number) => number;
+  startAtOrAfter: (at: number) => number;
+}
+
+const DAYS: Coarser = {
+  table: historyDaily,
+  startOf: (at) => bucketOf(at, DAY_MS),
+  startAtOrAfter: (at) => bucketAtOrAfter(at, DAY_MS),
+};
+const MONTHS: Coarser = { table: historyMonthly, startOf: monthOf, startAtOrAfter: monthAtOrAfter };
+
+/** The whole buckets of `coarser` inside each slice of `finer` rows are read from `coarser` (the same sums). */
+function readWholeFrom(slices: Slice[], finer: RollUpTable, coarser: Coarser): Slice[] {
+  return slices.flatMap((slice) => {
+    const first = coarser.startAtOrAfter(slice.from);
+    const last = coarser.startOf(slice.to);
+    if (slice.table !== finer || first >= last) return [slice];
+    return [
+      { ...slice, to: first },
+      { table: coarser.table, from: first, to: last },
+      { ...slice, from: last },
+    ].filter((part) => part.from < part.to);
+  });
+}
+
 /**
  * The same rows for project totals, which need no local days: the whole UTC days inside an hourly
- * slice are read from the daily rows (the same sums, 24 times fewer rows).
+ * slice from the daily rows (24 times fewer rows), and for the fleet the whole UTC months inside a
+ * daily slice from its monthly rows (a year of 300 projects: 3,600 rows instead of 109,500).
  */
-function projectSourcesOf(sources: Source[]): Source[] {
-  return sources.flatMap((source) => {
-    const firstDay = bucketAtOrAfter(source.from, DAY_MS);
-    const lastDay = bucketOf(source.to, DAY_MS);
-    if (source.rowMs === DAY_MS || firstDay >= lastDay) return [source];
-    return [
-      { ...source, to: firstDay },
-      { table: historyDaily, from: firstDay, to: lastDay, rowMs: DAY_MS },
-      { ...source, from: lastDay },
-    ];
-  });
+function projectSourcesOf(machine: number, sources: Source[]): Slice[] {
+  const days = readWholeFrom(sources, historyHourly, DAYS);
+  return machine === FLEET_KEY ? readWholeFrom(days, historyDaily, MONTHS) : days;
 }
 
 /** The key whose rows a series' buckets read: the fleet's all-projects rows (one a bucket) for the fleet. */
@@ -147,14 +177,23 @@ export async function historySeries(
   if (machine === undefined) return series;
   const byProject = new Map<number, ProjectShare>();
   const sources = sourcesOf(machine, from, to, query.now);
-  for (const source of sources)
-    for (const row of await repo.sumsByBucket(source.table, bucketRowsOf(machine), source.from, source.to)) {
-      // The hour holding "now" in a zone such as +5:30 has its middle past the last bucket's end.
-      const index = Math.min(count - 1, Math.floor((row.bucket + source.rowMs / 2 - from) / bucketMs));
-      const bucket = buckets[index];
+  for (const source of sources) {
+    // The hour holding "now" in a zone such as +5:30 has its middle past the last bucket's end: the
+    // grid puts it in the last bucket.
+    const grid = { from, bucketMs, count, rowMs: source.rowMs };
+    const rows = await repo.sumsBySeriesBucket(
+      source.table,
+      bucketRowsOf(machine),
+      source.from,
+      source.to,
+      grid,
+    );
+    for (const row of rows) {
+      const bucket = buckets[row.index];
       if (bucket) addInto(bucket, row);
     }
-  for (const source of projectSourcesOf(sources))
+  }
+  for (const source of projectSourcesOf(machine, sources))
     for (const row of await repo.sumsByProject(source.table, machine, source.from, source.to)) {
       const share = byProject.get(row.project) ?? { project: '', frames: 0, credits: 0, renderTimeMs: 0 };
       share.frames += row.frames;
