@@ -58,8 +58,13 @@ const CYCLES_BACKENDS: Record<string, string> = {
 };
 
 const PATH_TRACING_LABEL = 'Path tracing on: ';
-/** `<description> (<backend>)[ (display)][ (<n> threads)] [<id>]`, the description may hold parentheses. */
-const CYCLES_DEVICE = /^(.+) \(([A-Za-z ]{2,10})\)(?: \(display\))?(?: \(\d+ threads\))? \[(.+)\]$/;
+/**
+ * `<description> (<backend>)[ (display)][ (<n> threads)] [<id>]`: the backend is one of Cycles' names, so a
+ * description holding parentheses, and the `(display)` flag after the backend, are read right.
+ */
+const CYCLES_DEVICE = new RegExp(
+  `^(.+) \\((${Object.keys(CYCLES_BACKENDS).join('|')})\\)(?: \\(display\\))?(?: \\(\\d+ threads\\))? \\[(.+)\\]$`,
+);
 /** A further device of the same report: indented to the width of `Path tracing on: `. */
 const CONTINUATION_INDENT = ' '.repeat(PATH_TRACING_LABEL.length);
 const SERVER_SCRIPT = /^sheepit_set_compute_device: (?:(CPU)|GPU (.+?))(?: \[(.+)\])?$/;
