@@ -1,4 +1,4 @@
-import { parseSchedule } from '../schedule/schedule';
+import { parseSchedule, type Schedule } from '../schedule/schedule';
 import type { ActiveRule, FactName, MachineFacts, Rule, RuleCondition } from './schema';
 
 // Rule evaluation: pure, so the agent (which acts on it) and the console's dry run (which shows what
@@ -169,11 +169,26 @@ function readCondition(
       };
     }
     case 'time-window': {
-      const schedule = parseSchedule(when.window, { timeZone: facts.timeZone ?? undefined });
+      const schedule = windowSchedule(when.window, facts.timeZone);
       if (!schedule.isOpen(now)) return NOT_HOLDING;
       return { holds: true, message: `within ${when.window}`, until: schedule.nextClosing(now) };
     }
   }
+}
+
+/** Parsed windows by zone and spec: rules are evaluated every few seconds, their windows rarely change. */
+const schedules = new Map<string, Schedule>();
+const MAX_CACHED_SCHEDULES = 64;
+
+function windowSchedule(window: string, timeZone: string | null): Schedule {
+  const key = `${timeZone ?? ''}\n${window}`;
+  let schedule = schedules.get(key);
+  if (!schedule) {
+    if (schedules.size >= MAX_CACHED_SCHEDULES) schedules.clear();
+    schedule = parseSchedule(window, { timeZone: timeZone ?? undefined });
+    schedules.set(key, schedule);
+  }
+  return schedule;
 }
 
 function readUserActive(idleMinutes: number, facts: MachineFacts, now: number): ConditionReading {
